@@ -1,0 +1,217 @@
+"""The command bus: load, decide, append with expected versions, retry on conflict."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from domain.clock import Clock, IdSource, SystemClock, UuidSource
+from domain.envelope import AppendResult, Metadata, NewEvent, Refusal, StreamAppend
+from domain.errors import ConcurrencyConflict, InvalidInput, RuleRefused
+from domain.messages import Command
+from domain.model import AggregateType, DomainModel, Emit
+from domain.ports import EventStore
+
+S = TypeVar("S")
+
+
+class AggregateCache:
+    """Recently used aggregate states by stream, so a load reads only the stream's tail.
+
+    Safe with other writers: every load still asks the store for events after the
+    cached version, and the append's expected-version check catches any race.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+
+    def get(self, stream_id: str) -> tuple[int, Any] | None:
+        entry = self._entries.get(stream_id)
+        if entry is not None:
+            self._entries.move_to_end(stream_id)
+        return entry
+
+    def put(self, stream_id: str, version: int, state: Any) -> None:
+        self._entries[stream_id] = (version, state)
+        self._entries.move_to_end(stream_id)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def forget(self, stream_id: str) -> None:
+        self._entries.pop(stream_id, None)
+
+
+@dataclass
+class _Decision:
+    """The handler's view of the world during one attempt: what it loaded, at which version."""
+
+    bus: CommandBus
+    loaded: dict[str, tuple[AggregateType[Any], int, Any]] = field(default_factory=dict)
+
+    def load(self, aggregate: AggregateType[S], key: str) -> S:
+        stream_id = aggregate.stream_id(key)
+        if stream_id in self.loaded:
+            state: S = self.loaded[stream_id][2]
+            return state
+        version, state = self.bus.load(aggregate, key)
+        self.loaded[stream_id] = (aggregate, version, state)
+        return state
+
+    def now(self) -> str:
+        return self.bus.clock.now()
+
+    def new_id(self) -> str:
+        return self.bus.ids.new_id()
+
+
+class CommandBus:
+    """Runs commands of one domain against one store."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        model: DomainModel,
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        max_retries: int = 5,
+        cache: AggregateCache | None = None,
+    ) -> None:
+        self.store = store
+        self.model = model
+        self.clock = clock or SystemClock()
+        self.ids = ids or UuidSource()
+        self.max_retries = max_retries
+        self.cache = cache or AggregateCache()
+
+    def load(self, aggregate: AggregateType[S], key: str) -> tuple[int, S]:
+        """The aggregate's current (version, state), reading only what the cache lacks."""
+        stream_id = aggregate.stream_id(key)
+        cached = self.cache.get(stream_id)
+        version, state = cached if cached is not None else (0, aggregate.initial())
+        catalog = self.model.catalog
+        for recorded in self.store.read_stream(stream_id, after_version=version):
+            event = catalog.decode(recorded.type, recorded.schema_version, recorded.data)
+            state = aggregate.evolve(state, event)
+            version = recorded.version
+        self.cache.put(stream_id, version, state)
+        return version, state
+
+    def execute_fields(
+        self, type_name: str, fields: dict[str, Any], *, actor: str, command_id: str | None = None
+    ) -> AppendResult:
+        """Validate raw fields as the named command, then execute it."""
+        command = self.model.parse_command(type_name, fields)
+        return self.execute(command, actor=actor, command_id=command_id)
+
+    def execute(
+        self,
+        command: Command,
+        *,
+        actor: str,
+        command_id: str | None = None,
+        correlation_id: str = "",
+        causation_id: str = "",
+    ) -> AppendResult:
+        """Run `command`: record its events, or raise (and record) why it was refused."""
+        if not actor.strip():
+            raise InvalidInput("actor must not be empty; pass --actor NAME")
+        command_id = command_id or self.ids.new_id()
+        payload = command.payload()
+        earlier = self._earlier_result(command, payload, command_id)
+        if earlier is not None:
+            return earlier
+        metadata = Metadata(
+            actor=actor,
+            command_id=command_id,
+            command_type=command.type_name,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            command=payload,
+        )
+        handler = self.model.handlers[type(command)]
+        for attempt in range(self.max_retries + 1):
+            decision = _Decision(self)
+            try:
+                emits = handler(command, decision)
+            except RuleRefused as refused:
+                self.store.record_refusal(
+                    Refusal(
+                        recorded_at=self.clock.now(),
+                        actor=actor,
+                        command_id=command_id,
+                        command_type=command.type_name,
+                        command=payload,
+                        reason=refused.message,
+                        code=refused.code,
+                    )
+                )
+                raise
+            appends = self._appends(decision, emits)
+            try:
+                result = self.store.append(appends, metadata)
+            except ConcurrencyConflict:
+                for append in appends:
+                    self.cache.forget(append.stream_id)
+                if attempt == self.max_retries:
+                    raise
+                continue
+            self._remember(decision, emits, result)
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _earlier_result(
+        self, command: Command, payload: dict[str, Any], command_id: str
+    ) -> AppendResult | None:
+        earlier = self.store.find_command(command_id)
+        if earlier is None:
+            return None
+        recorded = self.store.command_payload(command_id)
+        if recorded is not None and recorded != (command.type_name, payload):
+            raise InvalidInput(
+                f"command id {command_id} was already used for a different command "
+                f"({recorded[0]}); use a new --command-id"
+            )
+        return earlier
+
+    def _appends(self, decision: _Decision, emits: list[Emit] | Any) -> list[StreamAppend]:
+        grouped: dict[str, list[NewEvent]] = {}
+        for emit in emits:
+            stream_id = emit.aggregate.stream_id(emit.key)
+            if stream_id not in decision.loaded:
+                raise AssertionError(f"handler emitted to {stream_id} without loading it first")
+            event = emit.event
+            grouped.setdefault(stream_id, []).append(
+                NewEvent(
+                    type=event.type_name,
+                    data=event.payload(),
+                    schema_version=event.schema_version,
+                    event_id=self.ids.new_id(),
+                )
+            )
+        appends = []
+        for stream_id, events in grouped.items():
+            aggregate, version, _ = decision.loaded[stream_id]
+            appends.append(
+                StreamAppend(
+                    stream_id=stream_id,
+                    stream_type=aggregate.stream_type,
+                    expected_version=version,
+                    events=tuple(events),
+                )
+            )
+        return appends
+
+    def _remember(self, decision: _Decision, emits: Any, result: AppendResult) -> None:
+        """Fold what was just appended into the cache, so the next load reads nothing."""
+        if result.duplicate:
+            return
+        states = {sid: (agg, ver, st) for sid, (agg, ver, st) in decision.loaded.items()}
+        for emit in emits:
+            stream_id = emit.aggregate.stream_id(emit.key)
+            aggregate, version, state = states[stream_id]
+            states[stream_id] = (aggregate, version + 1, aggregate.evolve(state, emit.event))
+        for stream_id, (_, version, state) in states.items():
+            self.cache.put(stream_id, version, state)

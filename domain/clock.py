@@ -1,0 +1,83 @@
+"""Injectable time and ids, so tests and demo data are deterministic."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_time(moment: datetime) -> str:
+    """A fixed-width UTC ISO string (`...T17:11:02.123456Z`): sorts as it reads."""
+    return moment.astimezone(UTC).strftime(ISO_FORMAT)
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an ISO 8601 time; a time without a zone is taken as UTC.
+
+    Raises ValueError with a message naming the accepted forms.
+    """
+    raw = text.strip()
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an ISO time; use e.g. 2026-03-01, 2026-03-01T14:02 or "
+            "2026-03-01T14:02:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+class Clock(Protocol):
+    def now(self) -> str:
+        """The current UTC time as a fixed-width ISO string."""
+        ...
+
+
+class SystemClock:
+    """The real wall clock."""
+
+    def now(self) -> str:
+        return format_time(datetime.now(UTC))
+
+
+class StepClock:
+    """A clock that starts at `start` and moves `step` forward on every read."""
+
+    def __init__(self, start: str = "2026-01-01T09:00:00Z", step: timedelta = timedelta(seconds=1)):
+        self._at = parse_time(start)
+        self._step = step
+
+    def now(self) -> str:
+        current = self._at
+        self._at = current + self._step
+        return format_time(current)
+
+
+class IdSource(Protocol):
+    def new_id(self) -> str:
+        """A fresh unique id."""
+        ...
+
+
+class UuidSource:
+    """Random UUID4 ids."""
+
+    def new_id(self) -> str:
+        return str(uuid.uuid4())
+
+
+class SequentialIds:
+    """Deterministic ids for tests: `<prefix>-000001`, `<prefix>-000002`, ..."""
+
+    def __init__(self, prefix: str = "id") -> None:
+        self._prefix = prefix
+        self._counter = itertools.count(1)
+
+    def new_id(self) -> str:
+        return f"{self._prefix}-{next(self._counter):06d}"

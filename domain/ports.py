@@ -1,0 +1,70 @@
+"""The port the domain needs from storage. `store/` implements it (SQLite, in memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from domain.envelope import AppendResult, Head, Metadata, RecordedEvent, Refusal, StreamAppend
+
+
+class EventStore(Protocol):
+    """An append-only, gap-free, hash-chained log of events in streams.
+
+    Positions run 1..head with no gaps, in commit order. Versions run 1..n per stream.
+    """
+
+    def append(self, streams: Sequence[StreamAppend], metadata: Metadata) -> AppendResult:
+        """Append to one or more streams in one transaction.
+
+        Each stream's `expected_version` must equal its current version, else
+        `ConcurrencyConflict` and nothing is written. A `metadata.command_id` seen
+        before returns the earlier result with `duplicate=True` and appends nothing.
+        """
+        ...
+
+    def find_command(self, command_id: str) -> AppendResult | None:
+        """The result an earlier command with this id recorded, if any."""
+        ...
+
+    def command_payload(self, command_id: str) -> tuple[str, dict[str, object]] | None:
+        """The (command type, payload) recorded for this command id, if any."""
+        ...
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version (0 when it has no events)."""
+        ...
+
+    def read_stream(
+        self, stream_id: str, *, after_version: int = 0, to_version: int | None = None
+    ) -> list[RecordedEvent]:
+        """The stream's events with after_version < version <= to_version, in order."""
+        ...
+
+    def read_all(
+        self, *, after: int = 0, to: int | None = None, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        """Events with after < position <= to, in order, at most `limit` of them."""
+        ...
+
+    def iter_all(self, *, after: int = 0, to: int | None = None) -> Iterable[RecordedEvent]:
+        """Like `read_all` but streamed, for replays and export."""
+        ...
+
+    def head(self) -> Head:
+        """The last position and its hash (0 and the genesis hash when empty)."""
+        ...
+
+    def position_at(self, timestamp: str) -> int:
+        """The last position recorded at or before `timestamp` (0 if none)."""
+        ...
+
+    def record_refusal(self, refusal: Refusal) -> Refusal:
+        """Keep a refused command for the audit; returns it with its id and position."""
+        ...
+
+    def refusals(
+        self, *, to_position: int | None = None, limit: int | None = None
+    ) -> list[Refusal]:
+        """Refusals recorded while the head was at or before `to_position`, newest first."""
+        ...
