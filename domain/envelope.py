@@ -159,3 +159,25 @@ class Refusal:
             "reason": self.reason,
             "code": self.code,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """A fully decided event for the bulk path (demo data): version and time are given.
+
+    The store assigns the position and the hashes; it still enforces
+    UNIQUE(stream_id, version) and non-decreasing `recorded_at`.
+    """
+
+    event_id: str
+    stream_id: str
+    stream_type: str
+    version: int
+    type: str
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    """The per-event metadata: actor, command_id, command_type, correlation_id, causation_id."""
+    recorded_at: str
+    schema_version: int = 1
+    command: dict[str, Any] | None = None
+    """The command payload, on the first event of each command (kept in the commands table)."""
