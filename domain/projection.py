@@ -1,0 +1,140 @@
+"""Projections: pure folds of recorded events into tables a UI can render generically.
+
+One definition serves the live read model, the past (`state_at`) and diffs. A
+projection's state is a `ProjectionState`: visible `rows` keyed by a row key, plus
+`aux`, bookkeeping the fold needs but nobody displays. Both hold only JSON data
+(str, int, bool, None, lists, dicts), so a state is deterministic and serialisable.
+
+`apply` mutates the state in place and returns the keys of the rows it changed.
+Mutation is deliberate: replaying a million events must not copy a table per event.
+Whoever needs an independent copy (snapshots, the diff's "before") calls `copy()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from domain.envelope import RecordedEvent
+
+ColumnKind = Literal["text", "int", "money", "time", "date", "bool", "status"]
+Row = dict[str, Any]
+
+
+def _plain(value: Any, row: Mapping[str, Any]) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One displayed column: the row field, its title, its kind and how to show a value.
+
+    `formatter(value, row)` lets a domain format e.g. money with the row's currency,
+    so the UI needs no domain knowledge. Numeric kinds are right-aligned by UIs.
+    """
+
+    name: str
+    title: str
+    kind: ColumnKind = "text"
+    formatter: Callable[[Any, Mapping[str, Any]], str] = _plain
+
+    def format(self, row: Mapping[str, Any]) -> str:
+        """The cell text for this column in `row`."""
+        return self.formatter(row.get(self.name), row)
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("int", "money")
+
+
+@dataclass
+class ProjectionState:
+    """The state of one projection: rows by key, plus undisplayed bookkeeping."""
+
+    rows: dict[str, Row] = field(default_factory=dict)
+    aux: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self) -> ProjectionState:
+        """An independent deep copy (rows and aux hold only JSON data)."""
+        return ProjectionState(
+            rows={k: dict(v) for k, v in self.rows.items()}, aux=_deep_copy(self.aux)
+        )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "aux": self.aux}
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> ProjectionState:
+        return cls(rows=dict(data.get("rows", {})), aux=dict(data.get("aux", {})))
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+class Projection(Protocol):
+    """A pure fold with a description of its columns."""
+
+    name: str
+    """Stable identifier (`account_balances`), used in the CLI and in stored tables."""
+    title: str
+    """What a panel's tab shows."""
+    key_title: str
+    """What the row key means (`account`, `day · currency`)."""
+    columns: Sequence[Column]
+
+    def initial(self) -> ProjectionState:
+        """The state before any event."""
+        ...
+
+    def apply(self, state: ProjectionState, event: RecordedEvent) -> Iterable[str]:
+        """Fold one event into `state` in place; return the keys of the rows it changed."""
+        ...
+
+    def lineage_streams(self, row_key: str) -> Sequence[str] | None:
+        """The streams whose events can touch `row_key`, if known (lets lineage read
+        only those streams); None means any event may, so lineage scans everything."""
+        ...
+
+
+StateMap = dict[str, ProjectionState]
+"""The state of every projection of a domain, by projection name."""
+
+
+def initial_states(projections: Sequence[Projection]) -> StateMap:
+    return {p.name: p.initial() for p in projections}
+
+
+def apply_all(
+    projections: Sequence[Projection], states: StateMap, event: RecordedEvent
+) -> dict[str, list[str]]:
+    """Fold one event into every projection; return the changed row keys per projection."""
+    changed: dict[str, list[str]] = {}
+    for projection in projections:
+        keys = list(projection.apply(states[projection.name], event))
+        if keys:
+            changed[projection.name] = keys
+    return changed
+
+
+def fold(
+    projections: Sequence[Projection],
+    events: Iterable[RecordedEvent],
+    states: StateMap | None = None,
+) -> StateMap:
+    """Fold `events` into `states` (fresh ones by default) and return them."""
+    states = states if states is not None else initial_states(projections)
+    pairs = [(p.apply, states[p.name]) for p in projections]
+    for event in events:
+        for apply, state in pairs:
+            apply(state, event)
+    return states
