@@ -1,0 +1,42 @@
+"""The one object the app and the CLI know a domain by.
+
+Everything domain-specific reaches `tui/` through a `DomainDescription`: the write
+side (commands, handlers, events, aggregates), the projections with their column
+descriptions, demo data and simulated traffic. A second domain needs no change in
+`tui/` or `store/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from domain.envelope import PendingEvent, Refusal
+from domain.errors import InvalidInput
+from domain.model import DomainModel
+from domain.projection import Projection
+
+DemoGenerator = Callable[[int, int], Iterator[PendingEvent | Refusal]]
+"""`generate(events, seed)`: a deterministic history, in order."""
+
+
+@dataclass(frozen=True)
+class DomainDescription:
+    """A domain as eventscope sees it."""
+
+    name: str
+    title: str
+    model: DomainModel
+    projections: Sequence[Projection]
+    demo: DemoGenerator | None = None
+    simulate: Callable[..., Any] | None = None
+    """`simulate(bus, store, rate=..., duration=..., seed=..., on_result=...)`: live traffic."""
+
+    def projection(self, name: str) -> Projection:
+        """The projection called `name`; unknown names list the known ones."""
+        for projection in self.projections:
+            if projection.name == name:
+                return projection
+        known = ", ".join(p.name for p in self.projections)
+        raise InvalidInput(f"unknown projection {name!r}; known projections: {known}")

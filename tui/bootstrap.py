@@ -1,0 +1,96 @@
+"""The composition root: the one place that builds stores, buses and timelines.
+
+Everything else (the CLI commands, the app, tests) asks for a `Workspace` here.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from domain.bus import CommandBus
+from domain.clock import Clock, IdSource, SystemClock, UuidSource
+from domain.description import DomainDescription
+from domain.errors import InvalidInput
+from store.sqlite import SqliteEventStore
+
+DEFAULT_DB = "eventscope.db"
+
+
+def default_db_path() -> str:
+    """`$EVENTSCOPE_DB`, else `./eventscope.db`."""
+    return os.environ.get("EVENTSCOPE_DB") or DEFAULT_DB
+
+
+def default_actor() -> str:
+    """The OS user, recorded on every command unless `--actor` says otherwise."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry (some containers): still record someone
+        return os.environ.get("USER") or "unknown"
+
+
+def load_domain(name: str) -> DomainDescription:
+    """The bundled domain called `name`."""
+    if name == "ledger":
+        from domain.ledger.description import LEDGER_DOMAIN
+
+        return LEDGER_DOMAIN
+    raise InvalidInput(f"unknown domain {name!r}; known domains: ledger")
+
+
+@dataclass
+class Workspace:
+    """An open database with its domain: what every command and screen works on."""
+
+    db_path: Path
+    domain: DomainDescription
+    store: SqliteEventStore
+    actor: str
+    read_only: bool = False
+    clock: Clock = field(default_factory=SystemClock)
+    ids: IdSource = field(default_factory=UuidSource)
+    _bus: CommandBus | None = None
+
+    @property
+    def bus(self) -> CommandBus:
+        """The command bus (refused in read-only mode)."""
+        if self.read_only:
+            raise InvalidInput("the database is open read-only; reopen without --read-only")
+        if self._bus is None:
+            self._bus = CommandBus(self.store, self.domain.model, clock=self.clock, ids=self.ids)
+        return self._bus
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_workspace(
+    db: str | os.PathLike[str] | None = None,
+    *,
+    domain: str = "ledger",
+    actor: str | None = None,
+    read_only: bool = False,
+    create: bool = False,
+    clock: Clock | None = None,
+    ids: IdSource | None = None,
+    synchronous: str = "FULL",
+) -> Workspace:
+    """Open (or with `create`, create) the database at `db` for `domain`."""
+    path = Path(db if db is not None else default_db_path())
+    description = load_domain(domain)
+    clock = clock or SystemClock()
+    store = SqliteEventStore(
+        path, clock=clock, read_only=read_only, create=create, synchronous=synchronous
+    )
+    return Workspace(
+        db_path=path,
+        domain=description,
+        store=store,
+        actor=actor or default_actor(),
+        read_only=read_only,
+        clock=clock,
+        ids=ids or UuidSource(),
+    )
