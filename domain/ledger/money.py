@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Final, Literal, get_args
+from typing import Final, Literal, cast, get_args
 
 from domain.errors import InvalidInput
 
@@ -27,6 +27,7 @@ Far beyond any real transaction, yet sums of many such values stay well inside a
 64-bit SQLite INTEGER, so read models never overflow.
 """
 
+_CAP = f"10^{len(str(MAX_MINOR_UNITS)) - 1} minor units"
 _MAX_TEXT_LENGTH: Final = 40
 # ASCII digits only: `\d` and `Decimal` would accept other scripts' digits ("٣"), and
 # exponents, "nan" and "inf" are refused by not matching at all.
@@ -51,14 +52,19 @@ def currency_digits(currency: str) -> int:
         raise InvalidInput(f"unknown currency {currency!r}; use one of {known}") from None
 
 
-def _split(text: str, *, allow_zero: bool) -> tuple[int, str, str]:
-    """(sign, whole digits, fraction digits without trailing zeros) of a decimal string."""
+def as_currency(code: str) -> Currency:
+    """`code` as a `Currency`; InvalidInput for a code the ledger does not know."""
+    currency_digits(code)
+    return cast(Currency, code)
+
+
+def _split(text: str, *, allow_zero: bool) -> tuple[str, str]:
+    """(whole digits, fraction digits without trailing zeros) of a decimal string."""
     if not text.strip():
         raise AmountError(f"must not be empty; write a decimal number, {_EXAMPLE}")
     if len(text) > _MAX_TEXT_LENGTH:
         raise AmountError(
-            f"{text[:20]!r}... is too long ({len(text)} characters); amounts are at most "
-            f"{MAX_MINOR_UNITS:.0e} minor units"
+            f"{text[:20]!r}... is too long ({len(text)} characters); amounts are at most {_CAP}"
         )
     match = _DECIMAL.fullmatch(text)
     if match is None:
@@ -73,7 +79,7 @@ def _split(text: str, *, allow_zero: bool) -> tuple[int, str, str]:
         raise AmountError(f"must be {bound}, got {text}")
     if is_zero and not allow_zero:
         raise AmountError(f"must be more than 0, got {text}")
-    return (1, whole, fraction)
+    return whole, fraction
 
 
 def check_decimal_text(text: str, *, allow_zero: bool = False) -> str:
@@ -83,11 +89,9 @@ def check_decimal_text(text: str, *, allow_zero: bool = False) -> str:
     for any currency. Raises `AmountError` (a ValueError, so pydantic validators can
     use it). The currency's digits are checked later by `parse_amount`.
     """
-    _, whole, _ = _split(text, allow_zero=allow_zero)
+    whole, _ = _split(text, allow_zero=allow_zero)
     if int(whole) > MAX_MINOR_UNITS:  # the cap in JPY, the most generous currency
-        raise AmountError(
-            f"{text} is too large; amounts are capped at {MAX_MINOR_UNITS:.0e} minor units"
-        )
+        raise AmountError(f"{text} is too large; amounts are capped at {_CAP}")
     return text
 
 
@@ -103,7 +107,7 @@ def parse_amount(
     """
     digits = currency_digits(currency)
     try:
-        _, whole, fraction = _split(text, allow_zero=allow_zero)
+        whole, fraction = _split(text, allow_zero=allow_zero)
     except AmountError as exc:
         raise InvalidInput(f"{what} {exc}") from None
     if len(fraction) > digits:
@@ -116,7 +120,7 @@ def parse_amount(
     if minor > MAX_MINOR_UNITS:
         raise InvalidInput(
             f"{what} {text} {currency} is too large; the most accepted is "
-            f"{format_money(MAX_MINOR_UNITS, currency)} ({MAX_MINOR_UNITS:.0e} minor units)"
+            f"{format_money(MAX_MINOR_UNITS, currency)} ({_CAP})"
         )
     return minor
 
