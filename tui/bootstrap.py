@@ -77,14 +77,29 @@ def open_workspace(
     clock: Clock | None = None,
     ids: IdSource | None = None,
     synchronous: str = "FULL",
+    key_file: str | None = None,
 ) -> Workspace:
-    """Open (or with `create`, create) the database at `db` for `domain`."""
+    """Open (or with `create`, create) the database at `db` for `domain`.
+
+    A database records the domain that wrote it; opening it as another is refused.
+    """
     path = Path(db if db is not None else default_db_path())
     description = load_domain(domain)
     clock = clock or SystemClock()
-    store = SqliteEventStore(
-        path, clock=clock, read_only=read_only, create=create, synchronous=synchronous
+    store = SqliteEventStore.open(
+        path,
+        key_file=key_file,
+        clock=clock,
+        read_only=read_only,
+        create=create,
+        synchronous=synchronous,
+        domain=description.name,
     )
+    if store.domain and store.domain != description.name:
+        store.close()
+        raise InvalidInput(
+            f"{path} was written by the {store.domain} domain; open it with --domain {store.domain}"
+        )
     return Workspace(
         db_path=path,
         domain=description,

@@ -1,0 +1,14 @@
+"""The ledger as eventscope's app and CLI see it."""
+
+from __future__ import annotations
+
+from domain.description import DomainDescription
+from domain.ledger import LEDGER
+from domain.ledger.projections import LEDGER_PROJECTIONS
+
+LEDGER_DOMAIN = DomainDescription(
+    name="ledger",
+    title="Ledger",
+    model=LEDGER,
+    projections=LEDGER_PROJECTIONS,
+)

@@ -1,0 +1,41 @@
+"""The `eventscope` command line: the contract used by scripts and tests (BRIEF §8).
+
+Exit codes: 0 ok; 1 refused by a rule, or verification failed; 2 bad usage or
+invalid input. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from domain.errors import DomainError
+from tui.cli.parser import CliUsageError, build_parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        code: int = args.handler(args)
+    except CliUsageError as exc:
+        print(f"eventscope: error: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        label = "refused" if exc.exit_code == 1 and exc.code != "integrity" else "error"
+        print(f"eventscope: {label}: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("eventscope: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `eventscope log | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return 0
+    return code
+
+
+def entry_point() -> None:
+    """The `eventscope` console script."""
+    sys.exit(main())

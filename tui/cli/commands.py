@@ -1,0 +1,254 @@
+"""What each CLI command does. Each handler takes the parsed args and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+import orjson
+
+from domain.envelope import RecordedEvent
+from domain.errors import InvalidInput
+from store.hashchain import check_anchor, parse_anchor
+from tui.bootstrap import Workspace, open_workspace
+
+
+def _option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
+    value = getattr(args, name, None)
+    return default if value is None else value
+
+
+@contextmanager
+def workspace(
+    args: argparse.Namespace, *, create: bool = False, writing: bool = False
+) -> Iterator[Workspace]:
+    """Open the database the global options name, and close it afterwards."""
+    read_only = bool(_option(args, "read_only", False))
+    if writing and read_only:
+        raise InvalidInput("this command writes; drop --read-only")
+    ws = open_workspace(
+        _option(args, "db"),
+        domain=_option(args, "domain", "ledger"),
+        actor=_option(args, "actor"),
+        read_only=read_only,
+        create=create,
+        key_file=_option(args, "key_file"),
+        synchronous=_option(args, "synchronous", "FULL"),
+    )
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+def _dump(value: Any, out: TextIO = sys.stdout) -> None:
+    """JSON to stdout: indented for a person at a terminal, one line for a pipe."""
+    option = orjson.OPT_INDENT_2 if out.isatty() else 0
+    out.write(orjson.dumps(value, option=option).decode() + "\n")
+
+
+# -- the app -------------------------------------------------------------------------------
+
+
+def open_app(args: argparse.Namespace) -> int:
+    """`eventscope` with no command: open the app on the database."""
+    from tui.app import run_app
+
+    with workspace(args) as ws:
+        run_app(ws)
+    return 0
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def init(args: argparse.Namespace) -> int:
+    """`init`: create the database, or confirm an existing one."""
+    with workspace(args, create=True, writing=True) as ws:
+        head = ws.store.head()
+        print(
+            f"{ws.db_path}: eventscope database ({ws.domain.name}, {ws.store.hash_mode}), "
+            f"{head.position} events"
+        )
+    return 0
+
+
+def parse_fields(pairs: list[str], json_data: str | None) -> dict[str, Any]:
+    """Merge `--json DATA` (first) and `key=value` pairs into command fields."""
+    fields: dict[str, Any] = {}
+    if json_data is not None:
+        try:
+            loaded = orjson.loads(json_data)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(f"--json is not valid JSON: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise InvalidInput('--json must be a JSON object, e.g. \'{"amount": "10.00"}\'')
+        fields.update(loaded)
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"field {pair!r} is not key=value, e.g. amount=10.00")
+        if key in fields and json_data is None:
+            raise InvalidInput(f"field {key} is given twice")
+        fields[key] = value
+    return fields
+
+
+def exec_command(args: argparse.Namespace) -> int:
+    """`exec TYPE key=value...`: run one command through the bus; print the result."""
+    with workspace(args, writing=True) as ws:
+        fields = parse_fields(args.fields, args.json_data)
+        command = ws.domain.model.parse_command(args.type, fields)
+        result = ws.bus.execute(command, actor=ws.actor, command_id=args.command_id)
+        _dump(result.to_json_dict())
+    return 0
+
+
+def list_commands(args: argparse.Namespace) -> int:
+    """`commands`: each command with its fields, from the domain's models."""
+    with workspace(args) as ws:
+        for model in ws.domain.model.commands:
+            fields = []
+            for name, info in model.model_fields.items():
+                fields.append(name if info.is_required() else f"[{name}={info.default!r}]")
+            print(f"{model.type_name:<22} {' '.join(fields)}")
+            if model.title:
+                print(f"{'':<22} {model.title}")
+    return 0
+
+
+def import_events(args: argparse.Namespace) -> int:
+    """`import FILE`: all or nothing; names the first bad line."""
+    from store.jsonl import import_events as import_jsonl
+
+    with workspace(args, create=True, writing=True) as ws:
+        catalog = ws.domain.model.catalog
+
+        def validate(event: RecordedEvent) -> None:
+            catalog.decode(event.type, event.schema_version, event.data)
+
+        before = ws.store.head()
+        if args.file == "-":
+            head = import_jsonl(ws.store, sys.stdin.buffer, validate=validate, name="stdin")
+        else:
+            with _open_input(args.file) as stream:
+                head = import_jsonl(ws.store, stream, validate=validate, name=args.file)
+        print(
+            f"imported {head.position - before.position} events; head {head.position} {head.hash}"
+        )
+    return 0
+
+
+@contextmanager
+def _open_input(path: str) -> Iterator[Any]:
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed by the context manager
+    except FileNotFoundError:
+        raise InvalidInput(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a folder, not a file") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    with stream:
+        yield stream
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def _summary(data: dict[str, Any], width: int = 60) -> str:
+    text = " ".join(f"{k}={v}" for k, v in data.items() if v not in ("", None))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_event_line(event: RecordedEvent) -> str:
+    """One human line for `log`: position, time, stream, type, actor, data."""
+    when = event.recorded_at[:19].replace("T", " ")
+    return (
+        f"{event.position:>9}  {when}  {event.stream_id:<18} {event.type:<22} "
+        f"{event.actor:<14} {_summary(event.data)}"
+    )
+
+
+def log(args: argparse.Namespace) -> int:
+    """`log`: events in order, filtered; JSON Lines with --json."""
+    for name, value in (("--from", args.from_), ("--to", args.to), ("--limit", args.limit)):
+        if value is not None and value < 0:
+            raise InvalidInput(f"{name} must be >= 0, not {value}")
+    with workspace(args) as ws:
+        after = max((args.from_ or 1) - 1, 0)
+        before = None if args.to is None else args.to + 1
+        remaining = args.limit
+        out = sys.stdout
+        while remaining is None or remaining > 0:
+            page_size = 1000 if remaining is None else min(1000, remaining)
+            page = ws.store.events_page(
+                after=after,
+                before=before,
+                limit=page_size,
+                stream=args.stream,
+                type=args.type,
+                actor=args.filter_actor,
+            )
+            for event in page:
+                if args.json:
+                    out.write(orjson.dumps(event.to_json_dict()).decode() + "\n")
+                else:
+                    out.write(format_event_line(event) + "\n")
+            if len(page) < page_size:
+                break
+            after = page[-1].position
+            if remaining is not None:
+                remaining -= len(page)
+    return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    """`verify`: walk the chain; with --anchor, also check a kept head is still in it."""
+    anchor = None
+    if args.anchor:
+        with _open_input(args.anchor) as stream:
+            try:
+                text = stream.read().decode()
+            except UnicodeDecodeError:
+                raise InvalidInput(f"{args.anchor} is not a text file") from None
+        anchor = parse_anchor(text)
+    with workspace(args) as ws:
+        report = ws.store.verify()
+        ok = report.ok
+        output: dict[str, Any] = report.to_json_dict()
+        lines = [report.message]
+        if anchor is not None:
+            anchored = check_anchor(ws.store, anchor)
+            ok = ok and anchored.ok
+            output["anchor"] = anchored.to_json_dict()
+            lines.append(anchored.message)
+        output["ok"] = ok
+        if args.json:
+            _dump(output)
+        else:
+            stream_out = sys.stdout if ok else sys.stderr
+            for line in lines:
+                print(line, file=stream_out)
+    return 0 if ok else 1
+
+
+def export(args: argparse.Namespace) -> int:
+    """`export [FILE]`: every event as JSON Lines, streamed."""
+    from store.jsonl import export_events
+
+    with workspace(args) as ws:
+        if args.file == "-":
+            export_events(ws.store.iter_all(), sys.stdout.buffer)
+            sys.stdout.flush()
+        else:
+            try:
+                with open(args.file, "wb") as out:
+                    count = export_events(ws.store.iter_all(), out)
+            except OSError as exc:
+                raise InvalidInput(f"cannot write {args.file}: {exc.strerror}") from None
+            print(f"exported {count} events to {args.file}", file=sys.stderr)
+    return 0

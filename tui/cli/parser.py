@@ -1,0 +1,181 @@
+"""The argument parser: every command, flag and example lives here (and in the README)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from tui.cli import commands
+
+
+class CliUsageError(Exception):
+    """Bad usage: reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line instead of usage text plus an error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliUsageError(f"{message} (see `{self.prog} --help`)")
+
+
+GLOBAL_HELP = """\
+eventscope: audit and time-travel through event-sourced state.
+
+With no COMMAND it opens the app on the database.
+
+examples:
+  eventscope demo                                  demo data, then the app
+  eventscope --db bank.db init
+  eventscope --db bank.db exec open_account account_id=a1 owner=Ada currency=EUR
+  eventscope --db bank.db exec deposit account_id=a1 amount=100.00
+  eventscope --db bank.db log --json
+  eventscope --db bank.db verify --json > head.json
+  eventscope --db bank.db verify --anchor head.json
+
+exit codes: 0 ok; 1 refused by a rule or verification failed; 2 bad usage or input.
+"""
+
+
+def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = True) -> None:
+    """Options accepted before or after the command (`--db x init` == `init --db x`)."""
+    default = None if top else argparse.SUPPRESS
+    group = parser.add_argument_group("database options")
+    group.add_argument(
+        "--db",
+        metavar="PATH",
+        default=default,
+        help="database file (default: $EVENTSCOPE_DB, else ./eventscope.db)",
+    )
+    group.add_argument(
+        "--domain", metavar="NAME", default=default, help="domain of the database (default: ledger)"
+    )
+    if actor:
+        group.add_argument(
+            "--actor", metavar="NAME", default=default, help="who is acting (default: the OS user)"
+        )
+    group.add_argument(
+        "--key-file",
+        metavar="FILE",
+        default=default,
+        help="HMAC key for the hash chain (else $EVENTSCOPE_KEY_FILE or $EVENTSCOPE_KEY)",
+    )
+    group.add_argument(
+        "--synchronous",
+        choices=["FULL", "NORMAL", "EXTRA", "OFF"],
+        type=str.upper,
+        default=default,
+        help="SQLite durability for writes (default FULL: survives a power cut)",
+    )
+    group.add_argument(
+        "--read-only",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="open the database read-only (SQLite mode=ro): no commands",
+    )
+
+
+def _command(
+    sub: argparse._SubParsersAction[_Parser],
+    name: str,
+    help_text: str,
+    example: str,
+    *,
+    actor: bool = True,
+) -> _Parser:
+    parser: _Parser = sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_globals(parser, top=False, actor=actor)
+    return parser
+
+
+def build_parser() -> _Parser:
+    """The full `eventscope` parser."""
+    parser = _Parser(
+        prog="eventscope",
+        description=GLOBAL_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_globals(parser, top=True)
+    parser.set_defaults(handler=commands.open_app)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+
+    p = _command(sub, "init", "create the database (idempotent)", "eventscope --db bank.db init")
+    p.set_defaults(handler=commands.init)
+
+    p = _command(
+        sub,
+        "exec",
+        "run one command and print the result as JSON",
+        "eventscope exec transfer from_account=a1 to_account=a2 amount=25.00 reference=rent",
+    )
+    p.add_argument("type", metavar="TYPE", help="command type, e.g. deposit (see `commands`)")
+    p.add_argument("fields", metavar="key=value", nargs="*", help="the command's fields")
+    p.add_argument(
+        "--json", dest="json_data", metavar="DATA", help="fields as a JSON object (merged first)"
+    )
+    p.add_argument(
+        "--command-id",
+        metavar="ID",
+        help="idempotency key: a second exec with the same id appends nothing",
+    )
+    p.set_defaults(handler=commands.exec_command)
+
+    p = _command(
+        sub,
+        "commands",
+        "list the domain's commands and their fields",
+        "eventscope commands",
+    )
+    p.set_defaults(handler=commands.list_commands)
+
+    p = _command(
+        sub,
+        "log",
+        "list events (JSON Lines with --json)",
+        "eventscope log --stream account-a1 --from 10 --to 20 --json",
+        actor=False,  # here --actor filters by actor
+    )
+    p.add_argument("--stream", metavar="S", help="only this stream (e.g. account-a1)")
+    p.add_argument("--type", metavar="T", help="only this event type (e.g. MoneyDeposited)")
+    p.add_argument("--actor", dest="filter_actor", metavar="A", help="only events by this actor")
+    p.add_argument("--from", dest="from_", metavar="P", type=int, help="first position (incl.)")
+    p.add_argument("--to", metavar="P", type=int, help="last position (inclusive)")
+    p.add_argument("--limit", metavar="N", type=int, help="at most N events")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(handler=commands.log)
+
+    p = _command(
+        sub,
+        "verify",
+        "check the hash chain, or check it against a kept head (--anchor)",
+        "eventscope verify --json > head.json; eventscope verify --anchor head.json",
+    )
+    p.add_argument("--anchor", metavar="FILE", help="a head saved from `verify --json`")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(handler=commands.verify)
+
+    p = _command(
+        sub,
+        "export",
+        "write every event as JSON Lines (to FILE or stdout)",
+        "eventscope export backup.jsonl",
+    )
+    p.add_argument("file", metavar="FILE", nargs="?", default="-", help="output file (- = stdout)")
+    p.set_defaults(handler=commands.export)
+
+    p = _command(
+        sub,
+        "import",
+        "append events from JSON Lines, all or nothing, checking the hash chain",
+        "eventscope --db copy.db import backup.jsonl",
+    )
+    p.add_argument("file", metavar="FILE", help="input file (- = stdin)")
+    p.set_defaults(handler=commands.import_events)
+
+    return parser
