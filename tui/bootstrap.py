@@ -78,6 +78,7 @@ def open_workspace(
     ids: IdSource | None = None,
     synchronous: str = "FULL",
     key_file: str | None = None,
+    busy_timeout_ms: int = 5000,
 ) -> Workspace:
     """Open (or with `create`, create) the database at `db` for `domain`.
 
@@ -93,6 +94,7 @@ def open_workspace(
         read_only=read_only,
         create=create,
         synchronous=synchronous,
+        busy_timeout_ms=busy_timeout_ms,
         domain=description.name,
     )
     if store.domain and store.domain != description.name:

@@ -37,6 +37,7 @@ def workspace(
         create=create,
         key_file=_option(args, "key_file"),
         synchronous=_option(args, "synchronous", "FULL"),
+        busy_timeout_ms=_option(args, "busy_timeout", 5000),
     )
     try:
         yield ws
@@ -44,8 +45,9 @@ def workspace(
         ws.close()
 
 
-def _dump(value: Any, out: TextIO = sys.stdout) -> None:
+def _dump(value: Any, out: TextIO | None = None) -> None:
     """JSON to stdout: indented for a person at a terminal, one line for a pipe."""
+    out = out or sys.stdout
     option = orjson.OPT_INDENT_2 if out.isatty() else 0
     out.write(orjson.dumps(value, option=option).decode() + "\n")
 

@@ -68,6 +68,13 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
         help="SQLite durability for writes (default FULL: survives a power cut)",
     )
     group.add_argument(
+        "--busy-timeout",
+        metavar="MS",
+        type=int,
+        default=default,
+        help="how long to wait for another writer's lock, in ms (default 5000)",
+    )
+    group.add_argument(
         "--read-only",
         action="store_true",
         default=False if top else argparse.SUPPRESS,
