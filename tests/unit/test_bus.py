@@ -1,0 +1,116 @@
+"""The command bus over the in-memory store: decide, append, retry, idempotency, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from domain.bus import CommandBus
+from domain.clock import SequentialIds, StepClock
+from domain.envelope import AppendResult, Metadata, StreamAppend
+from domain.errors import ConcurrencyConflict, InvalidInput, RuleRefused
+from domain.ledger import LEDGER, Deposit, OpenAccount, Transfer, Withdraw
+from store.memory import InMemoryEventStore
+
+
+def _bus(store: InMemoryEventStore | None = None, prefix: str = "id") -> CommandBus:
+    store = store or InMemoryEventStore(clock=StepClock())
+    return CommandBus(store, LEDGER, clock=StepClock(), ids=SequentialIds(prefix))
+
+
+def _open(bus: CommandBus, *accounts: tuple[str, str]) -> None:
+    for account_id, currency in accounts:
+        bus.execute(OpenAccount(account_id=account_id, owner="Owner", currency=currency), actor="t")
+
+
+def test_transfer_is_one_atomic_append_to_two_streams() -> None:
+    bus = _bus()
+    _open(bus, ("a1", "EUR"), ("a2", "EUR"))
+    bus.execute(Deposit(account_id="a1", amount="10.00"), actor="t")
+    result = bus.execute(Transfer(from_account="a1", to_account="a2", amount="4.00"), actor="t")
+    assert result.positions == (4, 5)
+    assert [(e.stream_id, e.version, e.type) for e in result.events] == [
+        ("account-a1", 3, "TransferSent"),
+        ("account-a2", 2, "TransferReceived"),
+    ]
+    assert {e.metadata["command_id"] for e in result.events} == {result.command_id}
+
+
+def test_refusal_is_recorded_and_appends_nothing() -> None:
+    store = InMemoryEventStore(clock=StepClock())
+    bus = _bus(store)
+    _open(bus, ("a1", "EUR"))
+    before = store.head()
+    with pytest.raises(RuleRefused, match="overdraft limit"):
+        bus.execute(Withdraw(account_id="a1", amount="1.00"), actor="mallory")
+    assert store.head() == before
+    [refusal] = store.refusals()
+    assert (refusal.actor, refusal.command_type, refusal.at_position) == ("mallory", "withdraw", 1)
+    assert refusal.command == {"account_id": "a1", "amount": "1.00", "reference": ""}
+
+
+def test_same_command_id_returns_the_earlier_result() -> None:
+    store = InMemoryEventStore(clock=StepClock())
+    bus = _bus(store)
+    _open(bus, ("a1", "EUR"))
+    first = bus.execute(Deposit(account_id="a1", amount="1.00"), actor="t", command_id="c-1")
+    again = bus.execute(Deposit(account_id="a1", amount="1.00"), actor="t", command_id="c-1")
+    assert again.duplicate and again.positions == first.positions
+    assert store.head().position == 2
+    with pytest.raises(InvalidInput, match="different command"):
+        bus.execute(Deposit(account_id="a1", amount="2.00"), actor="t", command_id="c-1")
+
+
+class FlakyStore(InMemoryEventStore):
+    """Lets another writer slip in before the first `conflicts` appends."""
+
+    def __init__(self, conflicts: int) -> None:
+        super().__init__(clock=StepClock())
+        self.conflicts = conflicts
+        self.rival: CommandBus | None = None
+
+    def append(self, streams: Sequence[StreamAppend], metadata: Metadata) -> AppendResult:
+        if self.conflicts and self.rival is not None and metadata.actor == "me":
+            self.conflicts -= 1
+            self.rival.execute(Deposit(account_id="a1", amount="1.00"), actor="rival")
+        return super().append(streams, metadata)
+
+
+def test_conflict_is_retried_with_fresh_state() -> None:
+    store = FlakyStore(conflicts=2)
+    bus = _bus(store)
+    _open(bus, ("a1", "EUR"))
+    bus.execute(Deposit(account_id="a1", amount="5.00"), actor="t")
+    store.rival = CommandBus(store, LEDGER, clock=StepClock(), ids=SequentialIds("rival"))
+    result = bus.execute(Withdraw(account_id="a1", amount="2.00"), actor="me")
+    # Two rival deposits landed between load and append; the third attempt went through.
+    assert result.events[0].version == 5
+    assert store.conflicts == 0
+    assert [e.type for e in store.read_all()][-1] == "MoneyWithdrawn"
+
+
+def test_conflicts_beyond_the_retry_budget_reach_the_caller() -> None:
+    store = FlakyStore(conflicts=10)
+    bus = CommandBus(store, LEDGER, clock=StepClock(), ids=SequentialIds("id"), max_retries=2)
+    _open(bus, ("a1", "EUR"))
+    store.rival = CommandBus(store, LEDGER, clock=StepClock(), ids=SequentialIds("rival"))
+    before_mine = [e for e in store.read_all() if e.actor == "me"]
+    with pytest.raises(ConcurrencyConflict, match="retry"):
+        bus.execute(Deposit(account_id="a1", amount="5.00"), actor="me")
+    assert [e for e in store.read_all() if e.actor == "me"] == before_mine
+
+
+def test_cache_sees_writes_from_another_bus() -> None:
+    store = InMemoryEventStore(clock=StepClock())
+    mine, theirs = _bus(store, "mine"), _bus(store, "theirs")
+    _open(mine, ("a1", "EUR"))
+    mine.execute(Deposit(account_id="a1", amount="5.00"), actor="t")
+    theirs.execute(Withdraw(account_id="a1", amount="5.00"), actor="t")
+    with pytest.raises(RuleRefused):
+        mine.execute(Withdraw(account_id="a1", amount="0.01"), actor="t")
+
+
+def test_empty_actor_is_invalid() -> None:
+    with pytest.raises(InvalidInput, match="actor"):
+        _bus().execute(OpenAccount(account_id="a1", owner="O", currency="EUR"), actor=" ")
