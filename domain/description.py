@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.envelope import PendingEvent, Refusal
+from domain.envelope import PendingEvent, RecordedEvent, Refusal
 from domain.errors import InvalidInput
 from domain.model import DomainModel
 from domain.projection import Projection
@@ -32,6 +32,17 @@ class DomainDescription:
     demo: DemoGenerator | None = None
     simulate: Callable[..., Any] | None = None
     """`simulate(bus, store, rate=..., duration=..., seed=..., on_result=...)`: live traffic."""
+    summarize: Callable[[RecordedEvent], str] | None = None
+    """One short human line for an event (`+100.00 EUR to a1`); logs and lists show it."""
+
+    def summary(self, event: RecordedEvent) -> str:
+        """The domain's one-line summary of `event`, or its data as key=value pairs."""
+        if self.summarize is not None:
+            try:
+                return self.summarize(event)
+            except (KeyError, TypeError, ValueError):
+                pass  # an old or odd payload: fall back to the raw fields below
+        return " ".join(f"{k}={v}" for k, v in event.data.items() if v not in ("", None))
 
     def projection(self, name: str) -> Projection:
         """The projection called `name`; unknown names list the known ones."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 from domain.description import DomainDescription
 from domain.ledger import LEDGER
 from domain.ledger.projections import LEDGER_PROJECTIONS
+from domain.ledger.summary import summarize
 
 LEDGER_DOMAIN = DomainDescription(
     name="ledger",
     title="Ledger",
     model=LEDGER,
     projections=LEDGER_PROJECTIONS,
+    summarize=summarize,
 )

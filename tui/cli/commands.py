@@ -161,17 +161,12 @@ def _open_input(path: str) -> Iterator[Any]:
 # -- reading -------------------------------------------------------------------------------
 
 
-def _summary(data: dict[str, Any], width: int = 60) -> str:
-    text = " ".join(f"{k}={v}" for k, v in data.items() if v not in ("", None))
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def format_event_line(event: RecordedEvent) -> str:
-    """One human line for `log`: position, time, stream, type, actor, data."""
+def format_event_line(event: RecordedEvent, summary: str) -> str:
+    """One human line for `log`: position, time, stream, type, actor, what happened."""
     when = event.recorded_at[:19].replace("T", " ")
     return (
         f"{event.position:>9}  {when}  {event.stream_id:<18} {event.type:<22} "
-        f"{event.actor:<14} {_summary(event.data)}"
+        f"{event.actor:<14} {summary}"
     )
 
 
@@ -199,7 +194,7 @@ def log(args: argparse.Namespace) -> int:
                 if args.json:
                     out.write(orjson.dumps(event.to_json_dict()).decode() + "\n")
                 else:
-                    out.write(format_event_line(event) + "\n")
+                    out.write(format_event_line(event, ws.domain.summary(event)) + "\n")
             if len(page) < page_size:
                 break
             after = page[-1].position

@@ -1,0 +1,38 @@
+"""One human line per ledger event, for the log and the app's lists."""
+
+from __future__ import annotations
+
+from domain.envelope import RecordedEvent
+from domain.ledger.money import format_money
+
+
+def _ref(data: dict[str, object]) -> str:
+    reference = data.get("reference")
+    return f" · {reference}" if reference else ""
+
+
+def summarize(event: RecordedEvent) -> str:
+    """`+100.00 EUR to a1 · salary`, `25.50 EUR a1 → a2`, `froze a1: fraud check`..."""
+    d = event.data
+    kind = event.type
+    if kind == "AccountOpened":
+        limit = format_money(int(d["overdraft_limit"]), str(d["currency"]))
+        return f"opened {d['account_id']} for {d['owner']} ({d['currency']}, overdraft {limit})"
+    if kind == "MoneyDeposited":
+        money = format_money(int(d["amount"]), str(d["currency"]))
+        return f"+{money} to {d['account_id']}{_ref(d)}"
+    if kind == "MoneyWithdrawn":
+        money = format_money(int(d["amount"]), str(d["currency"]))
+        return f"-{money} from {d['account_id']}{_ref(d)}"
+    if kind in ("TransferSent", "TransferReceived"):
+        money = format_money(int(d["amount"]), str(d["currency"]))
+        return f"{money} {d['from_account']} → {d['to_account']}{_ref(d)}"
+    if kind == "AccountFrozen":
+        return f"froze {d['account_id']}: {d['reason']}"
+    if kind == "AccountUnfrozen":
+        return f"unfroze {d['account_id']}: {d['reason']}"
+    if kind == "OverdraftLimitChanged":
+        return f"overdraft of {d['account_id']}: {d['old_limit']} → {d['new_limit']} (minor units)"
+    if kind == "AccountClosed":
+        return f"closed {d['account_id']}: {d['reason']}"
+    raise ValueError(f"unknown ledger event {kind}")
