@@ -181,3 +181,12 @@ class PendingEvent:
     schema_version: int = 1
     command: dict[str, Any] | None = None
     """The command payload, on the first event of each command (kept in the commands table)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSummary:
+    """A stream as lists and filters show it: its id, type and current version."""
+
+    stream_id: str
+    stream_type: str
+    version: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from domain.envelope import AppendResult, Head, Metadata, RecordedEvent, Refusal, StreamAppend
@@ -67,4 +68,47 @@ class EventStore(Protocol):
         self, *, to_position: int | None = None, limit: int | None = None
     ) -> list[Refusal]:
         """Refusals recorded while the head was at or before `to_position`, newest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The encoded state of a set of projections right after the event at `position`."""
+
+    key: str
+    """Names the projection definitions (and encoding) it was built with; a change in
+    any of them gives a new key, so stale snapshots are never read."""
+    position: int
+    event_hash: str
+    """The hash of the event at `position` (the genesis hash at 0): a snapshot is only
+    used on a history whose event at `position` still has this hash."""
+    encoding: str
+    blob: bytes
+
+
+class SnapshotStore(Protocol):
+    """Where the timeline keeps projection snapshots (SQLite beside the events, or memory).
+
+    Snapshots are a cache: losing one costs a longer replay, never a wrong answer.
+    """
+
+    def save(self, snapshot: Snapshot) -> None:
+        """Keep `snapshot`, replacing any with the same key and position."""
+        ...
+
+    def latest(self, key: str, at_or_before: int) -> Snapshot | None:
+        """The snapshot of `key` with the greatest position <= `at_or_before`, if any."""
+        ...
+
+    def positions(self, key: str) -> list[int]:
+        """The positions of the snapshots kept for `key`, ascending."""
+        ...
+
+    def size(self, key: str | None = None) -> int:
+        """Total bytes of the blobs kept for `key` (for every key when None)."""
+        ...
+
+    def discard(self, *, keep: str | None = None) -> int:
+        """Delete the snapshots of every key but `keep` (of all keys when None);
+        returns how many were deleted."""
         ...

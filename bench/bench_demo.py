@@ -1,0 +1,187 @@
+"""Demo-data benchmark: generating the ledger history, and loading it into SQLite.
+
+Run on demand (this is not a test)::
+
+    .venv/bin/python bench/bench_demo.py --events 1000000 --synchronous FULL
+
+Into fresh files, in WAL mode, all at ONE `synchronous` setting, it measures:
+
+1. generation alone: `generate_demo(N)` streamed and dropped (wall and CPU time);
+2. `append_bulk` alone: the same events, generated beforehand into memory, loaded
+   into a fresh `SqliteEventStore` (the refusals are set aside);
+3. raw sqlite3 `executemany` of the very same rows (read back from 2, so the JSON
+   and hashes are identical) into the same schema in one transaction; and the same
+   with the events table's indexes dropped and rebuilt around it, which is what
+   `append_bulk` does into an empty store;
+4. generation + load: `write_demo(store, N)`, the path `eventscope demo` takes,
+   events and refusals together.
+
+The ratios that matter: 2 / 3 (the brief's bulk-load goal: at least 50% of raw
+`executemany`) and 4 against 1 (how much loading adds to generating).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import platform
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from domain.envelope import PendingEvent, Refusal
+from domain.ledger.demo import generate_demo, write_demo
+from store.sqlite import SYNCHRONOUS_MODES, SqliteEventStore
+
+CHAIN_COLUMNS = (
+    "position, event_id, stream_id, stream_type, version, type, schema_version, "
+    "recorded_at, data, metadata, prev_hash, hash"
+)
+INSERT_EVENT = f"INSERT INTO events ({CHAIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds, result) of `action()`, with the GC collected first."""
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = action()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def new_store(path: Path, synchronous: str) -> SqliteEventStore:
+    """A fresh eventscope database (schema, WAL) at `path`."""
+    return SqliteEventStore.init(path, synchronous=synchronous)
+
+
+def stream_only(events: int, seed: int) -> int:
+    """Generate and drop; how many items (events and refusals) came out."""
+    count = 0
+    for _ in generate_demo(events, seed):
+        count += 1
+    return count
+
+
+def load_events(path: Path, synchronous: str, events: list[PendingEvent]) -> float:
+    """Seconds for `append_bulk(events)` into a fresh store (opening it is not timed)."""
+    store = new_store(path, synchronous)
+    try:
+        wall, _, _ = timed(lambda: store.append_bulk(events))
+    finally:
+        store.close()
+    return wall
+
+
+def read_rows(path: Path) -> list[tuple[Any, ...]]:
+    """Every stored event row of the file at `path`, in position order."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute(f"SELECT {CHAIN_COLUMNS} FROM events ORDER BY position").fetchall()
+
+
+def raw_load(path: Path, synchronous: str, rows: list[tuple[Any, ...]], *, rebuild: bool) -> float:
+    """Seconds for raw `executemany` of `rows` in one transaction into a fresh schema."""
+    new_store(path, synchronous).close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+
+        def load() -> None:
+            conn.execute("BEGIN")
+            indexes: list[str] = []
+            if rebuild:
+                found = conn.execute(
+                    "SELECT name, sql FROM sqlite_master "
+                    "WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL"
+                ).fetchall()
+                for name, sql in found:
+                    conn.execute(f'DROP INDEX "{name}"')
+                    indexes.append(sql)
+            conn.executemany(INSERT_EVENT, rows)
+            for sql in indexes:
+                conn.execute(sql)
+            conn.execute("COMMIT")
+
+        wall, _, _ = timed(load)
+    finally:
+        conn.close()
+    return wall
+
+
+def write_demo_into(path: Path, synchronous: str, events: int, seed: int) -> tuple[float, int]:
+    """Seconds for `write_demo` into a fresh store, and the refusals it kept."""
+    store = new_store(path, synchronous)
+    try:
+        wall, _, _ = timed(lambda: write_demo(store, events, seed))
+        kept = len(store.refusals())
+    finally:
+        store.close()
+    return wall, kept
+
+
+def rate(events: int, seconds: float) -> str:
+    return f"{events / seconds:>10,.0f} ev/s" if seconds > 0 else "-"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--synchronous", default="FULL", choices=SYNCHRONOUS_MODES)
+    parser.add_argument("--folder", type=Path, default=None, help="where the files go (temp)")
+    parser.add_argument("--keep", action="store_true", help="keep the database files")
+    args = parser.parse_args(argv)
+    n, sync = args.events, args.synchronous
+    folder = Path(tempfile.mkdtemp(prefix="bench-demo-", dir=args.folder))
+    print(
+        f"eventscope demo bench: {n:,} events, seed {args.seed}, synchronous={sync}, WAL, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"{platform.machine()}, files in {folder}"
+    )
+    try:
+        gen_wall, gen_cpu, items = timed(lambda: stream_only(n, args.seed))
+        print(
+            f"1. generate_demo (streamed)        {gen_wall:8.2f} s  {rate(n, gen_wall)}"
+            f"   (CPU {gen_cpu:.2f} s, {n / gen_cpu:,.0f} ev/s; {items - n:,} refusals)"
+        )
+
+        def materialise() -> list[PendingEvent]:
+            return [e for e in generate_demo(n, args.seed) if not isinstance(e, Refusal)]
+
+        _, _, events = timed(materialise)
+        bulk = load_events(folder / "bulk.db", sync, events)
+        del events
+        print(f"2. append_bulk (events in memory)   {bulk:8.2f} s  {rate(n, bulk)}")
+
+        rows = read_rows(folder / "bulk.db")
+        raw = raw_load(folder / "raw.db", sync, rows, rebuild=False)
+        rebuilt = raw_load(folder / "raw-rebuild.db", sync, rows, rebuild=True)
+        del rows
+        print(f"3. raw executemany, one transaction {raw:8.2f} s  {rate(n, raw)}")
+        print(f"   raw, indexes dropped + rebuilt   {rebuilt:8.2f} s  {rate(n, rebuilt)}")
+
+        both, kept = write_demo_into(folder / "demo.db", sync, n, args.seed)
+        print(
+            f"4. write_demo (generate + load)    {both:8.2f} s  {rate(n, both)}"
+            f"   ({kept:,} refusals kept)"
+        )
+        print(
+            f"append_bulk is {raw / bulk:.0%} of raw executemany's speed "
+            f"({rebuilt / bulk:.0%} of raw with the index rebuild); "
+            f"loading adds {both / gen_wall - 1:.0%} to generating"
+        )
+    finally:
+        if args.keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,378 @@
+"""An in-memory event store with the SQLite store's semantics: the fake behind the port.
+
+It is a real implementation (hash chain, idempotency, conflicts, refusals, bulk and
+import), so unit tests exercise the same promises the contract suite checks for SQLite.
+Events are kept as chain rows with their JSON texts and decoded on every read, so a
+caller mutating what it got back cannot change history.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+import orjson
+
+from domain.clock import Clock, SystemClock
+from domain.envelope import (
+    GENESIS_HASH,
+    AppendResult,
+    Head,
+    Metadata,
+    PendingEvent,
+    RecordedEvent,
+    Refusal,
+    StreamAppend,
+    StreamSummary,
+)
+from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
+from store.hashchain import (
+    ChainExtender,
+    ChainRow,
+    CommandRow,
+    EventRejected,
+    VerifyReport,
+    canonical_json,
+    check_append,
+    event_from_row,
+    hash_mode,
+    stored_time,
+    verify,
+)
+
+
+class InMemoryEventStore:
+    """The EventStore port in memory; thread-safe, one lock around every operation."""
+
+    def __init__(self, *, clock: Clock | None = None, key: bytes | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self._key = key
+        self._rows: list[ChainRow] = []
+        self._times: list[str] = []
+        self._streams: dict[str, list[int]] = {}
+        self._event_ids: set[str] = set()
+        self._commands: dict[str, CommandRow] = {}
+        self._refusals: list[Refusal] = []
+        self._commits = 0
+        self._lock = threading.RLock()
+
+    # -- information ---------------------------------------------------------------------
+
+    @property
+    def hash_mode(self) -> str:
+        """`sha256` or `hmac-sha256`."""
+        return hash_mode(self._key)
+
+    @property
+    def keyed(self) -> bool:
+        """True for an HMAC-keyed chain."""
+        return self._key is not None
+
+    def data_version(self) -> int:
+        """A number that changes whenever something is committed."""
+        return self._commits
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _extender(self) -> ChainExtender:
+        return ChainExtender(
+            self._head(),
+            self._times[-1] if self._times else "",
+            self._key,
+            stream_version=lambda stream_id: len(self._streams.get(stream_id, ())),
+            command_exists=self._commands.__contains__,
+        )
+
+    def _commit(self, rows: list[ChainRow], commands: list[CommandRow]) -> None:
+        for row in rows:
+            self._rows.append(row)
+            self._times.append(row[7])
+            self._streams.setdefault(row[2], []).append(row[0])
+            self._event_ids.add(row[1])
+        for command in commands:
+            self._commands[command[0]] = command
+        self._commits += 1
+
+    def append(self, streams: Sequence[StreamAppend], metadata: Metadata) -> AppendResult:
+        """Append to one or more streams atomically (see `EventStore.append`)."""
+        check_append(streams)
+        with self._lock:
+            command_id = metadata.command_id
+            if command_id and command_id in self._commands:
+                earlier = self.find_command(command_id)
+                assert earlier is not None
+                return earlier
+            for append in streams:
+                actual = len(self._streams.get(append.stream_id, ()))
+                if actual != append.expected_version:
+                    raise ConcurrencyConflict(append.stream_id, append.expected_version, actual)
+            last_at = self._times[-1] if self._times else ""
+            now = stored_time(self.clock.now())
+            recorded_at = now if now > last_at else last_at
+            extender = self._extender()
+            metadata_text = canonical_json(metadata.event_metadata(), "metadata")
+            rows: list[ChainRow] = []
+            fresh: set[str] = set()
+            for append in streams:
+                for event in append.events:
+                    if event.event_id in self._event_ids or event.event_id in fresh:
+                        raise InvalidInput("an event id in this append is already recorded")
+                    fresh.add(event.event_id)
+                    rows.append(
+                        extender.row(
+                            event.event_id,
+                            append.stream_id,
+                            append.stream_type,
+                            event.type,
+                            event.schema_version,
+                            recorded_at,
+                            canonical_json(event.data),
+                            metadata_text,
+                        )
+                    )
+            commands: list[CommandRow] = []
+            if command_id:
+                commands.append(
+                    (
+                        command_id,
+                        metadata.command_type,
+                        canonical_json(metadata.command, "command"),
+                        metadata.actor,
+                        recorded_at,
+                        rows[0][0] if rows else 0,
+                        rows[-1][0] if rows else 0,
+                    )
+                )
+            self._commit(rows, commands)
+            events = tuple(event_from_row(row) for row in rows)
+            return AppendResult(command_id, tuple(row[0] for row in rows), events)
+
+    def append_bulk(self, events: Iterable[PendingEvent | Refusal], *, batch: int = 10_000) -> Head:
+        """Load many decided events in one step (see `SqliteEventStore.append_bulk`)."""
+        return self._load(events, lambda ext, item: ext.pending(item), refusals=True)
+
+    def import_events(
+        self,
+        events: Iterable[RecordedEvent],
+        validate: Callable[[RecordedEvent], None] | None = None,
+    ) -> Head:
+        """Import recorded events all-or-nothing (see `SqliteEventStore.import_events`)."""
+
+        def accept(extender: ChainExtender, event: RecordedEvent) -> ChainRow:
+            if validate is not None:
+                try:
+                    validate(event)
+                except (DomainError, ValueError) as exc:
+                    raise EventRejected(str(exc), extender.count) from None
+            return extender.recorded(event)
+
+        return self._load(events, accept)
+
+    def _load(
+        self,
+        items: Iterable[Any],
+        to_row: Callable[[ChainExtender, Any], ChainRow],
+        *,
+        refusals: bool = False,
+    ) -> Head:
+        with self._lock:
+            extender = self._extender()
+            rows: list[ChainRow] = []
+            refused: list[Refusal] = []
+            fresh: set[str] = set()
+            for item in items:
+                if refusals and type(item) is Refusal:
+                    canonical_json(item.command, "command")
+                    refused.append(
+                        replace(
+                            item,
+                            id=len(self._refusals) + len(refused) + 1,
+                            at_position=extender.position,
+                            recorded_at=item.recorded_at or extender.last_recorded_at,
+                            command=dict(item.command),
+                        )
+                    )
+                    continue
+                row = to_row(extender, item)
+                event_id = row[1]
+                if event_id in self._event_ids or event_id in fresh:
+                    raise EventRejected(
+                        f"event id {event_id} is already recorded", extender.count - 1
+                    )
+                fresh.add(event_id)
+                rows.append(row)
+            self._commit(rows, extender.finish_commands())
+            self._refusals.extend(refused)
+            return extender.head
+
+    def record_refusal(self, refusal: Refusal) -> Refusal:
+        """Keep a refused command for the audit, placed at the current head position."""
+        canonical_json(refusal.command, "command")
+        with self._lock:
+            kept = replace(
+                refusal,
+                id=len(self._refusals) + 1,
+                at_position=len(self._rows),
+                recorded_at=refusal.recorded_at or self.clock.now(),
+            )
+            self._refusals.append(kept)
+            self._commits += 1
+            return replace(kept, command=dict(kept.command))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _head(self) -> Head:
+        if not self._rows:
+            return Head(0, GENESIS_HASH)
+        last = self._rows[-1]
+        return Head(last[0], last[11])
+
+    def head(self) -> Head:
+        """The last position and its hash (0 and the genesis hash when empty)."""
+        with self._lock:
+            return self._head()
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version (0 when it has no events)."""
+        with self._lock:
+            return len(self._streams.get(stream_id, ()))
+
+    def read_stream(
+        self, stream_id: str, *, after_version: int = 0, to_version: int | None = None
+    ) -> list[RecordedEvent]:
+        """The stream's events with after_version < version <= to_version, in order."""
+        with self._lock:
+            positions = self._streams.get(stream_id, [])
+            stop = len(positions) if to_version is None else max(0, to_version)
+            chosen = positions[max(0, after_version) : stop]
+            return [event_from_row(self._rows[p - 1]) for p in chosen]
+
+    def read_all(
+        self, *, after: int = 0, to: int | None = None, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        """Events with after < position <= to, in order, at most `limit` of them."""
+        with self._lock:
+            return [event_from_row(row) for row in self._slice(after, to, limit)]
+
+    def _slice(self, after: int, to: int | None, limit: int | None) -> list[ChainRow]:
+        start = max(0, after)
+        stop = len(self._rows) if to is None else max(start, min(to, len(self._rows)))
+        if limit is not None:
+            stop = min(stop, start + max(0, limit))
+        return self._rows[start:stop]
+
+    def iter_all(self, *, after: int = 0, to: int | None = None) -> Iterator[RecordedEvent]:
+        """Events after `after` up to `to` (default: the head when iteration starts)."""
+        with self._lock:
+            rows = self._slice(after, to, None)
+        return map(event_from_row, rows)
+
+    def iter_chain_rows(self, *, after: int = 0, to: int | None = None) -> Iterator[ChainRow]:
+        """Raw chain rows (stored JSON texts) for verification."""
+        with self._lock:
+            return iter(self._slice(after, to, None))
+
+    def position_at(self, timestamp: str) -> int:
+        """The last position recorded at or before `timestamp` (0 if none)."""
+        moment = stored_time(timestamp)
+        with self._lock:
+            return bisect_right(self._times, moment)
+
+    def find_command(self, command_id: str) -> AppendResult | None:
+        """The result an earlier command with this id recorded, if any."""
+        with self._lock:
+            command = self._commands.get(command_id)
+            if command is None:
+                return None
+            first, last = command[5], command[6]
+            rows = self._rows[first - 1 : last] if first else []
+            events = tuple(
+                e for e in map(event_from_row, rows) if e.metadata.get("command_id") == command_id
+            )
+            return AppendResult(
+                command_id, tuple(e.position for e in events), events, duplicate=True
+            )
+
+    def command_payload(self, command_id: str) -> tuple[str, dict[str, object]] | None:
+        """The (command type, payload) recorded for this command id, if known."""
+        with self._lock:
+            command = self._commands.get(command_id)
+        if command is None or command[2] is None:
+            return None
+        return command[1], orjson.loads(command[2])
+
+    def refusals(
+        self, *, to_position: int | None = None, limit: int | None = None
+    ) -> list[Refusal]:
+        """Refusals recorded while the head was at or before `to_position`, newest first."""
+        with self._lock:
+            found = [
+                replace(r, command=dict(r.command))
+                for r in reversed(self._refusals)
+                if to_position is None or r.at_position <= to_position
+            ]
+        return found if limit is None else found[: max(0, limit)]
+
+    def _matching(
+        self, stream: str | None, type_: str | None, actor: str | None
+    ) -> Iterator[ChainRow]:
+        for row in self._rows:
+            if stream is not None and row[2] != stream:
+                continue
+            if type_ is not None and row[5] != type_:
+                continue
+            if actor is not None and event_from_row(row).actor != actor:
+                continue
+            yield row
+
+    def count_events(
+        self, *, stream: str | None = None, type: str | None = None, actor: str | None = None
+    ) -> int:
+        """How many events match the filters (all of them without filters)."""
+        with self._lock:
+            return sum(1 for _ in self._matching(stream, type, actor))
+
+    def events_page(
+        self,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int = 100,
+        stream: str | None = None,
+        type: str | None = None,
+        actor: str | None = None,
+        descending: bool = False,
+    ) -> list[RecordedEvent]:
+        """One page of events with after < position < before that match the filters."""
+        with self._lock:
+            rows = [
+                row
+                for row in self._matching(stream, type, actor)
+                if row[0] > after and (before is None or row[0] < before)
+            ]
+        if descending:
+            rows.reverse()
+        return [event_from_row(row) for row in rows[: max(0, limit)]]
+
+    def streams(
+        self, prefix: str = "", *, after: str = "", limit: int = 100
+    ) -> list[StreamSummary]:
+        """Streams whose id starts with `prefix` (and sorts after `after`), by id."""
+        with self._lock:
+            chosen = sorted(s for s in self._streams if s.startswith(prefix) and s > after)
+            return [
+                StreamSummary(s, self._rows[self._streams[s][0] - 1][3], len(self._streams[s]))
+                for s in chosen[: max(0, limit)]
+            ]
+
+    def verify(self) -> VerifyReport:
+        """Walk the whole chain and report the first problem, if any."""
+        with self._lock:
+            rows = list(self._rows)
+        return verify(rows, self._key)
+
+    def close(self) -> None:
+        """Nothing to release; here so both stores can be used the same way."""

@@ -1,0 +1,194 @@
+"""Projection snapshots in SQLite, beside the events they summarise.
+
+`SqliteSnapshotStore` implements `domain.ports.SnapshotStore` over the `snapshots`
+table of an eventscope database. The table is a cache, not history: rows may be
+replaced and deleted (no append-only triggers), and a database without it works,
+just slower. Until the schema module registers a migration for it,
+`ensure_snapshot_schema` creates it on first write access (idempotent).
+
+`InMemorySnapshots` (from `domain.snapshots`) is the in-memory twin, for tests.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from domain.errors import StoreError
+from domain.ports import Snapshot
+from domain.snapshots import InMemorySnapshots
+
+__all__ = ["InMemorySnapshots", "SqliteSnapshotStore", "ensure_snapshot_schema"]
+
+SNAPSHOT_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS snapshots (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        position INTEGER NOT NULL CHECK (position >= 0),
+        event_hash TEXT NOT NULL,
+        encoding TEXT NOT NULL,
+        blob BLOB NOT NULL,
+        UNIQUE (key, position)
+    ) STRICT""",
+)
+"""The statements creating the snapshots table (blobs live in a rowid table: they are
+large, which WITHOUT ROWID tables handle badly)."""
+
+
+def ensure_snapshot_schema(conn: sqlite3.Connection) -> None:
+    """Create the snapshots table if it is missing (safe to call any number of times)."""
+    for statement in SNAPSHOT_SCHEMA:
+        conn.execute(statement)
+
+
+class SqliteSnapshotStore:
+    """Snapshots in the `snapshots` table of the SQLite file at `path`.
+
+    One connection per thread, like the event store. Writes use a short busy
+    timeout: a snapshot is only worth writing if it does not keep a reader waiting
+    behind a long write, and a skipped one is written by a later replay.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        read_only: bool = False,
+        busy_timeout_ms: int = 200,
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.busy_timeout_ms = busy_timeout_ms
+        if not self.path.exists():
+            raise StoreError(f"{self.path} does not exist; create it with `eventscope init`")
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._has_table: bool | None = None
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            mode = "ro" if self.read_only else "rw"
+            try:
+                conn = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode={mode}",
+                    uri=True,
+                    timeout=self.busy_timeout_ms / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open {self.path} for snapshots: {exc}") from None
+            try:
+                # A cache: WAL with NORMAL cannot corrupt, and skips an fsync per save.
+                conn.execute("PRAGMA synchronous = NORMAL")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open {self.path} for snapshots: {exc}") from None
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _table_exists(self) -> bool:
+        if self._has_table is None:
+            try:
+                row = (
+                    self._conn()
+                    .execute(
+                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'snapshots'"
+                    )
+                    .fetchone()
+                )
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read snapshots from {self.path}: {exc}") from None
+            self._has_table = row is not None
+        return self._has_table
+
+    def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+        if not self._table_exists():
+            return []
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read snapshots from {self.path}: {exc}") from None
+
+    def _write(self, sql: str, params: tuple[object, ...]) -> int:
+        if self.read_only:
+            raise StoreError(f"{self.path} is open read-only; snapshots are not written")
+        conn = self._conn()
+        try:
+            if not self._has_table:
+                ensure_snapshot_schema(conn)
+                self._has_table = True
+            return conn.execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write snapshots to {self.path}: {exc}") from None
+
+    def save(self, snapshot: Snapshot) -> None:
+        """Keep `snapshot`, replacing any with the same key and position."""
+        self._write(
+            "INSERT INTO snapshots (key, position, event_hash, encoding, blob) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key, position) DO UPDATE SET "
+            "event_hash = excluded.event_hash, encoding = excluded.encoding, "
+            "blob = excluded.blob",
+            (
+                snapshot.key,
+                snapshot.position,
+                snapshot.event_hash,
+                snapshot.encoding,
+                snapshot.blob,
+            ),
+        )
+
+    def latest(self, key: str, at_or_before: int) -> Snapshot | None:
+        """The snapshot of `key` with the greatest position <= `at_or_before`, if any."""
+        rows = self._read(
+            "SELECT position, event_hash, encoding, blob FROM snapshots "
+            "WHERE key = ? AND position <= ? ORDER BY position DESC LIMIT 1",
+            (key, at_or_before),
+        )
+        if not rows:
+            return None
+        position, event_hash, encoding, blob = rows[0]
+        assert isinstance(position, int) and isinstance(blob, bytes)
+        return Snapshot(key, position, str(event_hash), str(encoding), blob)
+
+    def positions(self, key: str) -> list[int]:
+        """The positions of the snapshots kept for `key`, ascending."""
+        rows = self._read("SELECT position FROM snapshots WHERE key = ? ORDER BY position", (key,))
+        return [int(str(row[0])) for row in rows]
+
+    def size(self, key: str | None = None) -> int:
+        """Total bytes of the blobs kept for `key` (for every key when None)."""
+        if key is None:
+            rows = self._read("SELECT coalesce(sum(length(blob)), 0) FROM snapshots", ())
+        else:
+            rows = self._read(
+                "SELECT coalesce(sum(length(blob)), 0) FROM snapshots WHERE key = ?", (key,)
+            )
+        return int(str(rows[0][0])) if rows else 0
+
+    def discard(self, *, keep: str | None = None) -> int:
+        """Delete the snapshots of every key but `keep`; returns how many were deleted."""
+        if not self._table_exists():
+            return 0
+        if keep is None:
+            return self._write("DELETE FROM snapshots", ())
+        return self._write("DELETE FROM snapshots WHERE key != ?", (keep,))
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def __enter__(self) -> SqliteSnapshotStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

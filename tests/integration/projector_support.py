@@ -1,0 +1,185 @@
+"""Helpers for the projector tests: stores with ledger history, expected states, a clock.
+
+Also runnable as a script, so process tests can start real writer and projector
+processes on one database file:
+
+    python projector_support.py write DB COMMANDS SEED
+    python projector_support.py follow DB LEASE_SECONDS
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from domain.bus import CommandBus
+from domain.clock import SequentialIds
+from domain.envelope import PendingEvent, Refusal
+from domain.errors import RuleRefused
+from domain.ledger import LEDGER
+from domain.ledger.demo import generate_demo
+from domain.ledger.projections import LEDGER_PROJECTIONS
+from domain.projection import Projection, StateMap, fold
+from domain.refusals import MergesRefusals, RefusalIndex
+from store.projector import Projector
+from store.sqlite import SqliteEventStore
+
+ACCOUNTS = ("a1", "a2", "a3", "b1", "b2")
+CURRENCY = {"a1": "EUR", "a2": "EUR", "a3": "EUR", "b1": "JPY", "b2": "JPY"}
+ACTORS = ("ann", "bob", "cyd")
+
+
+class FakeClock:
+    """Seconds since the epoch that move only when told (for leases)."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def new_store(path: Path) -> SqliteEventStore:
+    """A fresh ledger database (synchronous OFF: tests need no durability)."""
+    return SqliteEventStore.init(path, domain="ledger", synchronous="OFF")
+
+
+def open_store(path: Path) -> SqliteEventStore:
+    return SqliteEventStore(path, synchronous="OFF")
+
+
+def demo_items(events: int, seed: int = 5) -> list[PendingEvent | Refusal]:
+    """A realistic ledger history (events and refusals), to append in slices."""
+    return list(generate_demo(events, seed))
+
+
+def ledger_projector(
+    store: SqliteEventStore,
+    projections: Sequence[Projection] = LEDGER_PROJECTIONS,
+    **options: object,
+) -> Projector:
+    return Projector(store, projections, LEDGER.catalog, **options)  # type: ignore[arg-type]
+
+
+def replayed(
+    store: SqliteEventStore,
+    projections: Sequence[Projection] = LEDGER_PROJECTIONS,
+    to: int | None = None,
+) -> StateMap:
+    """The states a full replay of the events (up to `to`) gives: the reference."""
+    return fold(projections, store.iter_all(to=to))
+
+
+def with_refusals(
+    store: SqliteEventStore, states: StateMap, position: int, projections: Sequence[Projection]
+) -> StateMap:
+    """`states` with the refusals up to `position` overlaid, as panels show them."""
+    index = RefusalIndex()
+    index.refresh(store)
+    tallies = index.tallies(position)
+    merged = dict(states)
+    for projection in projections:
+        if isinstance(projection, MergesRefusals):
+            merged[projection.name] = projection.merge_refusals(states[projection.name], tallies)
+    return merged
+
+
+def persisted(projector: Projector) -> StateMap:
+    """What the projector's tables hold, exactly as folded."""
+    return projector.read_models(refusals=False).states
+
+
+def assert_same_states(actual: StateMap, expected: StateMap) -> None:
+    """Equal states, failing with the first differing projection and row."""
+    assert set(actual) == set(expected)
+    for name, state in expected.items():
+        got = actual[name]
+        for key in sorted(set(state.rows) | set(got.rows)):
+            assert got.rows.get(key) == state.rows.get(key), f"{name} row {key!r}"
+        assert got.aux == state.aux, f"{name} aux"
+
+
+def run_commands(bus: CommandBus, rng: random.Random, count: int) -> int:
+    """`count` random ledger commands over a few accounts; returns how many were refused.
+
+    Rules refuse plenty of them (unopened accounts, overdrafts, frozen accounts), which
+    exercises the refusal overlay as well as the folds.
+    """
+    refused = 0
+    for _ in range(count):
+        kind, fields = random_command(rng)
+        try:
+            bus.execute_fields(kind, fields, actor=rng.choice(ACTORS))
+        except RuleRefused:
+            refused += 1
+    return refused
+
+
+def random_command(rng: random.Random) -> tuple[str, dict[str, object]]:
+    """One random (mostly valid) ledger command as (type, fields)."""
+    account = rng.choice(ACCOUNTS)
+    amount = str(rng.choice((1, 5, 20, 150, 12_000, 2_000_000)))
+    roll = rng.random()
+    if roll < 0.15:
+        fields: dict[str, object] = {
+            "account_id": account,
+            "owner": f"Owner {account}",
+            "currency": CURRENCY[account],
+            "overdraft_limit": rng.choice(("0", "100")),
+        }
+        return "open_account", fields
+    if roll < 0.40:
+        return "deposit", {"account_id": account, "amount": amount}
+    if roll < 0.55:
+        return "withdraw", {"account_id": account, "amount": amount}
+    if roll < 0.78:
+        return "transfer", {
+            "from_account": account,
+            "to_account": rng.choice(ACCOUNTS),
+            "amount": amount,
+        }
+    if roll < 0.84:
+        return "freeze_account", {"account_id": account, "reason": "check"}
+    if roll < 0.92:
+        return "unfreeze_account", {"account_id": account, "reason": "cleared"}
+    if roll < 0.97:
+        return "set_overdraft_limit", {"account_id": account, "limit": rng.choice(("0", "500"))}
+    return "close_account", {"account_id": account, "reason": "done"}
+
+
+# -- as a script: the processes of tests/integration/test_projector_processes.py ----------
+
+
+def _write(db: str, commands: int, seed: int) -> None:
+    store = open_store(Path(db))
+    bus = CommandBus(store, LEDGER, ids=SequentialIds(f"w{seed}"))
+    run_commands(bus, random.Random(seed), commands)
+    store.close()
+
+
+def _follow(db: str, lease_seconds: float) -> None:
+    """Follow until SIGINT (a clean stop) or SIGKILL (a crash)."""
+    store = open_store(Path(db))
+    projector = ledger_projector(store, lease_seconds=lease_seconds, batch=50)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print("following", flush=True)
+    projector.follow(poll_interval=0.02, stop=stop)
+    projector.close()
+    store.close()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "write":
+        _write(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "follow":
+        _follow(sys.argv[2], float(sys.argv[3]))
+    else:
+        raise SystemExit(f"unknown role {sys.argv[1]!r}")

@@ -1,0 +1,151 @@
+"""The command form: success, refusal, validation, the past, read-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Select, Static
+from tui_support import make_app, open_test_workspace, settle, wait_for
+
+from tui.bootstrap import Workspace
+from tui.screens.command_form import CommandFormScreen
+from tui.screens.confirm import ConfirmScreen
+
+SIZE = (120, 36)
+
+
+def _open_account(workspace: Workspace) -> str:
+    """An open account of the demo history."""
+    for event in workspace.store.iter_all():
+        if event.type == "AccountOpened":
+            return str(event.data["account_id"])
+    raise AssertionError("the demo opened no account")
+
+
+async def _open_form(pilot, command: str) -> CommandFormScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("c")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandFormScreen))
+    form = pilot.app.screen
+    assert isinstance(form, CommandFormScreen)
+    form.query_one("#command-type", Select).value = command
+    await wait_for(pilot, lambda: form.command.type_name == command)
+    fields = {f"input-{name}" for name in form.command.model_fields}
+    await wait_for(
+        pilot, lambda: {w.id for w in form.query("#fields Input, #fields Select")} == fields
+    )
+    return form
+
+
+def _fill(form: CommandFormScreen, **values: str) -> None:
+    for name, value in values.items():
+        form.query_one(f"#input-{name}", Input).value = value
+
+
+async def test_a_deposit_is_recorded_and_the_panels_catch_up(workspace: Workspace) -> None:
+    account = _open_account(workspace)
+    head = workspace.store.head().position
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await _open_form(pilot, "deposit")
+        _fill(form, account_id=account, amount="12.34", reference="test deposit")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, CommandFormScreen))
+        screen = await settle(pilot)
+        assert workspace.store.head().position == head + 1
+        assert screen.live and screen.frame is not None and screen.frame.position == head + 1
+        assert screen.awaiting is None  # the read side reached the command's position
+        event = screen.frame.event
+        assert event is not None and event.type == "MoneyDeposited"
+        assert event.actor == "tester" and event.data["reference"] == "test deposit"
+        assert account in screen.frame.changes_for("account_balances").changed
+
+
+async def test_a_refusal_is_shown_in_the_form_and_nothing_is_appended(
+    workspace: Workspace,
+) -> None:
+    account = _open_account(workspace)
+    head = workspace.store.head().position
+    refusals = len(workspace.store.refusals())
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await _open_form(pilot, "withdraw")
+        _fill(form, account_id=account, amount="99999999.00")
+        await pilot.press("ctrl+s")
+        error = form.query_one("#form-error", Static)
+        await wait_for(pilot, lambda: "Refused" in str(error.render()))
+        assert "Nothing was recorded" in str(error.render())
+        assert isinstance(app.screen, CommandFormScreen)
+        assert workspace.store.head().position == head
+        assert len(workspace.store.refusals()) == refusals + 1
+        await pilot.press("escape")
+        screen = await settle(pilot)
+        # The refusals panel of the live frame lists the new refusal.
+        rows = screen.frame.rows["__refusals__"]  # type: ignore[union-attr]
+        assert any(r["actor"] == "tester" and r["command_type"] == "withdraw" for r in rows.values())
+
+
+async def test_invalid_fields_are_explained_inline_and_nothing_runs(workspace: Workspace) -> None:
+    head = workspace.store.head().position
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await _open_form(pilot, "deposit")
+        _fill(form, account_id="Not An Id", amount="-5")
+        await pilot.pause()
+        account_error = form.query_one("#error-account_id", Static)
+        assert "is not an account id" in str(account_error.render())
+        assert "must be" in str(form.query_one("#error-amount", Static).render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "Fix the fields" in str(form.query_one("#form-error", Static).render())
+        assert isinstance(app.screen, CommandFormScreen)
+        assert workspace.store.head().position == head
+
+
+async def test_a_required_field_left_empty_is_named(workspace: Workspace) -> None:
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await _open_form(pilot, "freeze_account")
+        _fill(form, account_id="abc")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "required" in str(form.query_one("#error-reason", Static).render())
+
+
+async def test_a_command_in_the_past_asks_to_return_to_live(workspace: Workspace) -> None:
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("home")
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("enter")  # "Return to live" has the focus
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandFormScreen))
+        assert app.main.live
+        await pilot.press("escape")
+        await pilot.press("home")
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        screen = await settle(pilot)
+        assert not screen.live and screen.target == 0
+
+
+async def test_read_only_disables_commands(demo_db: Path) -> None:
+    workspace = open_test_workspace(demo_db, read_only=True)
+    try:
+        app = make_app(workspace)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await settle(pilot)
+            await pilot.press("c")
+            await pilot.pause()
+            assert app.screen is screen
+            assert screen.check_action("command", ()) is None
+            assert screen.query_one("StatusBar").view.read_only  # type: ignore[attr-defined]
+    finally:
+        workspace.close()

@@ -1,0 +1,99 @@
+"""Helpers for the app's tests: a deterministic demo database and a settled app."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from domain.clock import SequentialIds, StepClock
+from domain.envelope import PendingEvent, Refusal
+from domain.ledger.demo import generate_demo
+from store.sqlite import SqliteEventStore
+from tui.app import EventscopeApp
+from tui.bootstrap import Workspace, open_workspace
+from tui.screens.main import MainScreen
+from tui.session import Session
+
+DEMO_EVENTS = 600
+DEMO_SEED = 7
+TEST_CLOCK_START = "2026-06-01T09:00:00Z"
+
+
+def load_demo(path: Path, events: int = DEMO_EVENTS, seed: int = DEMO_SEED) -> None:
+    """Write the ledger's demo history into a new database through the bulk path."""
+    store = SqliteEventStore.init(path, domain="ledger")
+    batch: list[PendingEvent] = []
+    try:
+        for item in generate_demo(events, seed):
+            if isinstance(item, Refusal):
+                if batch:
+                    store.append_bulk(batch)
+                    batch = []
+                store.record_refusal(item)
+            else:
+                batch.append(item)
+        if batch:
+            store.append_bulk(batch)
+    finally:
+        store.close()
+
+
+def open_test_workspace(db: Path, *, read_only: bool = False) -> Workspace:
+    """The database with a fixed clock, fixed ids and a fixed actor."""
+    return open_workspace(
+        db,
+        actor="tester",
+        read_only=read_only,
+        clock=StepClock(TEST_CLOCK_START),
+        ids=SequentialIds("ui"),
+    )
+
+
+def make_app(workspace: Workspace, *, watch: bool = True, verify: bool = True) -> EventscopeApp:
+    """The app on `workspace`, with no blinking cursor (stable screenshots)."""
+    return EventscopeApp(Session(workspace), watch=watch, verify=verify, cursor_blink=False)
+
+
+def main_screen(pilot: Pilot[None]) -> MainScreen:
+    """The main screen, under any dialog."""
+    app = pilot.app
+    assert isinstance(app, EventscopeApp)
+    return app.main
+
+
+async def wait_for(
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0, what: str = ""
+) -> float:
+    """Let the app run until `condition()` holds; returns how long it took."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+        await pilot.pause(0.01)
+    return time.monotonic() - start
+
+
+def is_settled(screen: MainScreen) -> bool:
+    """True when the panels show the cursor and the background work is done."""
+    frame = screen.frame
+    return (
+        frame is not None
+        and frame.position == screen.target
+        and not screen._building
+        and screen.index.head == screen.head
+        and screen.query_one("TimelineScrubber").axis is not None  # type: ignore[attr-defined]
+        and screen._chain.state != "checking"
+        and screen.query_one("#log").loaded  # type: ignore[attr-defined]
+        and screen.query_one("#inspector").settled  # type: ignore[attr-defined]
+    )
+
+
+async def settle(pilot: Pilot[None], timeout: float = 5.0) -> MainScreen:
+    """Wait until the main screen shows the cursor's state with nothing pending."""
+    screen = main_screen(pilot)
+    await wait_for(pilot, lambda: is_settled(screen), timeout, "the app to settle")
+    await pilot.pause()
+    return screen

@@ -1,0 +1,136 @@
+"""Properties of the timeline over random valid ledger histories (real bus, in-memory store).
+
+Each property compares the engine (snapshots, tails, journals, diffs, fast paths)
+with the plain definition in `timeline_support.expected`: fold the first P events.
+Snapshots are taken every few events so every path is exercised in small histories.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from timeline_support import clock, expected, full, plans, rows, run_plan
+
+from domain.ledger import CATALOG
+from domain.ledger.projections import LEDGER_PROJECTIONS
+from domain.snapshots import InMemorySnapshots, decode_states, encode_states
+from domain.timeline import Timeline, changed_keys
+from store.memory import InMemoryEventStore
+
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _history(plan: list[tuple[str, int, int, int, str]]) -> InMemoryEventStore:
+    tick = clock()
+    store = InMemoryEventStore(clock=tick)
+    run_plan(store, plan, tick)
+    return store
+
+
+def _timeline(store: InMemoryEventStore, cadence: int = 3) -> Timeline:
+    return Timeline(store, LEDGER_PROJECTIONS, CATALOG, InMemorySnapshots(), cadence=cadence)
+
+
+@SETTINGS
+@given(plans, st.integers(1, 7))
+def test_state_at_is_the_fold_of_the_first_p_events(plan: list, cadence: int) -> None:
+    store = _history(plan)
+    timeline = _timeline(store, cadence)
+    head = store.head().position
+    for position in range(head + 1):
+        assert full(timeline.state_at(position)) == full(expected(store, position))
+    # Past the head is the head; and the replays above left snapshots on the grid.
+    assert full(timeline.state_at(head + 5)) == full(expected(store, head))
+    assert timeline.snapshots.positions(timeline.key) == list(range(cadence, head + 1, cadence))
+
+
+@SETTINGS
+@given(plans, st.integers(1, 5), st.data())
+def test_snapshot_plus_tail_equals_a_full_replay(
+    plan: list, cadence: int, data: st.DataObject
+) -> None:
+    store = _history(plan)
+    timeline = _timeline(store, cadence)
+    written = timeline.build_snapshots()
+    head = store.head().position
+    assert written == head // cadence
+    assert timeline.build_snapshots() == 0, "a second build finds nothing missing"
+    plain = Timeline(store, LEDGER_PROJECTIONS, CATALOG, cadence=10**9, save_snapshots=False)
+    position = data.draw(st.integers(0, head))
+    assert full(timeline.state_at(position)) == full(plain.state_at(position))
+    # The encoding round-trips exactly.
+    states = plain.state_at(position, refusals=False)
+    assert full(decode_states("orjson+zlib/1", encode_states(states))) == full(states)
+
+
+@SETTINGS
+@given(plans, st.data())
+def test_stepping_matches_state_at_and_reports_the_changed_rows(
+    plan: list, data: st.DataObject
+) -> None:
+    store = _history(plan)
+    timeline = _timeline(store, cadence=4)
+    head = store.head().position
+    truth = [rows(expected(store, p)) for p in range(head + 1)]
+    cursor = timeline.cursor(data.draw(st.integers(0, head), label="start"))
+    assert rows(cursor.states) == truth[cursor.position]
+    moves = data.draw(
+        st.lists(
+            st.one_of(st.sampled_from([1, -1, 1, -1, 2, -3]), st.integers(-head - 2, head + 2)),
+            max_size=25,
+        ),
+        label="moves",
+    )
+    for delta in moves:
+        before = cursor.position
+        move = cursor.step(delta)
+        after = max(0, min(head, before + delta))
+        assert (move.previous, move.position, cursor.position) == (before, after, after)
+        assert rows(cursor.states) == truth[after]
+        assert (move.event.position if move.event else 0) == after
+        wanted = {
+            name: keys
+            for name in truth[after]
+            if (keys := changed_keys(truth[before][name], truth[after][name]))
+        }
+        assert move.changed == wanted
+
+
+@SETTINGS
+@given(plans, st.data())
+def test_a_diff_applied_to_the_state_at_a_gives_the_state_at_b(
+    plan: list, data: st.DataObject
+) -> None:
+    store = _history(plan)
+    timeline = _timeline(store)
+    head = store.head().position
+    a = data.draw(st.integers(0, head), label="a")
+    b = data.draw(st.integers(0, head), label="b")
+    diff = timeline.diff(a, b)
+    assert diff.apply_to(timeline.state_at(a)) == rows(timeline.state_at(b))
+    assert diff.empty == (rows(timeline.state_at(a)) == rows(timeline.state_at(b)))
+    for name, projection_diff in diff.projections.items():
+        for key, fields in projection_diff.changed.items():
+            assert fields, f"{name}/{key} is listed as changed with no field changed"
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plans)
+def test_lineage_is_exactly_the_positions_where_the_row_changed(plan: list) -> None:
+    store = _history(plan)
+    timeline = _timeline(store)
+    head = store.head().position
+    pure = [rows(expected(store, p, refusals=False)) for p in range(head + 1)]
+    for projection in LEDGER_PROJECTIONS:
+        name = projection.name
+        keys = set().union(*(states[name] for states in pure))
+        for key in sorted(keys):
+            wanted = [
+                p
+                for p in range(head, 0, -1)
+                if pure[p - 1][name].get(key) != pure[p][name].get(key)
+            ]
+            assert timeline.lineage(name, key) == wanted, (name, key)
+            # Up to an earlier point, only the positions up to it.
+            middle = head // 2
+            assert timeline.lineage(name, key, to=middle) == [p for p in wanted if p <= middle]

@@ -1,0 +1,96 @@
+"""The eventscope Textual app: `run_app(workspace)` is what the CLI calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from tui.palette import EventscopeCommands
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+from tui.session import Session, TimelinePort
+from tui.widgets.event_log import EventLog
+from tui.widgets.projection_table import ProjectionTable
+
+if TYPE_CHECKING:
+    from tui.bootstrap import Workspace
+
+
+class EventscopeApp(App[None]):
+    """Audit and time-travel through an event store."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "eventscope"
+    COMMANDS = App.COMMANDS | {EventscopeCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+p", "command_palette", "Palette", show=False),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        watch: bool = True,
+        verify: bool = True,
+        cursor_blink: bool = True,
+    ) -> None:
+        """`watch` follows other writers; `verify` checks the chain in the background."""
+        super().__init__()
+        self.session = session
+        self.follow_writers = watch
+        self.verify = verify
+        self.cursor_blink = cursor_blink
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.session, watch=self.follow_writers, verify=self.verify))
+
+    @property
+    def main(self) -> MainScreen:
+        """The main screen (under any open dialog)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not open")
+
+    def action_help(self) -> None:
+        """List every key."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(
+            HelpScreen(
+                [
+                    ("Time travel and panels", MainScreen.BINDINGS),
+                    ("Projection panel", ProjectionTable.BINDINGS),
+                    ("Event log", EventLog.BINDINGS),
+                    ("Everywhere", self.BINDINGS),
+                ]
+            )
+        )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Toggle dark/light", "Switch between a dark and a light theme", self._toggle_theme
+        )
+
+    def _toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+
+def run_app(
+    workspace: Workspace,
+    *,
+    size: tuple[int, int] | None = None,
+    timeline: TimelinePort | None = None,
+    watch: bool = True,
+    verify: bool = True,
+) -> None:
+    """Open the app on `workspace` and block until the user quits."""
+    app = EventscopeApp(Session(workspace, timeline=timeline), watch=watch, verify=verify)
+    app.run(size=size)

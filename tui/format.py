@@ -1,0 +1,68 @@
+"""How the app writes positions, times and payloads: one place, so every panel agrees."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+
+def position_text(position: int) -> str:
+    """`#1,234`; position 0 reads as the start of history."""
+    return f"#{position:,}"
+
+
+def time_text(recorded_at: str, *, seconds: bool = True, micros: bool = False) -> str:
+    """`2026-03-01 14:02:11` from a stored UTC time (`...T14:02:11.123456Z`)."""
+    if not recorded_at:
+        return ""
+    text = recorded_at.replace("T", " ").removesuffix("Z")
+    if micros:
+        return text
+    return text[:19] if seconds else text[:16]
+
+
+def short_time_text(recorded_at: str) -> str:
+    """`03-01 14:02:11`: the log's compact time."""
+    return time_text(recorded_at)[5:19]
+
+
+def value_text(value: Any) -> str:
+    """A JSON value as a person reads it: strings bare, None as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def payload_summary(data: Mapping[str, Any], context: str = "") -> str:
+    """`amount=1200 currency=EUR`: a one-line summary of an event's payload.
+
+    Values already visible in `context` (the stream id, say) are left out.
+    """
+    parts = []
+    for name, value in data.items():
+        if isinstance(value, dict | list):
+            continue
+        if context and isinstance(value, str) and len(value) > 2 and value in context:
+            continue
+        parts.append(f"{name}={value_text(value)}")
+    return " ".join(parts)
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Sort `acc-2` before `acc-10`."""
+    return tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(text))
+
+
+def count_text(n: int, noun: str) -> str:
+    """`1 event`, `3 events`."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

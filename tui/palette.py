@@ -1,0 +1,122 @@
+"""ctrl+p: jump to a position, time, bookmark or stream; run a command; switch theme."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from domain.clock import parse_time
+from tui.format import position_text
+
+if TYPE_CHECKING:
+    from tui.screens.main import MainScreen
+
+
+class EventscopeCommands(Provider):
+    """The app's own entries in the command palette."""
+
+    async def startup(self) -> None:
+        main = self._main()
+        self._streams: list[str] = []
+        if main is not None:
+            try:
+                self._streams = await asyncio.to_thread(main.session.streams)
+            except Exception:  # the palette still works without stream entries
+                self._streams = []
+
+    def _main(self) -> MainScreen | None:
+        from tui.screens.main import MainScreen
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def _entries(self, main: MainScreen) -> list[tuple[str, Callable[[], object], str]]:
+        entries: list[tuple[str, Callable[[], object], str]] = [
+            ("Go live", main.action_live, "Follow the newest events"),
+            ("Go to start", main.action_first, "Before the first event"),
+            ("Go to position or time…", main.action_goto, "Type a position or an ISO time"),
+            ("Filter events…", main.action_filter, "By stream, type, actor or text"),
+            ("Bookmark this position…", main.action_bookmark, "Name the cursor's position"),
+            ("Aggregate history…", main.action_aggregate, "One stream's events and states"),
+            ("Play / pause", main.action_play, "Replay history like a video"),
+        ]
+        if not main.session.read_only:
+            for command in main.session.commands:
+                entries.append(
+                    (
+                        f"Run command: {command.title or command.type_name}",
+                        partial(self._open_command, main, command.type_name),
+                        (command.__doc__ or "").strip().splitlines()[0]
+                        if command.__doc__
+                        else command.type_name,
+                    )
+                )
+        for bookmark in main.bookmarks:
+            entries.append(
+                (
+                    f"Bookmark: {bookmark.name}",
+                    partial(main.go, bookmark.position),
+                    f"Jump to {position_text(bookmark.position)}",
+                )
+            )
+        for stream in getattr(self, "_streams", [])[:5000]:
+            entries.append(
+                (
+                    f"Stream: {stream}",
+                    partial(main.open_stream, stream),
+                    "Its events and the aggregate's state after each",
+                )
+            )
+        return entries
+
+    def _open_command(self, main: MainScreen, type_name: str) -> None:
+        from tui.screens.command_form import CommandFormScreen
+
+        self.app.push_screen(CommandFormScreen(main.session, type_name), main.run_command_result)
+
+    async def discover(self) -> Hits:
+        main = self._main()
+        if main is None:
+            return
+        for text, callback, help_text in self._entries(main)[:12]:
+            yield DiscoveryHit(text, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        main = self._main()
+        if main is None:
+            return
+        raw = query.strip().removeprefix("#").replace(",", "")
+        if raw.isdigit():
+            position = int(raw)
+            yield Hit(
+                1.0,
+                f"Go to {position_text(position)}",
+                partial(main.go, position),
+                help="Move the time cursor there",
+            )
+        elif len(raw) >= 10 and raw[:4].isdigit():
+            try:
+                parse_time(raw)
+            except ValueError:
+                pass
+            else:
+                yield Hit(
+                    1.0,
+                    f"Go to time {raw}",
+                    partial(self._go_time, main, raw),
+                    help="The last event at or before that time",
+                )
+        matcher = self.matcher(query)
+        for text, callback, help_text in self._entries(main):
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, text=text, help=help_text)
+
+    def _go_time(self, main: MainScreen, text: str) -> None:
+        main.go_to_text(text)

@@ -1,0 +1,126 @@
+"""`a`: one stream's events, each with the aggregate's state after it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from tui.format import position_text, short_time_text, value_text
+from tui.session import AggregateStep, Session
+
+
+class AggregateScreen(ModalScreen[int | None]):
+    """Pick a stream; see its events and the state after each. Enter jumps there."""
+
+    BINDINGS = [Binding("escape", "close", "Close")]
+
+    class Loaded(Message):
+        def __init__(self, stream: str, steps: list[AggregateStep] | None, error: str = ""):
+            super().__init__()
+            self.stream = stream
+            self.steps = steps
+            self.error = error
+
+    class StreamsListed(Message):
+        def __init__(self, streams: list[str]) -> None:
+            super().__init__()
+            self.streams = streams
+
+    def __init__(self, session: Session, stream: str = "") -> None:
+        super().__init__()
+        self.session = session
+        self.stream = stream
+        self.steps: list[AggregateStep] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="aggregate", classes="sheet"):
+            yield Label("Aggregate history", classes="dialog-title")
+            field = Input(value=self.stream, placeholder="stream id", id="stream", compact=True)
+            field.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+            yield field
+            yield Static("", id="aggregate-summary", classes="dialog-help")
+            yield DataTable(id="aggregate-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._list_streams()
+        if self.stream:
+            self._load(self.stream)
+
+    @work(thread=True, group="streams", exit_on_error=False)
+    def _list_streams(self) -> None:
+        self.post_message(self.StreamsListed(self.session.streams()))
+
+    @on(StreamsListed)
+    def _streams_listed(self, message: StreamsListed) -> None:
+        self.query_one("#stream", Input).suggester = SuggestFromList(message.streams)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self._load(event.value.strip())
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _load(self, stream: str) -> None:
+        try:
+            steps = self.session.aggregate_history(stream)
+        except Exception as exc:
+            self.post_message(self.Loaded(stream, None, str(exc)))
+            return
+        self.post_message(self.Loaded(stream, steps))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        summary = self.query_one("#aggregate-summary", Static)
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        if message.steps is None:
+            summary.update(f"[$error]{message.error}[/]")
+            return
+        self.stream = message.stream
+        self.steps = message.steps
+        summary.update(
+            f"[b]{message.stream}[/b]: {len(self.steps):,} events; "
+            "changed fields are highlighted. Enter jumps to the event."
+        )
+        fields = list(self.steps[0].state) if self.steps else []
+        table.add_column("Ver", key="version")
+        table.add_column("Pos", key="pos")
+        table.add_column("Time", key="time")
+        table.add_column("Event", key="event")
+        table.add_column("Actor", key="actor")
+        for name in fields:
+            table.add_column(name.replace("_", " "), key=f"s-{name}")
+        previous: dict[str, Any] = {}
+        for step in self.steps:
+            event = step.event
+            cells: list[Any] = [
+                str(event.version),
+                position_text(event.position),
+                short_time_text(event.recorded_at),
+                event.type,
+                event.actor,
+            ]
+            for name in fields:
+                value = step.state.get(name)
+                changed = previous.get(name) != value
+                cells.append(Text(value_text(value), style="bold yellow" if changed else ""))
+            previous = step.state
+            table.add_row(*cells, key=str(event.position))
+        table.move_cursor(row=len(self.steps) - 1)
+        table.focus()
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.dismiss(int(str(event.row_key.value)))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,265 @@
+"""`c`: a form generated from the chosen command's pydantic model.
+
+Fields come from `model_fields` (title from the name, help from the description,
+placeholder from the examples, default prefilled), choices (`Literal`, `Enum`) become
+selects. The model itself validates: each pydantic error is shown under its field as
+you type (once the field was touched) and all of them on submit. A refusal by a
+business rule is shown at the bottom and nothing is appended.
+"""
+
+from __future__ import annotations
+
+import enum
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from domain.envelope import AppendResult
+from domain.errors import DomainError, InvalidInput, RuleRefused
+from domain.messages import Command
+from tui.session import Session
+
+
+def field_choices(info: FieldInfo) -> list[str] | None:
+    """The allowed values of a choice field (Literal or Enum), else None."""
+    annotation = info.annotation
+    if typing.get_origin(annotation) is typing.Literal:
+        return [str(v) for v in typing.get_args(annotation)]
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return [str(m.value) for m in annotation]
+    return None
+
+
+def field_label(name: str) -> str:
+    """`from_account` -> `From account`."""
+    return name.replace("_", " ").capitalize()
+
+
+def field_errors(model: type[BaseModel], error: ValidationError) -> dict[str, str]:
+    """Pydantic's errors as one message per top-level field ("" for the whole form)."""
+    found: dict[str, str] = {}
+    for err in error.errors():
+        loc = err["loc"]
+        name = str(loc[0]) if loc else ""
+        if err["type"] == "missing":
+            message = "required"
+        else:
+            message = str(err["msg"]).removeprefix("Value error, ")
+        found.setdefault(name, message)
+    return found
+
+
+class CommandFormScreen(ModalScreen[AppendResult | None]):
+    """Pick a command, fill its fields, run it through the bus in a worker."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "submit", "Run", priority=True),
+    ]
+
+    class Finished(Message):
+        def __init__(self, result: AppendResult | None, error: str = "", refused: bool = False):
+            super().__init__()
+            self.result = result
+            self.error = error
+            self.refused = refused
+
+    def __init__(self, session: Session, command: str | None = None) -> None:
+        super().__init__()
+        self.session = session
+        commands = list(session.commands)
+        self.command: type[Command] = (
+            session.domain.model.command_model(command) if command else commands[0]
+        )
+        self._touched: set[str] = set()
+        self._executing = False
+
+    # -- layout
+
+    def compose(self) -> ComposeResult:
+        blink = bool(getattr(self.app, "cursor_blink", True))
+        with Vertical(id="command-form", classes="sheet"):
+            with Horizontal(classes="form-head"):
+                yield Label("Run a command", classes="dialog-title")
+                yield Static(f"as [b]{self.session.actor}[/b]", classes="form-actor")
+            yield Select(
+                [(c.title or c.type_name, c.type_name) for c in self.session.commands],
+                value=self.command.type_name,
+                allow_blank=False,
+                id="command-type",
+                compact=True,
+            )
+            yield Static(self.command.__doc__ or "", id="command-doc", classes="dialog-help")
+            with VerticalScroll(id="fields"):
+                yield from self._field_widgets(blink)
+            yield Static("", id="form-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Run", id="run", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def _field_widgets(self, blink: bool) -> ComposeResult:
+        for name, info in self.command.model_fields.items():
+            required = info.is_required()
+            with Horizontal(classes="field", id=f"field-{name}"):
+                with Vertical(classes="field-label"):
+                    yield Label(field_label(name) + (" *" if required else ""))
+                with Vertical(classes="field-input"):
+                    choices = field_choices(info)
+                    default = None if info.default is PydanticUndefined else info.default
+                    if choices is not None:
+                        options = [(c, c) for c in choices]
+                        yield Select(
+                            options,
+                            value=str(default) if default is not None else Select.NULL,
+                            allow_blank=not required or default is None,
+                            prompt="choose…",
+                            id=f"input-{name}",
+                            compact=True,
+                        )
+                    else:
+                        placeholder = str(info.examples[0]) if info.examples else ""
+                        widget = Input(
+                            value="" if default in (None, "") else str(default),
+                            placeholder=placeholder,
+                            id=f"input-{name}",
+                            compact=True,
+                        )
+                        widget.cursor_blink = blink
+                        yield widget
+                    yield Static(info.description or "", classes="field-help")
+                    yield Static("", id=f"error-{name}", classes="field-error")
+
+    def on_mount(self) -> None:
+        self._focus_first()
+
+    def _focus_first(self) -> None:
+        fields = self.query("#fields Input, #fields Select")
+        if fields:
+            fields.first().focus()
+
+    # -- switching commands
+
+    @on(Select.Changed, "#command-type")
+    async def _command_changed(self, event: Select.Changed) -> None:
+        if event.value is Select.NULL or event.value == self.command.type_name:
+            return
+        self.command = self.session.domain.model.command_model(str(event.value))
+        self._touched.clear()
+        self.query_one("#command-doc", Static).update(self.command.__doc__ or "")
+        self.query_one("#form-error", Static).update("")
+        scroll = self.query_one("#fields", VerticalScroll)
+        await scroll.remove_children()
+        blink = bool(getattr(self.app, "cursor_blink", True))
+        await scroll.mount_compose(self._field_widgets(blink))
+        self._focus_first()
+
+    # -- values and validation
+
+    def values(self) -> dict[str, Any]:
+        """The fields as typed; empty optional fields are left out so defaults apply."""
+        values: dict[str, Any] = {}
+        for name, info in self.command.model_fields.items():
+            widget = self.query_one(f"#input-{name}")
+            if isinstance(widget, Select):
+                value = widget.value
+                if value is Select.NULL:
+                    continue
+                values[name] = value
+            elif isinstance(widget, Input):
+                text = widget.value
+                if text == "" and not info.is_required():
+                    continue
+                values[name] = text
+        return values
+
+    def validate_form(self, *, show_all: bool) -> bool:
+        """Validate with the command's model; show errors (touched fields only, unless all)."""
+        errors: dict[str, str] = {}
+        try:
+            self.command.model_validate(self.values())
+        except ValidationError as exc:
+            errors = field_errors(self.command, exc)
+        for name in self.command.model_fields:
+            message = errors.get(name, "")
+            if not show_all and name not in self._touched:
+                message = ""
+            error = self.query_one(f"#error-{name}", Static)
+            error.update(f"✗ {message}" if message else "")
+            error.set_class(bool(message), "-shown")
+            self.query_one(f"#field-{name}").set_class(bool(message), "-invalid")
+        general = errors.get("", "")
+        if show_all:
+            self.query_one("#form-error", Static).update(general)
+        return not errors
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _field_changed(self, event: Input.Changed | Select.Changed) -> None:
+        widget_id = event.control.id or ""
+        if not widget_id.startswith("input-"):
+            return
+        self._touched.add(widget_id.removeprefix("input-"))
+        self.query_one("#form-error", Static).update("")
+        self.validate_form(show_all=False)
+
+    @on(Input.Submitted)
+    def _enter(self) -> None:
+        self.action_submit()
+
+    # -- running
+
+    @on(Button.Pressed, "#run")
+    def action_submit(self) -> None:
+        """Validate every field, then run the command through the bus."""
+        if self._executing:
+            return
+        if not self.validate_form(show_all=True):
+            self.query_one("#form-error", Static).update("Fix the fields marked ✗, then run again.")
+            return
+        self._executing = True
+        self.query_one("#run", Button).disabled = True
+        self.query_one("#form-error", Static).update("[dim]running…[/dim]")
+        self._run(self.command.type_name, self.values())
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _run(self, type_name: str, values: dict[str, Any]) -> None:
+        try:
+            result = self.session.execute(type_name, values)
+        except RuleRefused as exc:
+            self.post_message(self.Finished(None, str(exc), refused=True))
+            return
+        except (InvalidInput, DomainError) as exc:
+            self.post_message(self.Finished(None, str(exc)))
+            return
+        except Exception as exc:  # the store failed: say so, keep the form
+            self.post_message(self.Finished(None, f"could not run the command: {exc}"))
+            return
+        self.post_message(self.Finished(result))
+
+    @on(Finished)
+    def _finished(self, message: Finished) -> None:
+        self._executing = False
+        self.query_one("#run", Button).disabled = False
+        if message.result is not None:
+            self.dismiss(message.result)
+            return
+        error = self.query_one("#form-error", Static)
+        if message.refused:
+            error.update(f"[b]Refused:[/b] {message.error}\n[dim]Nothing was recorded.[/dim]")
+        else:
+            error.update(message.error)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Close without running anything."""
+        self.dismiss(None)

@@ -1,0 +1,45 @@
+"""A question with a few answers (e.g. return to live before a command)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+
+class ConfirmScreen(ModalScreen[str | None]):
+    """Dismisses with the id of the chosen answer, or None on escape."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, question: str, answers: Sequence[tuple[str, str, str]]) -> None:
+        """`answers` are (id, label, button variant); the first has the focus."""
+        super().__init__()
+        self.title_text = title
+        self.question = question
+        self.answers = list(answers)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(self.question, classes="dialog-help")
+            with Horizontal(classes="buttons"):
+                for answer, label, variant in self.answers:
+                    yield Button(label, id=f"answer-{answer}", variant=variant, compact=True)  # type: ignore[arg-type]
+                yield Button("Cancel", id="answer-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        answer = (event.button.id or "").removeprefix("answer-")
+        self.dismiss(None if answer == "cancel" else answer)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

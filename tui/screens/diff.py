@@ -1,0 +1,167 @@
+"""Marks A and B: every projection's rows added, removed and changed field by field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Label,
+    LoadingIndicator,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from domain.projection import Column, Projection
+from tui.format import position_text, time_text, value_text
+from tui.frames import RowDiff, StateDiff
+from tui.session import Session
+
+MAX_ROWS = 5_000
+"""Rows shown per projection; a diff bigger than that says how many it left out."""
+
+
+def cell_text(projection: Projection, field: str, row: Mapping[str, Any] | None) -> str:
+    """A field of `row` as its column formats it (raw when no column shows it)."""
+    if row is None:
+        return ""
+    for column in projection.columns:
+        if column.name == field:
+            return column.format(row)
+    return value_text(row.get(field))
+
+
+def row_summary(columns: list[Column], row: Mapping[str, Any]) -> str:
+    """`Owner=Ann Balance=12.00 EUR …`: a whole row on one line."""
+    return "  ".join(f"{c.title}={c.format(row)}" for c in columns if c.format(row))
+
+
+class DiffScreen(ModalScreen[int | None]):
+    """The field-level difference between two positions, one tab per projection."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Close"),
+        Binding("a", "go('a')", "Go to A"),
+        Binding("b", "go('b')", "Go to B"),
+    ]
+
+    class Computed(Message):
+        def __init__(
+            self, diff: StateDiff | None, times: tuple[str, str] = ("", ""), error: str = ""
+        ) -> None:
+            super().__init__()
+            self.diff = diff
+            self.times = times
+            self.error = error
+
+    def __init__(self, session: Session, a: int, b: int) -> None:
+        super().__init__()
+        self.session = session
+        self.a = a
+        self.b = b
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="diff", classes="sheet"):
+            yield Label(
+                f"Diff  A {position_text(self.a)}  →  B {position_text(self.b)}",
+                classes="dialog-title",
+            )
+            yield Static("", id="diff-summary", classes="dialog-help")
+            yield LoadingIndicator()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._compute()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _compute(self) -> None:
+        try:
+            diff = self.session.diff(self.a, self.b)
+            times = tuple(
+                e.recorded_at if e is not None else ""
+                for e in (self.session.event(self.a), self.session.event(self.b))
+            )
+        except Exception as exc:
+            self.post_message(self.Computed(None, error=str(exc)))
+            return
+        self.post_message(self.Computed(diff, (times[0], times[1])))
+
+    @on(Computed)
+    async def _computed(self, message: Computed) -> None:
+        await self.query_one(LoadingIndicator).remove()
+        summary = self.query_one("#diff-summary", Static)
+        diff = message.diff
+        if diff is None:
+            summary.update(f"[$error]Could not compute the diff: {message.error}[/]")
+            return
+        a_time, b_time = (time_text(t) or "start" for t in message.times)
+        counts = ", ".join(f"{p.title}: {len(diff.rows[p.name])}" for p in self.session.projections)
+        summary.update(f"A {a_time}  →  B {b_time}\n[b]{diff.total:,}[/b] rows differ ({counts})")
+        tabs = TabbedContent(id="diff-tabs")
+        await self.query_one("#diff").mount(tabs)
+        for projection in self.session.projections:
+            rows = diff.rows[projection.name]
+            table: DataTable[Any] = DataTable(
+                id=f"diff-{projection.name}", cursor_type="row", zebra_stripes=True
+            )
+            pane = TabPane(f"{projection.title} {len(rows)}", table, id=f"dpane-{projection.name}")
+            await tabs.add_pane(pane)
+            self._fill(table, projection, rows)
+        first = next((p for p in self.session.projections if diff.rows[p.name]), None)
+        if first is not None:
+            tabs.active = f"dpane-{first.name}"
+            self.query_one(f"#diff-{first.name}", DataTable).focus()
+
+    def _fill(self, table: DataTable[Any], projection: Projection, rows: list[RowDiff]) -> None:
+        table.add_column(projection.key_title.capitalize(), key="key")
+        table.add_column("", key="kind")
+        table.add_column("Field", key="field")
+        table.add_column("A", key="a")
+        table.add_column("B", key="b")
+        columns = list(projection.columns)
+        titles = {c.name: c.title for c in columns}
+        if not rows:
+            table.add_row(Text("no differences", style="dim"), "", "", "", "")
+            return
+        for diff in rows[:MAX_ROWS]:
+            key = Text(diff.key, style="bold")
+            if diff.kind == "added" and diff.after is not None:
+                table.add_row(
+                    key, Text("+ added", style="green"), "", "", row_summary(columns, diff.after)
+                )
+            elif diff.kind == "removed" and diff.before is not None:
+                table.add_row(
+                    key, Text("- removed", style="red"), "", row_summary(columns, diff.before), ""
+                )
+            else:
+                for i, field in enumerate(diff.fields):
+                    before = cell_text(projection, field, diff.before)
+                    after = cell_text(projection, field, diff.after)
+                    table.add_row(
+                        key if i == 0 else "",
+                        Text("~ changed", style="yellow") if i == 0 else "",
+                        titles.get(field, field),
+                        Text(before, style="red"),
+                        Text(after, style="green"),
+                    )
+        if len(rows) > MAX_ROWS:
+            table.add_row(
+                Text(f"… {len(rows) - MAX_ROWS:,} more rows", style="dim"), "", "", "", ""
+            )
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_go(self, which: str) -> None:
+        """Close the diff and move the cursor to mark A or B."""
+        self.dismiss(self.a if which == "a" else self.b)

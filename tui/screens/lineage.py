@@ -1,0 +1,132 @@
+"""`enter` on a row: the events that changed it, with command, actor and field changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Label, LoadingIndicator, Static
+
+from domain.projection import Projection
+from tui.format import position_text, time_text
+from tui.screens.diff import cell_text
+from tui.session import LineageStep, Session
+
+
+def change_text(projection: Projection, step: LineageStep) -> Text:
+    """`Balance 10.00 EUR → 22.50 EUR; Version 3 → 4`: what one event did to the row."""
+    if step.before is None:
+        return Text("row created", style="green")
+    if step.after is None:
+        return Text("row removed", style="red")
+    titles = {c.name: c.title for c in projection.columns}
+    text = Text()
+    for i, field in enumerate(step.fields):
+        if i:
+            text.append("; ")
+        text.append(titles.get(field, field), style="bold")
+        text.append(f" {cell_text(projection, field, step.before)} → ")
+        text.append(cell_text(projection, field, step.after))
+    return text
+
+
+class LineageScreen(ModalScreen[int | None]):
+    """Where a read-model row came from. Enter jumps to the chosen event."""
+
+    BINDINGS = [Binding("escape,q", "close", "Close"), Binding("enter", "jump", "Go to event")]
+
+    class Loaded(Message):
+        def __init__(self, steps: list[LineageStep] | None, error: str = "") -> None:
+            super().__init__()
+            self.steps = steps
+            self.error = error
+
+    def __init__(self, session: Session, projection: str, key: str, cursor: int) -> None:
+        super().__init__()
+        self.session = session
+        self.projection = session.domain.projection(projection)
+        self.key = key
+        self.cursor = cursor
+        self.steps: list[LineageStep] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="lineage", classes="sheet"):
+            yield Label(
+                f"Lineage  {self.projection.title} · {self.projection.key_title} {self.key}",
+                classes="dialog-title",
+            )
+            yield Static("", id="lineage-summary", classes="dialog-help")
+            yield LoadingIndicator()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _load(self) -> None:
+        try:
+            steps = self.session.lineage(self.projection.name, self.key)
+        except Exception as exc:
+            self.post_message(self.Loaded(None, str(exc)))
+            return
+        self.post_message(self.Loaded(steps))
+
+    @on(Loaded)
+    async def _loaded(self, message: Loaded) -> None:
+        await self.query_one(LoadingIndicator).remove()
+        summary = self.query_one("#lineage-summary", Static)
+        if message.steps is None:
+            summary.update(f"[$error]Could not trace the row: {message.error}[/]")
+            return
+        self.steps = message.steps
+        later = sum(1 for s in self.steps if s.event.position > self.cursor)
+        text = f"[b]{len(self.steps):,}[/b] events changed this row"
+        if later:
+            text += f"; {later:,} of them after the cursor ({position_text(self.cursor)}, dimmed)"
+        summary.update(text + ". Enter jumps to an event.")
+        table: DataTable[Any] = DataTable(id="lineage-table", cursor_type="row")
+        await self.query_one("#lineage").mount(table)
+        table.add_column("Pos", key="pos")
+        table.add_column("Time", key="time")
+        table.add_column("Event", key="event")
+        table.add_column("Command", key="command")
+        table.add_column("Actor", key="actor")
+        table.add_column("Change", key="change")
+        current = 0
+        for i, step in enumerate(self.steps):
+            event = step.event
+            style = "dim" if event.position > self.cursor else ""
+            if event.position <= self.cursor:
+                current = i
+            table.add_row(
+                Text(position_text(event.position), style=style, justify="right"),
+                Text(time_text(event.recorded_at), style=style),
+                Text(event.type, style=style),
+                Text(str(event.metadata.get("command_type", "")), style=style),
+                Text(event.actor, style=style),
+                change_text(self.projection, step),
+                key=str(event.position),
+            )
+        table.move_cursor(row=current)
+        table.focus()
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.dismiss(int(str(event.row_key.value)))
+
+    def action_jump(self) -> None:
+        """Close and move the time cursor to the selected event."""
+        table = self.query("#lineage-table")
+        if table:
+            dt = self.query_one("#lineage-table", DataTable)
+            if self.steps:
+                self.dismiss(self.steps[dt.cursor_row].event.position)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,657 @@
+"""The main screen: panels, log, inspector and scrubber around one time cursor.
+
+The screen routes: widgets post messages up, the screen asks the session (in thread
+workers) and hands results down by calling the widgets' `show`/`update_view`. The
+time cursor moves at once on a key press; the replay that follows runs in one
+exclusive worker at a time, always aimed at the latest target, so a held key never
+queues stale work.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import get_current_worker
+
+from domain.envelope import AppendResult, RecordedEvent
+from domain.errors import DomainError
+from tui.format import position_text
+from tui.frames import Frame
+from tui.session import (
+    REFUSALS,
+    Bookmark,
+    ChainStatus,
+    EventFilter,
+    HashStatus,
+    LogIndex,
+    Related,
+    Session,
+    TimeAxis,
+)
+from tui.widgets.event_log import EventLog
+from tui.widgets.inspector import EventInspector
+from tui.widgets.projection_panels import ProjectionPanels
+from tui.widgets.projection_table import ProjectionTable
+from tui.widgets.scrubber import TimelineScrubber
+from tui.widgets.status_bar import StatusBar
+
+SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+"""Autoplay speeds, in events per second."""
+POLL_SECONDS = 0.05
+"""How often the watcher asks the store for its head (at most ~20 redraws a second)."""
+AXIS_REFRESH_SECONDS = 2.0
+"""The density axis is recomputed at most this often while events arrive."""
+
+_STEP = Binding.Group("Step", compact=True)
+
+
+class MainScreen(Screen[None]):
+    """Everything at one point in time, and the keys to move through time."""
+
+    BINDINGS = [
+        Binding("left", "step(-1)", "Back", priority=True, group=_STEP),
+        Binding("right", "step(1)", "Forward", priority=True, group=_STEP),
+        Binding("shift+left", "step(-100)", "Back 100", priority=True, show=False),
+        Binding("shift+right", "step(100)", "Forward 100", priority=True, show=False),
+        Binding("pageup", "step(-1000)", "Back 1000", priority=True, show=False),
+        Binding("pagedown", "step(1000)", "Forward 1000", priority=True, show=False),
+        Binding("home", "first", "First event", priority=True, show=False),
+        Binding("end", "last", "Last event", priority=True, show=False),
+        Binding("g", "goto", "Go to"),
+        Binding("l", "live", "Live"),
+        Binding("space", "play", "Play"),
+        Binding("plus,equals_sign", "speed(1)", "Faster", show=False),
+        Binding("minus", "speed(-1)", "Slower", show=False),
+        Binding("m", "mark", "Mark A/B"),
+        Binding("slash", "filter", "Filter"),
+        Binding("b", "bookmark", "Bookmark", show=False),
+        Binding("c", "command", "Command"),
+        Binding("a", "aggregate", "Aggregate history", show=False),
+        Binding("left_square_bracket", "tab(-1)", "Previous panel", show=False),
+        Binding("right_square_bracket", "tab(1)", "Next panel", show=False),
+        *(Binding(str(n), f"select_tab({n - 1})", f"Panel {n}", show=False) for n in range(1, 10)),
+        Binding("i", "toggle_inspector", "Inspector", show=False),
+        Binding("escape", "clear_marks", "Clear marks", show=False),
+    ]
+
+    NARROW = 110
+    """Below this width the inspector takes the log's place when shown (`i`)."""
+
+    # -- messages from worker threads
+
+    class FrameBuilt(Message):
+        def __init__(self, frame: Frame) -> None:
+            super().__init__()
+            self.frame = frame
+
+    class FrameFailed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    class IndexBuilt(Message):
+        def __init__(self, index: LogIndex, jump: bool) -> None:
+            super().__init__()
+            self.index = index
+            self.jump = jump
+
+    class HeadMoved(Message):
+        def __init__(self, head: int) -> None:
+            super().__init__()
+            self.head = head
+
+    class AxisBuilt(Message):
+        def __init__(self, axis: TimeAxis) -> None:
+            super().__init__()
+            self.axis = axis
+
+    class ChainChecked(Message):
+        def __init__(self, status: ChainStatus) -> None:
+            super().__init__()
+            self.status = status
+
+    class Jump(Message):
+        """Move the cursor to `position` (posted by workers that resolved a target)."""
+
+        def __init__(self, position: int) -> None:
+            super().__init__()
+            self.position = position
+
+    class BookmarksLoaded(Message):
+        def __init__(self, bookmarks: list[Bookmark]) -> None:
+            super().__init__()
+            self.bookmarks = bookmarks
+
+    def __init__(self, session: Session, *, watch: bool = True, verify: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.follow_writers = watch
+        self.verify = verify
+        self.live = True
+        self.target = 0
+        self.head = 0
+        self.frame: Frame | None = None
+        self.filter = EventFilter()
+        self.index = LogIndex(head=0)
+        self.marks: dict[str, int] = {}
+        self.bookmarks: list[Bookmark] = []
+        self.awaiting: int | None = None
+        self.playing = False
+        self.speed = 10
+        self._building = False
+        self._axis_width = 0
+        self._axis_at = 0.0
+        self._axis_head = -1
+        self._play_timer: Any = None
+        self._chain = ChainStatus("unknown")
+
+    # -- layout
+
+    def compose(self) -> ComposeResult:
+        session = self.session
+        yield StatusBar(id="status")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield ProjectionPanels(session.projections, id="panels")
+                yield EventLog(session.log_page, session.summary, id="log")
+            yield EventInspector(self._look_up_event, id="inspector")
+        yield TimelineScrubber(id="scrubber")
+        yield Footer(compact=True)
+
+    def _look_up_event(self, event: RecordedEvent) -> tuple[Related, HashStatus]:
+        return self.session.related(event), self.session.hash_status(event)
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < self.NARROW
+        self.set_class(narrow, "-narrow")
+        self.query_one(Footer).show_command_palette = not narrow
+
+    def action_toggle_inspector(self) -> None:
+        """Show or hide the inspector (when narrow, it takes the log's place)."""
+        self.toggle_class("-inspector-toggled")
+
+    def on_mount(self) -> None:
+        self.query_one(StatusBar).update_view(
+            db_name=self.session.db_name,
+            read_only=self.session.read_only,
+            actor=self.session.actor,
+        )
+        self.query_one("#log", EventLog).border_title = "Events"
+        self.query_one("#inspector", EventInspector).border_title = "Inspector"
+        self._build_index(self.filter, None, True)
+        self._load_bookmarks()
+        if self.follow_writers:
+            self._watch_head()
+        if self.verify:
+            self._chain = ChainStatus("checking")
+            self.query_one(StatusBar).update_view(chain=self._chain)
+            self._check_chain()
+        table = self.query_one(ProjectionPanels).active_table
+        if table is not None:
+            table.focus()
+
+    # -- the time cursor
+
+    @property
+    def cursor(self) -> int:
+        """The position the user asked for (the panels follow as soon as they can)."""
+        return self.target
+
+    def go(self, position: int, *, live: bool = False) -> None:
+        """Move the time cursor to `position` (or follow the head when `live`)."""
+        position = max(0, min(self.head, position))
+        self.live = live
+        self.target = position
+        self.query_one(StatusBar).update_view(live=live, position=position, head=self.head)
+        self.query_one(TimelineScrubber).update_view(position=position, live=live)
+        self.query_one(EventLog).select(position)
+        self._request_frame()
+
+    def _request_frame(self) -> None:
+        if self._building:
+            return  # the running build re-checks the target when it finishes
+        self._building = True
+        self._build_frame(self.target)
+
+    @work(thread=True, exclusive=True, group="frame", exit_on_error=False)
+    def _build_frame(self, position: int) -> None:
+        try:
+            frame = self.session.frame_at(position)
+        except Exception as exc:  # shown, never fatal: the next move tries again
+            self.post_message(self.FrameFailed(f"could not replay to #{position:,}: {exc}"))
+            return
+        self.post_message(self.FrameBuilt(frame))
+
+    @on(FrameBuilt)
+    def _frame_built(self, message: FrameBuilt) -> None:
+        self._building = False
+        frame = message.frame
+        self.frame = frame
+        self.query_one(ProjectionPanels).show_frame(frame, follow=not self.live or self.playing)
+        self.query_one(EventInspector).show(frame.position, frame.event)
+        self.query_one(EventLog).mark_span(frame.since, frame.position)
+        when = frame.event.recorded_at if frame.event is not None else ""
+        if self.awaiting is not None and frame.position >= self.awaiting:
+            self.awaiting = None
+        lag = max(0, self.head - frame.position) if self.live else 0
+        self.query_one(StatusBar).update_view(time=when, lag=lag, updating_to=self.awaiting)
+        updating = f"updating… → {position_text(self.awaiting)}" if self.awaiting else ""
+        panels = self.query_one(ProjectionPanels)
+        if str(panels.border_subtitle or "") != updating:
+            panels.border_subtitle = updating
+        self.query_one(TimelineScrubber).update_view(cursor_time=when)
+        if frame.position != self.target:
+            self._request_frame()
+
+    @on(FrameFailed)
+    def _frame_failed(self, message: FrameFailed) -> None:
+        self._building = False
+        self.notify(message.error, severity="error", timeout=6)
+
+    # -- the log's index and the head
+
+    @work(thread=True, exclusive=True, group="index", exit_on_error=False)
+    def _build_index(
+        self, event_filter: EventFilter, previous: LogIndex | None, jump: bool
+    ) -> None:
+        index = self.session.log_index(event_filter, previous)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.IndexBuilt(index, jump))
+
+    @on(IndexBuilt)
+    def _index_built(self, message: IndexBuilt) -> None:
+        index = message.index
+        if index.filter != self.filter:
+            return
+        self.index = index
+        self.head = max(self.head, index.head)
+        self.query_one(EventLog).set_index(index)
+        self.query_one(StatusBar).update_view(head=self.head)
+        self._maybe_refresh_axis()
+        if self.live:
+            self.go(self.head, live=True)
+        elif message.jump:
+            self.go(self.target)
+
+    @work(thread=True, group="watch", exit_on_error=False)
+    def _watch_head(self) -> None:
+        """Poll the store's change token every POLL_SECONDS; report the head when it moves.
+
+        The token (SQLite's data_version) costs no table read, so polling is cheap; a
+        change may be a refusal only, which moves no head but changes the refusals.
+        """
+        worker = get_current_worker()
+        token = None
+        while not worker.is_cancelled:
+            try:
+                current = self.session.change_token()
+                if current != token:
+                    token = current
+                    self.post_message(self.HeadMoved(self.session.head().position))
+            except Exception:  # a busy or locked database: try again next tick
+                pass
+            time.sleep(POLL_SECONDS)
+
+    @on(HeadMoved)
+    def _head_moved(self, message: HeadMoved) -> None:
+        if message.head == self.head and self.index.head == message.head:
+            if self.live and self.frame is not None:
+                self._request_frame()  # e.g. a refusal: same head, new audit rows
+            return
+        self.head = max(self.head, message.head)
+        self.query_one(StatusBar).update_view(head=self.head)
+        self._build_index(self.filter, self.index, False)
+
+    # -- the scrubber's axis
+
+    @on(TimelineScrubber.Resized)
+    def _scrubber_resized(self, message: TimelineScrubber.Resized) -> None:
+        self._axis_width = message.buckets
+        self._axis_at = 0.0
+        self._maybe_refresh_axis()
+
+    def _maybe_refresh_axis(self) -> None:
+        if not self._axis_width:
+            return
+        now = time.monotonic()
+        if self._axis_head == self.head and self._axis_at:
+            return
+        if now - self._axis_at < AXIS_REFRESH_SECONDS and self._axis_at:
+            self.set_timer(AXIS_REFRESH_SECONDS, self._maybe_refresh_axis, name="axis")
+            return
+        self._axis_at = now
+        self._axis_head = self.head
+        self._build_axis(self._axis_width)
+
+    @work(thread=True, exclusive=True, group="axis", exit_on_error=False)
+    def _build_axis(self, buckets: int) -> None:
+        axis = self.session.time_axis(buckets)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.AxisBuilt(axis))
+
+    @on(AxisBuilt)
+    def _axis_built(self, message: AxisBuilt) -> None:
+        self.query_one(TimelineScrubber).update_view(axis=message.axis)
+
+    @on(TimelineScrubber.Scrubbed)
+    def _scrubbed(self, message: TimelineScrubber.Scrubbed) -> None:
+        self._pause()
+        self.go(message.position)
+
+    # -- chain and bookmarks
+
+    @work(thread=True, group="chain", exit_on_error=False)
+    def _check_chain(self) -> None:
+        try:
+            status = self.session.chain_status()
+        except Exception as exc:
+            status = ChainStatus("unknown", str(exc))
+        self.post_message(self.ChainChecked(status))
+
+    @on(ChainChecked)
+    def _chain_checked(self, message: ChainChecked) -> None:
+        self._chain = message.status
+        self.query_one(StatusBar).update_view(chain=message.status)
+        if message.status.state == "broken":
+            self.notify(
+                f"The hash chain does not verify: {message.status.detail}",
+                title="Chain broken",
+                severity="error",
+                timeout=10,
+            )
+
+    @work(thread=True, group="bookmarks", exit_on_error=False)
+    def _load_bookmarks(self) -> None:
+        self.post_message(self.BookmarksLoaded(self.session.bookmarks()))
+
+    @on(BookmarksLoaded)
+    def _bookmarks_loaded(self, message: BookmarksLoaded) -> None:
+        self.bookmarks = message.bookmarks
+        self.query_one(TimelineScrubber).update_view(bookmarks=self.bookmarks)
+
+    # -- widget messages
+
+    @on(EventLog.Navigate)
+    def _log_navigate(self, message: EventLog.Navigate) -> None:
+        self.action_step(message.delta)
+
+    @on(EventLog.EventClicked)
+    def _log_clicked(self, message: EventLog.EventClicked) -> None:
+        self._pause()
+        self.go(message.position)
+
+    @on(ProjectionTable.RowChosen)
+    def _row_chosen(self, message: ProjectionTable.RowChosen) -> None:
+        if message.projection == REFUSALS:
+            return
+        from tui.screens.lineage import LineageScreen
+
+        self._pause()
+        self.app.push_screen(
+            LineageScreen(self.session, message.projection, message.key, self.target),
+            self._jump_result,
+        )
+
+    def _jump_result(self, position: int | None) -> None:
+        if position is not None:
+            self.go(position)
+
+    # -- actions: moving
+
+    def action_step(self, delta: int) -> None:
+        """Move the cursor `delta` events (through the filter, when one is set)."""
+        self._pause()
+        self.go(self.index.step(self.target, delta))
+
+    def action_first(self) -> None:
+        """Jump to the start of history (or the first event passing the filter)."""
+        self._pause()
+        self.go(self.index.first())
+
+    def action_last(self) -> None:
+        """Jump to the last event (or the last one passing the filter)."""
+        self._pause()
+        self.go(self.index.last())
+
+    def action_live(self) -> None:
+        """Follow the head again."""
+        self._pause()
+        self.go(self.head, live=True)
+
+    def action_jump(self, position: int) -> None:
+        """Jump to `position` (the inspector's links run this)."""
+        self._pause()
+        self.go(int(position))
+
+    def go_to_text(self, text: str) -> None:
+        """Resolve a typed position or time in a worker, then go there."""
+        self._resolve_and_go(text)
+
+    @work(thread=True, group="resolve", exit_on_error=False)
+    def _resolve_and_go(self, text: str) -> None:
+        try:
+            position = self.session.resolve_target(text, self.target)
+        except DomainError as exc:
+            self.post_message(self.FrameFailed(str(exc)))
+            return
+        self.post_message(self.Jump(position))
+
+    @on(Jump)
+    def _jump(self, message: Jump) -> None:
+        self._pause()
+        self.go(message.position)
+
+    def action_goto(self) -> None:
+        """Ask for a position or a time, then go there."""
+        from tui.screens.goto import GotoScreen
+
+        self._pause()
+        self.app.push_screen(GotoScreen(self.session, self.target), self._jump_result)
+
+    # -- actions: marks, bookmarks, filter
+
+    def action_mark(self) -> None:
+        """Mark A, then B; the second mark opens the diff between them."""
+        if "A" not in self.marks or "B" in self.marks:
+            self.marks = {"A": self.target}
+            self.notify(
+                f"A = {position_text(self.target)}; move and press m again to diff",
+                timeout=3,
+            )
+        else:
+            self.marks["B"] = self.target
+            self._open_diff(self.marks["A"], self.marks["B"])
+        self._show_marks()
+
+    def _open_diff(self, a: int, b: int) -> None:
+        from tui.screens.diff import DiffScreen
+
+        self._pause()
+        self.app.push_screen(DiffScreen(self.session, a, b), self._jump_result)
+
+    def action_clear_marks(self) -> None:
+        """Forget marks A and B."""
+        if self.marks:
+            self.marks = {}
+            self._show_marks()
+
+    def _show_marks(self) -> None:
+        marks = tuple(sorted(self.marks.items()))
+        self.query_one(StatusBar).update_view(marks=marks)
+        self.query_one(TimelineScrubber).update_view(marks=self.marks)
+
+    def action_bookmark(self) -> None:
+        """Name the cursor's position and keep it."""
+        from tui.screens.bookmark import BookmarkScreen
+
+        self.app.push_screen(
+            BookmarkScreen(self.session, self.target), lambda _: self._load_bookmarks()
+        )
+
+    def action_filter(self) -> None:
+        """Choose which events the log shows and stepping visits."""
+        from tui.screens.filter import FilterScreen
+
+        self.app.push_screen(FilterScreen(self.filter), self.apply_filter)
+
+    def apply_filter(self, event_filter: EventFilter | None) -> None:
+        """Use `event_filter` for the log and for stepping."""
+        if event_filter is None or event_filter == self.filter:
+            return
+        self.filter = event_filter
+        self.query_one(StatusBar).update_view(filter=event_filter.describe())
+        log = self.query_one(EventLog)
+        log.border_title = f"Events · {event_filter.describe()}" if event_filter else "Events"
+        self._build_index(event_filter, None, True)
+
+    # -- actions: commands and history
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "command" and self.session.read_only:
+            return None  # shown disabled
+        return True
+
+    def action_command(self) -> None:
+        """Open a command form (asking first when the cursor is in the past)."""
+        if self.session.read_only:
+            self.notify("The database is open read-only.", severity="warning")
+            return
+        self._pause()
+        if self.live:
+            self._open_command_form()
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "You are looking at the past",
+                f"You are at {position_text(self.target)}; commands always apply to the "
+                f"present (#{self.head:,}). Return to live first?",
+                [("live", "Return to live", "primary"), ("stay", "Stay here", "default")],
+            ),
+            self._command_confirmed,
+        )
+
+    def _command_confirmed(self, choice: str | None) -> None:
+        if choice == "live":
+            self.action_live()
+            self._open_command_form()
+        elif choice == "stay":
+            self._open_command_form()
+
+    def _open_command_form(self) -> None:
+        from tui.screens.command_form import CommandFormScreen
+
+        self.app.push_screen(CommandFormScreen(self.session), self._command_done)
+
+    def _command_done(self, result: AppendResult | None) -> None:
+        if result is None:
+            return
+        if result.duplicate:
+            self.notify("Already recorded earlier: nothing new appended.", timeout=4)
+            return
+        first, last = result.positions[0], result.positions[-1]
+        where = position_text(first) if first == last else f"{position_text(first)} to #{last:,}"
+        self.notify(f"Recorded {len(result.positions)} event(s) at {where}", timeout=4)
+        if self.live:
+            self.awaiting = last
+            self.query_one(StatusBar).update_view(updating_to=last)
+            self.query_one(ProjectionPanels).border_subtitle = f"updating… → {position_text(last)}"
+        self.head = max(self.head, last)
+        self._build_index(self.filter, self.index, False)
+
+    def action_aggregate(self) -> None:
+        """Show one stream's events with the aggregate's state after each."""
+        from tui.screens.aggregate import AggregateScreen
+
+        stream = self.frame.event.stream_id if self.frame and self.frame.event else ""
+        self._pause()
+        self.app.push_screen(AggregateScreen(self.session, stream), self._jump_result)
+
+    def open_stream(self, stream_id: str) -> None:
+        """Show the history of `stream_id` (the command palette uses this)."""
+        from tui.screens.aggregate import AggregateScreen
+
+        self._pause()
+        self.app.push_screen(AggregateScreen(self.session, stream_id), self._jump_result)
+
+    def action_tab(self, delta: int) -> None:
+        """Show the next or previous projection tab."""
+        self.query_one(ProjectionPanels).cycle_tab(delta)
+
+    def action_select_tab(self, index: int) -> None:
+        """Show projection tab `index` (0-based)."""
+        self.query_one(ProjectionPanels).select_tab(index)
+
+    # -- autoplay
+
+    def action_play(self) -> None:
+        """Play history forward like a video, or pause."""
+        if self.playing:
+            self._pause()
+            return
+        if self.live or self.target >= self.index.last():
+            self.go(self.index.first())
+        self.playing = True
+        self._schedule_play()
+        self.query_one(StatusBar).update_view(playing=True, speed=self.speed)
+
+    def _schedule_play(self) -> None:
+        if self._play_timer is not None:
+            self._play_timer.stop()
+        interval = max(0.05, 1 / self.speed)
+        self._play_timer = self.set_interval(interval, self._play_tick, name="autoplay")
+
+    def _play_tick(self) -> None:
+        if not self.playing:
+            return
+        step = max(1, round(self.speed * max(0.05, 1 / self.speed)))
+        target = self.index.step(self.target, step)
+        if target == self.target:
+            self._pause()
+            self.notify("Reached the end of history.", timeout=3)
+            return
+        self.go(target)
+
+    def _pause(self) -> None:
+        if not self.playing:
+            return
+        self.playing = False
+        if self._play_timer is not None:
+            self._play_timer.stop()
+            self._play_timer = None
+        self.query_one(StatusBar).update_view(playing=False)
+
+    def action_speed(self, direction: int) -> None:
+        """Play faster or slower (1 to 1000 events a second)."""
+        i = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - self.speed))
+        self.speed = SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))]
+        if self.playing:
+            self._schedule_play()
+        self.query_one(StatusBar).update_view(speed=self.speed)
+        self.notify(f"Autoplay: {self.speed:,} events/s", timeout=1.5)
+
+    # -- helpers for other screens and tests
+
+    def run_command_result(self, result: AppendResult | None) -> None:
+        """Treat `result` as if the command form had just returned it."""
+        self._command_done(result)
+
+    def describe(self) -> dict[str, Any]:
+        """A summary of what is on screen (tests and debugging)."""
+        return {
+            "live": self.live,
+            "target": self.target,
+            "head": self.head,
+            "shown": self.frame.position if self.frame else None,
+            "filter": self.filter,
+            "marks": dict(self.marks),
+        }

@@ -1,0 +1,1 @@
+"""Widgets of the eventscope app: thin, display-only, messages up."""

@@ -1,0 +1,320 @@
+"""The event log: a virtual list over the whole store that reads only what it shows.
+
+Rows are fetched a page at a time in thread workers and cached around the viewport;
+a row whose page has not arrived yet draws as a placeholder for a frame, so scrolling
+a million events never blocks the UI.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, work
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import get_current_worker
+
+from domain.envelope import RecordedEvent
+from tui.format import payload_summary, position_text, short_time_text, time_text
+from tui.session import LogIndex
+
+PageFetcher = Callable[[LogIndex, int, int], list[RecordedEvent]]
+"""`fetch(index, start_row, count)`: blocking, called from a worker thread."""
+Summarizer = Callable[[RecordedEvent], str]
+"""`summarize(event)`: the one-line payload column (the domain's wording)."""
+
+PAGE = 64
+MAX_PAGES = 96
+
+
+class EventLog(ScrollView, can_focus=True):
+    """Every event (or every event passing the filter), one per line, position order."""
+
+    BINDINGS = [
+        Binding("up", "navigate(-1)", "Previous", show=False),
+        Binding("down", "navigate(1)", "Next", show=False),
+    ]
+
+    COMPONENT_CLASSES = {
+        "log--header",
+        "log--cursor",
+        "log--near",
+        "log--position",
+        "log--time",
+        "log--stream",
+        "log--type",
+        "log--actor",
+        "log--summary",
+        "log--loading",
+        "log--same-command",
+        "log--future",
+        "log--applied",
+        "log--undone",
+    }
+
+    class Navigate(Message):
+        """The user moved through the log with the keyboard."""
+
+        def __init__(self, delta: int) -> None:
+            super().__init__()
+            self.delta = delta
+
+    class EventClicked(Message):
+        """The user clicked the row of the event at `position`."""
+
+        def __init__(self, position: int) -> None:
+            super().__init__()
+            self.position = position
+
+    def __init__(
+        self, fetch: PageFetcher, summarize: Summarizer | None = None, *, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self._base = Style()
+        self._fetch = fetch
+        self._summarize: Summarizer = summarize or (
+            lambda event: payload_summary(event.data, event.stream_id)
+        )
+        self._summaries: dict[int, str] = {}
+        self._strips: dict[tuple[int, int, str, str], Strip] = {}
+        self.index = LogIndex(head=0)
+        self.selected = 0
+        self._pages: OrderedDict[int, list[RecordedEvent]] = OrderedDict()
+        self._pending: set[int] = set()
+        self._generation = 0
+        self._selected_command = ""
+        self._span: tuple[int, int, str] | None = None
+
+    # -- data in
+
+    def set_index(self, index: LogIndex) -> None:
+        """Show the rows of `index`; keeps cached pages that are still valid."""
+        old = self.index
+        if index.filter != old.filter:
+            self._generation += 1
+            self._pages.clear()
+            self._pending.clear()
+        elif len(index) != len(old):
+            # Appends only add rows at the end: drop the pages that were not full.
+            for page_no, rows in list(self._pages.items()):
+                if len(rows) < PAGE:
+                    del self._pages[page_no]
+        self.index = index
+        self.virtual_size = Size(0, len(index) + 1)
+        self.refresh()
+
+    def select(self, position: int, *, scroll: bool = True) -> None:
+        """Highlight the event at `position` (the time cursor) and bring it into view."""
+        self.selected = position
+        self._selected_command = ""
+        row = self.index.index_at_or_before(position)
+        event = self._event_at_row(row) if row >= 0 else None
+        if event is not None and event.position == position:
+            self._selected_command = str(event.metadata.get("command_id", ""))
+        if scroll:
+            self._scroll_to_row(row)
+            self.call_after_refresh(self._scroll_to_row, row)
+        self.refresh()
+
+    def mark_span(self, since: int | None, position: int) -> None:
+        """Mark the events between the previous cursor and this one (applied or undone)."""
+        if since is None or since == position:
+            self._span = None
+        elif since < position:
+            self._span = (since + 1, position, "applied")
+        else:
+            self._span = (position + 1, since, "undone")
+        self.refresh()
+
+    def _scroll_to_row(self, row: int) -> None:
+        height = max(1, self.scrollable_content_region.height - 1)
+        top = round(self.scroll_y)
+        if row < 0:
+            target = 0
+        elif top <= row < top + height:
+            return
+        else:
+            target = max(0, row - height // 2)
+        self.scroll_to(y=target, animate=False, immediate=True)
+
+    @property
+    def loaded(self) -> bool:
+        """True when every visible row's page has arrived."""
+        if self._pending:
+            return False
+        top = round(self.scroll_y)
+        height = max(1, self.scrollable_content_region.height - 1)
+        last = min(len(self.index), top + height) - 1
+        if last < top:
+            return True
+        return all(p in self._pages for p in range(top // PAGE, last // PAGE + 1))
+
+    # -- pages
+
+    def _event_at_row(self, row: int) -> RecordedEvent | None:
+        page_no, offset = divmod(row, PAGE)
+        page = self._pages.get(page_no)
+        if page is None:
+            self._request(page_no)
+            return None
+        self._pages.move_to_end(page_no)
+        return page[offset] if offset < len(page) else None
+
+    def _request(self, page_no: int) -> None:
+        if page_no in self._pending or page_no * PAGE >= len(self.index):
+            return
+        self._pending.add(page_no)
+        self._load_page(self.index, page_no, self._generation)
+
+    @work(thread=True, group="log-pages", exit_on_error=False)
+    def _load_page(self, index: LogIndex, page_no: int, generation: int) -> None:
+        events = self._fetch(index, page_no * PAGE, PAGE)
+        summaries = {e.position: self._summarize(e) for e in events}
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._page_loaded, page_no, generation, events, summaries)
+
+    def _page_loaded(
+        self,
+        page_no: int,
+        generation: int,
+        events: list[RecordedEvent],
+        summaries: dict[int, str],
+    ) -> None:
+        self._pending.discard(page_no)
+        if generation != self._generation:
+            return
+        self._pages[page_no] = events
+        self._summaries.update(summaries)
+        self._strips.clear()
+        while len(self._pages) > MAX_PAGES:
+            _, dropped = self._pages.popitem(last=False)
+            for event in dropped:
+                self._summaries.pop(event.position, None)
+        if not self._selected_command:
+            self.select(self.selected, scroll=False)
+        self.refresh()
+
+    # -- drawing
+
+    def _layout(self, width: int) -> tuple[int, int, int, int, int]:
+        """Widths of position, time, stream, type and actor for the available width."""
+        pos = max(4, len(position_text(max(self.index.head, 1))))
+        time_w = 19 if width >= 140 else 14
+        stream = 22 if width >= 140 else 16
+        type_w = 22 if width >= 140 else 18
+        actor = 12 if width >= 100 else 8
+        if width < 72:
+            time_w = 0
+        return pos, time_w, stream, type_w, actor
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # `rich_style` walks the DOM; look it up once per paint, not once per line.
+        self._base = self.rich_style
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        """Line 0 is a sticky header; the others are rows from the scroll offset."""
+        width = self.scrollable_content_region.width
+        base = self._base
+        pos_w, time_w, stream_w, type_w, actor_w = self._layout(width)
+        if y == 0:
+            style = base + self.get_component_rich_style("log--header")
+            titles = [
+                (" ", None),
+                ("pos".rjust(pos_w), None),
+                ("time".ljust(time_w), None) if time_w else ("", None),
+                ("stream".ljust(stream_w), None),
+                ("type".ljust(type_w), None),
+                ("actor".ljust(actor_w), None),
+                ("payload", None),
+            ]
+            return self._join(titles, style, width)
+        row = round(self.scroll_y) + y - 1
+        if row >= len(self.index):
+            if row == 0:
+                empty = "no events match the filter" if self.index.filter else "no events yet"
+                style = base + self.get_component_rich_style("log--loading")
+                return Strip([Segment(f" {empty}", style)]).extend_cell_length(width, base)
+            return Strip.blank(width, base)
+        event = self._event_at_row(row)
+        if event is None:
+            style = base + self.get_component_rich_style("log--loading")
+            label = position_text(self.index.position_of(row)).rjust(pos_w)
+            return self._join([(" ", None), (label, None), ("  …", None)], style, width)
+        kind = ""
+        if event.position == self.selected:
+            kind = "log--cursor"
+        elif self._selected_command and event.metadata.get("command_id") == self._selected_command:
+            kind = "log--same-command"
+        elif event.position > self.selected:
+            kind = "log--future"
+        span = self._span
+        gutter = span[2] if span is not None and span[0] <= event.position <= span[1] else ""
+        key = (event.position, width, kind, gutter)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._row_strip(event, width, kind, gutter)
+            if len(self._strips) > 4 * PAGE * 4:
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip
+
+    def _row_strip(self, event: RecordedEvent, width: int, kind: str, gutter: str) -> Strip:
+        base = self._base
+        row_style = base + self.get_component_rich_style(kind) if kind else base
+        pos_w, time_w, stream_w, type_w, actor_w = self._layout(width)
+
+        def part(name: str) -> Style:
+            return self.get_component_rich_style(name, partial=True)
+
+        when = time_text(event.recorded_at) if time_w >= 19 else short_time_text(event.recorded_at)
+        cells = [
+            ("┃" if gutter else " ", part(f"log--{gutter}") if gutter else None),
+            (position_text(event.position).rjust(pos_w), part("log--position")),
+            (when.ljust(time_w) if time_w else "", part("log--time")),
+            (_fit(event.stream_id, stream_w), part("log--stream")),
+            (_fit(event.type, type_w), part("log--type")),
+            (_fit(event.actor, actor_w), part("log--actor")),
+            (self._summaries.get(event.position, ""), part("log--summary")),
+        ]
+        return self._join(cells, row_style, width)
+
+    def _join(self, cells: list[tuple[str, Style | None]], base: Style, width: int) -> Strip:
+        segments = []
+        for i, (text, style) in enumerate(cells):
+            if not text:
+                continue
+            if i > 1:
+                segments.append(Segment(" ", base))
+            segments.append(Segment(text, base + style if style is not None else base))
+        return Strip(segments).crop_extend(0, width, base)
+
+    # -- input
+
+    def action_navigate(self, delta: int) -> None:
+        """Step through the log with the keyboard."""
+        self.post_message(self.Navigate(delta))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        row = round(self.scroll_y) + offset.y - 1
+        if 0 <= row < len(self.index):
+            self.post_message(self.EventClicked(self.index.position_of(row)))
+
+
+def _fit(text: str, width: int) -> str:
+    if len(text) > width:
+        return text[: width - 1] + "…"
+    return text.ljust(width)

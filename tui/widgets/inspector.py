@@ -1,0 +1,233 @@
+"""The event inspector: one event's payload, metadata, chain status and links.
+
+Links (same command, correlation, causation) are clickable and run
+`screen.jump(position)`; the lookups behind them run in a worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Console, Group, RenderableType
+from rich.json import JSON
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import get_current_worker
+
+from domain.envelope import RecordedEvent
+from tui.format import position_text, time_text
+from tui.session import HashStatus, Related
+
+Lookup = Callable[[RecordedEvent], tuple[Related, HashStatus]]
+"""`lookup(event) -> (related, hash status)`: blocking, called from a worker thread."""
+
+
+class EventInspector(ScrollView, can_focus=True):
+    """Shows the event under the time cursor.
+
+    The lookups and the rendering to lines both run in a worker; the UI thread only
+    draws ready lines with the line API, so following the cursor costs it no layout
+    and no Rich rendering.
+    """
+
+    def __init__(self, lookup: Lookup, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._base = Style()
+        self._lookup = lookup
+        self.event: RecordedEvent | None = None
+        self.position = 0
+        self._related: Related | None = None
+        self._hash: HashStatus | None = None
+        self._strips: list[Strip] = []
+        self._width = 0
+
+    def on_resize(self) -> None:
+        width = self._text_width
+        if width != self._width:
+            self._prepare(self.event, width, self._related, self._hash)
+
+    @property
+    def _text_width(self) -> int:
+        return max(8, self.scrollable_content_region.width - 1)
+
+    def show(self, position: int, event: RecordedEvent | None) -> None:
+        """Inspect `event` (None at position 0, before history)."""
+        same = (
+            event is not None and self.event is not None and event.event_id == self.event.event_id
+        )
+        if same or (event is None and self.event is None and self._strips):
+            return
+        self.position = position
+        self.event = event
+        self._related = None
+        self._hash = None
+        self._prepare(event, self._text_width, None, None)
+
+    @property
+    def settled(self) -> bool:
+        """True when the shown event's links and chain status are drawn."""
+        return self.event is None or self._related is not None
+
+    @work(thread=True, exclusive=True, group="inspector", exit_on_error=False)
+    def _prepare(
+        self,
+        event: RecordedEvent | None,
+        width: int,
+        related: Related | None,
+        status: HashStatus | None,
+    ) -> None:
+        if event is not None and (related is None or status is None):
+            related, status = self._lookup(event)
+        if get_current_worker().is_cancelled:
+            return
+        console = Console(width=width, color_system="truecolor", force_terminal=True)
+        renderable = render_event(event, related, status)
+        lines = console.render_lines(renderable, console.options.update_width(width), pad=False)
+        strips = [Strip(line) for line in lines]
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._prepared, event, related, status, strips, width)
+
+    def _prepared(
+        self,
+        event: RecordedEvent | None,
+        related: Related | None,
+        status: HashStatus | None,
+        strips: list[Strip],
+        width: int,
+    ) -> None:
+        if (event is None) != (self.event is None) or (
+            event is not None and self.event is not None and event.event_id != self.event.event_id
+        ):
+            return
+        self._related = related
+        self._hash = status
+        self._strips = strips
+        self._width = width
+        self.virtual_size = Size(width, len(strips))
+        self.scroll_to(y=0, animate=False)
+        self.refresh()
+
+    # -- drawing
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # `rich_style` walks the DOM; look it up once per paint, not once per line.
+        self._base = self.rich_style
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        index = round(self.scroll_y) + y
+        width = self.scrollable_content_region.width
+        base = self._base
+        if index >= len(self._strips):
+            return Strip.blank(width, base)
+        return self._strips[index].apply_style(base).crop_extend(0, width, base)
+
+
+def render_event(
+    event: RecordedEvent | None, related: Related | None, status: HashStatus | None
+) -> RenderableType:
+    """The inspector's content for `event` (pure: safe to call from a worker)."""
+    if event is None:
+        return Text.from_markup(
+            "[b]Before the first event[/b]\n\n"
+            "[dim]Every projection is empty here. Press → to step into history, "
+            "End to jump to the last event.[/dim]"
+        )
+    title = Text()
+    title.append(event.type, style="bold")
+    if event.schema_version != 1:
+        title.append(f"  v{event.schema_version}", style="dim")
+    title.append("\n")
+    title.append(position_text(event.position), style="bold")
+    title.append(f"  {event.stream_id}", style="italic")
+    title.append(f"  v{event.version}\n", style="dim")
+    title.append(time_text(event.recorded_at, micros=True) + " UTC", style="dim")
+    payload = JSON.from_data(event.data, indent=2)
+    payload.text.no_wrap = False
+    payload.text.overflow = "fold"
+    return Group(
+        title,
+        Text(""),
+        Text("payload", style="bold underline"),
+        payload,
+        Text(""),
+        Text("metadata", style="bold underline"),
+        _metadata(event, related),
+        Text(""),
+        Text("chain", style="bold underline"),
+        _chain(event, status),
+    )
+
+
+def _metadata(event: RecordedEvent, related: Related | None) -> Table:
+    meta = event.metadata
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row("actor", Text(str(meta.get("actor", "")), style="bold"))
+    table.add_row("command", f"{meta.get('command_type', '')}")
+    table.add_row("command id", str(meta.get("command_id", "")))
+    correlation = str(meta.get("correlation_id", ""))
+    causation = str(meta.get("causation_id", ""))
+    command_id = str(meta.get("command_id", ""))
+    table.add_row("correlation", "= command" if correlation == command_id else correlation)
+    table.add_row("causation", "= command" if causation == command_id else causation)
+    if related is None:
+        table.add_row("links", Text("looking up…", style="dim"))
+        return table
+    others = [p for p in related.same_command if p != event.position]
+    if others:
+        table.add_row("same command", _links(others))
+    if related.correlated:
+        table.add_row("correlated", _links(related.correlated))
+    if related.cause is not None:
+        table.add_row("caused by", _links([related.cause]))
+    if not (others or related.correlated or related.cause is not None):
+        table.add_row("links", Text("none", style="dim"))
+    return table
+
+
+def _chain(event: RecordedEvent, status: HashStatus | None) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row("prev", Text(_short_hash(event.prev_hash)))
+    table.add_row("hash", Text(_short_hash(event.hash)))
+    if status is None:
+        table.add_row("status", Text("checking…", style="dim"))
+    else:
+        if status.linked is True:
+            text = Text("✓ linked to the event before", style="green")
+        elif status.linked is False:
+            text = Text("✗ prev_hash does not match the event before", style="bold red")
+        else:
+            text = Text("not checked", style="dim")
+        if status.verified is True:
+            text.append("\n✓ hash recomputes", style="green")
+        elif status.verified is False:
+            text.append("\n✗ hash does not recompute: tampered?", style="bold red")
+        table.add_row("status", text)
+    return table
+
+
+def _links(positions: tuple[int, ...] | list[int]) -> Text:
+    text = Text()
+    for i, position in enumerate(positions[:12]):
+        if i:
+            text.append(" ")
+        text.append(
+            position_text(position),
+            style=Style(underline=True, bold=True, meta={"@click": f"screen.jump({position})"}),
+        )
+    if len(positions) > 12:
+        text.append(f" +{len(positions) - 12} more", style="dim")
+    return text
+
+
+def _short_hash(value: str) -> str:
+    return f"{value[:12]}…{value[-6:]}" if len(value) > 20 else value

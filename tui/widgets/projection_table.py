@@ -1,0 +1,281 @@
+"""One projection's rows as a table drawn with the line API.
+
+Only the visible lines are rendered, cells are formatted once per row version, and
+the columns come from the projection's `Column` descriptions (numeric ones are
+right-aligned), so the table knows nothing about any domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from domain.projection import Column, Row
+from tui.format import natural_key
+from tui.frames import RowChanges, Rows
+
+MAX_CELL = 36
+GAP = 2
+
+
+class ProjectionTable(ScrollView, can_focus=True):
+    """A read-only, virtual table of one projection's rows, with changes highlighted."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Row up", show=False),
+        Binding("down", "cursor(1)", "Row down", show=False),
+        Binding("enter", "choose", "Lineage"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "table--header",
+        "table--cursor",
+        "table--changed",
+        "table--changed-cell",
+        "table--added",
+        "table--empty",
+    }
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+    """The index of the selected row, in display order."""
+
+    class RowChosen(Message):
+        """The user asked for the history of one row (enter or double click)."""
+
+        def __init__(self, projection: str, key: str) -> None:
+            super().__init__()
+            self.projection = projection
+            self.key = key
+
+    def __init__(
+        self,
+        projection: str,
+        columns: Sequence[Column],
+        key_title: str,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._base = Style()
+        self.projection = projection
+        self.columns = list(columns)
+        self.key_title = key_title
+        self.empty_text = "no rows yet"
+        self.newest_first = False
+        """Sort keys in descending order (for logs such as the refusals)."""
+        self._rows: Rows = {}
+        self._order: list[str] = []
+        self._changes = RowChanges()
+        self._cells: dict[str, tuple[Row, tuple[str, ...]]] = {}
+        self._widths: list[int] = []
+        self._show_key: bool | None = None
+        self._fitted: tuple[tuple[int, tuple[int, ...]], list[int]] | None = None
+
+    # -- data in
+
+    def show(self, rows: Mapping[str, Row], changes: RowChanges, *, follow: bool = True) -> None:
+        """Display `rows`, highlighting `changes`; scroll to a change when none is visible."""
+        selected = self.selected_key
+        if rows.keys() != self._rows.keys():
+            self._order = sorted(rows, key=natural_key, reverse=self.newest_first)
+            stale = [k for k in self._cells if k not in rows]
+            for key in stale:
+                del self._cells[key]
+        self._rows = rows if isinstance(rows, dict) else dict(rows)
+        self._changes = changes
+        if self._show_key is None and self._rows:
+            self._decide_key_column()
+        self._format_rows()
+        fitted = self._fit(self.scrollable_content_region.width)
+        self.virtual_size = Size(1 + sum(fitted) + GAP * (len(fitted) - 1), len(self._order) + 1)
+        cursor = self.cursor
+        if selected is not None and selected in self._rows and len(self._order) < 5000:
+            cursor = self._order.index(selected)
+        cursor = min(cursor, max(0, len(self._order) - 1))
+        if cursor != self.cursor:
+            self.cursor = cursor
+        if follow and changes:
+            self._follow_changes()
+        self.refresh()
+
+    def _decide_key_column(self) -> None:
+        """Show the row key as a column only when no column already shows it."""
+        key, row = next(iter(self._rows.items()))
+        self._show_key = not any(column.format(row) == key for column in self.columns)
+
+    @property
+    def _titles(self) -> list[str]:
+        titles = [c.title for c in self.columns]
+        return [self.key_title.capitalize(), *titles] if self._show_key else titles
+
+    def _format_rows(self) -> None:
+        if not self._widths or len(self._widths) != len(self._titles):
+            self._widths = [len(t) for t in self._titles]
+        widths = self._widths
+        for key, row in self._rows.items():
+            cached = self._cells.get(key)
+            if cached is not None and (cached[0] is row or cached[0] == row):
+                continue
+            cells = tuple(c.format(row) for c in self.columns)
+            if self._show_key:
+                cells = (key, *cells)
+            self._cells[key] = (row, cells)
+            for i, cell in enumerate(cells):
+                if len(cell) > widths[i]:
+                    widths[i] = min(MAX_CELL, len(cell))
+
+    def _follow_changes(self) -> None:
+        touched = [k for k in (*self._changes.added, *self._changes.changed) if k in self._rows]
+        if not touched:
+            return
+        height = max(1, self.scrollable_content_region.height - 1)
+        top = round(self.scroll_y)
+        indexes = sorted(self._order.index(k) for k in touched[:50])
+        if any(top <= i < top + height for i in indexes):
+            return
+        self.scroll_to(y=max(0, indexes[0] - height // 2), animate=False)
+
+    # -- reading
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def selected_key(self) -> str | None:
+        """The key of the selected row, if there are rows."""
+        if 0 <= self.cursor < len(self._order):
+            return self._order[self.cursor]
+        return None
+
+    # -- drawing
+
+    def _numeric(self, index: int) -> bool:
+        if self._show_key:
+            return index > 0 and self.columns[index - 1].numeric
+        return self.columns[index].numeric
+
+    def _fit(self, available: int) -> list[int]:
+        """Column widths for `available` cells: text columns give way, numbers never do."""
+        key = (available, tuple(self._widths))
+        if self._fitted is not None and self._fitted[0] == key:
+            return self._fitted[1]
+        widths = list(self._widths)
+        excess = 1 + sum(widths) + GAP * (len(widths) - 1) - available
+        while excess > 0:
+            candidates = [i for i in range(len(widths)) if not self._numeric(i) and widths[i] > 6]
+            if not candidates:
+                break
+            widest = max(candidates, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
+        self._fitted = (key, widths)
+        return widths
+
+    def _line(
+        self, cells: Sequence[str], base: Style, cell_styles: Sequence[Style | None]
+    ) -> Strip:
+        segments = []
+        widths = self._fit(self.scrollable_content_region.width)
+        for i, (text, width) in enumerate(zip(cells, widths, strict=False)):
+            if len(text) > width:
+                text = text[: width - 1] + "…"
+            text = text.rjust(width) if self._numeric(i) else text.ljust(width)
+            style = cell_styles[i] if cell_styles[i] is not None else None
+            segments.append(Segment(" " * (1 if i == 0 else GAP), base))
+            segments.append(Segment(text, base + style if style is not None else base))
+        return Strip(segments)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # `rich_style` walks the DOM; look it up once per paint, not once per line.
+        self._base = self.rich_style
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        """Line 0 is the sticky header; the others are rows from the scroll offset."""
+        width = self.scrollable_content_region.width
+        scroll_x = round(self.scroll_x)
+        base = self._base
+        if y == 0:
+            style = self.get_component_rich_style("table--header")
+            strip = self._line(self._titles, base + style, [None] * len(self._titles))
+            return strip.crop_extend(scroll_x, scroll_x + width, base + style)
+        index = round(self.scroll_y) + y - 1
+        if not self._order:
+            if y == 1:
+                style = self.get_component_rich_style("table--empty")
+                return Strip([Segment(f" {self.empty_text}", base + style)]).extend_cell_length(
+                    width, base
+                )
+            return Strip.blank(width, base)
+        if index >= len(self._order):
+            return Strip.blank(width, base)
+        key = self._order[index]
+        cells = self._cells[key][1]
+        row_style = base
+        cell_styles: list[Style | None] = [None] * len(cells)
+        changes = self._changes
+        if key in changes.added:
+            row_style = base + self.get_component_rich_style("table--added")
+        elif key in changes.changed:
+            row_style = base + self.get_component_rich_style("table--changed")
+            changed = changes.changed[key]
+            cell_style = self.get_component_rich_style("table--changed-cell", partial=True)
+            offset = 1 if self._show_key else 0
+            for i, column in enumerate(self.columns):
+                if column.name in changed:
+                    cell_styles[i + offset] = cell_style
+        if index == self.cursor and self.has_focus:
+            row_style = row_style + self.get_component_rich_style("table--cursor")
+        elif index == self.cursor:
+            row_style = row_style + Style(underline=True)
+        strip = self._line(cells, row_style, cell_styles)
+        return strip.crop_extend(scroll_x, scroll_x + width, row_style)
+
+    # -- input
+
+    def watch_cursor(self, cursor: int) -> None:
+        height = max(1, self.scrollable_content_region.height - 1)
+        top = round(self.scroll_y)
+        if cursor < top:
+            self.scroll_to(y=cursor, animate=False)
+        elif cursor >= top + height:
+            self.scroll_to(y=cursor - height + 1, animate=False)
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        """Move the selection up or down."""
+        if self._order:
+            self.cursor = max(0, min(len(self._order) - 1, self.cursor + delta))
+
+    def action_choose(self) -> None:
+        """Ask for the lineage of the selected row."""
+        key = self.selected_key
+        if key is not None:
+            self.post_message(self.RowChosen(self.projection, key))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        row = round(self.scroll_y) + offset.y - 1
+        if offset.y >= 1 and 0 <= row < len(self._order):
+            self.cursor = row
+            if event.chain >= 2:
+                self.action_choose()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()

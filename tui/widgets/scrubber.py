@@ -1,0 +1,247 @@
+"""The timeline scrubber: event density over time, the cursor, marks and bookmarks.
+
+The x axis is time, not position: positions are gap-free, so density over positions
+would be flat, while density over time shows bursts, quiet nights and outages. Each
+column is one time bucket; clicking or dragging moves the cursor to the last event of
+the bucket under the mouse.
+
+    ▁▂▅█▇▃  ▁▂▃▅▆▇█▇▅▃▂▁   ▂▃▅▇▅▃▂      density (played part brighter)
+          ◆      A    ▲      B          bookmarks, marks, cursor
+    03-01 09:00      #1,234 · 03-02 10:14      03-04 18:30
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tui.format import position_text, time_text
+from tui.session import Bookmark, TimeAxis
+
+BARS = " ▁▂▃▄▅▆▇█"
+
+
+class TimelineScrubber(Widget, can_focus=False):
+    """A three-line strip along the bottom of the main screen."""
+
+    COMPONENT_CLASSES = {
+        "scrubber--played",
+        "scrubber--ahead",
+        "scrubber--cursor",
+        "scrubber--mark",
+        "scrubber--range",
+        "scrubber--bookmark",
+        "scrubber--label",
+        "scrubber--live",
+    }
+
+    class Scrubbed(Message):
+        """The user clicked or dragged to `position` (`final` on mouse release)."""
+
+        def __init__(self, position: int, final: bool) -> None:
+            super().__init__()
+            self.position = position
+            self.final = final
+
+    class Resized(Message):
+        """The scrubber needs an axis with `buckets` columns."""
+
+        def __init__(self, buckets: int) -> None:
+            super().__init__()
+            self.buckets = buckets
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.axis: TimeAxis | None = None
+        self.position = 0
+        self.cursor_time = ""
+        self.live = True
+        self.marks: dict[str, int] = {}
+        self.bookmarks: Sequence[Bookmark] = ()
+        self._dragging = False
+
+    # -- data in
+
+    def update_view(
+        self,
+        *,
+        position: int | None = None,
+        cursor_time: str | None = None,
+        live: bool | None = None,
+        axis: TimeAxis | None = None,
+        marks: dict[str, int] | None = None,
+        bookmarks: Sequence[Bookmark] | None = None,
+    ) -> None:
+        """Set any of the scrubber's inputs and redraw."""
+        if position is not None:
+            self.position = position
+        if cursor_time is not None:
+            self.cursor_time = cursor_time
+        if live is not None:
+            self.live = live
+        if axis is not None:
+            self.axis = axis
+        if marks is not None:
+            self.marks = dict(marks)
+        if bookmarks is not None:
+            self.bookmarks = list(bookmarks)
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.Resized(max(1, self.content_region.width)))
+
+    # -- drawing
+
+    def _column(self, position: int) -> int:
+        axis = self.axis
+        if axis is None or axis.head == 0:
+            return 0
+        if position > axis.head:
+            return len(axis.boundaries) - 2
+        return axis.bucket_of(position)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        axis = self.axis
+        if axis is None or len(axis.boundaries) < 2:
+            if y == 1:
+                return Strip([Segment(" loading timeline…", base)]).extend_cell_length(width, base)
+            return Strip.blank(width, base)
+        columns = min(width, len(axis.boundaries) - 1)
+        cursor = self._column(self.position)
+        if y == 0:
+            return self._density_line(axis, columns, cursor, base).extend_cell_length(width, base)
+        if y == 1:
+            return self._marker_line(columns, cursor, base).extend_cell_length(width, base)
+        if y == 2:
+            return self._label_line(axis, width, cursor, base)
+        return Strip.blank(width, base)
+
+    def _density_line(self, axis: TimeAxis, columns: int, cursor: int, base: Style) -> Strip:
+        counts = axis.counts[:columns]
+        peak = max(counts) if counts else 0
+        played = base + self.get_component_rich_style("scrubber--played")
+        ahead = base + self.get_component_rich_style("scrubber--ahead")
+        cursor_style = base + self.get_component_rich_style("scrubber--cursor")
+        in_range = self._range_columns()
+        range_style = self.get_component_rich_style("scrubber--range")
+        segments = []
+        for i, count in enumerate(counts):
+            level = 0
+            if count and peak:
+                # sqrt scaling keeps a quiet bucket visible next to a burst
+                level = max(1, math.ceil(math.sqrt(count / peak) * (len(BARS) - 1)))
+            char = BARS[level]
+            if i == cursor:
+                style = cursor_style
+                char = char if level else "▏"
+            else:
+                style = played if i < cursor or (self.live and i <= cursor) else ahead
+                if in_range is not None and in_range[0] <= i <= in_range[1]:
+                    style = style + range_style
+            segments.append(Segment(char, style))
+        return Strip(segments)
+
+    def _range_columns(self) -> tuple[int, int] | None:
+        if "A" in self.marks and "B" in self.marks:
+            a, b = self._column(self.marks["A"]), self._column(self.marks["B"])
+            return (min(a, b), max(a, b))
+        return None
+
+    def _marker_line(self, columns: int, cursor: int, base: Style) -> Strip:
+        cells: list[tuple[str, Style]] = [(" ", base)] * columns
+        bookmark_style = base + self.get_component_rich_style("scrubber--bookmark")
+        for bookmark in self.bookmarks:
+            column = self._column(bookmark.position)
+            if column < columns:
+                cells[column] = ("◆", bookmark_style)
+        mark_style = base + self.get_component_rich_style("scrubber--mark")
+        for name, position in self.marks.items():
+            column = self._column(position)
+            if column < columns:
+                cells[column] = (name, mark_style)
+        cursor_style = base + self.get_component_rich_style(
+            "scrubber--live" if self.live else "scrubber--cursor"
+        )
+        if cursor < columns:
+            cells[cursor] = ("▲", cursor_style)
+        return Strip([Segment(char, style) for char, style in cells]).simplify()
+
+    def _label_line(self, axis: TimeAxis, width: int, cursor: int, base: Style) -> Strip:
+        label_style = base + self.get_component_rich_style("scrubber--label")
+        left = time_text(axis.first, seconds=False)
+        right = time_text(axis.last, seconds=False)
+        if self.live:
+            middle = f"LIVE {position_text(self.position)}"
+        else:
+            middle = f"{position_text(self.position)} · {time_text(self.cursor_time)}"
+        line = [" "] * width
+        start = max(0, min(width - len(middle), cursor - len(middle) // 2))
+        _place(line, start, middle)
+        # The ends give way to the cursor's label rather than overlap it.
+        if len(left) + 1 < start:
+            _place(line, 0, left)
+        if start + len(middle) + 1 < width - len(right):
+            _place(line, width - len(right), right)
+        text = "".join(line)
+        cursor_style = base + self.get_component_rich_style(
+            "scrubber--live" if self.live else "scrubber--cursor"
+        )
+        return Strip(
+            [
+                Segment(text[:start], label_style),
+                Segment(text[start : start + len(middle)], cursor_style),
+                Segment(text[start + len(middle) :], label_style),
+            ]
+        )
+
+    # -- mouse
+
+    def _position_at(self, x: int) -> int:
+        axis = self.axis
+        if axis is None or len(axis.boundaries) < 2:
+            return 0
+        if x < 0:
+            return 0
+        return axis.position_in(x)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if self.axis is None:
+            return
+        self._dragging = True
+        self.capture_mouse()
+        self.post_message(
+            self.Scrubbed(self._position_at(event.get_content_offset_capture(self).x), final=False)
+        )
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._dragging:
+            self.post_message(
+                self.Scrubbed(
+                    self._position_at(event.get_content_offset_capture(self).x), final=False
+                )
+            )
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.release_mouse()
+            self.post_message(
+                self.Scrubbed(
+                    self._position_at(event.get_content_offset_capture(self).x), final=True
+                )
+            )
+
+
+def _place(line: list[str], start: int, text: str) -> None:
+    for i, char in enumerate(text):
+        if 0 <= start + i < len(line):
+            line[start + i] = char

@@ -1,0 +1,110 @@
+"""The header line: database, LIVE or AT #position, lag, chain, filter, playback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from textual.content import Content
+from textual.markup import escape
+from textual.widget import Widget
+
+from tui.format import position_text, time_text
+from tui.session import ChainStatus
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """Everything the header shows; the screen replaces it, the bar draws it."""
+
+    db_name: str = ""
+    live: bool = True
+    position: int = 0
+    time: str = ""
+    head: int = 0
+    lag: int = 0
+    updating_to: int | None = None
+    chain: ChainStatus = field(default_factory=lambda: ChainStatus("unknown"))
+    filter: str = ""
+    playing: bool = False
+    speed: int = 0
+    read_only: bool = False
+    actor: str = ""
+    marks: tuple[tuple[str, int], ...] = ()
+
+
+class StatusBar(Widget):
+    """A one-line header, drawn from a `StatusView`.
+
+    A plain widget with `render()`: updating it repaints one line and never asks the
+    screen for a new layout (a `Static` would, on every step of the cursor).
+    """
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view = StatusView()
+
+    def update_view(self, **changes: Any) -> None:
+        """Change some of what the header shows."""
+        view = replace(self.view, **changes)
+        if view != self.view:
+            self.view = view
+            self.refresh()
+
+    def render(self) -> Content:
+        left = Content.from_markup(self._left())
+        right = Content.from_markup(self._right())
+        width = self.content_region.width
+        room = max(0, width - right.cell_length - 2)
+        if left.cell_length > room:
+            left = left.truncate(room, ellipsis=True)
+        gap = max(2, width - left.cell_length - right.cell_length)
+        return Content.assemble(left, " " * gap, right)
+
+    def _left(self) -> str:
+        v = self.view
+        parts = [f"[b]eventscope[/b] [dim]·[/dim] {escape(v.db_name)}"]
+        if v.live:
+            parts.append(f"[reverse $success] LIVE [/] {position_text(v.position)}")
+        else:
+            parts.append(
+                f"[reverse $warning] AT {position_text(v.position)} [/]"
+                f" {escape(time_text(v.time))}"
+                f" [dim]of {position_text(v.head)}[/dim]"
+            )
+        if v.updating_to is not None:
+            parts.append(f"[$warning]updating… → {position_text(v.updating_to)}[/]")
+        elif v.lag > 0:
+            parts.append(f"[$warning]catching up: {v.lag:,} behind[/]")
+        if v.playing:
+            parts.append(f"[$accent]▶ {v.speed:,} ev/s[/]")
+        if v.marks:
+            parts.append(" ".join(f"[b]{n}[/b]={position_text(p)}" for n, p in v.marks))
+        if v.filter:
+            parts.append(f"[$accent]filter[/] {escape(v.filter)}")
+        return "  ".join(parts)
+
+    def _right(self) -> str:
+        v = self.view
+        right = []
+        chain = v.chain
+        if chain.state == "ok":
+            right.append("[$success]chain ✓[/]")
+        elif chain.state == "broken":
+            at = f" at {position_text(chain.position)}" if chain.position else ""
+            right.append(f"[reverse $error] chain ✗{at} [/]")
+        elif chain.state == "checking":
+            right.append("[dim]chain …[/dim]")
+        else:
+            right.append("[dim]chain ?[/dim]")
+        if v.read_only:
+            right.append("[$warning]read-only[/]")
+        elif v.actor:
+            right.append(f"[dim]as[/dim] {escape(v.actor)}")
+        return "  ".join(right)
