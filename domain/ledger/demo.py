@@ -33,7 +33,7 @@ import heapq
 import itertools
 import math
 import random
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -902,15 +902,7 @@ class DemoStore(Protocol):
 
     def head(self) -> Head: ...
 
-    def append_bulk(self, events: Iterable[PendingEvent]) -> Head: ...
-
-    def record_refusal(self, refusal: Refusal) -> Refusal: ...
-
-
-class BulkRefusals(Protocol):
-    """A store that can also keep many refusals at once, at the positions they carry."""
-
-    def record_refusals(self, refusals: Sequence[Refusal]) -> int: ...
+    def append_bulk(self, events: Iterable[PendingEvent | Refusal]) -> Head: ...
 
 
 Progress = Callable[[int, int], None]
@@ -928,14 +920,11 @@ def write_demo(
     *,
     start: str = DEFAULT_START,
 ) -> Head:
-    """Generate a demo history into an empty `store`; returns the new head.
+    """Generate a demo history into an empty `store` in one bulk load; returns the head.
 
-    The events go in through `store.append_bulk`; each refusal keeps the position
-    the history had when it was refused. With a store offering `record_refusals`
-    the events are one bulk load and the refusals one more call; otherwise the load
-    is split at every refusal so that `record_refusal` places it right (correct, but
-    each piece is its own transaction). `progress(done, total)` is called every
-    `PROGRESS_EVERY` events and once at the end.
+    Refusals travel in the same load: the store keeps each at the head as of its
+    place in the sequence, which is exactly when it was refused in the history.
+    `progress(done, total)` is called every `PROGRESS_EVERY` events and once at the end.
     """
     already = store.head().position
     if already:
@@ -943,63 +932,22 @@ def write_demo(
             f"the database already holds {already} events; demo data goes into an empty one "
             "(choose a new --db)"
         )
-    history = generate_demo(events, seed, start)
-    bulk = getattr(store, "record_refusals", None)
-    if bulk is not None:
-        return _write_with_bulk_refusals(store, history, events, progress, bulk)
-    return _write_split_at_refusals(store, history, events, progress)
-
-
-def _write_with_bulk_refusals(
-    store: DemoStore,
-    history: Iterator[PendingEvent | Refusal],
-    total: int,
-    progress: Progress | None,
-    record_refusals: Callable[[Sequence[Refusal]], int],
-) -> Head:
-    refusals: list[Refusal] = []
-
-    def only_events() -> Iterator[PendingEvent]:
-        done = 0
-        for item in history:
-            if isinstance(item, Refusal):
-                refusals.append(item)
-                continue
-            yield item
-            done += 1
-            if progress is not None and done % PROGRESS_EVERY == 0:
-                progress(done, total)
-
-    head = store.append_bulk(only_events())
-    if refusals:
-        record_refusals(refusals)
+    head = store.append_bulk(_reporting(generate_demo(events, seed, start), events, progress))
     if progress is not None:
-        progress(total, total)
+        progress(events, events)
     return head
 
 
-def _write_split_at_refusals(
-    store: DemoStore,
-    history: Iterator[PendingEvent | Refusal],
-    total: int,
-    progress: Progress | None,
-) -> Head:
-    head = store.head()
-    pending: list[PendingEvent] = []
+def _reporting(
+    history: Iterator[PendingEvent | Refusal], total: int, progress: Progress | None
+) -> Iterator[PendingEvent | Refusal]:
+    if progress is None:
+        yield from history
+        return
     done = 0
     for item in history:
-        if isinstance(item, Refusal):
-            if pending:
-                head = store.append_bulk(pending)
-                pending = []
-            store.record_refusal(item)  # placed at the head, which is its position now
-            continue
-        pending.append(item)
-        done += 1
-        if progress is not None and done % PROGRESS_EVERY == 0:
-            progress(done, total)
-    if pending:
-        head = store.append_bulk(pending)
-    if progress is not None:
-        progress(total, total)
-    return head
+        yield item
+        if type(item) is PendingEvent:
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                progress(done, total)

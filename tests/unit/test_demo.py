@@ -339,27 +339,6 @@ def test_write_demo_loads_events_and_refusals_at_their_positions() -> None:
     assert store.verify().ok
 
 
-def test_write_demo_uses_a_bulk_refusal_method_when_the_store_has_one() -> None:
-    items = _history(1500, seed=3, check_every=0)
-
-    class WithBulkRefusals(InMemoryEventStore):
-        """The in-memory store plus the bulk refusal method write_demo prefers."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.bulk: list[Refusal] = []
-
-        def record_refusals(self, refusals: list[Refusal]) -> int:
-            self.bulk.extend(refusals)
-            return len(refusals)
-
-    store = WithBulkRefusals()
-    head = write_demo(store, 1500, 3)
-    assert head.position == 1500
-    assert store.bulk == _refusals(items)
-    assert store.refusals() == []  # nothing went one by one
-
-
 def test_write_demo_refuses_a_store_that_is_not_empty() -> None:
     store = InMemoryEventStore()
     write_demo(store, 10, 1)
