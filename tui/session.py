@@ -5,9 +5,10 @@ calls from worker threads only. The session knows no Textual. It holds the one p
 of mutable state the app's workers share (the timeline's working state behind a
 lock), so two workers never replay at once.
 
-Until `domain.timeline.Timeline` exists, `FoldTimeline` stands in for it: it folds
-`store.iter_all` from the nearest in-memory checkpoint. Swapping in the real timeline
-is one change in `Session.__init__`.
+Time travel goes through `domain.timeline.Timeline` (snapshots plus replay) and one
+`Cursor` on it, which steps cheaply and reports the rows each move changed. The
+composition root may hand in a timeline with persisted snapshots; otherwise the
+session builds one whose snapshots live in memory.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import threading
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import orjson
@@ -27,14 +29,8 @@ from domain.description import DomainDescription
 from domain.envelope import AppendResult, Head, RecordedEvent, Refusal
 from domain.errors import InvalidInput
 from domain.messages import Command
-from domain.ports import EventStore
-from domain.projection import (
-    Projection,
-    Row,
-    StateMap,
-    apply_all,
-    initial_states,
-)
+from domain.projection import Projection, Row, StateMap
+from domain.timeline import Cursor, Timeline
 from store.hashchain import canonical_row, chain_hash, chain_row
 from tui.frames import Frame, RowChanges, Rows, StateDiff, changed_fields, compare_rows, diff_rows
 
@@ -48,9 +44,6 @@ REFUSAL_ROWS = 500
 
 PAGE_SCAN = 5_000
 """Events per page when collecting the positions an exact filter matches."""
-
-STEP_DETAIL_LIMIT = 2_000
-"""Forward moves up to this many events report the keys they touched (a cheap diff)."""
 
 
 # --------------------------------------------------------------------------- filters
@@ -277,76 +270,60 @@ class Bookmark:
 
 
 class TimelinePort(Protocol):
-    """What the session needs from a timeline (`domain.timeline.Timeline` or the stand-in)."""
+    """What the session needs from a timeline: one moving cursor and independent states."""
 
     def seek(self, position: int) -> tuple[StateMap, dict[str, set[str]] | None]:
-        """Move the working state to `position`: (the states, the touched keys if known).
+        """Move the cursor to `position`: (its states, the keys that changed if known).
 
-        The states stay owned by the timeline; callers copy what they keep.
+        The states stay the timeline's (read-only); callers copy what they keep.
         """
         ...
 
+    def state_at(self, position: int) -> StateMap:
+        """Every projection at `position`, as the caller's own copy."""
+        ...
 
-class FoldTimeline:
-    """Stand-in for the real timeline: folds events from the nearest checkpoint.
+    def events(self, *, after: int = 0, to: int | None = None) -> Iterable[RecordedEvent]:
+        """Events in (after, to], upcast to their current schema."""
+        ...
 
-    Forward moves apply only the new events. Checkpoints are taken every
-    `checkpoint_every` positions on the way; when there are too many, those farthest
-    from the cursor go first, so stepping back near the cursor replays at most
-    `checkpoint_every` events. Not thread-safe: the session locks.
+    def upcast(self, event: RecordedEvent) -> RecordedEvent:
+        """`event` lifted to the current schema of its type."""
+        ...
+
+
+class CursorTimeline:
+    """`domain.timeline.Timeline` seen through one `Cursor` that moves cheaply.
+
+    A step reports exactly the rows it changed; a move that had to look for new events
+    or refusals first compares every row instead. Not thread-safe: the session locks.
     """
 
-    def __init__(
-        self,
-        store: EventStore,
-        projections: Sequence[Projection],
-        *,
-        checkpoint_every: int = 256,
-        max_checkpoints: int = 64,
-    ) -> None:
-        self._store = store
-        self._projections = list(projections)
-        self._every = checkpoint_every
-        self._max = max_checkpoints
-        self._position = 0
-        self._states = initial_states(self._projections)
-        self._checkpoints: dict[int, StateMap] = {}
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self._cursor: Cursor | None = None
 
     def seek(self, position: int) -> tuple[StateMap, dict[str, set[str]] | None]:
-        """Move to `position`; touched keys are reported for short forward moves."""
-        touched: dict[str, set[str]] | None
-        if position < self._position:
-            start = max((p for p in self._checkpoints if p <= position), default=0)
-            source = self._checkpoints.get(start)
-            self._states = (
-                {n: s.copy() for n, s in source.items()}
-                if source is not None
-                else initial_states(self._projections)
-            )
-            self._position = start
-            touched = None
-        else:
-            touched = {} if position - self._position <= STEP_DETAIL_LIMIT else None
-        if position > self._position:
-            self._apply(position, touched)
-        return self._states, touched
+        cursor = self._cursor
+        if cursor is None:
+            self._cursor = cursor = self.timeline.cursor(position)
+            return cursor.states, None
+        refreshed = position >= cursor.head
+        if refreshed:
+            cursor.refresh()  # new events or refusals (live): rows may change unreported
+        move = cursor.seek(position)
+        if refreshed:
+            return cursor.states, None
+        return cursor.states, {name: set(keys) for name, keys in move.changed.items()}
 
-    def _apply(self, position: int, touched: dict[str, set[str]] | None) -> None:
-        projections, states, every = self._projections, self._states, self._every
-        for event in self._store.iter_all(after=self._position, to=position):
-            changed = apply_all(projections, states, event)
-            if touched is not None:
-                for name, keys in changed.items():
-                    touched.setdefault(name, set()).update(keys)
-            if event.position % every == 0 and event.position not in self._checkpoints:
-                self._checkpoint(event.position, position)
-        self._position = position
+    def state_at(self, position: int) -> StateMap:
+        return self.timeline.state_at(position)
 
-    def _checkpoint(self, position: int, target: int) -> None:
-        if len(self._checkpoints) >= self._max:
-            farthest = max(self._checkpoints, key=lambda p: abs(p - target))
-            del self._checkpoints[farthest]
-        self._checkpoints[position] = {n: s.copy() for n, s in self._states.items()}
+    def events(self, *, after: int = 0, to: int | None = None) -> Iterable[RecordedEvent]:
+        return self.timeline.events(after=after, to=to)
+
+    def upcast(self, event: RecordedEvent) -> RecordedEvent:
+        return self.timeline.upcast(event)
 
 
 # --------------------------------------------------------------------------- session
@@ -360,7 +337,11 @@ class Session:
         self.store = workspace.store
         self.domain: DomainDescription = workspace.domain
         self.projections: list[Projection] = list(workspace.domain.projections)
-        self._timeline = timeline or FoldTimeline(self.store, self.projections)
+        if timeline is None:
+            timeline = CursorTimeline(
+                Timeline(self.store, self.projections, workspace.domain.model.catalog)
+            )
+        self._timeline = timeline
         self._lock = threading.Lock()
         self._last: Frame | None = None
         self._bookmarks: dict[str, int] = {}
@@ -607,31 +588,56 @@ class Session:
     def diff(self, a: int, b: int) -> StateDiff:
         """Field-level differences of every projection between positions `a` and `b`."""
         with self._lock:
-            states, _ = self._timeline.seek(a)
-            before = {n: {k: dict(v) for k, v in s.rows.items()} for n, s in states.items()}
-            states, _ = self._timeline.seek(b)
-            result = {
-                p.name: diff_rows(before[p.name], states[p.name].rows) for p in self.projections
-            }
-            self._last = None  # the working state moved: the next frame compares in full
+            before = self._timeline.state_at(a)
+            after = self._timeline.state_at(b)
+        result = {
+            p.name: diff_rows(before[p.name].rows, after[p.name].rows) for p in self.projections
+        }
         return StateDiff(a=a, b=b, rows=result)
 
     def lineage(
         self, projection_name: str, key: str, *, to: int | None = None
     ) -> list[LineageStep]:
-        """The events that changed row `key` of a projection, with the row before and after."""
+        """The events that changed row `key` of a projection, with the row before and after.
+
+        Like the timeline's lineage, it reads only the streams (or the time span) the
+        projection says can touch the row, and replays everything only otherwise.
+        """
         projection = self.domain.projection(projection_name)
+        head = self.store.head().position if to is None else to
+        streams = projection.lineage_streams(key)
         state = projection.initial()
+        events: Iterable[RecordedEvent]
+        if streams is not None:
+            found = [e for s in streams for e in self.store.read_stream(s) if e.position <= head]
+            found.sort(key=lambda e: e.position)
+            events = (self._timeline.upcast(e) for e in found)
+        else:
+            span = getattr(projection, "lineage_span", None)
+            window = span(key) if callable(span) else None
+            start, end = 0, head
+            if window is not None:
+                start = self._last_before(window[0]) if window[0] else 0
+                end = min(head, self._last_before(window[1])) if window[1] else head
+                with self._lock:
+                    state = self._timeline.state_at(start)[projection.name]
+            events = self._timeline.events(after=start, to=end) if end > start else ()
         steps: list[LineageStep] = []
-        previous: Row | None = None
-        for event in self.store.iter_all(to=to):
+        previous = state.rows.get(key)
+        previous = dict(previous) if previous is not None else None
+        for event in events:
             if key in projection.apply(state, event):
-                after = state.rows.get(key)
-                after = dict(after) if after is not None else None
+                row = state.rows.get(key)
+                after = dict(row) if row is not None else None
                 fields = changed_fields(previous or {}, after or {})
                 steps.append(LineageStep(event=event, before=previous, after=after, fields=fields))
                 previous = after
         return steps
+
+    def _last_before(self, timestamp: str) -> int:
+        """The last position recorded strictly before `timestamp`."""
+        moment = parse_time(timestamp) - timedelta(microseconds=1)
+        return self.store.position_at(format_time(moment))
 
     def streams(self, prefix: str = "", limit: int = 10_000) -> list[str]:
         """Stream ids (for the aggregate history picker and the palette), by id."""

@@ -10,16 +10,18 @@ from tui_support import make_app, open_test_workspace, settle, wait_for
 from tui.bootstrap import Workspace
 from tui.screens.command_form import CommandFormScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.session import Session
 
 SIZE = (120, 36)
 
 
 def _open_account(workspace: Workspace) -> str:
-    """An open account of the demo history."""
-    for event in workspace.store.iter_all():
-        if event.type == "AccountOpened":
-            return str(event.data["account_id"])
-    raise AssertionError("the demo opened no account")
+    """An open account of the demo history whose currency has cents."""
+    frame = Session(workspace).frame_at(workspace.store.head().position)
+    for key, row in frame.rows["account_balances"].items():
+        if row.get("status") == "open" and row.get("currency") != "JPY":
+            return key
+    raise AssertionError("the demo has no open account with cents")
 
 
 async def _open_form(pilot, command: str) -> CommandFormScreen:  # type: ignore[no-untyped-def]
@@ -36,9 +38,11 @@ async def _open_form(pilot, command: str) -> CommandFormScreen:  # type: ignore[
     return form
 
 
-def _fill(form: CommandFormScreen, **values: str) -> None:
+async def _fill(pilot, form: CommandFormScreen, **values: str) -> None:  # type: ignore[no-untyped-def]
+    """Type into the form's fields, as a person would before pressing ctrl+s."""
     for name, value in values.items():
         form.query_one(f"#input-{name}", Input).value = value
+    await pilot.pause()
 
 
 async def test_a_deposit_is_recorded_and_the_panels_catch_up(workspace: Workspace) -> None:
@@ -48,7 +52,7 @@ async def test_a_deposit_is_recorded_and_the_panels_catch_up(workspace: Workspac
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         form = await _open_form(pilot, "deposit")
-        _fill(form, account_id=account, amount="12.34", reference="test deposit")
+        await _fill(pilot, form, account_id=account, amount="12.34", reference="test deposit")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not isinstance(app.screen, CommandFormScreen))
         screen = await settle(pilot)
@@ -71,7 +75,7 @@ async def test_a_refusal_is_shown_in_the_form_and_nothing_is_appended(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         form = await _open_form(pilot, "withdraw")
-        _fill(form, account_id=account, amount="99999999.00")
+        await _fill(pilot, form, account_id=account, amount="99999999.00")
         await pilot.press("ctrl+s")
         error = form.query_one("#form-error", Static)
         await wait_for(pilot, lambda: "Refused" in str(error.render()))
@@ -83,7 +87,9 @@ async def test_a_refusal_is_shown_in_the_form_and_nothing_is_appended(
         screen = await settle(pilot)
         # The refusals panel of the live frame lists the new refusal.
         rows = screen.frame.rows["__refusals__"]  # type: ignore[union-attr]
-        assert any(r["actor"] == "tester" and r["command_type"] == "withdraw" for r in rows.values())
+        assert any(
+            r["actor"] == "tester" and r["command_type"] == "withdraw" for r in rows.values()
+        )
 
 
 async def test_invalid_fields_are_explained_inline_and_nothing_runs(workspace: Workspace) -> None:
@@ -92,7 +98,7 @@ async def test_invalid_fields_are_explained_inline_and_nothing_runs(workspace: W
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         form = await _open_form(pilot, "deposit")
-        _fill(form, account_id="Not An Id", amount="-5")
+        await _fill(pilot, form, account_id="Not An Id", amount="-5")
         await pilot.pause()
         account_error = form.query_one("#error-account_id", Static)
         assert "is not an account id" in str(account_error.render())
@@ -109,7 +115,7 @@ async def test_a_required_field_left_empty_is_named(workspace: Workspace) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         form = await _open_form(pilot, "freeze_account")
-        _fill(form, account_id="abc")
+        await _fill(pilot, form, account_id="abc")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "required" in str(form.query_one("#error-reason", Static).render())

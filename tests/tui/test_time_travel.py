@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Static
-from tui_support import make_app, settle, wait_for
+from tui_support import make_app, settle, type_into, wait_for
 
 from tui.bootstrap import Workspace
 from tui.screens.diff import DiffScreen
@@ -12,6 +12,7 @@ from tui.screens.lineage import LineageScreen
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
 from tui.widgets.projection_panels import ProjectionPanels
+from tui.widgets.scrubber import TimelineScrubber
 from tui.widgets.status_bar import StatusBar
 
 SIZE = (120, 36)
@@ -87,24 +88,24 @@ async def test_a_held_key_never_queues_stale_replays(workspace: Workspace) -> No
     app = make_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("home", *["right"] * 40)
+        await pilot.press("home", *["right"] * 15)
         screen = await settle(pilot)
-        assert screen.target == 40 and screen.frame is not None and screen.frame.position == 40
+        assert screen.target == 15 and screen.frame is not None and screen.frame.position == 15
 
 
 async def test_go_to_a_position_and_a_time(workspace: Workspace) -> None:
     app = make_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("g", *"#250", "enter")
+        await _goto(pilot, "#250")
         screen = await settle(pilot)
         assert screen.target == 250
         event = workspace.store.read_all(after=299, to=300)[0]
-        await pilot.press("g", *event.recorded_at[:19], "enter")
+        await _goto(pilot, event.recorded_at[:19])
         screen = await settle(pilot)
         assert screen.target == workspace.store.position_at(event.recorded_at[:19] + "Z")
         assert screen.target >= 299
-        await pilot.press("g", *"-50", "enter")
+        await _goto(pilot, "-50")
         screen = await settle(pilot)
         assert screen.target == workspace.store.position_at(event.recorded_at[:19] + "Z") - 50
 
@@ -114,7 +115,7 @@ async def test_go_to_bad_input_shows_why_and_stays_open(workspace: Workspace) ->
     app = make_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("g", *"tuesday", "enter")
+        await _goto(pilot, "tuesday")
         await wait_for(
             pilot, lambda: "not an ISO time" in str(app.screen.query_one("#goto-error").render())
         )
@@ -131,10 +132,10 @@ async def test_marks_a_and_b_open_a_field_level_diff(workspace: Workspace) -> No
     app = make_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("g", *"200", "enter")
+        await _goto(pilot, "200")
         await settle(pilot)
         await pilot.press("m")
-        await pilot.press("g", *"400", "enter")
+        await _goto(pilot, "400")
         await settle(pilot)
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen))
@@ -180,7 +181,7 @@ async def test_inspector_links_jump_to_the_other_half_of_a_transfer(workspace: W
     app = make_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("g", *str(sent.position), "enter")
+        await _goto(pilot, str(sent.position))
         screen = await settle(pilot)
         inspector = screen.query_one(EventInspector)
         assert inspector._related is not None
@@ -192,6 +193,32 @@ async def test_inspector_links_jump_to_the_other_half_of_a_transfer(workspace: W
         assert screen.frame.event.type == "TransferReceived"
 
 
+async def _goto(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Press g, type `text`, press enter."""
+    await pilot.press("g")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, GotoScreen))
+    await type_into(pilot, "#goto-input", text)
+    await pilot.press("enter")
+
+
 def _text(screen: object, selector: str) -> str:
     widget = screen.query_one(selector, Static)  # type: ignore[attr-defined]
     return str(widget.render())
+
+
+async def test_click_and_drag_on_the_scrubber(workspace: Workspace) -> None:
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        scrubber = screen.query_one(TimelineScrubber)
+        axis = scrubber.axis
+        assert axis is not None and sum(axis.counts) == workspace.store.head().position
+        await pilot.click(TimelineScrubber, offset=(11, 0))  # padding 1: bucket 10
+        screen = await settle(pilot)
+        assert not screen.live and screen.target == axis.position_in(10)
+        await pilot.mouse_down(TimelineScrubber, offset=(31, 0))
+        await pilot.hover(TimelineScrubber, offset=(61, 0))
+        await pilot.mouse_up(TimelineScrubber, offset=(61, 0))
+        screen = await settle(pilot)
+        assert screen.target == axis.position_in(60)
+        assert scrubber._column(screen.target) == 60

@@ -9,8 +9,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from domain.clock import SequentialIds, StepClock
-from domain.envelope import PendingEvent, Refusal
-from domain.ledger.demo import generate_demo
+from domain.ledger.demo import write_demo
 from store.sqlite import SqliteEventStore
 from tui.app import EventscopeApp
 from tui.bootstrap import Workspace, open_workspace
@@ -25,18 +24,8 @@ TEST_CLOCK_START = "2026-06-01T09:00:00Z"
 def load_demo(path: Path, events: int = DEMO_EVENTS, seed: int = DEMO_SEED) -> None:
     """Write the ledger's demo history into a new database through the bulk path."""
     store = SqliteEventStore.init(path, domain="ledger")
-    batch: list[PendingEvent] = []
     try:
-        for item in generate_demo(events, seed):
-            if isinstance(item, Refusal):
-                if batch:
-                    store.append_bulk(batch)
-                    batch = []
-                store.record_refusal(item)
-            else:
-                batch.append(item)
-        if batch:
-            store.append_bulk(batch)
+        write_demo(store, events, seed)
     finally:
         store.close()
 
@@ -95,5 +84,19 @@ async def settle(pilot: Pilot[None], timeout: float = 5.0) -> MainScreen:
     """Wait until the main screen shows the cursor's state with nothing pending."""
     screen = main_screen(pilot)
     await wait_for(pilot, lambda: is_settled(screen), timeout, "the app to settle")
-    await pilot.pause()
+    await pilot.pause(0.02)  # let the last paint happen (a bare pause waits for CPU idle)
     return screen
+
+
+async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
+    """Put `text` into the input matching `selector` on the active screen.
+
+    Setting the value sends the same Changed message typing would, without a pilot
+    round trip per character.
+    """
+    from textual.widgets import Input
+
+    field = pilot.app.screen.query_one(selector, Input)
+    field.focus()
+    field.value = text
+    await pilot.pause(0.02)

@@ -82,6 +82,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
             session.domain.model.command_model(command) if command else commands[0]
         )
         self._touched: set[str] = set()
+        self._submitted = False
         self._executing = False
 
     # -- layout
@@ -155,6 +156,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
             return
         self.command = self.session.domain.model.command_model(str(event.value))
         self._touched.clear()
+        self._submitted = False
         self.query_one("#command-doc", Static).update(self.command.__doc__ or "")
         self.query_one("#form-error", Static).update("")
         scroll = self.query_one("#fields", VerticalScroll)
@@ -166,9 +168,9 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
     # -- values and validation
 
     def values(self) -> dict[str, Any]:
-        """The fields as typed; empty optional fields are left out so defaults apply."""
+        """The fields as typed; empty ones are left out (defaults apply, or "required")."""
         values: dict[str, Any] = {}
-        for name, info in self.command.model_fields.items():
+        for name in self.command.model_fields:
             widget = self.query_one(f"#input-{name}")
             if isinstance(widget, Select):
                 value = widget.value
@@ -177,7 +179,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
                 values[name] = value
             elif isinstance(widget, Input):
                 text = widget.value
-                if text == "" and not info.is_required():
+                if text.strip() == "":
                     continue
                 values[name] = text
         return values
@@ -198,7 +200,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
             error.set_class(bool(message), "-shown")
             self.query_one(f"#field-{name}").set_class(bool(message), "-invalid")
         general = errors.get("", "")
-        if show_all:
+        if show_all and general:
             self.query_one("#form-error", Static).update(general)
         return not errors
 
@@ -210,7 +212,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
             return
         self._touched.add(widget_id.removeprefix("input-"))
         self.query_one("#form-error", Static).update("")
-        self.validate_form(show_all=False)
+        self.validate_form(show_all=self._submitted)
 
     @on(Input.Submitted)
     def _enter(self) -> None:
@@ -223,6 +225,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         """Validate every field, then run the command through the bus."""
         if self._executing:
             return
+        self._submitted = True
         if not self.validate_form(show_all=True):
             self.query_one("#form-error", Static).update("Fix the fields marked ✗, then run again.")
             return

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
@@ -47,6 +48,8 @@ SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 """Autoplay speeds, in events per second."""
 POLL_SECONDS = 0.05
 """How often the watcher asks the store for its head (at most ~20 redraws a second)."""
+SLOW_FRAME_SECONDS = 0.25
+"""A replay taking longer than this says so in the header."""
 AXIS_REFRESH_SECONDS = 2.0
 """The density axis is recomputed at most this often while events arrive."""
 
@@ -57,28 +60,28 @@ class MainScreen(Screen[None]):
     """Everything at one point in time, and the keys to move through time."""
 
     BINDINGS = [
-        Binding("left", "step(-1)", "Back", priority=True, group=_STEP),
-        Binding("right", "step(1)", "Forward", priority=True, group=_STEP),
-        Binding("shift+left", "step(-100)", "Back 100", priority=True, show=False),
-        Binding("shift+right", "step(100)", "Forward 100", priority=True, show=False),
-        Binding("pageup", "step(-1000)", "Back 1000", priority=True, show=False),
-        Binding("pagedown", "step(1000)", "Forward 1000", priority=True, show=False),
-        Binding("home", "first", "First event", priority=True, show=False),
+        Binding("left", "step(-1)", "One event back", priority=True, group=_STEP),
+        Binding("right", "step(1)", "One event forward", priority=True, group=_STEP),
+        Binding("shift+left", "step(-100)", "100 events back", priority=True, show=False),
+        Binding("shift+right", "step(100)", "100 events forward", priority=True, show=False),
+        Binding("pageup", "step(-1000)", "1000 events back", priority=True, show=False),
+        Binding("pagedown", "step(1000)", "1000 events forward", priority=True, show=False),
+        Binding("home", "first", "Start of history", priority=True, show=False),
         Binding("end", "last", "Last event", priority=True, show=False),
         Binding("g", "goto", "Go to"),
         Binding("l", "live", "Live"),
         Binding("space", "play", "Play"),
-        Binding("plus,equals_sign", "speed(1)", "Faster", show=False),
-        Binding("minus", "speed(-1)", "Slower", show=False),
+        Binding("plus,equals_sign", "speed(1)", "Play faster", show=False),
+        Binding("minus", "speed(-1)", "Play slower", show=False),
         Binding("m", "mark", "Mark A/B"),
         Binding("slash", "filter", "Filter"),
-        Binding("b", "bookmark", "Bookmark", show=False),
+        Binding("b", "bookmark", "Bookmark this position", show=False),
         Binding("c", "command", "Command"),
-        Binding("a", "aggregate", "Aggregate history", show=False),
+        Binding("a", "aggregate", "Aggregate history of a stream", show=False),
         Binding("left_square_bracket", "tab(-1)", "Previous panel", show=False),
         Binding("right_square_bracket", "tab(1)", "Next panel", show=False),
         *(Binding(str(n), f"select_tab({n - 1})", f"Panel {n}", show=False) for n in range(1, 10)),
-        Binding("i", "toggle_inspector", "Inspector", show=False),
+        Binding("i", "toggle_inspector", "Show or hide the inspector", show=False),
         Binding("escape", "clear_marks", "Clear marks", show=False),
     ]
 
@@ -152,6 +155,7 @@ class MainScreen(Screen[None]):
         self._axis_head = -1
         self._play_timer: Any = None
         self._chain = ChainStatus("unknown")
+        self._slow_timer: Timer | None = None
 
     # -- layout
 
@@ -220,6 +224,13 @@ class MainScreen(Screen[None]):
             return  # the running build re-checks the target when it finishes
         self._building = True
         self._build_frame(self.target)
+        if self._slow_timer is None:
+            self._slow_timer = self.set_timer(SLOW_FRAME_SECONDS, self._frame_is_slow)
+
+    def _frame_is_slow(self) -> None:
+        self._slow_timer = None
+        if self._building:
+            self.query_one(StatusBar).update_view(replaying=True)
 
     @work(thread=True, exclusive=True, group="frame", exit_on_error=False)
     def _build_frame(self, position: int) -> None:
@@ -233,6 +244,9 @@ class MainScreen(Screen[None]):
     @on(FrameBuilt)
     def _frame_built(self, message: FrameBuilt) -> None:
         self._building = False
+        if self._slow_timer is not None:
+            self._slow_timer.stop()
+            self._slow_timer = None
         frame = message.frame
         self.frame = frame
         self.query_one(ProjectionPanels).show_frame(frame, follow=not self.live or self.playing)
@@ -242,7 +256,9 @@ class MainScreen(Screen[None]):
         if self.awaiting is not None and frame.position >= self.awaiting:
             self.awaiting = None
         lag = max(0, self.head - frame.position) if self.live else 0
-        self.query_one(StatusBar).update_view(time=when, lag=lag, updating_to=self.awaiting)
+        self.query_one(StatusBar).update_view(
+            time=when, lag=lag, updating_to=self.awaiting, replaying=frame.position != self.target
+        )
         updating = f"updating… → {position_text(self.awaiting)}" if self.awaiting else ""
         panels = self.query_one(ProjectionPanels)
         if str(panels.border_subtitle or "") != updating:

@@ -83,6 +83,8 @@ class EventLog(ScrollView, can_focus=True):
         )
         self._summaries: dict[int, str] = {}
         self._strips: dict[tuple[int, int, str, str], Strip] = {}
+        self._seen = (6, 4, 5)
+        """The longest stream id, type and actor loaded so far."""
         self.index = LogIndex(head=0)
         self.selected = 0
         self._pages: OrderedDict[int, list[RecordedEvent]] = OrderedDict()
@@ -192,6 +194,11 @@ class EventLog(ScrollView, can_focus=True):
         self._pages[page_no] = events
         self._summaries.update(summaries)
         self._strips.clear()
+        self._seen = (
+            max([self._seen[0], *(len(e.stream_id) for e in events)]),
+            max([self._seen[1], *(len(e.type) for e in events)]),
+            max([self._seen[2], *(len(e.actor) for e in events)]),
+        )
         while len(self._pages) > MAX_PAGES:
             _, dropped = self._pages.popitem(last=False)
             for event in dropped:
@@ -203,15 +210,18 @@ class EventLog(ScrollView, can_focus=True):
     # -- drawing
 
     def _layout(self, width: int) -> tuple[int, int, int, int, int]:
-        """Widths of position, time, stream, type and actor for the available width."""
+        """Widths of position, time, stream, type and actor for the available width.
+
+        Columns fit the longest value seen so far (capped), so short names leave the
+        room to the payload summary.
+        """
         pos = max(4, len(position_text(max(self.index.head, 1))))
-        time_w = 19 if width >= 140 else 14
-        stream = 22 if width >= 140 else 16
-        type_w = 22 if width >= 140 else 18
-        actor = 12 if width >= 100 else 8
-        if width < 72:
-            time_w = 0
-        return pos, time_w, stream, type_w, actor
+        time_w = 19 if width >= 150 else 14 if width >= 72 else 0
+        seen = self._seen
+        stream = min(seen[0], 28 if width >= 130 else 18)
+        type_w = min(seen[1], 24 if width >= 130 else 18)
+        actor = min(seen[2], 16 if width >= 130 else 12 if width >= 100 else 8)
+        return pos, time_w, max(6, stream), max(4, type_w), max(5, actor)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

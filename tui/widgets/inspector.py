@@ -45,10 +45,11 @@ class EventInspector(ScrollView, can_focus=True):
         self._hash: HashStatus | None = None
         self._strips: list[Strip] = []
         self._width = 0
+        self._shown = False
 
     def on_resize(self) -> None:
         width = self._text_width
-        if width != self._width:
+        if self._shown and width != self._width:
             self._prepare(self.event, width, self._related, self._hash)
 
     @property
@@ -64,6 +65,7 @@ class EventInspector(ScrollView, can_focus=True):
             return
         self.position = position
         self.event = event
+        self._shown = True
         self._related = None
         self._hash = None
         self._prepare(event, self._text_width, None, None)

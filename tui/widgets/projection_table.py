@@ -72,6 +72,7 @@ class ProjectionTable(ScrollView, can_focus=True):
         self.key_title = key_title
         self.empty_text = "no rows yet"
         self.newest_first = False
+        self._shown = False
         """Sort keys in descending order (for logs such as the refusals)."""
         self._rows: Rows = {}
         self._order: list[str] = []
@@ -86,6 +87,7 @@ class ProjectionTable(ScrollView, can_focus=True):
     def show(self, rows: Mapping[str, Row], changes: RowChanges, *, follow: bool = True) -> None:
         """Display `rows`, highlighting `changes`; scroll to a change when none is visible."""
         selected = self.selected_key
+        self._shown = True
         if rows.keys() != self._rows.keys():
             self._order = sorted(rows, key=natural_key, reverse=self.newest_first)
             stale = [k for k in self._cells if k not in rows]
@@ -214,9 +216,8 @@ class ProjectionTable(ScrollView, can_focus=True):
         if not self._order:
             if y == 1:
                 style = self.get_component_rich_style("table--empty")
-                return Strip([Segment(f" {self.empty_text}", base + style)]).extend_cell_length(
-                    width, base
-                )
+                text = self.empty_text if self._shown else "replaying…"
+                return Strip([Segment(f" {text}", base + style)]).extend_cell_length(width, base)
             return Strip.blank(width, base)
         if index >= len(self._order):
             return Strip.blank(width, base)

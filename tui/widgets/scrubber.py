@@ -187,9 +187,9 @@ class TimelineScrubber(Widget, can_focus=False):
         start = max(0, min(width - len(middle), cursor - len(middle) // 2))
         _place(line, start, middle)
         # The ends give way to the cursor's label rather than overlap it.
-        if len(left) + 1 < start:
+        if len(left) + 2 < start:
             _place(line, 0, left)
-        if start + len(middle) + 1 < width - len(right):
+        if start + len(middle) + 2 < width - len(right):
             _place(line, width - len(right), right)
         text = "".join(line)
         cursor_style = base + self.get_component_rich_style(

@@ -31,6 +31,8 @@ class StatusView:
     read_only: bool = False
     actor: str = ""
     marks: tuple[tuple[str, int], ...] = ()
+    replaying: bool = False
+    """The panels are still replaying to the cursor (shown after a short delay)."""
 
 
 class StatusBar(Widget):
@@ -78,6 +80,8 @@ class StatusBar(Widget):
                 f" {escape(time_text(v.time))}"
                 f" [dim]of {position_text(v.head)}[/dim]"
             )
+        if v.replaying:
+            parts.append("[$text-warning]replaying…[/]")
         if v.updating_to is not None:
             parts.append(f"[$warning]updating… → {position_text(v.updating_to)}[/]")
         elif v.lag > 0:
