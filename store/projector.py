@@ -7,12 +7,10 @@ and the checkpoint in one transaction, so the tables always show the state at th
 checkpoint exactly. On start it loads that state back from the tables, so a restart
 resumes where the last commit left off.
 
-Only one projector writes a read model at a time: the holder of the lease row in
-`projector_lease`. It renews the lease in every batch transaction (and between
-batches when idle); the lease lapses `lease_seconds` after its holder stops
-renewing, and then another projector takes over. A write first checks, under the
-write lock, that the lease is still its own, so two projectors never both write.
-Projectors without the lease only read.
+Only one projector writes a read model at a time: the holder of its lease
+(`store.lease`), renewed in every batch transaction and lapsing `lease_seconds`
+after its holder stops renewing, when another projector takes over. Projectors
+without the lease only read. The folding itself is `store.replay.fold_rows`.
 
 A rebuild folds from zero in memory, writes fresh `__new` tables while the live ones
 stay readable, then swaps them in with the checkpoint in one transaction. A changed
@@ -35,59 +33,36 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, fields, make_dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import orjson
-
 from domain.clock import SystemClock
-from domain.envelope import RecordedEvent
 from domain.errors import DomainError, InvalidInput, StoreError
 from domain.model import EventCatalog
 from domain.projection import Projection, ProjectionState, Row, StateMap, initial_states
 from domain.refusals import MergesRefusals, RefusalIndex
 from store import read_models as rm
+from store.lease import Lease, LeaseLost, read_lease
+from store.replay import SELECT_EVENTS, FoldFailure, ProjectionFailed, fold_rows
 from store.sqlite import SqliteEventStore
+
+__all__ = [
+    "ProjectionFailed",
+    "Projector",
+    "ProjectorBusy",
+    "ProjectorStatus",
+    "ReadModels",
+    "default_owner_id",
+]
 
 Role = Literal["leader", "follower", "reader"]
 Progress = Callable[[int, int], None]
 """`progress(position, target)`: folded up to `position` of `target` events."""
 
-_EVENTS = (
-    "SELECT position, event_id, stream_id, stream_type, version, type, schema_version, "
-    "data, metadata, recorded_at, prev_hash, hash FROM events "
-    "WHERE position > ? ORDER BY position LIMIT ?"
-)
 _HEAD = "SELECT position FROM events ORDER BY position DESC LIMIT 1"
-_LEASE = "SELECT owner, expires_at FROM projector_lease WHERE name = ?"
 _WRITE_CHUNK = 20_000
 """Rows per transaction when a rebuild fills its `__new` tables (keeps the write lock
 short, so commands are never held up long)."""
-
-
-class ProjectionFailed(DomainError):
-    """A projection (or reading an event for it) raised: the projector stopped there.
-
-    The read model stays at the event before `position`; nothing after it is folded
-    until the projection is fixed (its definition changes, so a rebuild follows) or
-    the cause goes away.
-    """
-
-    code = "projection_failed"
-    exit_code = 1
-
-    def __init__(
-        self, position: int, event_type: str, projection: str | None, cause: BaseException
-    ) -> None:
-        reason = f"{type(cause).__name__}: {cause}"
-        if projection is None:
-            what = f"reading event #{position} ({event_type}) failed"
-        else:
-            what = f"projection {projection} failed on event #{position} ({event_type})"
-        super().__init__(f"{what}: {reason}; the read model stops at #{position - 1}")
-        self.position = position
-        self.event_type = event_type
-        self.projection = projection
 
 
 class ProjectorBusy(StoreError):
@@ -132,6 +107,7 @@ class ProjectorStatus:
         return " · ".join(parts)
 
     def to_json_dict(self) -> dict[str, Any]:
+        """The status as JSON data (`eventscope project --json`), lag included."""
         return {
             "name": self.name,
             "checkpoint": self.checkpoint,
@@ -160,19 +136,6 @@ class ReadModels:
 def default_owner_id() -> str:
     """`host:pid:random`, unique per projector instance."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-class _Failure(Exception):
-    """Internal: where a fold failed (the index of the row in its batch, and why)."""
-
-    def __init__(self, index: int, error: ProjectionFailed) -> None:
-        super().__init__(str(error))
-        self.index = index
-        self.error = error
-
-
-class _LeaseLost(Exception):
-    """Internal: another projector holds the lease now; roll back and step down."""
 
 
 class Projector:
@@ -212,15 +175,10 @@ class Projector:
         self.projections = tuple(projections)
         self.catalog = catalog
         self.name = name
-        self.owner_id = owner_id or default_owner_id()
-        self.lease_seconds = lease_seconds
         self.batch = batch
         self._clock = clock
         self.fingerprint, self.definitions = rm.fingerprint(self.projections)
         self._by_name = {p.name: p for p in self.projections}
-        # Upcasting is needed only when a stored version differs from the current one;
-        # one dict lookup per event decides it.
-        self._versions = {t: model.schema_version for t, model in catalog.types.items()}
 
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -228,17 +186,21 @@ class Projector:
         self._closed = False
         self._fold_lock = threading.RLock()
         self._committed = threading.Condition()
+        self.lease = Lease(
+            name,
+            owner_id or default_owner_id(),
+            lease_seconds,
+            clock,
+            lambda action: self._transaction(action, write=True),
+            self._read,
+        )
 
-        # The fold state at `_position`, equal to the tables while we lead; None means
-        # "load it from the tables first" (at start, after an error, after losing the lease).
+        # The fold state at `_position`, equal to the tables while we hold the lease;
+        # None means "load it from the tables first" (at start, after an error or an
+        # interruption, after losing the lease).
         self._states: StateMap | None = None
         self._position = 0
         self._aux_written: dict[str, dict[str, bytes]] = {}
-
-        self._leader = False
-        self._lease_expires = 0.0
-        self._holder: str | None = None
-        self._holder_expires = 0.0
         self._error: str | None = None
         self._error_position: int | None = None
         self._rebuilding = False
@@ -246,14 +208,19 @@ class Projector:
         self._refusals = RefusalIndex()
         self._refusals_lock = threading.Lock()
 
+    @property
+    def owner_id(self) -> str:
+        """Who this projector is in the lease table (`host:pid:random` by default)."""
+        return self.lease.owner
+
     # -- connections -------------------------------------------------------------------
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and not self._closed:
-            return conn
         if self._closed:
             raise StoreError(f"the projector for {self.store.path} is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
         mode = "ro" if self.store.read_only else "rw"
         try:
             conn = sqlite3.connect(
@@ -288,6 +255,13 @@ class Projector:
         except sqlite3.Error as exc:
             raise self.store._error(exc, action) from None
 
+    @contextlib.contextmanager
+    def _write(self, action: str) -> Iterator[sqlite3.Connection]:
+        """A write transaction that first renews our lease (LeaseLost if it is gone)."""
+        with self._transaction(action, write=True) as conn:
+            self.lease.renew(conn)
+            yield conn
+
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
             return self._conn().execute(sql, params).fetchall()
@@ -296,6 +270,8 @@ class Projector:
 
     def close(self) -> None:
         """Give up the lease (if held) and close every thread's connection."""
+        if self._closed:
+            return
         with contextlib.suppress(DomainError):
             self.release()
         self._closed = True
@@ -316,157 +292,82 @@ class Projector:
     @property
     def is_leader(self) -> bool:
         """True while this projector holds the lease (as far as it last saw)."""
-        return self._leader
+        return self.lease.held
 
     def _hold_lease(self) -> bool:
         """Take or renew the lease when due; True when this projector may write."""
         if self.store.read_only:
             return False
-        now = self._clock()
-        if self._leader:
-            if now < self._lease_expires - self.lease_seconds / 2:
-                return True
-            try:
-                with self._transaction("renew the projector lease", write=True) as conn:
-                    self._renew(conn, now)
-            except _LeaseLost:
-                self._step_down()
-                return False
-            return True
-        if now < self._holder_expires:
-            return False  # someone else's lease is still running; no need to ask
-        return self._take_lease()
+        was_held = self.lease.held
+        held = self.lease.hold()
+        if held and not was_held:
+            # Whoever wrote before us may have moved the tables on: reload first.
+            self._states = None
+        return held
 
-    def _take_lease(self) -> bool:
-        conn = self._conn()
-        try:
-            row = conn.execute(_LEASE, (self.name,)).fetchone()
-        except sqlite3.Error as exc:
-            raise self.store._error(exc, "read the projector lease") from None
-        if row is not None and row[0] != self.owner_id and row[1] > self._clock():
-            self._holder, self._holder_expires = row[0], row[1]
-            return False
-        with self._transaction("take the projector lease", write=True) as conn:
-            # Again under the write lock: another projector may have just taken it.
-            row = conn.execute(_LEASE, (self.name,)).fetchone()
-            now = self._clock()
-            if row is not None and row[0] != self.owner_id and row[1] > now:
-                self._holder, self._holder_expires = row[0], row[1]
-                return False
-            expires = now + self.lease_seconds
-            conn.execute(
-                "INSERT INTO projector_lease (name, owner, expires_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, "
-                "expires_at = excluded.expires_at",
-                (self.name, self.owner_id, expires),
-            )
-        self._leader = True
-        self._lease_expires = expires
-        self._holder, self._holder_expires = self.owner_id, expires
-        # Whoever wrote before us may have moved the tables on: reload before folding.
+    def _lost_lease(self) -> None:
+        self.lease.lost()
         self._states = None
-        return True
-
-    def _renew(self, conn: sqlite3.Connection, now: float) -> None:
-        """Extend our lease inside the current write transaction, or raise _LeaseLost.
-
-        An expired lease nobody took is still ours to renew: no one else wrote.
-        """
-        expires = now + self.lease_seconds
-        cursor = conn.execute(
-            "UPDATE projector_lease SET expires_at = ? WHERE name = ? AND owner = ?",
-            (expires, self.name, self.owner_id),
-        )
-        if cursor.rowcount != 1:
-            raise _LeaseLost
-        self._lease_expires = expires
-        self._holder_expires = expires
-
-    def _step_down(self) -> None:
-        self._leader = False
-        self._states = None
-        self._holder_expires = 0.0  # look at the lease row again on the next attempt
 
     def release(self) -> None:
         """Give the lease up now (on a clean stop), so another projector need not wait."""
-        if not self._leader or self._closed:
-            return
-        self._leader = False
-        self._states = None
-        with self._transaction("release the projector lease", write=True) as conn:
-            conn.execute(
-                "DELETE FROM projector_lease WHERE name = ? AND owner = ?",
-                (self.name, self.owner_id),
-            )
+        with self._fold_lock:
+            self._states = None
+            self.lease.release()
 
-    # -- folding -----------------------------------------------------------------------
+    # -- catching up -------------------------------------------------------------------
 
-    def _fold(
-        self, rows: Sequence[Sequence[Any]], states: StateMap, changed: dict[str, set[str]] | None
-    ) -> None:
-        """Fold event rows into `states`; with `changed`, collect the row keys touched.
+    def catch_up(
+        self, *, progress: Progress | None = None, stop: threading.Event | None = None
+    ) -> ProjectorStatus:
+        """Fold every event after the checkpoint into the tables, one batch per transaction.
 
-        The hot loop of catch-up and rebuild: events are built straight from the rows
-        (see `_event_class`), `data` and `metadata` decoded with orjson (what is stored
-        was validated when written), and consecutive identical texts (the metadata of
-        one command's events, the two halves of a transfer) decoded once and shared:
-        projections never mutate events. Raises `_Failure` naming the row and projection.
+        Returns at once with `role="follower"` when another projector holds the lease.
+        On a database without read models yet (or with ones other projection
+        definitions wrote) it rebuilds instead. Raises `ProjectionFailed` when a
+        projection raises: the events before the failing one are committed and the
+        error is recorded for `status()`. `progress(position, head)` is called after
+        each batch; `stop` ends the catch-up between batches.
         """
-        loads = orjson.loads
-        versions_get = self._versions.get
-        upcast = self.catalog.upcast
-        twin, swap = _EVENT_CLASS, _EVENT_CLASS is not RecordedEvent
-        recorded = RecordedEvent
-        pairs = [(p.name, p.apply, states[p.name]) for p in self.projections]
-        tracked = (
-            [(name, apply, state, changed[name]) for name, apply, state in pairs]
-            if changed is not None
-            else None
-        )
-        last_data_text = last_meta_text = None
-        data: Any = None
-        metadata: Any = None
-        event: Any = None
-        name: str | None = None
-        row: Sequence[Any] = ()
-        try:
-            for row in rows:
-                data_text = row[7]
-                if data_text != last_data_text:
-                    data = loads(data_text)
-                    last_data_text = data_text
-                kind = row[5]
-                schema_version = row[6]
-                if versions_get(kind, schema_version) != schema_version:
-                    data = upcast(kind, schema_version, data)
-                    last_data_text = None  # the upcast copy is not the stored text
-                meta_text = row[8]
-                if meta_text != last_meta_text:
-                    metadata = loads(meta_text)
-                    last_meta_text = meta_text
-                event = twin(
-                    row[0], row[1], row[2], row[3], row[4], kind, schema_version,
-                    data, metadata, row[9], row[10], row[11],
-                )  # fmt: skip
-                if swap:
-                    event.__class__ = recorded
-                if tracked is None:
-                    for name, apply, state in pairs:  # noqa: B007 (`name` names a failure)
-                        apply(state, event)
-                else:
-                    for name, apply, state, keys in tracked:  # noqa: B007 (as above)
-                        touched = apply(state, event)
-                        if touched:
-                            keys.update(touched)
-        except Exception as exc:
-            # Decoding (or upcasting) failed when `event` is still the previous row's.
-            decoded = event is not None and event.position == row[0]
-            failure = ProjectionFailed(row[0], row[5], name if decoded else None, exc)
-            index = next(i for i, r in enumerate(rows) if r is row)
-            raise _Failure(index, failure) from exc
+        if self.store.read_only:
+            raise StoreError(f"{self.store.path} is open read-only: cannot project")
+        with self._fold_lock:
+            if self._hold_lease():
+                try:
+                    self._prepare(progress)
+                    while self._states is not None and not (stop and stop.is_set()):
+                        if not self._catch_up_batch(progress):
+                            break
+                except LeaseLost:
+                    self._lost_lease()
+                except BaseException:
+                    # Failed or interrupted mid-batch: memory may be ahead of the tables.
+                    self._states = None
+                    raise
+        return self.status()
 
-    def _load_state(self, conn: sqlite3.Connection, position: int) -> None:
-        """Take the persisted state as the in-memory fold state (inside a transaction)."""
+    def _prepare(self, progress: Progress | None) -> None:
+        """Make the in-memory state match the tables, rebuilding when they are unusable."""
+        if self._states is not None:
+            return
+        checkpoint = self._checkpoint_row()
+        if checkpoint is None or checkpoint.fingerprint != self.fingerprint:
+            # No read model yet (a rebuild is the fastest way to make one), or one
+            # that other definitions wrote: never fold new events over it.
+            self._rebuild_locked(progress)
+            return
+        with self._transaction("load the read models", write=False) as conn:
+            self._load_state(conn)
+
+    def _load_state(self, conn: sqlite3.Connection) -> None:
+        """Take the persisted state as the in-memory fold state (inside a transaction).
+
+        Leaves it unloaded when the tables are not ours to continue (the next
+        catch-up then starts over from what it finds).
+        """
+        checkpoint = rm.read_checkpoint(conn, self.name)
+        if checkpoint is None or checkpoint.fingerprint != self.fingerprint:
+            return
         states: StateMap = {}
         written: dict[str, dict[str, bytes]] = {}
         tables = rm.existing_tables(conn)
@@ -475,7 +376,40 @@ class Projector:
                 states[projection.name], written[projection.name] = rm.read_state(conn, projection)
             else:
                 states[projection.name], written[projection.name] = projection.initial(), {}
-        self._states, self._aux_written, self._position = states, written, position
+        self._states, self._aux_written = states, written
+        self._position = checkpoint.position
+
+    def _catch_up_batch(self, progress: Progress | None) -> bool:
+        """Fold and commit one batch; False when there was nothing to fold."""
+        assert self._states is not None
+        rows = self._read(SELECT_EVENTS, (self._position, self.batch))
+        if not rows:
+            return False
+        states = self._states
+        changed: dict[str, set[str]] = {p.name: set() for p in self.projections}
+        try:
+            fold_rows(rows, self.projections, states, self.catalog, changed)
+        except FoldFailure as failure:
+            self._commit_before_failure(rows, failure)
+            raise failure.error from failure.__cause__
+        position = rows[-1][0]
+        with self._write("write the read models") as conn:
+            self._check_position(conn)
+            self._write_batch(conn, states, changed, position)
+        self._committed_at(position)
+        if progress is not None:
+            progress(position, self._head())
+        return True
+
+    def _check_position(self, conn: sqlite3.Connection) -> None:
+        """The tables must be where our memory says (else someone else wrote: reload)."""
+        checkpoint = rm.read_checkpoint(conn, self.name)
+        if (
+            checkpoint is None
+            or checkpoint.position != self._position
+            or checkpoint.fingerprint != self.fingerprint
+        ):
+            raise LeaseLost
 
     def _write_batch(
         self,
@@ -508,92 +442,12 @@ class Projector:
                     del written[part]
         rm.write_checkpoint(conn, self.name, position, self.fingerprint, self.definitions, _now())
 
-    def _prepare(self, progress: Progress | None) -> None:
-        """Make the in-memory state match the tables, rebuilding when they are unusable."""
-        if self._states is not None:
-            return
-        checkpoint = self._checkpoint_row()
-        if checkpoint is None or checkpoint.fingerprint != self.fingerprint:
-            # No read model yet (a rebuild is the fastest way to make one), or one
-            # that other definitions wrote: never fold new events over it.
-            self._rebuild_locked(progress)
-            return
-        with self._transaction("load the read models", write=False) as conn:
-            checkpoint = rm.read_checkpoint(conn, self.name)
-            if checkpoint is None or checkpoint.fingerprint != self.fingerprint:
-                return  # changed under us; the next call starts over
-            self._load_state(conn, checkpoint.position)
-
-    def _checkpoint_row(self) -> rm.Checkpoint | None:
-        try:
-            return rm.read_checkpoint(self._conn(), self.name)
-        except sqlite3.Error as exc:
-            raise self.store._error(exc, "read the projector checkpoint") from None
-
-    def catch_up(
-        self, *, progress: Progress | None = None, stop: threading.Event | None = None
-    ) -> ProjectorStatus:
-        """Fold every event after the checkpoint into the tables, one batch per transaction.
-
-        Returns at once with `role="follower"` when another projector holds the lease.
-        Raises `ProjectionFailed` when a projection raises: the events before the
-        failing one are committed, the error is recorded for `status()`.
-        `progress(position, head)` is called after each batch; `stop` ends the
-        catch-up between batches.
-        """
-        if self.store.read_only:
-            raise StoreError(f"{self.store.path} is open read-only: cannot project")
-        with self._fold_lock:
-            if self._hold_lease():
-                try:
-                    self._prepare(progress)
-                    while self._states is not None and not (stop and stop.is_set()):
-                        if not self._catch_up_batch(progress):
-                            break
-                except _LeaseLost:
-                    self._step_down()
-                except BaseException:
-                    # Interrupted or failed mid-batch: memory may be ahead of the tables.
-                    self._states = None
-                    raise
-        return self.status()
-
-    def _catch_up_batch(self, progress: Progress | None) -> bool:
-        """Fold and commit one batch; False when there was nothing to fold."""
-        assert self._states is not None
-        rows = self._read(_EVENTS, (self._position, self.batch))
-        if not rows:
-            return False
-        states = self._states
-        changed: dict[str, set[str]] = {p.name: set() for p in self.projections}
-        try:
-            self._fold(rows, states, changed)
-        except _Failure as failure:
-            self._commit_before_failure(rows, failure)
-            raise failure.error from failure.__cause__
-        position = rows[-1][0]
-        with self._transaction("write the read models", write=True) as conn:
-            self._renew(conn, self._clock())
-            self._check_position(conn)
-            self._write_batch(conn, states, changed, position)
+    def _committed_at(self, position: int) -> None:
         self._position = position
         self._error = self._error_position = None
         self._notify()
-        if progress is not None:
-            progress(position, self._head())
-        return True
 
-    def _check_position(self, conn: sqlite3.Connection) -> None:
-        """The tables must be where our memory says (else someone else wrote: reload)."""
-        checkpoint = rm.read_checkpoint(conn, self.name)
-        if (
-            checkpoint is None
-            or checkpoint.position != self._position
-            or checkpoint.fingerprint != self.fingerprint
-        ):
-            raise _LeaseLost
-
-    def _commit_before_failure(self, rows: Sequence[Sequence[Any]], failure: _Failure) -> None:
+    def _commit_before_failure(self, rows: Sequence[Sequence[Any]], failure: FoldFailure) -> None:
         """Commit the events before the failing one and record the failure.
 
         The failing event may have reached some projections already, so the batch is
@@ -601,19 +455,21 @@ class Projector:
         """
         error = failure.error
         self._states = None
-        with self._transaction("record a projection failure", write=True) as conn:
-            self._renew(conn, self._clock())
-            checkpoint = rm.read_checkpoint(conn, self.name)
-            assert checkpoint is not None
-            self._load_state(conn, checkpoint.position)
-            assert self._states is not None
+        with self._write("record a projection failure") as conn:
+            self._load_state(conn)
             good = rows[: failure.index]
-            if good:
+            if good and self._states is not None:
                 changed: dict[str, set[str]] = {p.name: set() for p in self.projections}
-                self._fold(good, self._states, changed)
+                try:
+                    fold_rows(good, self.projections, self._states, self.catalog, changed)
+                except FoldFailure as again:  # a projection that is not deterministic
+                    raise again.error from again.__cause__
                 self._write_batch(conn, self._states, changed, good[-1][0])
                 self._position = good[-1][0]
             rm.record_failure(conn, self.name, str(error), error.position, _now())
+        self._failed(error)
+
+    def _failed(self, error: ProjectionFailed) -> None:
         self._error, self._error_position = str(error), error.position
         self._notify()
 
@@ -633,13 +489,13 @@ class Projector:
         with self._fold_lock:
             if not self._hold_lease():
                 raise ProjectorBusy(
-                    f"projector {self._holder} is writing the read models of {self.store.path} "
-                    "(its lease runs until it stops); stop it, or let it rebuild"
+                    f"projector {self.lease.holder} is writing the read models of "
+                    f"{self.store.path}; stop it first (or let it rebuild)"
                 )
             try:
                 self._rebuild_locked(progress)
-            except _LeaseLost:
-                self._step_down()
+            except LeaseLost:
+                self._lost_lease()
                 raise ProjectorBusy(
                     "another projector took the lease during the rebuild; nothing was swapped"
                 ) from None
@@ -662,51 +518,40 @@ class Projector:
         """Fold every event into `states` (renewing the lease as it goes); the last position."""
         position = 0
         while True:
-            rows = self._read(_EVENTS, (position, self.batch))
+            rows = self._read(SELECT_EVENTS, (position, self.batch))
             if not rows:
                 return position
             try:
-                self._fold(rows, states, None)
-            except _Failure as failure:
+                fold_rows(rows, self.projections, states, self.catalog)
+            except FoldFailure as failure:
                 error = failure.error
-                self._record_failure(error)
+                with self._write("record a projection failure") as conn:
+                    rm.record_failure(conn, self.name, str(error), error.position, _now())
+                self._failed(error)
                 raise error from failure.__cause__
             position = rows[-1][0]
-            if self._clock() >= self._lease_expires - self.lease_seconds / 2:
-                with self._transaction("renew the projector lease", write=True) as conn:
-                    self._renew(conn, self._clock())
+            self.lease.renew_if_due()
             if progress is not None:
                 progress(position, self._head())
 
-    def _record_failure(self, error: ProjectionFailed) -> None:
-        with self._transaction("record a projection failure", write=True) as conn:
-            self._renew(conn, self._clock())
-            rm.record_failure(conn, self.name, str(error), error.position, _now())
-        self._error, self._error_position = str(error), error.position
-        self._notify()
-
     def _fill_new_tables(self, states: StateMap) -> None:
         """Write the rebuilt states into `__new` tables, a chunk per transaction."""
-        with self._transaction("create the rebuilt tables", write=True) as conn:
-            self._renew(conn, self._clock())
+        with self._write("create the rebuilt tables") as conn:
             for projection in self.projections:
                 rm.create_tables(conn, projection.name, new=True)
+        encode = rm.encode_row
         for projection in self.projections:
-            state = states[projection.name]
             table = rm.rows_table(projection.name, new=True)
-            encode = rm.encode_row
-            items = sorted(state.rows.items())  # key order fills the b-tree fastest
+            items = sorted(states[projection.name].rows.items())  # key order fills fastest
             for start in range(0, len(items), _WRITE_CHUNK):
                 chunk = items[start : start + _WRITE_CHUNK]
-                with self._transaction("write the rebuilt tables", write=True) as conn:
-                    self._renew(conn, self._clock())
+                with self._write("write the rebuilt tables") as conn:
                     rm.upsert_rows(conn, table, ((k, encode(r)) for k, r in chunk))
 
     def _swap(self, states: StateMap, position: int) -> None:
         """Swap the `__new` tables in, with aux and checkpoint, in one transaction."""
         written: dict[str, dict[str, bytes]] = {}
-        with self._transaction("swap in the rebuilt read models", write=True) as conn:
-            self._renew(conn, self._clock())
+        with self._write("swap in the rebuilt read models") as conn:
             old = rm.read_checkpoint(conn, self.name)
             for projection in self.projections:
                 name = projection.name
@@ -718,17 +563,15 @@ class Projector:
                 )
                 written[name] = parts
                 rm.swap_in(conn, name)
-            if old is not None:
-                for gone in set(old.definitions) - set(self.definitions):
-                    with contextlib.suppress(InvalidInput):
-                        rm.check_projection_name(gone)
-                        rm.drop_tables(conn, gone)  # a projection this domain no longer has
+            for gone in set(old.definitions if old else ()) - set(self.definitions):
+                with contextlib.suppress(InvalidInput):
+                    rm.check_projection_name(gone)
+                    rm.drop_tables(conn, gone)  # a projection this domain no longer has
             rm.write_checkpoint(
                 conn, self.name, position, self.fingerprint, self.definitions, _now()
             )
-        self._states, self._aux_written, self._position = states, written, position
-        self._error = self._error_position = None
-        self._notify()
+        self._states, self._aux_written = states, written
+        self._committed_at(position)
 
     # -- following ---------------------------------------------------------------------
 
@@ -744,9 +587,10 @@ class Projector:
         Polls `PRAGMA data_version` every `poll_interval` seconds, which changes when
         another connection (this process's store included) commits, and catches up
         only then. Renews the lease while leading; takes it over when the leader's
-        lapses. `on_status` hears every change of checkpoint, head, role or error.
-        Returns when `stop` is set; raises `ProjectionFailed` (after reporting it).
-        The lease is released on the way out, so another projector takes over at once.
+        lapses; on a read-only store it only watches. `on_status` hears every change
+        of checkpoint, head, role or error. Returns when `stop` is set; raises
+        `ProjectionFailed` (after reporting it). The lease is released on the way
+        out, so another projector takes over at once.
         """
         stop = stop or threading.Event()
         seen_version: int | None = None
@@ -762,37 +606,43 @@ class Projector:
 
         try:
             while not stop.is_set():
-                version = self._data_version()
+                version = int(self._read("PRAGMA data_version")[0][0])
                 moved = version != seen_version
                 seen_version = version
-                was_leader = self._leader
+                was_leader = self.lease.held
                 try:
                     with self._fold_lock:
-                        leading = self._hold_lease()
-                        if leading and (moved or not was_leader or self._states is None):
+                        if self._hold_lease() and (moved or not was_leader or self._states is None):
                             self.catch_up(progress=report, stop=stop)
                 except ProjectionFailed:
                     report()
                     raise
                 except StoreError as exc:
-                    # Locked for longer than the busy timeout, a disk hiccup: keep
-                    # following, and show it meanwhile.
+                    # Locked beyond the busy timeout, a disk hiccup: keep following,
+                    # and show it meanwhile.
                     self._error, self._error_position = str(exc), None
-                if moved or self._leader != was_leader:
+                if moved or self.lease.held != was_leader or self._error:
                     report()
                 stop.wait(poll_interval)
         finally:
             with contextlib.suppress(DomainError):
                 self.release()
 
-    def _data_version(self) -> int:
-        return int(self._read("PRAGMA data_version")[0][0])
-
     # -- waiting and status ------------------------------------------------------------
 
     def _notify(self) -> None:
         with self._committed:
             self._committed.notify_all()
+
+    def _checkpoint_row(self) -> rm.Checkpoint | None:
+        try:
+            return rm.read_checkpoint(self._conn(), self.name)
+        except sqlite3.Error as exc:
+            raise self.store._error(exc, "read the projector checkpoint") from None
+
+    def _head(self) -> int:
+        rows = self._read(_HEAD)
+        return int(rows[0][0]) if rows else 0
 
     def checkpoint(self) -> int:
         """The position the persisted read models reflect (0 before the first write)."""
@@ -820,27 +670,19 @@ class Projector:
             with self._committed:
                 self._committed.wait(min(remaining, 0.02))
 
-    def _head(self) -> int:
-        rows = self._read(_HEAD)
-        return int(rows[0][0]) if rows else 0
-
     def status(self) -> ProjectorStatus:
         """Checkpoint, head, lag, role, lease holder and the last error, read now."""
         with self._transaction("read the projector status", write=False) as conn:
             checkpoint = rm.read_checkpoint(conn, self.name)
             head_row = conn.execute(_HEAD).fetchone()
-            try:
-                lease = conn.execute(_LEASE, (self.name,)).fetchone()
-            except sqlite3.OperationalError:
-                lease = None  # a read-only file from before the projector's migration
+            lease = read_lease(conn, self.name)
         now = self._clock()
         owner = lease[0] if lease is not None and lease[1] > now else None
-        expires = lease[1] if owner is not None else None
         role: Role
         if self.store.read_only:
             role = "reader"
         else:
-            role = "leader" if self._leader and owner == self.owner_id else "follower"
+            role = "leader" if self.lease.held and owner == self.owner_id else "follower"
         error, error_position = self._error, self._error_position
         if checkpoint is not None and checkpoint.error is not None:
             error, error_position = checkpoint.error, checkpoint.error_position
@@ -850,7 +692,7 @@ class Projector:
             head=int(head_row[0]) if head_row else 0,
             role=role,
             lease_owner=owner,
-            lease_expires_at=expires,
+            lease_expires_at=lease[1] if lease is not None and owner is not None else None,
             error=error,
             error_position=error_position,
             rebuild_needed=(
@@ -885,17 +727,16 @@ class Projector:
             checkpoint = rm.read_checkpoint(conn, self.name)
             tables = rm.existing_tables(conn)
             for projection in projections:
-                current = (
-                    checkpoint is not None
-                    and checkpoint.definitions.get(projection.name)
-                    == self.definitions[projection.name]
+                name = projection.name
+                current = checkpoint is not None and (
+                    checkpoint.definitions.get(name) == self.definitions[name]
                 )
-                if current and rm.rows_table(projection.name) in tables:
-                    states[projection.name] = rm.read_state(conn, projection)[0]
+                if current and rm.rows_table(name) in tables:
+                    states[name] = rm.read_state(conn, projection)[0]
                 else:
-                    if checkpoint is not None:
-                        stale.add(projection.name)
-                    states[projection.name] = projection.initial()
+                    if checkpoint is not None and checkpoint.fingerprint:
+                        stale.add(name)
+                    states[name] = projection.initial()
         position = checkpoint.position if checkpoint is not None else 0
         if refusals:
             states = self._with_refusals(states, position)
@@ -944,31 +785,3 @@ class Projector:
 
 def _now() -> str:
     return SystemClock().now()
-
-
-def _event_class() -> Any:
-    """What `_fold` builds events with: RecordedEvent itself, or a mutable twin.
-
-    RecordedEvent is a frozen dataclass, and a frozen dataclass's `__init__` assigns
-    each field through `object.__setattr__`: about 3 µs for its 12 fields, more than
-    decoding the event's JSON, which would make construction the largest cost of a
-    rebuild. A non-frozen slotted twin with the very same slots is built in ~0.4 µs,
-    and CPython lets an instance switch `__class__` between classes with identical
-    slot layouts, so the fold still receives genuine (and from then on frozen)
-    RecordedEvent objects. Checked once here; anything unexpected falls back.
-    """
-    if not RecordedEvent.__dataclass_params__.frozen:  # type: ignore[attr-defined]
-        return RecordedEvent
-    names = [f.name for f in fields(RecordedEvent)]
-    twin: Any = make_dataclass("_MutableRecordedEvent", names, slots=True)
-    try:
-        probe = twin(*range(len(names)))
-        probe.__class__ = RecordedEvent
-        if probe != RecordedEvent(*range(len(names))):
-            return RecordedEvent
-    except TypeError:
-        return RecordedEvent
-    return twin
-
-
-_EVENT_CLASS = _event_class()

@@ -34,7 +34,9 @@ from domain.ledger.projections import LEDGER_PROJECTIONS, ledger_projections
 from domain.model import EventCatalog
 from domain.projection import Column, ProjectionState
 from domain.upcasting import UpcasterRegistry
+from store import projector as store_projector
 from store.projector import ProjectionFailed, Projector, ProjectorBusy
+from store.replay import fold_rows
 from store.sqlite import SqliteEventStore
 
 HISTORY = demo_items(1500)
@@ -171,11 +173,13 @@ def test_restart_resumes_from_the_checkpoint_without_replaying(
 
     monkeypatch.setattr(Projector, "_rebuild_locked", no_rebuild)
     read: list[int] = []
+
+    def reading(rows: Sequence[Sequence[Any]], *args: Any) -> None:
+        read.extend(row[0] for row in rows)
+        fold_rows(rows, *args)
+
+    monkeypatch.setattr(store_projector, "fold_rows", reading)
     restarted = ledger_projector(store, batch=100)
-    original = restarted._fold
-    monkeypatch.setattr(
-        restarted, "_fold", lambda rows, *a: (read.extend(r[0] for r in rows), original(rows, *a))
-    )
 
     assert restarted.status().checkpoint == cut
     restarted.catch_up()
@@ -508,6 +512,32 @@ def test_following_reads_your_writes_from_another_thread(store: SqliteEventStore
     assert_same_states(persisted(projector), replayed(store))
 
 
+def test_ctrl_c_while_following_stops_cleanly_and_a_restart_resumes(
+    store: SqliteEventStore,
+) -> None:
+    first, second = slices(HISTORY, 200)
+    store.append_bulk(first)
+    projector = ledger_projector(store, batch=100)
+    projector.catch_up()
+    store.append_bulk(second)
+    seen: list[int] = []
+
+    def interrupt(status: Any) -> None:
+        seen.append(status.checkpoint)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        projector.follow(0.01, on_status=interrupt)
+
+    assert ledger_projector(store).status().lease_owner is None
+    stopped_at = projector.checkpoint()
+    assert 0 < stopped_at < store.head().position
+    assert_same_states(persisted(projector), replayed(store, to=stopped_at))
+    ledger_projector(store).catch_up()
+    assert_same_states(persisted(projector), replayed(store))
+
+
 def test_a_read_only_store_reads_the_read_models_but_never_writes(
     store: SqliteEventStore,
 ) -> None:
@@ -527,24 +557,29 @@ def test_a_read_only_store_reads_the_read_models_but_never_writes(
 
 
 @settings(
-    max_examples=12,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(
     seed=st.integers(0, 2**32 - 1),
-    rounds=st.lists(st.tuples(st.integers(0, 25), st.integers(1, 9)), min_size=1, max_size=5),
+    rounds=st.lists(
+        st.tuples(st.integers(0, 25), st.integers(1, 9), st.booleans()), min_size=1, max_size=5
+    ),
 )
 def test_persisted_tables_equal_a_replay_for_any_commands_and_batches(
-    seed: int, rounds: list[tuple[int, int]]
+    seed: int, rounds: list[tuple[int, int, bool]]
 ) -> None:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as folder:
         store = new_store(Path(folder) / "ledger.db")
         bus = CommandBus(store, LEDGER, clock=StepClock(), ids=SequentialIds("p"))
         projector = ledger_projector(store)
-        for commands, batch in rounds:
+        for commands, batch, restart in rounds:
             run_commands(bus, rng, commands)
+            if restart:  # a new process, say: it must resume from the tables exactly
+                projector.close()
+                projector = ledger_projector(store)
             projector.batch = batch
             projector.catch_up()
             assert_same_states(persisted(projector), replayed(store))

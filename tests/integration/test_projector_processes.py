@@ -57,7 +57,7 @@ def test_a_following_projector_process_keeps_up_with_writer_processes(
     follower = start("follow", str(db), "5")
     processes.append(follower)
     started_following(follower)
-    writers = [start("write", str(db), "150", str(seed)) for seed in (1, 2)]
+    writers = [start("write", str(db), "100", str(seed)) for seed in (1, 2)]
     processes.extend(writers)
 
     for writer in writers:
