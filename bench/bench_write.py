@@ -209,6 +209,9 @@ class CommandRunner:
         self.bus = CommandBus(self.store, LEDGER)
         self.deposit: list[float] = []
         self.transfer: list[float] = []
+        self.deposit_cpu = 0.0
+        """Thread CPU seconds of the deposits (the rest of their wall time is waiting)."""
+        self.transfer_cpu = 0.0
         for account in work.accounts:
             self.bus.execute_fields(
                 "open_account",
@@ -225,12 +228,19 @@ class CommandRunner:
         """Run block `block` of `blocks` of the workload's commands."""
         execute = self.bus.execute_fields
         clock = time.perf_counter
-        deposit, transfer = self.deposit, self.transfer
+        cpu = time.thread_time
         for kind, fields in blocks_of(self.work.commands, block, blocks):
             start = clock()
+            cpu_start = cpu()
             execute(kind, fields, actor=ACTOR)
+            cpu_used = cpu() - cpu_start
             elapsed = clock() - start
-            (deposit if kind == "deposit" else transfer).append(elapsed)
+            if kind == "deposit":
+                self.deposit.append(elapsed)
+                self.deposit_cpu += cpu_used
+            else:
+                self.transfer.append(elapsed)
+                self.transfer_cpu += cpu_used
 
     def close(self) -> None:
         self.store.close()
@@ -259,6 +269,7 @@ class RawSingleRunner:
         self.prev = GENESIS
         self.position = 0
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
 
     def run(self, block: int, blocks: int) -> None:
         """Insert block `block` of `blocks` of the events, one transaction each."""
@@ -269,6 +280,7 @@ class RawSingleRunner:
         versions = self.versions
         prev = self.prev
         position = self.position
+        cpu_start = time.thread_time()
         start = time.perf_counter()
         for stream_id, data in blocks_of(self.events, block, blocks):
             command_id = str(uuid.uuid4())
@@ -300,6 +312,7 @@ class RawSingleRunner:
             conn.execute("COMMIT")
             prev = digest
         self.seconds += time.perf_counter() - start
+        self.cpu_seconds += time.thread_time() - cpu_start
         self.prev = prev
         self.position = position
 
@@ -410,17 +423,20 @@ class EventsourcingRunner:
         }
         self.app.save(*self.aggregates.values())
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
 
     def run(self, block: int, blocks: int) -> None:
         """Save block `block` of `blocks` of the events, one `save()` each."""
         aggregates = self.aggregates
         save = self.app.save
+        cpu_start = time.thread_time()
         start = time.perf_counter()
         for stream_id, data in blocks_of(self.events, block, blocks):
             aggregate = aggregates[stream_id]
             aggregate.deposit(**data)
             save(aggregate)
         self.seconds += time.perf_counter() - start
+        self.cpu_seconds += time.thread_time() - cpu_start
 
     def pragmas(self) -> tuple[int, str]:
         """(PRAGMA synchronous, journal_mode) as the library's writer connection sees them."""
@@ -496,12 +512,17 @@ class Results:
 
     deposit_rate: list[float] = field(default_factory=list)
     deposit_us: list[float] = field(default_factory=list)
+    deposit_cpu_us: list[float] = field(default_factory=list)
     transfer_rate: list[float] = field(default_factory=list)
     transfer_us: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     raw_rate: list[float] = field(default_factory=list)
     raw_us: list[float] = field(default_factory=list)
+    raw_cpu_us: list[float] = field(default_factory=list)
     es_rate: list[float] = field(default_factory=list)
+    es_cpu_us: list[float] = field(default_factory=list)
+    es_vs_raw: list[float] = field(default_factory=list)
+    load: list[float] = field(default_factory=list)
     bulk_rate: list[float] = field(default_factory=list)
     raw_bulk_rate: list[float] = field(default_factory=list)
     raw_rebuild_rate: list[float] = field(default_factory=list)
@@ -552,6 +573,7 @@ def one_event_round(round_no: int, folder: Path, args: argparse.Namespace, resul
     deposit_us = deposit_s / len(commands.deposit) * 1e6
     results.deposit_rate.append(deposit_rate)
     results.deposit_us.append(deposit_us)
+    results.deposit_cpu_us.append(commands.deposit_cpu / len(commands.deposit) * 1e6)
     if commands.transfer:
         transfer_s = sum(commands.transfer)
         results.transfer_rate.append(len(commands.transfer) / transfer_s)
@@ -560,6 +582,7 @@ def one_event_round(round_no: int, folder: Path, args: argparse.Namespace, resul
     raw_us = raw.seconds / len(raw_events) * 1e6
     results.raw_rate.append(1e6 / raw_us)
     results.raw_us.append(raw_us)
+    results.raw_cpu_us.append(raw.cpu_seconds / len(raw_events) * 1e6)
     results.vs_raw.append(deposit_us / raw_us)
     results.notes["cmd_bytes"] = "data {:.0f} B + metadata {:.0f} B".format(
         *payload_bytes(commands.path)
@@ -573,6 +596,8 @@ def one_event_round(round_no: int, folder: Path, args: argparse.Namespace, resul
     if es is not None and es_pragmas is not None:
         es_rate = len(raw_events) / es.seconds
         results.es_rate.append(es_rate)
+        results.es_cpu_us.append(es.cpu_seconds / len(raw_events) * 1e6)
+        results.es_vs_raw.append(es.seconds / raw.seconds)
         results.vs_es.append(deposit_rate / es_rate)
         results.notes["es"] = (
             f"PRAGMA synchronous={es_pragmas[0]} (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA), "
@@ -667,6 +692,10 @@ def report(args: argparse.Namespace, results: Results, bulk_events: int) -> str:
     def line(text: str = "") -> None:
         out.write(text + "\n")
 
+    def row(label: str, rate: str, us: str = "", cpu: list[float] | None = None) -> None:
+        cpu_text = f"{median(cpu):.0f}" if cpu else ""
+        line(f"{label:<46} {rate:>28} {us:>18} {cpu_text:>7}".rstrip())
+
     es_version = version_of("eventsourcing")
     line(
         f"eventscope write benchmark   synchronous={args.synchronous}   journal_mode=WAL   "
@@ -679,56 +708,64 @@ def report(args: argparse.Namespace, results: Results, bulk_events: int) -> str:
         f"{args.commands} deposits + {args.transfers} transfers over {args.accounts} accounts, "
         f"bulk {bulk_events:,} events"
     )
+    if results.load:
+        line(
+            "load average (1 min) during the run: "
+            + " / ".join(f"{value:.1f}" for value in results.load)
+            + (" -- busy machine: expect noisy figures" if max(results.load) > 1.5 else "")
+        )
     line()
-    line(f"{'measurement':<50} {'per second':>26}   {'us per op':>20}")
-    line("-" * 100)
-    line(
-        f"{'1. command path: deposit (1 event)':<50} "
-        f"{spread(results.deposit_rate, ',.0f') + ' cmd':>26}   "
-        f"{spread(results.deposit_us, '.0f'):>20}"
+    line(f"{'measurement':<46} {'per second':>28} {'us per op':>18} {'cpu us':>7}")
+    line("-" * 102)
+    row(
+        "1. command path: deposit (1 event)",
+        spread(results.deposit_rate, ",.0f") + " cmd",
+        spread(results.deposit_us, ".0f"),
+        results.deposit_cpu_us,
     )
     if results.latencies:
         lat = results.latencies
-        line(
-            f"{'   deposit latency p50 / p90 / p99 (all rounds)':<50} "
-            f"{'':>26}   "
+        row(
+            "   deposit latency p50 / p90 / p99 (us)",
+            "",
             f"{percentile(lat, 0.5) * 1e6:.0f} / {percentile(lat, 0.9) * 1e6:.0f} / "
-            f"{percentile(lat, 0.99) * 1e6:.0f}"
+            f"{percentile(lat, 0.99) * 1e6:.0f}",
         )
     if results.transfer_rate:
-        events_per_s = [r * 2 for r in results.transfer_rate]
-        line(
-            f"{'1. command path: transfer (2 events)':<50} "
-            f"{spread(results.transfer_rate, ',.0f') + ' cmd':>26}   "
-            f"{spread(results.transfer_us, '.0f'):>20}"
+        row(
+            "1. command path: transfer (2 events)",
+            spread(results.transfer_rate, ",.0f") + " cmd",
+            spread(results.transfer_us, ".0f"),
         )
-        line(f"{'   = events/s':<50} {spread(events_per_s, ',.0f') + ' ev':>26}")
-    line(
-        f"{'2. raw sqlite3: 1 transaction per event':<50} "
-        f"{spread(results.raw_rate, ',.0f') + ' ev':>26}   "
-        f"{spread(results.raw_us, '.0f'):>20}"
+        row("   = events/s", spread([r * 2 for r in results.transfer_rate], ",.0f") + " ev")
+    row(
+        "2. raw sqlite3: 1 transaction per event",
+        spread(results.raw_rate, ",.0f") + " ev",
+        spread(results.raw_us, ".0f"),
+        results.raw_cpu_us,
     )
     if results.es_rate:
-        es_us = [1e6 / r for r in results.es_rate]
-        line(
-            f"{f'3. eventsourcing {es_version}: 1-event save()':<50} "
-            f"{spread(results.es_rate, ',.0f') + ' ev':>26}   {spread(es_us, '.0f'):>20}"
+        row(
+            f"3. eventsourcing {es_version}: 1-event save()",
+            spread(results.es_rate, ",.0f") + " ev",
+            spread([1e6 / r for r in results.es_rate], ".0f"),
+            results.es_cpu_us,
         )
     if results.bulk_rate:
-        line(f"{'4. bulk: store.append_bulk':<50} {spread(results.bulk_rate, ',.0f') + ' ev':>26}")
-        line(
-            f"{'4. raw sqlite3: executemany, 1 transaction':<50} "
-            f"{spread(results.raw_bulk_rate, ',.0f') + ' ev':>26}"
+        row("4. bulk: store.append_bulk", spread(results.bulk_rate, ",.0f") + " ev")
+        row(
+            "4. raw sqlite3: executemany, 1 transaction",
+            spread(results.raw_bulk_rate, ",.0f") + " ev",
         )
-        line(
-            f"{'   (info) raw executemany + index drop/rebuild':<50} "
-            f"{spread(results.raw_rebuild_rate, ',.0f') + ' ev':>26}"
+        row(
+            "   (info) raw executemany + index rebuild",
+            spread(results.raw_rebuild_rate, ",.0f") + " ev",
         )
     line()
     line(
         f"{'goal (paired ratios, per round)':<58} {'median [min-max]':>22}  {'target':>8}  verdict"
     )
-    line("-" * 100)
+    line("-" * 102)
     if results.vs_es:
         value = median(results.vs_es)
         line(
@@ -746,11 +783,19 @@ def report(args: argparse.Namespace, results: Results, bulk_events: int) -> str:
             f"{'append_bulk ev/s / raw executemany ev/s':<58} "
             f"{spread(results.bulk_vs_raw, '.2f'):>22}  {'>= 0.5':>8}  {verdict(value >= 0.5)}"
         )
-        value = median(results.bulk_vs_rebuild)
         line(
             f"{'(info) append_bulk / raw executemany + index rebuild':<58} "
-            f"{spread(results.bulk_vs_rebuild, '.2f'):>22}  {'>= 0.5':>8}  "
-            f"{'(ok)' if value >= 0.5 else '(below)'}"
+            f"{spread(results.bulk_vs_rebuild, '.2f'):>22}"
+        )
+    if results.es_vs_raw:
+        ratio = median(results.es_vs_raw)
+        line(
+            f"{'(info) us per eventsourcing save / us per raw event':<58} "
+            f"{spread(results.es_vs_raw, '.2f'):>22}"
+        )
+        line(
+            f"       so '>= 1.5x eventsourcing' needs a command in <= {ratio / 1.5:.2f}x the raw "
+            "time (the other goal allows 1.30x)"
         )
     line()
     for key, label in (
@@ -852,6 +897,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = Results()
     started = time.perf_counter()
     try:
+        results.load.append(os.getloadavg()[0])
         for round_no in range(args.rounds):
             folder = base / f"one-{round_no}"
             folder.mkdir()
@@ -867,6 +913,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 folder.mkdir()
                 rows = bulk_round(round_no, folder, args, events, results, rows)
                 shutil.rmtree(folder)
+        results.load.append(os.getloadavg()[0])
         print(report(args, results, len(events)))
         print(
             f"(run took {time.perf_counter() - started:.0f} s; temporary files in {base}, removed)"

@@ -19,7 +19,7 @@ from domain.clock import format_time
 from domain.envelope import PendingEvent
 
 CURRENCIES = ("EUR", "EUR", "EUR", "USD", "USD", "GBP", "CHF", "JPY")
-ACTORS = tuple(f"clerk-{i:02d}" for i in range(12)) + ("batch", "api", "auditor")
+ACTORS = (*tuple(f"clerk-{i:02d}" for i in range(12)), "batch", "api", "auditor")
 
 
 @dataclass
@@ -49,8 +49,15 @@ def ledger_history(
     opened = 0
     command = 0
 
-    def emit(account: _Account, kind: str, data: dict[str, object], actor: str, cid: str,
-             ctype: str, at: str) -> PendingEvent:
+    def emit(
+        account: _Account,
+        kind: str,
+        data: dict[str, object],
+        actor: str,
+        cid: str,
+        ctype: str,
+        at: str,
+    ) -> PendingEvent:
         account.version += 1
         return PendingEvent(
             event_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
@@ -82,9 +89,20 @@ def ledger_history(
             account = _Account(f"acc-{opened:06d}", currency, limit=rng.choice((0, 0, 50_000)))
             live.append(account)
             by_currency.setdefault(currency, []).append(account)
-            yield emit(account, "AccountOpened", {
-                "account_id": account.id, "owner": f"Owner {opened}", "currency": currency,
-                "overdraft_limit": account.limit}, actor, cid, "open_account", at)
+            yield emit(
+                account,
+                "AccountOpened",
+                {
+                    "account_id": account.id,
+                    "owner": f"Owner {opened}",
+                    "currency": currency,
+                    "overdraft_limit": account.limit,
+                },
+                actor,
+                cid,
+                "open_account",
+                at,
+            )
             made += 1
             continue
         account = rng.choice(live)
@@ -94,56 +112,114 @@ def ledger_history(
         if account.status == "frozen":
             if roll < 0.5:
                 account.status = "open"
-                yield emit(account, "AccountUnfrozen", {"account_id": account.id,
-                           "reason": "cleared"}, actor, cid, "unfreeze_account", at)
+                yield emit(
+                    account,
+                    "AccountUnfrozen",
+                    {"account_id": account.id, "reason": "cleared"},
+                    actor,
+                    cid,
+                    "unfreeze_account",
+                    at,
+                )
                 made += 1
             continue
         if roll < 0.40:
             amount = int(rng.lognormvariate(9, 1.6)) * scale + 1
             account.balance += amount
-            yield emit(account, "MoneyDeposited", {"account_id": account.id, "amount": amount,
-                       "currency": account.currency, "reference": "salary"}, actor, cid,
-                       "deposit", at)
+            yield emit(
+                account,
+                "MoneyDeposited",
+                {
+                    "account_id": account.id,
+                    "amount": amount,
+                    "currency": account.currency,
+                    "reference": "salary",
+                },
+                actor,
+                cid,
+                "deposit",
+                at,
+            )
             made += 1
         elif roll < 0.70:
             amount = int(rng.lognormvariate(8, 1.5)) * scale + 1
             if account.balance - amount < -account.limit:
                 continue
             account.balance -= amount
-            yield emit(account, "MoneyWithdrawn", {"account_id": account.id, "amount": amount,
-                       "currency": account.currency, "reference": "atm"}, actor, cid,
-                       "withdraw", at)
+            yield emit(
+                account,
+                "MoneyWithdrawn",
+                {
+                    "account_id": account.id,
+                    "amount": amount,
+                    "currency": account.currency,
+                    "reference": "atm",
+                },
+                actor,
+                cid,
+                "withdraw",
+                at,
+            )
             made += 1
         elif roll < 0.97:
             target = rng.choice(by_currency[account.currency])
             amount = int(rng.lognormvariate(8, 1.5)) * scale + 1
-            if (target is account or target.status != "open"
-                    or account.balance - amount < -account.limit):
+            if (
+                target is account
+                or target.status != "open"
+                or account.balance - amount < -account.limit
+            ):
                 continue
             account.balance -= amount
             target.balance += amount
             tid = f"t-{command:08d}"
-            fields = {"transfer_id": tid, "from_account": account.id, "to_account": target.id,
-                      "amount": amount, "currency": account.currency, "reference": "rent"}
+            fields = {
+                "transfer_id": tid,
+                "from_account": account.id,
+                "to_account": target.id,
+                "amount": amount,
+                "currency": account.currency,
+                "reference": "rent",
+            }
             yield emit(account, "TransferSent", fields, actor, cid, "transfer", at)
             yield emit(target, "TransferReceived", dict(fields), actor, cid, "transfer", at)
             made += 2
         elif roll < 0.985:
             account.status = "frozen"
-            yield emit(account, "AccountFrozen", {"account_id": account.id,
-                       "reason": "fraud check"}, actor, cid, "freeze_account", at)
+            yield emit(
+                account,
+                "AccountFrozen",
+                {"account_id": account.id, "reason": "fraud check"},
+                actor,
+                cid,
+                "freeze_account",
+                at,
+            )
             made += 1
         elif roll < 0.995:
             new = rng.choice((0, 50_000, 100_000)) * scale
             if new == account.limit or new < -account.balance:
                 continue
-            yield emit(account, "OverdraftLimitChanged", {"account_id": account.id,
-                       "old_limit": account.limit, "new_limit": new}, actor, cid,
-                       "set_overdraft_limit", at)
+            yield emit(
+                account,
+                "OverdraftLimitChanged",
+                {"account_id": account.id, "old_limit": account.limit, "new_limit": new},
+                actor,
+                cid,
+                "set_overdraft_limit",
+                at,
+            )
             account.limit = new
             made += 1
         elif account.balance == 0:
             account.status = "closed"
-            yield emit(account, "AccountClosed", {"account_id": account.id,
-                       "reason": "customer left"}, actor, cid, "close_account", at)
+            yield emit(
+                account,
+                "AccountClosed",
+                {"account_id": account.id, "reason": "customer left"},
+                actor,
+                cid,
+                "close_account",
+                at,
+            )
             made += 1

@@ -11,6 +11,7 @@ snapshots, diffs and lineage never depend on the refusals table.
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -59,9 +60,15 @@ class RefusalIndex:
         self._last_id = 0
         self.count = 0
         """How many refusals are indexed."""
+        # Several worker threads may refresh and read one index.
+        self._lock = threading.RLock()
 
     def add(self, refusals: Iterable[Refusal]) -> None:
         """Index refusals, given oldest first (ids ascending)."""
+        with self._lock:
+            self._add(refusals)
+
+    def _add(self, refusals: Iterable[Refusal]) -> None:
         for refusal in refusals:
             actor, at, when = refusal.actor, refusal.at_position, refusal.recorded_at
             positions = self._positions.setdefault(actor, [])
@@ -98,32 +105,26 @@ class RefusalIndex:
 
     def refresh(self, store: EventStore) -> bool:
         """Read the refusals recorded since the last refresh; True when there were any."""
-        # Newest first: one row answers "anything new?", then read in growing pages.
-        limit = 1
-        while True:
-            newest = store.refusals(limit=limit)
-            if len(newest) < limit or newest[-1].id <= self._last_id:
-                break
-            limit = 64 if limit == 1 else limit * 4
-        fresh = [r for r in reversed(newest) if r.id > self._last_id]
-        self.add(fresh)
-        return bool(fresh)
+        with self._lock:
+            # Newest first: one row answers "anything new?", then read in growing pages.
+            limit = 1
+            while True:
+                newest = store.refusals(limit=limit)
+                if len(newest) < limit or newest[-1].id <= self._last_id:
+                    break
+                limit = 64 if limit == 1 else limit * 4
+            fresh = [r for r in reversed(newest) if r.id > self._last_id]
+            self._add(fresh)
+            return bool(fresh)
 
     def tallies(self, position: int) -> dict[str, RefusalTally]:
         """Per actor, the refusals with `at_position <= position` (actors with none omitted)."""
         result: dict[str, RefusalTally] = {}
-        for actor, positions in self._positions.items():
-            count = bisect_right(positions, position)
-            if count:
-                result[actor] = RefusalTally(
-                    count, self._first[actor][count - 1], self._last[actor][count - 1]
-                )
+        with self._lock:
+            for actor, positions in self._positions.items():
+                count = bisect_right(positions, position)
+                if count:
+                    result[actor] = RefusalTally(
+                        count, self._first[actor][count - 1], self._last[actor][count - 1]
+                    )
         return result
-
-    def actors_between(self, low: int, high: int) -> set[str]:
-        """Actors with a refusal at `low < at_position <= high` (their tallies differ)."""
-        return {
-            actor
-            for actor, positions in self._positions.items()
-            if bisect_right(positions, high) != bisect_right(positions, low)
-        }

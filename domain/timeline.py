@@ -5,24 +5,31 @@ The timeline depends only on ports: an `EventStore` (the events), a `SnapshotSto
 
 Seeking (`state_at(P)`)
     Decode the latest snapshot at or before P, then replay the events after it up to
-    P. Measured on the 1M-event demo ledger (2 cores, see `bench/bench_timeline.py`),
-    a replayed event costs ~11 us (about 7.5 us for the store to read and decode it,
-    ~4 us to fold it into the five ledger projections) and decoding a snapshot ~1 us
-    per row (~15 ms for the ~3,000 accounts and ~7,000 flags at the end of the demo).
-    The worst seek is therefore "decode the largest snapshot + replay a whole
-    cadence". With a cadence of 1,024 that is ~15 + ~12 ms, and the snapshots
-    (orjson + zlib, see `domain.snapshots`) take well under a quarter of the event
-    storage, since a ledger event row with its hashes and indexes is ~1 KB on disk
-    and a compressed state is a few hundred KB at most. Delta snapshots were
-    considered and left out: the demo's accounts are few enough that a delta over
-    1,024 events holds most of them anyway, so deltas would save little space while
-    adding a chain of decodes to every seek.
+    P. Measured on the 1M-event demo ledger (`bench/bench_timeline.py`, 2 cores, CPU
+    time): a replayed event costs ~12 us, of which ~8 us is the store reading and
+    decoding it (`EventStore.iter_all`) and ~4 us folding it into the five ledger
+    projections; decoding a late snapshot (~3,300 accounts, ~5,400 audit flags)
+    costs ~15-18 ms cold and ~9 ms once its shared chunks are cached (see
+    `domain.snapshots`). The worst seek is "decode + replay a whole cadence".
+
+    Cadence 1,024: the tail then costs at most ~13 ms. Measured over 300 random
+    positions of the 1M-event demo (with other jobs loading both cores): CPU p50
+    ~16 ms, p99 ~28 ms; wall p99 ~43 ms, inside the 50 ms goal. The chunked encoding
+    (content-addressed chunks shared between snapshots, `domain.snapshots`) stores
+    about half of what whole-state blobs did: 976 snapshots take ~121 MB, 15% of the
+    events table and its indexes (goal: <= 25%), where whole-state orjson+zlib blobs
+    took 31% at the same cadence. Halving the cadence would cut the tail by ~6 ms
+    but double the storage (~30%); delta chains would save storage but add decodes
+    to every seek. The 20 ms stretch is out of reach on this hardware: decoding a
+    late state alone takes ~10 ms, and the store's per-event read cost bounds the
+    tail.
 
     Snapshots sit on a fixed grid (multiples of `cadence`), so every process agrees
     on where they belong. Any replay that passes a grid point without a snapshot
     writes one (`save_snapshots=True`), and `build_snapshots()` fills the whole grid
     in one pass after a bulk load. A snapshot also records the hash of the event at
-    its position and is ignored if the history there differs.
+    its position and is ignored if the history there differs. Decoding and replaying
+    run with the cyclic garbage collector paused (it tripled decode p99 otherwise).
 
 Stepping (`Cursor`)
     A cursor keeps a working state and a journal of the rows each event changed,
@@ -31,8 +38,12 @@ Stepping (`Cursor`)
     just writes the journaled images back, so -1 is as cheap as +1 (microseconds)
     without copying whole states per step, which at thousands of rows would cost
     milliseconds each (the Elm debugger keeps every state; that does not scale to a
-    million events). Leaving the window (a jump, or stepping back past its start)
-    rebuilds it from the nearest snapshot, at the cost of one `state_at`. Inside the
+    million events). A jump rebuilds the window from the nearest snapshot (one
+    `state_at`, plus journaling the last `SEEK_JOURNAL` events so the first steps
+    back are free); stepping back past the window's start rebuilds it with
+    `BACK_JOURNAL` events, so that cost comes once per 512 steps back. Measured at
+    1M events: p50 ~0.05 ms, p99 ~0.2 ms (goal: 10 ms); the rare rebuild costs about
+    one `state_at`. Inside the
     window only rows are exact: `aux` bookkeeping stays at the window's furthest
     point, which is all folding forward needs, and `aux` is never displayed.
 
@@ -43,7 +54,9 @@ cursor alike. Events stored at an older `schema_version` are upcast on read.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,8 +69,11 @@ from domain.ports import EventStore, Snapshot, SnapshotStore
 from domain.projection import Projection, ProjectionState, Row, StateMap, initial_states
 from domain.refusals import MergesRefusals, RefusalIndex
 from domain.snapshots import (
+    CHUNK_ROWS,
     ENCODING,
+    ChunkCache,
     InMemorySnapshots,
+    compress_chunk,
     decode_states,
     encode_states,
     snapshot_key,
@@ -69,8 +85,14 @@ DEFAULT_CADENCE = 1024
 WINDOW = 4096
 """The most events a cursor journals before dropping the oldest half."""
 
-SEEK_JOURNAL = 512
-"""How many events before the target a seek journals, so the first steps back are free."""
+SEEK_JOURNAL = 64
+"""How many events before its target a jump journals, so the first steps back are free."""
+
+READ_AHEAD = 32
+"""Events a cursor reads beyond the one it needs when it steps forward."""
+
+BACK_JOURNAL = 512
+"""How many events a window rebuilt by stepping back past its start journals."""
 
 
 class _Absent:
@@ -84,6 +106,30 @@ ABSENT: Any = _Absent()
 """`FieldChange.old`/`new` when the row lacked the field."""
 
 _MISSING: Any = object()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Run a decode or replay without the cyclic garbage collector.
+
+    They allocate tens of thousands of dicts, none of them cyclic garbage, and each
+    allocation burst triggers collections that traverse every live object: on the
+    1M-event demo that tripled the p99 of decoding a snapshot. Collection resumes
+    afterwards (never enabled here if the caller had disabled it).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+class _HistoryChanged(Exception):
+    """The event under a snapshot is not the one it was taken after."""
+
 
 Progress = Callable[[int, int], None]
 """`progress(done, total)`, called now and then during long replays."""
@@ -235,6 +281,7 @@ class Timeline:
         *,
         cadence: int = DEFAULT_CADENCE,
         save_snapshots: bool = True,
+        chunk_rows: int = CHUNK_ROWS,
     ) -> None:
         if cadence < 1:
             raise InvalidInput(f"cadence must be at least 1, got {cadence}")
@@ -247,6 +294,8 @@ class Timeline:
         self.snapshots: SnapshotStore = snapshots if snapshots is not None else InMemorySnapshots()
         self.cadence = cadence
         self.save_snapshots = save_snapshots
+        self.chunk_rows = chunk_rows
+        """Rows per snapshot chunk (tests make it tiny to exercise the sharing)."""
         self.key = snapshot_key(self.projections)
         """The snapshot key of this projection set."""
         self._by_name = {p.name: p for p in self.projections}
@@ -260,6 +309,9 @@ class Timeline:
         self._saved: set[int] | None = None
         self._trusted = True
         self._failed_saves = 0
+        self._chunk_cache = ChunkCache()
+        # Chunk digests known to be stored: most of a new snapshot's chunks are.
+        self._stored_chunks: set[str] = set()
 
     # -- reading events -----------------------------------------------------------------
 
@@ -308,9 +360,25 @@ class Timeline:
         show refused commands count those recorded while the head was <= `position`.
         """
         target = self._clamp(position)
-        start, states = self._restore(target)
-        self.advance(states, start, target)
+        states = self.fold_to(target)
         return self.present(states, target) if refusals else states
+
+    def fold_to(self, position: int, *, progress: Progress | None = None) -> StateMap:
+        """The pure folds (no refusals) at `position`: the nearest snapshot plus the tail.
+
+        `position` must be within 0..head. The states are the caller's own.
+        """
+        with _gc_paused():
+            start, states, expected = self._restore(position)
+            try:
+                self.advance(states, start, position, expected_hash=expected, progress=progress)
+            except _HistoryChanged:
+                # The history under the snapshots changed (a replaced database file):
+                # stop trusting them in this timeline rather than show a wrong state.
+                self._trusted = False
+                states = initial_states(self.projections)
+                self.advance(states, 0, position, progress=progress)
+        return states
 
     def present(self, states: StateMap, position: int, *, refresh: bool = True) -> StateMap:
         """`states` (a pure fold to `position`) with refused commands overlaid.
@@ -330,21 +398,22 @@ class Timeline:
             shown[projection.name] = projection.merge_refusals(states[projection.name], tallies)
         return shown
 
-    def _restore(self, position: int) -> tuple[int, StateMap]:
-        """The latest usable snapshot at or before `position`, decoded (or the start)."""
+    def _restore(self, position: int) -> tuple[int, StateMap, str | None]:
+        """The latest snapshot at or before `position`, decoded (or the start), and the
+        hash its event must have (checked by `advance` as it reads on from there)."""
         if self._trusted:
             snapshot = self.snapshots.latest(self.key, position)
             if snapshot is not None and snapshot.position > 0:
-                if self._matches(snapshot):
-                    return snapshot.position, decode_states(snapshot.encoding, snapshot.blob)
-                # The history under the snapshots changed (a replaced database file):
-                # stop trusting them in this timeline rather than show wrong states.
-                self._trusted = False
-        return 0, initial_states(self.projections)
-
-    def _matches(self, snapshot: Snapshot) -> bool:
-        events = self.store.read_all(after=snapshot.position - 1, to=snapshot.position)
-        return bool(events) and events[0].hash == snapshot.event_hash
+                try:
+                    states = decode_states(
+                        snapshot.encoding, snapshot.blob, self._fetch_chunks, self._chunk_cache
+                    )
+                except InvalidInput:
+                    # A chunk went missing (snapshots discarded meanwhile): replay instead.
+                    self.drop_caches()
+                else:
+                    return snapshot.position, states, snapshot.event_hash
+        return 0, initial_states(self.projections), None
 
     def advance(
         self,
@@ -352,12 +421,22 @@ class Timeline:
         start: int,
         to: int,
         *,
+        expected_hash: str | None = None,
         progress: Progress | None = None,
     ) -> None:
         """Fold the events after `start` up to `to` into `states` (pure folds, in place).
 
-        Saves a snapshot at every grid point passed that has none yet, when enabled.
+        With `expected_hash`, the event at `start` must have that hash (the states came
+        from a snapshot of it). Saves a snapshot at every grid point passed that has
+        none yet, when enabled.
         """
+        if expected_hash is not None:
+            events = iter(self.store.iter_all(after=start - 1, to=max(start, to)))
+            first = next(events, None)
+            if first is None or first.hash != expected_hash:
+                raise _HistoryChanged()
+        else:
+            events = iter(self.store.iter_all(after=start, to=to))
         if to <= start:
             return
         pairs = [(p.apply, states[p.name]) for p in self.projections]
@@ -367,7 +446,7 @@ class Timeline:
         tick = max(1, (to - start) // 100)
         next_tick = start + tick
         current = self._current
-        for event in self.store.iter_all(after=start, to=to):
+        for event in events:
             if event.schema_version != current.get(event.type, event.schema_version):
                 event = self.upcast(event)
             for apply, state in pairs:
@@ -386,10 +465,18 @@ class Timeline:
             self._saved = set(self.snapshots.positions(self.key))
         return position in self._saved
 
+    def _fetch_chunks(self, digests: Sequence[str]) -> Mapping[str, bytes]:
+        return self.snapshots.chunks(self.key, digests)
+
     def _save(self, states: StateMap, event: RecordedEvent) -> None:
-        snapshot = Snapshot(self.key, event.position, event.hash, ENCODING, encode_states(states))
+        manifest, chunks = encode_states(states, self.chunk_rows)
+        fresh = [d for d in chunks if d not in self._stored_chunks]
+        if fresh:
+            self._stored_chunks.update(self.snapshots.known_chunks(self.key, fresh))
+        new = {d: compress_chunk(chunks[d]) for d in fresh if d not in self._stored_chunks}
+        snapshot = Snapshot(self.key, event.position, event.hash, ENCODING, manifest)
         try:
-            self.snapshots.save(snapshot)
+            self.snapshots.save(snapshot, new)
         except DomainError:
             # Snapshots are a cache: a read-only or busy database must not fail the
             # read that would have written one. Give up after a few refusals in a row.
@@ -398,6 +485,9 @@ class Timeline:
                 self.save_snapshots = False
             return
         self._failed_saves = 0
+        self._stored_chunks.update(new)
+        if len(self._stored_chunks) > 1_000_000:
+            self._stored_chunks.clear()  # only an optimisation; keep memory bounded
         if self._saved is not None:
             self._saved.add(event.position)
 
@@ -414,10 +504,14 @@ class Timeline:
         if not missing:
             return 0
         before = len(self._saved)
-        start, states = self._restore(missing[0] - 1)
         saving, self.save_snapshots = self.save_snapshots, True
         try:
-            self.advance(states, start, missing[-1], progress=progress)
+            with _gc_paused():
+                start, states, expected = self._restore(missing[0] - 1)
+                self.advance(states, start, missing[-1], expected_hash=expected, progress=progress)
+        except _HistoryChanged:
+            self._trusted = False
+            return 0
         finally:
             self.save_snapshots = saving
         return len(self._saved) - before
@@ -429,6 +523,13 @@ class Timeline:
     def discard_stale_snapshots(self) -> int:
         """Delete snapshots of other projection definitions; returns how many."""
         return self.snapshots.discard(keep=self.key)
+
+    def drop_caches(self) -> None:
+        """Forget decoded chunks and what is known to be stored (after an outside change
+        to the snapshot store, or to free memory)."""
+        self._chunk_cache.clear()
+        self._stored_chunks.clear()
+        self._saved = None
 
     def refresh(self) -> None:
         """Pick up refusals recorded since the last read (events are always read fresh)."""
@@ -569,20 +670,28 @@ class Timeline:
         apply = projection.apply
         tick = max(1, (end - start) // 100)
         next_tick = start + tick
-        for event in self.events(after=start, to=end):
-            if row_key in apply(state, event):
-                found.append(event.position)
-            if progress is not None and event.position >= next_tick:
-                progress(event.position - start, end - start)
-                next_tick += tick
+        with _gc_paused():
+            for event in self.events(after=start, to=end):
+                if row_key in apply(state, event):
+                    found.append(event.position)
+                if progress is not None and event.position >= next_tick:
+                    progress(event.position - start, end - start)
+                    next_tick += tick
         found.reverse()
         return found
 
     # -- stepping -------------------------------------------------------------------------
 
-    def cursor(self, position: int | None = None) -> Cursor:
-        """A cursor at `position` (the head by default)."""
-        return Cursor(self, self.head() if position is None else position)
+    def cursor(
+        self,
+        position: int | None = None,
+        *,
+        window: int = WINDOW,
+        seek_journal: int = SEEK_JOURNAL,
+    ) -> Cursor:
+        """A cursor at `position` (the head by default); see `Cursor` for the sizes."""
+        start = self.head() if position is None else position
+        return Cursor(self, start, window=window, seek_journal=seek_journal)
 
 
 def build_snapshots(
@@ -629,8 +738,22 @@ class Cursor:
     worker.
     """
 
-    def __init__(self, timeline: Timeline, position: int) -> None:
+    def __init__(
+        self,
+        timeline: Timeline,
+        position: int,
+        *,
+        window: int = WINDOW,
+        seek_journal: int = SEEK_JOURNAL,
+    ) -> None:
+        if window < 2 or seek_journal < 1:
+            raise InvalidInput("a cursor needs window >= 2 and seek_journal >= 1")
         self.timeline = timeline
+        self.window = window
+        """The most events journaled before the oldest half is dropped."""
+        self.seek_journal = seek_journal
+        """How many events before its target a jump journals."""
+        self._back_journal = max(seek_journal, min(BACK_JOURNAL, window // 2))
         self._names = [p.name for p in timeline.projections]
         self._merging = {p.name for p in timeline._merging}
         self._head = timeline.head()
@@ -643,7 +766,8 @@ class Cursor:
         self._ahead: list[RecordedEvent] = []
         self._lo = self._front = self._q = 0
         self._edge_event: RecordedEvent | None = None
-        self._build(timeline._clamp(position, self._head), journal_from=None)
+        with _gc_paused():
+            self._build(timeline._clamp(position, self._head), self.seek_journal)
         self._view = timeline.present(self._work, self._q)
 
     # -- what it shows --------------------------------------------------------------------
@@ -683,18 +807,22 @@ class Cursor:
 
     def seek(self, position: int) -> Move:
         """Move to `position` (clamped to 0..head), by the cheapest route."""
+        with _gc_paused():
+            return self._seek(position)
+
+    def _seek(self, position: int) -> Move:
         if position < 0:
             position = 0
         if position > self._head:
             self._head = self.timeline.head()
         target = min(position, self._head)
         previous = self._q
+        if target == previous:
+            return Move(target, previous, self._event_at(target), {})
         # Merged rows are rebuilt on every move, so compare those in full, from copies.
         merged_before = {
             n: {k: dict(r) for k, r in self._view[n].rows.items()} for n in self._merging
         }
-        if target == previous:
-            return Move(target, previous, self._event_at(target), {})
         if self._lo <= target <= self._front:
             touched = self._walk(target)
         elif target > self._front and target - self._front <= self.timeline.cadence:
@@ -702,7 +830,8 @@ class Cursor:
             touched = self._extend(target, touched)
         else:
             old_rows = {n: self._work[n].rows for n in self._names}
-            self._build(target, journal_from=previous if target < self._lo else None)
+            backwards = target < self._lo
+            self._build(target, self._back_journal if backwards else self.seek_journal)
             self._view = self.timeline.present(self._work, target, refresh=False)
             jumped = {
                 n: changed_keys(merged_before.get(n, old_rows[n]), self._view[n].rows)
@@ -731,18 +860,18 @@ class Cursor:
 
     # -- the window -----------------------------------------------------------------------
 
-    def _build(self, target: int, *, journal_from: int | None) -> None:
-        """A fresh window ending at `target`, from the nearest snapshot.
+    def _build(self, target: int, journal: int) -> None:
+        """A fresh window of `journal` events ending at `target`, from the nearest snapshot.
 
-        Stepping back out of the window (`journal_from` set) journals everything from
-        the snapshot, as more steps back are likely; a jump journals the last
-        `SEEK_JOURNAL` events only.
+        A jump journals `seek_journal` events (cheap; enough for the first steps
+        back); stepping back out of a window journals more, as more steps back are
+        likely, so such rebuilds stay rare.
         """
         timeline = self.timeline
-        start, states = timeline._restore(target)
-        lo = start if journal_from is not None else max(start, target - SEEK_JOURNAL)
-        timeline.advance(states, start, lo)
+        lo = max(0, target - journal)
+        states = timeline.fold_to(lo)
         self._work = states
+        # The rows at `lo`, as the "before" of each row's first change in the window.
         self._base = {n: {k: dict(r) for k, r in states[n].rows.items()} for n in self._names}
         self._latest = {n: {} for n in self._names}
         self._journal = []
@@ -750,14 +879,14 @@ class Cursor:
         self._ahead = []
         self._edge_event = None
         self._lo = self._front = self._q = lo
-        self._extend(target, {})
+        self._extend(target, None)
 
     def _extend(
-        self, target: int, touched: dict[tuple[str, str], Row | None]
+        self, target: int, touched: dict[tuple[str, str], Row | None] | None
     ) -> dict[tuple[str, str], Row | None]:
         """Fold events past the window's end up to `target`, journaling what changed.
 
-        `touched` collects each changed row's value before this move.
+        `touched` (unless None) collects each changed row's value before this move.
         """
         timeline = self.timeline
         work = self._work
@@ -784,7 +913,7 @@ class Cursor:
                     post = None if row is None else dict(row)
                     seen[key] = post
                     entries.append((name, key, pre, post))
-                    if (name, key) not in touched:
+                    if touched is not None and (name, key) not in touched:
                         touched[(name, key)] = pre
             self._journal.append(entries)
             self._events.append(event)
@@ -795,17 +924,18 @@ class Cursor:
                 and not timeline._has_snapshot(event.position)
             ):
                 timeline._save(work, event)
-        if len(self._journal) > WINDOW:
-            self._slide(len(self._journal) - WINDOW // 2)
-        return touched
+        if len(self._journal) > self.window:
+            self._slide(len(self._journal) - self.window // 2)
+        return touched if touched is not None else {}
 
     def _fetch(self, target: int) -> Iterator[RecordedEvent]:
         """The events after the window's end up to `target`, read ahead in chunks."""
         position = self._front
         while position < target:
             if not self._ahead:
-                # Read ahead (up to the head known) so holding -> costs one query per chunk.
-                stop = max(target, min(self._head, position + 256))
+                # Read a little ahead (up to the head known), so holding -> costs one
+                # query per READ_AHEAD steps.
+                stop = max(target, min(self._head, position + READ_AHEAD))
                 self._ahead = self.timeline.store.read_all(after=position, to=stop)
                 self._ahead.reverse()
                 if not self._ahead:
@@ -844,17 +974,14 @@ class Cursor:
         return touched
 
     def _slide(self, drop: int) -> None:
-        """Forget the oldest `drop` journaled events (folding them into the base)."""
+        """Forget the oldest `drop` journaled events.
+
+        The base needs no update: a row changed in the window has its latest image
+        in `_latest`, which is where the next change's "before" is looked up first.
+        """
         drop = min(drop, self._q - self._lo)
         if drop <= 0:
             return
-        base = self._base
-        for entries in self._journal[:drop]:
-            for name, key, _, post in entries:
-                if post is None:
-                    base[name].pop(key, None)
-                else:
-                    base[name][key] = post
         self._edge_event = self._events[drop - 1]
         del self._journal[:drop]
         del self._events[:drop]

@@ -12,7 +12,6 @@ events.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import fields, make_dataclass
 from typing import Any, Final
 
 import orjson
@@ -80,7 +79,7 @@ def fold_rows(
     # lookup per event decides it.
     versions_get = {t: model.schema_version for t, model in catalog.types.items()}.get
     upcast = catalog.upcast
-    make, swap, recorded = _EVENT_CLASS, _EVENT_CLASS is not RecordedEvent, RecordedEvent
+    make = RecordedEvent
     pairs = [(p.name, p.apply, states[p.name]) for p in projections]
     tracked = None if changed is None else [(n, a, s, changed[n]) for n, a, s in pairs]
     last_data_text = last_meta_text = None
@@ -108,8 +107,6 @@ def fold_rows(
                 row[0], row[1], row[2], row[3], row[4], kind, schema_version,
                 data, metadata, row[9], row[10], row[11],
             )  # fmt: skip
-            if swap:
-                event.__class__ = recorded
             # `name` stays bound to the projection that raised, for the error.
             if tracked is None:
                 for name, apply, state in pairs:  # noqa: B007
@@ -125,31 +122,3 @@ def fold_rows(
         failure = ProjectionFailed(row[0], row[5], name if decoded else None, exc)
         index = next(i for i, r in enumerate(rows) if r is row)
         raise FoldFailure(index, failure) from exc
-
-
-def _event_class() -> Any:
-    """What `fold_rows` builds events with: RecordedEvent itself, or a mutable twin.
-
-    RecordedEvent is a frozen dataclass, and a frozen dataclass's `__init__` assigns
-    each field through `object.__setattr__`: about 3 µs for its 12 fields, more than
-    decoding the event's JSON, which would make construction the largest cost of a
-    rebuild outside the folds. A non-frozen slotted twin with the very same slots is
-    built in ~0.4 µs, and CPython lets an instance switch `__class__` between classes
-    with identical slot layouts, so the folds still receive genuine (and from then on
-    frozen) RecordedEvent objects. Checked once here; anything unexpected falls back.
-    """
-    if not RecordedEvent.__dataclass_params__.frozen:  # type: ignore[attr-defined]
-        return RecordedEvent
-    names = [f.name for f in fields(RecordedEvent)]
-    twin: Any = make_dataclass("_MutableRecordedEvent", names, slots=True)
-    try:
-        probe = twin(*range(len(names)))
-        probe.__class__ = RecordedEvent
-        if probe != RecordedEvent(*range(len(names))):
-            return RecordedEvent
-    except TypeError:
-        return RecordedEvent
-    return twin
-
-
-_EVENT_CLASS: Final = _event_class()

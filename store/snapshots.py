@@ -1,10 +1,12 @@
 """Projection snapshots in SQLite, beside the events they summarise.
 
-`SqliteSnapshotStore` implements `domain.ports.SnapshotStore` over the `snapshots`
-table of an eventscope database. The table is a cache, not history: rows may be
-replaced and deleted (no append-only triggers), and a database without it works,
-just slower. Until the schema module registers a migration for it,
-`ensure_snapshot_schema` creates it on first write access (idempotent).
+`SqliteSnapshotStore` implements `domain.ports.SnapshotStore` over two tables of an
+eventscope database: `snapshots` (one manifest per key and position) and
+`snapshot_chunks` (content-addressed chunks, shared by manifests of the same key).
+They are a cache, not history: rows may be replaced and deleted (no append-only
+triggers), and a database without them works, just slower. Until the schema module
+registers a migration for them, `ensure_snapshot_schema` creates them on first write
+(idempotent).
 
 `InMemorySnapshots` (from `domain.snapshots`) is the in-memory twin, for tests.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from domain.errors import StoreError
@@ -21,6 +24,9 @@ from domain.ports import Snapshot
 from domain.snapshots import InMemorySnapshots
 
 __all__ = ["InMemorySnapshots", "SqliteSnapshotStore", "ensure_snapshot_schema"]
+
+_BATCH = 500
+"""Digests per `IN (...)` query (SQLite allows at least 999 parameters)."""
 
 SNAPSHOT_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS snapshots (
@@ -32,9 +38,16 @@ SNAPSHOT_SCHEMA = (
         blob BLOB NOT NULL,
         UNIQUE (key, position)
     ) STRICT""",
+    """CREATE TABLE IF NOT EXISTS snapshot_chunks (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        blob BLOB NOT NULL,
+        UNIQUE (key, digest)
+    ) STRICT""",
 )
-"""The statements creating the snapshots table (blobs live in a rowid table: they are
-large, which WITHOUT ROWID tables handle badly)."""
+"""The statements creating the snapshot tables: manifests, and the chunks they name
+(blobs live in rowid tables: WITHOUT ROWID tables handle large rows badly)."""
 
 
 def ensure_snapshot_schema(conn: sqlite3.Connection) -> None:
@@ -98,13 +111,14 @@ class SqliteSnapshotStore:
                 row = (
                     self._conn()
                     .execute(
-                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'snapshots'"
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                        "AND name IN ('snapshots', 'snapshot_chunks')"
                     )
                     .fetchone()
                 )
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot read snapshots from {self.path}: {exc}") from None
-            self._has_table = row is not None
+            self._has_table = row is not None and row[0] == 2
         return self._has_table
 
     def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
@@ -127,21 +141,42 @@ class SqliteSnapshotStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write snapshots to {self.path}: {exc}") from None
 
-    def save(self, snapshot: Snapshot) -> None:
-        """Keep `snapshot`, replacing any with the same key and position."""
-        self._write(
-            "INSERT INTO snapshots (key, position, event_hash, encoding, blob) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key, position) DO UPDATE SET "
-            "event_hash = excluded.event_hash, encoding = excluded.encoding, "
-            "blob = excluded.blob",
-            (
-                snapshot.key,
-                snapshot.position,
-                snapshot.event_hash,
-                snapshot.encoding,
-                snapshot.blob,
-            ),
-        )
+    def save(self, snapshot: Snapshot, chunks: Mapping[str, bytes]) -> None:
+        """Keep `snapshot` (replacing one at its key and position) and any new chunks,
+        in one transaction (a manifest is never stored without its chunks)."""
+        if self.read_only:
+            raise StoreError(f"{self.path} is open read-only; snapshots are not written")
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if not self._has_table:
+                    ensure_snapshot_schema(conn)
+                conn.executemany(
+                    "INSERT INTO snapshot_chunks (key, digest, blob) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key, digest) DO NOTHING",
+                    [(snapshot.key, digest, blob) for digest, blob in chunks.items()],
+                )
+                conn.execute(
+                    "INSERT INTO snapshots (key, position, event_hash, encoding, blob) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key, position) DO UPDATE SET "
+                    "event_hash = excluded.event_hash, encoding = excluded.encoding, "
+                    "blob = excluded.blob",
+                    (
+                        snapshot.key,
+                        snapshot.position,
+                        snapshot.event_hash,
+                        snapshot.encoding,
+                        snapshot.blob,
+                    ),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write snapshots to {self.path}: {exc}") from None
+        self._has_table = True
 
     def latest(self, key: str, at_or_before: int) -> Snapshot | None:
         """The snapshot of `key` with the greatest position <= `at_or_before`, if any."""
@@ -156,27 +191,60 @@ class SqliteSnapshotStore:
         assert isinstance(position, int) and isinstance(blob, bytes)
         return Snapshot(key, position, str(event_hash), str(encoding), blob)
 
+    def chunks(self, key: str, digests: Sequence[str]) -> dict[str, bytes]:
+        """The stored chunks of `key` among `digests` (missing ones are left out)."""
+        found: dict[str, bytes] = {}
+        for start in range(0, len(digests), _BATCH):
+            batch = list(digests[start : start + _BATCH])
+            marks = ",".join("?" * len(batch))
+            for digest, blob in self._read(
+                f"SELECT digest, blob FROM snapshot_chunks WHERE key = ? AND digest IN ({marks})",
+                (key, *batch),
+            ):
+                assert isinstance(blob, bytes)
+                found[str(digest)] = blob
+        return found
+
+    def known_chunks(self, key: str, digests: Iterable[str]) -> set[str]:
+        """Which of `digests` are already stored for `key`."""
+        wanted = list(digests)
+        known: set[str] = set()
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            marks = ",".join("?" * len(batch))
+            rows = self._read(
+                f"SELECT digest FROM snapshot_chunks WHERE key = ? AND digest IN ({marks})",
+                (key, *batch),
+            )
+            known.update(str(row[0]) for row in rows)
+        return known
+
     def positions(self, key: str) -> list[int]:
         """The positions of the snapshots kept for `key`, ascending."""
         rows = self._read("SELECT position FROM snapshots WHERE key = ? ORDER BY position", (key,))
         return [int(str(row[0])) for row in rows]
 
     def size(self, key: str | None = None) -> int:
-        """Total bytes of the blobs kept for `key` (for every key when None)."""
-        if key is None:
-            rows = self._read("SELECT coalesce(sum(length(blob)), 0) FROM snapshots", ())
-        else:
-            rows = self._read(
-                "SELECT coalesce(sum(length(blob)), 0) FROM snapshots WHERE key = ?", (key,)
-            )
-        return int(str(rows[0][0])) if rows else 0
+        """Bytes of the manifests and chunks kept for `key` (for every key when None)."""
+        total = 0
+        for table in ("snapshots", "snapshot_chunks"):
+            if key is None:
+                rows = self._read(f"SELECT coalesce(sum(length(blob)), 0) FROM {table}", ())
+            else:
+                rows = self._read(
+                    f"SELECT coalesce(sum(length(blob)), 0) FROM {table} WHERE key = ?", (key,)
+                )
+            total += int(str(rows[0][0])) if rows else 0
+        return total
 
     def discard(self, *, keep: str | None = None) -> int:
         """Delete the snapshots of every key but `keep`; returns how many were deleted."""
-        if not self._table_exists():
-            return 0
+        if self.read_only:
+            raise StoreError(f"{self.path} is open read-only; snapshots are not deleted")
         if keep is None:
+            self._write("DELETE FROM snapshot_chunks", ())
             return self._write("DELETE FROM snapshots", ())
+        self._write("DELETE FROM snapshot_chunks WHERE key != ?", (keep,))
         return self._write("DELETE FROM snapshots WHERE key != ?", (keep,))
 
     def close(self) -> None:

@@ -49,6 +49,14 @@ LEDGER_EVENT_TYPES: Final = frozenset(
 
 _MOVES: Final = frozenset({_DEPOSITED, _WITHDRAWN, _SENT, _RECEIVED})
 
+_BALANCE_MOVES: Final[Mapping[str, tuple[str, bool]]] = {
+    _WITHDRAWN: ("account_id", False),
+    _SENT: ("from_account", False),
+    _RECEIVED: ("to_account", True),
+    _DEPOSITED: ("account_id", True),
+}
+"""Money movements: (the field naming the account whose row moves, money comes in)."""
+
 _ACCOUNT_STREAM = "account-"
 
 
@@ -122,18 +130,10 @@ class AccountBalances:
         """Fold one event; returns the account it touched."""
         kind = event.type
         data = event.data
-        if kind == _DEPOSITED:
-            key = data["account_id"]
-            delta = data["amount"]
-        elif kind == _WITHDRAWN:
-            key = data["account_id"]
-            delta = -data["amount"]
-        elif kind == _SENT:
-            key = data["from_account"]
-            delta = -data["amount"]
-        elif kind == _RECEIVED:
-            key = data["to_account"]
-            delta = data["amount"]
+        move = _BALANCE_MOVES.get(kind)
+        if move is not None:
+            key = data[move[0]]
+            delta = data["amount"] if move[1] else -data["amount"]
         elif kind == _OPENED:
             key = data["account_id"]
             state.rows[key] = {
@@ -447,14 +447,11 @@ class AuditFlags:
         """Fold one event; returns the keys of the flags it raised (usually none)."""
         kind = event.type
         data = event.data
-        if kind in (_DEPOSITED, _RECEIVED):
+        move = _BALANCE_MOVES.get(kind)
+        if move is not None:
+            account = data[move[0]]
             amount = data["amount"]
-            delta = amount
-            account = data["account_id"] if kind == _DEPOSITED else data["to_account"]
-        elif kind in (_WITHDRAWN, _SENT):
-            amount = data["amount"]
-            delta = -amount
-            account = data["account_id"] if kind == _WITHDRAWN else data["from_account"]
+            delta = amount if move[1] else -amount
         elif kind == _UNFROZEN:
             until = format_time(parse_time(event.recorded_at) + self.unfreeze_window)
             state.aux["unfrozen"][data["account_id"]] = [event.position, until]

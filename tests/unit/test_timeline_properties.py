@@ -13,7 +13,14 @@ from timeline_support import clock, expected, full, plans, rows, run_plan
 
 from domain.ledger import CATALOG
 from domain.ledger.projections import LEDGER_PROJECTIONS
-from domain.snapshots import InMemorySnapshots, decode_states, encode_states
+from domain.snapshots import (
+    ENCODING,
+    ChunkCache,
+    InMemorySnapshots,
+    compress_chunk,
+    decode_states,
+    encode_states,
+)
 from domain.timeline import Timeline, changed_keys
 from store.memory import InMemoryEventStore
 
@@ -27,8 +34,16 @@ def _history(plan: list[tuple[str, int, int, int, str]]) -> InMemoryEventStore:
     return store
 
 
-def _timeline(store: InMemoryEventStore, cadence: int = 3) -> Timeline:
-    return Timeline(store, LEDGER_PROJECTIONS, CATALOG, InMemorySnapshots(), cadence=cadence)
+def _timeline(store: InMemoryEventStore, cadence: int = 3, chunk_rows: int = 2) -> Timeline:
+    # Two rows a chunk: even small states then share chunks between snapshots.
+    return Timeline(
+        store,
+        LEDGER_PROJECTIONS,
+        CATALOG,
+        InMemorySnapshots(),
+        cadence=cadence,
+        chunk_rows=chunk_rows,
+    )
 
 
 @SETTINGS
@@ -58,9 +73,17 @@ def test_snapshot_plus_tail_equals_a_full_replay(
     plain = Timeline(store, LEDGER_PROJECTIONS, CATALOG, cadence=10**9, save_snapshots=False)
     position = data.draw(st.integers(0, head))
     assert full(timeline.state_at(position)) == full(plain.state_at(position))
-    # The encoding round-trips exactly.
+    # The encoding round-trips exactly, with and without a chunk cache.
     states = plain.state_at(position, refusals=False)
-    assert full(decode_states("orjson+zlib/1", encode_states(states))) == full(states)
+    manifest, chunks = encode_states(states, data.draw(st.sampled_from([1, 3, 256])))
+    stored = {d: compress_chunk(c) for d, c in chunks.items()}
+    cache = ChunkCache(data.draw(st.sampled_from([0, 5, 10_000])))
+    for _ in range(3):
+        decoded = decode_states(ENCODING, manifest, lambda ds: {d: stored[d] for d in ds}, cache)
+        assert full(decoded) == full(states)
+        for state in decoded.values():  # what was decoded is the caller's own
+            state.rows.clear()
+            state.aux.clear()
 
 
 @SETTINGS
@@ -69,10 +92,14 @@ def test_stepping_matches_state_at_and_reports_the_changed_rows(
     plan: list, data: st.DataObject
 ) -> None:
     store = _history(plan)
-    timeline = _timeline(store, cadence=4)
+    timeline = _timeline(store, cadence=data.draw(st.integers(1, 6), label="cadence"))
     head = store.head().position
     truth = [rows(expected(store, p)) for p in range(head + 1)]
-    cursor = timeline.cursor(data.draw(st.integers(0, head), label="start"))
+    # Tiny windows make the cursor slide its journal and rebuild it all the time.
+    window = data.draw(st.sampled_from([2, 3, 5, 4096]), label="window")
+    seek_journal = data.draw(st.sampled_from([1, 2, 512]), label="seek_journal")
+    start = data.draw(st.integers(0, head), label="start")
+    cursor = timeline.cursor(start, window=window, seek_journal=seek_journal)
     assert rows(cursor.states) == truth[cursor.position]
     moves = data.draw(
         st.lists(
