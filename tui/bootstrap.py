@@ -14,6 +14,9 @@ from domain.bus import CommandBus
 from domain.clock import Clock, IdSource, SystemClock, UuidSource
 from domain.description import DomainDescription
 from domain.errors import InvalidInput
+from domain.timeline import Timeline
+from store.projector import Projector
+from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
 
 DEFAULT_DB = "eventscope.db"
@@ -53,6 +56,7 @@ class Workspace:
     clock: Clock = field(default_factory=SystemClock)
     ids: IdSource = field(default_factory=UuidSource)
     _bus: CommandBus | None = None
+    _timeline: Timeline | None = None
 
     @property
     def bus(self) -> CommandBus:
@@ -63,7 +67,35 @@ class Workspace:
             self._bus = CommandBus(self.store, self.domain.model, clock=self.clock, ids=self.ids)
         return self._bus
 
+    @property
+    def timeline(self) -> Timeline:
+        """Time travel over this database, with snapshots kept in the same file."""
+        if self._timeline is None:
+            snapshots = SqliteSnapshotStore(self.db_path, read_only=self.read_only)
+            self._timeline = Timeline(
+                self.store,
+                self.domain.projections,
+                self.domain.model.catalog,
+                snapshots,
+                save_snapshots=not self.read_only,
+            )
+        return self._timeline
+
+    def projector(self, **options: object) -> Projector:
+        """A projector keeping this database's read models (the caller closes it)."""
+        return Projector(
+            self.store,
+            self.domain.projections,
+            self.domain.model.catalog,
+            **options,  # type: ignore[arg-type]
+        )
+
     def close(self) -> None:
+        if self._timeline is not None:
+            snapshots = self._timeline.snapshots
+            close = getattr(snapshots, "close", None)
+            if close is not None:
+                close()
         self.store.close()
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from domain.description import DomainDescription
 from domain.ledger import LEDGER
+from domain.ledger.demo import generate_demo
 from domain.ledger.projections import LEDGER_PROJECTIONS
+from domain.ledger.simulate import run_simulation
 from domain.ledger.summary import summarize
 
 LEDGER_DOMAIN = DomainDescription(
@@ -13,4 +15,6 @@ LEDGER_DOMAIN = DomainDescription(
     model=LEDGER,
     projections=LEDGER_PROJECTIONS,
     summarize=summarize,
+    demo=generate_demo,
+    simulate=run_simulation,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from tui.cli import commands
+from tui.cli import commands, readside
 
 
 class CliUsageError(Exception):
@@ -184,5 +184,75 @@ def build_parser() -> _Parser:
     )
     p.add_argument("file", metavar="FILE", help="input file (- = stdin)")
     p.set_defaults(handler=commands.import_events)
+
+    p = _command(
+        sub,
+        "state",
+        "projection state at a point (the head by default)",
+        "eventscope state --at 1200 --projection account_balances --json",
+    )
+    p.add_argument("--at", metavar="P", type=int, help="the state right after position P")
+    p.add_argument("--at-time", metavar="ISO", help="the state at a time, e.g. 2026-02-03T14:02")
+    p.add_argument("--projection", metavar="NAME", help="only this projection")
+    p.add_argument("--json", action="store_true", help="rows keyed by row key, as JSON")
+    p.set_defaults(handler=readside.state)
+
+    p = _command(
+        sub,
+        "diff",
+        "what changed between positions A and B, field by field",
+        "eventscope diff 1000 2000 --projection account_balances",
+    )
+    p.add_argument("a", metavar="A", type=int, help="the earlier position")
+    p.add_argument("b", metavar="B", type=int, help="the later position")
+    p.add_argument("--projection", metavar="NAME", help="only this projection")
+    p.add_argument("--json", action="store_true", help="added, removed and changed rows as JSON")
+    p.set_defaults(handler=readside.diff)
+
+    p = _command(
+        sub,
+        "rebuild",
+        "rebuild the read models from zero (the old ones stay readable until the swap)",
+        "eventscope rebuild",
+    )
+    p.set_defaults(handler=readside.rebuild)
+
+    p = _command(
+        sub,
+        "project",
+        "bring the read models up to the head; --follow keeps them there (a daemon)",
+        "eventscope project --follow",
+    )
+    p.add_argument("--follow", action="store_true", help="keep following new events (Ctrl-C)")
+    p.add_argument(
+        "--interval", metavar="S", type=float, default=0.1, help="poll interval in seconds"
+    )
+    p.set_defaults(handler=readside.project)
+
+    p = _command(
+        sub,
+        "demo",
+        "write deterministic demo data into an empty database, then open the app",
+        "eventscope --db demo.db demo --events 200000 --seed 7 --no-open",
+    )
+    p.add_argument("--events", metavar="N", type=int, default=100_000, help="events (100000)")
+    p.add_argument("--seed", metavar="S", type=int, default=7, help="random seed (7)")
+    p.add_argument("--no-open", action="store_true", help="write the data; do not open the app")
+    p.set_defaults(handler=readside.demo)
+
+    p = _command(
+        sub,
+        "simulate",
+        "live traffic from several actors through the command bus, refusals included",
+        "eventscope simulate --rate 20 --duration 60",
+    )
+    p.add_argument("--rate", metavar="R", type=float, default=10.0, help="commands a second (10)")
+    p.add_argument(
+        "--duration", metavar="S", type=float, help="seconds to run (default: until Ctrl-C)"
+    )
+    p.add_argument("--seed", metavar="S", type=int, default=1, help="random seed (1)")
+    p.add_argument("--json", action="store_true", help="one JSON object per command")
+    p.add_argument("--quiet", action="store_true", help="print only the summary")
+    p.set_defaults(handler=readside.simulate)
 
     return parser

@@ -1,0 +1,263 @@
+"""The read-side commands: state, diff, rebuild, project, demo, simulate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import orjson
+
+from domain.clock import format_time, parse_time
+from domain.errors import InvalidInput
+from domain.projection import Projection, StateMap
+from domain.timeline import Diff, diff_rows
+from tui.bootstrap import Workspace
+from tui.cli.commands import _dump, _option, workspace
+from tui.cli.progress import ProgressBar
+
+
+def _position_arg(ws: Workspace, value: int, flag: str) -> int:
+    head = ws.store.head().position
+    if value < 0:
+        raise InvalidInput(f"{flag} must be 0 or more, not {value}")
+    if value > head:
+        raise InvalidInput(f"{flag} {value} is beyond the head (#{head}); use 0..{head}")
+    return value
+
+
+def _time_arg(ws: Workspace, text: str) -> int:
+    try:
+        moment = parse_time(text)
+    except ValueError as exc:
+        raise InvalidInput(f"--at-time: {exc}") from None
+    return ws.store.position_at(format_time(moment))
+
+
+def _chosen(ws: Workspace, name: str | None) -> list[Projection]:
+    if name is None:
+        return list(ws.domain.projections)
+    return [ws.domain.projection(name)]
+
+
+def _print_table(projection: Projection, rows: dict[str, dict[str, Any]]) -> None:
+    columns = list(projection.columns)
+    cells = [[c.title for c in columns]]
+    for key in sorted(rows):
+        cells.append([c.format(rows[key]) for c in columns])
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    print(f"{projection.title} ({len(rows)} rows)")
+    for n, row in enumerate(cells):
+        line = "  ".join(
+            text.rjust(w) if columns[i].numeric and n else text.ljust(w)
+            for i, (text, w) in enumerate(zip(row, widths, strict=True))
+        )
+        print("  " + line.rstrip())
+    print()
+
+
+def state(args: argparse.Namespace) -> int:
+    """`state [--at P | --at-time ISO] [--projection NAME] [--json]`."""
+    with workspace(args) as ws:
+        chosen = _chosen(ws, args.projection)
+        if args.at is not None and args.at_time is not None:
+            raise InvalidInput("give --at or --at-time, not both")
+        if args.at is not None:
+            position = _position_arg(ws, args.at, "--at")
+        elif args.at_time is not None:
+            position = _time_arg(ws, args.at_time)
+        else:
+            position = ws.store.head().position
+        states: StateMap = ws.timeline.state_at(position)
+        if args.json:
+            if args.projection is not None:
+                _dump(states[chosen[0].name].rows)
+            else:
+                _dump({p.name: states[p.name].rows for p in chosen})
+            return 0
+        print(f"state at #{position}\n")
+        for projection in chosen:
+            _print_table(projection, states[projection.name].rows)
+    return 0
+
+
+def _print_diff(diff: Diff, before: StateMap, after: StateMap, chosen: list[Projection]) -> None:
+    """Each change as a line, with values formatted by the projection's own columns."""
+    print(f"changes from #{diff.a} to #{diff.b}")
+    for projection in chosen:
+        part = diff.projections[projection.name]
+        if part.empty:
+            continue
+        old_rows, new_rows = before[projection.name].rows, after[projection.name].rows
+        columns = {c.name: c for c in projection.columns}
+        print(f"\n{projection.title}")
+        for key in sorted(part.added):
+            print(f"  + {key}")
+        for key in sorted(part.removed):
+            print(f"  - {key}")
+        for key in sorted(part.changed):
+            shown = [
+                f"{columns[name].title}: {columns[name].format(old_rows[key])} → "
+                f"{columns[name].format(new_rows[key])}"
+                for name in part.changed[key]
+                if name in columns
+            ]
+            if shown:
+                print(f"  ~ {key}  " + "; ".join(shown))
+    if diff.empty:
+        print("no differences")
+
+
+def diff(args: argparse.Namespace) -> int:
+    """`diff A B [--projection NAME] [--json]`."""
+    with workspace(args) as ws:
+        chosen = _chosen(ws, args.projection)
+        a = _position_arg(ws, args.a, "A")
+        b = _position_arg(ws, args.b, "B")
+        if a > b:
+            raise InvalidInput(f"A (#{a}) is after B (#{b}); give the earlier position first")
+        before, after = ws.timeline.state_at(a), ws.timeline.state_at(b)
+        result = Diff(
+            a, b, {p.name: diff_rows(before[p.name].rows, after[p.name].rows) for p in chosen}
+        )
+        if args.json:
+            _dump(result.to_json_dict())
+        else:
+            _print_diff(result, before, after, chosen)
+    return 0
+
+
+def rebuild(args: argparse.Namespace) -> int:
+    """`rebuild`: read models from zero (swapped in when done), then fresh snapshots."""
+    with workspace(args, writing=True) as ws:
+        projector = ws.projector()
+        try:
+            bar = ProgressBar("rebuilding read models")
+            status = projector.rebuild(progress=bar)
+            bar.finish(f"at #{status.checkpoint}")
+        finally:
+            projector.close()
+        timeline = ws.timeline
+        timeline.discard_stale_snapshots()
+        bar = ProgressBar("writing snapshots")
+        written = timeline.build_snapshots(progress=bar)
+        bar.finish(f"{written} new snapshots")
+    return 0
+
+
+def project(args: argparse.Namespace) -> int:
+    """`project [--follow]`: bring the read models up to the head (and keep them there)."""
+    with workspace(args, writing=True) as ws:
+        projector = ws.projector()
+        try:
+            if not args.follow:
+                status = projector.catch_up()
+                print(status.describe())
+                return 0
+            last = ""
+
+            def show(status: Any) -> None:
+                nonlocal last
+                line = status.describe()
+                if line != last:
+                    print(line, flush=True)
+                    last = line
+
+            try:
+                projector.follow(args.interval, on_status=show)
+            except KeyboardInterrupt:
+                print("stopped", file=sys.stderr)
+        finally:
+            projector.close()
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    """`demo`: write a deterministic demo history into an empty database, then open the app."""
+    if args.events < 1:
+        raise InvalidInput(f"--events must be at least 1, not {args.events}")
+    with workspace(args, create=True, writing=True) as ws:
+        generate = ws.domain.demo
+        if generate is None:
+            raise InvalidInput(f"the {ws.domain.name} domain has no demo data")
+        head = ws.store.head().position
+        if head:
+            print(
+                f"{ws.db_path} already holds {head:,} events: opening it as it is "
+                "(demo data is written only into an empty database; pick another --db)",
+                file=sys.stderr,
+            )
+        else:
+            bar = ProgressBar("writing demo events")
+            loaded = ws.store.append_bulk(_counted(generate(args.events, args.seed), bar))
+            bar.finish(f"{loaded.position:,} events, seed {args.seed}")
+            bar = ProgressBar("writing snapshots")
+            written = ws.timeline.build_snapshots(progress=bar)
+            bar.finish(f"{written} snapshots")
+            projector = ws.projector()
+            try:
+                bar = ProgressBar("projecting read models")
+                status = projector.catch_up(progress=bar)
+                bar.finish(f"at #{status.checkpoint}")
+            finally:
+                projector.close()
+        if args.no_open:
+            return 0
+    return _open_app(args)
+
+
+def _counted(items: Any, bar: ProgressBar) -> Any:
+    from domain.envelope import PendingEvent
+
+    total = getattr(items, "total", None)
+    done = 0
+    for item in items:
+        yield item
+        if type(item) is PendingEvent:
+            done += 1
+            if done % 5000 == 0:
+                bar(done, total or done)
+    bar(done, done)
+
+
+def _open_app(args: argparse.Namespace) -> int:
+    from tui.cli.commands import open_app
+
+    return open_app(args)
+
+
+def simulate(args: argparse.Namespace) -> int:
+    """`simulate`: live traffic through the real command bus, from this process."""
+    if args.rate <= 0:
+        raise InvalidInput(f"--rate must be more than 0, not {args.rate}")
+    if args.duration is not None and args.duration < 0:
+        raise InvalidInput(f"--duration must be 0 or more seconds, not {args.duration}")
+    with workspace(args, writing=True) as ws:
+        run = ws.domain.simulate
+        if run is None:
+            raise InvalidInput(f"the {ws.domain.name} domain has no simulation")
+
+        def show(step: Any) -> None:
+            if args.quiet:
+                return
+            if args.json:
+                sys.stdout.write(orjson.dumps(step.to_json_dict()).decode() + "\n")
+            else:
+                where = ""
+                if step.result is not None and step.result.positions:
+                    where = f"#{step.result.positions[-1]}"
+                print(
+                    f"{where:>9} {step.outcome:<8} {step.actor:<16} "
+                    f"{step.command.type_name:<18} {step.detail}"[:160]
+                )
+            sys.stdout.flush()
+
+        stats = run(
+            ws.bus, ws.store, args.rate, args.duration, _option(args, "seed", 1), on_result=show
+        )
+        print(
+            f"simulated {stats.commands} commands: {stats.ok} ok, {stats.refused} refused, "
+            f"{stats.conflicts} conflicts, {stats.invalid} invalid; {stats.events} events",
+            file=sys.stderr,
+        )
+    return 0
