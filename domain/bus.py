@@ -48,6 +48,8 @@ class _Decision:
     """The handler's view of the world during one attempt: what it loaded, at which version."""
 
     bus: CommandBus
+    trust_cache: bool = True
+    """Use a cached state without asking the store for a newer tail (first attempt)."""
     loaded: dict[str, tuple[AggregateType[Any], int, Any]] = field(default_factory=dict)
 
     def load(self, aggregate: AggregateType[S], key: str) -> S:
@@ -55,9 +57,22 @@ class _Decision:
         if stream_id in self.loaded:
             state: S = self.loaded[stream_id][2]
             return state
-        version, state = self.bus.load(aggregate, key)
+        version, state = self.bus.load(aggregate, key, use_cache_as_is=self.trust_cache)
         self.loaded[stream_id] = (aggregate, version, state)
         return state
+
+    def stale_streams(self) -> list[str]:
+        """Streams that moved on since they were loaded from the cache (now forgotten)."""
+        if not self.trust_cache:
+            return []
+        stale = [
+            stream_id
+            for stream_id, (_, version, _) in self.loaded.items()
+            if self.bus.store.stream_version(stream_id) != version
+        ]
+        for stream_id in stale:
+            self.bus.cache.forget(stream_id)
+        return stale
 
     def now(self) -> str:
         return self.bus.clock.now()
@@ -86,10 +101,21 @@ class CommandBus:
         self.max_retries = max_retries
         self.cache = cache or AggregateCache()
 
-    def load(self, aggregate: AggregateType[S], key: str) -> tuple[int, S]:
-        """The aggregate's current (version, state), reading only what the cache lacks."""
+    def load(
+        self, aggregate: AggregateType[S], key: str, *, use_cache_as_is: bool = False
+    ) -> tuple[int, S]:
+        """The aggregate's (version, state), reading only what the cache lacks.
+
+        With `use_cache_as_is`, a cached state is used without asking the store for
+        a newer tail: optimistic, since the append's expected-version check catches
+        another writer (a conflict, retried with fresh state) and a refusal is
+        re-checked before it is recorded. That saves a query on every command.
+        """
         stream_id = aggregate.stream_id(key)
         cached = self.cache.get(stream_id)
+        if cached is not None and use_cache_as_is:
+            cached_version, cached_state = cached
+            return cached_version, cached_state
         version, state = cached if cached is not None else (0, aggregate.initial())
         catalog = self.model.catalog
         for recorded in self.store.read_stream(stream_id, after_version=version):
@@ -118,11 +144,15 @@ class CommandBus:
         """Run `command`: record its events, or raise (and record) why it was refused."""
         if not actor.strip():
             raise InvalidInput("actor must not be empty; pass --actor NAME")
-        command_id = command_id or self.ids.new_id()
         payload = command.payload()
-        earlier = self._earlier_result(command, payload, command_id)
-        if earlier is not None:
-            return earlier
+        if command_id:
+            # Only a caller-chosen id can have been seen before; the store's append
+            # would catch a replay anyway, but this returns it without deciding again.
+            earlier = self._earlier_result(command, payload, command_id)
+            if earlier is not None:
+                return earlier
+        else:
+            command_id = self.ids.new_id()
         metadata = Metadata(
             actor=actor,
             command_id=command_id,
@@ -133,10 +163,14 @@ class CommandBus:
         )
         handler = self.model.handlers[type(command)]
         for attempt in range(self.max_retries + 1):
-            decision = _Decision(self)
+            decision = _Decision(self, trust_cache=attempt == 0)
             try:
                 emits = handler(command, decision)
             except RuleRefused as refused:
+                if decision.stale_streams():
+                    # The cached state was behind another writer: decide again on
+                    # fresh state rather than record a refusal that may not hold.
+                    continue
                 self.store.record_refusal(
                     Refusal(
                         recorded_at=self.clock.now(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import uuid
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -43,7 +43,8 @@ class SystemClock:
     """The real wall clock."""
 
     def now(self) -> str:
-        return format_time(datetime.now(UTC))
+        # isoformat is ~3x faster than strftime and gives the same fixed-width text.
+        return datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 class StepClock:
@@ -69,7 +70,13 @@ class UuidSource:
     """Random UUID4 ids."""
 
     def new_id(self) -> str:
-        return str(uuid.uuid4())
+        # The same text as str(uuid.uuid4()) without building a UUID object (a
+        # command makes several ids; this is on the hot path).
+        raw = bytearray(os.urandom(16))
+        raw[6] = (raw[6] & 0x0F) | 0x40
+        raw[8] = (raw[8] & 0x3F) | 0x80
+        h = raw.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class SequentialIds:

@@ -114,3 +114,26 @@ def test_cache_sees_writes_from_another_bus() -> None:
 def test_empty_actor_is_invalid() -> None:
     with pytest.raises(InvalidInput, match="actor"):
         _bus().execute(OpenAccount(account_id="a1", owner="O", currency="EUR"), actor=" ")
+
+
+def test_a_refusal_on_a_stale_cached_state_is_decided_again() -> None:
+    store = InMemoryEventStore(clock=StepClock())
+    mine, theirs = _bus(store, "mine"), _bus(store, "theirs")
+    _open(mine, ("a1", "EUR"))
+    mine.execute(Deposit(account_id="a1", amount="5.00"), actor="t")  # cached: 5.00
+    theirs.execute(Deposit(account_id="a1", amount="10.00"), actor="t")  # now 15.00
+    result = mine.execute(Withdraw(account_id="a1", amount="12.00"), actor="t")
+    assert result.events[0].type == "MoneyWithdrawn"
+    assert store.refusals() == []
+
+
+def test_a_stale_cached_state_that_allows_the_command_ends_in_a_retry() -> None:
+    store = InMemoryEventStore(clock=StepClock())
+    mine, theirs = _bus(store, "mine"), _bus(store, "theirs")
+    _open(mine, ("a1", "EUR"))
+    mine.execute(Deposit(account_id="a1", amount="5.00"), actor="t")  # cached: 5.00
+    theirs.execute(Withdraw(account_id="a1", amount="5.00"), actor="t")  # now 0.00
+    with pytest.raises(RuleRefused, match="overdraft limit"):
+        mine.execute(Withdraw(account_id="a1", amount="5.00"), actor="t")
+    assert [e.type for e in store.read_all()][-1] == "MoneyWithdrawn"
+    assert len(store.read_all()) == 3
