@@ -6,8 +6,10 @@ Everything else (the CLI commands, the app, tests) asks for a `Workspace` here.
 from __future__ import annotations
 
 import getpass
+import importlib
 import os
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from domain.bus import CommandBus
@@ -35,13 +37,47 @@ def default_actor() -> str:
         return os.environ.get("USER") or "unknown"
 
 
-def load_domain(name: str) -> DomainDescription:
-    """The bundled domain called `name`."""
-    if name == "ledger":
-        from domain.ledger.description import LEDGER_DOMAIN
+DEFAULT_DOMAIN = "ledger"
+BUNDLED_DOMAINS = {
+    "ledger": "domain.ledger.description:LEDGER_DOMAIN",
+    "inventory": "domain.inventory.description:INVENTORY_DOMAIN",
+}
+ENTRY_POINT_GROUP = "eventscope.domains"
 
-        return LEDGER_DOMAIN
-    raise InvalidInput(f"unknown domain {name!r}; known domains: ledger")
+
+def _installed_domains() -> dict[str, str]:
+    """Domains installed by packages, under the `eventscope.domains` entry-point group."""
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def known_domains() -> dict[str, str]:
+    """Every domain name this installation can open, with its `module:attr`."""
+    return {**BUNDLED_DOMAINS, **_installed_domains()}
+
+
+def load_domain(spec: str) -> DomainDescription:
+    """The domain named `spec` (bundled or installed), or at `module:attr`.
+
+    The attribute is a `DomainDescription`, or a function returning one.
+    """
+    known = known_domains()
+    target = spec if ":" in spec else known.get(spec)
+    if target is None:
+        raise InvalidInput(
+            f"unknown domain {spec!r}; known domains: {', '.join(sorted(known))} "
+            "(or give --domain module:attr)"
+        )
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InvalidInput(f"cannot import domain module {module_name!r}: {exc}") from None
+    found = getattr(module, attr, None)
+    if callable(found) and not isinstance(found, DomainDescription):
+        found = found()
+    if not isinstance(found, DomainDescription):
+        raise InvalidInput(f"{target} is not an eventscope DomainDescription")
+    return found
 
 
 @dataclass
@@ -102,7 +138,7 @@ class Workspace:
 def open_workspace(
     db: str | os.PathLike[str] | None = None,
     *,
-    domain: str = "ledger",
+    domain: str | None = None,
     actor: str | None = None,
     read_only: bool = False,
     create: bool = False,
@@ -112,12 +148,13 @@ def open_workspace(
     key_file: str | None = None,
     busy_timeout_ms: int = 5000,
 ) -> Workspace:
-    """Open (or with `create`, create) the database at `db` for `domain`.
+    """Open (or with `create`, create) the database at `db`.
 
-    A database records the domain that wrote it; opening it as another is refused.
+    A database records the domain that wrote it. Without `domain` that one is used
+    (the ledger for a new database); opening it as another domain is refused.
     """
     path = Path(db if db is not None else default_db_path())
-    description = load_domain(domain)
+    description = load_domain(domain) if domain else None
     clock = clock or SystemClock()
     store = SqliteEventStore.open(
         path,
@@ -127,13 +164,20 @@ def open_workspace(
         create=create,
         synchronous=synchronous,
         busy_timeout_ms=busy_timeout_ms,
-        domain=description.name,
+        domain=description.name if description else DEFAULT_DOMAIN,
     )
-    if store.domain and store.domain != description.name:
+    try:
+        recorded = store.domain
+        if description is None:
+            description = _recorded_domain(path, recorded or DEFAULT_DOMAIN)
+        elif recorded and recorded != description.name:
+            raise InvalidInput(
+                f"{path} was written by the {recorded} domain, not {description.name}; "
+                f"open it with --domain {recorded}"
+            )
+    except BaseException:
         store.close()
-        raise InvalidInput(
-            f"{path} was written by the {store.domain} domain; open it with --domain {store.domain}"
-        )
+        raise
     return Workspace(
         db_path=path,
         domain=description,
@@ -143,3 +187,12 @@ def open_workspace(
         clock=clock,
         ids=ids or UuidSource(),
     )
+
+
+def _recorded_domain(path: Path, name: str) -> DomainDescription:
+    if name not in known_domains():
+        raise InvalidInput(
+            f"{path} was written by the {name!r} domain, which is not installed here; "
+            "install its package, or give --domain module:attr"
+        )
+    return load_domain(name)

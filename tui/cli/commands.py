@@ -31,7 +31,7 @@ def workspace(
         raise InvalidInput("this command writes; drop --read-only")
     ws = open_workspace(
         _option(args, "db"),
-        domain=_option(args, "domain", "ledger"),
+        domain=_option(args, "domain"),
         actor=_option(args, "actor"),
         read_only=read_only,
         create=create,

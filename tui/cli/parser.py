@@ -48,7 +48,11 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
         help="database file (default: $EVENTSCOPE_DB, else ./eventscope.db)",
     )
     group.add_argument(
-        "--domain", metavar="NAME", default=default, help="domain of the database (default: ledger)"
+        "--domain",
+        metavar="NAME",
+        default=default,
+        help="domain: ledger, inventory, an installed plug-in, or module:attr "
+        "(default: the one the database records; ledger for a new one)",
     )
     if actor:
         group.add_argument(
