@@ -6,6 +6,8 @@
 - store.hashchain: canonical rows, SHA-256 / HMAC-SHA-256 chaining, `verify`,
   `check_anchor`, key loading.
 - store.jsonl: streamed JSON Lines export and all-or-nothing import.
+- store.filters / store.bookmarks: the filter (exact, GLOB, text) and bookmark rules
+  both stores share (see docs/store-lookups.md).
 
 `store` imports `domain`, never `tui`.
 """

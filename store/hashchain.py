@@ -695,6 +695,22 @@ def verify_events(events: Iterable[RecordedEvent], key: bytes | None) -> VerifyR
     return verify(map(chain_row, events), key)
 
 
+def row_verifies(row: ChainRow, event: RecordedEvent, key: bytes | None) -> bool:
+    """True when the stored `row` is `event`'s and still hashes to its hash.
+
+    The hash is recomputed from the row's stored texts and its `prev_hash` with `key`
+    (HMAC-SHA-256, or SHA-256 when None). It does not check the link to the event
+    before: `verify` walks the links.
+    """
+    return (
+        row[0] == event.position
+        and row[1] == event.event_id
+        and row[10] == event.prev_hash
+        and row[11] == event.hash
+        and chain_hash(row[10], canonical_row(row), key) == row[11]
+    )
+
+
 # -- anchors -----------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from domain.clock import Clock, SystemClock
 from domain.envelope import (
     GENESIS_HASH,
     AppendResult,
+    Bookmark,
     Head,
     Metadata,
     PendingEvent,
@@ -29,6 +30,8 @@ from domain.envelope import (
     StreamSummary,
 )
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
+from store import bookmarks as bookmark_rules
+from store.filters import is_glob, row_matcher
 from store.hashchain import (
     ChainExtender,
     ChainRow,
@@ -39,6 +42,7 @@ from store.hashchain import (
     check_append,
     event_from_row,
     hash_mode,
+    row_verifies,
     stored_time,
     verify,
 )
@@ -56,6 +60,7 @@ class InMemoryEventStore:
         self._event_ids: set[str] = set()
         self._commands: dict[str, CommandRow] = {}
         self._refusals: list[Refusal] = []
+        self._bookmarks: dict[str, Bookmark] = {}
         self._commits = 0
         self._lock = threading.RLock()
 
@@ -69,6 +74,11 @@ class InMemoryEventStore:
     @property
     def keyed(self) -> bool:
         """True for an HMAC-keyed chain."""
+        return self._key is not None
+
+    @property
+    def has_key(self) -> bool:
+        """True when the key of a keyed chain is known (always, in memory)."""
         return self._key is not None
 
     def data_version(self) -> int:
@@ -368,11 +378,114 @@ class InMemoryEventStore:
                 for s in chosen[: max(0, limit)]
             ]
 
+    def positions(
+        self,
+        *,
+        stream: str | None = None,
+        type: str | None = None,
+        actor: str | None = None,
+        text: str | None = None,
+        after: int = 0,
+        to: int | None = None,
+        limit: int | None = None,
+    ) -> list[int]:
+        """Positions in after < position <= to of the events that match, ascending.
+
+        Exact values or GLOB patterns for `stream`, `type`, `actor`; `text` a
+        case-insensitive (ASCII) substring of the data or metadata JSON (see
+        `store.filters`). At most `limit` positions (all when None).
+        """
+        matches = row_matcher(stream, type, actor, text)
+        wanted = None if limit is None else max(0, limit)
+        found: list[int] = []
+        with self._lock:
+            rows = self._rows
+            stop = len(rows) if to is None else max(0, min(to, len(rows)))
+            if stream is not None and not is_glob(stream):
+                in_stream = self._streams.get(stream, [])
+                candidates: Iterable[int] = in_stream[bisect_right(in_stream, after) :]
+            else:
+                candidates = range(max(0, after) + 1, stop + 1)
+            for position in candidates:
+                if wanted is not None and len(found) >= wanted:
+                    break
+                if position > stop:
+                    break
+                if matches(rows[position - 1]):
+                    found.append(position)
+        return found
+
+    def events_at(self, positions: Sequence[int]) -> list[RecordedEvent]:
+        """The events at `positions`, ascending, each once; missing ones left out."""
+        with self._lock:
+            count = len(self._rows)
+            rows = [self._rows[p - 1] for p in sorted(set(positions)) if 0 < p <= count]
+        return [event_from_row(row) for row in rows]
+
+    def positions_by_correlation(self, correlation_id: str, *, limit: int = 1000) -> list[int]:
+        """Positions of the events whose metadata carries `correlation_id`, ascending."""
+        wanted = max(0, limit)
+        found: list[int] = []
+        with self._lock:
+            for row in self._rows:
+                if len(found) >= wanted:
+                    break
+                if orjson.loads(row[9]).get("correlation_id") == correlation_id:
+                    found.append(row[0])
+        return found
+
+    def positions_by_command(self, command_id: str) -> list[int]:
+        """Positions of the events recorded by command `command_id`, ascending."""
+        with self._lock:
+            command = self._commands.get(command_id)
+            if command is None or not command[5]:
+                return []
+            rows = self._rows[command[5] - 1 : command[6]]
+        return [row[0] for row in rows if orjson.loads(row[9]).get("command_id") == command_id]
+
     def verify(self) -> VerifyReport:
         """Walk the whole chain and report the first problem, if any."""
         with self._lock:
             rows = list(self._rows)
         return verify(rows, self._key)
+
+    def verify_event(self, event: RecordedEvent) -> bool:
+        """True when the stored row at `event.position` is `event` and still hashes right.
+
+        See `SqliteEventStore.verify_event`.
+        """
+        with self._lock:
+            if not 0 < event.position <= len(self._rows):
+                return False
+            row = self._rows[event.position - 1]
+        return row_verifies(row, event, self._key)
+
+    # -- bookmarks (annotations, not audit facts: mutable, outside the hash chain) ----------
+
+    def bookmarks(self) -> list[Bookmark]:
+        """Every bookmark, by position (then name)."""
+        with self._lock:
+            return sorted(self._bookmarks.values(), key=lambda b: (b.position, b.name))
+
+    def set_bookmark(self, name: str, position: int, *, actor: str) -> Bookmark:
+        """Keep `position` (0..head) under `name`; re-using a name moves that bookmark.
+
+        See `SqliteEventStore.set_bookmark`.
+        """
+        bookmark = Bookmark(bookmark_rules.check_name(name), position, actor, bookmark_rules.now())
+        with self._lock:
+            bookmark_rules.check_position(position, len(self._rows))
+            self._bookmarks[name] = bookmark
+            self._commits += 1
+        return bookmark
+
+    def delete_bookmark(self, name: str) -> bool:
+        """Delete the bookmark called `name`; False when there was none."""
+        with self._lock:
+            if self._bookmarks.pop(name, None) is None:
+                return False
+            self._commits += 1
+            return True
 
     def close(self) -> None:
         """Nothing to release; here so both stores can be used the same way."""

@@ -225,3 +225,31 @@ def _projector(db: Database) -> None:
     ]
     for statement in statements:
         db.execute(statement)
+
+
+@migration(3, "bookmarks")
+def _bookmarks(db: Database) -> None:
+    """Named positions on the timeline.
+
+    Bookmarks are annotations, not audit facts: rows are moved and deleted freely,
+    so this table has no append-only triggers and is not part of the hash chain.
+    """
+    db.execute(
+        """CREATE TABLE bookmarks (
+            name TEXT PRIMARY KEY,
+            position INTEGER NOT NULL CHECK (position >= 0),
+            actor TEXT,
+            created_at TEXT
+        ) STRICT, WITHOUT ROWID"""
+    )
+
+
+@migration(4, "correlation_index")
+def _correlation_index(db: Database) -> None:
+    """Find the events of one correlation (the inspector's links) without a scan.
+
+    Queries must spell the expression exactly as here to use the index.
+    """
+    db.execute(
+        "CREATE INDEX events_correlation ON events(json_extract(metadata, '$.correlation_id'))"
+    )

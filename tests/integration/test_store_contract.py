@@ -26,7 +26,7 @@ from domain.envelope import (
 from domain.errors import ConcurrencyConflict, InvalidInput
 from store import InMemoryEventStore, SqliteEventStore, check_anchor, export_events
 from store import import_events as import_jsonl
-from store.hashchain import ChainRow
+from store.hashchain import ChainRow, canonical_row, chain_hash
 
 AnyStore = InMemoryEventStore | SqliteEventStore
 
@@ -635,3 +635,259 @@ def test_an_anchor_is_found_or_its_loss_named(store: AnyStore) -> None:
     assert not ahead.ok and "removed from the tail" in ahead.problem
     rewritten = check_anchor(store, Head(5, "0" * 63 + "1"))
     assert not rewritten.ok and "rewritten" in rewritten.problem
+
+
+# -- filtered positions --------------------------------------------------------------------
+
+
+def _mixed(store: AnyStore) -> None:
+    """Six events over EUR/USD accounts and a card, by three actors.
+
+    1 account-eur-1 Opened alice  {"owner": "Ann Lee"}
+    2 account-eur-1 Deposited alice {"amount": 5, "reference": "Rent MARCH"}
+    3 account-eur-2 Opened bob   {"owner": "Bo"}
+    4 account-usd-1 Opened carol {"owner": "Zoë"}
+    5 account-eur-2 Withdrawn bob {"amount": 7, "reference": "groceries"}
+    6 card-eur-1    Issued alice {"limit": 100}
+    """
+    plan: list[tuple[str, str, str, dict[str, Any]]] = [
+        ("account-eur-1", "Opened", "alice", {"owner": "Ann Lee"}),
+        ("account-eur-1", "Deposited", "alice", {"amount": 5, "reference": "Rent MARCH"}),
+        ("account-eur-2", "Opened", "bob", {"owner": "Bo"}),
+        ("account-usd-1", "Opened", "carol", {"owner": "Zoë"}),
+        ("account-eur-2", "Withdrawn", "bob", {"amount": 7, "reference": "groceries"}),
+        ("card-eur-1", "Issued", "alice", {"limit": 100}),
+    ]
+    for stream, type_, actor, data in plan:
+        store.append(
+            [StreamAppend(stream, "account", store.stream_version(stream), (new(type_, **data),))],
+            meta(actor=actor),
+        )
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, [1, 2, 3, 4, 5, 6]),
+        ({"stream": "account-eur-2"}, [3, 5]),
+        ({"stream": "account-eur-*"}, [1, 2, 3, 5]),
+        ({"stream": "*-eur-?"}, [1, 2, 3, 5, 6]),
+        ({"stream": "account-[eu][us][rd]-1"}, [1, 2, 4]),
+        ({"stream": "account-[^e]*"}, [4]),
+        ({"stream": "ACCOUNT-*"}, []),  # GLOB is case-sensitive
+        ({"stream": "account-eur"}, []),  # exact means exact, not a prefix
+        ({"stream": "account-[eur-1"}, []),  # an unclosed set matches nothing
+        ({"type": "Opened"}, [1, 3, 4]),
+        ({"type": "*drawn"}, [5]),
+        ({"actor": "alice"}, [1, 2, 6]),
+        ({"actor": "?o*"}, [3, 5]),
+        ({"stream": "account-*", "type": "Opened", "actor": "bob"}, [3]),
+        ({"text": "rent march"}, [2]),  # case-insensitive
+        ({"text": "GROCER"}, [5]),
+        ({"text": "zoë"}, [4]),  # non-ASCII text matches as written
+        ({"text": "carol"}, [4]),  # metadata is searched too
+        ({"text": "reference"}, [2, 5]),  # keys are part of the JSON text
+        ({"text": "owner", "actor": "a*"}, [1]),
+        ({"text": "nowhere"}, []),
+        ({"stream": "account-*", "after": 2, "to": 5}, [3, 4, 5]),
+        ({"stream": "account-eur-1", "after": 1}, [2]),
+        ({"stream": "account-eur-2", "to": 4}, [3]),
+        ({"actor": "alice", "limit": 2}, [1, 2]),
+        ({"limit": 0}, []),
+        ({"after": 6}, []),
+    ],
+)
+def test_positions_filter_by_exact_values_globs_and_text(
+    store: AnyStore, filters: dict[str, Any], expected: list[int]
+) -> None:
+    _mixed(store)
+    assert store.positions(**filters) == expected
+
+
+def test_positions_and_events_at_page_through_a_filter(store: AnyStore) -> None:
+    moment = "2026-02-01T00:00:00.000000Z"
+    store.append_bulk([replace(e, recorded_at=moment) for e in pending(1_230, streams=3)])
+    matching = store.positions(stream="account-1")
+    assert len(matching) == 410 and all(isinstance(p, int) for p in matching)
+    assert matching == [e.position for e in store.read_stream("account-1")]
+    everything = store.positions()
+    assert everything == list(range(1, 1_231))
+    events = store.events_at(everything)  # more than one IN (...) chunk
+    assert [e.position for e in events] == everything
+    assert events == store.read_all()
+    page = matching[100:150]
+    assert store.events_at(page) == [e for e in store.read_stream("account-1")][100:150]
+    assert [e.position for e in store.events_at([9, 3, 3, 0, -1, 5_000, 1])] == [1, 3, 9]
+    assert store.events_at([]) == []
+
+
+# -- correlation and command lookup --------------------------------------------------------
+
+
+def _correlated(store: AnyStore) -> None:
+    """Command c1 (positions 1-2) starts correlation c1; c2 (3) and c4 (5) follow it."""
+
+    def run(command_id: str, stream: str, count: int, correlation: str = "") -> None:
+        events = tuple(new() for _ in range(count))
+        store.append(
+            [StreamAppend(stream, "account", store.stream_version(stream), events)],
+            Metadata(
+                actor="alice",
+                command_id=command_id,
+                command_type="deposit",
+                correlation_id=correlation,
+                causation_id=correlation,
+            ),
+        )
+
+    run("c1", "account-a", 2)
+    run("c2", "account-b", 1, correlation="c1")
+    run("c3", "account-a", 1)
+    run("c4", "account-c", 1, correlation="c1")
+
+
+def test_positions_by_correlation_and_by_command(store: AnyStore) -> None:
+    _correlated(store)
+    store.append([], meta("c-empty"))  # a command that recorded nothing
+    assert store.positions_by_correlation("c1") == [1, 2, 3, 5]
+    assert store.positions_by_correlation("c1", limit=2) == [1, 2]
+    assert store.positions_by_correlation("c3") == [4]
+    assert store.positions_by_correlation("unknown") == []
+    assert store.positions_by_command("c1") == [1, 2]
+    assert store.positions_by_command("c4") == [5]
+    assert store.positions_by_command("c-empty") == []
+    assert store.positions_by_command("unknown") == []
+
+
+def test_positions_by_command_after_a_bulk_load_and_an_import(kind: Kind) -> None:
+    source = kind.make()
+    source.append_bulk(pending(12, command_every=3))
+    assert source.positions_by_command("bulk-cmd-2") == [7, 8, 9]
+    assert source.positions_by_correlation("bulk-cmd-2") == [7, 8, 9]
+    target = kind.make()
+    target.import_events(exported(source))
+    assert target.positions_by_command("bulk-cmd-2") == [7, 8, 9]
+
+
+# -- verifying one event -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", [None, b"auditor's key"], ids=["sha256", "hmac"])
+def test_verify_event_recomputes_one_stored_hash(kind: Kind, key: bytes | None) -> None:
+    store = kind.make(key=key)
+    fill(store, 6)
+    events = store.read_all()
+    assert all(store.verify_event(e) for e in events)
+    fifth = events[4]
+    assert not store.verify_event(replace(fifth, hash="0" * 64))
+    assert not store.verify_event(replace(fifth, position=99))
+    assert not store.verify_event(replace(fifth, prev_hash=events[2].hash))
+    kind.tamper(store, 5, _edit_data)
+    assert not store.verify_event(fifth)
+    assert store.verify_event(events[3]) and store.verify_event(events[5])
+
+
+def _forge_plain(row: ChainRow) -> ChainRow:
+    """Edit the data and re-hash with plain SHA-256, as a forger without the key would."""
+    edited: ChainRow = (*row[:8], '{"amount":1000000}', *row[9:])
+    return (*edited[:11], chain_hash(edited[10], canonical_row(edited), None))
+
+
+@pytest.mark.parametrize(("key", "caught"), [(None, False), (b"k1", True)], ids=["sha", "hmac"])
+def test_verify_event_catches_a_rehash_only_with_a_key(
+    kind: Kind, key: bytes | None, caught: bool
+) -> None:
+    store = kind.make(key=key)
+    fill(store, 3)
+    kind.tamper(store, 3, _forge_plain)
+    forged = store.read_all()[2]
+    assert forged.data == {"amount": 1_000_000}
+    assert store.verify_event(forged) is not caught
+    assert store.verify().ok is not caught
+
+
+# -- bookmarks -----------------------------------------------------------------------------
+
+
+def test_bookmarks_are_set_moved_listed_and_deleted(store: AnyStore) -> None:
+    assert store.bookmarks() == []
+    fill(store, 5)
+    late = store.set_bookmark("payday", 4, actor="alice")
+    assert (late.name, late.position, late.actor) == ("payday", 4, "alice")
+    assert late.created_at.endswith("Z") and len(late.created_at) == 27
+    store.set_bookmark("before anything", 0, actor="bob")
+    store.set_bookmark("Zoë's audit ☑", 2, actor="carol")
+    assert [(b.name, b.position) for b in store.bookmarks()] == [
+        ("before anything", 0),
+        ("Zoë's audit ☑", 2),
+        ("payday", 4),
+    ]
+    assert store.bookmarks()[2] == late
+    moved = store.set_bookmark("payday", 1, actor="bob")  # re-using a name moves it
+    assert [(b.name, b.position, b.actor) for b in store.bookmarks()][:2] == [
+        ("before anything", 0, "bob"),
+        ("payday", 1, "bob"),
+    ]
+    assert len(store.bookmarks()) == 3 and moved in store.bookmarks()
+    store.set_bookmark("head", 5, actor="alice")
+    assert store.delete_bookmark("payday") is True
+    assert store.delete_bookmark("payday") is False
+    assert [b.name for b in store.bookmarks()] == ["before anything", "Zoë's audit ☑", "head"]
+    assert store.head().position == 5 and store.verify().ok  # not part of the chain
+
+
+def test_equal_positions_list_bookmarks_by_name(store: AnyStore) -> None:
+    fill(store, 2)
+    for name in ("b", "c", "a"):
+        store.set_bookmark(name, 2, actor="alice")
+    assert [b.name for b in store.bookmarks()] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    ("name", "position", "message"),
+    [
+        ("", 1, "needs a name"),
+        ("   ", 1, "needs a name"),
+        ("x" * 61, 1, "at most 60 characters, not 61"),
+        ("tab\there", 1, "printable"),
+        ("two\nlines", 1, "printable"),
+        (" padded", 1, "start or end with a space"),
+        ("ok", -1, "from 0 to 3, not -1"),
+        ("ok", 4, "from 0 to 3, not 4"),
+        ("ok", True, "whole number"),
+        ("ok", "2", "whole number"),
+    ],
+)
+def test_bad_bookmarks_are_refused_and_nothing_changes(
+    store: AnyStore, name: str, position: Any, message: str
+) -> None:
+    fill(store, 3)
+    store.set_bookmark("kept", 1, actor="alice")
+    before = store.bookmarks()
+    with pytest.raises(InvalidInput, match=message):
+        store.set_bookmark(name, position, actor="alice")
+    assert store.bookmarks() == before
+
+
+def test_a_sixty_character_name_and_the_head_are_accepted(store: AnyStore) -> None:
+    fill(store, 3)
+    name = "n" * 60
+    assert store.set_bookmark(name, 3, actor="").position == 3
+    assert store.bookmarks()[0].name == name and store.bookmarks()[0].actor == ""
+
+
+def test_bookmarks_in_an_empty_store_point_at_zero(store: AnyStore) -> None:
+    assert store.set_bookmark("start", 0, actor="alice").position == 0
+    with pytest.raises(InvalidInput, match="from 0 to 0, not 1"):
+        store.set_bookmark("start", 1, actor="alice")
+    assert [b.position for b in store.bookmarks()] == [0]
+
+
+def test_text_is_matched_literally_not_as_a_pattern(store: AnyStore) -> None:
+    for i, reference in enumerate(["100% sure", "100 percent", "a_b", "axb", "back\\slash"]):
+        put(store, f"account-{i}", 0, new("Noted", ref=reference))
+    assert store.positions(text="100%") == [1]
+    assert store.positions(text="a_b") == [3]
+    assert store.positions(text="k\\\\s") == [5]  # a backslash is stored escaped in JSON
+    assert store.positions(text="%") == [1]
+    assert store.positions(text="*") == [] and store.positions(text="?") == []
