@@ -1,0 +1,20 @@
+"""The inventory as eventscope's app and CLI see it (`--domain inventory`)."""
+
+from __future__ import annotations
+
+from domain.description import DomainDescription
+from domain.inventory import INVENTORY
+from domain.inventory.demo import generate_demo
+from domain.inventory.projections import INVENTORY_PROJECTIONS
+from domain.inventory.simulate import run_simulation
+from domain.inventory.summary import summarize
+
+INVENTORY_DOMAIN = DomainDescription(
+    name="inventory",
+    title="Inventory",
+    model=INVENTORY,
+    projections=INVENTORY_PROJECTIONS,
+    summarize=summarize,
+    demo=generate_demo,
+    simulate=run_simulation,
+)
