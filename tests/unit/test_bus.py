@@ -137,3 +137,35 @@ def test_a_stale_cached_state_that_allows_the_command_ends_in_a_retry() -> None:
         mine.execute(Withdraw(account_id="a1", amount="5.00"), actor="t")
     assert [e.type for e in store.read_all()][-1] == "MoneyWithdrawn"
     assert len(store.read_all()) == 3
+
+
+def test_a_stream_the_decision_only_read_is_version_checked_too() -> None:
+    """A handler that reads b1 and writes a1 is retried when b1 moved meanwhile."""
+    from domain.ledger.account import ACCOUNT
+    from domain.ledger.events import MoneyDeposited
+    from domain.model import Emit
+
+    store = InMemoryEventStore(clock=StepClock())
+    bus = _bus(store)
+    _open(bus, ("a1", "EUR"), ("b1", "EUR"))
+    rival = _bus(store, "rival")
+    seen: list[int] = []
+
+    def deposit_as_much_as_b1_holds(command: Deposit, ctx: object) -> list[Emit]:
+        b1 = ctx.load(ACCOUNT, "b1")  # type: ignore[attr-defined]
+        ctx.load(ACCOUNT, "a1")  # type: ignore[attr-defined]
+        seen.append(b1.balance)
+        if len(seen) == 1:  # another writer changes b1 after we read it
+            rival.execute(Deposit(account_id="b1", amount="3.00"), actor="rival")
+        event = MoneyDeposited(account_id="a1", amount=b1.balance + 1, currency="EUR", reference="")
+        return [Emit(ACCOUNT, "a1", event)]
+
+    handlers = dict(LEDGER.handlers)
+    handlers[Deposit] = deposit_as_much_as_b1_holds
+    from dataclasses import replace as _replace
+
+    model = _replace(LEDGER, handlers=handlers)
+    reader = CommandBus(store, model, clock=StepClock(), ids=SequentialIds("reader"))
+    result = reader.execute(Deposit(account_id="a1", amount="1.00"), actor="t")
+    assert seen == [0, 300]
+    assert result.events[0].data["amount"] == 301
