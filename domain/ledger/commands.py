@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from domain.ledger.events import ACCOUNT_ID_PATTERN
+from domain.ledger.events import ACCOUNT_ID_PATTERN, DepositChannel
 from domain.ledger.money import Currency, check_decimal_text
 from domain.messages import Command
 
@@ -67,6 +67,11 @@ def _currency_code(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+def _channel_name(value: Any) -> Any:
+    # Like currencies: a Literal skips the whitespace stripping; "Online" means online.
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 def _amount(value: str) -> str:
     return check_decimal_text(value, allow_zero=False)
 
@@ -102,6 +107,9 @@ LimitAmount = Annotated[
 
 CurrencyCode = Annotated[Currency, BeforeValidator(_currency_code)]
 """One of the ledger's currencies; lowercase input ("eur") is accepted."""
+
+Channel = Annotated[DepositChannel, BeforeValidator(_channel_name)]
+"""How a deposit is paid in (`DepositChannel`); `unknown` is only ever read from history."""
 
 Owner = Annotated[
     str,
@@ -144,6 +152,10 @@ class Deposit(Command):
 
     account_id: AccountId = Field(description="The account to credit.")
     amount: PositiveAmount = Field(description="How much, in the account's currency, e.g. 12.50.")
+    channel: Channel = Field(
+        default="branch",
+        description="How it is paid in: branch, atm, online, card, transfer, payroll or internal.",
+    )
     reference: Reference = Field(default="", description="Optional note, e.g. an invoice number.")
 
 

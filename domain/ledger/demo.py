@@ -15,7 +15,10 @@ The story, so the app's panels and scrubber have something to show:
 - days have business hours, busy lunchtimes, quiet nights and quieter weekends;
 - card payments and ATM withdrawals at any hour, transfers from the mobile app and
   online banking, incoming payments from the clearing house, card settlements for
-  businesses;
+  businesses, cash paid in at deposit machines and cheques paid in with the app;
+- every deposit says how it came in (`channel`): `branch` for tellers, `payroll` for
+  salaries, `transfer` from the clearing house, `card` for settlements, `atm` and
+  `online` for self-service, `internal` for the migrated opening balances;
 - `payroll-bot` pays salaries on the last weekday of each month and `standing-orders`
   pays rents on the first, in bursts that share a correlation id;
 - `fraud-monitor` and `ops:dana` freeze accounts (card attempts on them are refused)
@@ -355,10 +358,16 @@ class _DemoHistory:
         business = (
             (40, self._card), (6, self._atm), (23, self._transfer), (8, self._teller_deposit),
             (3, self._teller_withdraw), (9, self._clearing_in), (3.5, self._settlement),
-            (0.2, self._large_deposit), (0.9, self._mistake),
+            (0.2, self._large_deposit), (0.9, self._mistake), (2, self._self_service_deposit),
         )  # fmt: skip
-        evening = ((55, self._card), (9, self._atm), (28, self._transfer), (0.5, self._mistake))
-        night = ((62, self._card), (6, self._atm), (16, self._transfer), (0.35, self._mistake))
+        evening = (
+            (55, self._card), (9, self._atm), (28, self._transfer), (0.5, self._mistake),
+            (2.5, self._self_service_deposit),
+        )  # fmt: skip
+        night = (
+            (62, self._card), (6, self._atm), (16, self._transfer), (0.35, self._mistake),
+            (0.5, self._self_service_deposit),
+        )  # fmt: skip
         tables = []
         for table in (business, evening, night):
             bounds = list(itertools.accumulate(weight for weight, _ in table))
@@ -482,8 +491,8 @@ class _DemoHistory:
             euros = self.rng.lognormvariate(7.3, 1.1) * (4 if profile.business else 1)
             amount = self._euros(profile.currency, euros)
             reference = "opening balance (migrated)"
-            args = ("migration", profile.account_id, amount, reference, batch, command_id)
-            self._at(self.now_us + 10_000, self._deposit_after, *args)
+            args = ("migration", profile.account_id, amount, reference, "internal", batch)
+            self._at(self.now_us + 10_000, self._deposit_after, *args, command_id)
 
     def _open_by_teller(self) -> None:
         if self.opened >= self.accounts_total:
@@ -493,9 +502,9 @@ class _DemoHistory:
         command_id = self._open(teller, profile)
         if command_id is not None:
             amount = self._euros(profile.currency, self.rng.uniform(50, 1500))
-            args = (teller, profile.account_id, amount, "initial deposit", command_id, command_id)
+            args = (teller, profile.account_id, amount, "initial deposit", "branch", command_id)
             later = self.now_us + 2 * _MINUTE + int(self.rng.random() * 10 * _MINUTE)
-            self._at(later, self._deposit_after, *args)
+            self._at(later, self._deposit_after, *args, command_id)
 
     def _deposit_after(
         self,
@@ -503,12 +512,15 @@ class _DemoHistory:
         account_id: str,
         amount: int,
         reference: str,
+        channel: str,
         correlation_id: str,
         causation_id: str,
     ) -> None:
         """A deposit that an earlier command led to (opening balances)."""
         if self._room >= 1:
-            self.ledger.deposit(actor, account_id, amount, reference, correlation_id, causation_id)
+            self.ledger.deposit(
+                actor, account_id, amount, reference, correlation_id, causation_id, channel=channel
+            )
 
     def _pick(self, pool: _Pool) -> str | None:
         """An account from `pool` (busier holders are in it more often), or None."""
@@ -600,7 +612,9 @@ class _DemoHistory:
             reference = self.rng.choice(
                 ("cash deposit", f"cheque {self.rng.randrange(1, 99999):06d}", "coins")
             )
-            self.ledger.deposit(self.rng.choice(TELLERS), account_id, amount, reference)
+            self.ledger.deposit(
+                self.rng.choice(TELLERS), account_id, amount, reference, channel="branch"
+            )
 
     def _teller_withdraw(self) -> None:
         account_id = self._pick(self.active)
@@ -611,6 +625,21 @@ class _DemoHistory:
             if amount:
                 teller = self.rng.choice(TELLERS)
                 self.ledger.withdraw(teller, account_id, amount, "cash at counter")
+
+    def _self_service_deposit(self) -> None:
+        """Cash paid in at a deposit machine, or a cheque photographed in the mobile app."""
+        account_id = self._pick(self.active)
+        if account_id is None:
+            return
+        rng = self.rng
+        currency = self.profiles[account_id].currency
+        amount = self._euros(currency, math.exp(rng.gauss(4.6, 0.9)))
+        if rng.random() < 0.5:
+            reference = "cash deposit ATM " + rng.choice(CITIES[currency])
+            self.ledger.deposit("atm-network", account_id, amount, reference, channel="atm")
+        else:
+            reference = f"mobile cheque {rng.randrange(1, 999999):06d}"
+            self.ledger.deposit("mobile-app", account_id, amount, reference, channel="online")
 
     def _clearing_in(self) -> None:
         """An incoming payment from another bank: refunds, tax, family."""
@@ -625,7 +654,7 @@ class _DemoHistory:
         )  # fmt: skip
         amount = self._euros(currency, math.exp(rng.gauss(5.0, 1.2)))
         reference = f"{_CLEARING[currency]} {source}"
-        self.ledger.deposit("clearing-house", account_id, amount, reference)
+        self.ledger.deposit("clearing-house", account_id, amount, reference, channel="transfer")
 
     def _settlement(self) -> None:
         """Yesterday's card takings paid out to a business."""
@@ -634,7 +663,8 @@ class _DemoHistory:
         if account_id is not None:
             amount = self._euros(currency, math.exp(self.rng.gauss(7.0, 0.8)))
             yesterday = (self.first_day + timedelta(days=self.day - 1)).isoformat()
-            self.ledger.deposit("card-gateway", account_id, amount, f"card settlement {yesterday}")
+            reference = f"card settlement {yesterday}"
+            self.ledger.deposit("card-gateway", account_id, amount, reference, channel="card")
 
     def _large_deposit(self) -> None:
         """The kind of deposit auditors look at twice."""
@@ -645,7 +675,7 @@ class _DemoHistory:
             reference = self.rng.choice(
                 ("property sale proceeds", "inheritance", "annual bonus", "sale of business")
             )
-            self.ledger.deposit("carol", account_id, amount, reference)
+            self.ledger.deposit("carol", account_id, amount, reference, channel="branch")
 
     # -- salaries and rents ------------------------------------------------------------
     def _plan_payroll(self, at_us: int, today: date) -> float:
@@ -663,7 +693,9 @@ class _DemoHistory:
         profile = self.profiles[account_id]
         if account_id not in self.closing and self._room >= 1:
             reference = f"salary {month} {profile.employer}"
-            self.ledger.deposit("payroll-bot", account_id, profile.salary, reference, run)
+            self.ledger.deposit(
+                "payroll-bot", account_id, profile.salary, reference, run, channel="payroll"
+            )
 
     def _plan_rents(self, at_us: int, today: date) -> float:
         """Standing orders paying rent to a landlord, on the month's first weekday."""
@@ -771,7 +803,7 @@ class _DemoHistory:
             sweep = self.ledger.withdraw(teller, account_id, balance, "closing payout")
         elif balance < 0:
             reference = "overdraft settled before closing"
-            sweep = self.ledger.deposit(teller, account_id, -balance, reference)
+            sweep = self.ledger.deposit(teller, account_id, -balance, reference, channel="branch")
         command = CloseAccount(account_id=account_id, reason=rng.choice(_CLOSE_REASONS))
         if sweep:
             later = self.now_us + int(rng.uniform(1, 8) * _MINUTE)
@@ -816,6 +848,7 @@ class _DemoHistory:
                 amount=format_amount(
                     self._euros(closed.currency, rng.choice((20, 50, 100, 250))), closed.currency
                 ),
+                channel="branch",
                 reference="cash deposit",
             )
         elif kind == 2:  # a typo in the target account id

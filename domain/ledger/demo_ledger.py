@@ -198,13 +198,19 @@ class DemoLedger:
         reference: str,
         correlation_id: str = "",
         causation_id: str = "",
+        *,
+        channel: str,
     ) -> str | None:
-        """Deposit `amount` minor units into an existing account (as `Deposit`)."""
+        """Deposit `amount` minor units into an existing account (as `Deposit`).
+
+        `channel` must be one of `DEPOSIT_CHANNELS`: like the other fields it is trusted.
+        """
         stream_id = _PREFIX + account_id
         account = cast(Account, self.states[stream_id])
         fields = {
             "account_id": account_id,
             "amount": format_amount(amount, account.currency),
+            "channel": channel,
             "reference": reference,
         }
         balance = self.balances[stream_id] + amount
@@ -216,6 +222,7 @@ class DemoLedger:
             "amount": amount,
             "currency": account.currency,
             "reference": reference,
+            "channel": channel,
         }
         command_id = uuid4_from(self._ids)
         moves: list[Move] = [(stream_id, MoneyDeposited, data, balance)]

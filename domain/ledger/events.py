@@ -9,10 +9,11 @@ Changing a payload means bumping `schema_version` and registering an upcaster in
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import ConfigDict, Field
 
+from domain.errors import InvalidInput
 from domain.ledger.money import MAX_MINOR_UNITS, Currency
 from domain.messages import Event
 from domain.model import EventCatalog
@@ -24,6 +25,27 @@ ACCOUNT_ID_PATTERN = r"^[a-z0-9-]{1,40}$"
 AccountKey = Annotated[str, Field(pattern=ACCOUNT_ID_PATTERN)]
 Amount = Annotated[int, Field(gt=0, le=MAX_MINOR_UNITS)]
 Limit = Annotated[int, Field(ge=0, le=MAX_MINOR_UNITS)]
+
+DepositChannel = Literal["branch", "atm", "online", "card", "transfer", "payroll", "internal"]
+"""How money was paid in, as a person giving a `deposit` command chooses it:
+
+- `branch`: cash or a cheque paid in at a counter, by a teller;
+- `atm`: cash paid in at a deposit machine;
+- `online`: paid in through online or mobile banking (a photographed cheque, a top-up);
+- `card`: credited by a card network (a merchant's settlement, a refund to a card);
+- `transfer`: a credit transfer from another bank, through the clearing house;
+- `payroll`: a salary, paid in by an employer's payroll run;
+- `internal`: booked by the bank itself (balances migrated from an old system, corrections).
+"""
+
+UNKNOWN_CHANNEL = "unknown"
+"""The channel of a deposit recorded before channels were (MoneyDeposited v1): never chosen."""
+
+RecordedChannel = Literal[DepositChannel, "unknown"]
+"""A channel as stored: one of `DepositChannel`, or `unknown` for deposits made before v2."""
+
+DEPOSIT_CHANNELS: tuple[str, ...] = get_args(DepositChannel)
+"""The channels a deposit may be given, in the order a form offers them."""
 
 
 class LedgerEvent(Event):
@@ -46,14 +68,22 @@ class AccountOpened(LedgerEvent):
 
 
 class MoneyDeposited(LedgerEvent):
-    """Money was paid into an account."""
+    """Money was paid into an account.
+
+    Schema version 2 added `channel`; version 1 events are read with channel
+    `unknown` (see `deposit_v1_to_v2`).
+    """
 
     type_name = "MoneyDeposited"
+    schema_version = 2
 
     account_id: AccountKey = Field(description="The account credited.")
     amount: Amount = Field(description="The amount, in minor units of `currency`.")
     currency: Currency = Field(description="The account's currency.")
     reference: str = Field(description="Free text from the depositor; may be empty.")
+    channel: RecordedChannel = Field(
+        description="How the money was paid in (`unknown` for deposits recorded before v2)."
+    )
 
 
 class MoneyWithdrawn(LedgerEvent):
@@ -141,10 +171,24 @@ EVENTS: tuple[type[LedgerEvent], ...] = (
 """Every ledger event type, in the order a reader meets them in an account's life."""
 
 UPCASTERS = UpcasterRegistry()
-"""Where a ledger event that bumps its `schema_version` registers how to lift old data.
+"""Where a ledger event that bumps its `schema_version` registers how to lift old data."""
 
-Every ledger event is at schema version 1 so far, so none is registered yet.
-"""
+
+@UPCASTERS.register("MoneyDeposited", 1)
+def deposit_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """MoneyDeposited v1 -> v2: add `channel`, `unknown` since v1 did not record it.
+
+    Guessing a channel from the actor or the reference would put a claim into the
+    audit trail that nobody made; `unknown` says exactly what the stored fact says.
+    A v1 payload that already has a channel is not one v1 ever wrote: it is refused
+    rather than silently overwritten.
+    """
+    if "channel" in data:
+        raise InvalidInput(
+            "channel is not a field of MoneyDeposited v1 (deposits record it from v2 on)"
+        )
+    return {**data, "channel": UNKNOWN_CHANNEL}
+
 
 CATALOG = EventCatalog(EVENTS, UPCASTERS)
 """The ledger's event types by stable name."""

@@ -118,6 +118,7 @@ def deposit(command: Deposit, ctx: Context) -> list[Emit]:
         amount=amount,
         currency=as_currency(account.currency),
         reference=command.reference,
+        channel=command.channel,
     )
     return [Emit(ACCOUNT, command.account_id, event)]
 

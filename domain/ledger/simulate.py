@@ -179,6 +179,7 @@ class _Traffic:
             return actor, Deposit(
                 account_id=account.account_id,
                 amount=self._amount(account, rng.lognormvariate(5.3, 1.0)),
+                channel="branch" if actor in TELLERS else "transfer",
                 reference="cash deposit" if actor in TELLERS else "incoming payment",
             )
         if r < 0.82 and account.account_id not in self.frozen:
@@ -340,6 +341,7 @@ def open_starter_accounts(
             deposit = Deposit(
                 account_id=account_id,
                 amount=format_amount(amount, currency),
+                channel="branch",
                 reference="initial deposit",
             )
             run(teller, deposit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.envelope import RecordedEvent
+from domain.ledger.events import UNKNOWN_CHANNEL
 from domain.ledger.money import format_money
 
 
@@ -11,8 +12,17 @@ def _ref(data: dict[str, object]) -> str:
     return f" · {reference}" if reference else ""
 
 
+def _via(data: dict[str, object]) -> str:
+    # A v1 deposit as stored has no channel, an upcast one `unknown`: neither says anything.
+    channel = data.get("channel")
+    return f" via {channel}" if channel and channel != UNKNOWN_CHANNEL else ""
+
+
 def summarize(event: RecordedEvent) -> str:
-    """`+100.00 EUR to a1 · salary`, `25.50 EUR a1 → a2`, `froze a1: fraud check`..."""
+    """`+100.00 EUR to a1 via payroll · salary`, `25.50 EUR a1 → a2`, `froze a1: fraud`...
+
+    Works on stored data at any schema version (the log shows events as stored).
+    """
     d = event.data
     kind = event.type
     if kind == "AccountOpened":
@@ -20,7 +30,7 @@ def summarize(event: RecordedEvent) -> str:
         return f"opened {d['account_id']} for {d['owner']} ({d['currency']}, overdraft {limit})"
     if kind == "MoneyDeposited":
         money = format_money(int(d["amount"]), str(d["currency"]))
-        return f"+{money} to {d['account_id']}{_ref(d)}"
+        return f"+{money} to {d['account_id']}{_via(d)}{_ref(d)}"
     if kind == "MoneyWithdrawn":
         money = format_money(int(d["amount"]), str(d["currency"]))
         return f"-{money} from {d['account_id']}{_ref(d)}"

@@ -1,4 +1,7 @@
-"""Helpers for the projector tests: stores with ledger history, expected states, a clock.
+"""Helpers for the projector tests: stores with history, expected states, a clock.
+
+Most tests use the ledger; the domain-independent promises also run for the inventory
+through a `DomainCase` (its description, random traffic and the actors sending it).
 
 Also runnable as a script, so process tests can start real writer and projector
 processes on one database file:
@@ -9,19 +12,25 @@ processes on one database file:
 
 from __future__ import annotations
 
+import functools
 import random
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from domain.bus import CommandBus
-from domain.clock import SequentialIds
+from domain.clock import SequentialIds, StepClock
+from domain.description import DomainDescription
 from domain.envelope import PendingEvent, Refusal
 from domain.errors import RuleRefused
+from domain.inventory.description import INVENTORY_DOMAIN
 from domain.ledger import LEDGER
 from domain.ledger.demo import generate_demo
+from domain.ledger.description import LEDGER_DOMAIN
 from domain.ledger.projections import LEDGER_PROJECTIONS
 from domain.projection import Projection, StateMap, fold
 from domain.refusals import MergesRefusals, RefusalIndex
@@ -31,6 +40,11 @@ from store.sqlite import SqliteEventStore
 ACCOUNTS = ("a1", "a2", "a3", "b1", "b2")
 CURRENCY = {"a1": "EUR", "a2": "EUR", "a3": "EUR", "b1": "JPY", "b2": "JPY"}
 ACTORS = ("ann", "bob", "cyd")
+SKUS = ("BOLT-M8", "NUT-M8", "GLV-M")
+WAREHOUSES = ("ams", "rtm", "ber")
+INVENTORY_ACTORS = ("sanne", "daan", "webshop")
+
+RandomCommand = Callable[[random.Random], tuple[str, dict[str, object]]]
 
 
 class FakeClock:
@@ -106,17 +120,24 @@ def assert_same_states(actual: StateMap, expected: StateMap) -> None:
         assert got.aux == state.aux, f"{name} aux"
 
 
-def run_commands(bus: CommandBus, rng: random.Random, count: int) -> int:
-    """`count` random ledger commands over a few accounts; returns how many were refused.
+def run_commands(
+    bus: CommandBus,
+    rng: random.Random,
+    count: int,
+    command: RandomCommand | None = None,
+    actors: Sequence[str] = ACTORS,
+) -> int:
+    """`count` random commands (ledger ones by default); returns how many were refused.
 
     Rules refuse plenty of them (unopened accounts, overdrafts, frozen accounts), which
     exercises the refusal overlay as well as the folds.
     """
+    command = command or random_command
     refused = 0
     for _ in range(count):
-        kind, fields = random_command(rng)
+        kind, fields = command(rng)
         try:
-            bus.execute_fields(kind, fields, actor=rng.choice(ACTORS))
+            bus.execute_fields(kind, fields, actor=rng.choice(actors))
         except RuleRefused:
             refused += 1
     return refused
@@ -152,6 +173,84 @@ def random_command(rng: random.Random) -> tuple[str, dict[str, object]]:
     if roll < 0.97:
         return "set_overdraft_limit", {"account_id": account, "limit": rng.choice(("0", "500"))}
     return "close_account", {"account_id": account, "reason": "done"}
+
+
+def random_inventory_command(rng: random.Random) -> tuple[str, dict[str, object]]:
+    """One random (mostly valid) inventory command over a few SKUs and warehouses.
+
+    Unregistered SKUs, shipments beyond what is on hand, moves to the same warehouse
+    and discontinuing stocked products are refused by the rules.
+    """
+    sku = rng.choice(SKUS)
+    warehouse, other = rng.choice(WAREHOUSES), rng.choice(WAREHOUSES)
+    quantity = rng.choice((1, 3, 12, 40, 250))
+    roll = rng.random()
+    if roll < 0.12:
+        return "register_product", {"sku": sku, "name": f"Thing {sku}", "unit": "each"}
+    if roll < 0.40:
+        fields: dict[str, object] = {"warehouse": warehouse, "supplier_ref": "DN-1"}
+        return "receive_stock", {"sku": sku, "quantity": quantity, **fields}
+    if roll < 0.65:
+        fields = {"warehouse": warehouse, "order_ref": "SO-1"}
+        return "ship_stock", {"sku": sku, "quantity": quantity, **fields}
+    if roll < 0.80:
+        fields = {"from_warehouse": warehouse, "to_warehouse": other}
+        return "move_stock", {"sku": sku, "quantity": quantity, **fields}
+    if roll < 0.95:
+        fields = {"warehouse": warehouse, "counted": rng.choice((0, 5, 40)), "reason": "count"}
+        return "adjust_stock", {"sku": sku, **fields}
+    return "discontinue_product", {"sku": sku, "reason": "delisted"}
+
+
+@functools.cache
+def _demo(domain: str, events: int, seed: int) -> tuple[PendingEvent | Refusal, ...]:
+    description = {"ledger": LEDGER_DOMAIN, "inventory": INVENTORY_DOMAIN}[domain]
+    assert description.demo is not None
+    return tuple(description.demo(events, seed))
+
+
+@dataclass(frozen=True)
+class DomainCase:
+    """A domain the projector's domain-independent tests run for."""
+
+    domain: DomainDescription
+    random_command: RandomCommand
+    actors: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.domain.name
+
+    @property
+    def projections(self) -> Sequence[Projection]:
+        return self.domain.projections
+
+    def new_store(self, path: Path) -> SqliteEventStore:
+        """A fresh database of this domain (synchronous OFF)."""
+        return SqliteEventStore.init(path, domain=self.name, synchronous="OFF")
+
+    def projector(self, store: SqliteEventStore, **options: Any) -> Projector:
+        return Projector(store, self.projections, self.domain.model.catalog, **options)
+
+    def bus(self, store: SqliteEventStore, ids: str = "p") -> CommandBus:
+        return CommandBus(store, self.domain.model, clock=StepClock(), ids=SequentialIds(ids))
+
+    def history(self, events: int = 1500, seed: int = 5) -> list[PendingEvent | Refusal]:
+        """The domain's demo history (events and refusals), generated once per process."""
+        return list(_demo(self.name, events, seed))
+
+    def run_commands(self, bus: CommandBus, rng: random.Random, count: int) -> int:
+        return run_commands(bus, rng, count, self.random_command, self.actors)
+
+
+LEDGER_CASE = DomainCase(LEDGER_DOMAIN, random_command, ACTORS)
+INVENTORY_CASE = DomainCase(INVENTORY_DOMAIN, random_inventory_command, INVENTORY_ACTORS)
+CASES = (LEDGER_CASE, INVENTORY_CASE)
+"""Pass as `pytest.mark.parametrize("case", CASES, ids=case_id)`."""
+
+
+def case_id(case: DomainCase) -> str:
+    return case.name
 
 
 # -- as a script: the processes of tests/integration/test_projector_processes.py ----------

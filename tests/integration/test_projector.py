@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sqlite3
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,26 +16,27 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from projector_support import (
+    CASES,
+    DomainCase,
     FakeClock,
     assert_same_states,
+    case_id,
     demo_items,
     ledger_projector,
     new_store,
     persisted,
     replayed,
-    run_commands,
     with_refusals,
 )
 
 from domain.bus import CommandBus
-from domain.clock import SequentialIds, StepClock
+from domain.clock import StepClock
 from domain.envelope import PendingEvent, RecordedEvent, Refusal
-from domain.ledger import LEDGER, MoneyDeposited
+from domain.ledger import LEDGER
 from domain.ledger.events import EVENTS
 from domain.ledger.projections import LEDGER_PROJECTIONS, ledger_projections
 from domain.model import EventCatalog
 from domain.projection import Column, ProjectionState
-from domain.upcasting import UpcasterRegistry
 from store import projector as store_projector
 from store.projector import ProjectionFailed, Projector, ProjectorBusy
 from store.replay import fold_rows
@@ -85,20 +88,34 @@ def tables(store: SqliteEventStore) -> set[str]:
 # -- catching up ---------------------------------------------------------------------------
 
 
+@pytest.fixture(params=CASES, ids=case_id)
+def case(request: pytest.FixtureRequest) -> DomainCase:
+    """Each domain, for the promises that do not depend on one."""
+    case: DomainCase = request.param
+    return case
+
+
+@pytest.fixture
+def case_store(case: DomainCase, tmp_path: Path) -> Iterator[SqliteEventStore]:
+    store = case.new_store(tmp_path / f"{case.name}.db")
+    yield store
+    store.close()
+
+
 def test_catch_up_writes_tables_equal_to_a_replay_of_every_event(
-    store: SqliteEventStore,
+    case: DomainCase, case_store: SqliteEventStore
 ) -> None:
-    store.append_bulk(HISTORY)
-    projector = ledger_projector(store, batch=170)
+    store = case_store
+    store.append_bulk(case.history())
+    projector = case.projector(store, batch=170)
 
     status = projector.catch_up()
 
     head = store.head().position
     assert (status.checkpoint, status.head, status.lag, status.role) == (head, head, 0, "leader")
-    assert_same_states(persisted(projector), replayed(store))
-    assert {"rm_account_balances", "rm_account_balances__aux", "projector_checkpoint"} <= tables(
-        store
-    )
+    assert_same_states(persisted(projector), replayed(store, case.projections))
+    first = case.projections[0].name
+    assert {f"rm_{first}", f"rm_{first}__aux", "projector_checkpoint"} <= tables(store)
 
 
 def test_later_events_are_folded_in_batches_writing_only_changed_rows(
@@ -188,9 +205,12 @@ def test_restart_resumes_from_the_checkpoint_without_replaying(
     assert_same_states(persisted(restarted), replayed(store))
 
 
-def test_incremental_projection_equals_a_rebuild(store: SqliteEventStore) -> None:
-    projector = ledger_projector(store, batch=37)
-    for part in slices(HISTORY, 10, 400, 401, 1100):
+def test_incremental_projection_equals_a_rebuild(
+    case: DomainCase, case_store: SqliteEventStore
+) -> None:
+    store = case_store
+    projector = case.projector(store, batch=37)
+    for part in slices(case.history(), 10, 400, 401, 1100):
         store.append_bulk(part)
         projector.catch_up()
     incremental = persisted(projector)
@@ -198,7 +218,7 @@ def test_incremental_projection_equals_a_rebuild(store: SqliteEventStore) -> Non
     projector.rebuild()
 
     assert_same_states(persisted(projector), incremental)
-    assert_same_states(incremental, replayed(store))
+    assert_same_states(incremental, replayed(store, case.projections))
 
 
 def test_a_first_run_on_a_long_history_builds_by_rebuilding(store: SqliteEventStore) -> None:
@@ -392,15 +412,19 @@ def test_a_raising_projection_stops_the_projector_before_its_event(
         projector.catch_up()  # still failing: no silent skip
 
 
-class DepositedV2(MoneyDeposited):
-    """MoneyDeposited as a later schema would have it: a `channel` field."""
-
-    schema_version = 2
-    channel: str
+def stored_as_v1(items: Sequence[PendingEvent | Refusal]) -> list[PendingEvent | Refusal]:
+    """`items` with every deposit as MoneyDeposited v1 stored it: no `channel`."""
+    result: list[PendingEvent | Refusal] = []
+    for item in items:
+        if isinstance(item, PendingEvent) and item.type == "MoneyDeposited":
+            data = {k: v for k, v in item.data.items() if k != "channel"}
+            item = dataclasses.replace(item, data=data, schema_version=1)
+        result.append(item)
+    return result
 
 
 class Channels:
-    """Counts deposits per channel (only upcast data has one)."""
+    """Counts deposits per channel (v1 data has none: only upcasting gives it one)."""
 
     name = "channels"
     title = "Channels"
@@ -423,30 +447,38 @@ class Channels:
         return None
 
 
-def _catalog_v2(with_upcaster: bool) -> EventCatalog:
-    upcasters = UpcasterRegistry()
-    if with_upcaster:
-        upcasters.register("MoneyDeposited", 1)(lambda data: {**data, "channel": "branch"})
-    events = [e for e in EVENTS if e is not MoneyDeposited]
-    return EventCatalog([*events, DepositedV2], upcasters)
-
-
 def test_old_schema_versions_are_upcast_before_projections_see_them(
     store: SqliteEventStore,
 ) -> None:
-    store.append_bulk(HISTORY)
-    projector = Projector(store, [Channels()], _catalog_v2(with_upcaster=True), name="channels")
+    old, new = slices(HISTORY, 700)
+    store.append_bulk([*stored_as_v1(old), *new])
+    projector = Projector(store, [Channels(), *LEDGER_PROJECTIONS], LEDGER.catalog, name="mixed")
 
     projector.catch_up()
 
-    deposits = sum(1 for e in store.iter_all() if e.type == "MoneyDeposited")
-    assert projector.read_model("channels").rows == {"branch": {"n": deposits}}
+    def deposits(items: list[PendingEvent | Refusal]) -> list[PendingEvent]:
+        return [i for i in items if isinstance(i, PendingEvent) and i.type == "MoneyDeposited"]
+
+    expected = Counter(str(i.data["channel"]) for i in deposits(new))
+    expected["unknown"] = len(deposits(old))
+    rows = projector.read_model("channels").rows
+    assert {key: row["n"] for key, row in rows.items()} == dict(expected)
+    # The ledger's own projections read amounts only: v1 and v2 fold alike.
+    reference = new_store(store.path.with_name("all-v2.db"))
+    reference.append_bulk(HISTORY)
+    with ledger_projector(reference, name="v2") as v2:
+        v2.catch_up()
+        for projection in LEDGER_PROJECTIONS:
+            name = projection.name
+            assert projector.read_model(name).rows == v2.read_model(name).rows, name
+    reference.close()
 
 
 def test_an_event_that_cannot_be_upcast_stops_the_projector(store: SqliteEventStore) -> None:
-    store.append_bulk(HISTORY)
+    store.append_bulk(stored_as_v1(HISTORY))
     first = next(e for e in store.iter_all() if e.type == "MoneyDeposited").position
-    projector = Projector(store, [Channels()], _catalog_v2(with_upcaster=False), name="channels")
+    no_upcasters = EventCatalog(EVENTS)
+    projector = Projector(store, [Channels()], no_upcasters, name="channels")
 
     with pytest.raises(ProjectionFailed, match=rf"reading event #{first} \(MoneyDeposited\)"):
         projector.catch_up()
@@ -556,8 +588,10 @@ def test_a_read_only_store_reads_the_read_models_but_never_writes(
 # -- property: any command sequence, any batch size ----------------------------------------
 
 
+@pytest.mark.parametrize("domain", CASES, ids=case_id)
 @settings(
-    max_examples=25,
+    # Per domain: the two together cost about what 25 ledger examples did alone.
+    max_examples=13,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -568,26 +602,27 @@ def test_a_read_only_store_reads_the_read_models_but_never_writes(
     ),
 )
 def test_persisted_tables_equal_a_replay_for_any_commands_and_batches(
-    seed: int, rounds: list[tuple[int, int, bool]]
+    domain: DomainCase, seed: int, rounds: list[tuple[int, int, bool]]
 ) -> None:
     rng = random.Random(seed)
+    projections = domain.projections
     with tempfile.TemporaryDirectory() as folder:
-        store = new_store(Path(folder) / "ledger.db")
-        bus = CommandBus(store, LEDGER, clock=StepClock(), ids=SequentialIds("p"))
-        projector = ledger_projector(store)
+        store = domain.new_store(Path(folder) / f"{domain.name}.db")
+        bus = domain.bus(store)
+        projector = domain.projector(store)
         for commands, batch, restart in rounds:
-            run_commands(bus, rng, commands)
+            domain.run_commands(bus, rng, commands)
             if restart:  # a new process, say: it must resume from the tables exactly
                 projector.close()
-                projector = ledger_projector(store)
+                projector = domain.projector(store)
             projector.batch = batch
             projector.catch_up()
-            assert_same_states(persisted(projector), replayed(store))
+            assert_same_states(persisted(projector), replayed(store, projections))
         incremental = persisted(projector)
         projector.rebuild()
         assert_same_states(persisted(projector), incremental)
         models = projector.read_models()
-        expected = with_refusals(store, incremental, models.position, LEDGER_PROJECTIONS)
+        expected = with_refusals(store, incremental, models.position, projections)
         assert_same_states(models.states, expected)
         projector.close()
         store.close()

@@ -33,6 +33,7 @@ from domain.ledger import (
     TransferReceived,
     TransferSent,
 )
+from domain.ledger.events import RecordedChannel
 from domain.messages import Command, Event
 from domain.model import AggregateType, Emit
 
@@ -161,10 +162,18 @@ def opened(
 
 
 def deposited(
-    account_id: str, amount: int, currency: Currency = "EUR", reference: str = ""
+    account_id: str,
+    amount: int,
+    currency: Currency = "EUR",
+    reference: str = "",
+    channel: RecordedChannel = "branch",
 ) -> MoneyDeposited:
     return MoneyDeposited(
-        account_id=account_id, amount=amount, currency=currency, reference=reference
+        account_id=account_id,
+        amount=amount,
+        currency=currency,
+        reference=reference,
+        channel=channel,
     )
 
 

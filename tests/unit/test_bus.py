@@ -157,7 +157,9 @@ def test_a_stream_the_decision_only_read_is_version_checked_too() -> None:
         seen.append(b1.balance)
         if len(seen) == 1:  # another writer changes b1 after we read it
             rival.execute(Deposit(account_id="b1", amount="3.00"), actor="rival")
-        event = MoneyDeposited(account_id="a1", amount=b1.balance + 1, currency="EUR", reference="")
+        event = MoneyDeposited(
+            account_id="a1", amount=b1.balance + 1, currency="EUR", reference="", channel="branch"
+        )
         return [Emit(ACCOUNT, "a1", event)]
 
     handlers = dict(LEDGER.handlers)

@@ -133,6 +133,13 @@ def test_deposit_credits_the_account_in_its_currency() -> None:
     assert scenario.account("a1").balance == 10_000
 
 
+def test_deposit_records_its_channel_branch_unless_told() -> None:
+    given(opened("a1")).when(Deposit(account_id="a1", amount="1")).then(deposited("a1", 100))
+    given(opened("a1")).when_fields(
+        "deposit", {"account_id": "a1", "amount": "20", "channel": " Payroll ", "reference": "pay"}
+    ).then(deposited("a1", 2000, reference="pay", channel="payroll"))
+
+
 def test_deposit_in_yen_is_whole_units() -> None:
     given(opened("jp", currency="JPY")).when(Deposit(account_id="jp", amount="1500")).then(
         deposited("jp", 1500, currency="JPY")
@@ -260,6 +267,15 @@ def test_deposit_refuses_to_take_a_balance_past_the_cap() -> None:
         (
             {"account_id": "a1", "amount": "1", "reference": "r" * 141},
             r"^invalid deposit: reference: is too long \(141 characters; at most 140\)$",
+        ),
+        (
+            {"account_id": "a1", "amount": "1", "channel": "pigeon"},
+            r"^invalid deposit: channel: Input should be 'branch', 'atm', .* or 'internal'$",
+        ),
+        (
+            # `unknown` is what the upcaster gives deposits recorded before channels were.
+            {"account_id": "a1", "amount": "1", "channel": "unknown"},
+            r"^invalid deposit: channel: Input should be 'branch'",
         ),
     ],
 )
@@ -661,7 +677,7 @@ def test_the_ledger_wires_every_command_to_its_handler() -> None:
 # other tools rely on; changing them needs a schema version and an upcaster.
 CONTRACT = {
     "AccountOpened": ["account_id", "owner", "currency", "overdraft_limit"],
-    "MoneyDeposited": ["account_id", "amount", "currency", "reference"],
+    "MoneyDeposited": ["account_id", "amount", "currency", "reference", "channel"],
     "MoneyWithdrawn": ["account_id", "amount", "currency", "reference"],
     "TransferSent": [
         "transfer_id",
@@ -689,14 +705,20 @@ CONTRACT = {
 def test_event_payloads_match_the_public_contract() -> None:
     assert {e.type_name: list(e.model_fields) for e in EVENTS} == CONTRACT
     assert sorted(CATALOG.types) == sorted(CONTRACT)
-    assert all(CATALOG.current_version(name) == 1 for name in CONTRACT)
+    versions = {name: CATALOG.current_version(name) for name in CONTRACT}
+    assert versions == {name: 2 if name == "MoneyDeposited" else 1 for name in CONTRACT}
 
 
 def test_stored_events_decode_strictly() -> None:
     data = {"account_id": "a1", "amount": 500, "currency": "EUR", "reference": ""}
-    assert CATALOG.decode("MoneyDeposited", 1, data) == deposited("a1", 500)
+    assert CATALOG.decode("MoneyDeposited", 1, data) == deposited("a1", 500, channel="unknown")
+    assert CATALOG.decode("MoneyDeposited", 2, data | {"channel": "atm"}) == deposited(
+        "a1", 500, channel="atm"
+    )
     with pytest.raises(InvalidInput, match="amount: Input should be a valid integer"):
         CATALOG.decode("MoneyDeposited", 1, data | {"amount": "500"})
+    with pytest.raises(InvalidInput, match="channel: Input should be 'branch', 'atm'"):
+        CATALOG.decode("MoneyDeposited", 2, data | {"channel": "pigeon"})
     with pytest.raises(InvalidInput, match="amount: Input should be greater than 0"):
         CATALOG.decode("MoneyWithdrawn", 1, data | {"amount": 0})
 
@@ -707,6 +729,7 @@ def test_event_payloads_are_json_with_integer_money() -> None:
         "amount": 500,
         "currency": "EUR",
         "reference": "",
+        "channel": "branch",
     }
     opened_payload = opened("a1", overdraft_limit=7).payload()
     assert opened_payload["overdraft_limit"] == 7

@@ -1,18 +1,25 @@
-"""Properties of the timeline over random valid ledger histories (real bus, in-memory store).
+"""Properties of the timeline over random valid histories (real bus, in-memory store).
 
 Each property compares the engine (snapshots, tails, journals, diffs, fast paths)
 with the plain definition in `timeline_support.expected`: fold the first P events.
 Snapshots are taken every few events so every path is exercised in small histories.
+
+Every property runs for each domain (`timeline_support.CASES`: the ledger, whose
+actor panel overlays refusals, and the inventory, whose rows move between
+warehouse streams), with fewer examples per domain so the pair costs about what
+one domain did. Lineage also proves each projection's `apply` return value and
+`lineage_streams`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from timeline_support import clock, expected, full, plans, rows, run_plan
+from timeline_support import CASES, TimelineCase, case_id, expected, full, rows
 
-from domain.ledger import CATALOG
-from domain.ledger.projections import LEDGER_PROJECTIONS
 from domain.snapshots import (
     ENCODING,
     ChunkCache,
@@ -24,53 +31,59 @@ from domain.snapshots import (
 from domain.timeline import Timeline, changed_keys
 from store.memory import InMemoryEventStore
 
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+"""Per domain (the ledger alone had 30, the inventory's own file 40)."""
+
+each_domain = pytest.mark.parametrize("case", CASES, ids=case_id)
 
 
-def _history(plan: list[tuple[str, int, int, int, str]]) -> InMemoryEventStore:
-    tick = clock()
-    store = InMemoryEventStore(clock=tick)
-    run_plan(store, plan, tick)
-    return store
-
-
-def _timeline(store: InMemoryEventStore, cadence: int = 3, chunk_rows: int = 2) -> Timeline:
+def _timeline(
+    case: TimelineCase, store: InMemoryEventStore, cadence: int = 3, chunk_rows: int = 2
+) -> Timeline:
     # Two rows a chunk: even small states then share chunks between snapshots.
     return Timeline(
         store,
-        LEDGER_PROJECTIONS,
-        CATALOG,
+        case.projections,
+        case.catalog,
         InMemorySnapshots(),
         cadence=cadence,
         chunk_rows=chunk_rows,
     )
 
 
+@each_domain
 @SETTINGS
-@given(plans, st.integers(1, 7))
-def test_state_at_is_the_fold_of_the_first_p_events(plan: list, cadence: int) -> None:
-    store = _history(plan)
-    timeline = _timeline(store, cadence)
+@given(plan=st.data(), cadence=st.integers(1, 7))
+def test_state_at_is_the_fold_of_the_first_p_events(
+    case: TimelineCase, plan: st.DataObject, cadence: int
+) -> None:
+    store = case.history(plan.draw(case.plans, label="plan"))
+    timeline = _timeline(case, store, cadence)
     head = store.head().position
+
+    def truth(position: int) -> Any:
+        return full(expected(store, position, case.projections))
+
     for position in range(head + 1):
-        assert full(timeline.state_at(position)) == full(expected(store, position))
+        assert full(timeline.state_at(position)) == truth(position)
     # Past the head is the head; and the replays above left snapshots on the grid.
-    assert full(timeline.state_at(head + 5)) == full(expected(store, head))
+    assert full(timeline.state_at(head + 5)) == truth(head)
     assert timeline.snapshots.positions(timeline.key) == list(range(cadence, head + 1, cadence))
 
 
+@each_domain
 @SETTINGS
-@given(plans, st.integers(1, 5), st.data())
+@given(cadence=st.integers(1, 5), data=st.data())
 def test_snapshot_plus_tail_equals_a_full_replay(
-    plan: list, cadence: int, data: st.DataObject
+    case: TimelineCase, cadence: int, data: st.DataObject
 ) -> None:
-    store = _history(plan)
-    timeline = _timeline(store, cadence)
+    store = case.history(data.draw(case.plans, label="plan"))
+    timeline = _timeline(case, store, cadence)
     written = timeline.build_snapshots()
     head = store.head().position
     assert written == head // cadence
     assert timeline.build_snapshots() == 0, "a second build finds nothing missing"
-    plain = Timeline(store, LEDGER_PROJECTIONS, CATALOG, cadence=10**9, save_snapshots=False)
+    plain = Timeline(store, case.projections, case.catalog, cadence=10**9, save_snapshots=False)
     position = data.draw(st.integers(0, head))
     assert full(timeline.state_at(position)) == full(plain.state_at(position))
     # The encoding round-trips exactly, with and without a chunk cache.
@@ -86,15 +99,16 @@ def test_snapshot_plus_tail_equals_a_full_replay(
             state.aux.clear()
 
 
+@each_domain
 @SETTINGS
-@given(plans, st.data())
+@given(data=st.data())
 def test_stepping_matches_state_at_and_reports_the_changed_rows(
-    plan: list, data: st.DataObject
+    case: TimelineCase, data: st.DataObject
 ) -> None:
-    store = _history(plan)
-    timeline = _timeline(store, cadence=data.draw(st.integers(1, 6), label="cadence"))
+    store = case.history(data.draw(case.plans, label="plan"))
+    timeline = _timeline(case, store, cadence=data.draw(st.integers(1, 6), label="cadence"))
     head = store.head().position
-    truth = [rows(expected(store, p)) for p in range(head + 1)]
+    truth = [rows(expected(store, p, case.projections)) for p in range(head + 1)]
     # Tiny windows make the cursor slide its journal and rebuild it all the time.
     window = data.draw(st.sampled_from([2, 3, 5, 4096]), label="window")
     seek_journal = data.draw(st.sampled_from([1, 2, 512]), label="seek_journal")
@@ -123,13 +137,14 @@ def test_stepping_matches_state_at_and_reports_the_changed_rows(
         assert move.changed == wanted
 
 
+@each_domain
 @SETTINGS
-@given(plans, st.data())
+@given(data=st.data())
 def test_a_diff_applied_to_the_state_at_a_gives_the_state_at_b(
-    plan: list, data: st.DataObject
+    case: TimelineCase, data: st.DataObject
 ) -> None:
-    store = _history(plan)
-    timeline = _timeline(store)
+    store = case.history(data.draw(case.plans, label="plan"))
+    timeline = _timeline(case, store)
     head = store.head().position
     a = data.draw(st.integers(0, head), label="a")
     b = data.draw(st.integers(0, head), label="b")
@@ -141,14 +156,17 @@ def test_a_diff_applied_to_the_state_at_a_gives_the_state_at_b(
             assert fields, f"{name}/{key} is listed as changed with no field changed"
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(plans)
-def test_lineage_is_exactly_the_positions_where_the_row_changed(plan: list) -> None:
-    store = _history(plan)
-    timeline = _timeline(store)
+@each_domain
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_lineage_is_exactly_the_positions_where_the_row_changed(
+    case: TimelineCase, data: st.DataObject
+) -> None:
+    store = case.history(data.draw(case.plans, label="plan"))
+    timeline = _timeline(case, store)
     head = store.head().position
-    pure = [rows(expected(store, p, refusals=False)) for p in range(head + 1)]
-    for projection in LEDGER_PROJECTIONS:
+    pure = [rows(expected(store, p, case.projections, refusals=False)) for p in range(head + 1)]
+    for projection in case.projections:
         name = projection.name
         keys = set().union(*(states[name] for states in pure))
         for key in sorted(keys):

@@ -1,15 +1,19 @@
-"""Random valid ledger histories for the timeline's tests, and the oracle they check against.
+"""Random valid histories for the timeline's tests, and the oracle they check against.
 
 Histories are written by the real command bus and handlers into a real store, so
 every event is one the rules would record, refusals included. The oracle is the
 definition itself: fold the first P events from scratch, then overlay the refusals
 recorded while the head was at or before P, counted by brute force.
+
+The ledger's plans drive most timeline tests; `CASES` pairs each domain (ledger,
+inventory) with its plans, so the timeline's properties run for both.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -18,11 +22,15 @@ from hypothesis import strategies as st
 from domain.bus import CommandBus
 from domain.clock import SequentialIds, StepClock
 from domain.errors import DomainError
+from domain.inventory import INVENTORY
+from domain.inventory.projections import INVENTORY_PROJECTIONS
 from domain.ledger import LEDGER
 from domain.ledger.projections import LEDGER_PROJECTIONS
+from domain.model import EventCatalog
 from domain.ports import EventStore
 from domain.projection import Projection, Row, StateMap, fold
 from domain.refusals import MergesRefusals, RefusalTally
+from store.memory import InMemoryEventStore
 
 ACCOUNTS = ("a1", "a2", "a3", "y1")
 """Three EUR accounts and a JPY one (so transfers across currencies get refused)."""
@@ -98,6 +106,109 @@ def run_plan(
         # Refused (and recorded) or invalid: both are part of real traffic.
         with contextlib.suppress(DomainError):
             bus.execute_fields(name, fields, actor=actor)
+
+
+def ledger_history(plan: Sequence[Step]) -> InMemoryEventStore:
+    """A fresh in-memory store holding `plan` run through the ledger's real bus."""
+    tick = clock()
+    store = InMemoryEventStore(clock=tick)
+    run_plan(store, plan, tick)
+    return store
+
+
+# --- the inventory ---------------------------------------------------------------------
+
+SKUS = ("BOLT-M8", "NUT-M8", "GLV-M")
+"""Two registered up front; the third only if a plan registers it."""
+WAREHOUSES = ("ams", "rtm", "ber")
+
+InventoryStep = tuple[str, int, int, int, int, str]
+"""(command kind, SKU index, warehouse index, other warehouse index, quantity, actor)."""
+
+INVENTORY_KINDS = (
+    *("receive",) * 3,
+    *("ship",) * 5,
+    *("move",) * 3,
+    *("adjust",) * 3,
+    "register",
+    *("discontinue",) * 2,
+)
+
+inventory_plans = st.lists(
+    st.tuples(
+        st.sampled_from(INVENTORY_KINDS),
+        st.integers(0, len(SKUS) - 1),
+        st.integers(0, len(WAREHOUSES) - 1),
+        st.integers(0, len(WAREHOUSES) - 1),
+        st.integers(0, 40),
+        st.sampled_from(("sanne", "daan", "webshop")),
+    ),
+    min_size=10,
+    max_size=60,
+)
+
+
+def inventory_history(plan: Sequence[InventoryStep]) -> InMemoryEventStore:
+    """`plan` run through the inventory's real bus; refused and invalid commands included."""
+    tick = clock()
+    store = InMemoryEventStore(clock=tick)
+    bus = CommandBus(store, INVENTORY, clock=tick, ids=SequentialIds("t"))
+    for sku in SKUS[:2]:
+        fields: dict[str, Any] = {"sku": sku, "name": "Thing", "unit": "each"}
+        bus.execute_fields("register_product", fields, actor="catalog")
+        fields = {"sku": sku, "warehouse": "ams", "quantity": 50, "supplier_ref": "DN"}
+        bus.execute_fields("receive_stock", fields, actor="sanne")
+    for kind, sku_index, w, o, quantity, actor in plan:
+        sku, warehouse, other = SKUS[sku_index], WAREHOUSES[w], WAREHOUSES[o]
+        fields = {"sku": sku}
+        small = 1 + quantity // 4  # orders and moves take a little; zero is invalid input
+        if kind == "receive":
+            fields |= {"warehouse": warehouse, "quantity": quantity * 2, "supplier_ref": "DN"}
+        elif kind == "ship":
+            fields |= {"warehouse": warehouse, "quantity": small, "order_ref": "SO"}
+        elif kind == "move":
+            fields |= {"from_warehouse": warehouse, "to_warehouse": other, "quantity": small}
+        elif kind == "adjust":
+            # A third of the counts write the shelf off, so discontinuations can happen.
+            counted = 0 if quantity < 14 else quantity
+            fields |= {"warehouse": warehouse, "counted": counted, "reason": "count"}
+        elif kind == "register":
+            fields |= {"name": "Thing", "unit": "pair"}
+        else:
+            fields |= {"reason": "delisted"}
+        name = {"register": "register_product", "discontinue": "discontinue_product"}.get(
+            kind, f"{kind}_stock"
+        )
+        with contextlib.suppress(DomainError):
+            bus.execute_fields(name, fields, actor=actor)
+    return store
+
+
+@dataclass(frozen=True)
+class TimelineCase:
+    """A domain whose timeline the properties check: random plans and how to run them."""
+
+    name: str
+    plans: st.SearchStrategy[list[Any]]
+    history: Callable[[Any], InMemoryEventStore]
+    projections: Sequence[Projection]
+    catalog: EventCatalog
+
+    def __repr__(self) -> str:  # shown in hypothesis' falsifying examples
+        return f"<{self.name}>"
+
+
+CASES = (
+    TimelineCase("ledger", plans, ledger_history, LEDGER_PROJECTIONS, LEDGER.catalog),
+    TimelineCase(
+        "inventory", inventory_plans, inventory_history, INVENTORY_PROJECTIONS, INVENTORY.catalog
+    ),
+)
+"""Pass as `pytest.mark.parametrize("case", CASES, ids=case_id)`."""
+
+
+def case_id(case: TimelineCase) -> str:
+    return case.name
 
 
 def clock() -> StepClock:
