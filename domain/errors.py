@@ -8,13 +8,26 @@ and only reaches a user when retries are exhausted.
 from __future__ import annotations
 
 
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters escaped (`\\n`, `\\x1b`).
+
+    Errors often echo what a person or a file supplied (a field name, a stream id); a
+    newline in it must not break the one-line error, nor an escape sequence drive the
+    terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 class DomainError(Exception):
-    """Base of every error the domain raises on purpose."""
+    """Base of every error the domain raises on purpose; its message is one line."""
 
     code = "error"
     exit_code = 1
 
     def __init__(self, message: str) -> None:
+        message = one_line(message)
         super().__init__(message)
         self.message = message
 

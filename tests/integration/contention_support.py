@@ -1,0 +1,327 @@
+"""The concurrency harness: writer processes on shared accounts, a projector daemon, a reader.
+
+Used by `test_reliability_concurrency.py` (4 x 500) and `bench/reliability/run.py`
+(8 x 1,000). Run as a script it plays the writers and the reader:
+
+    python contention_support.py writer DB INDEX COMMANDS SEED
+    python contention_support.py reader DB
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reliability_support import (
+    ACCOUNTS,
+    HANG_GUARD,
+    LOCKED,
+    LedgerAudit,
+    LineReader,
+    check_against_raw_events,
+    create_ledger,
+    final_states_check,
+    random_command,
+    run_cli,
+    start_script,
+    stop_all,
+    subprocess_env,
+)
+
+from domain.bus import CommandBus
+from domain.clock import SequentialIds
+from domain.envelope import GENESIS_HASH, AppendResult, Metadata, StreamAppend
+from domain.errors import ConcurrencyConflict, DomainError, RuleRefused
+from domain.ledger import LEDGER
+from domain.ledger.projections import LEDGER_PROJECTIONS
+from store.projector import Projector
+from store.sqlite import SqliteEventStore
+
+SCRIPT = Path(__file__).name
+"""This module, as the script its processes run."""
+
+
+class ConflictCounter:
+    """The store, counting the conflicts its appends raise (each one a retry or a give-up)."""
+
+    def __init__(self, store: SqliteEventStore) -> None:
+        self.store = store
+        self.conflicts = 0
+
+    def append(self, streams: Sequence[StreamAppend], metadata: Metadata) -> AppendResult:
+        try:
+            return self.store.append(streams, metadata)
+        except ConcurrencyConflict:
+            self.conflicts += 1
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+@dataclass
+class ContentionFigures:
+    """What contended writers, a projector daemon and a reader did."""
+
+    writers: int = 0
+    commands: int = 0
+    ok: int = 0
+    refused: int = 0
+    exhausted: int = 0
+    """Commands whose retries all met a conflict (reported to the user, nothing written)."""
+    retries: int = 0
+    """Conflicts met on append (each followed by a retry, or by giving up)."""
+    events: int = 0
+    reads: int = 0
+    """`log`, `state` and `verify` runs by the reader while the writers ran."""
+
+    def line(self) -> str:
+        """The bench's one line."""
+        return (
+            f"concurrency: {self.writers} writer processes x {self.commands // self.writers} "
+            f"commands on {len(ACCOUNTS)} shared accounts (synchronous=FULL): {self.ok} ok, "
+            f"{self.refused} refused by rules, {self.exhausted} conflict-exhausted, "
+            f"{self.retries} conflicts retried; {self.events} events, none lost or duplicated, "
+            f"no gaps; read models (projector daemon) equal a full replay; per-currency sums "
+            f"hold; {self.reads} concurrent reads; 0 'database is locked' reached a user"
+        )
+
+
+def run_contention(db: Path, writers: int, commands: int, *, seed: int = 1) -> ContentionFigures:
+    """K writer processes x M commands on the shared accounts, with a projector daemon
+    (`eventscope project --follow`) and a reader (`log`, `state`, `verify`) running.
+
+    Checks: every writer's outcome is ok, refused by a rule or conflict-exhausted,
+    and each is recorded exactly so (audit); no process ever printed `database is
+    locked`; the daemon's read models equal a full replay; balances equal an
+    independent sum of the raw events, and per currency balances == deposited -
+    withdrawn.
+    """
+    create_ledger(db)
+    started: list[subprocess.Popen[str]] = []
+    try:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "tui", "--db", str(db), "project", "--follow"],
+            env={**subprocess_env(), "PYTHONFAULTHANDLER": "1"},
+            preexec_fn=_default_sigint,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started.append(daemon)
+        assert daemon.stdout is not None
+        statuses = LineReader(daemon.stdout)  # drained as it goes: a full pipe would stall it
+        reader = start_script(SCRIPT, "reader", str(db))
+        started.append(reader)
+        pool = [
+            start_script(
+                "contention_support.py",
+                "writer",
+                str(db),
+                str(k),
+                str(commands),
+                str(seed * 1000 + k),
+            )
+            for k in range(writers)
+        ]
+        started.extend(pool)
+        for process in [reader, *pool]:
+            _expect_ready(process)
+        for process in [reader, *pool]:  # all at once: contention from the first command
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        results = [_finish(process, "writer") for process in pool]
+        head = _head(db)
+        with SqliteEventStore(db, read_only=True) as store:
+            watcher = Projector(store, LEDGER_PROJECTIONS, LEDGER.catalog)
+            caught_up = watcher.wait_for(head, timeout=HANG_GUARD)
+            watcher.close()
+        assert caught_up, f"the projector daemon did not reach #{head}"
+        assert reader.stdin is not None
+        reader.stdin.write("stop\n")
+        reader.stdin.flush()
+        reading = _finish(reader, "reader")
+        _stop_daemon(daemon, statuses)
+    finally:
+        stop_all(started)
+    figures = ContentionFigures(writers=writers, commands=writers * commands)
+    acked: dict[str, list[int]] = {}
+    refused: list[str] = []
+    exhausted: list[str] = []
+    for result in results:
+        assert result["errors"] == [], result["errors"]
+        assert result["ok"] + result["refused"] + result["exhausted"] == commands
+        figures.ok += result["ok"]
+        figures.refused += result["refused"]
+        figures.exhausted += result["exhausted"]
+        figures.retries += result["conflicts"]
+        acked.update(result["acked"])
+        refused += result["refused_ids"]
+        exhausted += result["exhausted_ids"]
+    assert reading["errors"] == [], reading["errors"]
+    assert reading["reads"] > 0
+    figures.reads = reading["reads"]
+    audit = LedgerAudit(db)
+    seen = audit.check(acked=acked, refused=refused, absent=exhausted)
+    setup_commands = 2 * len(ACCOUNTS)
+    assert seen.commands == setup_commands + figures.ok, (
+        f"{seen.commands} commands recorded, {setup_commands} + {figures.ok} acknowledged"
+    )
+    figures.events = seen.head
+    _, replay = final_states_check(db)
+    check_against_raw_events(db, replay)
+    return figures
+
+
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT as at a terminal, even if this process was
+    started in the background (where shells start jobs with SIGINT ignored, and an
+    ignored SIGINT would be inherited and Ctrl-C would never reach the daemon)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _stop_daemon(daemon: subprocess.Popen[str], statuses: LineReader) -> str:
+    """Ctrl-C the projector daemon: it must stop cleanly, having shown no error.
+
+    Returns its status lines. If it ignores SIGINT, its threads' stacks (faulthandler,
+    on SIGABRT) go into the failure.
+    """
+    assert daemon.stderr is not None
+    daemon.send_signal(signal.SIGINT)
+    try:
+        code = daemon.wait(timeout=HANG_GUARD)
+    except subprocess.TimeoutExpired:
+        daemon.send_signal(signal.SIGABRT)
+        daemon.wait(timeout=HANG_GUARD)
+        stacks = daemon.stderr.read()
+        raise AssertionError(
+            f"the projector daemon ignored SIGINT; its stacks:\n{stacks}"
+        ) from None
+    errors = daemon.stderr.read()
+    out = "\n".join(statuses.drain())
+    assert code == 0, errors
+    assert LOCKED not in out + errors and "error" not in out, out + errors
+    return out
+
+
+def _expect_ready(process: subprocess.Popen[str]) -> None:
+    """Wait for the process's `ready` (it has opened the store and waits for `go`)."""
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if line != "ready":
+        process.kill()
+        _, errors = process.communicate(timeout=HANG_GUARD)
+        raise AssertionError(f"{process.args}: {line!r} instead of ready: {errors}")
+
+
+def _finish(process: subprocess.Popen[str], role: str) -> dict[str, Any]:
+    out, errors = process.communicate(timeout=HANG_GUARD * 5)
+    assert process.returncode == 0, f"{role} failed: {errors}"
+    assert not errors.strip(), f"{role} wrote to stderr: {errors}"
+    assert LOCKED not in out, f"{role} saw '{LOCKED}'"
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def _head(db: Path) -> int:
+    with closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0])
+
+
+def _writer(db: str, index: int, commands: int, seed: int) -> None:
+    """One contended writer: M commands through the real bus, outcomes counted."""
+    store = SqliteEventStore(db, synchronous="FULL")
+    counter = ConflictCounter(store)
+    bus = CommandBus(counter, LEDGER, ids=SequentialIds(f"w{index}"))  # type: ignore[arg-type]
+    rng = random.Random(seed)
+    result: dict[str, Any] = {
+        "ok": 0,
+        "refused": 0,
+        "exhausted": 0,
+        "acked": {},
+        "refused_ids": [],
+        "exhausted_ids": [],
+        "errors": [],
+    }
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for n in range(commands):
+        kind, fields = random_command(rng)
+        command_id = f"w{index}-{n}"
+        try:
+            appended = bus.execute_fields(kind, fields, actor=f"w{index}", command_id=command_id)
+        except RuleRefused:
+            result["refused"] += 1
+            result["refused_ids"].append(command_id)
+        except ConcurrencyConflict:
+            result["exhausted"] += 1
+            result["exhausted_ids"].append(command_id)
+        except DomainError as exc:  # would reach a user: the test fails on any
+            result["errors"].append(f"{command_id}: {exc}")
+        else:
+            result["ok"] += 1
+            result["acked"][command_id] = list(appended.positions)
+    result["conflicts"] = counter.conflicts
+    store.close()
+    print(json.dumps(result), flush=True)
+
+
+def _reader(db: str) -> None:
+    """Reads as users do while writers write: `log`, `state` (both modes), `verify`.
+
+    Every read must succeed; `log` must continue gap-free and chain-linked from the
+    last line it saw; `state` at the head must show the invariant holding (a transfer
+    is never seen half-done) and no account beyond its overdraft limit.
+    """
+    print("ready", flush=True)
+    sys.stdin.readline()
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+    errors: list[str] = []
+    reads = 0
+    position, head_hash = 0, GENESIS_HASH
+    while not stop.is_set() or reads == 0:
+        reads += 1
+        where = ("--read-only",) if reads % 2 else ()
+        r = run_cli("--db", db, *where, "log", "--json", "--from", str(position + 1))
+        for line in r.out.splitlines():
+            event = json.loads(line)
+            if event["position"] != position + 1 or event["prev_hash"] != head_hash:
+                errors.append(f"log jumped from #{position} to {event['position']}")
+                break
+            position, head_hash = event["position"], event["hash"]
+        r2 = run_cli("--db", db, *where, "state", "--json")
+        if r2.code == 0:
+            states = json.loads(r2.out)
+            for currency, row in states["ledger_totals"].items():
+                if row["invariant"] != "holding":
+                    errors.append(f"state showed {currency} {row['invariant']}")
+            for account, row in states["account_balances"].items():
+                if row["balance"] < -row["overdraft_limit"]:
+                    errors.append(f"state showed {account} overdrawn")
+        r3 = run_cli("--db", db, "--read-only", "verify", "--json") if reads % 10 == 0 else None
+        for result in (r, r2, r3):
+            if result is not None and (result.code != 0 or result.err.strip()):
+                errors.append(f"exit {result.code}: {result.err.strip()}")
+    print(json.dumps({"reads": reads, "position": position, "errors": errors}), flush=True)
+
+
+if __name__ == "__main__":
+    role = sys.argv[1]
+    if role == "writer":
+        _writer(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    elif role == "reader":
+        _reader(sys.argv[2])
+    else:
+        raise SystemExit(f"unknown role {role!r}")

@@ -1,0 +1,411 @@
+"""The reliability harness's common parts: the ledger, the audit of a file, processes.
+
+Shared by `tests/integration/test_reliability_*.py` (quick sizes) and
+`bench/reliability/run.py` (large sizes), through `kill_support`, `contention_support`,
+`tamper_support`, `bad_input_support` and `fuzz_support`, so both prove the same things
+the same way. Every check raises AssertionError with a message naming what broke; the
+figures that come back are what the bench prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import queue
+import random
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from cli_support import CliResult
+
+from domain.bus import CommandBus
+from domain.clock import SequentialIds
+from domain.envelope import GENESIS_HASH
+from domain.ledger import LEDGER
+from domain.ledger.projections import LEDGER_PROJECTIONS
+from domain.projection import StateMap, fold
+from store.hashchain import canonical_row, chain_hash
+from store.projector import Projector
+from store.sqlite import SqliteEventStore
+from tui.cli import main as cli_main
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+HANG_GUARD = 120.0
+"""Seconds after which a wait is declared hung (never a timing assertion)."""
+
+ACCOUNTS: dict[str, str] = {
+    "e1": "EUR",
+    "e2": "EUR",
+    "e3": "EUR",
+    "e4": "EUR",
+    "y1": "JPY",
+    "y2": "JPY",
+}
+"""Six shared accounts in two currencies; transfers stay within a currency."""
+OPENING_FUNDS = "500"
+EXPECTED_EVENTS: dict[str, tuple[str, ...]] = {
+    "open_account": ("AccountOpened",),
+    "deposit": ("MoneyDeposited",),
+    "withdraw": ("MoneyWithdrawn",),
+    "transfer": ("TransferSent", "TransferReceived"),
+}
+"""The events each command type the harness runs must record, in order."""
+LOCKED = "database is locked"
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment for the harness's processes: the repo and this folder importable."""
+    path = os.pathsep.join([str(ROOT), str(HERE)])
+    env = {**os.environ, "PYTHONPATH": path}
+    for name in ("EVENTSCOPE_KEY", "EVENTSCOPE_KEY_FILE", "EVENTSCOPE_DB"):
+        env.pop(name, None)
+    return env
+
+
+def run_cli(*args: str) -> CliResult:
+    """`eventscope ARGS...` in this process, its stdout and stderr captured.
+
+    Anything but a clean exit code (an exception escaping `main`) propagates, so a
+    traceback a user would see fails the caller.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli_main(list(args))
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+# -- the ledger every suite works on ------------------------------------------------------
+
+
+def create_ledger(db: Path, *, key: bytes | None = None, synchronous: str = "FULL") -> None:
+    """A new database with the six shared accounts opened and funded."""
+    store = SqliteEventStore.init(db, domain="ledger", key=key, synchronous=synchronous)
+    try:
+        bus = CommandBus(store, LEDGER, ids=SequentialIds("setup"))
+        for n, (account, currency) in enumerate(ACCOUNTS.items()):
+            fields = {"account_id": account, "owner": f"Owner {account}", "currency": currency}
+            bus.execute_fields("open_account", fields, actor="setup", command_id=f"setup-o{n}")
+            bus.execute_fields(
+                "deposit",
+                {"account_id": account, "amount": OPENING_FUNDS},
+                actor="setup",
+                command_id=f"setup-d{n}",
+            )
+    finally:
+        store.close()
+
+
+def random_command(rng: random.Random) -> tuple[str, dict[str, str]]:
+    """A deposit, withdrawal or transfer on the shared accounts (half are transfers).
+
+    Amounts are sized so that some withdrawals and transfers are refused for funds.
+    """
+    account = rng.choice(list(ACCOUNTS))
+    currency = ACCOUNTS[account]
+    amount = str(rng.randint(1, 200)) if currency == "JPY" else f"{rng.randint(1, 20000) / 100:.2f}"
+    roll = rng.random()
+    if roll < 0.3:
+        return "deposit", {"account_id": account, "amount": amount}
+    if roll < 0.5:
+        return "withdraw", {"account_id": account, "amount": amount}
+    peers = [a for a, c in ACCOUNTS.items() if c == currency and a != account]
+    return "transfer", {"from_account": account, "to_account": rng.choice(peers), "amount": amount}
+
+
+# -- the audit of a database file ---------------------------------------------------------
+
+
+@dataclass
+class AuditFigures:
+    """What one audit saw."""
+
+    head: int = 0
+    commands: int = 0
+    transfers: int = 0
+
+
+class LedgerAudit:
+    """Checks a database file with plain sqlite3, independently of eventscope's reads.
+
+    Each `check` covers the whole file's structure (`PRAGMA integrity_check`, positions
+    1..head without gaps, unique event ids) and the events added since the last check:
+    every command's events adjacent, complete (a transfer has both halves, with one
+    transfer id) and matching its `commands` row, and the hash chain recomputed from the
+    last checked head. With `full=True` the product's own `verify` walks the whole
+    chain as well; the bench uses it every few cycles, the tests every time.
+    """
+
+    def __init__(self, db: Path, *, key: bytes | None = None) -> None:
+        self.db = db
+        self.key = key
+        self.checked = 0
+        self.head_hash = GENESIS_HASH
+        self.last_at = ""
+        self.versions: dict[str, int] = {}
+        self.commands: set[str] = set()
+        self.transfers = 0
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        # Read-write, as the next writer would open it: a crashed writer's WAL is
+        # recovered here, exactly as eventscope would recover it.
+        conn = sqlite3.connect(self.db, isolation_level=None, timeout=HANG_GUARD)
+        try:
+            conn.execute("BEGIN")
+            yield conn
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def check(
+        self,
+        *,
+        acked: Mapping[str, Sequence[int]] | None = None,
+        refused: Iterable[str] = (),
+        absent: Iterable[str] = (),
+        full: bool = True,
+    ) -> AuditFigures:
+        """Audit the file; `acked` commands must hold exactly these positions, `refused`
+        ones a refusals row and no events, `absent` ones nothing at all."""
+        with self._connection() as conn:
+            result = conn.execute("PRAGMA integrity_check").fetchall()
+            assert result == [("ok",)], f"integrity_check: {result}"
+            count, low, high, ids = conn.execute(
+                "SELECT count(*), min(position), max(position), count(DISTINCT event_id) "
+                "FROM events"
+            ).fetchone()
+            head = high or 0
+            assert count == head and (low or 1) == 1, (
+                f"positions are not 1..{head} without gaps: {count} events, {low}..{high}"
+            )
+            assert ids == count, f"{count - ids} duplicated event ids"
+            assert head >= self.checked, f"the head went back from {self.checked} to {head}"
+            self._check_new_events(conn, head)
+            self._check_commands(conn, acked or {}, refused, absent)
+        if full:
+            with SqliteEventStore(self.db, key=self.key, read_only=True) as store:
+                report = store.verify()
+            assert report.ok, f"verify: {report.message}"
+            assert report.head.hash == self.head_hash
+        return AuditFigures(head=head, commands=len(self.commands), transfers=self.transfers)
+
+    def _check_new_events(self, conn: sqlite3.Connection, head: int) -> None:
+        rows = conn.execute(
+            "SELECT position, event_id, stream_id, stream_type, version, type, schema_version, "
+            "recorded_at, data, metadata, prev_hash, hash FROM events WHERE position > ? "
+            "ORDER BY position",
+            (self.checked,),
+        ).fetchall()
+        groups: list[tuple[str, str, list[tuple[Any, ...]]]] = []
+        for row in rows:
+            self._check_link(row)
+            metadata = json.loads(row[9])
+            command_id = metadata["command_id"]
+            if groups and groups[-1][0] == command_id:
+                groups[-1][2].append(row)
+                continue
+            assert command_id not in self.commands, (
+                f"command {command_id} has events apart from each other (again at {row[0]})"
+            )
+            self.commands.add(command_id)
+            groups.append((command_id, metadata["command_type"], [row]))
+        for command_id, command_type, events in groups:
+            self._check_group(conn, command_id, command_type, events)
+        self.checked = head
+
+    def _check_link(self, row: tuple[Any, ...]) -> None:
+        """The chain, recomputed from its definition (independently of `verify`)."""
+        position, _, stream_id, _, version = row[:5]
+        assert position == self.checked + 1, f"position {self.checked + 1} is missing"
+        expected_version = self.versions.get(stream_id, 0) + 1
+        assert version == expected_version, (
+            f"position {position}: {stream_id} version {version}, expected {expected_version}"
+        )
+        assert row[10] == self.head_hash, f"position {position}: prev_hash does not link"
+        assert row[7] >= self.last_at, f"position {position}: recorded_at goes back"
+        digest = chain_hash(self.head_hash, canonical_row(row), self.key)
+        assert digest == row[11], f"position {position}: hash does not match its contents"
+        self.versions[stream_id] = version
+        self.checked, self.head_hash, self.last_at = position, digest, row[7]
+
+    def _check_group(
+        self,
+        conn: sqlite3.Connection,
+        command_id: str,
+        command_type: str,
+        events: list[tuple[Any, ...]],
+    ) -> None:
+        """One command's events: all of them, in order, and its commands row."""
+        types = tuple(row[5] for row in events)
+        expected = EXPECTED_EVENTS.get(command_type)
+        assert types == expected, f"command {command_id} ({command_type}) recorded {types}"
+        if command_type == "transfer":
+            sent, received = (json.loads(row[8]) for row in events)
+            assert sent == received, f"transfer {command_id}: halves differ"
+            assert events[0][2] == f"account-{sent['from_account']}"
+            assert events[1][2] == f"account-{sent['to_account']}"
+            self.transfers += 1
+        row = conn.execute(
+            "SELECT first_position, last_position FROM commands WHERE command_id = ?",
+            (command_id,),
+        ).fetchone()
+        span = (events[0][0], events[-1][0])
+        assert row == span, f"command {command_id}: commands row {row}, events at {span}"
+
+    def _check_commands(
+        self,
+        conn: sqlite3.Connection,
+        acked: Mapping[str, Sequence[int]],
+        refused: Iterable[str],
+        absent: Iterable[str],
+    ) -> None:
+        (rows,) = conn.execute("SELECT count(*) FROM commands").fetchone()
+        assert rows == len(self.commands), (
+            f"{rows} commands rows but {len(self.commands)} commands recorded events"
+        )
+        for command_id, positions in acked.items():
+            row = conn.execute(
+                "SELECT first_position, last_position FROM commands WHERE command_id = ?",
+                (command_id,),
+            ).fetchone()
+            assert row is not None, f"acknowledged command {command_id} is lost"
+            assert row == (positions[0], positions[-1]), (
+                f"acknowledged command {command_id} was at {list(positions)}, now at {row}"
+            )
+        for command_id in refused:
+            found = conn.execute(
+                "SELECT count(*) FROM refusals WHERE command_id = ?", (command_id,)
+            ).fetchone()[0]
+            assert found == 1, f"refused command {command_id} has {found} refusals rows"
+            assert command_id not in self.commands, f"refused command {command_id} has events"
+        for command_id in absent:
+            assert command_id not in self.commands, f"command {command_id} should have no events"
+
+
+def final_states_check(db: Path, *, key: bytes | None = None) -> tuple[int, StateMap]:
+    """The read models a (re)started projector catches up to must equal a full replay.
+
+    Waits (hang guard only) for the lease a killed projector may still hold to lapse.
+    Returns (the checkpoint found before this catch-up, the replayed states).
+    """
+    from projector_support import assert_same_states, persisted
+
+    with SqliteEventStore(db, key=key) as store:
+        projector = Projector(store, LEDGER_PROJECTIONS, LEDGER.catalog, lease_seconds=5)
+        try:
+            resumed_from = projector.checkpoint()
+            head = store.head().position
+            deadline = time.monotonic() + HANG_GUARD
+            while True:
+                status = projector.catch_up()
+                if status.role == "leader" and status.checkpoint == head:
+                    break
+                assert time.monotonic() < deadline, f"projector never caught up: {status}"
+                time.sleep(0.05)
+            replay = fold(LEDGER_PROJECTIONS, store.iter_all())
+            assert_same_states(persisted(projector), replay)
+        finally:
+            projector.close()
+    check_ledger_invariants(replay)
+    return resumed_from, replay
+
+
+def check_ledger_invariants(states: StateMap) -> None:
+    """Per currency the sum of balances is deposits minus withdrawals; no overdraft passed."""
+    for currency, row in states["ledger_totals"].rows.items():
+        assert row["invariant"] == "holding", f"{currency}: {row}"
+        assert row["balances"] == row["deposited"] - row["withdrawn"], f"{currency}: {row}"
+    for account, row in states["account_balances"].rows.items():
+        assert row["balance"] >= -row["overdraft_limit"], f"{account} is overdrawn: {row}"
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+class LineReader:
+    """Reads a child's stdout lines on a thread, so waits can have a hang guard."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream: TextIO) -> None:
+        for line in stream:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def drain(self) -> list[str]:
+        """Every line up to the end of the stream (call once the process has ended)."""
+        lines: list[str] = []
+        while (line := self.lines.get(timeout=HANG_GUARD)) is not None:
+            lines.append(line)
+        return lines
+
+    def next(self, what: str, timeout: float = HANG_GUARD) -> str:
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no {what} after {timeout:.0f}s") from None
+        if line is None:
+            raise AssertionError(f"the process ended before its {what}")
+        return line
+
+
+def start_script(script: str, *args: str) -> subprocess.Popen[str]:
+    """A support module of this folder as a script in a new process, talking over pipes."""
+    return subprocess.Popen(
+        [sys.executable, str(HERE / script), *args],
+        env=subprocess_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stop_all(processes: Iterable[subprocess.Popen[str]]) -> None:
+    """Kill what is still running (after a failure) and reap everything."""
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired, ValueError):
+            process.communicate(timeout=30)
+
+
+def check_against_raw_events(db: Path, states: StateMap) -> None:
+    """Balances and per-currency sums recomputed from the raw rows with SQL alone."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute(
+            "SELECT stream_id, type, json_extract(data, '$.amount'), "
+            "json_extract(data, '$.currency') FROM events WHERE json_extract(data, '$.amount') "
+            "IS NOT NULL"
+        ).fetchall()
+    balances: dict[str, int] = {}
+    deposited: dict[str, int] = {}
+    withdrawn: dict[str, int] = {}
+    for stream_id, kind, amount, currency in rows:
+        account = stream_id.removeprefix("account-")
+        sign = 1 if kind in ("MoneyDeposited", "TransferReceived") else -1
+        balances[account] = balances.get(account, 0) + sign * amount
+        if kind == "MoneyDeposited":
+            deposited[currency] = deposited.get(currency, 0) + amount
+        elif kind == "MoneyWithdrawn":
+            withdrawn[currency] = withdrawn.get(currency, 0) + amount
+    shown = {k: row["balance"] for k, row in states["account_balances"].rows.items()}
+    assert shown == balances, f"balances {shown} != raw sums {balances}"
+    for currency in set(ACCOUNTS.values()):
+        in_currency = sum(b for a, b in balances.items() if ACCOUNTS[a] == currency)
+        net = deposited.get(currency, 0) - withdrawn.get(currency, 0)
+        assert in_currency == net, f"{currency}: balances {in_currency} != in - out {net}"
+        assert states["ledger_totals"].rows[currency]["balances"] == in_currency

@@ -1,0 +1,75 @@
+"""Bad input across the CLI, command payloads, import files and database files (BRIEF §10).
+
+Each case of `bad_input_support.BAD_INPUTS` (in addition to the 23 of `test_cli.py`)
+must give one line on stderr, the expected non-zero exit code, no traceback, and
+leave every database as it was. Then hypothesis fuzzes the import parser and the
+command path (see `fuzz_support`): no input may crash, or change the store unless
+it was valid. The command form's inline messages are in tests/tui/test_reliability_forms.py.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bad_input_support import (
+    BAD_INPUTS,
+    BadInput,
+    Lab,
+    build_lab_template,
+    permissions_can_be_honoured,
+    run_bad_input,
+)
+from fuzz_support import run_command_fuzz, run_import_fuzz
+
+FUZZ_EXAMPLES = 300
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_lab_template(tmp_path_factory.mktemp("bad-input-template"))
+
+
+@pytest.fixture
+def lab(template: Path, tmp_path: Path) -> Iterator[Lab]:
+    lab = Lab.copy(template, tmp_path / "lab")
+    yield lab
+    lab.close()
+
+
+def test_the_table_is_large_and_covers_every_kind() -> None:
+    kinds = Counter(case.kind for case in BAD_INPUTS)
+    assert len(BAD_INPUTS) >= 40, kinds
+    assert set(kinds) == {"cli", "payload", "rule", "import", "database"}
+    assert len({case.name for case in BAD_INPUTS}) == len(BAD_INPUTS)
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=[f"{c.kind}: {c.name}" for c in BAD_INPUTS])
+def test_bad_input_is_one_clear_line_and_changes_nothing(case: BadInput, lab: Lab) -> None:
+    if case.unprivileged and not can_honour_permissions():
+        pytest.skip(
+            "root may not drop CAP_DAC_OVERRIDE here: no read-only file system without mount"
+        )
+    run_bad_input(case, lab)
+
+
+@functools.cache
+def can_honour_permissions() -> bool:
+    return permissions_can_be_honoured()
+
+
+def test_fuzzed_imports_never_crash_and_change_nothing_unless_valid(
+    template: Path, tmp_path: Path
+) -> None:
+    outcomes = run_import_fuzz(template, tmp_path, FUZZ_EXAMPLES, derandomize=True)
+    assert sum(outcomes.values()) == FUZZ_EXAMPLES and outcomes["refused"] > 0, outcomes
+
+
+def test_fuzzed_commands_never_crash_and_change_nothing_unless_valid(
+    template: Path, tmp_path: Path
+) -> None:
+    outcomes = run_command_fuzz(template, tmp_path, FUZZ_EXAMPLES, derandomize=True)
+    assert sum(outcomes.values()) == FUZZ_EXAMPLES and outcomes["invalid"] > 0, outcomes
