@@ -15,9 +15,11 @@ One run measures, at ONE `synchronous` setting, in WAL mode, into fresh files:
    in one transaction (and, for information, raw `executemany` with the indexes
    dropped and rebuilt, which is what `append_bulk` does into an empty store).
 
-Each measurement runs `--rounds` times; the order of the measurements is reversed on
-every other round, and every ratio is taken within a round (paired), so drift on a
-shared, noisy machine cancels out. Medians are reported, with the range.
+Measurements 1-3 run side by side on their own files, interleaved in blocks of about
+`--block` events whose order flips every block; measurement 4 flips its order every
+round. Each runs `--rounds` (`--bulk-rounds`) times and every goal ratio is taken within
+a round (paired), so drift on a shared, noisy machine largely cancels out. Medians are
+reported, with the range. See bench/README.md for what each figure means.
 """
 
 from __future__ import annotations
@@ -125,14 +127,6 @@ class Workload:
     accounts: list[str]
     commands: list[tuple[str, dict[str, Any]]]
     """(command type, raw fields), in the order they run: deposits and transfers mixed."""
-
-    @property
-    def deposits(self) -> int:
-        return sum(1 for kind, _ in self.commands if kind == "deposit")
-
-    @property
-    def transfers(self) -> int:
-        return sum(1 for kind, _ in self.commands if kind == "transfer")
 
 
 def make_workload(commands: int, transfers: int, accounts: int, seed: int) -> Workload:
@@ -243,6 +237,7 @@ class CommandRunner:
                 self.transfer_cpu += cpu_used
 
     def close(self) -> None:
+        """Close what the runner opened."""
         self.store.close()
 
 
@@ -317,6 +312,7 @@ class RawSingleRunner:
         self.position = position
 
     def close(self) -> None:
+        """Close what the runner opened."""
         self.conn.close()
 
 
@@ -449,6 +445,7 @@ class EventsourcingRunner:
             )
 
     def close(self) -> None:
+        """Close what the runner opened."""
         self.app.close()
 
 
@@ -682,6 +679,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def verdict(ok: bool) -> str:
+    """PASS or MISS."""
     return "PASS" if ok else "MISS"
 
 
@@ -830,6 +828,7 @@ def profile_commands(args: argparse.Namespace, folder: Path) -> str:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, with defaults filled in."""
     parser = argparse.ArgumentParser(
         description="eventscope write-path benchmark (commands, raw sqlite3, eventsourcing, bulk)."
     )
@@ -886,6 +885,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run every measurement, print the table; 2 when eventsourcing is missing."""
     args = parse_args(argv)
     if not args.skip_eventsourcing and version_of("eventsourcing") == "-":
         print(

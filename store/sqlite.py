@@ -15,6 +15,7 @@ import re
 import secrets
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -50,7 +51,7 @@ from store.hashchain import (
     VerifyReport,
     canonical_json,
     check_append,
-    event_from_row,
+    digest_function,
     hash_mode,
     is_stored_time,
     key_check_value,
@@ -84,7 +85,20 @@ _FIND_COMMAND = "SELECT first_position, last_position FROM commands WHERE comman
 # Spelled exactly as the expression indexes in store.schema, so queries use them.
 _ACTOR = "json_extract(metadata, '$.actor')"
 _CORRELATION = "json_extract(metadata, '$.correlation_id')"
-_BY_CORRELATION = f"SELECT position FROM events WHERE {_CORRELATION} = ? ORDER BY position LIMIT ?"
+# The partial index `events_correlation` (schema step 6) leaves out the events whose
+# correlation id is their own command id; those are the command's own events, found by
+# the command's position range. The first half repeats the index's WHERE word for word
+# so the planner may use it; UNION merges the two ordered halves without a sort.
+_BY_CORRELATION = (
+    f"SELECT position FROM events WHERE {_CORRELATION} = ?1 "
+    f"AND ({schema.CORRELATION_INDEX_WHERE}) "
+    "UNION "
+    "SELECT position FROM events WHERE position BETWEEN "
+    "(SELECT first_position FROM commands WHERE command_id = ?1) AND "
+    "(SELECT last_position FROM commands WHERE command_id = ?1) "
+    f"AND json_extract(metadata, '$.command_id') = ?1 AND {_CORRELATION} = ?1 "
+    "ORDER BY position LIMIT ?2"
+)
 # A command's events are adjacent, first_position..last_position (0..0 when it
 # recorded none); the metadata test keeps the answer honest whatever the table says.
 _BY_COMMAND = (
@@ -112,6 +126,22 @@ _INSERT_REFUSAL = (
     "command, reason, code) VALUES (?,?,?,?,?,?,?,?)"
 )
 _CHUNK = 2000
+_TIME_AT = "SELECT recorded_at FROM events WHERE position = ?"
+_HEAD_TIME = "SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+
+# WAL checkpoints. SQLite's own (after any commit that leaves 1000 pages in the WAL)
+# would copy those pages into the database file and fsync it inside some command's
+# COMMIT; the store turns them off and lets a daemon thread do it between commands.
+_CHECKPOINT_EVERY = 100
+"""Commits between two requests to the background checkpointer."""
+_CHECKPOINTER_STALLED = 1000
+"""Commits since the checkpointer's last pass after which the writer stops counting on it."""
+_WAL_CAP_FRAMES = 4000
+"""WAL pages (about 4 KB each) past which the writer checkpoints inline. A checkpoint
+running beside a busy writer never catches up with the last commit, and only a writer
+that finds every page copied starts the WAL file over, so during a long burst the WAL
+grows until the writer itself checkpoints (cheap then: the thread copied most pages)."""
+_CHECKPOINTER_JOIN_SECONDS = 10.0
 
 RefusalRow = tuple[str, int, str, str, str, str, str, str]
 
@@ -198,6 +228,99 @@ def _seconds(ms: int) -> str:
     return f"{ms / 1000:g}"
 
 
+def _open(path: Path, mode: str, busy_timeout_ms: int, synchronous: str) -> sqlite3.Connection:
+    """A connection to `path` (`mode` ro, rw or rwc) at the store's settings."""
+    # isolation_level=None: the store issues BEGIN/COMMIT itself. check_same_thread=False
+    # only so close() can close other threads' connections; each is used by one thread.
+    conn = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode={mode}",
+        uri=True,
+        timeout=busy_timeout_ms / 1000,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    try:
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+class _Checkpointer:
+    """Copies WAL pages into the database file on a daemon thread (PASSIVE checkpoints).
+
+    The writer asks for a pass every `_CHECKPOINT_EVERY` commits (`request`). A pass
+    never blocks the writer or readers. It holds no reference to the store, so an
+    unclosed store can still be collected (a finalizer stops the thread then).
+    """
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], name: str) -> None:
+        self._connect = connect
+        self._wake = threading.Event()
+        self._stopping = False
+        self._requested = 0
+        self.done = 0
+        """The writer's commit count when the last pass started."""
+        self.frames = 0
+        """How long the WAL was (in pages) at the last pass."""
+        self.passes = 0
+        self.error: Exception | None = None
+        """What ended the thread, if anything did."""
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def usable(self, commits: int) -> bool:
+        """True while the thread runs, keeps up, and the WAL is below the cap."""
+        return (
+            commits - self.done < _CHECKPOINTER_STALLED
+            and self.frames < _WAL_CAP_FRAMES
+            and self._thread.is_alive()
+        )
+
+    def request(self, commits: int) -> None:
+        """Ask for a pass (returns at once)."""
+        self._requested = commits
+        self._wake.set()
+
+    def note_inline(self, commits: int, frames: int) -> None:
+        """The writer checkpointed itself: `frames` pages are still to copy."""
+        self.done = commits
+        self.frames = frames
+
+    def stop(self, timeout: float = _CHECKPOINTER_JOIN_SECONDS) -> None:
+        """End the thread after its current pass (waits up to `timeout` seconds)."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        # Any error ends the thread quietly (a traceback on stderr would land in the
+        # middle of the terminal app): the writer notices (`usable`) and checkpoints.
+        try:
+            with contextlib.closing(self._connect()) as conn:
+                while True:
+                    self._wake.wait()
+                    self._wake.clear()
+                    if self._stopping:
+                        return
+                    started = self._requested
+                    busy, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if not busy:
+                        # The WAL's length, copied or not: only a writer that finds every
+                        # page copied starts it over, so a pass cannot tell it shrank.
+                        self.frames = max(0, frames)
+                        self.done = started
+                        self.passes += 1
+        except Exception as exc:  # reported through `error` and `alive`
+            self.error = exc
+
+
 class SqliteEventStore:
     """The EventStore port over one SQLite file.
 
@@ -235,10 +358,17 @@ class SqliteEventStore:
         if read_only and create:
             raise InvalidInput("cannot create a database in read-only mode")
         self._key = key
+        self._digest = digest_function(key)
+        # The wall clock always gives the stored time format; others are checked.
+        self._clock_is_stored = type(self.clock) is SystemClock
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._commits = 0
+        """Write transactions this store committed (all threads; drives checkpoints)."""
+        self._checkpoint_due = _CHECKPOINT_EVERY
+        self._checkpointer: _Checkpointer | None = None
         self._check_file(create)
         try:
             conn = self._conn()
@@ -294,20 +424,12 @@ class SqliteEventStore:
 
     def _connect(self) -> sqlite3.Connection:
         mode = "ro" if self.read_only else "rw" if self.path.exists() else "rwc"
-        uri = f"{self.path.resolve().as_uri()}?mode={mode}"
         try:
-            # isolation_level=None: the store issues BEGIN/COMMIT itself.
-            # check_same_thread=False only so close() can close other threads'
-            # connections; each connection is still used by one thread.
-            conn = sqlite3.connect(
-                uri,
-                uri=True,
-                timeout=self.busy_timeout_ms / 1000,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+            conn = _open(self.path, mode, self.busy_timeout_ms, self.synchronous)
             conn.execute("PRAGMA recursive_triggers = ON")
+            if not self.read_only:
+                # Checkpoints run off the command path (`_committed`).
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from None
         return conn
@@ -534,6 +656,8 @@ class SqliteEventStore:
             raise self._integrity(exc) from None
         except sqlite3.Error as exc:
             raise self._error(exc, "append") from None
+        if not result.duplicate:
+            self._committed(conn)
         return result
 
     def _append_locked(
@@ -550,35 +674,65 @@ class SqliteEventStore:
             if actual != append.expected_version:
                 raise ConcurrencyConflict(append.stream_id, append.expected_version, actual)
         if last_row is None:
-            head, head_at = Head(0, GENESIS_HASH), ""
+            position, prev, head_at = 0, GENESIS_HASH, ""
         else:
             parts = last_row.split(" ")
             if len(parts) != 3:
                 raise StoreError(f"{self.path}: the last event is damaged; run `eventscope verify`")
-            head, head_at = Head(int(parts[0]), parts[1]), parts[2]
+            position, prev, head_at = int(parts[0]), parts[1], parts[2]
         now = self.clock.now()
-        if not is_stored_time(now):
+        if not self._clock_is_stored and not is_stored_time(now):
             now = stored_time(now)
         # Never earlier than the previous event, so time order is position order.
         recorded_at = now if now > head_at else head_at
-        extender = ChainExtender(head, head_at, self._key, stream_version=_no_lookup)
         metadata_text = canonical_json(metadata.event_metadata(), "metadata")
-        rows = []
+        digest = self._digest
+        loads = orjson.loads
+        rows: list[ChainRow] = []
+        events: list[RecordedEvent] = []
+        # The chain rows as `ChainExtender.row` makes them, and the recorded events
+        # beside them. Their dicts are decoded from the stored texts: what a read returns,
+        # key order included, and the caller's dicts stay its own.
         for append, version in zip(streams, versions, strict=True):
-            extender.seed_version(append.stream_id, version or 0)
+            stream_id = append.stream_id
+            stream_type = append.stream_type
+            version = version or 0
             for event in append.events:
-                rows.append(
-                    extender.row(
+                position += 1
+                version += 1
+                data_text = canonical_json(event.data)
+                row = (
+                    position,
+                    event.event_id,
+                    stream_id,
+                    stream_type,
+                    version,
+                    event.type,
+                    event.schema_version,
+                    recorded_at,
+                    data_text,
+                    metadata_text,
+                )
+                # `canonical_row` of the full row: the JSON array of these ten columns.
+                hash_ = digest(prev.encode() + orjson.dumps(row))
+                rows.append((*row, prev, hash_))
+                events.append(
+                    RecordedEvent(
+                        position,
                         event.event_id,
-                        append.stream_id,
-                        append.stream_type,
+                        stream_id,
+                        stream_type,
+                        version,
                         event.type,
                         event.schema_version,
+                        loads(data_text),
+                        loads(metadata_text),
                         recorded_at,
-                        canonical_json(event.data),
-                        metadata_text,
+                        prev,
+                        hash_,
                     )
                 )
+                prev = hash_
         if len(rows) == 1:
             conn.execute(_INSERT_EVENT, rows[0])
         elif rows:
@@ -598,8 +752,57 @@ class SqliteEventStore:
                     last,
                 ),
             )
-        events = tuple(event_from_row(row) for row in rows)
-        return AppendResult(command_id, tuple(row[0] for row in rows), events)
+        return AppendResult(command_id, tuple(row[0] for row in rows), tuple(events))
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def _committed(self, conn: sqlite3.Connection) -> None:
+        """Count a committed write; every `_CHECKPOINT_EVERY` commits, see to a checkpoint."""
+        commits = self._commits = self._commits + 1
+        if commits >= self._checkpoint_due:
+            self._checkpoint(conn, commits)
+
+    def _checkpoint(self, conn: sqlite3.Connection, commits: int, *, inline: bool = False) -> None:
+        """Ask the background checkpointer for a pass, or checkpoint here when it cannot.
+
+        Inline when asked, when the thread died or fell behind, or when the WAL passed
+        `_WAL_CAP_FRAMES`; so the WAL stays bounded whatever happens to the thread.
+        Never raises: the write it follows is committed already.
+        """
+        self._checkpoint_due = commits + _CHECKPOINT_EVERY
+        checkpointer = self._checkpointer
+        if checkpointer is None and not inline:
+            with self._lock:  # two writer threads must not start two
+                if self._checkpointer is None and not self._closed:
+                    self._checkpointer = self._start_checkpointer(commits)
+                checkpointer = self._checkpointer
+        if not inline and checkpointer is not None and checkpointer.usable(commits):
+            checkpointer.request(commits)
+            return
+        try:
+            busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            return
+        if busy:
+            # The thread is in a pass: try again after the next commit.
+            self._checkpoint_due = commits + 1
+        elif checkpointer is not None:
+            # All copied: this writer starts the WAL over on its next write.
+            checkpointer.note_inline(commits, 0 if frames == copied else max(0, frames))
+
+    def _start_checkpointer(self, commits: int) -> _Checkpointer | None:
+        path, timeout, synchronous = self.path, self.busy_timeout_ms, self.synchronous
+
+        def connect() -> sqlite3.Connection:
+            return _open(path, "rw", timeout, synchronous)
+
+        try:
+            checkpointer = _Checkpointer(connect, f"eventscope-checkpoint-{path.name}")
+        except RuntimeError:  # no more threads: checkpoint inline
+            return None
+        checkpointer.done = commits
+        weakref.finalize(self, checkpointer.stop, 0)
+        return checkpointer
 
     def _integrity(self, exc: sqlite3.IntegrityError) -> DomainError:
         text = str(exc)
@@ -694,6 +897,10 @@ class SqliteEventStore:
             raise self._integrity(exc) from None
         except sqlite3.Error as exc:
             raise self._error(exc, action) from None
+        # A load leaves a long WAL: copy it now, in the caller's time, as SQLite's own
+        # checkpoint after the commit did.
+        self._commits += 1
+        self._checkpoint(conn, self._commits, inline=True)
         return extender.head
 
     def _write_rows(
@@ -766,6 +973,7 @@ class SqliteEventStore:
                 raise
         except sqlite3.Error as exc:
             raise self._error(exc, "record a refusal") from None
+        self._committed(conn)
         return replace(refusal, id=int(cursor.lastrowid or 0), at_position=at_position)
 
     # -- reading -------------------------------------------------------------------------
@@ -847,12 +1055,28 @@ class SqliteEventStore:
         Any ISO time is accepted (a time without a zone is UTC).
         """
         moment = stored_time(timestamp)
-        rows = self._query(
-            "SELECT position FROM events WHERE recorded_at <= ? "
-            "ORDER BY recorded_at DESC, position DESC LIMIT 1",
-            (moment,),
-        )
-        return int(rows[0][0]) if rows else 0
+        # Times never go back along positions (every writer keeps them so, `verify`
+        # checks it), so this is a binary search over positions by primary key: about
+        # 20 point reads for 1M events, and no time index to update on every append.
+        try:
+            execute = self._conn().execute
+            head = execute(_HEAD_TIME).fetchone()
+            if head is None:
+                return 0
+            if head[1] <= moment:
+                return int(head[0])
+            # low: 0 or a position at or before `moment`; high: a position after it.
+            low, high = 0, int(head[0])
+            while high - low > 1:
+                middle = (low + high) // 2
+                row = execute(_TIME_AT, (middle,)).fetchone()
+                if row is not None and row[0] <= moment:
+                    low = middle
+                else:
+                    high = middle
+            return low
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read") from None
 
     def find_command(self, command_id: str) -> AppendResult | None:
         """The result an earlier command with this id recorded, if any."""
@@ -1028,7 +1252,8 @@ class SqliteEventStore:
     def positions_by_correlation(self, correlation_id: str, *, limit: int = 1000) -> list[int]:
         """Positions of the events whose metadata carries `correlation_id`, ascending.
 
-        At most `limit` of them (the first ones). Served by an expression index.
+        At most `limit` of them (the first ones). Served by a partial expression index
+        plus the command `correlation_id` names, if any (see `_BY_CORRELATION`).
         """
         return [row[0] for row in self._query(_BY_CORRELATION, (correlation_id, max(0, limit)))]
 
@@ -1104,6 +1329,7 @@ class SqliteEventStore:
                 raise
         except sqlite3.Error as exc:
             raise self._error(exc, "set a bookmark") from None
+        self._committed(conn)
         return bookmark
 
     def delete_bookmark(self, name: str) -> bool:
@@ -1112,10 +1338,12 @@ class SqliteEventStore:
         Raises StoreError when the store is read-only.
         """
         self._refuse_read_only("delete a bookmark")
+        conn = self._conn()
         try:
-            cursor = self._conn().execute("DELETE FROM bookmarks WHERE name = ?", (name,))
+            cursor = conn.execute("DELETE FROM bookmarks WHERE name = ?", (name,))
         except sqlite3.Error as exc:
             raise self._error(exc, "delete a bookmark") from None
+        self._committed(conn)
         return cursor.rowcount > 0
 
     def _refuse_read_only(self, action: str) -> None:
@@ -1125,8 +1353,13 @@ class SqliteEventStore:
     # -- lifetime ------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close every thread's connection; the store cannot be used afterwards."""
-        self._closed = True
+        """Stop the checkpointer and close every thread's connection; the store cannot
+        be used afterwards."""
+        with self._lock:
+            self._closed = True
+            checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.stop()
         with self._lock:
             connections, self._connections = self._connections, []
         for conn in connections:
@@ -1188,7 +1421,3 @@ def _zero(_: str) -> int:
 
 def _never(_: str) -> bool:
     return False
-
-
-def _no_lookup(stream_id: str) -> int:
-    raise AssertionError(f"stream {stream_id} version was not seeded")

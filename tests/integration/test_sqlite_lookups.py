@@ -4,15 +4,18 @@ add them upgrade older files, the lookups use their indexes, and read-only stays
 
 from __future__ import annotations
 
+import bisect
+import random
 import sqlite3
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from domain.clock import StepClock
-from domain.envelope import Metadata, NewEvent, StreamAppend
+from domain.clock import StepClock, format_time, parse_time
+from domain.envelope import Metadata, NewEvent, PendingEvent, StreamAppend
 from domain.errors import StoreError
 from store import SqliteEventStore, schema
 from store.schema import SchemaStep
@@ -273,3 +276,213 @@ def test_a_glob_with_a_literal_prefix_uses_an_index_range_over_a_long_span(
     monkeypatch.setattr("store.sqlite._GLOB_WALK_SPAN", 20_000)
     plan = _plans(store, lambda s: s.positions(stream="account-eur-*"))[-1]
     assert "INTEGER PRIMARY KEY (rowid>?)" in plan
+
+
+# -- position_at without a time index ------------------------------------------------------
+
+
+_MICRO = timedelta(microseconds=1)
+
+
+def _times(count: int, seed: int) -> list[str]:
+    """Non-decreasing stored times with many runs of equal ones (bulk loads, clamping)."""
+    rng = random.Random(seed)
+    moment = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    times = []
+    for _ in range(count):
+        moment += timedelta(microseconds=rng.choice([0, 0, 0, 1, 7, 1_000, 3_600_000_000]))
+        times.append(format_time(moment))
+    return times
+
+
+def _timed_events(times: list[str]) -> list[PendingEvent]:
+    return [
+        PendingEvent(
+            event_id=f"t-{n}",
+            stream_id=f"account-{n % 5}",
+            stream_type="account",
+            version=n // 5 + 1,
+            type="Deposited",
+            data={"amount": n},
+            metadata={"actor": "demo", "command_id": f"t-cmd-{n}", "command_type": "deposit"},
+            recorded_at=moment,
+        )
+        for n, moment in enumerate(times)
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 64, 1_000])
+def test_position_at_is_the_last_position_at_or_before_a_time(
+    opened: Callable[..., SqliteEventStore], db: Path, count: int
+) -> None:
+    store = opened(db, create=True)
+    assert store.position_at("2026-03-01T09:00:00Z") == 0  # empty
+    times = _times(count, seed=count)
+    store.append_bulk(_timed_events(times))
+    assert [e.recorded_at for e in store.read_all()] == times
+    probes = {*times, "2000-01-01T00:00:00.000000Z", "2999-01-01T00:00:00.000000Z"}
+    for moment in times:  # just before and just after each stored time
+        at = parse_time(moment)
+        probes |= {format_time(at - _MICRO), format_time(at + _MICRO)}
+    for moment in sorted(probes):
+        assert store.position_at(moment) == bisect.bisect_right(times, moment), moment
+
+
+def test_position_at_finds_the_last_of_equal_times_after_appends(
+    opened: Callable[..., SqliteEventStore], db: Path
+) -> None:
+    # A clock that stands still (and one that goes back, clamped): equal stored times.
+    clock = StepClock("2026-01-01T09:00:00Z", step=timedelta(0))
+    store = opened(db, create=True, clock=clock)
+    for n in range(7):
+        run(store, f"c{n}", f"account-{n % 2}")
+    assert store.position_at("2026-01-01T09:00:00Z") == 7
+    assert store.position_at("2026-01-01T08:59:59.999999Z") == 0
+
+
+def test_position_at_reads_positions_by_primary_key_and_there_is_no_time_index(
+    opened: Callable[..., SqliteEventStore], db: Path
+) -> None:
+    store = opened(db, create=True)
+    store.append_bulk(_timed_events(_times(500, seed=1)))
+    assert "events_recorded_at" not in objects(db)
+    head, *probes = _plans(store, lambda s: s.position_at("2026-03-02T00:00:00Z"))
+    assert head == "SCAN events"  # backwards by rowid, LIMIT 1: the last row
+    assert 1 <= len(probes) <= 9  # a binary search over 500 positions
+    assert set(probes) == {"SEARCH events USING INTEGER PRIMARY KEY (rowid=?)"}
+
+
+# -- the partial correlation index -----------------------------------------------------------
+
+
+def _correlation_history(store: SqliteEventStore) -> None:
+    """Every shape of metadata a correlation lookup can meet, appended and bulk-loaded."""
+    run(store, "c1", "account-1", "Opened")  # its own correlation (not in the index)
+    run(store, "c2", "account-2", correlation="c1")  # follows c1
+    run(store, "c3", "account-1", correlation="c3")  # its own, named explicitly
+    store.append(  # two events of one command, its own correlation
+        [
+            StreamAppend("account-3", "account", 0, (NewEvent("Opened", {}, event_id="e-c4a"),)),
+            StreamAppend("account-4", "account", 0, (NewEvent("Opened", {}, event_id="e-c4b"),)),
+        ],
+        Metadata(actor="alice", command_id="c4", command_type="open"),
+    )
+    store.append(  # no command id: no commands row, correlation ""
+        [StreamAppend("account-5", "account", 0, (NewEvent("Opened", {}, event_id="e-x"),))],
+        Metadata(actor="alice", command_id="", command_type="open"),
+    )
+    odd_metadata: list[dict[str, Any]] = [
+        {"command_id": "k1", "correlation_id": "k1"},  # bulk, its own: commands row k1
+        {"command_id": "k1", "correlation_id": "k1"},
+        {"command_id": "k2", "correlation_id": "c1"},
+        {"correlation_id": "c1"},  # no command id at all
+        {"command_id": "", "correlation_id": ""},
+        {"command_id": 7, "correlation_id": 7},
+        {"command_id": {"x": 1}, "correlation_id": {"x": 1}},
+        {"command_id": "k3", "correlation_id": {"x": 1}},
+        {"command_id": "k4"},  # no correlation id
+        {},
+    ]
+    head = store.head().position
+    store.append_bulk(
+        [
+            PendingEvent(
+                event_id=f"b-{n}",
+                stream_id=f"bulk-{n}",
+                stream_type="account",
+                version=1,
+                type="Imported",
+                data={},
+                metadata=metadata,
+                recorded_at="2030-01-01T00:00:00.000000Z",
+            )
+            for n, metadata in enumerate(odd_metadata)
+        ]
+    )
+    assert store.head().position == head + len(odd_metadata)
+
+
+def _scanned(db: Path, correlation_id: str, limit: int) -> list[int]:
+    """What the lookup answered before the index was partial: every row, no index."""
+    return [
+        row[0]
+        for row in raw(db).execute(
+            "SELECT position FROM events NOT INDEXED WHERE "
+            "json_extract(metadata, '$.correlation_id') = ? ORDER BY position LIMIT ?",
+            (correlation_id, limit),
+        )
+    ]
+
+
+def _correlation_ids(db: Path) -> list[str]:
+    values = raw(db).execute(
+        "SELECT DISTINCT json_extract(metadata, '$.correlation_id') FROM events"
+    )
+    texts = [v[0] for v in values if isinstance(v[0], str)]
+    return [*texts, "7", "unknown", "k2", "k4"]
+
+
+def test_the_partial_correlation_index_finds_what_a_scan_finds(
+    opened: Callable[..., SqliteEventStore], db: Path
+) -> None:
+    store = opened(db, create=True)
+    _correlation_history(store)
+    assert store.positions_by_correlation("c1") == [1, 2, 9, 10]
+    assert store.positions_by_correlation("c3") == [3]
+    assert store.positions_by_correlation("c4") == [4, 5]
+    assert store.positions_by_correlation("k1") == [7, 8]
+    assert store.positions_by_correlation("") == [6, 11]  # no command id: no commands row
+    assert store.positions_by_correlation('{"x":1}') == [13, 14]  # SQLite's text of an object
+    for correlation_id in _correlation_ids(db):
+        for limit in (1000, 2, 1, 0):
+            got = store.positions_by_correlation(correlation_id, limit=limit)
+            assert got == _scanned(db, correlation_id, limit), (correlation_id, limit)
+
+
+def test_commands_that_start_their_own_correlation_leave_the_index_alone(
+    opened: Callable[..., SqliteEventStore], db: Path
+) -> None:
+    store = opened(db, create=True)
+    for n in range(20):
+        run(store, f"own-{n}", f"account-{n % 3}")
+    run(store, "follower", "account-1", correlation="own-3")
+    where = schema.CORRELATION_INDEX_WHERE
+    indexed = raw(db).execute(
+        f"SELECT position FROM events INDEXED BY events_correlation WHERE ({where}) "
+        "AND json_extract(metadata, '$.correlation_id') IS NOT NULL"
+    )
+    assert [row[0] for row in indexed] == [21]
+    assert store.positions_by_correlation("own-3") == [4, 21]
+
+
+def test_a_database_from_before_the_command_path_indexes_is_upgraded(
+    opened: Callable[..., SqliteEventStore], db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    older = steps_before("time_by_position")
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "_STEPS", older)
+        store = opened(db, create=True)
+        _correlation_history(store)
+        store.close()
+    assert {"events_recorded_at", "events_correlation"} <= objects(db)
+    answers = {c: _scanned(db, c, 1000) for c in _correlation_ids(db)}
+    times = [e.recorded_at for e in opened(db, read_only=True).read_all()]
+
+    # Read-only, the old full index still serves the new query, and times need no index.
+    reader = opened(db, read_only=True)
+    assert {c: reader.positions_by_correlation(c) for c in answers} == answers
+    assert reader.position_at(times[3]) == bisect.bisect_right(times, times[3])
+
+    store = opened(db)
+    assert store.schema_version() == schema.latest_version()
+    assert "events_recorded_at" not in objects(db)
+    index_sql = (
+        raw(db)
+        .execute("SELECT sql FROM sqlite_master WHERE name = 'events_correlation'")
+        .fetchone()[0]
+    )
+    assert index_sql.endswith(f"WHERE {schema.CORRELATION_INDEX_WHERE}")
+    assert {c: store.positions_by_correlation(c) for c in answers} == answers
+    for moment in times:
+        assert store.position_at(moment) == bisect.bisect_right(times, moment)
+    assert store.verify().ok
