@@ -42,6 +42,7 @@ from domain.model import EventCatalog
 from domain.projection import Projection, ProjectionState, Row, StateMap, initial_states
 from domain.refusals import MergesRefusals, RefusalIndex
 from store import read_models as rm
+from store.connection import connect
 from store.lease import Lease, LeaseLost, read_lease
 from store.replay import SELECT_EVENTS, FoldFailure, ProjectionFailed, fold_rows
 from store.sqlite import SqliteEventStore
@@ -223,13 +224,7 @@ class Projector:
             return conn
         mode = "ro" if self.store.read_only else "rw"
         try:
-            conn = sqlite3.connect(
-                f"{self.store.path.resolve().as_uri()}?mode={mode}",
-                uri=True,
-                timeout=self.store.busy_timeout_ms / 1000,
-                isolation_level=None,  # we issue BEGIN / COMMIT ourselves
-                check_same_thread=False,  # only so close() can close every thread's
-            )
+            conn = connect(self.store.path, mode, self.store.busy_timeout_ms)
             if not self.store.read_only:
                 conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:

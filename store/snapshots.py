@@ -22,6 +22,7 @@ from pathlib import Path
 from domain.errors import StoreError
 from domain.ports import Snapshot
 from domain.snapshots import InMemorySnapshots
+from store.connection import connect
 
 __all__ = ["InMemorySnapshots", "SqliteSnapshotStore", "ensure_snapshot_schema"]
 
@@ -86,13 +87,7 @@ class SqliteSnapshotStore:
         if conn is None:
             mode = "ro" if self.read_only else "rw"
             try:
-                conn = sqlite3.connect(
-                    f"{self.path.resolve().as_uri()}?mode={mode}",
-                    uri=True,
-                    timeout=self.busy_timeout_ms / 1000,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
+                conn = connect(self.path, mode, self.busy_timeout_ms)
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open {self.path} for snapshots: {exc}") from None
             try:

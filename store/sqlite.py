@@ -40,6 +40,7 @@ from domain.envelope import (
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput, StoreError
 from store import bookmarks as bookmark_rules
 from store import schema
+from store.connection import connect
 from store.filters import is_glob
 from store.hashchain import (
     HASH_HMAC,
@@ -230,15 +231,7 @@ def _seconds(ms: int) -> str:
 
 def _open(path: Path, mode: str, busy_timeout_ms: int, synchronous: str) -> sqlite3.Connection:
     """A connection to `path` (`mode` ro, rw or rwc) at the store's settings."""
-    # isolation_level=None: the store issues BEGIN/COMMIT itself. check_same_thread=False
-    # only so close() can close other threads' connections; each is used by one thread.
-    conn = sqlite3.connect(
-        f"{path.resolve().as_uri()}?mode={mode}",
-        uri=True,
-        timeout=busy_timeout_ms / 1000,
-        isolation_level=None,
-        check_same_thread=False,
-    )
+    conn = connect(path, mode, busy_timeout_ms)
     try:
         conn.execute(f"PRAGMA synchronous = {synchronous}")
     except BaseException:

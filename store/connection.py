@@ -1,0 +1,40 @@
+"""Opening SQLite connections to an eventscope file: one rule for every part of the store."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+
+def connect(path: Path, mode: str, timeout_ms: int) -> sqlite3.Connection:
+    """A connection to `path` in `mode` (`ro`, `rw` or `rwc`), in autocommit mode.
+
+    isolation_level=None: callers issue BEGIN/COMMIT themselves. check_same_thread=False
+    only so that a close() can close other threads' connections; each is used by one.
+
+    A read-only open of a WAL database still needs its `-shm` index file; in a folder
+    nobody may write (an auditor's evidence copy on read-only media) SQLite cannot
+    create it and refuses. When that happens and there is no `-wal` file (so no
+    committed data can be missed), the file is opened `immutable=1` instead.
+    """
+    uri = f"{path.resolve().as_uri()}?mode={mode}"
+    conn = _connect(uri, timeout_ms)
+    if mode != "ro":
+        return conn
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.OperationalError as exc:
+        text = str(exc).lower()
+        wal = path.with_name(path.name + "-wal")
+        if ("readonly" in text or "unable to open" in text) and not wal.exists():
+            conn.close()
+            return _connect(uri + "&immutable=1", timeout_ms)
+        conn.close()
+        raise
+    return conn
+
+
+def _connect(uri: str, timeout_ms: int) -> sqlite3.Connection:
+    return sqlite3.connect(
+        uri, uri=True, timeout=timeout_ms / 1000, isolation_level=None, check_same_thread=False
+    )
