@@ -162,8 +162,11 @@ class CommandBus:
             command=payload,
         )
         handler = self.model.handlers[type(command)]
-        for attempt in range(self.max_retries + 1):
-            decision = _Decision(self, trust_cache=attempt == 0)
+        conflicts = 0
+        trusted = True  # the first decision may use cached states as they are
+        while True:
+            decision = _Decision(self, trust_cache=trusted)
+            trusted = False
             try:
                 emits = handler(command, decision)
             except RuleRefused as refused:
@@ -195,12 +198,12 @@ class CommandBus:
                 # (history cut or replaced) means the cache cannot be trusted.
                 if conflict.actual < conflict.expected:
                     self.cache.forget(conflict.stream_id)
-                if attempt == self.max_retries:
+                if conflicts == self.max_retries:
                     raise
+                conflicts += 1
                 continue
             self._remember(decision, emits, result)
             return result
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _earlier_result(
         self, command: Command, payload: dict[str, Any], command_id: str

@@ -171,3 +171,14 @@ def test_a_stream_the_decision_only_read_is_version_checked_too() -> None:
     result = reader.execute(Deposit(account_id="a1", amount="1.00"), actor="t")
     assert seen == [0, 300]
     assert result.events[0].data["amount"] == 301
+
+
+def test_a_stale_refusal_is_decided_again_even_without_conflict_retries() -> None:
+    store = InMemoryEventStore(clock=StepClock())
+    mine = CommandBus(store, LEDGER, clock=StepClock(), ids=SequentialIds("m"), max_retries=0)
+    theirs = _bus(store, "theirs")
+    _open(mine, ("a1", "EUR"))
+    mine.execute(Deposit(account_id="a1", amount="5.00"), actor="t")
+    theirs.execute(Deposit(account_id="a1", amount="10.00"), actor="t")
+    result = mine.execute(Withdraw(account_id="a1", amount="12.00"), actor="t")
+    assert result.events[0].type == "MoneyWithdrawn"
