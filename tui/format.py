@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 
@@ -58,8 +59,9 @@ def payload_summary(data: Mapping[str, Any], context: str = "") -> str:
 _DIGITS = re.compile(r"(\d+)")
 
 
+@lru_cache(maxsize=1 << 16)
 def natural_key(text: str) -> tuple[Any, ...]:
-    """Sort `acc-2` before `acc-10`."""
+    """Sort `acc-2` before `acc-10` (cached: panels sort the same keys again and again)."""
     return tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(text))
 
 

@@ -7,8 +7,8 @@ what a panel is drawing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from domain.envelope import RecordedEvent
@@ -19,19 +19,82 @@ Rows = dict[str, Row]
 """A projection's rows by key."""
 
 RowChangeKind = Literal["added", "removed", "changed"]
+FrameSource = Literal["timeline", "read_models"]
+"""Where a frame's rows came from: a replay (snapshot plus events) or the persisted
+read models the projector keeps."""
 
 
-@dataclass(frozen=True)
 class RowChanges:
-    """How one projection's rows differ from the previous frame."""
+    """How one projection's rows differ from the previous frame.
 
-    added: frozenset[str] = frozenset()
-    removed: frozenset[str] = frozenset()
-    changed: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    """Changed row key -> the names of the fields whose values differ."""
+    Built from known sets, or with `between` from two versions of the rows, compared
+    when first asked: after a jump thousands of rows differ, and a projection on a
+    hidden tab is only ever asked whether anything changed (which stops at the first
+    difference).
+    """
+
+    __slots__ = ("_added", "_after", "_before", "_changed", "_removed")
+
+    def __init__(
+        self,
+        added: Iterable[str] = (),
+        removed: Iterable[str] = (),
+        changed: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
+        self._added = frozenset(added)
+        self._removed = frozenset(removed)
+        self._changed: Mapping[str, frozenset[str]] = changed if changed is not None else {}
+        self._before: Mapping[str, Row] | None = None
+        self._after: Mapping[str, Row] | None = None
+
+    @classmethod
+    def between(cls, before: Mapping[str, Row], after: Mapping[str, Row]) -> RowChanges:
+        """The differences of `after` from `before`, worked out when first asked."""
+        changes = cls()
+        changes._before, changes._after = before, after
+        return changes
+
+    def _work_out(self) -> None:
+        before, after = self._before, self._after
+        if before is None or after is None:
+            return
+        self._added = frozenset(k for k in after if k not in before)
+        self._removed = frozenset(k for k in before if k not in after)
+        changed = [
+            k for k in after if k in before and not (before[k] is after[k] or before[k] == after[k])
+        ]
+        self._changed = ChangedFields(before, after, changed)
+        self._before = self._after = None
+
+    @property
+    def added(self) -> frozenset[str]:
+        """Keys of the rows that appeared."""
+        self._work_out()
+        return self._added
+
+    @property
+    def removed(self) -> frozenset[str]:
+        """Keys of the rows that disappeared."""
+        self._work_out()
+        return self._removed
+
+    @property
+    def changed(self) -> Mapping[str, frozenset[str]]:
+        """Changed row key -> the names of the fields whose values differ."""
+        self._work_out()
+        return self._changed
 
     def __bool__(self) -> bool:
-        return bool(self.added or self.removed or self.changed)
+        before, after = self._before, self._after
+        if before is not None and after is not None:
+            if before.keys() != after.keys():
+                return True
+            return any(not (before[k] is row or before[k] == row) for k, row in after.items())
+        return bool(self._added or self._removed or self._changed)
+
+    def __repr__(self) -> str:
+        changed = dict(self.changed)
+        return f"RowChanges(added={self.added!r}, removed={self.removed!r}, changed={changed!r})"
 
     @property
     def count(self) -> int:
@@ -56,6 +119,7 @@ class Frame:
     """Projection name -> what changed since `since` (missing: nothing changed)."""
     since: int | None = None
     """The position the changes are measured from (None: the first frame)."""
+    source: FrameSource = "timeline"
 
     def changes_for(self, projection: str) -> RowChanges:
         """What changed in `projection` (empty when nothing did)."""
@@ -99,23 +163,54 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple
 def compare_rows(
     before: Mapping[str, Row], after: Mapping[str, Row], keys: Iterable[str] | None = None
 ) -> RowChanges:
-    """How `after` differs from `before`, looking only at `keys` when they are known."""
+    """How `after` differs from `before`, looking only at `keys` when they are known.
+
+    Without `keys`, every row is compared, when the result is first asked.
+    """
     if keys is None:
-        added = frozenset(k for k in after if k not in before)
-        removed = frozenset(k for k in before if k not in after)
-        candidates: Iterable[str] = (k for k in after if k in before)
-    else:
-        keys = set(keys)
-        added = frozenset(k for k in keys if k in after and k not in before)
-        removed = frozenset(k for k in keys if k in before and k not in after)
-        candidates = (k for k in keys if k in before and k in after)
-    changed: dict[str, frozenset[str]] = {}
-    for key in candidates:
-        old, new = before[key], after[key]
-        if old is new or old == new:
-            continue
-        changed[key] = frozenset(changed_fields(old, new))
-    return RowChanges(added=added, removed=removed, changed=changed)
+        return RowChanges.between(before, after)
+    keys = set(keys)
+    added = frozenset(k for k in keys if k in after and k not in before)
+    removed = frozenset(k for k in keys if k in before and k not in after)
+    changed = [
+        k
+        for k in keys
+        if k in before and k in after and not (before[k] is after[k] or before[k] == after[k])
+    ]
+    return RowChanges(added=added, removed=removed, changed=ChangedFields(before, after, changed))
+
+
+class ChangedFields(Mapping[str, frozenset[str]]):
+    """Changed row key -> the fields that differ, worked out for a row when asked.
+
+    After a jump thousands of rows differ, and a panel only ever asks about the few it
+    draws. Safe because a frame's rows never change once built.
+    """
+
+    def __init__(self, before: Mapping[str, Row], after: Mapping[str, Row], keys: list[str]):
+        self._before = before
+        self._after = after
+        self._keys = dict.fromkeys(keys)
+        self._fields: dict[str, frozenset[str]] = {}
+
+    def __getitem__(self, key: str) -> frozenset[str]:
+        if key not in self._keys:
+            raise KeyError(key)
+        fields = self._fields.get(key)
+        if fields is None:
+            fields = self._fields[key] = frozenset(
+                changed_fields(self._before[key], self._after[key])
+            )
+        return fields
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 def diff_rows(before: Mapping[str, Row], after: Mapping[str, Row]) -> list[RowDiff]:

@@ -65,6 +65,14 @@ class EventscopeCommands(Provider):
                     f"Jump to {position_text(bookmark.position)}",
                 )
             )
+        for bookmark in main.bookmarks:
+            entries.append(
+                (
+                    f"Forget bookmark: {bookmark.name}",
+                    partial(main.forget_bookmark, bookmark.name),
+                    f"Delete the bookmark at {position_text(bookmark.position)}",
+                )
+            )
         for stream in getattr(self, "_streams", [])[:5000]:
             entries.append(
                 (

@@ -5,34 +5,51 @@ calls from worker threads only. The session knows no Textual. It holds the one p
 of mutable state the app's workers share (the timeline's working state behind a
 lock), so two workers never replay at once.
 
-Time travel goes through `domain.timeline.Timeline` (snapshots plus replay) and one
+Two sources feed the panels. The past goes through the workspace's
+`domain.timeline.Timeline` (snapshots persisted in the database, plus replay) and one
 `Cursor` on it, which steps cheaply and reports the rows each move changed. The
-composition root may hand in a timeline with persisted snapshots; otherwise the
-session builds one whose snapshots live in memory.
+present, when the database is writable, is the persisted read models that the
+session's own projector keeps current (`tui.read_side`): `live_frame()` reads them at
+their checkpoint. Read-only, there is no projector, and the present is the timeline's
+state at the head.
 """
 
 from __future__ import annotations
 
 import bisect
-import fnmatch
+import functools
+import json
+import shutil
+import subprocess
+import sys
 import threading
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol
-
-import orjson
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from domain.clock import format_time, parse_time
 from domain.description import DomainDescription
-from domain.envelope import AppendResult, Head, RecordedEvent, Refusal
-from domain.errors import InvalidInput
+from domain.envelope import AppendResult, Bookmark, Head, RecordedEvent, Refusal
+from domain.errors import InvalidInput, StoreError
 from domain.messages import Command
 from domain.projection import Projection, Row, StateMap
 from domain.timeline import Cursor, Timeline
-from store.hashchain import canonical_row, chain_hash, chain_row
-from tui.frames import Frame, RowChanges, Rows, StateDiff, changed_fields, compare_rows, diff_rows
+from store import bookmarks as bookmark_rules
+from store.projector import ProjectorStatus
+from tui.frames import (
+    Frame,
+    FrameSource,
+    RowChanges,
+    Rows,
+    StateDiff,
+    changed_fields,
+    compare_rows,
+    diff_rows,
+)
+from tui.read_side import ReadSide, StatusListener
 
 if TYPE_CHECKING:
     from tui.bootstrap import Workspace
@@ -41,9 +58,19 @@ REFUSALS = "__refusals__"
 """The pseudo-projection under which frames carry the refusals recorded up to them."""
 REFUSAL_ROWS = 500
 """How many of the latest refusals a frame carries."""
-
-PAGE_SCAN = 5_000
-"""Events per page when collecting the positions an exact filter matches."""
+CHAIN_CHILD_EVENTS = 100_000
+"""Above this many events the chain is verified by a child process (`eventscope verify`):
+a walk of 1M events is ~8 s of Python, which in this process would hold the GIL the
+panels need. Below it, verifying here is quicker than starting a process."""
+NEAR = 128
+"""Moves up to this many events go through the stepping cursor; longer ones (jumps,
+PgUp/PgDn) show `state_at` first, which skips the cursor's journaling, and move the
+cursor there afterwards (`prepare_steps`)."""
+CLOSE_SECONDS = 5.0
+"""How long closing waits for database calls still running in worker threads."""
+SPARSE_PAGE = 4
+"""A log page whose positions spread over more than this many events per row is read
+position by position (`events_at`) rather than as one range."""
 
 
 # --------------------------------------------------------------------------- filters
@@ -53,8 +80,10 @@ PAGE_SCAN = 5_000
 class EventFilter:
     """Which events the log shows and stepping visits.
 
-    `stream`, `type` and `actor` match exactly, or as a glob when they hold `*` or `?`
-    (`account-a*`, `Transfer*`). `text` is a case-insensitive substring of the payload.
+    `stream`, `type` and `actor` match exactly, or as SQLite GLOB patterns when they
+    hold `*`, `?` or `[` (`account-a*`, `Transfer*`, case-sensitive). `text` is a
+    case-insensitive (ASCII) substring of the event's data or metadata JSON. The store
+    applies the filter in SQL (`store.filters`); nothing is scanned in Python.
     """
 
     stream: str = ""
@@ -64,21 +93,6 @@ class EventFilter:
 
     def __bool__(self) -> bool:
         return bool(self.stream or self.type or self.actor or self.text)
-
-    def matches(self, event: RecordedEvent) -> bool:
-        """True when `event` passes every part of the filter."""
-        return (
-            _field_matches(self.stream, event.stream_id)
-            and _field_matches(self.type, event.type)
-            and _field_matches(self.actor, event.actor)
-            and (not self.text or self.text.lower() in orjson.dumps(event.data).decode().lower())
-        )
-
-    @property
-    def exact(self) -> bool:
-        """True when an index can serve the filter: exact fields and no text."""
-        fields = (self.stream, self.type, self.actor)
-        return not self.text and not any("*" in v or "?" in v for v in fields)
 
     def describe(self) -> str:
         """A short label for the header and the log's title (`type=Transfer* actor=ann`)."""
@@ -93,14 +107,6 @@ class EventFilter:
             if value
         ]
         return " ".join(parts)
-
-
-def _field_matches(pattern: str, value: str) -> bool:
-    if not pattern:
-        return True
-    if "*" in pattern or "?" in pattern:
-        return fnmatch.fnmatchcase(value, pattern)
-    return value == pattern
 
 
 @dataclass(frozen=True)
@@ -258,14 +264,6 @@ class AggregateStep:
     state: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Bookmark:
-    """A named position, kept with the database when the store can keep it."""
-
-    name: str
-    position: int
-
-
 # --------------------------------------------------------------------------- timeline
 
 
@@ -281,6 +279,10 @@ class TimelinePort(Protocol):
 
     def state_at(self, position: int) -> StateMap:
         """Every projection at `position`, as the caller's own copy."""
+        ...
+
+    def near(self, position: int) -> bool:
+        """True when the cursor reaches `position` cheaply (a step, not a jump)."""
         ...
 
     def events(self, *, after: int = 0, to: int | None = None) -> Iterable[RecordedEvent]:
@@ -302,6 +304,10 @@ class CursorTimeline:
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
         self._cursor: Cursor | None = None
+
+    def near(self, position: int) -> bool:
+        cursor = self._cursor
+        return cursor is not None and abs(position - cursor.position) <= NEAR
 
     def seek(self, position: int) -> tuple[StateMap, dict[str, set[str]] | None]:
         cursor = self._cursor
@@ -326,24 +332,165 @@ class CursorTimeline:
         return self.timeline.upcast(event)
 
 
+# --------------------------------------------------------------------------- refusals
+
+
+class RefusalRows:
+    """The latest refusals as of any position, from one list kept in memory.
+
+    Refusals are few next to events (~7,000 in the 1M-event demo), and one recorded
+    later than the list was read has an `at_position` at or past the head of that
+    time, so only frames at or past it need to look for new ones. Stepping then costs
+    a bisect, and the rows are rebuilt only when a step crosses a refusal.
+    """
+
+    TOP_UP = 64
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self._items: list[Refusal] = []
+        """Every refusal, by (at_position, id)."""
+        self._max_id = 0
+        self._keys: list[tuple[int, int]] = []
+        self._read_at = -1
+        """The head when the list was last brought up to date (-1: never read)."""
+        self._last: tuple[int, Rows] | None = None
+
+    def rows_at(self, position: int) -> Rows:
+        """The latest `REFUSAL_ROWS` refusals recorded while the head was <= `position`.
+
+        Until `load()` has read the list, a query for just those rows answers (the
+        first frame should not wait for every refusal).
+        """
+        if self._read_at < 0:
+            last = self._last
+            if last is not None and last[0] == -position - 1:
+                return last[1]
+            latest = self._store.refusals(to_position=position, limit=REFUSAL_ROWS)
+            rows = {str(r.id): r.to_json_dict() for r in latest}
+            self._last = (-position - 1, rows)
+            return rows
+        if position >= self._read_at:
+            self._catch_up()
+        count = bisect.bisect_right(self._keys, (position, float("inf")))
+        last = self._last
+        if last is not None and last[0] == count:
+            return last[1]
+        latest = self._items[max(0, count - REFUSAL_ROWS) : count]
+        rows = {str(r.id): r.to_json_dict() for r in reversed(latest)}
+        self._last = (count, rows)
+        return rows
+
+    def load(self) -> None:
+        """Read every refusal into memory (once; then only new ones are read)."""
+        if self._read_at < 0:
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        head = self._store.head().position
+        if self._read_at < 0:
+            self._load()
+        else:
+            newest = self._store.refusals(limit=self.TOP_UP)
+            fresh = [r for r in newest if r.id > self._max_id]
+            if len(fresh) == len(newest) == self.TOP_UP:
+                self._load()
+            elif fresh:
+                for refusal in reversed(fresh):
+                    key = (refusal.at_position, refusal.id)
+                    index = bisect.bisect_right(self._keys, key)
+                    self._keys.insert(index, key)
+                    self._items.insert(index, refusal)
+                self._max_id = max(r.id for r in fresh)
+                self._last = None
+        self._read_at = head
+
+    def _load(self) -> None:
+        items = sorted(self._store.refusals(), key=lambda r: (r.at_position, r.id))
+        self._items = items
+        self._keys = [(r.at_position, r.id) for r in items]
+        self._max_id = max((r.id for r in items), default=0)
+        self._last = None
+
+
 # --------------------------------------------------------------------------- session
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+class InFlight:
+    """Counts the session's blocking calls in progress, so closing can wait for them.
+
+    Worker threads outlive the widgets that started them; closing the store under a
+    query still running in one of them could crash the process.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._closed = False
+        self._idle = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self._idle:
+            if self._closed:
+                raise StoreError("the app is closing")
+            self._count += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._idle:
+            self._count -= 1
+            if not self._count:
+                self._idle.notify_all()
+
+    def close(self, timeout: float) -> bool:
+        """Refuse new calls and wait for those running; False if some still run."""
+        with self._idle:
+            self._closed = True
+            return self._idle.wait_for(lambda: not self._count, timeout)
+
+
+def _blocking(method: _Method) -> _Method:
+    """Mark a session method that reads or writes the database (tracked by `InFlight`)."""
+
+    @functools.wraps(method)
+    def tracked(self: Session, *args: Any, **kwargs: Any) -> Any:
+        with self._calls:
+            return method(self, *args, **kwargs)
+
+    return tracked  # type: ignore[return-value]
 
 
 class Session:
     """Everything the app asks of the database and the domain. Blocking; call from workers."""
 
-    def __init__(self, workspace: Workspace, *, timeline: TimelinePort | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        timeline: TimelinePort | None = None,
+        project: bool = True,
+    ) -> None:
+        """`timeline` defaults to the workspace's (persisted snapshots); with `project`
+        (and a writable database) the session runs a projector while the app is open."""
         self.workspace = workspace
         self.store = workspace.store
         self.domain: DomainDescription = workspace.domain
         self.projections: list[Projection] = list(workspace.domain.projections)
         if timeline is None:
-            timeline = CursorTimeline(
-                Timeline(self.store, self.projections, workspace.domain.model.catalog)
-            )
+            timeline = CursorTimeline(workspace.timeline)
         self._timeline = timeline
+        self.read_side: ReadSide | None = (
+            ReadSide(workspace.projector()) if project and not workspace.read_only else None
+        )
         self._lock = threading.Lock()
         self._last: Frame | None = None
+        self._cursor_frame: Frame | None = None
+        self._refusals = RefusalRows(self.store)
+        self.chain_child_events = CHAIN_CHILD_EVENTS
+        self._checker: subprocess.Popen[str] | None = None
+        self._checker_lock = threading.Lock()
+        self._calls = InFlight()
+        self._closed = False
         self._bookmarks: dict[str, int] = {}
 
     # -- identity
@@ -368,10 +515,12 @@ class Session:
 
     # -- the log
 
+    @_blocking
     def head(self) -> Head:
         """The store's last position and hash."""
         return self.store.head()
 
+    @_blocking
     def change_token(self) -> int:
         """A number that moves when another connection commits (cheap to poll).
 
@@ -386,8 +535,13 @@ class Session:
         """The domain's one-line summary of `event`."""
         return self.domain.summary(event)
 
+    @_blocking
     def log_index(self, event_filter: EventFilter, previous: LogIndex | None = None) -> LogIndex:
-        """The log's rows for `event_filter`, reusing `previous` and reading only what is new."""
+        """The log's rows for `event_filter`, reusing `previous` and reading only what is new.
+
+        The store finds the matching positions in SQL (`positions`): indexes serve exact
+        stream, type and actor values; patterns and text are matched by SQLite's scan.
+        """
         head = self.store.head().position
         if not event_filter:
             return LogIndex(head=head)
@@ -397,41 +551,19 @@ class Session:
         else:
             positions, after = array("q"), 0
         if after < head:
-            positions.extend(self._matching_positions(event_filter, after, head))
+            positions.extend(
+                self.store.positions(
+                    stream=event_filter.stream or None,
+                    type=event_filter.type or None,
+                    actor=event_filter.actor or None,
+                    text=event_filter.text or None,
+                    after=after,
+                    to=head,
+                )
+            )
         return LogIndex(head=head, filter=event_filter, positions=positions)
 
-    def _matching_positions(self, event_filter: EventFilter, after: int, to: int) -> Iterable[int]:
-        """Positions in (after, to] passing the filter: by index when exact, else by scan."""
-        exact = not event_filter.text and not any(
-            "*" in v or "?" in v
-            for v in (event_filter.stream, event_filter.type, event_filter.actor)
-        )
-        page = getattr(self.store, "events_page", None)
-        if exact and page is not None:
-            return self._paged_positions(page, event_filter, after, to)
-        return (
-            e.position for e in self.store.iter_all(after=after, to=to) if event_filter.matches(e)
-        )
-
-    @staticmethod
-    def _paged_positions(
-        page: Any, event_filter: EventFilter, after: int, to: int
-    ) -> Iterable[int]:
-        while True:
-            events = page(
-                after=after,
-                before=to + 1,
-                limit=PAGE_SCAN,
-                stream=event_filter.stream or None,
-                type=event_filter.type or None,
-                actor=event_filter.actor or None,
-            )
-            for event in events:
-                yield event.position
-            if len(events) < PAGE_SCAN:
-                return
-            after = events[-1].position
-
+    @_blocking
     def log_page(self, index: LogIndex, start: int, count: int) -> list[RecordedEvent]:
         """The events on rows `start .. start + count - 1` of the log."""
         end = min(len(index), start + count)
@@ -441,11 +573,12 @@ class Session:
             return self.store.read_all(after=start, to=end)
         wanted = index.positions[start:end]
         first, last = wanted[0], wanted[-1]
-        if last - first < 4 * len(wanted):  # dense: one range read beats many lookups
+        if last - first < SPARSE_PAGE * len(wanted):  # dense: one range read beats lookups
             keep = set(wanted)
             return [e for e in self.store.read_all(after=first - 1, to=last) if e.position in keep]
-        return [e for p in wanted for e in self.store.read_all(after=p - 1, to=p)]
+        return self.store.events_at(wanted)
 
+    @_blocking
     def event(self, position: int) -> RecordedEvent | None:
         """The event at `position` (None for 0 or past the head)."""
         if position <= 0:
@@ -453,41 +586,44 @@ class Session:
         events = self.store.read_all(after=position - 1, to=position)
         return events[0] if events else None
 
+    @_blocking
     def related(self, event: RecordedEvent) -> Related:
         """The events linked to `event` by command, correlation and causation."""
         meta = event.metadata
         command_id = str(meta.get("command_id", ""))
-        same = self.store.find_command(command_id) if command_id else None
-        same_positions = same.positions if same is not None else (event.position,)
+        same = tuple(self.store.positions_by_command(command_id)) if command_id else ()
+        same = same or (event.position,)
         cause = None
         causation = str(meta.get("causation_id", ""))
         if causation and causation != command_id:
-            earlier = self.store.find_command(causation)
-            if earlier is not None and earlier.positions:
-                cause = earlier.positions[0]
+            earlier = self.store.positions_by_command(causation)
+            if earlier:
+                cause = earlier[0]
         correlated: tuple[int, ...] = ()
         correlation = str(meta.get("correlation_id", ""))
-        by_correlation = getattr(self.store, "positions_by_correlation", None)
-        if correlation and by_correlation is not None:
-            correlated = tuple(p for p in by_correlation(correlation) if p not in same_positions)
-        return Related(same_command=tuple(same_positions), correlated=correlated, cause=cause)
+        if correlation:
+            shared = self.store.positions_by_correlation(correlation)
+            correlated = tuple(p for p in shared if p not in same)
+        return Related(same_command=same, correlated=correlated, cause=cause)
 
+    @_blocking
     def hash_status(self, event: RecordedEvent) -> HashStatus:
-        """Whether `event` links to the event before it (and verifies, if the store can say)."""
+        """Whether `event` links to the event before it, and whether its hash recomputes."""
         if event.position == 1:
             linked = event.prev_hash == "0" * 64
         else:
             before = self.event(event.position - 1)
             linked = before is not None and before.hash == event.prev_hash
-        verified: bool | None = None
-        if not getattr(self.store, "keyed", True):
-            # An unkeyed chain can be recomputed here; a keyed one needs the store's key.
-            row = canonical_row(chain_row(event))
-            verified = chain_hash(event.prev_hash, row, None) == event.hash
-        return HashStatus(linked=linked, verified=verified)
+        try:
+            verified: bool | None = self.store.verify_event(event)
+            detail = ""
+        except StoreError as exc:  # a keyed chain opened without its key
+            verified, detail = None, str(exc)
+        return HashStatus(linked=linked, verified=verified, detail=detail)
 
     # -- time
 
+    @_blocking
     def time_axis(self, buckets: int) -> TimeAxis:
         """Event density over time for the scrubber, cut into `buckets` columns."""
         head = self.store.head().position
@@ -510,6 +646,7 @@ class Session:
         # The first event belongs to bucket 0, whose start time it defines.
         return TimeAxis(first_event.recorded_at, last_event.recorded_at, tuple(bounds))
 
+    @_blocking
     def resolve_target(self, text: str, current: int) -> int:
         """A position from what a person typed: `1234`, `#1234`, `+50`, `-50` or an ISO time.
 
@@ -535,56 +672,135 @@ class Session:
 
     # -- state
 
+    @_blocking
     def frame_at(self, position: int) -> Frame:
-        """Every projection at `position`, with what changed since the last frame built."""
+        """Every projection at `position` (from the timeline), with what changed since the
+        last frame built.
+
+        A step moves the cursor, which reports the rows it changed; a jump reads the
+        state at `position` (a snapshot plus the events after it) and leaves the cursor
+        where it was, for `prepare_steps` to bring over when there is time.
+        """
         with self._lock:
-            states, touched = self._timeline.seek(position)
+            self._refusals.load()
             last = self._last
-            rows: dict[str, Rows] = {}
-            changes: dict[str, RowChanges] = {}
-            for projection in self.projections:
-                name = projection.name
-                live = states[name].rows
-                before = last.rows.get(name) if last is not None else None
-                if before is None:
-                    rows[name] = {k: dict(v) for k, v in live.items()}
-                    continue
-                keys = touched.get(name, set()) if touched is not None else None
-                if keys is not None:
-                    if not keys:
-                        rows[name] = dict(before)
-                        continue
-                    fresh = dict(before)
-                    for key in keys:
-                        if key in live:
-                            fresh[key] = dict(live[key])
-                        else:
-                            fresh.pop(key, None)
-                    rows[name] = fresh
-                else:
-                    rows[name] = {k: dict(v) for k, v in live.items()}
-                found = compare_rows(before, rows[name], keys)
-                if found:
-                    changes[name] = found
-            refused = {
-                str(r.id): r.to_json_dict()
-                for r in self.store.refusals(to_position=position, limit=REFUSAL_ROWS)
-            }
-            rows[REFUSALS] = refused
-            if last is not None and REFUSALS in last.rows:
-                found = compare_rows(last.rows[REFUSALS], refused)
-                if found:
-                    changes[REFUSALS] = found
-            frame = Frame(
-                position=position,
-                event=self.event(position),
-                rows=rows,
-                changes=changes,
-                since=last.position if last is not None else None,
-            )
-            self._last = frame
+            step = last is not None and abs(position - last.position) <= NEAR
+            if not (step or self._timeline.near(position)):
+                return self._frame(position, self._timeline.state_at(position), None, "jump")
+            states, touched = self._timeline.seek(position)
+            if self._last is None or self._last is not self._cursor_frame:
+                touched = None  # the cursor's changes are relative to its last frame only
+            frame = self._frame(position, states, touched, "timeline")
+            self._cursor_frame = frame
             return frame
 
+    @_blocking
+    def warm_up(self) -> None:
+        """Read what moving through the past needs (every refusal), in the background."""
+        with self._lock:
+            self._refusals.load()
+
+    @_blocking
+    def steps_ready(self, position: int) -> bool:
+        """True when a step from `position` will be cheap (the cursor is there)."""
+        with self._lock:
+            return self._timeline.near(position)
+
+    @_blocking
+    def prepare_steps(self, position: int) -> None:
+        """Move the stepping cursor to `position` (after a jump), so the next step is cheap."""
+        with self._lock:
+            if self._timeline.near(position):
+                return
+            self._timeline.seek(position)
+            last = self._last
+            if last is not None and last.position == position:
+                # The jump's frame holds the same state as the cursor now does, so the
+                # cursor's next changes apply to it.
+                self._cursor_frame = last
+
+    @_blocking
+    def live_frame(self) -> Frame:
+        """The present as the panels show it when live: the read models at their checkpoint.
+
+        Without a projector (read-only), or while the read models cannot be used (none
+        yet, or written by other projection definitions and being rebuilt), the
+        timeline's state at the head instead, so live panels are never wrongly empty.
+        """
+        read_side = self.read_side
+        if read_side is None:
+            return self.frame_at(self.store.head().position)
+        models = read_side.read_models()
+        if models.stale or (models.position == 0 and self.store.head().position > 0):
+            return self.frame_at(self.store.head().position)
+        with self._lock:
+            return self._frame(models.position, models.states, None, "read_models")
+
+    def _frame(
+        self,
+        position: int,
+        states: StateMap,
+        touched: Mapping[str, set[str]] | None,
+        source: FrameSource | Literal["jump"],
+    ) -> Frame:
+        """A frame of `states` at `position`, compared with the last frame built.
+
+        `touched` names the rows that can differ from the last frame (None: compare all).
+        The cursor's states are its working copy, so their rows are copied; a jump's
+        states and the read models are freshly built and kept as they are.
+        """
+        copy = source == "timeline"
+        source = "timeline" if source == "jump" else source
+        last = self._last
+        rows: dict[str, Rows] = {}
+        changes: dict[str, RowChanges] = {}
+        for projection in self.projections:
+            name = projection.name
+            live = states[name].rows
+            before = last.rows.get(name) if last is not None else None
+            if before is None:
+                rows[name] = {k: dict(v) for k, v in live.items()} if copy else dict(live)
+                continue
+            keys = touched.get(name, set()) if touched is not None else None
+            if keys is not None:
+                if not keys:
+                    rows[name] = dict(before)
+                    continue
+                fresh = dict(before)
+                for key in keys:
+                    if key in live:
+                        fresh[key] = dict(live[key])
+                    else:
+                        fresh.pop(key, None)
+                rows[name] = fresh
+            else:
+                rows[name] = {k: dict(v) for k, v in live.items()} if copy else dict(live)
+            found = compare_rows(before, rows[name], keys)
+            if found:
+                changes[name] = found
+        refused = self._refusals.rows_at(position)
+        rows[REFUSALS] = refused
+        if last is not None and last.rows.get(REFUSALS, refused) is not refused:
+            found = compare_rows(last.rows[REFUSALS], refused)
+            if found:
+                changes[REFUSALS] = found
+        since = last.position if last is not None else None
+        if last is not None and last.position == position and not changes:
+            # Shown again unchanged (another commit woke the panels): keep what the
+            # move here lit, rather than clear it.
+            changes, since = dict(last.changes), last.since
+        frame = Frame(
+            position=position,
+            event=self.event(position),
+            rows=rows,
+            changes=changes,
+            since=since,
+            source=source,
+        )
+        self._last = frame
+        return frame
+
+    @_blocking
     def diff(self, a: int, b: int) -> StateDiff:
         """Field-level differences of every projection between positions `a` and `b`."""
         with self._lock:
@@ -595,6 +811,7 @@ class Session:
         }
         return StateDiff(a=a, b=b, rows=result)
 
+    @_blocking
     def lineage(
         self, projection_name: str, key: str, *, to: int | None = None
     ) -> list[LineageStep]:
@@ -639,6 +856,7 @@ class Session:
         moment = parse_time(timestamp) - timedelta(microseconds=1)
         return self.store.position_at(format_time(moment))
 
+    @_blocking
     def streams(self, prefix: str = "", limit: int = 10_000) -> list[str]:
         """Stream ids (for the aggregate history picker and the palette), by id."""
         listing = getattr(self.store, "streams", None)
@@ -657,6 +875,7 @@ class Session:
             after = found[-1]
         return found
 
+    @_blocking
     def aggregate_history(self, stream_id: str) -> list[AggregateStep]:
         """Every event of `stream_id` with the aggregate's state after it."""
         events = self.store.read_stream(stream_id)
@@ -672,66 +891,141 @@ class Session:
             steps.append(AggregateStep(event=recorded, state=_as_dict(state)))
         return steps
 
+    @_blocking
     def refusals(self, to_position: int | None, limit: int = 500) -> list[Refusal]:
         """Refused commands up to `to_position` (all when None), newest first."""
         return self.store.refusals(to_position=to_position, limit=limit)
 
     # -- commands
 
+    @_blocking
     def execute(self, type_name: str, fields: Mapping[str, Any]) -> AppendResult:
         """Run a command as the workspace's actor. Raises the domain's errors."""
         return self.workspace.bus.execute_fields(type_name, dict(fields), actor=self.actor)
 
     # -- bookmarks
 
+    @_blocking
     def bookmarks(self) -> list[Bookmark]:
-        """Every bookmark, by position."""
-        listing = getattr(self.store, "bookmarks", None)
-        if listing is not None:
-            return sorted(
-                (Bookmark(b.name, b.position) for b in listing()), key=lambda b: b.position
-            )
-        return sorted(
-            (Bookmark(n, p) for n, p in self._bookmarks.items()), key=lambda b: b.position
-        )
+        """Every bookmark (the database's, and this session's own when read-only), by position."""
+        kept = {b.name: b for b in self.store.bookmarks()}
+        for name, position in self._bookmarks.items():
+            kept[name] = Bookmark(name, position, self.actor)
+        return sorted(kept.values(), key=lambda b: (b.position, b.name))
 
+    @_blocking
     def add_bookmark(self, name: str, position: int) -> Bookmark:
-        """Keep `position` under `name` (replacing a bookmark of that name)."""
-        name = name.strip()
-        if not name:
-            raise InvalidInput("a bookmark needs a name")
-        if len(name) > 60:
-            raise InvalidInput("bookmark names are at most 60 characters")
-        saver = getattr(self.store, "set_bookmark", None)
-        if saver is not None and not self.read_only:
-            saver(name, position, actor=self.actor)
-        else:
-            self._bookmarks[name] = position
-        return Bookmark(name, position)
+        """Keep `position` under `name` (moving a bookmark of that name).
 
+        Kept in the database, so it survives reopening; read-only, for this session only.
+        """
+        name = name.strip()
+        if self.read_only:
+            bookmark_rules.check_name(name)
+            self._bookmarks[name] = position
+            return Bookmark(name, position, self.actor)
+        return self.store.set_bookmark(name, position, actor=self.actor)
+
+    @_blocking
     def remove_bookmark(self, name: str) -> None:
         """Forget the bookmark called `name`."""
-        remover = getattr(self.store, "delete_bookmark", None)
-        if remover is not None and not self.read_only:
-            remover(name)
-        self._bookmarks.pop(name, None)
+        if name in self._bookmarks:
+            del self._bookmarks[name]
+        elif not self.read_only:
+            self.store.delete_bookmark(name)
 
     # -- health
 
+    @_blocking
     def chain_status(self) -> ChainStatus:
-        """Verify the hash chain (may take a while on a large store)."""
-        verify = getattr(self.store, "verify", None)
-        if verify is None:
-            return ChainStatus("unknown", "this store cannot verify")
-        report = verify()
-        ok = bool(getattr(report, "ok", False))
-        bad = int(getattr(report, "first_bad_position", 0) or 0)
-        detail = str(getattr(report, "message", "") or "")
-        return ChainStatus("ok" if ok else "broken", detail, bad)
+        """Verify the hash chain (seconds on a large store; in a child process there)."""
+        if self.store.head().position > self.chain_child_events:
+            status = self._chain_status_in_child()
+            if status is not None:
+                return status
+        try:
+            report = self.store.verify()
+        except StoreError as exc:  # a keyed chain opened without its key
+            return ChainStatus("unknown", str(exc))
+        if report.ok:
+            return ChainStatus("ok", report.message)
+        return ChainStatus("broken", report.message, report.first_bad_position or 0)
 
-    def lag(self, shown: int) -> int:
-        """How far the read side shown is behind the head."""
-        return max(0, self.store.head().position - shown)
+    def _chain_status_in_child(self) -> ChainStatus | None:
+        """`eventscope --read-only verify --json` in a child process, at low priority.
+
+        The child finds the key where this process did, in the environment. None when
+        it could not say (say, a key given with `--key-file`): verify here instead.
+        """
+        import tui
+
+        command = [
+            sys.executable,
+            "-m",
+            "tui",
+            "--db",
+            str(self.workspace.db_path.resolve()),
+            "--domain",
+            self.domain.name,
+            "--read-only",
+            "verify",
+            "--json",
+        ]
+        nice = shutil.which("nice")
+        if nice is not None:
+            command = [nice, "-n", "10", *command]
+        with self._checker_lock:
+            if self._closed:
+                return ChainStatus("unknown", "the app is closing")
+            self._checker = checker = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                cwd=str(Path(tui.__file__).resolve().parents[1]),
+            )
+        out, _ = checker.communicate()
+        if self._closed:
+            return ChainStatus("unknown", "the app closed before the check ended")
+        if checker.returncode not in (0, 1):
+            return None
+        try:
+            report = json.loads(out)
+        except ValueError:
+            return None
+        if report.get("ok"):
+            return ChainStatus("ok", f"{report.get('checked', 0):,} events verified")
+        bad = int(report.get("first_bad_position") or 0)
+        detail = f"chain broken at position {bad}: {report.get('problem', '')}"
+        return ChainStatus("broken", detail, bad)
+
+    # -- the read side
+
+    def start_read_side(self, on_status: StatusListener) -> None:
+        """Start the projector's thread (writable databases only); `on_status` hears it."""
+        if self.read_side is not None:
+            self.read_side.start(on_status)
+
+    @_blocking
+    def read_status(self) -> ProjectorStatus | None:
+        """The projector's status now (None without a projector)."""
+        return self.read_side.status() if self.read_side is not None else None
+
+    def close(self, timeout: float = CLOSE_SECONDS) -> None:
+        """Stop the projector (giving its lease up), any chain check still running, and
+        wait for the calls still running in worker threads (up to `timeout` seconds).
+
+        The workspace stays open: whoever opened it closes it, after this.
+        """
+        with self._checker_lock:
+            self._closed = True
+            checker = self._checker
+        if checker is not None and checker.poll() is None:
+            checker.kill()
+            checker.wait()
+        if self.read_side is not None:
+            self.read_side.stop()
+        self._calls.close(timeout)
 
 
 def _as_dict(state: Any) -> dict[str, Any]:

@@ -32,20 +32,24 @@ def test_filtered_index_steps_between_matches() -> None:
     assert (index.first(), index.last()) == (3, 20)
 
 
-def test_filter_matching() -> None:
-    from domain.envelope import RecordedEvent
+def test_filter_label_and_truth() -> None:
+    assert not EventFilter()
+    assert EventFilter(type="Transfer*", actor="ann").describe() == "type=Transfer* actor=ann"
 
-    event = RecordedEvent(
-        1, "e", "account-a1", "account", 1, "TransferSent", 1,
-        {"reference": "Rent March"}, {"actor": "ann"}, "2026-01-01T00:00:00.000000Z", "0", "1",
-    )  # fmt: skip
-    assert EventFilter(type="Transfer*").matches(event)
-    assert EventFilter(stream="account-a1", actor="ann").matches(event)
-    assert EventFilter(text="rent").matches(event)
-    assert not EventFilter(actor="bob").matches(event)
-    assert not EventFilter(type="Transfer").matches(event)
-    assert EventFilter(type="Transfer*").describe() == "type=Transfer*"
-    assert not EventFilter(type="T*").exact and EventFilter(type="T").exact
+
+def test_filters_are_applied_by_the_store(workspace: Workspace) -> None:
+    session = Session(workspace, project=False)
+    events = workspace.store.read_all()
+    for event_filter, keep in (
+        (EventFilter(type="Transfer*"), lambda e: e.type.startswith("Transfer")),
+        (EventFilter(stream="account-eur-0000?"), lambda e: e.stream_id[:-1] == "account-eur-0000"),
+        (EventFilter(text="REFUND"), lambda e: "refund" in str(e.data).lower()),
+    ):
+        index = session.log_index(event_filter)
+        assert list(index.positions or ()) == [e.position for e in events if keep(e)]
+        assert len(index) > 0, event_filter
+        page = session.log_page(index, 0, 64)
+        assert [e.position for e in page] == list(index.positions or ())[:64]
 
 
 def test_time_axis_buckets() -> None:

@@ -21,13 +21,27 @@ DEMO_SEED = 7
 TEST_CLOCK_START = "2026-06-01T09:00:00Z"
 
 
-def load_demo(path: Path, events: int = DEMO_EVENTS, seed: int = DEMO_SEED) -> None:
-    """Write the ledger's demo history into a new database through the bulk path."""
+def load_demo(
+    path: Path, events: int = DEMO_EVENTS, seed: int = DEMO_SEED, *, read_side: bool = True
+) -> None:
+    """Write the ledger's demo history into a new database through the bulk path.
+
+    With `read_side`, also what `eventscope demo` writes after the events: snapshots
+    and read models at the head.
+    """
     store = SqliteEventStore.init(path, domain="ledger")
     try:
         write_demo(store, events, seed)
     finally:
         store.close()
+    if read_side:
+        workspace = open_test_workspace(path)
+        try:
+            workspace.timeline.build_snapshots()
+            with workspace.projector() as projector:
+                projector.catch_up()
+        finally:
+            workspace.close()
 
 
 def open_test_workspace(db: Path, *, read_only: bool = False) -> Workspace:
@@ -41,9 +55,13 @@ def open_test_workspace(db: Path, *, read_only: bool = False) -> Workspace:
     )
 
 
-def make_app(workspace: Workspace, *, watch: bool = True, verify: bool = True) -> EventscopeApp:
+def make_app(
+    workspace: Workspace, *, watch: bool = True, verify: bool = True, project: bool = True
+) -> EventscopeApp:
     """The app on `workspace`, with no blinking cursor (stable screenshots)."""
-    return EventscopeApp(Session(workspace), watch=watch, verify=verify, cursor_blink=False)
+    return EventscopeApp(
+        Session(workspace, project=project), watch=watch, verify=verify, cursor_blink=False
+    )
 
 
 def main_screen(pilot: Pilot[None]) -> MainScreen:
@@ -68,9 +86,11 @@ async def wait_for(
 def is_settled(screen: MainScreen) -> bool:
     """True when the panels show the cursor and the background work is done."""
     frame = screen.frame
+    status = screen.read_status
     return (
         frame is not None
         and frame.position == screen.target
+        and (screen.session.read_side is None or (status is not None and status.lag == 0))
         and not screen._building
         and screen.index.head == screen.head
         and screen.query_one("TimelineScrubber").axis is not None  # type: ignore[attr-defined]

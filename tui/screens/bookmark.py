@@ -10,9 +10,10 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from domain.envelope import Bookmark
 from domain.errors import DomainError
 from tui.format import position_text
-from tui.session import Bookmark, Session
+from tui.session import Session
 
 
 class BookmarkScreen(ModalScreen[Bookmark | None]):

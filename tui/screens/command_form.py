@@ -20,6 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
@@ -157,7 +158,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         self.command = self.session.domain.model.command_model(str(event.value))
         self._touched.clear()
         self._submitted = False
-        self.query_one("#command-doc", Static).update(self.command.__doc__ or "")
+        self.query_one("#command-doc", Static).update(escape(self.command.__doc__ or ""))
         self.query_one("#form-error", Static).update("")
         scroll = self.query_one("#fields", VerticalScroll)
         await scroll.remove_children()
@@ -196,12 +197,13 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
             if not show_all and name not in self._touched:
                 message = ""
             error = self.query_one(f"#error-{name}", Static)
-            error.update(f"✗ {message}" if message else "")
+            # Messages quote what was typed: shown as text, never read as markup.
+            error.update(f"✗ {escape(message)}" if message else "")
             error.set_class(bool(message), "-shown")
             self.query_one(f"#field-{name}").set_class(bool(message), "-invalid")
         general = errors.get("", "")
         if show_all and general:
-            self.query_one("#form-error", Static).update(general)
+            self.query_one("#form-error", Static).update(escape(general))
         return not errors
 
     @on(Input.Changed)
@@ -258,9 +260,11 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
             return
         error = self.query_one("#form-error", Static)
         if message.refused:
-            error.update(f"[b]Refused:[/b] {message.error}\n[dim]Nothing was recorded.[/dim]")
+            error.update(
+                f"[b]Refused:[/b] {escape(message.error)}\n[dim]Nothing was recorded.[/dim]"
+            )
         else:
-            error.update(message.error)
+            error.update(escape(message.error))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -18,7 +18,7 @@ FIELDS = (
     ("stream", "Stream", "account-a1, or a glob: account-a*"),
     ("type", "Type", "MoneyDeposited, or Transfer*"),
     ("actor", "Actor", "who issued the command"),
-    ("text", "Text", "any text in the payload"),
+    ("text", "Text", "any text in the payload or metadata"),
 )
 
 

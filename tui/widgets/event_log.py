@@ -8,7 +8,7 @@ a million events never blocks the UI.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -77,12 +77,14 @@ class EventLog(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(id=id)
         self._base = Style()
+        self._width = 0
+        self._columns = (4, 0, 6, 4, 5)
         self._fetch = fetch
         self._summarize: Summarizer = summarize or (
             lambda event: payload_summary(event.data, event.stream_id)
         )
         self._summaries: dict[int, str] = {}
-        self._strips: dict[tuple[int, int, str, str], Strip] = {}
+        self._strips: dict[tuple[object, ...], Strip] = {}
         self._seen = (6, 4, 5)
         """The longest stream id, type and actor loaded so far."""
         self.index = LogIndex(head=0)
@@ -92,6 +94,8 @@ class EventLog(ScrollView, can_focus=True):
         self._generation = 0
         self._selected_command = ""
         self._span: tuple[int, int, str] | None = None
+        self._drawn_looks: dict[int, tuple[object, ...]] = {}
+        """Screen line -> the look it was last drawn with (see `_refresh_looks`)."""
 
     # -- data in
 
@@ -122,7 +126,7 @@ class EventLog(ScrollView, can_focus=True):
         if scroll:
             self._scroll_to_row(row)
             self.call_after_refresh(self._scroll_to_row, row)
-        self.refresh()
+        self._refresh_looks()
 
     def mark_span(self, since: int | None, position: int) -> None:
         """Mark the events between the previous cursor and this one (applied or undone)."""
@@ -132,7 +136,46 @@ class EventLog(ScrollView, can_focus=True):
             self._span = (since + 1, position, "applied")
         else:
             self._span = (position + 1, since, "undone")
-        self.refresh()
+        self._refresh_looks()
+
+    def _refresh_looks(self) -> None:
+        """Repaint only the lines whose look changed.
+
+        A step moves the highlight across two or three lines; repainting the whole log
+        for it would cost every line's styling again, on every step.
+        """
+        top = round(self.scroll_y)
+        height = self.scrollable_content_region.height
+        width = self.size.width
+        regions = [
+            Region(0, y, width, 1)
+            for y in range(1, height)
+            if self._drawn_looks.get(y) != (top, self._width, self._row_look(top + y - 1))
+        ]
+        if regions:
+            self.refresh(*regions)
+
+    def _row_look(self, row: int) -> tuple[object, ...]:
+        """What row `row` shows, as a value: rows with equal looks draw the same."""
+        if row >= len(self.index):
+            return ("end", row == 0, bool(self.index.filter))
+        event = self._event_at_row(row)
+        if event is None:
+            return ("loading", self.index.position_of(row))
+        return (event.position, *self._marks(event), self._columns)
+
+    def _marks(self, event: RecordedEvent) -> tuple[str, str]:
+        """The row's highlight (cursor, same command, future) and gutter mark."""
+        kind = ""
+        if event.position == self.selected:
+            kind = "log--cursor"
+        elif self._selected_command and event.metadata.get("command_id") == self._selected_command:
+            kind = "log--same-command"
+        elif event.position > self.selected:
+            kind = "log--future"
+        span = self._span
+        gutter = span[2] if span is not None and span[0] <= event.position <= span[1] else ""
+        return kind, gutter
 
     def _scroll_to_row(self, row: int) -> None:
         height = max(1, self.scrollable_content_region.height - 1)
@@ -193,7 +236,6 @@ class EventLog(ScrollView, can_focus=True):
             return
         self._pages[page_no] = events
         self._summaries.update(summaries)
-        self._strips.clear()
         self._seen = (
             max([self._seen[0], *(len(e.stream_id) for e in events)]),
             max([self._seen[1], *(len(e.type) for e in events)]),
@@ -205,7 +247,18 @@ class EventLog(ScrollView, can_focus=True):
                 self._summaries.pop(event.position, None)
         if not self._selected_command:
             self.select(self.selected, scroll=False)
-        self.refresh()
+        top = round(self.scroll_y)
+        first, last = page_no * PAGE, page_no * PAGE + len(events)
+        if first < top + self.scrollable_content_region.height and last > top:
+            self.refresh()  # a page off screen (fetched ahead) needs no repaint
+
+    def prefetch(self, position: int) -> None:
+        """Start reading the rows around `position`, where the cursor is about to jump."""
+        row = max(0, self.index.index_at_or_before(position))
+        height = max(1, self.scrollable_content_region.height)
+        for page_no in {max(0, row - height) // PAGE, row // PAGE, (row + height) // PAGE}:
+            if page_no not in self._pages:
+                self._request(page_no)
 
     # -- drawing
 
@@ -228,15 +281,17 @@ class EventLog(ScrollView, can_focus=True):
         self._strips.clear()
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # `rich_style` walks the DOM; look it up once per paint, not once per line.
+        # Style, width and column layout are looked up once per paint, not per line.
         self._base = self.rich_style
+        self._width = self.scrollable_content_region.width
+        self._columns = self._layout(self._width)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         """Line 0 is a sticky header; the others are rows from the scroll offset."""
-        width = self.scrollable_content_region.width
+        width = self._width
         base = self._base
-        pos_w, time_w, stream_w, type_w, actor_w = self._layout(width)
+        pos_w, time_w, stream_w, type_w, actor_w = self._columns
         if y == 0:
             style = base + self.get_component_rich_style("log--header")
             titles = [
@@ -249,7 +304,9 @@ class EventLog(ScrollView, can_focus=True):
                 ("payload", None),
             ]
             return self._join(titles, style, width)
-        row = round(self.scroll_y) + y - 1
+        top = round(self.scroll_y)
+        row = top + y - 1
+        self._drawn_looks[y] = (top, width, self._row_look(row))
         if row >= len(self.index):
             if row == 0:
                 empty = "no events match the filter" if self.index.filter else "no events yet"
@@ -261,16 +318,8 @@ class EventLog(ScrollView, can_focus=True):
             style = base + self.get_component_rich_style("log--loading")
             label = position_text(self.index.position_of(row)).rjust(pos_w)
             return self._join([(" ", None), (label, None), ("  …", None)], style, width)
-        kind = ""
-        if event.position == self.selected:
-            kind = "log--cursor"
-        elif self._selected_command and event.metadata.get("command_id") == self._selected_command:
-            kind = "log--same-command"
-        elif event.position > self.selected:
-            kind = "log--future"
-        span = self._span
-        gutter = span[2] if span is not None and span[0] <= event.position <= span[1] else ""
-        key = (event.position, width, kind, gutter)
+        kind, gutter = self._marks(event)
+        key = (event.position, width, kind, gutter, self._columns)
         strip = self._strips.get(key)
         if strip is None:
             strip = self._row_strip(event, width, kind, gutter)
@@ -282,7 +331,7 @@ class EventLog(ScrollView, can_focus=True):
     def _row_strip(self, event: RecordedEvent, width: int, kind: str, gutter: str) -> Strip:
         base = self._base
         row_style = base + self.get_component_rich_style(kind) if kind else base
-        pos_w, time_w, stream_w, type_w, actor_w = self._layout(width)
+        pos_w, time_w, stream_w, type_w, actor_w = self._columns
 
         def part(name: str) -> Style:
             return self.get_component_rich_style(name, partial=True)
@@ -299,7 +348,7 @@ class EventLog(ScrollView, can_focus=True):
         ]
         return self._join(cells, row_style, width)
 
-    def _join(self, cells: list[tuple[str, Style | None]], base: Style, width: int) -> Strip:
+    def _join(self, cells: Sequence[tuple[str, Style | None]], base: Style, width: int) -> Strip:
         segments = []
         for i, (text, style) in enumerate(cells):
             if not text:

@@ -10,13 +10,16 @@ from collections.abc import Callable
 
 from rich.console import Console, Group, RenderableType
 from rich.json import JSON
+from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-from textual import work
-from textual.geometry import Region, Size
-from textual.scroll_view import ScrollView
+from textual import events, work
+from textual.binding import Binding
+from textual.geometry import Region
 from textual.strip import Strip
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from domain.envelope import RecordedEvent
@@ -26,14 +29,24 @@ from tui.session import HashStatus, Related
 Lookup = Callable[[RecordedEvent], tuple[Related, HashStatus]]
 """`lookup(event) -> (related, hash status)`: blocking, called from a worker thread."""
 
+SETTLE_SECONDS = 0.04
+"""The inspector follows the cursor once it rests this long, so scrubbing (a held
+key, a drag) spends nothing on events that are passed over."""
 
-class EventInspector(ScrollView, can_focus=True):
+
+class EventInspector(Widget, can_focus=True):
     """Shows the event under the time cursor.
 
     The lookups and the rendering to lines both run in a worker; the UI thread only
-    draws ready lines with the line API, so following the cursor costs it no layout
-    and no Rich rendering.
+    draws ready lines with the line API. It scrolls itself (wheel, or up/down when
+    focused) instead of being a `ScrollView`: a scroll view's height is part of the
+    screen's layout, so every event of another length would re-lay out the screen.
     """
+
+    BINDINGS = [
+        Binding("up", "scroll_lines(-1)", "Scroll up", show=False),
+        Binding("down", "scroll_lines(1)", "Scroll down", show=False),
+    ]
 
     def __init__(self, lookup: Lookup, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -44,8 +57,13 @@ class EventInspector(ScrollView, can_focus=True):
         self._related: Related | None = None
         self._hash: HashStatus | None = None
         self._strips: list[Strip] = []
+        self._drawn: dict[int, Strip] = {}
+        """Lines as drawn (base style applied, cropped), for `_drawn_for`."""
+        self._drawn_for: tuple[Style, int] | None = None
+        self._offset = 0
         self._width = 0
         self._shown = False
+        self._settle: Timer | None = None
 
     def on_resize(self) -> None:
         width = self._text_width
@@ -54,7 +72,7 @@ class EventInspector(ScrollView, can_focus=True):
 
     @property
     def _text_width(self) -> int:
-        return max(8, self.scrollable_content_region.width - 1)
+        return max(8, self.content_region.width - 1)
 
     def show(self, position: int, event: RecordedEvent | None) -> None:
         """Inspect `event` (None at position 0, before history)."""
@@ -68,7 +86,13 @@ class EventInspector(ScrollView, can_focus=True):
         self._shown = True
         self._related = None
         self._hash = None
-        self._prepare(event, self._text_width, None, None)
+        if self._settle is not None:
+            self._settle.stop()
+        self._settle = self.set_timer(SETTLE_SECONDS, self._inspect)
+
+    def _inspect(self) -> None:
+        self._settle = None
+        self._prepare(self.event, self._text_width, None, None)
 
     @property
     def settled(self) -> bool:
@@ -109,25 +133,59 @@ class EventInspector(ScrollView, can_focus=True):
         self._related = related
         self._hash = status
         self._strips = strips
+        self._drawn.clear()
         self._width = width
-        self.virtual_size = Size(width, len(strips))
-        self.scroll_to(y=0, animate=False)
+        self._offset = 0
         self.refresh()
+
+    # -- scrolling
+
+    @property
+    def _max_offset(self) -> int:
+        return max(0, len(self._strips) - self.content_region.height)
+
+    def action_scroll_lines(self, delta: int) -> None:
+        """Scroll the inspector by `delta` lines."""
+        offset = max(0, min(self._max_offset, self._offset + delta))
+        if offset != self._offset:
+            self._offset = offset
+            self.refresh()
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.action_scroll_lines(3)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.action_scroll_lines(-3)
 
     # -- drawing
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # `rich_style` walks the DOM; look it up once per paint, not once per line.
-        self._base = self.rich_style
+        base = self.rich_style
+        drawn_for = (base, self.content_region.width)
+        if drawn_for != self._drawn_for:
+            self._drawn_for = drawn_for
+            self._drawn.clear()
+        self._base = base
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        index = round(self.scroll_y) + y
-        width = self.scrollable_content_region.width
+        width = self.content_region.width
         base = self._base
+        index = self._offset + y
+        more = len(self._strips) - self._offset - self.content_region.height
+        if more > 0 and y == self.content_region.height - 1:
+            text = f"↓ {more + 1} more lines (scroll)"
+            return Strip([Segment(text, base + Style(dim=True))]).extend_cell_length(width, base)
         if index >= len(self._strips):
             return Strip.blank(width, base)
-        return self._strips[index].apply_style(base).crop_extend(0, width, base)
+        strip = self._drawn.get(index)
+        if strip is None:
+            strip = self._strips[index].apply_style(base).crop_extend(0, width, base)
+            self._drawn[index] = strip
+        return strip
 
 
 def render_event(

@@ -30,6 +30,8 @@ class ProjectionPanels(Vertical):
         super().__init__(id=id)
         self.projections = list(projections)
         self._changed: dict[str, bool] = {}
+        self._shown_position: int | None = None
+        self._tables: dict[str, ProjectionTable] = {}
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="panel-tabs"):
@@ -69,10 +71,16 @@ class ProjectionPanels(Vertical):
         projection's tab gets the `-changed` class instead, which only restyles it.
         """
         tabs = self.query_one(TabbedContent)
+        # The frame's changes are measured from the frame shown last: the tables then
+        # need to look at the changed rows only.
+        incremental = frame.since is not None and frame.since == self._shown_position
+        self._shown_position = frame.position
         for name in self.names:
-            table = self.query_one(f"#table-{name}", ProjectionTable)
+            table = self._tables.get(name)
+            if table is None:
+                table = self._tables[name] = self.query_one(f"#table-{name}", ProjectionTable)
             changes = frame.changes_for(name)
-            table.show(frame.rows.get(name, {}), changes, follow=follow)
+            table.show(frame.rows.get(name, {}), changes, follow=follow, incremental=incremental)
             changed = bool(changes)
             if self._changed.get(name) != changed:
                 self._changed[name] = changed

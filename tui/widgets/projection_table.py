@@ -7,6 +7,7 @@ right-aligned), so the table knows nothing about any domain.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 
 from rich.segment import Segment
@@ -81,14 +82,44 @@ class ProjectionTable(ScrollView, can_focus=True):
         self._widths: list[int] = []
         self._show_key: bool | None = None
         self._fitted: tuple[tuple[int, tuple[int, ...]], list[int]] | None = None
+        self._width = 0
+        self._size_stale = False
+        self._order_stale = False
+        self._drawn: dict[tuple[object, ...], Strip] = {}
+        """Lines as last drawn, by row and look, for the paint settings in `_drawn_for`."""
+        self._drawn_for: tuple[object, ...] | None = None
+        self._drawn_looks: dict[int, tuple[object, ...]] = {}
+        """Screen line -> the look it was last drawn with (see `_refresh_looks`)."""
 
     # -- data in
 
-    def show(self, rows: Mapping[str, Row], changes: RowChanges, *, follow: bool = True) -> None:
-        """Display `rows`, highlighting `changes`; scroll to a change when none is visible."""
+    def show(
+        self,
+        rows: Mapping[str, Row],
+        changes: RowChanges,
+        *,
+        follow: bool = True,
+        incremental: bool = False,
+    ) -> None:
+        """Display `rows`, highlighting `changes`; scroll to a change when none is visible.
+
+        `incremental` promises that `changes` lists every difference from the rows shown
+        last, so only those rows are looked at (a step through a million events touches
+        a few rows of thousands).
+        """
+        if not self.region:
+            # On a hidden tab: keep the rows, and put them in order when the tab is shown.
+            self._rows = rows if isinstance(rows, dict) else dict(rows)
+            self._changes = changes
+            self._order_stale = self._size_stale = True
+            return
         selected = self.selected_key
+        incremental = incremental and self._shown and not self._order_stale
         self._shown = True
-        if rows.keys() != self._rows.keys():
+        if incremental:
+            self._reorder(changes)
+        elif self._order_stale or rows.keys() != self._rows.keys():
+            self._order_stale = False
             self._order = sorted(rows, key=natural_key, reverse=self.newest_first)
             stale = [k for k in self._cells if k not in rows]
             for key in stale:
@@ -97,9 +128,11 @@ class ProjectionTable(ScrollView, can_focus=True):
         self._changes = changes
         if self._show_key is None and self._rows:
             self._decide_key_column()
-        self._format_rows()
-        fitted = self._fit(self.scrollable_content_region.width)
-        self.virtual_size = Size(1 + sum(fitted) + GAP * (len(fitted) - 1), len(self._order) + 1)
+        if not self._widths or len(self._widths) != len(self._titles):
+            self._widths = [len(t) for t in self._titles]
+        # Cells are formatted when drawn (visible rows only): a jump changes thousands of
+        # rows, and only the rows on screen are drawn.
+        self._size_to_columns()
         cursor = self.cursor
         if selected is not None and selected in self._rows and len(self._order) < 5000:
             cursor = self._order.index(selected)
@@ -108,7 +141,42 @@ class ProjectionTable(ScrollView, can_focus=True):
             self.cursor = cursor
         if follow and changes:
             self._follow_changes()
-        self.refresh()
+        self._refresh_looks()
+
+    def _refresh_looks(self) -> None:
+        """Repaint only the visible lines whose look changed (a step changes a few rows).
+
+        A table on a hidden tab only notes that it must repaint when shown: it draws
+        nothing until then, and asking for a repaint now would make the screen look for
+        it again (hidden widgets are not in its map).
+        """
+        if not self.region:
+            self._size_stale = True
+            return
+        if self._drawn_for is None:
+            self.refresh()
+            return
+        self._format_visible()
+        top = round(self.scroll_y)
+        width = self.size.width
+        regions = [
+            Region(0, y, width, 1)
+            for y in range(0, self.scrollable_content_region.height)
+            if self._drawn_looks.get(y) != (top, self._line_look(y, top + y - 1))
+        ]
+        if regions:
+            self.refresh(*regions)
+
+    def _line_look(self, y: int, index: int) -> tuple[object, ...]:
+        """What line `y` (row `index`) shows, as a value: equal looks draw the same."""
+        if y == 0 or not self._order or index >= len(self._order):
+            return (y == 0, bool(self._order), self._shown, tuple(self._widths))
+        key = self._order[index]
+        changes = self._changes
+        look: object = (
+            "added" if key in changes.added else changes.changed.get(key) if changes else None
+        )
+        return (key, self._cells_of(key), look, index == self.cursor, tuple(self._widths))
 
     def _decide_key_column(self) -> None:
         """Show the row key as a column only when no column already shows it."""
@@ -120,21 +188,66 @@ class ProjectionTable(ScrollView, can_focus=True):
         titles = [c.title for c in self.columns]
         return [self.key_title.capitalize(), *titles] if self._show_key else titles
 
-    def _format_rows(self) -> None:
+    def _reorder(self, changes: RowChanges) -> None:
+        """Keep the display order up to date with the keys `changes` adds and removes."""
+        if not (changes.added or changes.removed):
+            return
+        for key in changes.removed:
+            self._cells.pop(key, None)
+        if self.newest_first or len(changes.added) + len(changes.removed) > 64:
+            keys = (set(self._order) - changes.removed) | changes.added
+            self._order = sorted(keys, key=natural_key, reverse=self.newest_first)
+            return
+        removed = changes.removed
+        if removed:
+            self._order = [k for k in self._order if k not in removed]
+        for key in changes.added:
+            bisect.insort(self._order, key, key=natural_key)
+
+    def _cells_of(self, key: str) -> tuple[str, ...]:
+        """The formatted cells of row `key`, formatted again only when the row changed.
+
+        Formatting widens columns that are too narrow for the new text (up to MAX_CELL).
+        """
+        row = self._rows[key]
+        cached = self._cells.get(key)
+        if cached is not None and (cached[0] is row or cached[0] == row):
+            return cached[1]
+        cells = tuple(c.format(row) for c in self.columns)
+        if self._show_key:
+            cells = (key, *cells)
+        self._cells[key] = (row, cells)
+        widths = self._widths
+        for i, cell in enumerate(cells):
+            if len(cell) > widths[i]:
+                widths[i] = min(MAX_CELL, len(cell))
+        return cells
+
+    def _format_visible(self) -> None:
+        """Format the rows about to be drawn, so the columns are as wide as they will be."""
+        if not self._order:
+            return
         if not self._widths or len(self._widths) != len(self._titles):
             self._widths = [len(t) for t in self._titles]
-        widths = self._widths
-        for key, row in self._rows.items():
-            cached = self._cells.get(key)
-            if cached is not None and (cached[0] is row or cached[0] == row):
-                continue
-            cells = tuple(c.format(row) for c in self.columns)
-            if self._show_key:
-                cells = (key, *cells)
-            self._cells[key] = (row, cells)
-            for i, cell in enumerate(cells):
-                if len(cell) > widths[i]:
-                    widths[i] = min(MAX_CELL, len(cell))
+        top = round(self.scroll_y)
+        height = self.scrollable_content_region.height
+        before = tuple(self._widths)
+        for key in self._order[top : top + height]:
+            self._cells_of(key)
+        if tuple(self._widths) != before:
+            self.call_after_refresh(self._size_to_columns)
+
+    def _size_to_columns(self) -> None:
+        self._size_stale = False
+        fitted = self._fit(self.scrollable_content_region.width)
+        self.virtual_size = Size(1 + sum(fitted) + GAP * (len(fitted) - 1), len(self._order) + 1)
+
+    def on_show(self) -> None:
+        if self._order_stale:
+            self.show(self._rows, self._changes, follow=False)
+        if self._size_stale:
+            self._size_to_columns()
+            self.refresh()
 
     def _follow_changes(self) -> None:
         touched = [k for k in (*self._changes.added, *self._changes.changed) if k in self._rows]
@@ -142,10 +255,12 @@ class ProjectionTable(ScrollView, can_focus=True):
             return
         height = max(1, self.scrollable_content_region.height - 1)
         top = round(self.scroll_y)
-        indexes = sorted(self._order.index(k) for k in touched[:50])
-        if any(top <= i < top + height for i in indexes):
+        visible = set(self._order[top : top + height])
+        if any(k in visible for k in touched):
             return
-        self.scroll_to(y=max(0, indexes[0] - height // 2), animate=False)
+        pick = max if self.newest_first else min
+        first = self._order.index(pick(touched, key=natural_key))
+        self.scroll_to(y=max(0, first - height // 2), animate=False)
 
     # -- reading
 
@@ -188,7 +303,7 @@ class ProjectionTable(ScrollView, can_focus=True):
         self, cells: Sequence[str], base: Style, cell_styles: Sequence[Style | None]
     ) -> Strip:
         segments = []
-        widths = self._fit(self.scrollable_content_region.width)
+        widths = self._fit(self._width)
         for i, (text, width) in enumerate(zip(cells, widths, strict=False)):
             if len(text) > width:
                 text = text[: width - 1] + "…"
@@ -199,20 +314,41 @@ class ProjectionTable(ScrollView, can_focus=True):
         return Strip(segments)
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # `rich_style` walks the DOM; look it up once per paint, not once per line.
-        self._base = self.rich_style
+        # Look the paint settings up once per paint, not once per line; a line drawn
+        # with the same settings, row version and highlight is reused as it is.
+        base = self.rich_style
+        width = self.scrollable_content_region.width
+        self._format_visible()
+        drawn_for = (base, width, round(self.scroll_x), self.has_focus, tuple(self._widths))
+        if drawn_for != self._drawn_for or len(self._drawn) > 4000:
+            self._drawn_for = drawn_for
+            self._drawn.clear()
+        self._base = base
+        self._width = width
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         """Line 0 is the sticky header; the others are rows from the scroll offset."""
-        width = self.scrollable_content_region.width
+        top = round(self.scroll_y)
+        index = top + y - 1
+        drawn_key = self._line_look(y, index)
+        self._drawn_looks[y] = (top, drawn_key)
+        if y == 0 or not self._order or index >= len(self._order):
+            return self._draw_line(y, index)
+        strip = self._drawn.get(drawn_key)
+        if strip is None:
+            strip = self._draw_line(y, index)
+            self._drawn[drawn_key] = strip
+        return strip
+
+    def _draw_line(self, y: int, index: int) -> Strip:
+        width = self._width
         scroll_x = round(self.scroll_x)
         base = self._base
         if y == 0:
             style = self.get_component_rich_style("table--header")
             strip = self._line(self._titles, base + style, [None] * len(self._titles))
             return strip.crop_extend(scroll_x, scroll_x + width, base + style)
-        index = round(self.scroll_y) + y - 1
         if not self._order:
             if y == 1:
                 style = self.get_component_rich_style("table--empty")
@@ -222,7 +358,7 @@ class ProjectionTable(ScrollView, can_focus=True):
         if index >= len(self._order):
             return Strip.blank(width, base)
         key = self._order[index]
-        cells = self._cells[key][1]
+        cells = self._cells_of(key)
         row_style = base
         cell_styles: list[Style | None] = [None] * len(cells)
         changes = self._changes

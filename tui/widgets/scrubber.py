@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import groupby
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from domain.envelope import Bookmark
 from tui.format import position_text, time_text
-from tui.session import Bookmark, TimeAxis
+from tui.session import TimeAxis
 
 BARS = " ▁▂▃▄▅▆▇█"
 
@@ -66,6 +69,10 @@ class TimelineScrubber(Widget, can_focus=False):
         self.marks: dict[str, int] = {}
         self.bookmarks: Sequence[Bookmark] = ()
         self._dragging = False
+        self._bars: tuple[TimeAxis, int, str] | None = None
+        """The density characters for (axis, columns): recomputed only with the axis."""
+        self._styles: dict[str, Style] = {}
+        self._drawn_looks: tuple[object, object, object] | None = None
 
     # -- data in
 
@@ -92,7 +99,22 @@ class TimelineScrubber(Widget, can_focus=False):
             self.marks = dict(marks)
         if bookmarks is not None:
             self.bookmarks = list(bookmarks)
-        self.refresh()
+        looks = self._looks()
+        drawn = self._drawn_looks
+        lines = [y for y in range(3) if drawn is None or drawn[y] != looks[y]]
+        if len(lines) == 3:
+            self.refresh()
+        elif lines:
+            self.refresh(*(Region(0, y, self.size.width, 1) for y in lines))
+
+    def _looks(self) -> tuple[object, object, object]:
+        """What each line shows, as values: a step that stays in one time bucket changes
+        only the label line, so only it is repainted."""
+        column = self._column(self.position)
+        bars = (self.axis, column, self.live, tuple(sorted(self.marks.items())))
+        markers = (*bars, tuple((b.name, b.position) for b in self.bookmarks))
+        label = (self.axis, column, self.live, self.position, self.cursor_time)
+        return bars, markers, label
 
     def on_resize(self, event: events.Resize) -> None:
         self.post_message(self.Resized(max(1, self.content_region.width)))
@@ -107,9 +129,20 @@ class TimelineScrubber(Widget, can_focus=False):
             return len(axis.boundaries) - 2
         return axis.bucket_of(position)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Styles are looked up once per paint (the cursor moves with every step).
+        base = self.rich_style
+        self._styles = {"": base} | {
+            name: base + self.get_component_rich_style(f"scrubber--{name}")
+            for name in ("played", "ahead", "cursor", "mark", "bookmark", "label", "live")
+        }
+        self._styles["range"] = self.get_component_rich_style("scrubber--range")
+        self._drawn_looks = self._looks()
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base = self._styles.get("") or self.rich_style
         axis = self.axis
         if axis is None or len(axis.boundaries) < 2:
             if y == 1:
@@ -125,29 +158,47 @@ class TimelineScrubber(Widget, can_focus=False):
             return self._label_line(axis, width, cursor, base)
         return Strip.blank(width, base)
 
-    def _density_line(self, axis: TimeAxis, columns: int, cursor: int, base: Style) -> Strip:
+    def _density_bars(self, axis: TimeAxis, columns: int) -> str:
+        cached = self._bars
+        if cached is not None and cached[0] is axis and cached[1] == columns:
+            return cached[2]
         counts = axis.counts[:columns]
         peak = max(counts) if counts else 0
-        played = base + self.get_component_rich_style("scrubber--played")
-        ahead = base + self.get_component_rich_style("scrubber--ahead")
-        cursor_style = base + self.get_component_rich_style("scrubber--cursor")
-        in_range = self._range_columns()
-        range_style = self.get_component_rich_style("scrubber--range")
-        segments = []
-        for i, count in enumerate(counts):
+        bars = []
+        for count in counts:
             level = 0
             if count and peak:
                 # sqrt scaling keeps a quiet bucket visible next to a burst
                 level = max(1, math.ceil(math.sqrt(count / peak) * (len(BARS) - 1)))
-            char = BARS[level]
+            bars.append(BARS[level])
+        text = "".join(bars)
+        self._bars = (axis, columns, text)
+        return text
+
+    def _density_line(self, axis: TimeAxis, columns: int, cursor: int, base: Style) -> Strip:
+        bars = self._density_bars(axis, columns)
+        styles = self._styles
+        played, ahead, cursor_style = styles["played"], styles["ahead"], styles["cursor"]
+        in_range = self._range_columns()
+        range_style = styles["range"]
+        looks: list[Style] = []
+        for i in range(len(bars)):
             if i == cursor:
-                style = cursor_style
-                char = char if level else "▏"
-            else:
-                style = played if i < cursor or (self.live and i <= cursor) else ahead
-                if in_range is not None and in_range[0] <= i <= in_range[1]:
-                    style = style + range_style
-            segments.append(Segment(char, style))
+                looks.append(cursor_style)
+                continue
+            style = played if i < cursor or (self.live and i <= cursor) else ahead
+            if in_range is not None and in_range[0] <= i <= in_range[1]:
+                style = style + range_style
+            looks.append(style)
+        segments = []
+        start = 0
+        for style, run in groupby(looks):
+            length = len(list(run))
+            text = bars[start : start + length]
+            if start == cursor and length == 1 and text == " ":
+                text = "▏"
+            segments.append(Segment(text, style))
+            start += length
         return Strip(segments)
 
     def _range_columns(self) -> tuple[int, int] | None:
@@ -158,25 +209,24 @@ class TimelineScrubber(Widget, can_focus=False):
 
     def _marker_line(self, columns: int, cursor: int, base: Style) -> Strip:
         cells: list[tuple[str, Style]] = [(" ", base)] * columns
-        bookmark_style = base + self.get_component_rich_style("scrubber--bookmark")
+        styles = self._styles
+        bookmark_style = styles["bookmark"]
         for bookmark in self.bookmarks:
             column = self._column(bookmark.position)
             if column < columns:
                 cells[column] = ("◆", bookmark_style)
-        mark_style = base + self.get_component_rich_style("scrubber--mark")
+        mark_style = styles["mark"]
         for name, position in self.marks.items():
             column = self._column(position)
             if column < columns:
                 cells[column] = (name, mark_style)
-        cursor_style = base + self.get_component_rich_style(
-            "scrubber--live" if self.live else "scrubber--cursor"
-        )
+        cursor_style = styles["live" if self.live else "cursor"]
         if cursor < columns:
             cells[cursor] = ("▲", cursor_style)
         return Strip([Segment(char, style) for char, style in cells]).simplify()
 
     def _label_line(self, axis: TimeAxis, width: int, cursor: int, base: Style) -> Strip:
-        label_style = base + self.get_component_rich_style("scrubber--label")
+        label_style = self._styles["label"]
         left = time_text(axis.first, seconds=False)
         right = time_text(axis.last, seconds=False)
         if self.live:
@@ -192,9 +242,7 @@ class TimelineScrubber(Widget, can_focus=False):
         if start + len(middle) + 2 < width - len(right):
             _place(line, width - len(right), right)
         text = "".join(line)
-        cursor_style = base + self.get_component_rich_style(
-            "scrubber--live" if self.live else "scrubber--cursor"
-        )
+        cursor_style = self._styles["live" if self.live else "cursor"]
         return Strip(
             [
                 Segment(text[:start], label_style),

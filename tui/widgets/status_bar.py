@@ -1,8 +1,10 @@
-"""The header line: database, LIVE or AT #position, lag, chain, filter, playback."""
+"""The header line: database, LIVE or AT #position, read-side lag, chain, filter, playback."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from textual.content import Content
@@ -23,7 +25,13 @@ class StatusView:
     time: str = ""
     head: int = 0
     lag: int = 0
+    """How many events the read models are behind the head."""
     updating_to: int | None = None
+    """After a command: the position the panels are waiting for."""
+    read_error: str = ""
+    """Why the projector stopped (empty while it runs)."""
+    read_note: str = ""
+    """What the projector is doing, when it is worth saying (`rebuilding read models`)."""
     chain: ChainStatus = field(default_factory=lambda: ChainStatus("unknown"))
     filter: str = ""
     playing: bool = False
@@ -51,6 +59,7 @@ class StatusBar(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.view = StatusView()
+        self._drawn: tuple[StatusView, int, Content] | None = None
 
     def update_view(self, **changes: Any) -> None:
         """Change some of what the header shows."""
@@ -60,16 +69,25 @@ class StatusBar(Widget):
             self.refresh()
 
     def render(self) -> Content:
-        left = Content.from_markup(self._left())
-        right = Content.from_markup(self._right())
         width = self.content_region.width
+        drawn = self._drawn
+        if drawn is not None and drawn[0] is self.view and drawn[1] == width:
+            return drawn[2]
+        content = self._content(width)
+        self._drawn = (self.view, width, content)
+        return content
+
+    def _content(self, width: int) -> Content:
+        # Parsed part by part through a cache: most parts repeat from one step to the next.
+        left = Content("  ").join(_markup(part) for part in self._left())
+        right = Content("  ").join(_markup(part) for part in self._right())
         room = max(0, width - right.cell_length - 2)
         if left.cell_length > room:
             left = left.truncate(room, ellipsis=True)
         gap = max(2, width - left.cell_length - right.cell_length)
         return Content.assemble(left, " " * gap, right)
 
-    def _left(self) -> str:
+    def _left(self) -> list[str]:
         v = self.view
         parts = [f"[b]eventscope[/b] [dim]·[/dim] {escape(v.db_name)}"]
         if v.live:
@@ -82,19 +100,23 @@ class StatusBar(Widget):
             )
         if v.replaying:
             parts.append("[$text-warning]replaying…[/]")
-        if v.updating_to is not None:
+        if v.read_error:
+            parts.append(f"[reverse $error] ✗ {escape(short_error(v.read_error))} [/]")
+        elif v.updating_to is not None:
             parts.append(f"[$warning]updating… → {position_text(v.updating_to)}[/]")
         elif v.lag > 0:
             parts.append(f"[$warning]catching up: {v.lag:,} behind[/]")
+        if v.read_note and not v.read_error:
+            parts.append(f"[$text-warning]{escape(v.read_note)}[/]")
         if v.playing:
             parts.append(f"[$accent]▶ {v.speed:,} ev/s[/]")
         if v.marks:
             parts.append(" ".join(f"[b]{n}[/b]={position_text(p)}" for n, p in v.marks))
         if v.filter:
             parts.append(f"[$accent]filter[/] {escape(v.filter)}")
-        return "  ".join(parts)
+        return parts
 
-    def _right(self) -> str:
+    def _right(self) -> list[str]:
         v = self.view
         right = []
         chain = v.chain
@@ -111,4 +133,25 @@ class StatusBar(Widget):
             right.append("[$warning]read-only[/]")
         elif v.actor:
             right.append(f"[dim]as[/dim] {escape(v.actor)}")
-        return "  ".join(right)
+        return right
+
+
+@lru_cache(maxsize=256)
+def _markup(text: str) -> Content:
+    return Content.from_markup(text)
+
+
+def short_error(text: str) -> str:
+    """A projector error cut to what failed and where, to fit the header.
+
+    `projection audit_flags failed on event #7 (MoneyDeposited): ValueError: …` becomes
+    `audit_flags failed at #7 (MoneyDeposited)`; other errors lose their cause only.
+    """
+    head, _, _ = text.partition(": ")
+    named = _FAILED.fullmatch(head)
+    if named is not None:
+        return f"{named['what']} failed at {named['where']}"
+    return head or text
+
+
+_FAILED = re.compile(r"(?:projection )?(?P<what>.+?) failed on event (?P<where>#\d+ \(.*\))")
