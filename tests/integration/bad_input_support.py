@@ -1,7 +1,8 @@
 """Bad input across the CLI, command payloads, import files and database files.
 
 A table of `BadInput` cases, each run through the real CLI entry point against a
-`Lab` (a small ledger, a half-imported copy of it, and whatever files the case makes).
+`Lab` (a small ledger, a half-imported copy of it, a small inventory, and whatever
+files the case makes).
 Each must end with one line on stderr, the expected exit code and message, no
 traceback, and every database as it was: heads read with plain sqlite3, and files a
 case made compared byte for byte. Shared by `test_reliability_bad_input.py` and
@@ -34,7 +35,7 @@ from typing import Any
 
 import orjson
 from cli_support import CliResult, head_of
-from reliability_support import create_ledger, run_cli, subprocess_env
+from reliability_support import create_inventory, create_ledger, run_cli, subprocess_env
 
 from domain.bus import CommandBus
 from domain.clock import SequentialIds
@@ -69,10 +70,12 @@ def build_bank(path: Path) -> None:
 
 
 def build_lab_template(folder: Path) -> Path:
-    """bank.db, its export, and target.db (the export's first SPLIT events imported)."""
+    """bank.db, its export, target.db (the export's first SPLIT events imported), and
+    stock.db (the shared inventory of `reliability_support.create_inventory`)."""
     folder.mkdir(parents=True, exist_ok=True)
     bank = folder / "bank.db"
     build_bank(bank)
+    create_inventory(folder / "stock.db", synchronous="OFF")
     export = folder / "bank.jsonl"
     with SqliteEventStore(bank, read_only=True) as store, export.open("wb") as out:
         export_events(store.iter_all(), out)
@@ -100,10 +103,15 @@ class Lab:
     @classmethod
     def copy(cls, template: Path, folder: Path) -> Lab:
         folder.mkdir(parents=True, exist_ok=True)
-        for name in ("bank.db", "target.db"):
+        for name in ("bank.db", "target.db", "stock.db"):
             shutil.copyfile(template / name, folder / name)
         lines = (template / "bank.jsonl").read_bytes().splitlines()
         return cls(folder, folder / "bank.db", folder / "target.db", lines)
+
+    @property
+    def stock(self) -> Path:
+        """The inventory database."""
+        return self.folder / "stock.db"
 
     @property
     def rest(self) -> list[bytes]:
@@ -151,8 +159,9 @@ class Lab:
         return folder
 
     def fingerprint(self) -> dict[str, object]:
-        """Heads of the two databases (plain sqlite3) and the bytes of the case's files."""
+        """Heads of the three databases (plain sqlite3) and the bytes of the case's files."""
         seen: dict[str, object] = {"bank": head_of(self.bank), "target": head_of(self.target)}
+        seen["stock"] = head_of(self.stock)
         for path in self.own:
             if path.exists():
                 seen[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -193,6 +202,11 @@ class BadInput:
 def _on_bank(args: str) -> Argv:
     """`--db BANK --actor tester ARGS` (ARGS split as a shell would)."""
     return lambda lab: ["--db", str(lab.bank), "--actor", "tester", *shlex.split(args)]
+
+
+def _on_stock(args: str) -> Argv:
+    """`--db STOCK --actor tester ARGS` on the inventory (ARGS split as a shell would)."""
+    return lambda lab: ["--db", str(lab.stock), "--actor", "tester", *shlex.split(args)]
 
 
 def _with_file(args: str, name: str, content: bytes | str) -> Argv:
@@ -371,6 +385,54 @@ _RULES: list[tuple[str, str, str]] = [  # name, exec arguments on the bank, mess
     ("withdraw from a frozen account", "withdraw account_id=fz amount=1", "frozen"),
     ("transfer from a closed account", "transfer from_account=cl to_account=e1 amount=1", "closed"),
     ("transfer beyond the funds", "transfer from_account=e1 to_account=e2 amount=9999", "beyond"),
+]
+_RECEIVE = "receive_stock sku=BOLT-M8 warehouse=ams supplier_ref=DN-9"
+_INVENTORY_PAYLOADS: list[tuple[str, str, str]] = [  # name, exec arguments on stock (exit 2)
+    ("negative quantity", f"{_RECEIVE} quantity=-5", "quantity: '-5' is not a whole number"),
+    ("zero quantity", f"{_RECEIVE} quantity=0", "quantity: must be 1 or more"),
+    ("fractional quantity", "ship_stock sku=BOLT-M8 warehouse=ams quantity=1.5 order_ref=S", "1.5"),
+    (
+        "sku not matching the pattern",
+        "ship_stock sku=bolt_m8 warehouse=ams quantity=1",
+        "not a SKU",
+    ),
+    (
+        "shipment without a warehouse",
+        "ship_stock sku=BOLT-M8 quantity=1 order_ref=S",
+        "is required",
+    ),
+    (
+        "an extra field in a shipment",
+        """ship_stock --json '{"sku": "BOLT-M8", "warehouse": "ams", "quantity": 1, """
+        """"order_ref": "S", "priority": "high"}'""",
+        "priority is not a field",
+    ),
+    ("an unknown unit", "register_product sku=NEW-1 name=New unit=dozen", "unit"),
+    ("a negative count", "adjust_stock sku=BOLT-M8 warehouse=ams counted=-1 reason=c", "counted"),
+]
+_INVENTORY_RULES: list[tuple[str, str, str]] = [  # name, exec arguments on stock (exit 1)
+    (
+        "ship an unknown sku",
+        "ship_stock sku=NOPE-1 warehouse=ams quantity=1 order_ref=S",
+        "not reg",
+    ),
+    (
+        "ship more than on hand",
+        "ship_stock sku=BOLT-M8 warehouse=ams quantity=9999 order_ref=S",
+        "only 500 each on hand",
+    ),
+    (
+        "move to the same warehouse",
+        "move_stock sku=BOLT-M8 from_warehouse=ams to_warehouse=ams quantity=1",
+        "to itself",
+    ),
+    ("discontinue with stock", "discontinue_product sku=BOLT-M8 reason=gone", "still holds stock"),
+    ("register a sku again", "register_product sku=NUT-M8 name=Again unit=each", "already regis"),
+    (
+        "count 0 where never stocked",
+        "adjust_stock sku=GLV-M warehouse=ber counted=0 reason=c",
+        "ber",
+    ),
 ]
 _IMPORTS: list[tuple[str, Argv, str]] = [  # name, import into the target, message (exit 2)
     ("a truncated JSON line", _lines(_second(lambda b: b[: len(b) // 2])), "2: is not valid JSON"),
@@ -572,6 +634,14 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     *(
         BadInput("rule", name, _on_bank("exec " + args), 1, message)
         for name, args, message in _RULES
+    ),
+    *(
+        BadInput("payload", f"inventory: {name}", _on_stock("exec " + args), 2, message)
+        for name, args, message in _INVENTORY_PAYLOADS
+    ),
+    *(
+        BadInput("rule", f"inventory: {name}", _on_stock("exec " + args), 1, message)
+        for name, args, message in _INVENTORY_RULES
     ),
     *(BadInput("import", name, argv, 2, message) for name, argv, message in _IMPORTS),
     *_DATABASES,

@@ -1,10 +1,11 @@
 """The concurrency harness: writer processes on shared accounts, a projector daemon, a reader.
 
-Used by `test_reliability_concurrency.py` (4 x 500) and `bench/reliability/run.py`
-(8 x 1,000). Run as a script it plays the writers and the reader:
+Used by `test_reliability_concurrency.py` (4 x 500 on the ledger, 3 x 150 on the
+inventory) and `bench/reliability/run.py` (8 x 1,000). Run as a script it plays the
+writers and the reader:
 
-    python contention_support.py writer DB INDEX COMMANDS SEED
-    python contention_support.py reader DB
+    python contention_support.py writer DB INDEX COMMANDS SEED DOMAIN
+    python contention_support.py reader DB DOMAIN
 """
 
 from __future__ import annotations
@@ -23,15 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from reliability_support import (
-    ACCOUNTS,
     HANG_GUARD,
+    LEDGER_WORKLOAD,
     LOCKED,
-    LedgerAudit,
+    WORKLOADS,
     LineReader,
+    StoreAudit,
+    Workload,
     check_against_raw_events,
-    create_ledger,
     final_states_check,
-    random_command,
     run_cli,
     start_script,
     stop_all,
@@ -42,8 +43,6 @@ from domain.bus import CommandBus
 from domain.clock import SequentialIds
 from domain.envelope import GENESIS_HASH, AppendResult, Metadata, StreamAppend
 from domain.errors import ConcurrencyConflict, DomainError, RuleRefused
-from domain.ledger import LEDGER
-from domain.ledger.projections import LEDGER_PROJECTIONS
 from store.projector import Projector
 from store.sqlite import SqliteEventStore
 
@@ -84,30 +83,41 @@ class ContentionFigures:
     events: int = 0
     reads: int = 0
     """`log`, `state` and `verify` runs by the reader while the writers ran."""
+    workload: Workload = LEDGER_WORKLOAD
 
     def line(self) -> str:
         """The bench's one line."""
         return (
-            f"concurrency: {self.writers} writer processes x {self.commands // self.writers} "
-            f"commands on {len(ACCOUNTS)} shared accounts (synchronous=FULL): {self.ok} ok, "
+            f"concurrency ({self.workload.name}): {self.writers} writer processes x "
+            f"{self.commands // self.writers} commands on {self.workload.shared} "
+            f"(synchronous=FULL): {self.ok} ok, "
             f"{self.refused} refused by rules, {self.exhausted} conflict-exhausted, "
             f"{self.retries} conflicts retried; {self.events} events, none lost or duplicated, "
-            f"no gaps; read models (projector daemon) equal a full replay; per-currency sums "
-            f"hold; {self.reads} concurrent reads; 0 'database is locked' reached a user"
+            f"no gaps; read models (projector daemon) equal a full replay; invariants (sums "
+            f"per currency / per SKU) hold; {self.reads} concurrent reads; "
+            "0 'database is locked' reached a user"
         )
 
 
-def run_contention(db: Path, writers: int, commands: int, *, seed: int = 1) -> ContentionFigures:
-    """K writer processes x M commands on the shared accounts, with a projector daemon
+def run_contention(
+    db: Path,
+    writers: int,
+    commands: int,
+    *,
+    seed: int = 1,
+    workload: Workload = LEDGER_WORKLOAD,
+) -> ContentionFigures:
+    """K writer processes x M commands on the workload's shared accounts (or SKUs and
+    warehouses), with a projector daemon
     (`eventscope project --follow`) and a reader (`log`, `state`, `verify`) running.
 
     Checks: every writer's outcome is ok, refused by a rule or conflict-exhausted,
     and each is recorded exactly so (audit); no process ever printed `database is
-    locked`; the daemon's read models equal a full replay; balances equal an
-    independent sum of the raw events, and per currency balances == deposited -
-    withdrawn.
+    locked`; the daemon's read models equal a full replay; balances (stock levels)
+    equal an independent sum of the raw events, and per currency balances ==
+    deposited - withdrawn (per SKU on hand == received - shipped + adjustments).
     """
-    create_ledger(db)
+    workload.create(db)
     started: list[subprocess.Popen[str]] = []
     try:
         daemon = subprocess.Popen(
@@ -121,7 +131,7 @@ def run_contention(db: Path, writers: int, commands: int, *, seed: int = 1) -> C
         started.append(daemon)
         assert daemon.stdout is not None
         statuses = LineReader(daemon.stdout)  # drained as it goes: a full pipe would stall it
-        reader = start_script(SCRIPT, "reader", str(db))
+        reader = start_script(SCRIPT, "reader", str(db), workload.name)
         started.append(reader)
         pool = [
             start_script(
@@ -131,6 +141,7 @@ def run_contention(db: Path, writers: int, commands: int, *, seed: int = 1) -> C
                 str(k),
                 str(commands),
                 str(seed * 1000 + k),
+                workload.name,
             )
             for k in range(writers)
         ]
@@ -144,7 +155,7 @@ def run_contention(db: Path, writers: int, commands: int, *, seed: int = 1) -> C
         results = [_finish(process, "writer") for process in pool]
         head = _head(db)
         with SqliteEventStore(db, read_only=True) as store:
-            watcher = Projector(store, LEDGER_PROJECTIONS, LEDGER.catalog)
+            watcher = Projector(store, workload.projections, workload.model.catalog)
             caught_up = watcher.wait_for(head, timeout=HANG_GUARD)
             watcher.close()
         assert caught_up, f"the projector daemon did not reach #{head}"
@@ -155,7 +166,7 @@ def run_contention(db: Path, writers: int, commands: int, *, seed: int = 1) -> C
         _stop_daemon(daemon, statuses)
     finally:
         stop_all(started)
-    figures = ContentionFigures(writers=writers, commands=writers * commands)
+    figures = ContentionFigures(writers=writers, commands=writers * commands, workload=workload)
     acked: dict[str, list[int]] = {}
     refused: list[str] = []
     exhausted: list[str] = []
@@ -172,15 +183,15 @@ def run_contention(db: Path, writers: int, commands: int, *, seed: int = 1) -> C
     assert reading["errors"] == [], reading["errors"]
     assert reading["reads"] > 0
     figures.reads = reading["reads"]
-    audit = LedgerAudit(db)
+    audit = StoreAudit(db, workload)
     seen = audit.check(acked=acked, refused=refused, absent=exhausted)
-    setup_commands = 2 * len(ACCOUNTS)
+    setup_commands = workload.setup_commands
     assert seen.commands == setup_commands + figures.ok, (
         f"{seen.commands} commands recorded, {setup_commands} + {figures.ok} acknowledged"
     )
     figures.events = seen.head
-    _, replay = final_states_check(db)
-    check_against_raw_events(db, replay)
+    _, replay = final_states_check(db, workload)
+    check_against_raw_events(db, replay, workload)
     return figures
 
 
@@ -239,11 +250,13 @@ def _head(db: Path) -> int:
         return int(conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0])
 
 
-def _writer(db: str, index: int, commands: int, seed: int) -> None:
+def _writer(db: str, index: int, commands: int, seed: int, domain: str) -> None:
     """One contended writer: M commands through the real bus, outcomes counted."""
+    workload = WORKLOADS[domain]
     store = SqliteEventStore(db, synchronous="FULL")
     counter = ConflictCounter(store)
-    bus = CommandBus(counter, LEDGER, ids=SequentialIds(f"w{index}"))  # type: ignore[arg-type]
+    ids = SequentialIds(f"w{index}")
+    bus = CommandBus(counter, workload.model, ids=ids)  # type: ignore[arg-type]
     rng = random.Random(seed)
     result: dict[str, Any] = {
         "ok": 0,
@@ -257,7 +270,7 @@ def _writer(db: str, index: int, commands: int, seed: int) -> None:
     print("ready", flush=True)
     sys.stdin.readline()
     for n in range(commands):
-        kind, fields = random_command(rng)
+        kind, fields = workload.random_command(rng)
         command_id = f"w{index}-{n}"
         try:
             appended = bus.execute_fields(kind, fields, actor=f"w{index}", command_id=command_id)
@@ -277,12 +290,34 @@ def _writer(db: str, index: int, commands: int, seed: int) -> None:
     print(json.dumps(result), flush=True)
 
 
-def _reader(db: str) -> None:
+def _state_problems(domain: str, states: dict[str, Any]) -> list[str]:
+    """What `state --json` at the head must never show: an invariant not holding (a
+    transfer or a move seen half-done), an account overdrawn, a warehouse below zero."""
+    problems: list[str] = []
+    if domain == "ledger":
+        for currency, row in states["ledger_totals"].items():
+            if row["invariant"] != "holding":
+                problems.append(f"state showed {currency} {row['invariant']}")
+        for account, row in states["account_balances"].items():
+            if row["balance"] < -row["overdraft_limit"]:
+                problems.append(f"state showed {account} overdrawn")
+        return problems
+    for sku, row in states["stock_invariant"].items():
+        if row["invariant"] != "holding" or row["in_transit"]:
+            problems.append(f"state showed {sku} {row['invariant']}, {row['in_transit']} moving")
+    for location, row in states["stock_levels"].items():
+        if row["on_hand"] < 0:
+            problems.append(f"state showed {location} below zero")
+    return problems
+
+
+def _reader(db: str, domain: str) -> None:
     """Reads as users do while writers write: `log`, `state` (both modes), `verify`.
 
     Every read must succeed; `log` must continue gap-free and chain-linked from the
     last line it saw; `state` at the head must show the invariant holding (a transfer
-    is never seen half-done) and no account beyond its overdraft limit.
+    or a move is never seen half-done) and no account beyond its overdraft limit, no
+    warehouse below zero.
     """
     print("ready", flush=True)
     sys.stdin.readline()
@@ -303,13 +338,7 @@ def _reader(db: str) -> None:
             position, head_hash = event["position"], event["hash"]
         r2 = run_cli("--db", db, *where, "state", "--json")
         if r2.code == 0:
-            states = json.loads(r2.out)
-            for currency, row in states["ledger_totals"].items():
-                if row["invariant"] != "holding":
-                    errors.append(f"state showed {currency} {row['invariant']}")
-            for account, row in states["account_balances"].items():
-                if row["balance"] < -row["overdraft_limit"]:
-                    errors.append(f"state showed {account} overdrawn")
+            errors += _state_problems(domain, json.loads(r2.out))
         r3 = run_cli("--db", db, "--read-only", "verify", "--json") if reads % 10 == 0 else None
         for result in (r, r2, r3):
             if result is not None and (result.code != 0 or result.err.strip()):
@@ -320,8 +349,8 @@ def _reader(db: str) -> None:
 if __name__ == "__main__":
     role = sys.argv[1]
     if role == "writer":
-        _writer(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+        _writer(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
     elif role == "reader":
-        _reader(sys.argv[2])
+        _reader(sys.argv[2], sys.argv[3])
     else:
         raise SystemExit(f"unknown role {role!r}")

@@ -1,7 +1,7 @@
 """The kill -9 harness: a writer killed at random moments, the file audited after each kill.
 
-Used by `test_reliability_kill.py` (50 kills) and `bench/reliability/run.py` (1,000).
-Run as a script it is the zygote:
+Used by `test_reliability_kill.py` (50 kills of ledger writers, 15 of inventory ones)
+and `bench/reliability/run.py` (1,000). Run as a script it is the zygote:
 
     python kill_support.py zygote
 
@@ -26,20 +26,19 @@ from typing import Any
 
 from reliability_support import (
     HANG_GUARD,
-    LedgerAudit,
+    LEDGER_WORKLOAD,
+    WORKLOADS,
     LineReader,
+    StoreAudit,
+    Workload,
     check_against_raw_events,
-    create_ledger,
     final_states_check,
-    random_command,
     start_script,
 )
 
 from domain.bus import CommandBus
 from domain.clock import SequentialIds
 from domain.errors import RuleRefused
-from domain.ledger import LEDGER
-from domain.ledger.projections import LEDGER_PROJECTIONS
 from store.projector import Projector
 from store.sqlite import SqliteEventStore
 
@@ -65,24 +64,28 @@ class KillFigures:
     retried_new: int = 0
     """In-flight commands retried with their id that had not been recorded: recorded once."""
     commands: int = 0
-    transfers: int = 0
+    pairs: int = 0
+    """Two-sided commands (transfers, moves) recorded, each with both halves."""
     events: int = 0
     projector_resumed_from: int = 0
     """The checkpoint a killed projector left, from which the final projector resumed."""
     full_verify_every: int = 1
     """How often (in kills) eventscope's own `verify` walked the whole chain."""
+    workload: Workload = LEDGER_WORKLOAD
 
     def line(self, synchronous: str = "FULL") -> str:
         """The bench's one line."""
         return (
-            f"kill -9: {self.killed} kills survived (synchronous={synchronous}; "
+            f"kill -9 ({self.workload.name}): {self.killed} kills survived "
+            f"(synchronous={synchronous}; "
             f"{self.killed_while_opening} while opening, {self.killed_while_projecting} while "
             f"projecting); {self.acknowledged} acknowledged commands + {self.refused} "
             f"acknowledged refusals, 0 lost; {self.committed_unacknowledged} committed but "
             f"unacknowledged (at most 1 per kill); in-flight commands retried with their "
             f"command id: {self.retried_duplicate} returned the earlier result, "
             f"{self.retried_new} recorded once, 0 twice; {self.commands} commands "
-            f"({self.transfers} transfers), {self.events} events, none half-recorded, no gaps, "
+            f"({self.pairs} {self.workload.pairs}), {self.events} events, none half-recorded, "
+            "no gaps, "
             f"chain recomputed after every kill (and eventscope verify after every "
             f"{self.full_verify_every}); restarted projector (resumed at "
             f"#{self.projector_resumed_from}) equals a full replay"
@@ -142,12 +145,19 @@ class Zygote:
         assert self.reader.next("zygote start") == "zygote ready"
 
     def cycle(
-        self, db: Path, acks: Path, cycle: int, seed: int, delay_ms: int, retry: Path | None
+        self,
+        db: Path,
+        acks: Path,
+        cycle: int,
+        seed: int,
+        delay_ms: int,
+        retry: Path | None,
+        domain: str = "ledger",
     ) -> str:
-        """Fork a writer on `db` (retrying the command in `retry` first), SIGKILL it
-        after `delay_ms`; returns how it ended."""
+        """Fork a `domain` writer on `db` (retrying the command in `retry` first),
+        SIGKILL it after `delay_ms`; returns how it ended."""
         assert self.process.stdin is not None
-        line = f"run {db} {acks} {cycle} {seed} {delay_ms} {retry or '-'}\n"
+        line = f"run {db} {acks} {cycle} {seed} {delay_ms} {retry or '-'} {domain}\n"
         self.process.stdin.write(line)
         self.process.stdin.flush()
         return self.reader.next(f"end of cycle {cycle}")
@@ -172,8 +182,10 @@ def kill_cycles(
     delay_ms: tuple[int, int] = (20, 150),
     full_verify_every: int = 1,
     progress: Any = None,
+    workload: Workload = LEDGER_WORKLOAD,
 ) -> KillFigures:
-    """Create the ledger at `db`, then kill a writer at a random moment `cycles` times.
+    """Create the workload's setup at `db` (the ledger by default), then kill a writer
+    at a random moment `cycles` times.
 
     After every kill the file is audited: integrity, no gaps, every acknowledged command
     present at the positions it was acknowledged with, every acknowledged refusal kept,
@@ -183,11 +195,11 @@ def kill_cycles(
     committed, the earlier result must come back and nothing be appended; if not, it
     is recorded once. At the end a restarted projector must equal a full replay.
     """
-    create_ledger(db)
-    audit = LedgerAudit(db)
+    workload.create(db)
+    audit = StoreAudit(db, workload)
     audit.check()
     rng = random.Random(seed)
-    figures = KillFigures(full_verify_every=full_verify_every)
+    figures = KillFigures(full_verify_every=full_verify_every, workload=workload)
     pending: dict[str, Any] | None = None
     zygote = Zygote()
     try:
@@ -198,7 +210,8 @@ def kill_cycles(
                 retry_path.write_text(json.dumps(pending))
             before = _recorded(db, pending["command_id"]) if pending is not None else None
             delay = rng.randint(*delay_ms)
-            ending = zygote.cycle(db, acks_path, cycle, rng.randrange(1 << 30), delay, retry_path)
+            seed_n = rng.randrange(1 << 30)
+            ending = zygote.cycle(db, acks_path, cycle, seed_n, delay, retry_path, workload.name)
             acks = read_acks(acks_path)
             errors = acks_path.with_suffix(".err").read_text()
             assert not errors, f"cycle {cycle}: the writer failed before the kill:\n{errors}"
@@ -232,7 +245,7 @@ def kill_cycles(
                 pending = acks.attempt
             figures.acknowledged += len(acks.ok)
             figures.refused += len(acks.refused)
-            figures.commands, figures.transfers = seen.commands, seen.transfers
+            figures.commands, figures.pairs = seen.commands, seen.pairs
             figures.events = seen.head
             acks_path.unlink()
             acks_path.with_suffix(".err").unlink()
@@ -240,8 +253,8 @@ def kill_cycles(
                 progress(cycle, cycles)
     finally:
         zygote.close()
-    figures.projector_resumed_from, replay = final_states_check(db)
-    check_against_raw_events(db, replay)
+    figures.projector_resumed_from, replay = final_states_check(db, workload)
+    check_against_raw_events(db, replay, workload)
     return figures
 
 
@@ -286,15 +299,17 @@ def _check_cycle_commands(db: Path, cycle: int, acks: CycleAcks) -> str:
     return "refused" if in_flight & set(refused) else ""
 
 
-def _kill_writer(db: str, cycle: int, seed: int, retry: dict[str, Any] | None) -> None:
+def _kill_writer(db: str, cycle: int, seed: int, retry: dict[str, Any] | None, domain: str) -> None:
     """The forked writer: commands through the real bus, each acknowledged once returned.
 
     Prints `try` (with the command) before each command and `ok`/`refused` after it,
     flushed; first retries the previous writer's in-flight command, if given.
     """
+    workload = WORKLOADS[domain]
     store = SqliteEventStore(db, synchronous="FULL")
-    bus = CommandBus(store, LEDGER, ids=SequentialIds(f"k{cycle}"))
-    projector = Projector(store, LEDGER_PROJECTIONS, LEDGER.catalog, lease_seconds=0.5, batch=100)
+    bus = CommandBus(store, workload.model, ids=SequentialIds(f"k{cycle}"))
+    catalog = workload.model.catalog
+    projector = Projector(store, workload.projections, catalog, lease_seconds=0.5, batch=100)
     rng = random.Random(seed)
     print("ready", flush=True)
     if retry is not None:
@@ -309,7 +324,7 @@ def _kill_writer(db: str, cycle: int, seed: int, retry: dict[str, Any] | None) -
             outcome = "duplicate" if result.duplicate else "new"
             print(f"retried {outcome} {','.join(map(str, result.positions))}", flush=True)
     for n in range(1, 1_000_000):
-        kind, fields = random_command(rng)
+        kind, fields = workload.random_command(rng)
         command_id = f"k{cycle}-{n}"
         attempt = {"command_id": command_id, "kind": kind, "fields": fields}
         print(f"try {json.dumps(attempt)}", flush=True)
@@ -330,7 +345,7 @@ def _zygote() -> None:
     """Fork a writer per `run` line; kill it after the delay; print how it ended."""
     print("zygote ready", flush=True)
     for line in sys.stdin:
-        _, db, acks, cycle, seed, delay_ms, retry_path = line.split()
+        _, db, acks, cycle, seed, delay_ms, retry_path, domain = line.split()
         retry = None if retry_path == "-" else json.loads(Path(retry_path).read_text())
         # Made before the fork, so they exist even if the kill lands at once.
         out = os.open(acks, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -343,7 +358,7 @@ def _zygote() -> None:
             try:
                 os.dup2(out, 1)
                 os.dup2(err, 2)
-                _kill_writer(db, int(cycle), int(seed), retry)
+                _kill_writer(db, int(cycle), int(seed), retry, domain)
                 code = 0
             except BaseException:
                 traceback.print_exc()

@@ -1,4 +1,5 @@
-"""The reliability harness's common parts: the ledger, the audit of a file, processes.
+"""The reliability harness's common parts: the domains' workloads, the audit of a file,
+processes.
 
 Shared by `tests/integration/test_reliability_*.py` (quick sizes) and
 `bench/reliability/run.py` (large sizes), through `kill_support`, `contention_support`,
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,9 +31,12 @@ from cli_support import CliResult
 from domain.bus import CommandBus
 from domain.clock import SequentialIds
 from domain.envelope import GENESIS_HASH
+from domain.inventory import INVENTORY
+from domain.inventory.projections import INVENTORY_PROJECTIONS
 from domain.ledger import LEDGER
 from domain.ledger.projections import LEDGER_PROJECTIONS
-from domain.projection import StateMap, fold
+from domain.model import DomainModel
+from domain.projection import Projection, StateMap, fold
 from store.hashchain import canonical_row, chain_hash
 from store.projector import Projector
 from store.sqlite import SqliteEventStore
@@ -53,13 +57,28 @@ ACCOUNTS: dict[str, str] = {
 }
 """Six shared accounts in two currencies; transfers stay within a currency."""
 OPENING_FUNDS = "500"
-EXPECTED_EVENTS: dict[str, tuple[str, ...]] = {
+LEDGER_EVENTS: dict[str, tuple[str, ...]] = {
     "open_account": ("AccountOpened",),
     "deposit": ("MoneyDeposited",),
     "withdraw": ("MoneyWithdrawn",),
     "transfer": ("TransferSent", "TransferReceived"),
 }
-"""The events each command type the harness runs must record, in order."""
+"""The events each ledger command type the harness runs must record, in order."""
+SKUS: tuple[str, ...] = ("BOLT-M8", "NUT-M8", "GLV-M")
+WAREHOUSES: tuple[str, ...] = ("ams", "rtm", "ber")
+"""Three shared SKUs; the first two warehouses are stocked at setup, `ber` is opened by
+the first receipt, move or count there (a command of three events)."""
+OPENING_STOCK = 500
+_OPENED = "StockLocationOpened"
+INVENTORY_EVENTS: dict[str, tuple[str, ...]] = {
+    "register_product": ("ProductRegistered",),
+    "receive_stock": ("StockReceived",),
+    "ship_stock": ("StockShipped",),
+    "move_stock": ("StockMovedOut", "StockMovedIn"),
+    "adjust_stock": ("StockAdjusted",),
+}
+"""The events each inventory command type records, after a `StockLocationOpened` when it
+is the first stock of the product at a warehouse (not for `ship_stock`)."""
 LOCKED = "database is locked"
 
 
@@ -88,7 +107,7 @@ def run_cli(*args: str) -> CliResult:
 
 
 def create_ledger(db: Path, *, key: bytes | None = None, synchronous: str = "FULL") -> None:
-    """A new database with the six shared accounts opened and funded."""
+    """A new database with the six shared accounts opened and funded (12 events)."""
     store = SqliteEventStore.init(db, domain="ledger", key=key, synchronous=synchronous)
     try:
         bus = CommandBus(store, LEDGER, ids=SequentialIds("setup"))
@@ -101,6 +120,29 @@ def create_ledger(db: Path, *, key: bytes | None = None, synchronous: str = "FUL
                 actor="setup",
                 command_id=f"setup-d{n}",
             )
+    finally:
+        store.close()
+
+
+def create_inventory(db: Path, *, key: bytes | None = None, synchronous: str = "FULL") -> None:
+    """A new inventory with the three shared SKUs registered and stocked at `ams` and
+    `rtm`: 15 events (each SKU registered before its first receipt, and each receipt
+    opening its warehouse first), so position 6 is a receipt, as in the ledger a deposit."""
+    store = SqliteEventStore.init(db, domain="inventory", key=key, synchronous=synchronous)
+    try:
+        bus = CommandBus(store, INVENTORY, ids=SequentialIds("setup"))
+        for warehouse in WAREHOUSES[:2]:
+            for n, sku in enumerate(SKUS):
+                fields: dict[str, object] = {"sku": sku, "name": f"Thing {sku}", "unit": "each"}
+                if warehouse == WAREHOUSES[0]:
+                    command_id = f"setup-p{n}"
+                    bus.execute_fields(
+                        "register_product", fields, actor="setup", command_id=command_id
+                    )
+                fields = {"sku": sku, "warehouse": warehouse, "quantity": OPENING_STOCK}
+                fields["supplier_ref"] = "DN-setup"
+                command_id = f"setup-{warehouse}-{n}"
+                bus.execute_fields("receive_stock", fields, actor="setup", command_id=command_id)
     finally:
         store.close()
 
@@ -122,6 +164,211 @@ def random_command(rng: random.Random) -> tuple[str, dict[str, str]]:
     return "transfer", {"from_account": account, "to_account": rng.choice(peers), "amount": amount}
 
 
+def random_inventory_command(rng: random.Random) -> tuple[str, dict[str, object]]:
+    """A receipt, shipment, move (about half) or stock-take on the shared SKUs.
+
+    Quantities are sized so that some shipments and moves are refused for stock, and
+    now and then a discontinuation is tried (refused: the product holds stock).
+    """
+    sku = rng.choice(SKUS)
+    warehouse = rng.choice(WAREHOUSES)
+    quantity = rng.randint(1, 300)
+    roll = rng.random()
+    if roll < 0.2:
+        fields: dict[str, object] = {"warehouse": warehouse, "supplier_ref": "DN-1"}
+        return "receive_stock", {"sku": sku, "quantity": quantity, **fields}
+    if roll < 0.4:
+        fields = {"warehouse": warehouse, "order_ref": "SO-1"}
+        return "ship_stock", {"sku": sku, "quantity": quantity, **fields}
+    if roll < 0.9:
+        other = rng.choice([w for w in WAREHOUSES if w != warehouse])
+        fields = {"from_warehouse": warehouse, "to_warehouse": other}
+        return "move_stock", {"sku": sku, "quantity": quantity, **fields}
+    if roll < 0.98:
+        fields = {"warehouse": warehouse, "counted": rng.randint(1, 400), "reason": "count"}
+        return "adjust_stock", {"sku": sku, **fields}
+    return "discontinue_product", {"sku": sku, "reason": "delisted"}
+
+
+# -- what differs between the domains the harness runs for ---------------------------------
+
+
+Rows = list[tuple[Any, ...]]
+"""One command's event rows: position, event_id, stream_id, stream_type, version, type,
+schema_version, recorded_at, data, metadata, prev_hash, hash."""
+
+
+def _check_ledger_group(command_id: str, command_type: str, events: Rows) -> bool:
+    """A ledger command's events; True for a transfer (both halves, checked)."""
+    types = tuple(row[5] for row in events)
+    expected = LEDGER_EVENTS.get(command_type)
+    assert types == expected, f"command {command_id} ({command_type}) recorded {types}"
+    if command_type != "transfer":
+        return False
+    sent, received = (json.loads(row[8]) for row in events)
+    assert sent == received, f"transfer {command_id}: halves differ"
+    assert events[0][2] == f"account-{sent['from_account']}"
+    assert events[1][2] == f"account-{sent['to_account']}"
+    return True
+
+
+def _check_inventory_group(command_id: str, command_type: str, events: Rows) -> bool:
+    """An inventory command's events; True for a move (both halves, checked)."""
+    types = tuple(row[5] for row in events)
+    label = f"command {command_id} ({command_type}) recorded {types}"
+    if command_type == "discontinue_product":
+        assert types[-1:] == ("ProductDiscontinued",), label
+        assert all(t == "StockLocationClosed" for t in types[:-1]), label
+        return False
+    expected = INVENTORY_EVENTS.get(command_type)
+    assert expected is not None, label
+    opened = types[:1] == (_OPENED,) and command_type not in ("register_product", "ship_stock")
+    core = events[1:] if opened else events
+    assert tuple(row[5] for row in core) == expected, label
+    data = [json.loads(row[8]) for row in events]
+    if opened:
+        assert events[0][2] == f"product-{data[0]['sku']}", label
+    if command_type != "move_stock":
+        return False
+    out, moved_in = data[-2:]
+    assert out == moved_in, f"move {command_id}: halves differ"
+    assert out["from_warehouse"] != out["to_warehouse"], f"move {command_id}: to itself"
+    assert core[0][2] == f"stock-{out['sku']}@{out['from_warehouse']}", label
+    assert core[1][2] == f"stock-{out['sku']}@{out['to_warehouse']}", label
+    if opened:
+        assert data[0]["warehouse"] == out["to_warehouse"], label
+    return True
+
+
+def check_ledger_invariants(states: StateMap) -> None:
+    """Per currency the sum of balances is deposits minus withdrawals; no overdraft passed."""
+    for currency, row in states["ledger_totals"].rows.items():
+        assert row["invariant"] == "holding", f"{currency}: {row}"
+        assert row["balances"] == row["deposited"] - row["withdrawn"], f"{currency}: {row}"
+    for account, row in states["account_balances"].rows.items():
+        assert row["balance"] >= -row["overdraft_limit"], f"{account} is overdrawn: {row}"
+
+
+def check_inventory_invariants(states: StateMap) -> None:
+    """Per SKU received - shipped + adjustments == on hand, nothing in transit, and no
+    warehouse below zero."""
+    for sku, row in states["stock_invariant"].rows.items():
+        assert row["invariant"] == "holding", f"{sku}: {row}"
+        assert row["in_transit"] == 0, f"{sku}: {row}"
+        expected = row["received"] - row["shipped"] + row["adjusted"]
+        assert row["on_hand"] == expected, f"{sku}: {row}"
+    for location, row in states["stock_levels"].rows.items():
+        assert row["on_hand"] >= 0, f"{location} is below zero: {row}"
+
+
+def _raw_ledger_check(conn: sqlite3.Connection, states: StateMap) -> None:
+    """Balances and per-currency sums recomputed from the raw rows with SQL alone."""
+    rows = conn.execute(
+        "SELECT stream_id, type, json_extract(data, '$.amount'), "
+        "json_extract(data, '$.currency') FROM events WHERE json_extract(data, '$.amount') "
+        "IS NOT NULL"
+    ).fetchall()
+    balances: dict[str, int] = {}
+    deposited: dict[str, int] = {}
+    withdrawn: dict[str, int] = {}
+    for stream_id, kind, amount, currency in rows:
+        account = stream_id.removeprefix("account-")
+        sign = 1 if kind in ("MoneyDeposited", "TransferReceived") else -1
+        balances[account] = balances.get(account, 0) + sign * amount
+        if kind == "MoneyDeposited":
+            deposited[currency] = deposited.get(currency, 0) + amount
+        elif kind == "MoneyWithdrawn":
+            withdrawn[currency] = withdrawn.get(currency, 0) + amount
+    shown = {k: row["balance"] for k, row in states["account_balances"].rows.items()}
+    assert shown == balances, f"balances {shown} != raw sums {balances}"
+    for currency in set(ACCOUNTS.values()):
+        in_currency = sum(b for a, b in balances.items() if ACCOUNTS[a] == currency)
+        net = deposited.get(currency, 0) - withdrawn.get(currency, 0)
+        assert in_currency == net, f"{currency}: balances {in_currency} != in - out {net}"
+        assert states["ledger_totals"].rows[currency]["balances"] == in_currency
+
+
+_STOCK_SIGN = {"StockReceived": 1, "StockMovedIn": 1, "StockShipped": -1, "StockMovedOut": -1}
+
+
+def _raw_inventory_check(conn: sqlite3.Connection, states: StateMap) -> None:
+    """Stock per warehouse and the per-SKU sums recomputed from the raw rows alone."""
+    rows = conn.execute(
+        "SELECT stream_id, type, json_extract(data, '$.quantity'), "
+        "json_extract(data, '$.counted'), json_extract(data, '$.difference') FROM events "
+        "WHERE stream_id LIKE 'stock-%' ORDER BY position"
+    ).fetchall()
+    levels: dict[str, int] = {}
+    flows: dict[str, int] = {}
+    for stream_id, kind, quantity, counted, difference in rows:
+        location = stream_id.removeprefix("stock-")
+        sku = location.partition("@")[0]
+        if kind == "StockAdjusted":
+            levels[location] = counted
+            flows[sku] = flows.get(sku, 0) + difference
+        elif kind in _STOCK_SIGN:
+            levels[location] = levels.get(location, 0) + _STOCK_SIGN[kind] * quantity
+            if kind in ("StockReceived", "StockShipped"):
+                flows[sku] = flows.get(sku, 0) + _STOCK_SIGN[kind] * quantity
+    shown = {k: row["on_hand"] for k, row in states["stock_levels"].rows.items()}
+    assert shown == levels, f"stock levels {shown} != raw sums {levels}"
+    for sku, net in flows.items():
+        on_hand = sum(n for location, n in levels.items() if location.startswith(f"{sku}@"))
+        assert on_hand == net, f"{sku}: on hand {on_hand} != received - shipped + adjusted {net}"
+        assert states["stock_invariant"].rows[sku]["on_hand"] == on_hand
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A domain the reliability harness runs for: its setup, traffic and checks."""
+
+    name: str
+    model: DomainModel
+    projections: Sequence[Projection]
+    create: Callable[..., None]
+    """`create(db, key=..., synchronous=...)`: the shared setup, as the suites start it."""
+    setup_commands: int
+    random_command: Callable[[random.Random], tuple[str, dict[str, Any]]]
+    check_group: Callable[[str, str, Rows], bool]
+    """Checks one command's events (AssertionError if wrong); True for a two-sided one."""
+    check_invariants: Callable[[StateMap], None]
+    check_raw: Callable[[sqlite3.Connection, StateMap], None]
+    shared: str
+    """What the writers share, for the bench's lines."""
+    pairs: str
+    """What the two-sided commands are called."""
+
+
+LEDGER_WORKLOAD = Workload(
+    "ledger",
+    LEDGER,
+    LEDGER_PROJECTIONS,
+    create_ledger,
+    2 * len(ACCOUNTS),
+    random_command,
+    _check_ledger_group,
+    check_ledger_invariants,
+    _raw_ledger_check,
+    f"{len(ACCOUNTS)} shared accounts",
+    "transfers",
+)
+INVENTORY_WORKLOAD = Workload(
+    "inventory",
+    INVENTORY,
+    INVENTORY_PROJECTIONS,
+    create_inventory,
+    len(SKUS) * 3,
+    random_inventory_command,
+    _check_inventory_group,
+    check_inventory_invariants,
+    _raw_inventory_check,
+    f"{len(SKUS)} shared SKUs x {len(WAREHOUSES)} warehouses",
+    "moves",
+)
+WORKLOADS: dict[str, Workload] = {w.name: w for w in (LEDGER_WORKLOAD, INVENTORY_WORKLOAD)}
+"""By domain name (what the harness's processes are told)."""
+
+
 # -- the audit of a database file ---------------------------------------------------------
 
 
@@ -131,29 +378,34 @@ class AuditFigures:
 
     head: int = 0
     commands: int = 0
-    transfers: int = 0
+    pairs: int = 0
+    """Two-sided commands (transfers, moves), each with both halves."""
 
 
-class LedgerAudit:
+class StoreAudit:
     """Checks a database file with plain sqlite3, independently of eventscope's reads.
 
     Each `check` covers the whole file's structure (`PRAGMA integrity_check`, positions
     1..head without gaps, unique event ids) and the events added since the last check:
-    every command's events adjacent, complete (a transfer has both halves, with one
-    transfer id) and matching its `commands` row, and the hash chain recomputed from the
-    last checked head. With `full=True` the product's own `verify` walks the whole
-    chain as well; the bench uses it every few cycles, the tests every time.
+    every command's events adjacent, complete (a transfer or a move has both halves,
+    equal, on the right streams; see `Workload.check_group`) and matching its
+    `commands` row, and the hash chain recomputed from the last checked head. With
+    `full=True` the product's own `verify` walks the whole chain as well; the bench
+    uses it every few cycles, the tests every time.
     """
 
-    def __init__(self, db: Path, *, key: bytes | None = None) -> None:
+    def __init__(
+        self, db: Path, workload: Workload = LEDGER_WORKLOAD, *, key: bytes | None = None
+    ) -> None:
         self.db = db
+        self.workload = workload
         self.key = key
         self.checked = 0
         self.head_hash = GENESIS_HASH
         self.last_at = ""
         self.versions: dict[str, int] = {}
         self.commands: set[str] = set()
-        self.transfers = 0
+        self.pairs = 0
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -197,7 +449,7 @@ class LedgerAudit:
                 report = store.verify()
             assert report.ok, f"verify: {report.message}"
             assert report.head.hash == self.head_hash
-        return AuditFigures(head=head, commands=len(self.commands), transfers=self.transfers)
+        return AuditFigures(head=head, commands=len(self.commands), pairs=self.pairs)
 
     def _check_new_events(self, conn: sqlite3.Connection, head: int) -> None:
         rows = conn.execute(
@@ -246,15 +498,7 @@ class LedgerAudit:
         events: list[tuple[Any, ...]],
     ) -> None:
         """One command's events: all of them, in order, and its commands row."""
-        types = tuple(row[5] for row in events)
-        expected = EXPECTED_EVENTS.get(command_type)
-        assert types == expected, f"command {command_id} ({command_type}) recorded {types}"
-        if command_type == "transfer":
-            sent, received = (json.loads(row[8]) for row in events)
-            assert sent == received, f"transfer {command_id}: halves differ"
-            assert events[0][2] == f"account-{sent['from_account']}"
-            assert events[1][2] == f"account-{sent['to_account']}"
-            self.transfers += 1
+        self.pairs += self.workload.check_group(command_id, command_type, events)
         row = conn.execute(
             "SELECT first_position, last_position FROM commands WHERE command_id = ?",
             (command_id,),
@@ -292,7 +536,9 @@ class LedgerAudit:
             assert command_id not in self.commands, f"command {command_id} should have no events"
 
 
-def final_states_check(db: Path, *, key: bytes | None = None) -> tuple[int, StateMap]:
+def final_states_check(
+    db: Path, workload: Workload = LEDGER_WORKLOAD, *, key: bytes | None = None
+) -> tuple[int, StateMap]:
     """The read models a (re)started projector catches up to must equal a full replay.
 
     Waits (hang guard only) for the lease a killed projector may still hold to lapse.
@@ -301,7 +547,8 @@ def final_states_check(db: Path, *, key: bytes | None = None) -> tuple[int, Stat
     from projector_support import assert_same_states, persisted
 
     with SqliteEventStore(db, key=key) as store:
-        projector = Projector(store, LEDGER_PROJECTIONS, LEDGER.catalog, lease_seconds=5)
+        projections = workload.projections
+        projector = Projector(store, projections, workload.model.catalog, lease_seconds=5)
         try:
             resumed_from = projector.checkpoint()
             head = store.head().position
@@ -312,21 +559,12 @@ def final_states_check(db: Path, *, key: bytes | None = None) -> tuple[int, Stat
                     break
                 assert time.monotonic() < deadline, f"projector never caught up: {status}"
                 time.sleep(0.05)
-            replay = fold(LEDGER_PROJECTIONS, store.iter_all())
+            replay = fold(projections, store.iter_all())
             assert_same_states(persisted(projector), replay)
         finally:
             projector.close()
-    check_ledger_invariants(replay)
+    workload.check_invariants(replay)
     return resumed_from, replay
-
-
-def check_ledger_invariants(states: StateMap) -> None:
-    """Per currency the sum of balances is deposits minus withdrawals; no overdraft passed."""
-    for currency, row in states["ledger_totals"].rows.items():
-        assert row["invariant"] == "holding", f"{currency}: {row}"
-        assert row["balances"] == row["deposited"] - row["withdrawn"], f"{currency}: {row}"
-    for account, row in states["account_balances"].rows.items():
-        assert row["balance"] >= -row["overdraft_limit"], f"{account} is overdrawn: {row}"
 
 
 # -- processes ------------------------------------------------------------------------------
@@ -383,29 +621,10 @@ def stop_all(processes: Iterable[subprocess.Popen[str]]) -> None:
             process.communicate(timeout=30)
 
 
-def check_against_raw_events(db: Path, states: StateMap) -> None:
-    """Balances and per-currency sums recomputed from the raw rows with SQL alone."""
+def check_against_raw_events(
+    db: Path, states: StateMap, workload: Workload = LEDGER_WORKLOAD
+) -> None:
+    """The read models recomputed from the raw rows with SQL alone (balances and
+    per-currency sums; stock levels and per-SKU sums)."""
     with contextlib.closing(sqlite3.connect(db)) as conn:
-        rows = conn.execute(
-            "SELECT stream_id, type, json_extract(data, '$.amount'), "
-            "json_extract(data, '$.currency') FROM events WHERE json_extract(data, '$.amount') "
-            "IS NOT NULL"
-        ).fetchall()
-    balances: dict[str, int] = {}
-    deposited: dict[str, int] = {}
-    withdrawn: dict[str, int] = {}
-    for stream_id, kind, amount, currency in rows:
-        account = stream_id.removeprefix("account-")
-        sign = 1 if kind in ("MoneyDeposited", "TransferReceived") else -1
-        balances[account] = balances.get(account, 0) + sign * amount
-        if kind == "MoneyDeposited":
-            deposited[currency] = deposited.get(currency, 0) + amount
-        elif kind == "MoneyWithdrawn":
-            withdrawn[currency] = withdrawn.get(currency, 0) + amount
-    shown = {k: row["balance"] for k, row in states["account_balances"].rows.items()}
-    assert shown == balances, f"balances {shown} != raw sums {balances}"
-    for currency in set(ACCOUNTS.values()):
-        in_currency = sum(b for a, b in balances.items() if ACCOUNTS[a] == currency)
-        net = deposited.get(currency, 0) - withdrawn.get(currency, 0)
-        assert in_currency == net, f"{currency}: balances {in_currency} != in - out {net}"
-        assert states["ledger_totals"].rows[currency]["balances"] == in_currency
+        workload.check_raw(conn, states)

@@ -1,6 +1,6 @@
 """Tampering, as an attacker with the `sqlite3` shell (and a script) would do it.
 
-Each `Tamper` edits a copy of a small ledger after dropping the append-only triggers,
+Each `Tamper` edits a copy of a small ledger (or inventory) after dropping the append-only triggers,
 and says what `eventscope verify --json` must report for a plain SHA-256 chain and
 for an HMAC-keyed one: the first bad position and the problem, or that the chain
 still verifies (`HIDDEN`), in which case a head kept elsewhere (`verify --anchor`) is
@@ -23,24 +23,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from reliability_support import create_ledger, run_cli
+from reliability_support import WORKLOADS, run_cli
 
 from domain.bus import CommandBus
 from domain.clock import SequentialIds
-from domain.ledger import LEDGER
 from store.sqlite import SqliteEventStore
 
 KEY = b"the auditor's HMAC key"
 PLAIN, KEYED = "sha256", "hmac-sha256"
 MODES = (PLAIN, KEYED)
+DOMAINS = ("ledger", "inventory")
 MIDDLE = 6
-"""A deposit in the middle of the template (a row with an amount to edit)."""
+"""A deposit (a receipt) in the middle of the template (a row with an amount to edit)."""
 SWAPPED = 14
-"""A transfer half, swapped with MIDDLE."""
+"""A transfer half (a stock location opened), swapped with MIDDLE."""
 KEPT = 14
 """Where the truncation cuts the chain."""
 EVENTS = 18
-"""Events in the template: 6 accounts opened and funded, then 3 transfers."""
+"""Events in the template: 6 accounts opened and funded, then 3 transfers (3 SKUs
+registered and stocked at 2 warehouses, then a move and a shipment)."""
 HIDDEN = None
 """`verify` still passes: the chain alone cannot tell."""
 _COLUMNS = (
@@ -51,6 +52,31 @@ _ALL_BUT_POSITION = (
     "event_id, stream_id, stream_type, version, type, schema_version, data, metadata, "
     "recorded_at, prev_hash, hash"
 )
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the attacker writes into one domain's events."""
+
+    amount: str
+    """The data field an edit inflates."""
+    other_type: str
+    """An event type of the domain to relabel MIDDLE with."""
+    forged_type: str
+    forged_stream: str
+    forged_key: str
+    """The data field naming the forged stream's entity."""
+    forged_id: str
+
+
+VOCABULARIES: dict[str, Vocabulary] = {
+    "ledger": Vocabulary(
+        "amount", "MoneyWithdrawn", "MoneyDeposited", "account-mallory", "account_id", "mallory"
+    ),
+    "inventory": Vocabulary(
+        "quantity", "StockShipped", "StockReceived", "stock-MALLORY@ams", "sku", "MALLORY"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -66,7 +92,7 @@ class Tamper:
     """One way to change history, and what each kind of chain reports about it."""
 
     name: str
-    edit: Callable[[Path], None]
+    edit: Callable[[Path, Vocabulary], None]
     plain: Found | None
     keyed: Found | None
     anchor: str | None
@@ -77,15 +103,30 @@ class Tamper:
         return self.keyed if mode == KEYED else self.plain
 
 
-def build_template(path: Path, mode: str) -> Path:
-    """The ledger every case edits: 18 events, chained with the key in KEYED mode."""
+_TEMPLATE_COMMANDS: dict[str, list[tuple[str, dict[str, object]]]] = {
+    "ledger": [
+        ("transfer", {"from_account": source, "to_account": target, "amount": "7"})
+        for source, target in (("e1", "e2"), ("e3", "e4"), ("y1", "y2"))
+    ],
+    "inventory": [
+        (
+            "move_stock",
+            {"sku": "BOLT-M8", "from_warehouse": "ams", "to_warehouse": "rtm", "quantity": 7},
+        ),
+        ("ship_stock", {"sku": "NUT-M8", "warehouse": "rtm", "quantity": 7, "order_ref": "SO-7"}),
+    ],
+}
+
+
+def build_template(path: Path, mode: str, domain: str = "ledger") -> Path:
+    """The history every case edits: 18 events, chained with the key in KEYED mode."""
     key = KEY if mode == KEYED else None
-    create_ledger(path, key=key, synchronous="OFF")
+    workload = WORKLOADS[domain]
+    workload.create(path, key=key, synchronous="OFF")
     with SqliteEventStore(path, key=key, synchronous="OFF") as store:
-        bus = CommandBus(store, LEDGER, ids=SequentialIds("tamper"))
-        for source, target in (("e1", "e2"), ("e3", "e4"), ("y1", "y2")):
-            fields = {"from_account": source, "to_account": target, "amount": "7"}
-            bus.execute_fields("transfer", fields, actor="clerk")
+        bus = CommandBus(store, workload.model, ids=SequentialIds("tamper"))
+        for kind, fields in _TEMPLATE_COMMANDS[domain]:
+            bus.execute_fields(kind, fields, actor="clerk")
         assert store.head().position == EVENTS
     return path
 
@@ -149,13 +190,15 @@ def attacker_rehash(db: Path, start: int) -> None:
         conn.close()
 
 
-def _edit_data(db: Path) -> None:
+def _edit_data(db: Path, words: Vocabulary) -> None:
     unprotected(
-        db, f"UPDATE events SET data = json_set(data, '$.amount', 99999) WHERE position = {MIDDLE};"
+        db,
+        f"UPDATE events SET data = json_set(data, '$.{words.amount}', 99999) "
+        f"WHERE position = {MIDDLE};",
     )
 
 
-def _edit_metadata(db: Path) -> None:
+def _edit_metadata(db: Path, words: Vocabulary) -> None:
     unprotected(
         db,
         "UPDATE events SET metadata = json_set(metadata, '$.actor', 'mallory') "
@@ -163,7 +206,7 @@ def _edit_metadata(db: Path) -> None:
     )
 
 
-def _edit_time(db: Path) -> None:
+def _edit_time(db: Path, words: Vocabulary) -> None:
     unprotected(
         db,
         "UPDATE events SET recorded_at = '2020' || substr(recorded_at, 5) "
@@ -171,23 +214,23 @@ def _edit_time(db: Path) -> None:
     )
 
 
-def _edit_type(db: Path) -> None:
-    unprotected(db, f"UPDATE events SET type = 'MoneyWithdrawn' WHERE position = {MIDDLE};")
+def _edit_type(db: Path, words: Vocabulary) -> None:
+    unprotected(db, f"UPDATE events SET type = '{words.other_type}' WHERE position = {MIDDLE};")
 
 
-def _edit_link(db: Path) -> None:
+def _edit_link(db: Path, words: Vocabulary) -> None:
     unprotected(db, f"UPDATE events SET prev_hash = printf('%064d', 1) WHERE position = {MIDDLE};")
 
 
-def _delete_middle(db: Path) -> None:
+def _delete_middle(db: Path, words: Vocabulary) -> None:
     unprotected(db, f"DELETE FROM events WHERE position = {MIDDLE};")
 
 
-def _delete_first(db: Path) -> None:
+def _delete_first(db: Path, words: Vocabulary) -> None:
     unprotected(db, "DELETE FROM events WHERE position = 1;")
 
 
-def _swap(db: Path) -> None:
+def _swap(db: Path, words: Vocabulary) -> None:
     assign = f"({_ALL_BUT_POSITION}) = (SELECT {_ALL_BUT_POSITION} FROM events WHERE position = "
     unprotected(
         db,
@@ -206,22 +249,22 @@ _MAKE_ROOM = (
 )
 
 
-def _forged_row_sql(hash_sql: str) -> str:
-    """Insert a forged deposit into a new stream at _FORGED_AT, chained to MIDDLE."""
+def _forged_row_sql(hash_sql: str, words: Vocabulary) -> str:
+    """Insert a forged deposit (receipt) into a new stream at _FORGED_AT, chained to MIDDLE."""
     return (
         f"INSERT INTO events ({_COLUMNS}, prev_hash, hash) SELECT {_FORGED_AT}, 'forged-1', "
-        "'account-mallory', stream_type, 1, 'MoneyDeposited', 1, recorded_at, "
-        "json_set(data, '$.account_id', 'mallory'), metadata, hash, "
+        f"'{words.forged_stream}', stream_type, 1, '{words.forged_type}', 1, recorded_at, "
+        f"json_set(data, '$.{words.forged_key}', '{words.forged_id}'), metadata, hash, "
         f"{hash_sql} FROM events WHERE position = {MIDDLE};\n"
     )
 
 
-def _forge_naive(db: Path) -> None:
-    unprotected(db, _MAKE_ROOM + _forged_row_sql("printf('%064d', 7)"))
+def _forge_naive(db: Path, words: Vocabulary) -> None:
+    unprotected(db, _MAKE_ROOM + _forged_row_sql("printf('%064d', 7)", words))
 
 
-def _forge_with_sha256(db: Path) -> None:
-    unprotected(db, _MAKE_ROOM + _forged_row_sql("''"))
+def _forge_with_sha256(db: Path, words: Vocabulary) -> None:
+    unprotected(db, _MAKE_ROOM + _forged_row_sql("''", words))
     _rehash_one(db, _FORGED_AT)
 
 
@@ -238,17 +281,17 @@ def _rehash_one(db: Path, position: int) -> None:
         conn.close()
 
 
-def _rehash_from_edit(db: Path) -> None:
-    _edit_data(db)
+def _rehash_from_edit(db: Path, words: Vocabulary) -> None:
+    _edit_data(db, words)
     attacker_rehash(db, MIDDLE)
 
 
-def _rehash_whole_chain(db: Path) -> None:
-    _edit_data(db)
+def _rehash_whole_chain(db: Path, words: Vocabulary) -> None:
+    _edit_data(db, words)
     attacker_rehash(db, 1)
 
 
-def _forge_append(db: Path) -> None:
+def _forge_append(db: Path, words: Vocabulary) -> None:
     unprotected(
         db,
         f"INSERT INTO events ({_COLUMNS}, prev_hash, hash) SELECT {EVENTS + 1}, 'forged-2', "
@@ -258,7 +301,7 @@ def _forge_append(db: Path) -> None:
     attacker_rehash(db, EVENTS + 1)
 
 
-def _truncate_tail(db: Path) -> None:
+def _truncate_tail(db: Path, words: Vocabulary) -> None:
     unprotected(db, f"DELETE FROM events WHERE position > {KEPT};")
 
 
@@ -347,8 +390,11 @@ class TamperOutcome:
     anchor_report: dict[str, object]
 
 
-def run_tamper(tamper: Tamper, mode: str, template: Path, work: Path) -> TamperOutcome:
-    """Copy `template`, keep its head, tamper, and ask `verify` (plain and anchored).
+def run_tamper(
+    tamper: Tamper, mode: str, template: Path, work: Path, domain: str = "ledger"
+) -> TamperOutcome:
+    """Copy `template` (a `domain` history), keep its head, tamper, and ask `verify`
+    (plain and anchored).
 
     Asserts the outcome is what `tamper` expects for `mode`; returns it.
     """
@@ -362,7 +408,7 @@ def run_tamper(tamper: Tamper, mode: str, template: Path, work: Path) -> TamperO
     anchor.write_text(kept.out)
     before = json.loads(kept.out)["head"]
 
-    tamper.edit(db)
+    tamper.edit(db, VOCABULARIES[domain])
 
     r = run_cli("--db", str(db), *keys, "--read-only", "verify", "--json")
     report = json.loads(r.out)
@@ -371,7 +417,7 @@ def run_tamper(tamper: Tamper, mode: str, template: Path, work: Path) -> TamperO
     )
     anchor_report = json.loads(anchored.out)
     expected = tamper.expected(mode)
-    label = f"{tamper.name} ({mode})"
+    label = f"{tamper.name} ({domain}, {mode})"
     if expected is None:
         assert r.code == 0 and report["ok"] is True, f"{label}: {report}"
         if tamper.anchor is None:

@@ -1,8 +1,9 @@
 """Tampering is detected at the right position (BRIEF §4, §10), with and without a key.
 
-Every case edits a copy of a small ledger with the `sqlite3` shell after dropping the
-append-only triggers (see `tamper_support`), then asks the CLI: `verify --json` must
-exit 1 and name the first bad position, and `verify --anchor` must exit 1 too.
+Every case edits a copy of a small ledger (and of a small inventory) with the `sqlite3`
+shell after dropping the append-only triggers (see `tamper_support`), then asks the CLI:
+`verify --json` must exit 1 and name the first bad position, and `verify --anchor` must
+exit 1 too.
 
 What a plain SHA-256 chain cannot catch, and why a key or an anchor is needed:
 
@@ -22,28 +23,40 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tamper_support import MODES, TAMPERS, Tamper, build_template, run_tamper
+from tamper_support import DOMAINS, MODES, TAMPERS, Tamper, build_template, run_tamper
+
+Templates = dict[tuple[str, str], Path]
 
 
 @pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One small ledger per chain kind, built once; every case edits a copy."""
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    """One small history per domain and chain kind, built once; every case edits a copy."""
     folder = tmp_path_factory.mktemp("tamper-templates")
-    return {mode: build_template(folder / f"{mode}.db", mode) for mode in MODES}
+    return {
+        (domain, mode): build_template(folder / f"{domain}-{mode}.db", mode, domain)
+        for domain in DOMAINS
+        for mode in MODES
+    }
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("tamper", TAMPERS, ids=[t.name for t in TAMPERS])
 def test_tampering_is_detected_at_the_right_position(
-    tamper: Tamper, mode: str, templates: dict[str, Path], tmp_path: Path
+    tamper: Tamper, mode: str, domain: str, templates: Templates, tmp_path: Path
 ) -> None:
-    run_tamper(tamper, mode, templates[mode], tmp_path)
+    run_tamper(tamper, mode, templates[domain, mode], tmp_path, domain)
 
 
-def test_only_a_key_catches_a_rehashed_chain(templates: dict[str, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_only_a_key_catches_a_rehashed_chain(
+    domain: str, templates: Templates, tmp_path: Path
+) -> None:
     """Said once more, plainly: the same re-hash passes plain SHA-256 and fails HMAC."""
     rehash = next(t for t in TAMPERS if t.name == "edit, then re-hash the whole chain")
-    plain = run_tamper(rehash, "sha256", templates["sha256"], tmp_path / "plain")
-    keyed = run_tamper(rehash, "hmac-sha256", templates["hmac-sha256"], tmp_path / "keyed")
+    plain = run_tamper(rehash, "sha256", templates[domain, "sha256"], tmp_path / "plain", domain)
+    keyed = run_tamper(
+        rehash, "hmac-sha256", templates[domain, "hmac-sha256"], tmp_path / "keyed", domain
+    )
     assert plain.code == 0 and plain.report["ok"] is True
     assert keyed.code == 1 and keyed.report["first_bad_position"] == 1
