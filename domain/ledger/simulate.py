@@ -16,12 +16,13 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from domain import simulation
 from domain.bus import CommandBus
-from domain.envelope import AppendResult, RecordedEvent, StreamSummary
-from domain.errors import ConcurrencyConflict, InvalidInput, RuleRefused
+from domain.envelope import RecordedEvent, StreamSummary
+from domain.errors import InvalidInput
 from domain.ledger.account import ACCOUNT
 from domain.ledger.commands import (
     Deposit,
@@ -36,8 +37,7 @@ from domain.ledger.demo import MINOR_PER_EURO, TELLERS
 from domain.ledger.demo_names import CITIES, FIRST_NAMES, LAST_NAMES, MERCHANTS
 from domain.ledger.money import CURRENCIES, format_amount
 from domain.messages import Command
-
-Outcome = Literal["ok", "refused", "conflict", "invalid"]
+from domain.simulation import Setup, SimulationStep, check_pace, run_paced
 
 STARTER_ACCOUNTS_PER_CURRENCY = 2
 """How many accounts per currency a simulation opens in a store that has none."""
@@ -214,116 +214,23 @@ class _Traffic:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class SimulationStep:
-    """One command the simulation sent and what became of it."""
-
-    index: int
-    """0, 1, 2... for paced commands; negative for the setup that opened accounts."""
-    actor: str
-    command: Command
-    outcome: Outcome
-    detail: str
-    """The refusal or error message, or the positions recorded."""
-    result: AppendResult | None = None
-
-    def to_json_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "actor": self.actor,
-            "type": self.command.type_name,
-            "command": self.command.payload(),
-            "outcome": self.outcome,
-            "detail": self.detail,
-        }
-
-
 @dataclass
-class SimulationStats:
-    """What a simulation did, by outcome."""
+class SimulationStats(simulation.SimulationStats):
+    """What a ledger simulation did: the generic counts plus the accounts it used."""
 
-    ok: int = 0
-    refused: int = 0
-    conflicts: int = 0
-    invalid: int = 0
-    events: int = 0
-    """Events recorded by the commands that succeeded."""
     accounts: int = 0
     """Accounts the traffic used."""
     opened: int = 0
     """Accounts the simulation opened itself (in a store that had none)."""
-    elapsed: float = 0.0
-    """Seconds from the first paced command to the end, by the injected clock."""
-    by_type: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def commands(self) -> int:
-        """Every command sent: ok + refused + conflicts + invalid."""
-        return self.ok + self.refused + self.conflicts + self.invalid
-
-    def add(self, step: SimulationStep) -> None:
-        """Count one step."""
-        if step.outcome == "ok":
-            self.ok += 1
-            self.events += len(step.result.positions) if step.result else 0
-        elif step.outcome == "refused":
-            self.refused += 1
-        elif step.outcome == "conflict":
-            self.conflicts += 1
-        else:
-            self.invalid += 1
-        name = step.command.type_name
-        self.by_type[name] = self.by_type.get(name, 0) + 1
 
     def to_json_dict(self) -> dict[str, Any]:
-        return {
-            "commands": self.commands,
-            "ok": self.ok,
-            "refused": self.refused,
-            "conflicts": self.conflicts,
-            "invalid": self.invalid,
-            "events": self.events,
-            "accounts": self.accounts,
-            "opened": self.opened,
-            "elapsed": round(self.elapsed, 3),
-            "by_type": dict(sorted(self.by_type.items())),
-        }
+        return {**super().to_json_dict(), "accounts": self.accounts, "opened": self.opened}
 
 
-def send(bus: CommandBus, index: int, actor: str, command: Command) -> SimulationStep:
-    """Run one command through the bus and say what became of it.
-
-    Refusals are recorded by the bus itself. A conflict is what is left after the
-    bus's own retries (another writer kept changing the same account).
-    """
-    try:
-        result = bus.execute(command, actor=actor)
-    except RuleRefused as refused:
-        return SimulationStep(index, actor, command, "refused", refused.message)
-    except ConcurrencyConflict as conflict:
-        return SimulationStep(index, actor, command, "conflict", conflict.message)
-    except InvalidInput as invalid:
-        return SimulationStep(index, actor, command, "invalid", invalid.message)
-    positions = result.positions
-    detail = f"#{positions[0]}" + (f"-#{positions[-1]}" if len(positions) > 1 else "")
-    return SimulationStep(index, actor, command, "ok", detail, result)
-
-
-def open_starter_accounts(
-    bus: CommandBus, seed: int, on_result: Callable[[SimulationStep], None] | None = None
-) -> tuple[list[SimAccount], list[SimulationStep]]:
+def open_starter_accounts(bus: CommandBus, setup: Setup, seed: int) -> list[SimAccount]:
     """Open and fund a few accounts per currency (`sim-eur-1`...) for an empty store."""
     rng = random.Random(seed)
     accounts: list[SimAccount] = []
-    steps: list[SimulationStep] = []
-
-    def run(actor: str, command: Command) -> SimulationStep:
-        step = send(bus, -1 - len(steps), actor, command)
-        steps.append(step)
-        if on_result is not None:
-            on_result(step)
-        return step
-
     for currency in CURRENCIES:
         opened, number = 0, 0
         while opened < STARTER_ACCOUNTS_PER_CURRENCY and number < 50:
@@ -332,11 +239,10 @@ def open_starter_accounts(
             owner = f"{rng.choice(FIRST_NAMES[currency])} {rng.choice(LAST_NAMES[currency])}"
             teller = rng.choice(TELLERS)
             opening = OpenAccount(account_id=account_id, owner=owner, currency=currency)
-            if run(teller, opening).outcome != "ok":
+            if setup.run(teller, opening).outcome != "ok":
                 continue  # the id is taken (by a closed account): try the next one
             opened += 1
-            account = SimAccount(account_id, currency)
-            accounts.append(account)
+            accounts.append(SimAccount(account_id, currency))
             amount = int(rng.uniform(500, 3000) * MINOR_PER_EURO[currency])
             deposit = Deposit(
                 account_id=account_id,
@@ -344,8 +250,8 @@ def open_starter_accounts(
                 channel="branch",
                 reference="initial deposit",
             )
-            run(teller, deposit)
-    return accounts, steps
+            setup.run(teller, deposit)
+    return accounts
 
 
 def run_simulation(
@@ -363,41 +269,28 @@ def run_simulation(
 ) -> SimulationStats:
     """Send `rate` commands a second for `duration` seconds through `bus`.
 
-    `duration` None runs until `stop()` returns True or the user presses Ctrl+C
-    (KeyboardInterrupt ends the run and the stats so far are returned). Command i
-    is due `i / rate` seconds after the start; the run sleeps until then, and does
-    not sleep when it is late, so a slow store lowers the rate rather than piling
-    up. Accounts come from `store` (see `discover_accounts`); if it has none, a few
-    are opened first (those commands are counted, but not paced).
+    Pacing, `stop` and Ctrl+C as in `domain.simulation.run_paced`. Accounts come
+    from `store` (see `discover_accounts`); if it has none, a few are opened first
+    (those commands are counted, but not paced).
     """
-    if not rate > 0:
-        raise InvalidInput(f"rate must be more than 0 commands a second, got {rate}")
-    if duration is not None and not duration >= 0:
-        raise InvalidInput(f"duration must be 0 or more seconds, got {duration}")
+    check_pace(rate, duration)
     stats = SimulationStats()
     accounts = discover_accounts(store, limit=max_accounts, seed=seed)
     if not accounts:
-        accounts, steps = open_starter_accounts(bus, seed, on_result)
-        for step in steps:
-            stats.add(step)
+        accounts = open_starter_accounts(bus, Setup(bus, stats, on_result), seed)
         stats.opened = len(accounts)
     if not accounts:
         raise InvalidInput("no account could be opened for the simulation")
     stats.accounts = len(accounts)
-    total = None if duration is None else int(rate * duration)
-    started = monotonic()
-    try:
-        for index, (actor, command) in enumerate(traffic(seed, accounts)):
-            if (total is not None and index >= total) or (stop is not None and stop()):
-                break
-            wait = started + index / rate - monotonic()
-            if wait > 0:
-                clock_sleep(wait)
-            step = send(bus, index, actor, command)
-            stats.add(step)
-            if on_result is not None:
-                on_result(step)
-    except KeyboardInterrupt:
-        pass  # Ctrl+C is how an open-ended simulation ends: report what it did
-    stats.elapsed = monotonic() - started
+    run_paced(
+        bus,
+        traffic(seed, accounts),
+        stats,
+        rate,
+        duration,
+        clock_sleep=clock_sleep,
+        monotonic=monotonic,
+        on_result=on_result,
+        stop=stop,
+    )
     return stats
