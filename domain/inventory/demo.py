@@ -41,6 +41,7 @@ from typing import Any
 
 from domain.clock import parse_time
 from domain.decider import InMemoryDecider, trusted
+from domain.demo_pool import WeightedPool
 from domain.envelope import PendingEvent, Refusal
 from domain.errors import InvalidInput
 from domain.inventory import INVENTORY
@@ -115,45 +116,6 @@ _SHIP_SHARE = 0.82
 """About this share of the events are shipments; deliveries, moves and counts the rest."""
 
 
-class _Pool:
-    """SKUs with O(1) add, remove and weighted random choice (a SKU held `copies` times)."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-        self._slots: dict[str, list[int]] = {}
-
-    def __len__(self) -> int:
-        return len(self._slots)
-
-    def __contains__(self, item: object) -> bool:
-        return item in self._slots
-
-    def add(self, item: str, copies: int = 1) -> None:
-        if item in self._slots:
-            return
-        slots = self._slots[item] = []
-        for _ in range(copies):
-            slots.append(len(self.items))
-            self.items.append(item)
-
-    def remove(self, item: str) -> None:
-        slots = self._slots.pop(item, None)
-        if slots is None:
-            return
-        # Fill each freed slot from the end, highest first, so no index goes stale.
-        for index in sorted(slots, reverse=True):
-            last_index = len(self.items) - 1
-            last = self.items.pop()
-            if index < last_index:
-                self.items[index] = last
-                moved = self._slots[last]
-                moved[moved.index(last_index)] = index
-
-    def choice(self, rng: random.Random) -> str | None:
-        items = self.items
-        return items[int(rng.random() * len(items))] if items else None
-
-
 @dataclass(slots=True)
 class _Item:
     """How a product behaves in the story: the demo's bookkeeping, not inventory state."""
@@ -199,7 +161,7 @@ class _DemoHistory:
         self.by_sku = {item.sku: item for item in self.items}
         self._go_live: list[_Item] = []
         self.registered: list[str] = []
-        self.orderable = _Pool()
+        self.orderable = WeightedPool()
         """Products that sell: registered, not discontinued."""
         self.queue: list[tuple[int, int, Action, tuple[Any, ...]]] = []
         self.sequence = itertools.count()
@@ -507,7 +469,7 @@ class _DemoHistory:
 
     # -- orders ------------------------------------------------------------------------
     def _pick(self) -> _Item | None:
-        sku = self.orderable.choice(self.rng)
+        sku = self.orderable.pick(self.rng)
         return None if sku is None else self._item(sku)
 
     def _ship(self) -> None:

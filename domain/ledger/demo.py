@@ -42,6 +42,7 @@ from datetime import date, timedelta
 from typing import Any, Protocol
 
 from domain.clock import parse_time
+from domain.demo_pool import WeightedPool
 from domain.envelope import Head, PendingEvent, Refusal
 from domain.errors import InvalidInput
 from domain.ledger.commands import (
@@ -146,53 +147,6 @@ _WEEKEND_CUM = _cumulative(_WEEKEND_HOURS)
 _CURRENCY_CUM = _cumulative(tuple(float(w) for w in _CURRENCY_WEIGHTS))
 
 
-class _Pool:
-    """Account ids with O(1) add, remove and weighted random choice.
-
-    An id is held `copies` times, so a uniform pick favours the busier accounts
-    without a rejection loop.
-    """
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-        self._slots: dict[str, list[int]] = {}
-
-    def __len__(self) -> int:
-        return len(self._slots)
-
-    def __contains__(self, item: object) -> bool:
-        return item in self._slots
-
-    def ids(self) -> list[str]:
-        """The distinct ids, in the order they were added."""
-        return list(self._slots)
-
-    def add(self, item: str, copies: int = 1) -> None:
-        if item in self._slots:
-            return
-        slots = self._slots[item] = []
-        for _ in range(copies):
-            slots.append(len(self.items))
-            self.items.append(item)
-
-    def remove(self, item: str) -> None:
-        slots = self._slots.pop(item, None)
-        if slots is None:
-            return
-        # Fill each freed slot from the end, highest first, so no index goes stale.
-        for index in sorted(slots, reverse=True):
-            last_index = len(self.items) - 1
-            last = self.items.pop()
-            if index < last_index:
-                self.items[index] = last
-                moved = self._slots[last]
-                moved[moved.index(last_index)] = index
-
-    def choice(self, rng: random.Random) -> str:
-        items = self.items
-        return items[int(rng.random() * len(items))]
-
-
 @dataclass(slots=True)
 class _Profile:
     """How an account's holder behaves: the demo's bookkeeping, not ledger state."""
@@ -231,10 +185,10 @@ class _DemoHistory:
         self.days = min(MAX_DAYS, max(MIN_DAYS, events // EVENTS_PER_DAY))
         self.id_width = max(5, len(str(self.accounts_total)))
         self.profiles: dict[str, _Profile] = {}
-        self.active = _Pool()
+        self.active = WeightedPool()
         """Accounts that act and are acted on: open, not frozen, not being closed."""
-        self.by_currency: dict[str, _Pool] = {c: _Pool() for c in CURRENCIES}
-        self.businesses: dict[str, _Pool] = {c: _Pool() for c in CURRENCIES}
+        self.by_currency: dict[str, WeightedPool] = {c: WeightedPool() for c in CURRENCIES}
+        self.businesses: dict[str, WeightedPool] = {c: WeightedPool() for c in CURRENCIES}
         self.frozen: list[str] = []
         self.closing: set[str] = set()
         """Accounts being closed or closed: scheduled follow-ups leave them alone."""
@@ -522,9 +476,9 @@ class _DemoHistory:
                 actor, account_id, amount, reference, correlation_id, causation_id, channel=channel
             )
 
-    def _pick(self, pool: _Pool) -> str | None:
+    def _pick(self, pool: WeightedPool) -> str | None:
         """An account from `pool` (busier holders are in it more often), or None."""
-        return pool.choice(self.rng) if pool.items else None
+        return pool.pick(self.rng)
 
     def _other(self, account_id: str) -> str | None:
         """Another active account of the same currency, or None if there is none."""
