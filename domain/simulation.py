@@ -11,6 +11,7 @@ it happens and counted in `SimulationStats`. Time is injected (`clock_sleep`,
 from __future__ import annotations
 
 import random
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -167,11 +168,15 @@ class Setup:
 
 
 def check_pace(rate: float, duration: float | None) -> None:
-    """Refuse a rate that is not positive or a negative duration (before any work)."""
-    if not rate > 0:
+    """Refuse a rate that is not positive, a negative duration, or either one infinite
+    (before any work). An open-ended run is `duration=None`, never infinity."""
+    if not 0 < rate < math.inf:
         raise InvalidInput(f"rate must be more than 0 commands a second, got {rate}")
-    if duration is not None and not duration >= 0:
-        raise InvalidInput(f"duration must be 0 or more seconds, got {duration}")
+    if duration is not None and not 0 <= duration < math.inf:
+        raise InvalidInput(
+            f"duration must be 0 or more seconds and finite, got {duration} "
+            "(leave it out to run until Ctrl+C)"
+        )
 
 
 def run_paced(
@@ -188,6 +193,7 @@ def run_paced(
 ) -> SimulationStats:
     """Send `traffic` through `bus` at `rate` commands a second for `duration` seconds.
 
+    The run ends after `duration` seconds even when the store is too slow for `rate`.
     `duration` None runs until `stop()` returns True or the user presses Ctrl+C
     (KeyboardInterrupt ends the run and the stats so far are returned). Command i
     is due `i / rate` seconds after the start; the run sleeps until then, and does
@@ -201,7 +207,10 @@ def run_paced(
         for index, (actor, command) in enumerate(traffic):
             if (total is not None and index >= total) or (stop is not None and stop()):
                 break
-            wait = started + index / rate - monotonic()
+            now = monotonic()
+            if duration is not None and now - started >= duration:
+                break  # a store slower than the rate: the duration still ends the run
+            wait = started + index / rate - now
             if wait > 0:
                 clock_sleep(wait)
             step = send(bus, index, actor, command)

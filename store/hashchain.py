@@ -31,6 +31,7 @@ from domain.clock import format_time, parse_time
 from domain.envelope import GENESIS_HASH, Head, PendingEvent, RecordedEvent, StreamAppend
 from domain.errors import InvalidInput
 from domain.ports import EventStore
+from store.files import read_small_file
 
 KEY_ENV = "EVENTSCOPE_KEY"
 KEY_FILE_ENV = "EVENTSCOPE_KEY_FILE"
@@ -207,14 +208,7 @@ def load_key(
             return None
         path = from_file
     key_path = Path(path)
-    try:
-        key = key_path.read_bytes().rstrip(b"\r\n")
-    except FileNotFoundError:
-        raise InvalidInput(f"key file {key_path} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"key file {key_path} is a folder, not a file") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read key file {key_path}: {exc.strerror}") from None
+    key = read_small_file(key_path, "key file").rstrip(b"\r\n")
     if not key:
         raise InvalidInput(f"key file {key_path} is empty")
     return key

@@ -345,6 +345,9 @@ class Projector:
         """Make the in-memory state match the tables, rebuilding when they are unusable."""
         if self._states is not None:
             return
+        if rm.rebuild_leftovers(self._conn()):  # a rebuild killed before its swap
+            with self._write("drop an unfinished rebuild") as conn:
+                rm.drop_rebuild_leftovers(conn)
         checkpoint = self._checkpoint_row()
         if checkpoint is None or checkpoint.fingerprint != self.fingerprint:
             # No read model yet (a rebuild is the fastest way to make one), or one
@@ -506,6 +509,13 @@ class Projector:
             position = self._fold_all(states, progress)
             self._fill_new_tables(states)
             self._swap(states, position)
+        except LeaseLost:
+            raise  # the `__new` tables may be the new lease holder's now
+        except BaseException:
+            with contextlib.suppress(DomainError, sqlite3.Error):  # else the next open does
+                with self._write("drop the unfinished rebuild") as conn:
+                    rm.drop_rebuild_leftovers(conn)
+            raise
         finally:
             self._rebuilding = False
 

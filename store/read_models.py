@@ -167,6 +167,23 @@ def drop_tables(conn: sqlite3.Connection, projection: str, *, new: bool = False)
     conn.execute(f'DROP TABLE IF EXISTS "{aux_table(projection, new=new)}"')
 
 
+_LEFTOVERS = (
+    "SELECT name FROM sqlite_master WHERE type = 'table' "
+    "AND (name GLOB 'rm_*__new' OR name GLOB 'rm_*__new_aux')"
+)
+
+
+def rebuild_leftovers(conn: sqlite3.Connection) -> list[str]:
+    """The `__new` tables of a rebuild that never swapped (it failed, or was killed)."""
+    return [name for (name,) in conn.execute(_LEFTOVERS).fetchall()]
+
+
+def drop_rebuild_leftovers(conn: sqlite3.Connection) -> None:
+    """Drop every unfinished rebuild's `__new` tables (inside a write transaction)."""
+    for name in rebuild_leftovers(conn):
+        conn.execute(f'DROP TABLE "{name}"')
+
+
 def swap_in(conn: sqlite3.Connection, projection: str) -> None:
     """Replace the live pair of `projection` by its rebuilt twin (inside a transaction)."""
     drop_tables(conn, projection)

@@ -41,6 +41,7 @@ from domain.errors import ConcurrencyConflict, DomainError, InvalidInput, StoreE
 from store import bookmarks as bookmark_rules
 from store import schema
 from store.connection import connect
+from store.files import refuse_special_file
 from store.filters import is_glob
 from store.hashchain import (
     HASH_HMAC,
@@ -401,6 +402,7 @@ class SqliteEventStore:
             raise StoreError(f"cannot open {path}: folder {folder} does not exist")
         if path.is_dir():
             raise StoreError(f"{path} is a folder, not a database file")
+        refuse_special_file(path, "database")  # a FIFO hangs SQLite, /dev/null gets a journal
         if not path.exists():
             if self.read_only:
                 raise StoreError(f"{path} does not exist")

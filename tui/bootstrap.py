@@ -18,6 +18,7 @@ from domain.description import DomainDescription
 from domain.errors import InvalidInput
 from domain.timeline import Timeline
 from store.projector import Projector
+from store.sidecars import existing_sidecars, forget_read_only_traces
 from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
 
@@ -58,7 +59,8 @@ def known_domains() -> dict[str, str]:
 def load_domain(spec: str) -> DomainDescription:
     """The domain named `spec` (bundled or installed), or at `module:attr`.
 
-    The attribute is a `DomainDescription`, or a function returning one.
+    The attribute must be a `DomainDescription` itself: it is never called, so
+    `--domain os:system` is refused rather than run.
     """
     known = known_domains()
     target = spec if ":" in spec else known.get(spec)
@@ -73,10 +75,11 @@ def load_domain(spec: str) -> DomainDescription:
     except ImportError as exc:
         raise InvalidInput(f"cannot import domain module {module_name!r}: {exc}") from None
     found = getattr(module, attr, None)
-    if callable(found) and not isinstance(found, DomainDescription):
-        found = found()
     if not isinstance(found, DomainDescription):
-        raise InvalidInput(f"{target} is not an eventscope DomainDescription")
+        raise InvalidInput(
+            f"{target} is not an eventscope DomainDescription (it is {type(found).__name__}); "
+            "give --domain module:attr naming one"
+        )
     return found
 
 
@@ -93,6 +96,7 @@ class Workspace:
     ids: IdSource = field(default_factory=UuidSource)
     _bus: CommandBus | None = None
     _timeline: Timeline | None = None
+    _sidecars_before: frozenset[Path] = frozenset()
 
     @property
     def bus(self) -> CommandBus:
@@ -133,6 +137,8 @@ class Workspace:
             if close is not None:
                 close()
         self.store.close()
+        if self.read_only:  # leave no -wal/-shm that was not there before
+            forget_read_only_traces(self.db_path, self._sidecars_before)
 
 
 def open_workspace(
@@ -156,27 +162,33 @@ def open_workspace(
     path = Path(db if db is not None else default_db_path())
     description = load_domain(domain) if domain else None
     clock = clock or SystemClock()
-    store = SqliteEventStore.open(
-        path,
-        key_file=key_file,
-        clock=clock,
-        read_only=read_only,
-        create=create,
-        synchronous=synchronous,
-        busy_timeout_ms=busy_timeout_ms,
-        domain=description.name if description else DEFAULT_DOMAIN,
-    )
+    sidecars_before = existing_sidecars(path)
     try:
-        recorded = store.domain
-        if description is None:
-            description = _recorded_domain(path, recorded or DEFAULT_DOMAIN)
-        elif recorded and recorded != description.name:
-            raise InvalidInput(
-                f"{path} was written by the {recorded} domain, not {description.name}; "
-                f"open it with --domain {recorded}"
-            )
+        store = SqliteEventStore.open(
+            path,
+            key_file=key_file,
+            clock=clock,
+            read_only=read_only,
+            create=create,
+            synchronous=synchronous,
+            busy_timeout_ms=busy_timeout_ms,
+            domain=description.name if description else DEFAULT_DOMAIN,
+        )
+        try:
+            recorded = store.domain
+            if description is None:
+                description = _recorded_domain(path, recorded or DEFAULT_DOMAIN)
+            elif recorded and recorded != description.name:
+                raise InvalidInput(
+                    f"{path} was written by the {recorded} domain, not {description.name}; "
+                    f"open it with --domain {recorded}"
+                )
+        except BaseException:
+            store.close()
+            raise
     except BaseException:
-        store.close()
+        if read_only:
+            forget_read_only_traces(path, sidecars_before)
         raise
     return Workspace(
         db_path=path,
@@ -186,6 +198,7 @@ def open_workspace(
         read_only=read_only,
         clock=clock,
         ids=ids or UuidSource(),
+        _sidecars_before=sidecars_before,
     )
 
 

@@ -177,12 +177,22 @@ def test_a_late_run_never_sleeps() -> None:
     stats = run_simulation(
         _bus(store), store, 10, 2, seed=1, clock_sleep=clock.sleep, monotonic=slow_clock
     )
-    assert stats.commands - 18 == 20 and clock.sleeps == []
+    # 20 commands were due in 2 s, but readings at +0.5, +1.0 and +1.5 s send three and
+    # the one at +2.0 s ends the run: a slow store cannot stretch the duration.
+    assert stats.commands - 18 == 3 and clock.sleeps == []
 
 
 @pytest.mark.parametrize(
     ("rate", "duration", "message"),
-    [(0, 1, "rate must be more than 0"), (-1, 1, "rate"), (1, -1, "duration must be 0 or more")],
+    [
+        (0, 1, "rate must be more than 0"),
+        (-1, 1, "rate"),
+        (1, -1, "duration must be 0 or more"),
+        (1, float("inf"), "finite"),
+        (float("inf"), 1, "rate"),
+        (float("nan"), 1, "rate"),
+        (1, float("nan"), "duration"),
+    ],
 )
 def test_bad_rate_or_duration_is_invalid_input(rate: float, duration: float, message: str) -> None:
     store = _store()

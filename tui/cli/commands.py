@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
 
 from domain.envelope import RecordedEvent
 from domain.errors import InvalidInput
-from store.hashchain import check_anchor, parse_anchor
-from tui.bootstrap import Workspace, open_workspace
+from store.files import loose_permissions, read_small_file
+from store.hashchain import KEY_FILE_ENV, check_anchor, parse_anchor
+from store.sidecars import existing_sidecars, remove_new_database
+from tui.bootstrap import Workspace, default_db_path, open_workspace
 
 
 def _option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -29,8 +33,24 @@ def workspace(
     read_only = bool(_option(args, "read_only", False))
     if writing and read_only:
         raise InvalidInput("this command writes; drop --read-only")
+    path = Path(_option(args, "db") or default_db_path())
+    new = create and not path.exists()
+    sidecars_before = existing_sidecars(path)
+    try:
+        with _opened(args, path, read_only=read_only, create=create) as ws:
+            yield ws
+    except BaseException:
+        if new:  # a refused import into a new path leaves no database behind
+            remove_new_database(path, sidecars_before)
+        raise
+
+
+@contextmanager
+def _opened(
+    args: argparse.Namespace, path: Path, *, read_only: bool, create: bool
+) -> Iterator[Workspace]:
     ws = open_workspace(
-        _option(args, "db"),
+        path,
         domain=_option(args, "domain"),
         actor=_option(args, "actor"),
         read_only=read_only,
@@ -39,10 +59,22 @@ def workspace(
         synchronous=_option(args, "synchronous", "FULL"),
         busy_timeout_ms=_option(args, "busy_timeout", 5000),
     )
+    _warn_if_key_file_is_shared(_option(args, "key_file") or os.environ.get(KEY_FILE_ENV))
     try:
         yield ws
     finally:
         ws.close()
+
+
+def _warn_if_key_file_is_shared(key_file: str | None) -> None:
+    """Warn, as ssh does, when the HMAC key is readable by group or others (and go on)."""
+    mode = loose_permissions(key_file) if key_file else None
+    if mode is not None:
+        print(
+            f"eventscope: warning: key file {key_file} is readable by others "
+            f"(mode {mode:04o}): chmod 600 {key_file}",
+            file=sys.stderr,
+        )
 
 
 def _dump(value: Any, out: TextIO | None = None) -> None:
@@ -207,11 +239,10 @@ def verify(args: argparse.Namespace) -> int:
     """`verify`: walk the chain; with --anchor, also check a kept head is still in it."""
     anchor = None
     if args.anchor:
-        with _open_input(args.anchor) as stream:
-            try:
-                text = stream.read().decode()
-            except UnicodeDecodeError:
-                raise InvalidInput(f"{args.anchor} is not a text file") from None
+        try:
+            text = read_small_file(args.anchor, "anchor").decode()
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{args.anchor} is not a text file") from None
         anchor = parse_anchor(text)
     with workspace(args) as ws:
         report = ws.store.verify()

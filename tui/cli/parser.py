@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import NoReturn
 
 from tui.cli import commands, readside
@@ -17,6 +18,32 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise CliUsageError(f"{message} (see `{self.prog} --help`)")
+
+
+INT64 = (-(2**63), 2**63 - 1)
+"""SQLite's INTEGER range: every whole-number option must fit in it."""
+
+
+def whole_number(text: str) -> int:
+    """argparse `type` for every integer option: an int within SQLite's 64-bit range."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not INT64[0] <= value <= INT64[1]:
+        raise argparse.ArgumentTypeError(f"{text[:30]} is out of range (at most {INT64[1]})")
+    return value
+
+
+def finite_number(text: str) -> float:
+    """argparse `type` for every decimal option: a finite float (no inf, no nan)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
 
 
 GLOBAL_HELP = """\
@@ -74,7 +101,7 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
     group.add_argument(
         "--busy-timeout",
         metavar="MS",
-        type=int,
+        type=whole_number,
         default=default,
         help="how long to wait for another writer's lock, in ms (default 5000)",
     )
@@ -155,9 +182,11 @@ def build_parser() -> _Parser:
     p.add_argument("--stream", metavar="S", help="only this stream (e.g. account-a1)")
     p.add_argument("--type", metavar="T", help="only this event type (e.g. MoneyDeposited)")
     p.add_argument("--actor", dest="filter_actor", metavar="A", help="only events by this actor")
-    p.add_argument("--from", dest="from_", metavar="P", type=int, help="first position (incl.)")
-    p.add_argument("--to", metavar="P", type=int, help="last position (inclusive)")
-    p.add_argument("--limit", metavar="N", type=int, help="at most N events")
+    p.add_argument(
+        "--from", dest="from_", metavar="P", type=whole_number, help="first position (incl.)"
+    )
+    p.add_argument("--to", metavar="P", type=whole_number, help="last position (inclusive)")
+    p.add_argument("--limit", metavar="N", type=whole_number, help="at most N events")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(handler=commands.log)
 
@@ -195,7 +224,7 @@ def build_parser() -> _Parser:
         "projection state at a point (the head by default)",
         "eventscope state --at 1200 --projection account_balances --json",
     )
-    p.add_argument("--at", metavar="P", type=int, help="the state right after position P")
+    p.add_argument("--at", metavar="P", type=whole_number, help="the state right after position P")
     p.add_argument("--at-time", metavar="ISO", help="the state at a time, e.g. 2026-02-03T14:02")
     p.add_argument("--projection", metavar="NAME", help="only this projection")
     p.add_argument("--json", action="store_true", help="rows keyed by row key, as JSON")
@@ -207,8 +236,8 @@ def build_parser() -> _Parser:
         "what changed between positions A and B, field by field",
         "eventscope diff 1000 2000 --projection account_balances",
     )
-    p.add_argument("a", metavar="A", type=int, help="the earlier position")
-    p.add_argument("b", metavar="B", type=int, help="the later position")
+    p.add_argument("a", metavar="A", type=whole_number, help="the earlier position")
+    p.add_argument("b", metavar="B", type=whole_number, help="the later position")
     p.add_argument("--projection", metavar="NAME", help="only this projection")
     p.add_argument("--json", action="store_true", help="added, removed and changed rows as JSON")
     p.set_defaults(handler=readside.diff)
@@ -229,7 +258,7 @@ def build_parser() -> _Parser:
     )
     p.add_argument("--follow", action="store_true", help="keep following new events (Ctrl-C)")
     p.add_argument(
-        "--interval", metavar="S", type=float, default=0.1, help="poll interval in seconds"
+        "--interval", metavar="S", type=finite_number, default=0.1, help="poll interval in seconds"
     )
     p.set_defaults(handler=readside.project)
 
@@ -239,8 +268,10 @@ def build_parser() -> _Parser:
         "write deterministic demo data into an empty database, then open the app",
         "eventscope --db demo.db demo --events 200000 --seed 7 --no-open",
     )
-    p.add_argument("--events", metavar="N", type=int, default=100_000, help="events (100000)")
-    p.add_argument("--seed", metavar="S", type=int, default=7, help="random seed (7)")
+    p.add_argument(
+        "--events", metavar="N", type=whole_number, default=100_000, help="events (100000)"
+    )
+    p.add_argument("--seed", metavar="S", type=whole_number, default=7, help="random seed (7)")
     p.add_argument("--no-open", action="store_true", help="write the data; do not open the app")
     p.set_defaults(handler=readside.demo)
 
@@ -250,11 +281,13 @@ def build_parser() -> _Parser:
         "live traffic from several actors through the command bus, refusals included",
         "eventscope simulate --rate 20 --duration 60",
     )
-    p.add_argument("--rate", metavar="R", type=float, default=10.0, help="commands a second (10)")
     p.add_argument(
-        "--duration", metavar="S", type=float, help="seconds to run (default: until Ctrl-C)"
+        "--rate", metavar="R", type=finite_number, default=10.0, help="commands a second (10)"
     )
-    p.add_argument("--seed", metavar="S", type=int, default=1, help="random seed (1)")
+    p.add_argument(
+        "--duration", metavar="S", type=finite_number, help="seconds to run (default: until Ctrl-C)"
+    )
+    p.add_argument("--seed", metavar="S", type=whole_number, default=1, help="random seed (1)")
     p.add_argument("--json", action="store_true", help="one JSON object per command")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(handler=readside.simulate)

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from domain.clock import format_time, parse_time
+from domain.clock import parse_time
 from domain.errors import InvalidInput
 from domain.projection import Projection, StateMap
 from domain.timeline import Diff, diff_rows
@@ -31,7 +31,13 @@ def _time_arg(ws: Workspace, text: str) -> int:
         moment = parse_time(text)
     except ValueError as exc:
         raise InvalidInput(f"--at-time: {exc}") from None
-    return ws.store.position_at(format_time(moment))
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise InvalidInput(
+            f"--at-time: {text!r} is out of range once converted to UTC "
+            "(years 0001 to 9999); use e.g. 2026-03-01T14:02:00Z"
+        ) from None
+    # Zero-padded (`0001-...`) for every year, as the stored times are.
+    return ws.store.position_at(moment.isoformat(timespec="microseconds")[:-6] + "Z")
 
 
 def _chosen(ws: Workspace, name: str | None) -> list[Projection]:
