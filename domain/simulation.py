@@ -10,8 +10,8 @@ it happens and counted in `SimulationStats`. Time is injected (`clock_sleep`,
 
 from __future__ import annotations
 
-import random
 import math
+import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field

@@ -512,9 +512,11 @@ class Projector:
         except LeaseLost:
             raise  # the `__new` tables may be the new lease holder's now
         except BaseException:
-            with contextlib.suppress(DomainError, sqlite3.Error):  # else the next open does
-                with self._write("drop the unfinished rebuild") as conn:
-                    rm.drop_rebuild_leftovers(conn)
+            with (  # if even this fails, the next projector to prepare drops them
+                contextlib.suppress(DomainError, sqlite3.Error),
+                self._write("drop the unfinished rebuild") as conn,
+            ):
+                rm.drop_rebuild_leftovers(conn)
             raise
         finally:
             self._rebuilding = False

@@ -18,6 +18,7 @@ from store.files import loose_permissions, read_small_file
 from store.hashchain import KEY_FILE_ENV, check_anchor, parse_anchor
 from store.sidecars import existing_sidecars, remove_new_database
 from tui.bootstrap import Workspace, default_db_path, open_workspace
+from tui.cli.output_file import refuse_database_files, replacing_file
 
 
 def _option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -265,18 +266,17 @@ def verify(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    """`export [FILE]`: every event as JSON Lines, streamed."""
+    """`export [FILE]`: every event as JSON Lines, streamed (FILE is replaced only whole)."""
     from store.jsonl import export_events
 
+    if args.file != "-":  # refused before the database is even opened
+        refuse_database_files(Path(args.file), Path(_option(args, "db") or default_db_path()))
     with workspace(args) as ws:
         if args.file == "-":
             export_events(ws.store.iter_all(), sys.stdout.buffer)
             sys.stdout.flush()
         else:
-            try:
-                with open(args.file, "wb") as out:
-                    count = export_events(ws.store.iter_all(), out)
-            except OSError as exc:
-                raise InvalidInput(f"cannot write {args.file}: {exc.strerror}") from None
+            with replacing_file(args.file, ws.db_path, force=args.force) as out:
+                count = export_events(ws.store.iter_all(), out)
             print(f"exported {count} events to {args.file}", file=sys.stderr)
     return 0

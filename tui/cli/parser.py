@@ -207,6 +207,7 @@ def build_parser() -> _Parser:
         "eventscope export backup.jsonl",
     )
     p.add_argument("file", metavar="FILE", nargs="?", default="-", help="output file (- = stdout)")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
     p.set_defaults(handler=commands.export)
 
     p = _command(
