@@ -44,6 +44,10 @@ from store.jsonl import export_events, import_events
 from store.schema import latest_version
 from store.sqlite import SqliteEventStore
 
+_NULL_SIDECARS = ("/dev/null-journal", "/dev/null-wal", "/dev/null-shm")
+"""What SQLite used to leave beside a character device given as --db."""
+CHILD_TIMEOUT = 60
+"""Seconds a case run in a child process may take: a hang fails it, not the suite."""
 SPLIT = 12
 """The target database holds the bank's first SPLIT events; imports continue it."""
 _PR_CAPBSET_DROP = 24
@@ -128,6 +132,12 @@ class Lab:
         """An import file of `lines`."""
         return self.file(name, b"".join(line + b"\n" for line in lines))
 
+    def fifo(self, name: str) -> str:
+        """A named pipe in the lab (opening it for reading blocks until a writer comes)."""
+        path = self.folder / name
+        os.mkfifo(path)
+        return str(path)
+
     def own_file(self, name: str, content: bytes) -> str:
         """A database file the case made; it must be left exactly as it is."""
         path = self.folder / name
@@ -168,6 +178,12 @@ class Lab:
             for suffix in ("-wal", "-journal"):
                 side = Path(f"{path}{suffix}")
                 seen[str(side)] = side.exists() and side.stat().st_size
+        # No leftover files: no new database, no -wal/-shm/-journal, no temporary file
+        # (the databases' own sizes may change: a rule's refusal is recorded).
+        seen["files"] = sorted(
+            (p.name, 0 if p.suffix == ".db" else p.lstat().st_size) for p in self.folder.iterdir()
+        )
+        seen["beside /dev/null"] = [s for s in _NULL_SIDECARS if os.path.lexists(s)]
         return seen
 
     def close(self) -> None:
@@ -197,6 +213,8 @@ class BadInput:
     """Run in a child process that honours permission bits (read-only file system)."""
     locked: bool = False
     """Another connection holds the write lock on the named database meanwhile."""
+    isolated: bool = False
+    """Run in a child process with a timeout (an input that used to hang)."""
 
 
 def _on_bank(args: str) -> Argv:
@@ -624,6 +642,139 @@ _DATABASES: list[BadInput] = [  # exit 2; every file must stay as it was
     ),
 ]
 
+_BEYOND_64_BITS = "99999999999999999999"
+_EDGES_CLI: list[tuple[str, str, str]] = [  # name, arguments on the bank, message (exit 2)
+    ("log --from beyond 64 bits", f"log --from {_BEYOND_64_BITS}", "out of range"),
+    ("log --to beyond 64 bits", f"log --to {_BEYOND_64_BITS}", "out of range"),
+    ("log --limit below -2**63", f"log --limit -{_BEYOND_64_BITS}", "out of range"),
+    ("state --at beyond 64 bits", f"state --at {_BEYOND_64_BITS}", "out of range"),
+    ("diff B beyond 64 bits", f"diff 1 {_BEYOND_64_BITS}", "out of range"),
+    ("demo --seed beyond 64 bits", f"demo --events 5 --seed {_BEYOND_64_BITS}", "out of range"),
+    ("simulate --seed beyond 64 bits", f"simulate --seed {_BEYOND_64_BITS}", "out of range"),
+    ("busy timeout beyond 64 bits", f"--busy-timeout {_BEYOND_64_BITS} log", "out of range"),
+    ("a domain that is a function", "--domain os:system log", "not an eventscope Domain"),
+    ("a domain that is the CLI itself", "--domain tui.cli:main log", "not an eventscope Domain"),
+    ("a domain attribute that is missing", "--domain os:nope log", "not an eventscope Domain"),
+    ("simulate for an infinite duration", "simulate --duration inf", "not a finite number"),
+    ("simulate for NaN seconds", "simulate --duration nan", "not a finite number"),
+    ("simulate at an infinite rate", "simulate --rate inf --duration 1", "not a finite"),
+    ("a time before year 1 in UTC", "state --at-time 0001-01-01T00:00+01:00", "out of range"),
+    ("a time after year 9999 in UTC", "state --at-time 9999-12-31T23:59-01:00", "out of range"),
+    ("a time with an impossible zone", "state --at-time 2026-01-01T10:00+25:00", "not an ISO"),
+    ("a time of day beyond 24h", "state --at-time 2026-01-01T25:00", "not an ISO time"),
+    ("export onto the database", "export {bank}", "is the database"),
+    ("export onto the database with --force", "export {bank} --force", "is the database"),
+    ("export onto the database read-only", "--read-only export {bank}", "is the database"),
+    ("export onto its -wal", "export {bank}-wal --force", "is the database"),
+    ("export onto a hard link to it", "export {hardlink} --force", "is the database"),
+    ("export onto a symlink to it", "export {symlink} --force", "is the database"),
+    ("export onto an existing file", "export {existing}", "give --force"),
+    ("export onto a device", "export /dev/null --force", "not a regular file"),
+]
+
+
+def _on_bank_with_links(args: str) -> Argv:
+    """On the bank, with {bank}, {hardlink}, {symlink} and {existing} made in the lab."""
+
+    def argv(lab: Lab) -> list[str]:
+        hard, sym = lab.folder / "hard.db", lab.folder / "sym.db"
+        if "{hardlink}" in args:
+            os.link(lab.bank, hard)
+        if "{symlink}" in args:
+            sym.symlink_to(lab.bank)
+        existing = (
+            lab.file("existing.jsonl", "yesterday's export\n") if "{existing}" in args else ""
+        )
+        text = args.replace("{bank}", str(lab.bank)).replace("{existing}", existing)
+        return _on_bank(text.replace("{hardlink}", str(hard)).replace("{symlink}", str(sym)))(lab)
+
+    return argv
+
+
+_EDGES: list[BadInput] = [  # inputs that used to hang, crash or leave files behind
+    *(BadInput("cli", n, _on_bank_with_links(a), 2, m) for n, a, m in _EDGES_CLI),
+    BadInput(
+        "cli",
+        "an anchor over 1 MiB",
+        _with_file("verify --anchor {file}", "big", b" " * (2 << 20)),
+        2,
+        "over 1024 KiB",
+    ),
+    BadInput(
+        "cli",
+        "an anchor that never ends",
+        _on_bank("verify --anchor /dev/zero"),
+        2,
+        "character device",
+        isolated=True,
+    ),
+    BadInput(
+        "cli",
+        "an anchor that is a FIFO",
+        lambda lab: _on_bank(f"verify --anchor {lab.fifo('anchor')}")(lab),
+        2,
+        "FIFO",
+        isolated=True,
+    ),
+    BadInput(
+        "cli",
+        "a key file that never ends",
+        _on_bank("--key-file /dev/zero log"),
+        2,
+        "character device",
+        isolated=True,
+    ),
+    BadInput(
+        "database",
+        "a FIFO as the database",
+        lambda lab: ["--db", lab.fifo("pipe.db"), "log"],
+        2,
+        "FIFO",
+        isolated=True,
+    ),
+    BadInput(
+        "database",
+        "init on a FIFO",
+        lambda lab: ["--db", lab.fifo("pipe.db"), "init"],
+        2,
+        "FIFO",
+        isolated=True,
+    ),
+    BadInput(
+        "database",
+        "init on a character device",
+        lambda lab: ["--db", "/dev/null", "init"],
+        2,
+        "character device",
+    ),
+    BadInput(
+        "database",
+        "exec on a character device",
+        lambda lab: ["--db", "/dev/null", "exec", "deposit", "account_id=e1", "amount=1"],
+        2,
+        "character device",
+    ),
+    BadInput(
+        "import",
+        "a refused import into a new path",
+        lambda lab: ["--db", str(lab.folder / "new.db"), "import", lab.jsonl(lab.rest)],
+        2,
+        "must start at position 1",
+    ),
+    BadInput(
+        "import",
+        "a refused import into a new path, of a broken line",
+        lambda lab: [
+            "--db",
+            str(lab.folder / "new.db"),
+            "import",
+            lab.jsonl([lab.lines[0], b"{"]),
+        ],
+        2,
+        "line 2",
+    ),
+]
+
 BAD_INPUTS: tuple[BadInput, ...] = (
     *(BadInput("cli", name, _on_bank(args), 2, message) for name, args, message in _CLI),
     *(BadInput("cli", name, argv, 2, message) for name, argv, message in _CLI_FILES),
@@ -645,6 +796,7 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     ),
     *(BadInput("import", name, argv, 2, message) for name, argv, message in _IMPORTS),
     *_DATABASES,
+    *_EDGES,
 )
 """Every bad input the suite and the bench try."""
 
@@ -662,13 +814,21 @@ def _honour_permissions() -> None:
 
 def run_honouring_permissions(argv: list[str]) -> CliResult:
     """`eventscope ARGV...` in a child process that cannot write through permission bits."""
+    return run_in_child(argv, honour_permissions=True, timeout=120)
+
+
+def run_in_child(
+    argv: list[str], *, honour_permissions: bool = False, timeout: float = CHILD_TIMEOUT
+) -> CliResult:
+    """`eventscope ARGV...` in a child process, killed (TimeoutExpired) after `timeout` s."""
+    drop = honour_permissions and os.geteuid() == 0
     done = subprocess.run(
         [sys.executable, "-m", "tui", *argv],
         env=subprocess_env(),
         capture_output=True,
         text=True,
-        timeout=120,
-        preexec_fn=_honour_permissions if os.geteuid() == 0 else None,
+        timeout=timeout,
+        preexec_fn=_honour_permissions if drop else None,
     )
     return CliResult(done.returncode, done.stdout, done.stderr)
 
@@ -702,6 +862,11 @@ def run_bad_input(case: BadInput, lab: Lab) -> CliResult:
     before = lab.fingerprint()
     if case.unprivileged:
         r = run_honouring_permissions(argv)
+    elif case.isolated:
+        try:
+            r = run_in_child(argv)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{case.kind}: {case.name}: hung ({CHILD_TIMEOUT} s)") from None
     elif case.locked:
         with _write_lock(Path(argv[argv.index("--db") + 1])):
             r = run_cli(*argv)

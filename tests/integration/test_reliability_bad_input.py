@@ -10,6 +10,7 @@ it was valid. The command form's inline messages are in tests/tui/test_reliabili
 from __future__ import annotations
 
 import functools
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +23,11 @@ from bad_input_support import (
     build_lab_template,
     permissions_can_be_honoured,
     run_bad_input,
+    run_in_child,
 )
+from cli_support import head_of
 from fuzz_support import run_command_fuzz, run_import_fuzz
+from reliability_support import run_cli
 
 FUZZ_EXAMPLES = 300
 
@@ -73,3 +77,35 @@ def test_fuzzed_commands_never_crash_and_change_nothing_unless_valid(
 ) -> None:
     outcomes = run_command_fuzz(template, tmp_path, FUZZ_EXAMPLES, derandomize=True)
     assert sum(outcomes.values()) == FUZZ_EXAMPLES and outcomes["invalid"] > 0, outcomes
+
+
+@pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o640, True), (0o600, False)])
+def test_a_key_file_readable_by_others_is_warned_about_and_still_works(
+    tmp_path: Path, mode: int, warned: bool
+) -> None:
+    """As ssh does: one warning line naming the file, its mode and the fix; then it works."""
+    key = tmp_path / "chain.key"
+    key.write_bytes(b"s3cret\n")
+    key.chmod(mode)
+    db = tmp_path / "keyed.db"
+    assert run_cli("--db", str(db), "--key-file", str(key), "init").code == 0
+    r = run_cli("--db", str(db), "--key-file", str(key), "verify")
+    assert r.code == 0, r.err
+    warning = f"eventscope: warning: key file {key} is readable by others (mode {mode:04o}): "
+    expected = f"{warning}chmod 600 {key}\n" if warned else ""
+    assert r.err == expected
+
+
+def test_simulate_at_an_impossible_rate_still_ends_at_its_duration(
+    template: Path, tmp_path: Path
+) -> None:
+    """A million commands a second for half a second: the store is slower than that, and
+    the run must end when the half second is up, not when the millionth command is sent
+    (the child's timeout fails the test if it does not end)."""
+    db = tmp_path / "bank.db"
+    shutil.copyfile(template / "bank.db", db)
+    before = head_of(db)[0]
+    r = run_in_child(["--db", str(db), "simulate", "--rate", "1e6", "--duration", "0.5", "--quiet"])
+    assert r.code == 0, r.err
+    assert r.err.startswith("simulated ")
+    assert 0 < head_of(db)[0] - before < 500_000
