@@ -109,3 +109,14 @@ def test_simulate_at_an_impossible_rate_still_ends_at_its_duration(
     assert r.code == 0, r.err
     assert r.err.startswith("simulated ")
     assert 0 < head_of(db)[0] - before < 500_000
+
+
+def test_integer_options_at_the_edge_of_64_bits_are_accepted(lab: Lab) -> None:
+    """The largest value SQLite stores is a valid option, and means "no bound"."""
+    top = str(2**63 - 1)
+    everything = run_cli("--db", str(lab.bank), "log", "--json")
+    for args in (["--to", top], ["--limit", top], ["--from", "1", "--to", top]):
+        r = run_cli("--db", str(lab.bank), "log", "--json", *args)
+        assert (r.code, r.out) == (0, everything.out), (args, r.err)
+    r = run_cli("--db", str(lab.bank), "log", "--from", top)
+    assert (r.code, r.out) == (0, ""), r.err

@@ -210,7 +210,8 @@ def log(args: argparse.Namespace) -> int:
             raise InvalidInput(f"{name} must be >= 0, not {value}")
     with workspace(args) as ws:
         after = max((args.from_ or 1) - 1, 0)
-        before = None if args.to is None else args.to + 1
+        # `--to` is inclusive; at the very top of the 64-bit range it bounds nothing.
+        before = None if args.to is None or args.to >= 2**63 - 1 else args.to + 1
         remaining = args.limit
         out = sys.stdout
         while remaining is None or remaining > 0:
