@@ -111,7 +111,7 @@ class EventscopeCommands(Provider):
         elif len(raw) >= 10 and raw[:4].isdigit():
             try:
                 parse_time(raw)
-            except ValueError:
+            except (ValueError, OverflowError):
                 pass
             else:
                 yield Hit(

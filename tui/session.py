@@ -666,7 +666,7 @@ class Session:
             return position
         try:
             moment = parse_time(raw)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # OverflowError: before year 1 in UTC
             raise InvalidInput(f"{exc}; or a position such as 1234") from None
         return self.store.position_at(format_time(moment))
 

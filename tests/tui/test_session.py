@@ -107,6 +107,8 @@ def test_resolve_target(workspace: Workspace) -> None:
         session.resolve_target(str(head + 1), 0)
     with pytest.raises(InvalidInput, match="not an ISO time"):
         session.resolve_target("yesterday", 0)
+    with pytest.raises(InvalidInput, match="out of range"):  # before year 1 in UTC
+        session.resolve_target("0001-01-01T00:00+01:00", 0)
     with pytest.raises(InvalidInput):
         session.resolve_target("  ", 0)
 
