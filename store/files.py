@@ -62,12 +62,13 @@ def read_small_file(path: str | os.PathLike[str], what: str) -> bytes:
         raise InvalidInput(f"{what} {name} does not exist") from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {what} {name}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
         if stat.S_ISDIR(mode):
             raise InvalidInput(f"{what} {name} is a folder, not a file")
-        if not stat.S_ISREG(mode):
-            raise InvalidInput(f"{what} {name} is {_kind(mode)}, not a regular file")
+        raise InvalidInput(f"{what} {name} is {_kind(mode)}, not a regular file")
+    with os.fdopen(fd, "rb") as handle:
         try:
             data = handle.read(SMALL_FILE_LIMIT + 1)
         except OSError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -27,7 +28,7 @@ Cli = Callable[..., CliResult]
 
 def head_of(db: Path) -> tuple[int, str]:
     """The head (position, hash), read with plain sqlite3, independent of eventscope."""
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:  # closed: leaves no -wal behind
         row = conn.execute("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
         found = row.fetchone()
     return (found[0], found[1]) if found else (0, "")

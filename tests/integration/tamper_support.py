@@ -137,6 +137,7 @@ def key_options(mode: str, work: Path) -> list[str]:
         return []
     key_file = work / "auditor.key"
     key_file.write_bytes(KEY)
+    key_file.chmod(0o600)  # as an auditor keeps it (else eventscope warns, as ssh does)
     return ["--key-file", str(key_file)]
 
 
