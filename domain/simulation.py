@@ -167,6 +167,10 @@ class Setup:
         return step
 
 
+_LONGEST_SLEEP = 60.0
+"""Seconds one sleep may last (`time.sleep(1e300)` is an OverflowError)."""
+
+
 def check_pace(rate: float, duration: float | None) -> None:
     """Refuse a rate that is not positive, a negative duration, or either one infinite
     (before any work). An open-ended run is `duration=None`, never infinity."""
@@ -211,8 +215,9 @@ def run_paced(
             if duration is not None and now - started >= duration:
                 break  # a store slower than the rate: the duration still ends the run
             wait = started + index / rate - now
-            if wait > 0:
-                clock_sleep(wait)
+            while wait > 0:  # in slices: at a tiny rate one wait overflows time.sleep
+                clock_sleep(min(wait, _LONGEST_SLEEP))
+                wait = started + index / rate - monotonic()
             step = send(bus, index, actor, command)
             stats.add(step)
             if on_result is not None:

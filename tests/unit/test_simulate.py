@@ -205,3 +205,20 @@ def test_bad_rate_or_duration_is_invalid_input(rate: float, duration: float, mes
 def test_traffic_needs_an_account() -> None:
     with pytest.raises(InvalidInput, match="at least one account"):
         traffic(1, [])
+
+
+def test_a_tiny_rate_sleeps_in_slices_instead_of_overflowing() -> None:
+    """At 1e-300 commands a second the second command is due in 1e300 s: sleeping that
+    at once is an OverflowError; the run sleeps a minute at a time until Ctrl+C."""
+    store, clock = _store(), FakeTime()
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if len(clock.sleeps) == 3:
+            raise KeyboardInterrupt
+
+    stats = run_simulation(
+        _bus(store), store, 1e-300, None, seed=1, clock_sleep=sleep, monotonic=clock.monotonic
+    )
+    assert stats.commands - 20 == 1
+    assert clock.sleeps == [60.0, 60.0, 60.0]
