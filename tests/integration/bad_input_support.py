@@ -658,6 +658,8 @@ _EDGES_CLI: list[tuple[str, str, str]] = [  # name, arguments on the bank, messa
     ("simulate for an infinite duration", "simulate --duration inf", "not a finite number"),
     ("simulate for NaN seconds", "simulate --duration nan", "not a finite number"),
     ("simulate at an infinite rate", "simulate --rate inf --duration 1", "not a finite"),
+    ("project polling every 1e300 s", "project --follow --interval 1e300", "at most 3600"),
+    ("project polling every -1 s", "project --follow --interval -1", "more than 0"),
     ("a time before year 1 in UTC", "state --at-time 0001-01-01T00:00+01:00", "out of range"),
     ("a time after year 9999 in UTC", "state --at-time 9999-12-31T23:59-01:00", "out of range"),
     ("a time with an impossible zone", "state --at-time 2026-01-01T10:00+25:00", "not an ISO"),

@@ -153,6 +153,10 @@ def rebuild(args: argparse.Namespace) -> int:
 
 def project(args: argparse.Namespace) -> int:
     """`project [--follow]`: bring the read models up to the head (and keep them there)."""
+    if not 0 < args.interval <= 3600:  # time.sleep(1e300) overflows; <= 0 spins
+        raise InvalidInput(
+            f"--interval must be more than 0 and at most 3600 s, not {args.interval}"
+        )
     with workspace(args, writing=True) as ws:
         projector = ws.projector()
         try:
