@@ -104,6 +104,9 @@ class MainScreen(Screen[None]):
     NARROW = 110
     """Below this width the inspector takes the log's place when shown (`i`)."""
 
+    COMPACT = 140
+    """Below this width the inspector starts hidden (`i` shows it), so the panels have room."""
+
     # -- messages from worker threads
 
     class FrameBuilt(Message):
@@ -221,6 +224,7 @@ class MainScreen(Screen[None]):
     def on_resize(self) -> None:
         narrow = self.size.width < self.NARROW
         self.set_class(narrow, "-narrow")
+        self.set_class(not narrow and self.size.width < self.COMPACT, "-compact")
 
     def action_toggle_inspector(self) -> None:
         """Show or hide the inspector (when narrow, it takes the log's place)."""
