@@ -70,8 +70,11 @@ class HelpScreen(ModalScreen[None]):
         seen: set[str] = set()
         self.sections = []
         for title, bindings in sections:
-            rows = [row for row in binding_rows(bindings) if row[0] not in seen]
-            seen.update(keys for keys, _ in rows)
+            rows = []
+            for keys, description in binding_rows(bindings):
+                if keys not in seen:
+                    seen.add(keys)
+                    rows.append((keys, description))
             self.sections.append((title, rows))
 
     def compose(self) -> ComposeResult:

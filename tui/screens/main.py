@@ -93,6 +93,8 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("b", "bookmark", "Bookmark this position", show=False),
         Binding("c", "command", "Command"),
+        # Read-only: `c` leaves the footer, and pressing it says why (see check_action).
+        Binding("c", "command_unavailable", "Command (read-only: unavailable)", show=False),
         Binding("a", "aggregate", "Aggregate history of a stream", show=False),
         Binding("left_square_bracket", "tab(-1)", "Previous panel", show=False),
         Binding("right_square_bracket", "tab(1)", "Next panel", show=False),
@@ -203,6 +205,8 @@ class MainScreen(Screen[None]):
         self._axis_head = -1
         self._play_timer: Any = None
         self._chain = ChainStatus("unknown")
+        self._play_waits = False
+        """Autoplay started from live: at the end it waits for new events."""
         self._slow_timer: Timer | None = None
 
     # -- layout
@@ -749,9 +753,19 @@ class MainScreen(Screen[None]):
     # -- actions: commands and history
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "command" and self.session.read_only:
-            return None  # shown disabled
+        if action == "command":
+            return not self.session.read_only
+        if action == "command_unavailable":
+            return self.session.read_only
         return True
+
+    def action_command_unavailable(self) -> None:
+        """`c` on a read-only database: say why no command can run."""
+        self.notify(
+            "Commands are unavailable: the database is open read-only (--read-only). "
+            "Open it without --read-only to run commands.",
+            severity="warning",
+        )
 
     def action_command(self) -> None:
         """Open a command form (asking first when the cursor is in the past)."""
@@ -831,7 +845,17 @@ class MainScreen(Screen[None]):
         if self.playing:
             self._pause()
             return
-        if self.live or self.target >= self.index.last():
+        # From live, play on from here: new events play as they arrive (a trainer's
+        # `simulate` shown at a readable pace). At the end of the past, start over.
+        self._play_waits = self.live
+        if self.live:
+            self.go(self.target)
+            self.notify(
+                f"Playing from {position_text(self.target)}: new events play as they arrive "
+                "(space pauses, l returns to live).",
+                timeout=3,
+            )
+        elif self.target >= self.index.last():
             self.go(self.index.first())
         self.playing = True
         self._schedule_play()
@@ -849,6 +873,8 @@ class MainScreen(Screen[None]):
         step = max(1, round(self.speed * max(0.05, 1 / self.speed)))
         target = self.index.step(self.target, step)
         if target == self.target:
+            if self._play_waits:
+                return  # started from live: wait for the next event
             self._pause()
             self.notify("Reached the end of history.", timeout=3)
             return
