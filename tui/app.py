@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +102,21 @@ class EventscopeApp(App[None]):
                 ]
             )
         )
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Save a screenshot into the current folder (else the temporary folder).
+
+        Textual saves into ~/Downloads, which a server or a container often lacks; the
+        notice that follows names the file either way.
+        """
+        if path is None:
+            path = os.getcwd() if os.access(os.getcwd(), os.W_OK) else tempfile.gettempdir()
+        return super().deliver_screenshot(filename, path, time_format)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
