@@ -27,6 +27,8 @@ from bad_input_support import (
 )
 from cli_support import head_of
 from fuzz_support import run_command_fuzz, run_import_fuzz
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reliability_support import run_cli
 
 FUZZ_EXAMPLES = 300
@@ -120,3 +122,23 @@ def test_integer_options_at_the_edge_of_64_bits_are_accepted(lab: Lab) -> None:
         assert (r.code, r.out) == (0, everything.out), (args, r.err)
     r = run_cli("--db", str(lab.bank), "log", "--from", top)
     assert (r.code, r.out) == (0, ""), r.err
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    flag=st.sampled_from(["--from", "--to", "--limit"]),
+    value=st.one_of(
+        st.integers(),
+        st.integers(min_value=2**62, max_value=2**70),
+        st.integers(min_value=-(2**70), max_value=-(2**62)),
+    ),
+)
+def test_any_whole_number_option_is_answered_or_refused_in_one_line(
+    template: Path, flag: str, value: int
+) -> None:
+    """Whatever integer is given, `log` answers (exit 0) or refuses it in one line (exit 2)."""
+    r = run_cli("--db", str(template / "bank.db"), "--read-only", "log", flag, str(value))
+    assert r.code in (0, 2), r.err
+    if r.code == 2:
+        assert len(r.err.strip().splitlines()) == 1 and r.err.startswith("eventscope: ")
+        assert value < 0 or value > 2**63 - 1, r.err
