@@ -90,6 +90,7 @@ class _Import:
     event_lines: list[int] = field(default_factory=list)
     pending: _Pending | None = None
     empty_commands: list[_Pending] = field(default_factory=list)
+    command_records: set[str] = field(default_factory=set)
     bookmarks: list[tuple[int, str, int, str, str]] = field(default_factory=list)
     imports: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     restored: dict[str, int] = field(
@@ -120,7 +121,8 @@ class _Import:
             raise self.refused(exc) from None
         if not self.event_lines:
             prefix = f"{self.name}: " if self.name else ""
-            raise InvalidInput(f"{prefix}the file has no events: nothing to import")
+            what = "has no events" if any(self.restored.values()) else "is empty"
+            raise InvalidInput(f"{prefix}the file {what}: nothing to import")
 
     def refused(self, exc: HistoryRefused | EventRejected) -> InvalidInput:
         """The refusal naming the line of the event it is about."""
@@ -135,6 +137,11 @@ class _Import:
             self._close_pending()
             if kind == "command":
                 self.pending = self._command(value)
+                if self.pending.command_id in self.command_records:
+                    raise InvalidInput(
+                        f"command {self.pending.command_id} has a second command record"
+                    )
+                self.command_records.add(self.pending.command_id)
             elif kind == "refusal":
                 return self._refusal(value)
             elif kind == "bookmark":
@@ -219,6 +226,12 @@ class _Import:
         self, conn: sqlite3.Connection, head: Head, *, actor: str, at: str, sha: str, source: str
     ) -> ImportRecord:
         for pending in self.empty_commands:
+            if conn.execute(
+                "SELECT 1 FROM commands WHERE command_id = ?", (pending.command_id,)
+            ).fetchone():
+                raise self.lines.fail(
+                    f"command {pending.command_id} is already recorded", pending.line
+                )
             payload = None if pending.payload is None else canonical_json(pending.payload)
             conn.execute(
                 _INSERT_EMPTY_COMMAND,
