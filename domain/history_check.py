@@ -62,7 +62,7 @@ def check_metadata(metadata: Mapping[str, Any]) -> None:
         try:
             checked_text(value, field=f"metadata.{name}", max_length=METADATA_MAX_LENGTH)
         except UnsafeText as exc:
-            raise InvalidInput(exc.message) from None
+            raise InvalidInput(str(exc)) from None
 
 
 def decode_event(model: DomainModel, event: RecordedEvent) -> Event:
