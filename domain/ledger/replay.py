@@ -22,9 +22,7 @@ _AMOUNTS = {"amount": "amount", "overdraft_limit": "overdraft_limit", "limit": "
 """Command field -> the event field holding it in minor units."""
 
 
-def command_fields(
-    command: type[Command], events: Sequence[Event], ctx: Context
-) -> dict[str, Any]:
+def command_fields(command: type[Command], events: Sequence[Event], ctx: Context) -> dict[str, Any]:
     """The fields of the ledger command that recorded `events` (see the module doc).
 
     Amounts are written in the account's currency (the event's when the account was

@@ -62,9 +62,7 @@ def _lines(store: SqliteEventStore) -> Iterator[bytes]:
         if not events:
             break
         last = events[-1].position
-        commands = {
-            row[5]: row for row in conn.execute(_COMMANDS, (after + 1, last)).fetchall()
-        }
+        commands = {row[5]: row for row in conn.execute(_COMMANDS, (after + 1, last)).fetchall()}
         refusals = conn.execute(_REFUSALS, (after, last - 1)).fetchall()
         waiting = 0
         for event in events:

@@ -336,4 +336,3 @@ def import_history(
     except EventRejected as exc:
         raise state.refused(exc) from None
     return ImportResult(head, len(state.event_lines), made[0], dict(state.restored))
-

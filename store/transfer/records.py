@@ -93,9 +93,7 @@ class ImportRecord:
 
     def describe(self) -> str:
         """One line for `verify` and the inspector; store text escaped."""
-        span = (
-            f"#{self.first_position}-#{self.last_position}" if self.events else "no events"
-        )
+        span = f"#{self.first_position}-#{self.last_position}" if self.events else "no events"
         line = (
             f"{span} from sha256 {escape(self.sha256[:12])}… by {escape(self.actor)} "
             f"at {escape(self.imported_at)}"
@@ -128,13 +126,12 @@ def store_imports(store: SqliteEventStore) -> list[ImportRecord]:
 
 def import_of(records: list[ImportRecord], position: int) -> ImportRecord | None:
     """The import (made in this database) that brought `position` in, if one did."""
-    for record in records:
-        if record.events and record.first_position <= position <= record.last_position:
-            if record.restored_by is None:
-                return record
-    for record in records:
-        if record.events and record.first_position <= position <= record.last_position:
+    covering = [r for r in records if r.events and r.first_position <= position <= r.last_position]
+    for record in covering:
+        if record.restored_by is None:
             return record
+    for record in covering:
+        return record
     return None
 
 

@@ -25,9 +25,7 @@ def _demo(cli: Cli, db: Path, domain: str) -> None:
         store.set_bookmark("end", store.head().position, actor="bob")
 
 
-def _round_trip(
-    cli: Cli, source: Path, target: Path, work: Path, domain: str = "ledger"
-) -> Path:
+def _round_trip(cli: Cli, source: Path, target: Path, work: Path, domain: str = "ledger") -> Path:
     dump = work / f"{source.stem}.jsonl"
     assert cli("export", str(dump), db_path=source).code == 0
     r = cli("--domain", domain, "import", str(dump), db_path=target)
@@ -81,12 +79,13 @@ def test_import_records_survive_a_round_trip(cli: Cli, tmp_path: Path) -> None:
     assert "2 imports: #1-#" in text and "restored by import 2" in text
 
 
-def test_a_reused_command_id_with_another_type_is_still_refused(
-    cli: Cli, tmp_path: Path
-) -> None:
+def test_a_reused_command_id_with_another_type_is_still_refused(cli: Cli, tmp_path: Path) -> None:
     a, b = tmp_path / "a.db", tmp_path / "b.db"
     assert cli("init", db_path=a).code == 0
-    assert cli("exec", "open_account", "account_id=a1", "owner=Ann", "currency=EUR", db_path=a).code == 0
+    assert (
+        cli("exec", "open_account", "account_id=a1", "owner=Ann", "currency=EUR", db_path=a).code
+        == 0
+    )
     r = cli("exec", "deposit", "account_id=a1", "amount=5.00", "--command-id", "cmd-1", db_path=a)
     assert r.code == 0, r.err
     _round_trip(cli, a, b, tmp_path)
@@ -94,7 +93,9 @@ def test_a_reused_command_id_with_another_type_is_still_refused(
         "exec", "withdraw", "account_id=a1", "amount=1.00", "--command-id", "cmd-1", db_path=b
     )
     assert again.code == 2 and "already used for a different command (deposit)" in again.err
-    same = cli("exec", "deposit", "account_id=a1", "amount=5.00", "--command-id", "cmd-1", db_path=b)
+    same = cli(
+        "exec", "deposit", "account_id=a1", "amount=5.00", "--command-id", "cmd-1", db_path=b
+    )
     assert same.code == 0 and orjson.loads(same.out)["duplicate"] is True
 
 
@@ -104,9 +105,12 @@ def test_an_old_export_of_events_only_still_imports(cli: Cli, tmp_path: Path) ->
     dump = tmp_path / "new.jsonl"
     assert cli("export", str(dump), db_path=a).code == 0
     old = tmp_path / "old.jsonl"
-    old.write_bytes(b"".join(l for l in dump.read_bytes().splitlines(True) if b'"record"' not in l))
+    old.write_bytes(b"".join(x for x in dump.read_bytes().splitlines(True) if b'"record"' not in x))
     r = cli("import", str(old), db_path=b)
     assert r.code == 0, r.err
-    assert cli("verify", "--json", db_path=a).json()["head"] == cli(  # type: ignore[index]
-        "verify", "--json", db_path=b
-    ).json()["head"]  # type: ignore[index]
+    assert (
+        cli("verify", "--json", db_path=a).json()["head"]
+        == cli(  # type: ignore[index]
+            "verify", "--json", db_path=b
+        ).json()["head"]
+    )  # type: ignore[index]

@@ -233,7 +233,9 @@ def test_an_impossible_history_is_refused_with_line_and_rule(
 
 
 @pytest.mark.parametrize(
-    ("domain", "setup"), [(LEDGER_DOMAIN, _bank), (INVENTORY_DOMAIN, _shop)], ids=["ledger", "inventory"]
+    ("domain", "setup"),
+    [(LEDGER_DOMAIN, _bank), (INVENTORY_DOMAIN, _shop)],
+    ids=["ledger", "inventory"],
 )
 def test_a_possible_history_imports_and_is_recorded(
     cli: Cli, tmp_path: Path, domain: object, setup: Build
@@ -290,7 +292,9 @@ def _bad_prev(line: bytes) -> bytes:
 def test_the_todo_plugin_checks_its_rules_too(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "examples" / "todo_domain"))
+    monkeypatch.syspath_prepend(
+        str(Path(__file__).resolve().parents[2] / "examples" / "todo_domain")
+    )
     from todo_domain import TODO_DOMAIN
 
     w = HistoryWriter(TODO_DOMAIN)

@@ -21,14 +21,13 @@ from hypothesis import strategies as st
 
 from domain.decider import event_metadata
 from domain.description import DomainDescription
-from domain.envelope import PendingEvent
+from domain.envelope import PendingEvent, RecordedEvent
 from domain.errors import InvalidInput
 from domain.history_check import decode_event
 from domain.inventory.aggregates import Stock
 from domain.inventory.description import INVENTORY_DOMAIN
 from domain.ledger.account import Account
 from domain.ledger.description import LEDGER_DOMAIN
-from domain.envelope import RecordedEvent
 from store.sqlite import SqliteEventStore
 from store.transfer.importer import import_history
 
@@ -98,9 +97,9 @@ def _inject(
 ) -> tuple[list[PendingEvent], int]:
     """The history with one forbidden event at a command boundary near `cut`; its line."""
     k = max(1, int(cut * len(events)))
-    while k < len(events) and events[k].metadata["command_id"] == events[k - 1].metadata[
-        "command_id"
-    ]:
+    while (
+        k < len(events) and events[k].metadata["command_id"] == events[k - 1].metadata["command_id"]
+    ):
         k += 1
     states = _states(domain, events[:k])
     choices = [(sid, inject(sid, state)) for sid, state in sorted(states.items())]
@@ -119,7 +118,9 @@ def _inject(
         recorded_at=events[k - 1].recorded_at,
         schema_version=domain.model.catalog.current_version(type_),
     )
-    after = [replace(e, version=e.version + 1) if e.stream_id == stream_id else e for e in events[k:]]
+    after = [
+        replace(e, version=e.version + 1) if e.stream_id == stream_id else e for e in events[k:]
+    ]
     return [*events[:k], forged, *after], k + 1
 
 
