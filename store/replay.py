@@ -18,6 +18,7 @@ import orjson
 
 from domain.envelope import RecordedEvent
 from domain.fold_failure import ProjectionFailed
+from domain.history_check import check_metadata, metadata_is_text
 from domain.model import EventCatalog
 from domain.projection import Projection, StateMap
 
@@ -78,6 +79,8 @@ def fold_rows(
             if meta_text != last_meta_text:
                 metadata = loads(meta_text)
                 last_meta_text = meta_text
+                if not metadata_is_text(metadata):
+                    check_metadata(metadata)  # raises, naming the bad field
             event = make(
                 row[0], row[1], row[2], row[3], row[4], kind, schema_version,
                 data, metadata, row[9], row[10], row[11],

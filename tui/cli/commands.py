@@ -12,6 +12,7 @@ import orjson
 
 from domain.envelope import RecordedEvent
 from domain.errors import InvalidInput
+from domain.history_check import event_problem, flag_problem
 from store.hashchain import check_anchor, parse_anchor
 from store.transfer.records import describe_imports, store_imports
 from tui.bootstrap import Workspace, open_workspace
@@ -196,7 +197,9 @@ def log(args: argparse.Namespace) -> int:
                 if args.json:
                     out.write(orjson.dumps(event.to_json_dict()).decode() + "\n")
                 else:
-                    out.write(format_event_line(event, ws.domain.summary(event)) + "\n")
+                    summary = flag_problem(event_problem(ws.domain.model, event))
+                    summary += ws.domain.summary(event)
+                    out.write(format_event_line(event, summary) + "\n")
             if len(page) < page_size:
                 break
             after = page[-1].position
