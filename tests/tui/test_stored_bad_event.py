@@ -21,8 +21,8 @@ from domain.ledger.description import LEDGER_DOMAIN
 from store.hashchain import GENESIS_HASH, ChainExtender, event_from_row
 from store.sqlite import SqliteEventStore
 from store.transfer.importer import import_history
-from tui.widgets.inspector import EventInspector
 from tests.tui.tui_support import main_screen, make_app, open_test_workspace, wait_for
+from tui.widgets.inspector import EventInspector
 
 SIZE = (140, 44)
 
