@@ -290,3 +290,30 @@ def _partial_correlation_index(db: Database) -> None:
         "CREATE INDEX events_correlation ON events(json_extract(metadata, '$.correlation_id')) "
         f"WHERE {CORRELATION_INDEX_WHERE}"
     )
+
+
+@migration(7, "imports")
+def _imports(db: Database) -> None:
+    """Who imported which file, when, into which positions: one row per import.
+
+    Append-only like the events: an import is an audit fact. `sha256` is the imported
+    file's digest; rows restored from an export keep their original values, and
+    `restored_by` names the import (id) that brought them in (NULL for a row made by
+    an import into this database).
+    """
+    statements = [
+        """CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            actor TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            source TEXT NOT NULL,
+            first_position INTEGER NOT NULL,
+            last_position INTEGER NOT NULL,
+            events INTEGER NOT NULL,
+            restored_by INTEGER
+        ) STRICT""",
+        *_append_only("imports"),
+    ]
+    for statement in statements:
+        db.execute(statement)

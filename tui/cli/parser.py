@@ -175,7 +175,8 @@ def build_parser() -> _Parser:
     p = _command(
         sub,
         "export",
-        "write every event as JSON Lines (to FILE or stdout)",
+        "write every event as JSON Lines (to FILE or stdout), with command payloads, "
+        "refusals, bookmarks and import records",
         "eventscope export backup.jsonl",
     )
     p.add_argument("file", metavar="FILE", nargs="?", default="-", help="output file (- = stdout)")
@@ -184,7 +185,8 @@ def build_parser() -> _Parser:
     p = _command(
         sub,
         "import",
-        "append events from JSON Lines, all or nothing, checking the hash chain",
+        "append events from JSON Lines, all or nothing, checking the hash chain and "
+        "replaying each command through the domain's rules; the import is recorded",
         "eventscope --db copy.db import backup.jsonl",
     )
     p.add_argument("file", metavar="FILE", help="input file (- = stdin)")

@@ -31,6 +31,7 @@ from domain.errors import DomainError
 from store.projector import ProjectorStatus
 from tui.format import position_text
 from tui.frames import Frame
+from tui.provenance import Provenance, provenance
 from tui.session import (
     NEAR,
     REFUSALS,
@@ -218,12 +219,15 @@ class MainScreen(Screen[None]):
             with Vertical(id="left"):
                 yield ProjectionPanels(session.projections, id="panels")
                 yield EventLog(session.log_page, session.summary, id="log")
-            yield EventInspector(self._look_up_event, id="inspector")
+            yield EventInspector(self._look_up_event, id="inspector", provenance=self._origin)
         yield TimelineScrubber(id="scrubber")
         yield KeyFooter(compact=True)
 
     def _look_up_event(self, event: RecordedEvent) -> tuple[Related, HashStatus]:
         return self.session.related(event), self.session.hash_status(event)
+
+    def _origin(self, event: RecordedEvent) -> Provenance:
+        return provenance(self.session.domain, self.session.store, event)
 
     def on_resize(self) -> None:
         narrow = self.size.width < self.NARROW
@@ -357,6 +361,10 @@ class MainScreen(Screen[None]):
         except Exception as exc:  # shown, never fatal: the next move tries again
             where = "the present" if live else f"#{position:,}"
             self.post_message(self.FrameFailed(f"could not show {where}: {exc}"))
+            at = self.head if live else position  # the inspector still shows (and flags) it
+            self.app.call_from_thread(
+                self.query_one(EventInspector).show, at, self.session.event(at)
+            )
             return
         self.post_message(self.FrameBuilt(frame))
 
