@@ -110,9 +110,10 @@ def checked_text(value: str, *, field: str, max_length: int, required: bool = Tr
     stream ids, bookmark names.
     """
     normal = unicodedata.normalize("NFC", value)
-    bad = unsafe_characters(normal)
+    bad = _UNSAFE.findall(normal)
     if bad:
-        shown = ", ".join(dict.fromkeys(bad))
+        # Named as U+XXXX: a backslash escape would be escaped again by `DomainError`.
+        shown = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in bad))
         raise UnsafeText(
             f"{field} contains control, bidi or invisible characters ({shown}): "
             "remove them and try again"
@@ -122,3 +123,30 @@ def checked_text(value: str, *, field: str, max_length: int, required: bool = Tr
     if required and not normal.strip():
         raise UnsafeText(f"{field} is empty: give a value")
     return normal
+
+
+# Scripts written together in one name (Japanese mixes kanji and kana; Korean, hanja).
+_SAME_SCRIPT = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK"}
+
+
+def _script(char: str) -> str | None:
+    """The script of a letter, from its Unicode name (`CYRILLIC SMALL LETTER A`)."""
+    if not unicodedata.category(char).startswith("L"):
+        return None
+    name = unicodedata.name(char, "")
+    if not name:
+        return None
+    script = name.split(" ", 1)[0]
+    return _SAME_SCRIPT.get(script, script)
+
+
+def mixed_scripts(text: str) -> bool:
+    """Whether the letters of `text` come from more than one script (`аnn`: Cyrillic а).
+
+    A look-alike name mixes scripts to pass for another; digits, punctuation and
+    spaces belong to no script and are ignored. The script is the first word of each
+    letter's Unicode name (LATIN, CYRILLIC, GREEK, CJK...): coarse, and enough to flag
+    a name for a second look, not to prove anything.
+    """
+    scripts = {script for script in map(_script, text) if script is not None}
+    return len(scripts) > 1
