@@ -78,7 +78,7 @@ def _visible(match: re.Match[str]) -> str:
     return f"\\U{code:08x}"
 
 
-def escape(text: str) -> str:
+def escape(text: str, *, backslash: bool = True) -> str:
     """`text` safe to print on a terminal: each unsafe character as a visible escape.
 
     Escapes C0 and C1 controls, DEL and ESC (`\\x1b`), bidi overrides and isolates
@@ -86,10 +86,15 @@ def escape(text: str) -> str:
     surrogates, and the backslash itself (`\\\\`). Everything else, accents and CJK
     included, is kept. Use it on every string from the store before it reaches a
     terminal; JSON output needs no call (its own escaping is safe).
+
+    `backslash=False` leaves backslashes alone, for text whose backslashes are already
+    escapes (JSON drawn for a person, with `ensure_ascii` off): the bidi and invisible
+    characters JSON keeps raw are then shown as `\\u202e`, a valid JSON escape too.
     """
-    if _UNSAFE_OR_BACKSLASH.search(text) is None:
+    pattern = _UNSAFE_OR_BACKSLASH if backslash else _UNSAFE
+    if pattern.search(text) is None:
         return text
-    return _UNSAFE_OR_BACKSLASH.sub(_visible, text)
+    return pattern.sub(_visible, text)
 
 
 def unsafe_characters(text: str) -> list[str]:
@@ -141,7 +146,7 @@ def _script(char: str) -> str | None:
 
 
 def mixed_scripts(text: str) -> bool:
-    """Whether the letters of `text` come from more than one script (`аnn`: Cyrillic а).
+    """Whether the letters of `text` come from more than one script (`\\u0430nn`: a Cyrillic a).
 
     A look-alike name mixes scripts to pass for another; digits, punctuation and
     spaces belong to no script and are ignored. The script is the first word of each

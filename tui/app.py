@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from domain.errors import DomainError
+from domain.text import escape
 from tui.frames import Frame
 from tui.palette import EventscopeCommands
 from tui.screens.help import HelpScreen
@@ -85,6 +87,21 @@ class EventscopeApp(App[None]):
                     ("Everywhere", self.BINDINGS),
                 ]
             )
+        )
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast, escaped and never markup: they quote stored text (a chain report
+        names a stream id, an error echoes input). Screens' `notify` comes here too."""
+        super().notify(
+            escape(message), title=escape(title), severity=severity, timeout=timeout, markup=False
         )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from domain.fields import FreeText
 from domain.inventory.events import MAX_QUANTITY, SKU_PATTERN, WAREHOUSE_PATTERN, Unit

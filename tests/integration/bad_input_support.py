@@ -368,7 +368,11 @@ _PAYLOADS: list[tuple[str, str, str]] = [  # name, exec arguments on the bank, m
     ("reference too long", f"deposit account_id=e1 amount=1 reference={'x' * 141}", "too long"),
     ("transfer without a target", "transfer from_account=e1 amount=1", "to_account is required"),
     ("overdraft limit in words", "set_overdraft_limit account_id=e1 limit=lots", "not a decimal"),
-    ("freeze reason too long", f"freeze_account account_id=e1 reason={'r' * 201}", "201 characters long"),
+    (
+        "freeze reason too long",
+        f"freeze_account account_id=e1 reason={'r' * 201}",
+        "201 characters long",
+    ),
     (
         "an extra field in JSON",
         """deposit --json '{"account_id": "e1", "amount": "1", "extra": 1}'""",

@@ -57,9 +57,16 @@ def build_hostile_ledger(db: Path) -> None:
         _append(store, "acc-2", 1, NewEvent("MoneyDeposited", deposit, 2, "h-2"), FORGED_LINE, "c2")
         withdraw = {"account_id": "acc-2", "amount": 100, "currency": "EUR", "reference": MARKUP}
         _append(store, "acc-2", 2, NewEvent("MoneyWithdrawn", withdraw, 1, "h-3"), BIDI, "c3")
-        # A look-alike: Cyrillic "а" in "аnn".
+        # A look-alike: a Cyrillic "a" (U+0430), then Latin "nn".
         deposit = {**deposit, "reference": "look-alike", "amount": 1}
-        _append(store, "acc-1", 1, NewEvent("MoneyDeposited", deposit | {"account_id": "acc-1"}, 2, "h-4"), "\u0430nn", "c4")
+        _append(
+            store,
+            "acc-1",
+            1,
+            NewEvent("MoneyDeposited", deposit | {"account_id": "acc-1"}, 2, "h-4"),
+            "\u0430nn",
+            "c4",
+        )
     finally:
         store.close()
 

@@ -113,7 +113,10 @@ def test_register_product_refuses_malformed_skus(sku: str) -> None:
         ({"unit": 3}, r"unit: Input should be"),
         ({"name": "   "}, r"name: is empty"),
         ({"name": "x" * 101}, r"name: is 101 characters long: at most 100"),
-        ({"name": "Bolt\nNut"}, r"name: contains control, bidi or invisible characters \(U\+000A\)"),
+        (
+            {"name": "Bolt\nNut"},
+            r"name: contains control, bidi or invisible characters \(U\+000A\)",
+        ),
         ({"sku": 12}, r"sku: Input should be a valid string"),
         ({"colour": "red"}, r"colour is not a field of register_product"),
     ],

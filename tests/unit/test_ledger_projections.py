@@ -536,7 +536,7 @@ def test_the_five_projections_are_exported_in_panel_order() -> None:
 def test_actor_activity_flags_a_look_alike_name_that_mixes_scripts() -> None:
     history = History()
     history.open("a1", actor="ann")
-    history.open("b2", actor="\u0430nn")  # Cyrillic "а", then Latin "nn"
+    history.open("b2", actor="\u0430nn")  # a Cyrillic "a" (U+0430), then Latin "nn"
     projection = ActorActivity()
     rows = history.fold(projection).rows
     assert (rows["ann"]["look_alike"], rows["\u0430nn"]["look_alike"]) == (False, True)

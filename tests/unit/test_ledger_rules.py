@@ -105,7 +105,10 @@ def test_open_account_refuses_malformed_ids(account_id: str) -> None:
         ({"currency": 978}, r"currency: Input should be"),
         ({"owner": "   "}, r"owner: is empty"),
         ({"owner": "x" * 101}, r"owner: is 101 characters long: at most 100"),
-        ({"owner": "Ann\nBob"}, r"owner: contains control, bidi or invisible characters \(U\+000A\)"),
+        (
+            {"owner": "Ann\nBob"},
+            r"owner: contains control, bidi or invisible characters \(U\+000A\)",
+        ),
         ({"overdraft_limit": "-1"}, r"overdraft_limit: must be 0 or more, got -1"),
         ({"overdraft_limit": "lots"}, r"overdraft_limit: 'lots' is not a decimal number"),
     ],

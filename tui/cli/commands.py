@@ -12,8 +12,8 @@ import orjson
 
 from domain.envelope import RecordedEvent
 from domain.errors import InvalidInput
-from store.hashchain import check_anchor, parse_anchor
 from domain.text import escape
+from store.hashchain import check_anchor, parse_anchor
 from tui.bootstrap import Workspace, open_workspace
 from tui.cli.output import say
 

@@ -11,9 +11,9 @@ import orjson
 from domain.clock import format_time, parse_time
 from domain.errors import InvalidInput
 from domain.projection import Projection, StateMap
+from domain.text import escape
 from domain.timeline import Diff, diff_rows
 from tui.bootstrap import Workspace
-from domain.text import escape
 from tui.cli.commands import _dump, _option, workspace
 from tui.cli.output import say
 from tui.cli.progress import ProgressBar
