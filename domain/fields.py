@@ -14,7 +14,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
-from domain.text import UnsafeText, checked_text
+from domain.text import UnsafeText, checked_text, unsafe_characters
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,18 @@ class FreeText:
         except UnsafeText as exc:
             raise ValueError(str(exc).removeprefix(f"{field} ")) from None
 
+    def check_raw(self, value: Any, info: core_schema.ValidationInfo) -> Any:
+        """Refuse unsafe characters before the model strips whitespace: a trailing
+        newline or carriage return is refused, not silently cut off."""
+        if isinstance(value, str) and unsafe_characters(value):
+            self.check(value, info)
+        return value
+
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
-        return core_schema.with_info_after_validator_function(self.check, handler(source))
+        checked = core_schema.with_info_after_validator_function(self.check, handler(source))
+        return core_schema.with_info_before_validator_function(self.check_raw, checked)
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler

@@ -294,12 +294,12 @@ class ActorActivity:
     version = 2  # 2: the look_alike column
     columns: Sequence[Column] = (
         Column("actor", "Actor", "text", _text),
+        Column("look_alike", "Look-alike", "bool", _look_alike),
         Column("commands", "Commands", "int", _count),
         Column("events", "Events", "int", _count),
         Column("refusals", "Refusals", "int", _count),
         Column("first_seen", "First seen", "time", _time),
         Column("last_seen", "Last seen", "time", _time),
-        Column("look_alike", "Look-alike", "bool", _look_alike),
     )
 
     def initial(self) -> ProjectionState:
