@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.markup import escape as escape_markup
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import (
@@ -105,7 +106,8 @@ class DiffScreen(ModalScreen[int | None]):
         if diff is None:
             summary.update(f"[$error]Could not compute the diff: {markup_safe(message.error)}[/]")
             return
-        a_time, b_time = (time_text(t) or "start" for t in message.times)
+        # Stored times, escaped by `time_text`; their `[` must not open markup either.
+        a_time, b_time = (escape_markup(time_text(t)) or "start" for t in message.times)
         counts = ", ".join(f"{p.title}: {len(diff.rows[p.name])}" for p in self.session.projections)
         summary.update(f"A {a_time}  →  B {b_time}\n[b]{diff.total:,}[/b] rows differ ({counts})")
         tabs = TabbedContent(id="diff-tabs")
