@@ -62,8 +62,7 @@ def open_app(args: argparse.Namespace) -> int:
     from tui.app import run_app
 
     with workspace(args) as ws:
-        run_app(ws)
-    return 0
+        return run_app(ws)
 
 
 # -- writing -------------------------------------------------------------------------------

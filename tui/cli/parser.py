@@ -33,7 +33,8 @@ examples:
   eventscope --db bank.db verify --json > head.json
   eventscope --db bank.db verify --anchor head.json
 
-exit codes: 0 ok; 1 refused by a rule or verification failed; 2 bad usage or input.
+exit codes: 0 ok; 1 refused by a rule or verification failed; 2 bad usage or input;
+3 an unexpected error (a bug): one line names the crash log holding the traceback.
 """
 
 

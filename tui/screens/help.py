@@ -65,7 +65,14 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:
         super().__init__()
-        self.sections = [(title, binding_rows(bindings)) for title, bindings in sections]
+        # A key bound twice (the main screen repeats `?` so the footer shows it first)
+        # is listed once, in the first section that has it.
+        seen: set[str] = set()
+        self.sections = []
+        for title, bindings in sections:
+            rows = [row for row in binding_rows(bindings) if row[0] not in seen]
+            seen.update(keys for keys, _ in rows)
+            self.sections.append((title, rows))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="sheet"):

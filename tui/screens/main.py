@@ -24,7 +24,6 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from domain.envelope import AppendResult, Bookmark, RecordedEvent
@@ -45,6 +44,7 @@ from tui.session import (
 )
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.projection_panels import ProjectionPanels
 from tui.widgets.projection_table import ProjectionTable
 from tui.widgets.scrubber import TimelineScrubber
@@ -74,6 +74,8 @@ class MainScreen(Screen[None]):
     """Everything at one point in time, and the keys to move through time."""
 
     BINDINGS = [
+        # Help first: a narrow footer cuts from the right, and `?` leads to every other key.
+        Binding("question_mark", "app.help", "Help"),
         Binding("left", "step(-1)", "One event back", priority=True, group=_STEP),
         Binding("right", "step(1)", "One event forward", priority=True, group=_STEP),
         Binding("shift+left", "step(-100)", "100 events back", priority=True, show=False),
@@ -211,7 +213,7 @@ class MainScreen(Screen[None]):
                 yield EventLog(session.log_page, session.summary, id="log")
             yield EventInspector(self._look_up_event, id="inspector")
         yield TimelineScrubber(id="scrubber")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def _look_up_event(self, event: RecordedEvent) -> tuple[Related, HashStatus]:
         return self.session.related(event), self.session.hash_status(event)
@@ -219,7 +221,6 @@ class MainScreen(Screen[None]):
     def on_resize(self) -> None:
         narrow = self.size.width < self.NARROW
         self.set_class(narrow, "-narrow")
-        self.query_one(Footer).show_command_palette = not narrow
 
     def action_toggle_inspector(self) -> None:
         """Show or hide the inspector (when narrow, it takes the log's place)."""
