@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from domain.bus import CommandBus
+from domain.bus import CommandBus, checked_actor
 from domain.clock import Clock, IdSource, SystemClock, UuidSource
 from domain.description import DomainDescription
 from domain.errors import InvalidInput
@@ -154,6 +154,7 @@ def open_workspace(
     (the ledger for a new database); opening it as another domain is refused.
     """
     path = Path(db if db is not None else default_db_path())
+    actor = checked_actor(actor) if actor is not None else None
     description = load_domain(domain) if domain else None
     clock = clock or SystemClock()
     store = SqliteEventStore.open(

@@ -57,7 +57,11 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
     )
     if actor:
         group.add_argument(
-            "--actor", metavar="NAME", default=default, help="who is acting (default: the OS user)"
+            "--actor",
+            metavar="NAME",
+            default=default,
+            help="who is acting (default: the OS user); at most 100 characters, no control, "
+            "bidi or invisible characters",
         )
     group.add_argument(
         "--key-file",
@@ -134,7 +138,8 @@ def build_parser() -> _Parser:
     p.add_argument(
         "--command-id",
         metavar="ID",
-        help="idempotency key: a second exec with the same id appends nothing",
+        help="idempotency key: a second exec with the same id appends nothing "
+        "(at most 200 characters, no control, bidi or invisible characters)",
     )
     p.set_defaults(handler=commands.exec_command)
 

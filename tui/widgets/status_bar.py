@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.markup import escape
 from textual.widget import Widget
 
-from tui.format import position_text, time_text
+from tui.format import markup_safe, position_text, time_text
 from tui.session import ChainStatus
 
 
@@ -89,7 +89,7 @@ class StatusBar(Widget):
 
     def _left(self) -> list[str]:
         v = self.view
-        parts = [f"[b]eventscope[/b] [dim]·[/dim] {escape(v.db_name)}"]
+        parts = [f"[b]eventscope[/b] [dim]·[/dim] {markup_safe(v.db_name)}"]
         if v.live:
             parts.append(f"[reverse $success] LIVE [/] {position_text(v.position)}")
         else:
@@ -101,19 +101,19 @@ class StatusBar(Widget):
         if v.replaying:
             parts.append("[$text-warning]replaying…[/]")
         if v.read_error:
-            parts.append(f"[reverse $error] ✗ {escape(short_error(v.read_error))} [/]")
+            parts.append(f"[reverse $error] ✗ {markup_safe(short_error(v.read_error))} [/]")
         elif v.updating_to is not None:
             parts.append(f"[$warning]updating… → {position_text(v.updating_to)}[/]")
         elif v.lag > 0:
             parts.append(f"[$warning]catching up: {v.lag:,} behind[/]")
         if v.read_note and not v.read_error:
-            parts.append(f"[$text-warning]{escape(v.read_note)}[/]")
+            parts.append(f"[$text-warning]{markup_safe(v.read_note)}[/]")
         if v.playing:
             parts.append(f"[$accent]▶ {v.speed:,} ev/s[/]")
         if v.marks:
             parts.append(" ".join(f"[b]{n}[/b]={position_text(p)}" for n, p in v.marks))
         if v.filter:
-            parts.append(f"[$accent]filter[/] {escape(v.filter)}")
+            parts.append(f"[$accent]filter[/] {markup_safe(v.filter)}")
         return parts
 
     def _right(self) -> list[str]:
@@ -132,7 +132,7 @@ class StatusBar(Widget):
         if v.read_only:
             right.append("[$warning]read-only[/]")
         elif v.actor:
-            right.append(f"[dim]as[/dim] {escape(v.actor)}")
+            right.append(f"[dim]as[/dim] {markup_safe(v.actor)}")
         return right
 
 
