@@ -35,6 +35,7 @@ import orjson
 from domain.errors import InvalidInput
 from domain.projection import Projection, ProjectionState, Row
 from domain.snapshots import definition
+from store.derived_macs import DerivedMacs, checkpoint_mac
 
 READ_MODEL_FORMAT: Final = 1
 """The layout of the tables above; part of the fingerprint, so a new layout rebuilds."""
@@ -111,15 +112,20 @@ def write_checkpoint(
     fingerprint: str,
     definitions: Mapping[str, str],
     updated_at: str,
+    macs: DerivedMacs | None = None,
 ) -> None:
-    """Record that the tables reflect `position` (clears any recorded failure)."""
+    """Record that the tables reflect `position` (clears any recorded failure).
+
+    With `macs` (the chain's key) the row gets an HMAC binding it to the event there.
+    """
+    mac = checkpoint_mac(conn, macs, name, position, fingerprint)
     conn.execute(
-        f"INSERT INTO projector_checkpoint ({_CHECKPOINT_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, NULL, NULL, ?) ON CONFLICT(name) DO UPDATE SET "
+        f"INSERT INTO projector_checkpoint ({_CHECKPOINT_COLUMNS}, mac) "
+        "VALUES (?, ?, ?, ?, NULL, NULL, ?, ?) ON CONFLICT(name) DO UPDATE SET "
         "position = excluded.position, fingerprint = excluded.fingerprint, "
         "definitions = excluded.definitions, error = NULL, error_position = NULL, "
-        "updated_at = excluded.updated_at",
-        (name, position, fingerprint, orjson.dumps(dict(definitions)).decode(), updated_at),
+        "updated_at = excluded.updated_at, mac = excluded.mac",
+        (name, position, fingerprint, orjson.dumps(dict(definitions)).decode(), updated_at, mac),
     )
 
 
