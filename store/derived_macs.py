@@ -27,6 +27,7 @@ from domain.envelope import GENESIS_HASH, RecordedEvent
 from domain.errors import IntegrityError
 from domain.ports import Snapshot
 from domain.snapshots import chunk_digest
+from domain.text import escape
 
 REBUILD_HINT = "run 'eventscope rebuild'"
 DEEP_HINT = "the commands table was edited; run 'eventscope verify --deep'"
@@ -34,8 +35,6 @@ DEEP_HINT = "the commands table was edited; run 'eventscope verify --deep'"
 
 class DerivedDataForged(IntegrityError):
     """A derived row (snapshot, checkpoint, commands row) does not check out."""
-
-    code = "derived_data"
 
 
 def _sub_key(key: bytes, purpose: str) -> bytes:
@@ -121,7 +120,7 @@ def command_problem(
     if positions != list(range(first, last + 1)):
         where = f"#{first}..#{last}" if first != last else f"#{first}"
         return (
-            f"the commands row of command id {command_id} claims {where}, but "
+            f"the commands row of command id {escape(command_id)} claims {where}, but "
             f"{'no event' if not positions else 'not every event'} there carries that id"
         )
     return None
@@ -146,7 +145,7 @@ def check_command(
         row = conn.execute(_COMMAND_ROW, (command_id,)).fetchone()
         event_hash = events[-1].hash if events else event_hash_at(conn, last)
         if row is None or not same(row[7], macs.command(row, event_hash)):
-            problem = f"the commands row of command id {command_id} does not match its HMAC"
+            problem = f"the commands row of command id {escape(command_id)} does not match its HMAC"
     if problem is not None:
         raise DerivedDataForged(f"{problem}: {DEEP_HINT}")
 
