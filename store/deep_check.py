@@ -93,6 +93,21 @@ class DeepReport:
             f"{self.commands:,} commands rows, {where}"
         )
 
+    @classmethod
+    def from_json_dict(cls, data: dict[str, Any]) -> DeepReport:
+        """The report `to_json_dict` wrote (read back from a child process)."""
+        problem = data.get("problem")
+        return cls(
+            None
+            if not problem
+            else DeepProblem(str(problem["kind"]), str(problem["message"]), problem["position"]),
+            int(data.get("events", 0)),
+            int(data.get("snapshots", 0)),
+            int(data.get("commands", 0)),
+            data.get("read_models_position"),
+            tuple(str(note) for note in data.get("notes", ())),
+        )
+
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,

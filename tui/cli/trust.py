@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from domain.text import escape
-from store.deep_check import DeepReport, deep_check
 from store.schema_check import schema_problem_of_file
 from tui.bootstrap import Workspace
+from tui.derived_check import run_deep_check
 
 
 @dataclass(frozen=True)
@@ -31,17 +31,6 @@ def schema_check(path: Path, busy_timeout_ms: int = 5000) -> TrustCheck:
         })  # fmt: skip
     return TrustCheck(
         False, f"schema problem: {escape(problem)}", {"ok": False, "problem": problem}
-    )
-
-
-def run_deep_check(ws: Workspace) -> DeepReport:
-    """`verify --deep` on the workspace's database (blocking; seconds on a large one)."""
-    return deep_check(
-        ws.db_path,
-        ws.domain.projections,
-        ws.domain.model.catalog,
-        macs=ws.store.macs,
-        busy_timeout_ms=ws.store.busy_timeout_ms,
     )
 
 
