@@ -102,10 +102,10 @@ _COMMAND_ROW = (
 def sign_commands(
     conn: sqlite3.Connection, macs: DerivedMacs | None, rows: Sequence[Sequence[object]]
 ) -> list[tuple[object, ...]]:
-    """Commands rows with their MAC appended (NULL without a key); their events must
-    already be written in this transaction."""
+    """Commands rows with their MAC appended (as they are without a key); their events
+    must already be written in this transaction."""
     if macs is None:
-        return [(*row, None) for row in rows]
+        return [tuple(row) for row in rows]
     return [(*row, macs.command(row, event_hash_at(conn, int(str(row[6]))))) for row in rows]
 
 

@@ -119,13 +119,19 @@ def write_checkpoint(
     With `macs` (the chain's key) the row gets an HMAC binding it to the event there.
     """
     mac = checkpoint_mac(conn, macs, name, position, fingerprint)
+    columns, marks, also = _CHECKPOINT_COLUMNS, "?, ?, ?, ?, NULL, NULL, ?", ""
+    params: list[object] = [name, position, fingerprint, orjson.dumps(dict(definitions)).decode()]
+    params.append(updated_at)
+    if mac is not None:  # without a key the column stays NULL (and older files lack it)
+        columns, marks, also = columns + ", mac", marks + ", ?", ", mac = excluded.mac"
+        params.append(mac)
     conn.execute(
-        f"INSERT INTO projector_checkpoint ({_CHECKPOINT_COLUMNS}, mac) "
-        "VALUES (?, ?, ?, ?, NULL, NULL, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+        f"INSERT INTO projector_checkpoint ({columns}) VALUES ({marks}) "
+        "ON CONFLICT(name) DO UPDATE SET "
         "position = excluded.position, fingerprint = excluded.fingerprint, "
         "definitions = excluded.definitions, error = NULL, error_position = NULL, "
-        "updated_at = excluded.updated_at, mac = excluded.mac",
-        (name, position, fingerprint, orjson.dumps(dict(definitions)).decode(), updated_at, mac),
+        f"updated_at = excluded.updated_at{also}",
+        params,
     )
 
 

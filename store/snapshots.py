@@ -162,14 +162,19 @@ class SqliteSnapshotStore:
                     "INSERT INTO snapshots (key, position, event_hash, encoding, blob, mac) "
                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key, position) DO UPDATE SET "
                     "event_hash = excluded.event_hash, encoding = excluded.encoding, "
-                    "blob = excluded.blob, mac = excluded.mac",
+                    "blob = excluded.blob, mac = excluded.mac"
+                    if self.macs is not None
+                    else "INSERT INTO snapshots (key, position, event_hash, encoding, blob) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key, position) DO UPDATE SET "
+                    "event_hash = excluded.event_hash, encoding = excluded.encoding, "
+                    "blob = excluded.blob",
                     (
                         snapshot.key,
                         snapshot.position,
                         snapshot.event_hash,
                         snapshot.encoding,
                         snapshot.blob,
-                        snapshot_mac(self.macs, snapshot),
+                        *([snapshot_mac(self.macs, snapshot)] if self.macs is not None else []),
                     ),
                 )
                 conn.execute("COMMIT")

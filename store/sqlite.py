@@ -79,8 +79,9 @@ _CHAIN_COLUMNS = (
 _INSERT_EVENT = f"INSERT INTO events ({_CHAIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 _INSERT_COMMAND = (
     "INSERT INTO commands (command_id, command_type, payload, actor, recorded_at, "
-    "first_position, last_position, mac) VALUES (?,?,?,?,?,?,?,?)"
+    "first_position, last_position) VALUES (?,?,?,?,?,?,?)"
 )
+_INSERT_SIGNED_COMMAND = _INSERT_COMMAND.replace(") VALUES (?", ", mac) VALUES (?,?")
 _HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 _STREAM_VERSION = "SELECT max(version) FROM events WHERE stream_id = ?"
 _FIND_COMMAND = "SELECT first_position, last_position FROM commands WHERE command_id = ?"
@@ -355,6 +356,7 @@ class SqliteEventStore:
         self._digest = digest_function(key)
         self.macs = DerivedMacs.from_key(key)
         """MACs of derived rows (snapshots, checkpoints, commands); None without a key."""
+        self._insert_command = _INSERT_COMMAND if key is None else _INSERT_SIGNED_COMMAND
         # The wall clock always gives the stored time format; others are checked.
         self._clock_is_stored = type(self.clock) is SystemClock
         self._local = threading.local()
@@ -745,7 +747,7 @@ class SqliteEventStore:
                 first,
                 last,
             )
-            conn.executemany(_INSERT_COMMAND, sign_commands(conn, self.macs, [command]))
+            conn.executemany(self._insert_command, sign_commands(conn, self.macs, [command]))
         return AppendResult(command_id, tuple(row[0] for row in rows), tuple(events))
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -907,7 +909,7 @@ class SqliteEventStore:
         if rows:
             conn.executemany(_INSERT_EVENT, rows)
         if commands:
-            conn.executemany(_INSERT_COMMAND, sign_commands(conn, self.macs, commands))
+            conn.executemany(self._insert_command, sign_commands(conn, self.macs, commands))
         if refusals:
             conn.executemany(_INSERT_REFUSAL, refusals)
 

@@ -85,6 +85,10 @@ class StatusBar(Widget):
         left = Content("  ").join(_markup(part) for part in self._left())
         right = Content("  ").join(_markup(part) for part in self._right())
         room = max(0, width - right.cell_length - 2)
+        if left.cell_length > room and self.view.derived.state != "broken":
+            # What went wrong on the left matters more than a check that passed.
+            right = Content("  ").join(_markup(part) for part in self._right()[1:])
+            room = max(0, width - right.cell_length - 2)
         if left.cell_length > room:
             left = left.truncate(room, ellipsis=True)
         gap = max(2, width - left.cell_length - right.cell_length)
