@@ -107,7 +107,9 @@ class Workspace:
     def timeline(self) -> Timeline:
         """Time travel over this database, with snapshots kept in the same file."""
         if self._timeline is None:
-            snapshots = SqliteSnapshotStore(self.db_path, read_only=self.read_only)
+            snapshots = SqliteSnapshotStore(
+                self.db_path, read_only=self.read_only, macs=self.store.macs
+            )
             self._timeline = Timeline(
                 self.store,
                 self.domain.projections,

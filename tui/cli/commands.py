@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
 
 from domain.envelope import RecordedEvent
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, StoreError
 from domain.history_check import event_problem, flag_problem
 from domain.text import escape
 from store.hashchain import check_anchor, parse_anchor
 from store.transfer.records import describe_imports, store_imports
-from tui.bootstrap import Workspace, open_workspace
+from tui.bootstrap import Workspace, default_db_path, open_workspace
+from tui.cli import trust
 from tui.cli.output import say
 
 
@@ -223,7 +225,15 @@ def verify(args: argparse.Namespace) -> int:
             except UnicodeDecodeError:
                 raise InvalidInput(f"{args.anchor} is not a text file") from None
         anchor = parse_anchor(text)
-    with workspace(args) as ws:
+    with ExitStack() as stack:
+        try:
+            ws = stack.enter_context(workspace(args))
+        except StoreError:
+            # A changed schema version stops every open: report it as a failed check.
+            check = trust.schema_check(Path(_option(args, "db", default_db_path())))
+            if check.ok:
+                raise
+            return _verify_failed_schema(args, check)
         report = ws.store.verify()
         ok = report.ok
         output: dict[str, Any] = report.to_json_dict()
@@ -237,6 +247,10 @@ def verify(args: argparse.Namespace) -> int:
             ok = ok and anchored.ok
             output["anchor"] = anchored.to_json_dict()
             lines.append(anchored.message)
+        for name, check in trust.checks(ws, deep=args.deep):
+            ok = ok and check.ok
+            output[name] = check.json
+            lines.append(check.line)
         output["ok"] = ok
         if args.json:
             _dump(output)
@@ -245,6 +259,14 @@ def verify(args: argparse.Namespace) -> int:
             for line in lines:
                 say(line, stream_out)
     return 0 if ok else 1
+
+
+def _verify_failed_schema(args: argparse.Namespace, check: trust.TrustCheck) -> int:
+    if args.json:
+        _dump({"ok": False, "schema": check.json})
+    else:
+        print(check.line, file=sys.stderr)
+    return 1
 
 
 def export(args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ examples:
   eventscope --db bank.db log --json
   eventscope --db bank.db verify --json > head.json
   eventscope --db bank.db verify --anchor head.json
+  eventscope --db bank.db verify --deep             snapshots, read models, commands too
 
 exit codes: 0 ok; 1 refused by a rule or verification failed; 2 bad usage or input;
 3 an unexpected error (a bug): one line names the crash log holding the traceback.
@@ -170,10 +171,18 @@ def build_parser() -> _Parser:
     p = _command(
         sub,
         "verify",
-        "check the hash chain, or check it against a kept head (--anchor)",
-        "eventscope verify --json > head.json; eventscope verify --anchor head.json",
+        "check the hash chain and the schema; --anchor: against a kept head; --deep: every "
+        "snapshot, read model, checkpoint and commands row against a replay",
+        "eventscope verify --json > head.json; eventscope verify --anchor head.json; "
+        "eventscope verify --deep",
     )
     p.add_argument("--anchor", metavar="FILE", help="a head saved from `verify --json`")
+    p.add_argument(
+        "--deep",
+        action="store_true",
+        help="also replay every event and compare the snapshots, read models, projector "
+        "checkpoint and commands rows (names the first mismatch)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=commands.verify)
 

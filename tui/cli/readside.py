@@ -131,7 +131,7 @@ def diff(args: argparse.Namespace) -> int:
 
 
 def rebuild(args: argparse.Namespace) -> int:
-    """`rebuild`: read models from zero (swapped in when done), then fresh snapshots."""
+    """`rebuild`: read models from zero (swapped in when done), then snapshots from zero."""
     with workspace(args, writing=True) as ws:
         projector = ws.projector()
         try:
@@ -141,7 +141,8 @@ def rebuild(args: argparse.Namespace) -> int:
         finally:
             projector.close()
         timeline = ws.timeline
-        timeline.discard_stale_snapshots()
+        timeline.snapshots.discard()  # from zero: a forged snapshot must not survive
+        timeline.drop_caches()
         bar = ProgressBar("writing snapshots")
         written = timeline.build_snapshots(progress=bar)
         bar.finish(f"{written} new snapshots")
