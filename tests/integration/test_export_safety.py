@@ -132,17 +132,17 @@ def test_a_failed_export_leaves_neither_a_partial_file_nor_a_temporary_one(
     bank: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The disk fills up half-way: the old file is as it was and nothing else is left."""
-    import store.jsonl
+    import store.transfer.export
 
     out = bank.parent / "backup.jsonl"
     out.write_bytes(b"yesterday's export\n")
     before = _listing(bank.parent)
 
-    def full_disk(events: object, stream: object, *args: object, **kwargs: object) -> int:
+    def full_disk(store: object, stream: object, *args: object, **kwargs: object) -> int:
         stream.write(b'{"position": 1}\n')  # type: ignore[attr-defined]
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store.jsonl, "export_events", full_disk)
+    monkeypatch.setattr(store.transfer.export, "export_history", full_disk)
     r = run_cli("--db", str(bank), "export", str(out), "--force")
     assert r.code == 2 and "No space left" in r.err, r.err
     assert _listing(bank.parent) == before

@@ -29,8 +29,10 @@ from textual.worker import get_current_worker
 from domain.envelope import AppendResult, Bookmark, RecordedEvent
 from domain.errors import DomainError
 from store.projector import ProjectorStatus
+from tui.derived_check import DerivedCheck, DerivedStatus
 from tui.format import position_text
 from tui.frames import Frame
+from tui.provenance import Provenance, provenance
 from tui.session import (
     NEAR,
     REFUSALS,
@@ -207,6 +209,7 @@ class MainScreen(Screen[None]):
         self._chain = ChainStatus("unknown")
         self._play_waits = False
         """Autoplay started from live: at the end it waits for new events."""
+        self._derived_check = DerivedCheck(self.session.workspace)
         self._slow_timer: Timer | None = None
 
     # -- layout
@@ -218,12 +221,15 @@ class MainScreen(Screen[None]):
             with Vertical(id="left"):
                 yield ProjectionPanels(session.projections, id="panels")
                 yield EventLog(session.log_page, session.summary, id="log")
-            yield EventInspector(self._look_up_event, id="inspector")
+            yield EventInspector(self._look_up_event, id="inspector", provenance=self._origin)
         yield TimelineScrubber(id="scrubber")
         yield KeyFooter(compact=True)
 
     def _look_up_event(self, event: RecordedEvent) -> tuple[Related, HashStatus]:
         return self.session.related(event), self.session.hash_status(event)
+
+    def _origin(self, event: RecordedEvent) -> Provenance:
+        return provenance(self.session.domain, self.session.store, event)
 
     def on_resize(self) -> None:
         narrow = self.size.width < self.NARROW
@@ -251,7 +257,9 @@ class MainScreen(Screen[None]):
         self._load_bookmarks()
         if self.verify:
             self._chain = ChainStatus("checking")
-            self.query_one(StatusBar).update_view(chain=self._chain)
+            self.query_one(StatusBar).update_view(
+                chain=self._chain, derived=DerivedStatus("checking")
+            )
         table = self.query_one(ProjectionPanels).active_table
         if table is not None:
             table.focus()
@@ -275,6 +283,7 @@ class MainScreen(Screen[None]):
         self._maybe_refresh_axis()
 
     def on_unmount(self) -> None:
+        self._derived_check.close()
         self.session.close()
 
     # -- the time cursor
@@ -357,6 +366,10 @@ class MainScreen(Screen[None]):
         except Exception as exc:  # shown, never fatal: the next move tries again
             where = "the present" if live else f"#{position:,}"
             self.post_message(self.FrameFailed(f"could not show {where}: {exc}"))
+            at = self.head if live else position  # the inspector still shows (and flags) it
+            self.app.call_from_thread(
+                self.query_one(EventInspector).show, at, self.session.event(at)
+            )
             return
         self.post_message(self.FrameBuilt(frame))
 
@@ -579,6 +592,8 @@ class MainScreen(Screen[None]):
         except Exception as exc:
             status = ChainStatus("unknown", str(exc))
         self.post_message(self.ChainChecked(status))
+        derived = self._derived_check.run()  # then the derived tables (tui.derived_check)
+        self.app.call_from_thread(self.query_one(StatusBar).update_view, derived=derived)
 
     @on(ChainChecked)
     def _chain_checked(self, message: ChainChecked) -> None:
