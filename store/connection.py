@@ -6,8 +6,13 @@ import sqlite3
 from pathlib import Path
 
 
-def connect(path: Path, mode: str, timeout_ms: int) -> sqlite3.Connection:
+def connect(
+    path: Path, mode: str, timeout_ms: int, *, immutable: bool = False
+) -> sqlite3.Connection:
     """A connection to `path` in `mode` (`ro`, `rw` or `rwc`), in autocommit mode.
+
+    `immutable` (read-only only) opens it `immutable=1`: no locks, no `-wal`/`-shm`
+    created; only for a short look at a file no connection has open (no `-wal`).
 
     isolation_level=None: callers issue BEGIN/COMMIT themselves. check_same_thread=False
     only so that a close() can close other threads' connections; each is used by one.
@@ -17,7 +22,7 @@ def connect(path: Path, mode: str, timeout_ms: int) -> sqlite3.Connection:
     create it and refuses. When that happens and there is no `-wal` file (so no
     committed data can be missed), the file is opened `immutable=1` instead.
     """
-    uri = f"{path.resolve().as_uri()}?mode={mode}"
+    uri = f"{path.resolve().as_uri()}?mode={mode}" + ("&immutable=1" if immutable else "")
     conn = _connect(uri, timeout_ms)
     if mode != "ro":
         return conn

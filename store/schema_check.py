@@ -15,6 +15,7 @@ from pathlib import Path
 
 from store import schema
 from store.connection import connect
+from store.sidecars import existing_sidecars
 
 
 def schema_problem(conn: sqlite3.Connection) -> str | None:
@@ -73,8 +74,10 @@ def _trigger_problems(conn: sqlite3.Connection) -> Iterable[str]:
 def schema_problem_of_file(path: Path, busy_timeout_ms: int = 5000) -> str | None:
     """`schema_problem` of the eventscope file at `path`, read through its own read-only
     connection (None also when it is no eventscope file: opening it says why)."""
+    # With no -wal/-shm (no connection open), an immutable look creates none either.
+    alone = not existing_sidecars(path)
     try:
-        conn = connect(path, "ro", busy_timeout_ms)
+        conn = connect(path, "ro", busy_timeout_ms, immutable=alone)
     except sqlite3.Error:
         return None
     try:

@@ -50,7 +50,7 @@ def forget_read_only_traces(path: Path, existed: frozenset[Path]) -> None:
     with contextlib.suppress(sqlite3.Error, OSError):
         conn = connect(path, "rw", 0)
         try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn.execute("PRAGMA user_version").fetchone()  # opens the WAL, needs no schema
         finally:
             conn.close()
 

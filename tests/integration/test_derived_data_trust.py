@@ -75,6 +75,7 @@ def _ledger(folder: Path, mode: str) -> Ledger:
     if mode == KEYED:
         key_file = folder / "key"
         key_file.write_bytes(KEY)
+        key_file.chmod(0o600)  # else eventscope warns on stderr, as ssh does
     return Ledger(folder / "bank.db", key_file)
 
 
