@@ -290,3 +290,28 @@ def _partial_correlation_index(db: Database) -> None:
         "CREATE INDEX events_correlation ON events(json_extract(metadata, '$.correlation_id')) "
         f"WHERE {CORRELATION_INDEX_WHERE}"
     )
+
+
+# Steps 7 and 8 belong to other branches of issue 9; these stand-ins only keep the
+# numbering whole on this branch. When merging, keep the real steps 7 and 8 and drop
+# these two.
+@migration(7, "reserved_7")
+def _reserved_7(db: Database) -> None:
+    """Stand-in for another branch's step 7 (does nothing)."""
+
+
+@migration(8, "reserved_8")
+def _reserved_8(db: Database) -> None:
+    """Stand-in for another branch's step 8 (does nothing)."""
+
+
+@migration(9, "recorded_at_index")
+def _recorded_at_index(db: Database) -> None:
+    """Index `recorded_at` again: times are no longer clamped to run in position order.
+
+    Each event keeps its writer's time, so one skewed clock changes no other event's
+    time, and `position_at` can no longer binary-search positions (see
+    `domain.clock_skew`). The index answers "anything recorded at or before T?" and
+    time-ordered reads; position ranges are still read by primary key.
+    """
+    db.execute("CREATE INDEX IF NOT EXISTS events_recorded_at ON events(recorded_at)")

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from domain.clock import Clock, SystemClock
+from domain.clock_skew import TimeBlocks
 from domain.envelope import (
     GENESIS_HASH,
     AppendResult,
@@ -42,6 +43,7 @@ from store import bookmarks as bookmark_rules
 from store import schema
 from store.connection import connect
 from store.filters import is_glob
+from store.sqlite_time_index import sqlite_position_at
 from store.hashchain import (
     HASH_HMAC,
     HASH_SHA256,
@@ -127,8 +129,6 @@ _INSERT_REFUSAL = (
     "command, reason, code) VALUES (?,?,?,?,?,?,?,?)"
 )
 _CHUNK = 2000
-_TIME_AT = "SELECT recorded_at FROM events WHERE position = ?"
-_HEAD_TIME = "SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 
 # WAL checkpoints. SQLite's own (after any commit that leaves 1000 pages in the WAL)
 # would copy those pages into the database file and fsync it inside some command's
@@ -362,6 +362,7 @@ class SqliteEventStore:
         """Write transactions this store committed (all threads; drives checkpoints)."""
         self._checkpoint_due = _CHECKPOINT_EVERY
         self._checkpointer: _Checkpointer | None = None
+        self._time_blocks = TimeBlocks()
         self._check_file(create)
         try:
             conn = self._conn()
@@ -676,8 +677,9 @@ class SqliteEventStore:
         now = self.clock.now()
         if not self._clock_is_stored and not is_stored_time(now):
             now = stored_time(now)
-        # Never earlier than the previous event, so time order is position order.
-        recorded_at = now if now > head_at else head_at
+        # The writer's own time, never clamped: one skewed clock changes no other
+        # event's time (it is flagged instead, see `domain.clock_skew`).
+        recorded_at = now
         metadata_text = canonical_json(metadata.event_metadata(), "metadata")
         digest = self._digest
         loads = orjson.loads
@@ -809,7 +811,8 @@ class SqliteEventStore:
         """Load many decided events (demo data) in one transaction; returns the new head.
 
         Positions and hashes are assigned here; versions must continue each stream
-        and `recorded_at` must not go back, else InvalidInput and nothing is written.
+        and `recorded_at` must be in the stored form, else InvalidInput and nothing is
+        written.
         The first event of each command may carry its payload for the commands table.
         A `Refusal` among the events is kept at the head as of its place in the
         sequence (its own `at_position` is ignored, as in `record_refusal`).
@@ -829,7 +832,8 @@ class SqliteEventStore:
 
         Each must continue the chain exactly: position head+1, prev_hash the head's
         hash, the hash recomputing with this store's key, the stream's next version,
-        time not going back. `validate` may refuse an event by raising InvalidInput.
+        a time in the stored form (it may go back: see `domain.clock_skew`).
+        `validate` may refuse an event by raising InvalidInput.
         Any failure raises `EventRejected` (an InvalidInput naming the event's index)
         and leaves the database as it was.
         """
@@ -1043,31 +1047,11 @@ class SqliteEventStore:
             position = rows[-1][0]
 
     def position_at(self, timestamp: str) -> int:
-        """The last position recorded at or before `timestamp` (0 if none).
-
-        Any ISO time is accepted (a time without a zone is UTC).
-        """
+        """The last position recorded at or before `timestamp` whose time is not flagged
+        as clock skew (0 if none); see `domain.clock_skew`. Any ISO time (no zone: UTC)."""
         moment = stored_time(timestamp)
-        # Times never go back along positions (every writer keeps them so, `verify`
-        # checks it), so this is a binary search over positions by primary key: about
-        # 20 point reads for 1M events, and no time index to update on every append.
         try:
-            execute = self._conn().execute
-            head = execute(_HEAD_TIME).fetchone()
-            if head is None:
-                return 0
-            if head[1] <= moment:
-                return int(head[0])
-            # low: 0 or a position at or before `moment`; high: a position after it.
-            low, high = 0, int(head[0])
-            while high - low > 1:
-                middle = (low + high) // 2
-                row = execute(_TIME_AT, (middle,)).fetchone()
-                if row is not None and row[0] <= moment:
-                    low = middle
-                else:
-                    high = middle
-            return low
+            return sqlite_position_at(self._conn(), moment, self._time_blocks)
         except sqlite3.Error as exc:
             raise self._error(exc, "read") from None
 
