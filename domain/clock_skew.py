@@ -26,12 +26,15 @@ then. It never decreases as T grows, and skewed events never move the boundary.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from domain.clock import format_time, parse_time
+
+if TYPE_CHECKING:
+    from domain.ports import EventStore
 
 SKEW_WINDOW: Final = 8
 """W: how many events on each side of an event its time is compared with."""
@@ -57,10 +60,7 @@ class ClockSkew:
 
     def describe(self) -> str:
         """One line for people: `clock skew: recorded ahead of the events around it (...)`."""
-        return (
-            f"clock skew: recorded {self.direction} of the events around it "
-            f"(they were recorded about {self.median})"
-        )
+        return f"clock skew: {describe_skew_row(skew_flag_row(self)[1])}"
 
 
 def _shift(moment: str, delta: timedelta) -> str:
@@ -102,6 +102,15 @@ def skew_at(position: int, head: int, times: Callable[[int, int], Sequence[str]]
     if last > head or position < 1:
         return None
     return skew_in_window(times(first, last), position - first, position)
+
+
+def skew_of_event(store: EventStore, position: int) -> ClockSkew | None:
+    """The clock-skew flag of `position`, read through the store port (the inspector)."""
+
+    def times(first: int, last: int) -> Sequence[str]:
+        return [event.recorded_at for event in store.read_all(after=first - 1, to=last)]
+
+    return skew_at(position, store.head().position, times)
 
 
 # -- the fold ----------------------------------------------------------------------------
@@ -199,3 +208,33 @@ def position_at(moment: str, log: TimeReader, blocks: TimeBlocks) -> int:
         else:
             last = position - 1
     return 0
+
+
+# -- as a flag row (audit_flags) ---------------------------------------------------------
+
+SKEW_FLAG: Final = "clock_skew"
+"""The `flag` of a clock-skew row in a domain's flags projection."""
+
+
+def skew_flag_row(skew: ClockSkew) -> tuple[str, dict[str, Any]]:
+    """(row key, row) for a flags projection keyed `<position, 10 digits>:<flag>:<subject>`.
+
+    Raised when the skew is decided (W events after the skewed one), under the skewed
+    event's own position; the row holds facts, `describe_skew_row` words them.
+    """
+    key = f"{skew.position:010d}:{SKEW_FLAG}:"
+    return key, {
+        "position": skew.position,
+        "at": skew.recorded_at,
+        "flag": SKEW_FLAG,
+        "direction": skew.direction,
+        "median": skew.median,
+    }
+
+
+def describe_skew_row(row: Mapping[str, Any]) -> str:
+    """The words for a `skew_flag_row` row (the Detail column)."""
+    return (
+        f"recorded {row.get('direction', '')} of the events around it "
+        f"(about {str(row.get('median', ''))[:19].replace('T', ' ')})"
+    )

@@ -272,6 +272,8 @@ def _chain(event: RecordedEvent, status: HashStatus | None) -> Table:
         elif status.verified is False:
             text.append("\n✗ hash does not recompute: tampered?", style="bold red")
         table.add_row("status", text)
+        if status.clock_skew is not None:
+            table.add_row("time", Text(f"⚠ {status.clock_skew.describe()}", style="bold yellow"))
     return table
 
 
