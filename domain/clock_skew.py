@@ -93,7 +93,9 @@ def window_bounds(position: int) -> tuple[int, int]:
     return max(1, position - SKEW_WINDOW), position + SKEW_WINDOW
 
 
-def skew_at(position: int, head: int, times: Callable[[int, int], Sequence[str]]) -> ClockSkew | None:
+def skew_at(
+    position: int, head: int, times: Callable[[int, int], Sequence[str]]
+) -> ClockSkew | None:
     """The flag of `position` in a log of `head` events (None while undecided).
 
     `times(first, last)` returns the recorded times of positions first..last.

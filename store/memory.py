@@ -33,7 +33,6 @@ from domain.envelope import (
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
 from store import bookmarks as bookmark_rules
 from store.filters import is_glob, row_matcher
-from store.memory_time_index import memory_position_at
 from store.hashchain import (
     ChainExtender,
     ChainRow,
@@ -48,6 +47,7 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.memory_time_index import memory_position_at
 
 
 class InMemoryEventStore:

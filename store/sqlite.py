@@ -43,7 +43,6 @@ from store import bookmarks as bookmark_rules
 from store import schema
 from store.connection import connect
 from store.filters import is_glob
-from store.sqlite_time_index import sqlite_position_at
 from store.hashchain import (
     HASH_HMAC,
     HASH_SHA256,
@@ -63,6 +62,9 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.sqlite_connections import ThreadConnections
+from store.sqlite_time_index import sqlite_position_at
+from store.sqlite_writer_queue import WriterQueue
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -354,8 +356,11 @@ class SqliteEventStore:
         self._digest = digest_function(key)
         # The wall clock always gives the stored time format; others are checked.
         self._clock_is_stored = type(self.clock) is SystemClock
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._threads = ThreadConnections(
+            self._connect, lambda: StoreError(f"the store for {self.path} is closed")
+        )
+        self._writers = WriterQueue()
+        """In-process writers take turns here before `BEGIN IMMEDIATE` (FIFO)."""
         self._lock = threading.Lock()
         self._closed = False
         self._commits = 0
@@ -429,17 +434,8 @@ class SqliteEventStore:
         return conn
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._closed:
-                raise StoreError(f"the store for {self.path} is closed")
-            conn = self._connect()
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        elif self._closed:
-            raise StoreError(f"the store for {self.path} is closed")
-        return conn
+        """This thread's connection (closed when the thread ends: `sqlite_connections`)."""
+        return self._threads.get()
 
     def _error(self, exc: sqlite3.Error, action: str) -> DomainError:
         """One actionable line for a SQLite failure."""
@@ -639,13 +635,9 @@ class SqliteEventStore:
         check_append(streams)
         conn = self._conn()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = self._append_locked(conn, streams, metadata)
-                conn.execute("ROLLBACK" if result.duplicate else "COMMIT")
-            except BaseException:
-                self._rollback(conn)
-                raise
+            result = self._writers.transaction(
+                conn, lambda c: self._append_locked(c, streams, metadata), keep=_new
+            )
         except sqlite3.IntegrityError as exc:
             raise self._integrity(exc) from None
         except sqlite3.Error as exc:
@@ -668,12 +660,12 @@ class SqliteEventStore:
             if actual != append.expected_version:
                 raise ConcurrencyConflict(append.stream_id, append.expected_version, actual)
         if last_row is None:
-            position, prev, head_at = 0, GENESIS_HASH, ""
+            position, prev = 0, GENESIS_HASH
         else:
             parts = last_row.split(" ")
             if len(parts) != 3:
                 raise StoreError(f"{self.path}: the last event is damaged; run `eventscope verify`")
-            position, prev, head_at = int(parts[0]), parts[1], parts[2]
+            position, prev = int(parts[0]), parts[1]
         now = self.clock.now()
         if not self._clock_is_stored and not is_stored_time(now):
             now = stored_time(now)
@@ -959,15 +951,13 @@ class SqliteEventStore:
         conn = self._conn()
         if not refusal.recorded_at:
             refusal = replace(refusal, recorded_at=self.clock.now())
+
+        def write(c: sqlite3.Connection) -> tuple[int, sqlite3.Cursor]:
+            at = c.execute("SELECT max(position) FROM events").fetchone()[0] or 0
+            return at, c.execute(_INSERT_REFUSAL, _refusal_row(refusal, at))
+
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                at_position = conn.execute("SELECT max(position) FROM events").fetchone()[0] or 0
-                cursor = conn.execute(_INSERT_REFUSAL, _refusal_row(refusal, at_position))
-                conn.execute("COMMIT")
-            except BaseException:
-                self._rollback(conn)
-                raise
+            at_position, cursor = self._writers.transaction(conn, write)
         except sqlite3.Error as exc:
             raise self._error(exc, "record a refusal") from None
         self._committed(conn)
@@ -1294,16 +1284,14 @@ class SqliteEventStore:
         self._refuse_read_only("set a bookmark")
         bookmark = Bookmark(bookmark_rules.check_name(name), position, actor, bookmark_rules.now())
         conn = self._conn()
+
+        def write(c: sqlite3.Connection) -> None:
+            head = c.execute("SELECT max(position) FROM events").fetchone()[0] or 0
+            bookmark_rules.check_position(position, head)
+            c.execute(_SET_BOOKMARK, (name, position, actor, bookmark.created_at))
+
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                head = conn.execute("SELECT max(position) FROM events").fetchone()[0] or 0
-                bookmark_rules.check_position(position, head)
-                conn.execute(_SET_BOOKMARK, (name, position, actor, bookmark.created_at))
-                conn.execute("COMMIT")
-            except BaseException:
-                self._rollback(conn)
-                raise
+            self._writers.transaction(conn, write)
         except sqlite3.Error as exc:
             raise self._error(exc, "set a bookmark") from None
         self._committed(conn)
@@ -1317,7 +1305,8 @@ class SqliteEventStore:
         self._refuse_read_only("delete a bookmark")
         conn = self._conn()
         try:
-            cursor = conn.execute("DELETE FROM bookmarks WHERE name = ?", (name,))
+            with self._writers.turn():
+                cursor = conn.execute("DELETE FROM bookmarks WHERE name = ?", (name,))
         except sqlite3.Error as exc:
             raise self._error(exc, "delete a bookmark") from None
         self._committed(conn)
@@ -1337,11 +1326,7 @@ class SqliteEventStore:
             checkpointer, self._checkpointer = self._checkpointer, None
         if checkpointer is not None:
             checkpointer.stop()
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
+        self._threads.close_all()
 
     def __enter__(self) -> SqliteEventStore:
         return self
@@ -1390,6 +1375,10 @@ def _filter_sql(
         clauses.append("(data LIKE ? ESCAPE '\\' OR metadata LIKE ? ESCAPE '\\')")
         params += [needle, needle]
     return clauses, params
+
+
+def _new(result: AppendResult) -> bool:
+    return not result.duplicate
 
 
 def _zero(_: str) -> int:

@@ -352,7 +352,9 @@ def test_position_at_reads_positions_by_primary_key_and_times_by_their_index(
     first, head, *ranges = plans
     assert first == "SEARCH events USING COVERING INDEX events_recorded_at (recorded_at<?)"
     assert head == "SEARCH events"  # max(position): the last rowid
-    assert ranges and set(ranges) == {"SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"}
+    assert ranges and set(ranges) == {
+        "SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"
+    }
 
 
 # -- the partial correlation index -----------------------------------------------------------
