@@ -157,7 +157,8 @@ class TimeBlocks:
     `position_at` then skips every block recorded wholly after the time asked for.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = BLOCK) -> None:
+        self.size = size
         # By block number: a dict, so threads sharing it may each fill in a block.
         self._mins: dict[int, str] = {}
 
@@ -165,8 +166,8 @@ class TimeBlocks:
         """The minimum time of full block `block` (0-based), read through `block_min`."""
         found = self._mins.get(block)
         if found is None:
-            start = block * BLOCK + 1
-            found = self._mins[block] = block_min(start, start + BLOCK - 1)
+            start = block * self.size + 1
+            found = self._mins[block] = block_min(start, start + self.size - 1)
         return found
 
 
@@ -194,11 +195,12 @@ def position_at(moment: str, log: TimeReader, blocks: TimeBlocks) -> int:
     is checked against its window and passed over when it is flagged.
     """
     head = log.head
+    size = blocks.size
     last = head
     while last >= 1:
-        block = (last - 1) // BLOCK
-        first = block * BLOCK + 1
-        whole = last == first + BLOCK - 1
+        block = (last - 1) // size
+        first = block * size + 1
+        whole = last == first + size - 1
         if whole and blocks.minimum(block, log.block_min) > moment:
             last = first - 1
             continue
