@@ -196,7 +196,12 @@ def build_parser() -> _Parser:
         "eventscope state --at 1200 --projection account_balances --json",
     )
     p.add_argument("--at", metavar="P", type=int, help="the state right after position P")
-    p.add_argument("--at-time", metavar="ISO", help="the state at a time, e.g. 2026-02-03T14:02")
+    p.add_argument(
+        "--at-time",
+        metavar="ISO",
+        help="the books as they stood at a time, e.g. 2026-02-03T14:02 (clock-skewed events "
+        "do not count)",
+    )
     p.add_argument("--projection", metavar="NAME", help="only this projection")
     p.add_argument("--json", action="store_true", help="rows keyed by row key, as JSON")
     p.set_defaults(handler=readside.state)
