@@ -305,13 +305,16 @@ def _reserved_8(db: Database) -> None:
     """Stand-in for another branch's step 8 (does nothing)."""
 
 
-@migration(9, "recorded_at_index")
-def _recorded_at_index(db: Database) -> None:
-    """Index `recorded_at` again: times are no longer clamped to run in position order.
+@migration(9, "clock_skew")
+def _clock_skew(db: Database) -> None:
+    """Index `recorded_at` again, and record how long each projector lease runs.
 
-    Each event keeps its writer's time, so one skewed clock changes no other event's
-    time, and `position_at` can no longer binary-search positions (see
-    `domain.clock_skew`). The index answers "anything recorded at or before T?" and
-    time-ordered reads; position ranges are still read by primary key.
+    Times are no longer clamped to run in position order: each event keeps its
+    writer's time, so one skewed clock changes no other event's time, and
+    `position_at` can no longer binary-search positions (see `domain.clock_skew`).
+    The index answers "anything recorded at or before T?"; position ranges are still
+    read by primary key. A lease's `seconds` lets others tell a lease from a clock far
+    ahead (expiring further away than it runs) from a long one (`store.lease`).
     """
     db.execute("CREATE INDEX IF NOT EXISTS events_recorded_at ON events(recorded_at)")
+    db.execute("ALTER TABLE projector_lease ADD COLUMN seconds REAL")

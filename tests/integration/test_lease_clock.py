@@ -87,3 +87,17 @@ def test_a_follower_notices_a_clean_release_within_a_quarter_lease(
     assert two.catch_up().role == "follower"  # it has not looked again yet
     clock.advance(1.5)  # a quarter of 20 s since it looked: it looks, and takes it
     assert two.catch_up().role == "leader"
+
+
+def test_a_long_lease_from_a_good_clock_is_not_taken_for_a_skewed_one(
+    store: SqliteEventStore,
+) -> None:
+    clock = FakeClock()
+    long = ledger_projector(store, owner_id="long", lease_seconds=60, clock=clock)
+    short = ledger_projector(store, owner_id="short", lease_seconds=10, clock=clock)
+    assert long.catch_up().role == "leader"
+    clock.advance(30)  # 30 s left of its 60, three times the other's whole lease
+
+    assert short.catch_up().role == "follower"
+    with pytest.raises(ProjectorBusy):
+        short.rebuild()
