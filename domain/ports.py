@@ -57,7 +57,7 @@ class EventStore(Protocol):
         ...
 
     def position_at(self, timestamp: str) -> int:
-        """The last position recorded at or before `timestamp` (0 if none)."""
+        """The last position at or before `timestamp` not flagged as clock skew (0: none)."""
         ...
 
     def record_refusal(self, refusal: Refusal) -> Refusal:
