@@ -38,13 +38,15 @@ from typing import Any, Literal
 
 from domain.clock import SystemClock
 from domain.errors import DomainError, InvalidInput, StoreError
+from domain.fold_failure import ProjectionFailed
 from domain.model import EventCatalog
 from domain.projection import Projection, ProjectionState, Row, StateMap, initial_states
 from domain.refusals import MergesRefusals, RefusalIndex
 from store import read_models as rm
 from store.connection import connect
+from store.derived_macs import check_checkpoint
 from store.lease import Lease, LeaseLost, read_lease
-from store.replay import SELECT_EVENTS, FoldFailure, ProjectionFailed, fold_rows
+from store.replay import SELECT_EVENTS, FoldFailure, fold_rows
 from store.sqlite import SqliteEventStore
 from store.sqlite_connections import ThreadConnections
 
@@ -361,6 +363,7 @@ class Projector:
         checkpoint = rm.read_checkpoint(conn, self.name)
         if checkpoint is None or checkpoint.fingerprint != self.fingerprint:
             return
+        check_checkpoint(conn, self.store.macs, self.name, checkpoint.position, self.fingerprint)
         states: StateMap = {}
         written: dict[str, dict[str, bytes]] = {}
         tables = rm.existing_tables(conn)
@@ -433,7 +436,9 @@ class Projector:
                 rm.delete_aux(conn, rm.aux_table(name), removed)
                 for part in removed:
                     del written[part]
-        rm.write_checkpoint(conn, self.name, position, self.fingerprint, self.definitions, _now())
+        rm.write_checkpoint(
+            conn, self.name, position, self.fingerprint, self.definitions, _now(), self.store.macs
+        )
 
     def _committed_at(self, position: int) -> None:
         self._position = position
@@ -561,7 +566,13 @@ class Projector:
                     rm.check_projection_name(gone)
                     rm.drop_tables(conn, gone)  # a projection this domain no longer has
             rm.write_checkpoint(
-                conn, self.name, position, self.fingerprint, self.definitions, _now()
+                conn,
+                self.name,
+                position,
+                self.fingerprint,
+                self.definitions,
+                _now(),
+                self.store.macs,
             )
         self._states, self._aux_written = states, written
         self._committed_at(position)

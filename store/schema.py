@@ -292,17 +292,64 @@ def _partial_correlation_index(db: Database) -> None:
     )
 
 
-# Steps 7 and 8 belong to other branches of issue 9; these stand-ins only keep the
-# numbering whole on this branch. When merging, keep the real steps 7 and 8 and drop
-# these two.
-@migration(7, "reserved_7")
-def _reserved_7(db: Database) -> None:
-    """Stand-in for another branch's step 7 (does nothing)."""
+APPEND_ONLY_TABLES = ("events", "commands", "refusals", "imports")
+"""The audit tables whose UPDATE and DELETE the triggers of step 1 refuse."""
 
 
-@migration(8, "reserved_8")
-def _reserved_8(db: Database) -> None:
-    """Stand-in for another branch's step 8 (does nothing)."""
+def expected_triggers() -> dict[str, str]:
+    """Every trigger the migrations create, by name, with its SQL as `sqlite_master` keeps it."""
+    expected: dict[str, str] = {}
+    for table in APPEND_ONLY_TABLES:
+        for sql in _append_only(table):
+            expected[sql.split()[2]] = sql
+    return expected
+
+
+@migration(7, "imports")
+def _imports(db: Database) -> None:
+    """Who imported which file, when, into which positions: one row per import.
+
+    Append-only like the events: an import is an audit fact. `sha256` is the imported
+    file's digest; rows restored from an export keep their original values, and
+    `restored_by` names the import (id) that brought them in (NULL for a row made by
+    an import into this database).
+    """
+    statements = [
+        """CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            actor TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            source TEXT NOT NULL,
+            first_position INTEGER NOT NULL,
+            last_position INTEGER NOT NULL,
+            events INTEGER NOT NULL,
+            restored_by INTEGER
+        ) STRICT""",
+        *_append_only("imports"),
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+@migration(8, "derived_data_macs")
+def _derived_data_macs(db: Database) -> None:
+    """An HMAC column on the derived tables (see `store.derived_macs`).
+
+    With the chain's key, snapshots, projector checkpoints and commands rows carry an
+    HMAC binding each to the position and event hash it claims; rows written without a
+    key (or before this step) have NULL. The snapshot tables are created here when
+    missing (they used to appear on the first snapshot written).
+    """
+    from store.snapshots import SNAPSHOT_SCHEMA
+
+    db.execute("ALTER TABLE commands ADD COLUMN mac TEXT")
+    db.execute("ALTER TABLE projector_checkpoint ADD COLUMN mac TEXT")
+    for statement in SNAPSHOT_SCHEMA:
+        db.execute(statement)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(snapshots)").fetchall()}
+    if "mac" not in columns:
+        db.execute("ALTER TABLE snapshots ADD COLUMN mac TEXT")
 
 
 @migration(9, "clock_skew")

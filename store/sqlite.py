@@ -42,6 +42,7 @@ from domain.errors import ConcurrencyConflict, DomainError, InvalidInput, StoreE
 from store import bookmarks as bookmark_rules
 from store import schema
 from store.connection import connect
+from store.derived_macs import DerivedMacs, check_command, sign_commands
 from store.filters import is_glob
 from store.hashchain import (
     HASH_HMAC,
@@ -84,6 +85,7 @@ _INSERT_COMMAND = (
     "INSERT INTO commands (command_id, command_type, payload, actor, recorded_at, "
     "first_position, last_position) VALUES (?,?,?,?,?,?,?)"
 )
+_INSERT_SIGNED_COMMAND = _INSERT_COMMAND.replace(") VALUES (?", ", mac) VALUES (?,?")
 _HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 _STREAM_VERSION = "SELECT max(version) FROM events WHERE stream_id = ?"
 _FIND_COMMAND = "SELECT first_position, last_position FROM commands WHERE command_id = ?"
@@ -354,6 +356,9 @@ class SqliteEventStore:
             raise InvalidInput("cannot create a database in read-only mode")
         self._key = key
         self._digest = digest_function(key)
+        self.macs = DerivedMacs.from_key(key)
+        """MACs of derived rows (snapshots, checkpoints, commands); None without a key."""
+        self._insert_command = _INSERT_COMMAND if key is None else _INSERT_SIGNED_COMMAND
         # The wall clock always gives the stored time format; others are checked.
         self._clock_is_stored = type(self.clock) is SystemClock
         self._threads = ThreadConnections(
@@ -727,18 +732,16 @@ class SqliteEventStore:
         first = rows[0][0] if rows else 0
         last = rows[-1][0] if rows else 0
         if command_id:
-            conn.execute(
-                _INSERT_COMMAND,
-                (
-                    command_id,
-                    metadata.command_type,
-                    canonical_json(metadata.command, "command"),
-                    metadata.actor,
-                    recorded_at,
-                    first,
-                    last,
-                ),
+            command = (
+                command_id,
+                metadata.command_type,
+                canonical_json(metadata.command, "command"),
+                metadata.actor,
+                recorded_at,
+                first,
+                last,
             )
+            conn.executemany(self._insert_command, sign_commands(conn, self.macs, [command]))
         return AppendResult(command_id, tuple(row[0] for row in rows), tuple(events))
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -848,6 +851,7 @@ class SqliteEventStore:
         action: str,
         *,
         refusals: bool = False,
+        finish: Callable[[sqlite3.Connection, Head], None] | None = None,
     ) -> Head:
         if batch < 1:
             raise InvalidInput("batch must be >= 1")
@@ -876,6 +880,8 @@ class SqliteEventStore:
                         self._write_rows(conn, rows, extender.take_commands(), refused)
                         rows, refused = [], []
                 self._write_rows(conn, rows, extender.finish_commands(), refused)
+                if finish is not None:  # e.g. an import's own records (store.transfer)
+                    finish(conn, extender.head)
                 for sql in indexes:
                     self._rebuild_index(conn, sql)
                 conn.execute("COMMIT")
@@ -902,7 +908,7 @@ class SqliteEventStore:
         if rows:
             conn.executemany(_INSERT_EVENT, rows)
         if commands:
-            conn.executemany(_INSERT_COMMAND, commands)
+            conn.executemany(self._insert_command, sign_commands(conn, self.macs, commands))
         if refusals:
             conn.executemany(_INSERT_REFUSAL, refusals)
 
@@ -1069,6 +1075,7 @@ class SqliteEventStore:
             else []
         )
         events = tuple(e for e in map(_decode, rows) if e.metadata.get("command_id") == command_id)
+        check_command(conn, self.macs, command_id, first, last, events)
         return AppendResult(
             command_id, tuple(e.position for e in events), events, duplicate=duplicate
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from domain.envelope import Metadata, NewEvent, StreamAppend
 from store import SqliteEventStore
+from store.snapshots import SqliteSnapshotStore
 from store.sqlite_writer_queue import WriterQueue
 
 WRITERS = 32
@@ -108,6 +109,29 @@ def test_connections_of_ended_threads_are_released(tmp_path: Path) -> None:
     store.close()
     gc.collect()
     assert _open_fds() <= baseline - 3  # the database, WAL and index of the store: all gone
+
+
+def test_snapshot_store_connections_of_ended_threads_are_released(tmp_path: Path) -> None:
+    store = SqliteEventStore(tmp_path / "snap.db", create=True)
+    snapshots = SqliteSnapshotStore(tmp_path / "snap.db")
+    snapshots.positions("k")
+    gc.collect()
+    baseline = _open_fds()
+
+    def read_once() -> None:
+        assert snapshots.positions("k") == []
+
+    for _ in range(10):
+        batch = [threading.Thread(target=read_once) for _ in range(20)]
+        for thread in batch:
+            thread.start()
+        for thread in batch:
+            thread.join()
+    del batch
+    gc.collect()
+    assert _open_fds() <= baseline + 20  # not 200 threads' worth (see above)
+    snapshots.close()
+    store.close()
 
 
 def test_the_writer_queue_serves_threads_in_arrival_order() -> None:

@@ -1,7 +1,8 @@
 """The `eventscope` command line: the contract used by scripts and tests (BRIEF §8).
 
 Exit codes: 0 ok; 1 refused by a rule, or verification failed; 2 bad usage or
-invalid input. Errors are one line on stderr, never a traceback.
+invalid input; 3 an unexpected error (a bug: the line names a crash log with the
+traceback). Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from domain.errors import DomainError
+from tui.cli.output import say
 from tui.cli.parser import CliUsageError, build_parser
 
 
@@ -20,10 +22,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         code: int = args.handler(args)
     except CliUsageError as exc:
-        print(f"eventscope: error: {exc}", file=sys.stderr)
+        say(f"eventscope: error: {exc}", sys.stderr)
         return 2
     except DomainError as exc:
         label = "refused" if exc.exit_code == 1 and exc.code != "integrity" else "error"
+        # DomainError messages are escaped already (`one_line`): print them as they are.
         print(f"eventscope: {label}: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -33,6 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `eventscope log | head`: the reader left; that is not an error.
         sys.stderr.close()
         return 0
+    except Exception as exc:  # a bug: one line naming the crash log, never a traceback
+        from tui.crash import CRASH_EXIT_CODE, report_crash
+
+        print(report_crash(exc), file=sys.stderr)
+        return CRASH_EXIT_CODE
     return code
 
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
 
 from domain.envelope import RecordedEvent
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, StoreError
+from domain.history_check import event_problem, flag_problem
+from domain.text import escape
 from store.hashchain import check_anchor, parse_anchor
-from tui.bootstrap import Workspace, open_workspace
+from store.transfer.records import describe_imports, store_imports
+from tui.bootstrap import Workspace, default_db_path, open_workspace
+from tui.cli import trust
+from tui.cli.output import say
 
 
 def _option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -60,8 +66,7 @@ def open_app(args: argparse.Namespace) -> int:
     from tui.app import run_app
 
     with workspace(args) as ws:
-        run_app(ws)
-    return 0
+        return run_app(ws)
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -71,7 +76,7 @@ def init(args: argparse.Namespace) -> int:
     """`init`: create the database, or confirm an existing one."""
     with workspace(args, create=True, writing=True) as ws:
         head = ws.store.head()
-        print(
+        say(
             f"{ws.db_path}: eventscope database ({ws.domain.name}, {ws.store.hash_mode}), "
             f"{head.position} events"
         )
@@ -116,30 +121,31 @@ def list_commands(args: argparse.Namespace) -> int:
             fields = []
             for name, info in model.model_fields.items():
                 fields.append(name if info.is_required() else f"[{name}={info.default!r}]")
-            print(f"{model.type_name:<22} {' '.join(fields)}")
+            say(f"{model.type_name:<22} {' '.join(fields)}")
             if model.title:
-                print(f"{'':<22} {model.title}")
+                say(f"{'':<22} {model.title}")
     return 0
 
 
 def import_events(args: argparse.Namespace) -> int:
-    """`import FILE`: all or nothing; names the first bad line."""
-    from store.jsonl import import_events as import_jsonl
+    """`import FILE`: all or nothing, replayed through the domain's rules; names the bad line."""
+    from store.transfer.importer import import_history
 
     with workspace(args, create=True, writing=True) as ws:
-        catalog = ws.domain.model.catalog
-
-        def validate(event: RecordedEvent) -> None:
-            catalog.decode(event.type, event.schema_version, event.data)
-
-        before = ws.store.head()
         if args.file == "-":
-            head = import_jsonl(ws.store, sys.stdin.buffer, validate=validate, name="stdin")
+            result = import_history(
+                ws.store, sys.stdin.buffer, domain=ws.domain, actor=ws.actor, name="stdin"
+            )
         else:
             with _open_input(args.file) as stream:
-                head = import_jsonl(ws.store, stream, validate=validate, name=args.file)
+                result = import_history(
+                    ws.store, stream, domain=ws.domain, actor=ws.actor, name=args.file
+                )
+        restored = ", ".join(f"{n} {kind}s" for kind, n in result.restored.items() if n)
         print(
-            f"imported {head.position - before.position} events; head {head.position} {head.hash}"
+            f"imported {result.events} events; head {result.head.position} {result.head.hash}"
+            + (f"; restored {restored}" if restored else "")
+            + f"; recorded as import {result.record.id} (sha256 {result.record.sha256})"
         )
     return 0
 
@@ -162,11 +168,15 @@ def _open_input(path: str) -> Iterator[Any]:
 
 
 def format_event_line(event: RecordedEvent, summary: str) -> str:
-    """One human line for `log`: position, time, stream, type, actor, what happened."""
-    when = event.recorded_at[:19].replace("T", " ")
+    """One human line for `log`: position, time, stream, type, actor, what happened.
+
+    Every stored part is escaped (`domain.text.escape`) before it is padded: a newline
+    in an actor cannot forge a second line, nor an escape sequence drive the terminal.
+    """
+    when = escape(event.recorded_at[:19].replace("T", " "))
     return (
-        f"{event.position:>9}  {when}  {event.stream_id:<18} {event.type:<22} "
-        f"{event.actor:<14} {summary}"
+        f"{event.position:>9}  {when}  {escape(event.stream_id):<18} {escape(event.type):<22} "
+        f"{escape(event.actor):<14} {escape(summary)}"
     )
 
 
@@ -194,7 +204,9 @@ def log(args: argparse.Namespace) -> int:
                 if args.json:
                     out.write(orjson.dumps(event.to_json_dict()).decode() + "\n")
                 else:
-                    out.write(format_event_line(event, ws.domain.summary(event)) + "\n")
+                    summary = flag_problem(event_problem(ws.domain.model, event))
+                    summary += ws.domain.summary(event)
+                    out.write(format_event_line(event, summary) + "\n")
             if len(page) < page_size:
                 break
             after = page[-1].position
@@ -213,39 +225,63 @@ def verify(args: argparse.Namespace) -> int:
             except UnicodeDecodeError:
                 raise InvalidInput(f"{args.anchor} is not a text file") from None
         anchor = parse_anchor(text)
-    with workspace(args) as ws:
+    with ExitStack() as stack:
+        try:
+            ws = stack.enter_context(workspace(args))
+        except StoreError:
+            # A changed schema version stops every open: report it as a failed check.
+            check = trust.schema_check(Path(_option(args, "db", default_db_path())))
+            if check.ok:
+                raise
+            return _verify_failed_schema(args, check)
         report = ws.store.verify()
         ok = report.ok
         output: dict[str, Any] = report.to_json_dict()
         lines = [report.message]
+        imports = store_imports(ws.store)
+        output["imports"] = [record.to_json_dict() for record in imports]
+        if imports:
+            lines.append(describe_imports(imports))
         if anchor is not None:
             anchored = check_anchor(ws.store, anchor)
             ok = ok and anchored.ok
             output["anchor"] = anchored.to_json_dict()
             lines.append(anchored.message)
+        for name, check in trust.checks(ws, deep=args.deep):
+            ok = ok and check.ok
+            output[name] = check.json
+            lines.append(check.line)
         output["ok"] = ok
         if args.json:
             _dump(output)
         else:
             stream_out = sys.stdout if ok else sys.stderr
             for line in lines:
-                print(line, file=stream_out)
+                say(line, stream_out)
     return 0 if ok else 1
+
+
+def _verify_failed_schema(args: argparse.Namespace, check: trust.TrustCheck) -> int:
+    if args.json:
+        _dump({"ok": False, "schema": check.json})
+    else:
+        print(check.line, file=sys.stderr)
+    return 1
 
 
 def export(args: argparse.Namespace) -> int:
     """`export [FILE]`: every event as JSON Lines, streamed."""
-    from store.jsonl import export_events
+    from store.transfer.export import export_history
 
     with workspace(args) as ws:
         if args.file == "-":
-            export_events(ws.store.iter_all(), sys.stdout.buffer)
+            export_history(ws.store, sys.stdout.buffer)
             sys.stdout.flush()
         else:
             try:
                 with open(args.file, "wb") as out:
-                    count = export_events(ws.store.iter_all(), out)
+                    count = export_history(ws.store, out)
             except OSError as exc:
                 raise InvalidInput(f"cannot write {args.file}: {exc.strerror}") from None
-            print(f"exported {count} events to {args.file}", file=sys.stderr)
+            say(f"exported {count} events to {args.file}", sys.stderr)
     return 0
