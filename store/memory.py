@@ -32,6 +32,7 @@ from domain.envelope import (
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
 from store import bookmarks as bookmark_rules
 from store.filters import is_glob, row_matcher
+from store.proofs.memory_log import InMemoryProofStore
 from store.hashchain import (
     ChainExtender,
     ChainRow,
@@ -63,6 +64,8 @@ class InMemoryEventStore:
         self._bookmarks: dict[str, Bookmark] = {}
         self._commits = 0
         self._lock = threading.RLock()
+        self.proofs = InMemoryProofStore()
+        """The Merkle tree over these events (the ProofStore role)."""
 
     # -- information ---------------------------------------------------------------------
 
@@ -102,6 +105,7 @@ class InMemoryEventStore:
             self._times.append(row[7])
             self._streams.setdefault(row[2], []).append(row[0])
             self._event_ids.add(row[1])
+        self.proofs.extend(rows)
         for command in commands:
             self._commands[command[0]] = command
         self._commits += 1

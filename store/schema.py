@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from store.proofs.sqlite_log import TREE_SCHEMA, build_tree
+
 APPLICATION_ID = 0x45565343
 """`PRAGMA application_id` of an eventscope database: "EVSC" in ASCII."""
 
@@ -290,3 +292,36 @@ def _partial_correlation_index(db: Database) -> None:
         "CREATE INDEX events_correlation ON events(json_extract(metadata, '$.correlation_id')) "
         f"WHERE {CORRELATION_INDEX_WHERE}"
     )
+
+
+# Steps 7 to 9 are being added on other branches at the time of writing; these no-op
+# placeholders only keep step 10 numbered as agreed. At the merge, replace them with
+# the real steps 7 to 9 (and delete this block).
+@migration(7, "reserved_7")
+def _reserved_7(db: Database) -> None:
+    """Placeholder for step 7 (see above)."""
+
+
+@migration(8, "reserved_8")
+def _reserved_8(db: Database) -> None:
+    """Placeholder for step 8 (see above)."""
+
+
+@migration(9, "reserved_9")
+def _reserved_9(db: Database) -> None:
+    """Placeholder for step 9 (see above)."""
+
+
+@migration(10, "merkle_tree")
+def _merkle_tree(db: Database) -> None:
+    """The Merkle tree over the events and the checkpoints issued (docs/proofs.md).
+
+    Builds the tree of the events already stored (a progress line on stderr for a
+    large store); from then on every append extends it in its own transaction.
+    """
+    for statement in TREE_SCHEMA:
+        db.execute(statement)
+    for table in ("merkle_nodes", "checkpoints"):
+        for statement in _append_only(table):
+            db.execute(statement)
+    build_tree(db.conn)

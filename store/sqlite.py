@@ -42,6 +42,7 @@ from store import bookmarks as bookmark_rules
 from store import schema
 from store.connection import connect
 from store.filters import is_glob
+from store.proofs.sqlite_log import extend_tree
 from store.hashchain import (
     HASH_HMAC,
     HASH_SHA256,
@@ -730,6 +731,7 @@ class SqliteEventStore:
             conn.execute(_INSERT_EVENT, rows[0])
         elif rows:
             conn.executemany(_INSERT_EVENT, rows)
+        extend_tree(conn, rows)
         first = rows[0][0] if rows else 0
         last = rows[-1][0] if rows else 0
         if command_id:
@@ -905,6 +907,7 @@ class SqliteEventStore:
     ) -> None:
         if rows:
             conn.executemany(_INSERT_EVENT, rows)
+            extend_tree(conn, rows)
         if commands:
             conn.executemany(_INSERT_COMMAND, commands)
         if refusals:
