@@ -325,7 +325,7 @@ def _b64(text: str, what: str) -> bytes:
 
 def parse_verifier_key(text: str) -> VerifierKey:
     """Read a verifier key; raises MalformedProof naming what is wrong."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)
     if len(parts) != 3:
         raise MalformedProof("a verifier key has the form <name>+<8 hex digits>+<base64 key>")
     name, hex_id, encoded = parts
@@ -468,7 +468,10 @@ def _checkpoint(value: Any, what: str, key: VerifierKey | None, report: ProofRep
     checkpoint = parse_checkpoint(value)
     if key is not None:
         assert checkpoint.note is not None
-        verify_note(checkpoint.note, key)
+        try:
+            verify_note(checkpoint.note, key)
+        except ProofFailed as exc:
+            raise ProofFailed(f"{what}: {exc}") from None
         report.lines.append(f"{what}: signature by {key.name} ok")
     else:
         report.lines.append(f"{what}: signature not checked (no verifier key given)")

@@ -205,6 +205,8 @@ def log(args: argparse.Namespace) -> int:
 
 def verify(args: argparse.Namespace) -> int:
     """`verify`: walk the chain; with --anchor, also check a kept head is still in it."""
+    from tui.cli.proofs import anchor_check, is_checkpoint_anchor  # imports this module
+
     anchor = None
     if args.anchor:
         with _open_input(args.anchor) as stream:
@@ -212,12 +214,16 @@ def verify(args: argparse.Namespace) -> int:
                 text = stream.read().decode()
             except UnicodeDecodeError:
                 raise InvalidInput(f"{args.anchor} is not a text file") from None
-        anchor = parse_anchor(text)
+        if not is_checkpoint_anchor(text):
+            anchor = parse_anchor(text)
     with workspace(args) as ws:
         report = ws.store.verify()
         ok = report.ok
         output: dict[str, Any] = report.to_json_dict()
         lines = [report.message]
+        if args.anchor and anchor is None:
+            anchored_ok, output["anchor"], line = anchor_check(ws, text, args.anchor)
+            ok, lines = ok and anchored_ok, [*lines, line]
         if anchor is not None:
             anchored = check_anchor(ws.store, anchor)
             ok = ok and anchored.ok
