@@ -32,7 +32,6 @@ from domain.envelope import (
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
 from store import bookmarks as bookmark_rules
 from store.filters import is_glob, row_matcher
-from store.proofs.memory_log import InMemoryProofStore
 from store.hashchain import (
     ChainExtender,
     ChainRow,
@@ -47,6 +46,7 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.proofs.memory_log import InMemoryProofStore
 
 
 class InMemoryEventStore:

@@ -42,7 +42,6 @@ from store import bookmarks as bookmark_rules
 from store import schema
 from store.connection import connect
 from store.filters import is_glob
-from store.proofs.sqlite_log import extend_tree
 from store.hashchain import (
     HASH_HMAC,
     HASH_SHA256,
@@ -62,6 +61,7 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.proofs.sqlite_log import extend_tree
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -95,7 +95,8 @@ def tlog_proof(bundle: dict[str, Any]) -> str:
         f"index {bundle['leaf_index']}",
         *(base64.b64encode(bytes.fromhex(p)).decode() for p in bundle["inclusion_path"]),
     ]
-    return "\n".join(lines) + "\n\n" + bundle["checkpoint"]
+    checkpoint: str = bundle["checkpoint"]
+    return "\n".join(lines) + "\n\n" + checkpoint
 
 
 def consistency_bundle(old_text: str, new: KeptCheckpoint, path: list[bytes]) -> dict[str, Any]:

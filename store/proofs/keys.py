@@ -141,7 +141,9 @@ def write_key_pair(key: SigningKey, prefix: str) -> tuple[Path, Path]:
     private, public = Path(prefix + ".key"), Path(prefix + ".pub")
     for path in (private, public):
         if path.exists():
-            raise InvalidInput(f"{path} exists; keygen never overwrites a key, choose another --out")
+            raise InvalidInput(
+                f"{path} exists; keygen never overwrites a key, choose another --out"
+            )
     if not private.parent.is_dir():
         raise InvalidInput(f"folder {private.parent} does not exist")
     try:

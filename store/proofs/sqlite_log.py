@@ -140,9 +140,7 @@ def _progress(done: int, total: int) -> None:
 def tree_bytes(conn: sqlite3.Connection) -> int:
     """Bytes the tree table takes (dbstat when available, else an estimate)."""
     try:
-        row = conn.execute(
-            "SELECT sum(pgsize) FROM dbstat WHERE name = 'merkle_nodes'"
-        ).fetchone()
+        row = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name = 'merkle_nodes'").fetchone()
         return int(row[0] or 0)
     except sqlite3.Error:
         count = conn.execute("SELECT count(*) FROM merkle_nodes").fetchone()[0]
@@ -203,9 +201,9 @@ class SqliteProofStore:
                 ):
                     found[(0, position - 1)] = leaf_hash(chain)
             for i in range(0, len(inner), _IN_CHUNK):
-                chunk = inner[i : i + _IN_CHUNK]
-                marks = ",".join("(?,?)" for _ in chunk)
-                flat = [value for node in chunk for value in node]
+                nodes = inner[i : i + _IN_CHUNK]
+                marks = ",".join("(?,?)" for _ in nodes)
+                flat = [value for node in nodes for value in node]
                 for level, index, digest in conn.execute(
                     "SELECT level, idx, hash FROM merkle_nodes "
                     f"WHERE (level, idx) IN (VALUES {marks})",

@@ -200,7 +200,9 @@ def test_schema_step_10_builds_the_tree_appends_would_have_built(tmp_path: Path)
         append(opened.store, i % 3 + 1, f"m{i}")
     path = tmp_path / "a.db"
     with sqlite3.connect(path) as conn:
-        expected = conn.execute("SELECT level, idx, hash FROM merkle_nodes ORDER BY 1, 2").fetchall()
+        expected = conn.execute(
+            "SELECT level, idx, hash FROM merkle_nodes ORDER BY 1, 2"
+        ).fetchall()
     opened.close()
     # Make the file as a version-9 eventscope left it: no tree tables, schema 9.
     with sqlite3.connect(path, isolation_level=None) as conn:

@@ -154,7 +154,7 @@ def test_wrong_keys_and_bad_signatures_are_refused(cli: Cli, audited: Path) -> N
     assert cli("keygen", "--name", "example.com/bank", "--out", str(folder / "y")).code == 0
     wrong = cli("verify-proof", str(folder / "p.json"), "--key", str(folder / "y.pub"))
     assert wrong.code == 1 and "no signature by key" in wrong.err
-    body, _, signature = bundle["checkpoint"].rpartition("\u2014 example.com/bank ")
+    body, _, _ = bundle["checkpoint"].rpartition("\u2014 example.com/bank ")
     bundle["checkpoint"] = body + "\u2014 example.com/bank not*base64\n"
     (folder / "p.json").write_text(json.dumps(bundle))
     bad = cli("verify-proof", str(folder / "p.json"), "--key", str(folder / "x.pub"))

@@ -126,7 +126,9 @@ def test_roots_match_the_rfc_6962_test_vectors() -> None:
 
 
 def test_the_c2sp_signed_note_example_verifies() -> None:
-    key = parse_verifier_key("example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k")
+    key = parse_verifier_key(
+        "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
+    )
     note = parse_note(
         "This is an example message.\n\n"
         "\u2014 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYj"
@@ -164,9 +166,7 @@ def test_every_inclusion_proof_verifies_and_matches_the_rfc(n: int, data: st.Dat
 
 @settings(max_examples=60, deadline=None)
 @given(n=st.integers(min_value=1, max_value=70), data=st.data())
-def test_every_consistency_proof_verifies_and_matches_the_rfc(
-    n: int, data: st.DataObject
-) -> None:
+def test_every_consistency_proof_verifies_and_matches_the_rfc(n: int, data: st.DataObject) -> None:
     hashes = chain_hashes(n)
     log = tree_of(hashes)
     leaves = [leaf_hash(h) for h in hashes]
