@@ -385,3 +385,28 @@ def test_block_decomposition_covers_a_range_with_full_subtrees() -> None:
     assert tree.blocks(8, 13) == [(2, 2), (0, 12)]
     assert tree.blocks(0, 8) == [(3, 0)]
     assert tree.inclusion_ranges(2, 5) == [(3, 4), (0, 2), (4, 5)]
+
+
+def test_the_worked_example_in_docs_proofs_md_verifies() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "proofs.md").read_text()
+    key = parse_verifier_key(
+        "example.com/bank+ce71178d+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
+    )
+    assert str(key) in doc
+    start = doc.index("```\neventscope/bank.db\n5\n") + 4
+    checkpoint = parse_checkpoint(doc[start : doc.index("```", start)])
+    assert checkpoint.note is not None
+    verify_note(checkpoint.note, key)
+    path = [
+        bytes.fromhex(h)
+        for h in (
+            "2a26cecadc34b4982d65a785cad4f39d7503763043490c5fa10445fa131f2b75",
+            "30fc52c2ea938f2d4722658d8b961052469093895c96f92ce95a4c98a585e46c",
+            "b97b02b4ab7fd7f20b78f12f1f536951f140a3816f86f70e4ca489892bafc582",
+        )
+    ]
+    chain = "d4552476572bc6dfd1d8304276cd75dadfd78c54c184c9f2cf1bd393963e6458"
+    assert all(p.hex() in doc for p in path) and chain in doc
+    verify_inclusion(leaf_hash(chain), 2, 5, path, checkpoint.root)
