@@ -205,24 +205,25 @@ def log(args: argparse.Namespace) -> int:
 
 def verify(args: argparse.Namespace) -> int:
     """`verify`: walk the chain; with --anchor, also check a kept head is still in it."""
-    from tui.cli.proofs import anchor_check, is_checkpoint_anchor  # imports this module
+    from tui.cli.proofs import anchor_check, read_anchor  # imports this module
 
-    anchor = None
+    anchor = kept = None
     if args.anchor:
         with _open_input(args.anchor) as stream:
             try:
                 text = stream.read().decode()
             except UnicodeDecodeError:
                 raise InvalidInput(f"{args.anchor} is not a text file") from None
-        if not is_checkpoint_anchor(text):
+        kept = read_anchor(text, args.anchor)
+        if kept is None:
             anchor = parse_anchor(text)
     with workspace(args) as ws:
         report = ws.store.verify()
         ok = report.ok
         output: dict[str, Any] = report.to_json_dict()
         lines = [report.message]
-        if args.anchor and anchor is None:
-            anchored_ok, output["anchor"], line = anchor_check(ws, text, args.anchor)
+        if kept is not None:
+            anchored_ok, output["anchor"], line = anchor_check(ws, kept)
             ok, lines = ok and anchored_ok, [*lines, line]
         if anchor is not None:
             anchored = check_anchor(ws.store, anchor)

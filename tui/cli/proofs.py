@@ -15,7 +15,13 @@ from domain.text import UnsafeText, checked_text, escape
 from store.hashchain import load_key
 from store.proofs import bundles
 from store.proofs.keys import generate, load_signing_key, load_verifier_key, write_key_pair
-from store.proofs.verifier import MalformedProof, ProofFailed, check_bundle
+from store.proofs.verifier import (
+    Checkpoint,
+    MalformedProof,
+    ProofFailed,
+    check_bundle,
+    parse_checkpoint,
+)
 from tui.bootstrap import Workspace
 from tui.cli.commands import _dump, _open_input, _option, workspace
 
@@ -145,19 +151,25 @@ def verify_proof(args: argparse.Namespace) -> int:
     return 0
 
 
-def is_checkpoint_anchor(text: str) -> bool:
-    """True when a kept anchor is a checkpoint note rather than a JSON head."""
-    return not text.lstrip().startswith("{")
+def read_anchor(text: str, source: str) -> Checkpoint | None:
+    """A kept anchor as a checkpoint, or None when it is a JSON head (the older format)."""
+    if text.lstrip().startswith("{"):
+        return None
+    try:
+        return parse_checkpoint(text)
+    except MalformedProof as exc:
+        raise InvalidInput(
+            f"{source} is not JSON (a head saved by `verify --json`) nor a checkpoint: {exc}"
+        ) from None
 
 
-def anchor_check(ws: Workspace, text: str, source: str) -> tuple[bool, dict[str, Any], str]:
+def anchor_check(ws: Workspace, kept: Checkpoint) -> tuple[bool, dict[str, Any], str]:
     """Check a kept checkpoint against the store: (ok, JSON report, one line)."""
-    parsed = bundles.read_checkpoint(text, source)
     head = ws.store.head()
     stored = (
-        ws.store.read_all(after=parsed.size - 1, to=parsed.size)
-        if 0 < parsed.size <= head.position
+        ws.store.read_all(after=kept.size - 1, to=kept.size)
+        if 0 < kept.size <= head.position
         else []
     )
-    report = bundles.check_checkpoint(ws.proofs, parsed, head, stored[0] if stored else None)
+    report = bundles.check_checkpoint(ws.proofs, kept, head, stored[0] if stored else None)
     return report.ok, report.to_json_dict(), report.message
