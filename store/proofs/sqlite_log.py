@@ -76,6 +76,17 @@ def _lookup(conn: sqlite3.Connection, known: dict[int, str]) -> Any:
     return lookup
 
 
+TREE_STEP = 10
+"""The schema step that adds the tree (`store.schema`)."""
+
+
+def _tree_in_schema() -> bool:
+    """False only where an older schema is in force (tests that write a pre-tree file)."""
+    from store import schema  # schema imports this module
+
+    return schema.latest_version() >= TREE_STEP
+
+
 def extend_tree(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
     """Add the leaves of chain rows just inserted (position first, hash last), in order.
 
@@ -83,7 +94,7 @@ def extend_tree(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None
     leaf, whose chain hash the first row carries as its prev_hash: a one-event append
     usually reads nothing and writes one node.
     """
-    if not rows:
+    if not rows or not _tree_in_schema():
         return
     start = rows[0][0] - 1
     extender = tree.TreeExtender(start, _lookup(conn, {start - 1: rows[0][10]}))
