@@ -13,6 +13,7 @@ specifics are one function, `fetch(node ids) -> hashes`, that each store supplie
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 
 from domain.errors import InvalidInput
@@ -167,12 +168,14 @@ class TreeExtender:
         """Append leaves for these hex chain hashes; the new (level, index, hash) nodes."""
         nodes: list[tuple[int, int, bytes]] = []
         right = self._right
+        sha256, from_hex = hashlib.sha256, bytes.fromhex
         for chain_hash in chain_hashes:
             index = self.size
-            digest = leaf_hash(chain_hash)
+            # leaf_hash and node_hash inlined: this loop runs once per bulk-loaded event.
+            digest = sha256(b"\x00" + from_hex(chain_hash)).digest()
             level = 0
             while index & 1:
-                digest = node_hash(self._sibling(level, index - 1), digest)
+                digest = sha256(b"\x01" + self._sibling(level, index - 1) + digest).digest()
                 level += 1
                 index >>= 1
                 nodes.append((level, index, digest))
