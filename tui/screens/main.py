@@ -32,6 +32,7 @@ from domain.errors import DomainError
 from store.projector import ProjectorStatus
 from tui.format import position_text
 from tui.frames import Frame
+from tui.proof_status import hash_status_with_checkpoint
 from tui.session import (
     NEAR,
     REFUSALS,
@@ -214,7 +215,7 @@ class MainScreen(Screen[None]):
         yield Footer(compact=True)
 
     def _look_up_event(self, event: RecordedEvent) -> tuple[Related, HashStatus]:
-        return self.session.related(event), self.session.hash_status(event)
+        return self.session.related(event), hash_status_with_checkpoint(self.session, event)
 
     def on_resize(self) -> None:
         narrow = self.size.width < self.NARROW
