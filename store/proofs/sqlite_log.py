@@ -49,7 +49,7 @@ TREE_SCHEMA = (
 _INSERT_NODE = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
 _NODE = "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?"
 _EVENT_HASH = "SELECT hash FROM events WHERE position = ?"
-_IN_CHUNK = 400
+_IN_CHUNK = 200
 _BUILD_CHUNK = 50_000
 _PROGRESS_FROM = 100_000
 """A migration over at least this many events shows its progress on stderr."""
@@ -213,12 +213,12 @@ class SqliteProofStore:
                     found[(0, position - 1)] = leaf_hash(chain)
             for i in range(0, len(inner), _IN_CHUNK):
                 nodes = inner[i : i + _IN_CHUNK]
-                marks = ",".join("(?,?)" for _ in nodes)
+                # OR of point lookups: SQLite scans the table for `(level, idx) IN (VALUES
+                # ...)`, but searches the primary key once per term of an OR.
+                where = " OR ".join("(level = ? AND idx = ?)" for _ in nodes)
                 flat = [value for node in nodes for value in node]
                 for level, index, digest in conn.execute(
-                    "SELECT level, idx, hash FROM merkle_nodes "
-                    f"WHERE (level, idx) IN (VALUES {marks})",
-                    flat,
+                    f"SELECT level, idx, hash FROM merkle_nodes WHERE {where}", flat
                 ):
                     found[(level, index)] = bytes(digest)
             return found
