@@ -166,6 +166,6 @@ class ProofStore(Protocol):
         """Keep an issued checkpoint (append-only)."""
         ...
 
-    def checkpoints(self) -> list[KeptCheckpoint]:
-        """The checkpoints issued so far, oldest first."""
+    def checkpoints(self, *, last: int | None = None) -> list[KeptCheckpoint]:
+        """The checkpoints issued so far (only the `last` N when given), oldest first."""
         ...

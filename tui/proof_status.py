@@ -34,7 +34,7 @@ class CheckpointStatus:
 def checkpoint_status(proofs: ProofStore, event: RecordedEvent) -> CheckpointStatus | None:
     """The event against the latest kept checkpoint (None when none was issued)."""
     try:
-        kept = proofs.checkpoints()
+        kept = proofs.checkpoints(last=1)
     except DomainError:
         return None
     if not kept:

@@ -70,7 +70,8 @@ class InMemoryProofStore:
         with self._lock:
             self._checkpoints.append(checkpoint)
 
-    def checkpoints(self) -> list[KeptCheckpoint]:
-        """The checkpoints issued so far, oldest first."""
+    def checkpoints(self, *, last: int | None = None) -> list[KeptCheckpoint]:
+        """The checkpoints issued so far (only the `last` N when given), oldest first."""
         with self._lock:
-            return list(self._checkpoints)
+            kept = list(self._checkpoints)
+        return kept if last is None else kept[max(0, len(kept) - last) :]

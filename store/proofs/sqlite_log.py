@@ -269,13 +269,16 @@ class SqliteProofStore:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot keep the checkpoint: {exc}") from None
 
-    def checkpoints(self) -> list[KeptCheckpoint]:
-        """The checkpoints issued so far, oldest first."""
+    def checkpoints(self, *, last: int | None = None) -> list[KeptCheckpoint]:
+        """The checkpoints issued so far (only the `last` N when given), oldest first."""
         rows = self._read(
             lambda conn, head: conn.execute(
-                "SELECT tree_size, root, text, issued_at FROM checkpoints ORDER BY id"
+                "SELECT tree_size, root, text, issued_at FROM checkpoints "
+                "ORDER BY id DESC LIMIT ?",
+                (-1 if last is None else max(0, last),),
             ).fetchall()
         )
+        rows.reverse()
         return [KeptCheckpoint(int(s), bytes(r), str(t), str(at)) for s, r, t, at in rows]
 
     def size_in_bytes(self) -> int:

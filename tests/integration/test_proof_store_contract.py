@@ -178,6 +178,8 @@ def test_issued_checkpoints_are_kept_oldest_first(opened: Opened) -> None:
     opened.proofs.keep_checkpoint(first)
     opened.proofs.keep_checkpoint(second)
     assert opened.proofs.checkpoints() == [first, second]
+    assert opened.proofs.checkpoints(last=1) == [second]
+    assert opened.proofs.checkpoints(last=5) == [first, second]
 
 
 def test_the_tree_tables_are_append_only(tmp_path: Path) -> None:
