@@ -273,8 +273,7 @@ class SqliteProofStore:
         """The checkpoints issued so far (only the `last` N when given), oldest first."""
         rows = self._read(
             lambda conn, head: conn.execute(
-                "SELECT tree_size, root, text, issued_at FROM checkpoints "
-                "ORDER BY id DESC LIMIT ?",
+                "SELECT tree_size, root, text, issued_at FROM checkpoints ORDER BY id DESC LIMIT ?",
                 (-1 if last is None else max(0, last),),
             ).fetchall()
         )

@@ -530,8 +530,9 @@ def _check_inclusion(
     if mode == "sha256" or chain_key is not None:
         computed = event_chain_hash(event, chain_key)
         if not hmac.compare_digest(computed, event["hash"]):
+            why = "it was changed" if chain_key is None else "it was changed, or the key is wrong"
             raise ProofFailed(
-                f"the event's fields hash to {computed}, not to its recorded hash: it was changed"
+                f"the event's fields hash to {computed}, not to its recorded hash: {why}"
             )
         report.lines.append(f"event {position}: fields hash to its recorded hash ({mode})")
     else:

@@ -22,6 +22,7 @@ from domain.errors import InvalidInput
 from domain.ports import KeptCheckpoint, ProofStore
 from store import InMemoryEventStore, SqliteEventStore, export_events
 from store import import_events as import_jsonl
+from store.proofs import sqlite_log
 from store.proofs.sqlite_log import SqliteProofStore
 from store.proofs.verifier import (
     leaf_hash,
@@ -195,7 +196,10 @@ def test_the_tree_tables_are_append_only(tmp_path: Path) -> None:
         opened.close()
 
 
-def test_schema_step_10_builds_the_tree_appends_would_have_built(tmp_path: Path) -> None:
+def test_schema_step_10_builds_the_tree_appends_would_have_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sqlite_log, "_PROGRESS_FROM", 10)  # show the bar for a small store
     opened = Opened("sqlite", tmp_path)
     opened.store.append_bulk(pending(45))
     for i in range(7):
@@ -215,6 +219,7 @@ def test_schema_step_10_builds_the_tree_appends_would_have_built(tmp_path: Path)
     reopened = SqliteEventStore(path, clock=StepClock())
     try:
         assert reopened.schema_version() == 10
+        assert "building the Merkle tree" in capsys.readouterr().err
         with sqlite3.connect(path) as conn:
             rebuilt = conn.execute(
                 "SELECT level, idx, hash FROM merkle_nodes ORDER BY 1, 2"
