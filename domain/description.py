@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.envelope import PendingEvent, RecordedEvent, Refusal
 from domain.errors import InvalidInput
+from domain.history_check import CommandFields
 from domain.model import DomainModel
 from domain.projection import Projection
 
@@ -34,6 +35,12 @@ class DomainDescription:
     """`simulate(bus, store, rate=..., duration=..., seed=..., on_result=...)`: live traffic."""
     summarize: Callable[[RecordedEvent], str] | None = None
     """One short human line for an event (`+100.00 EUR to a1`); logs and lists show it."""
+    command_fields: CommandFields | None = None
+    """How `import` checks a history by this domain's rules: the fields of the command
+    that recorded a group of events (`domain.history_check`). The real handler decides
+    that command on the states so far and must emit exactly the recorded events.
+    `domain.history_check.same_named_fields` suits commands named like their events.
+    Without it, imports without command records are only checked event by event."""
 
     def summary(self, event: RecordedEvent) -> str:
         """The domain's one-line summary of `event`, or its data as key=value pairs."""

@@ -64,6 +64,7 @@ from typing import Any
 from domain.clock import format_time, parse_time
 from domain.envelope import RecordedEvent
 from domain.errors import DomainError, InvalidInput
+from domain.fold_failure import fold_failed
 from domain.model import DomainModel, EventCatalog
 from domain.ports import EventStore, Snapshot, SnapshotStore
 from domain.projection import Projection, ProjectionState, Row, StateMap, initial_states
@@ -447,10 +448,14 @@ class Timeline:
         next_tick = start + tick
         current = self._current
         for event in events:
-            if event.schema_version != current.get(event.type, event.schema_version):
-                event = self.upcast(event)
-            for apply, state in pairs:
-                apply(state, event)
+            apply: Any = None
+            try:
+                if event.schema_version != current.get(event.type, event.schema_version):
+                    event = self.upcast(event)
+                for apply, state in pairs:
+                    apply(state, event)
+            except Exception as exc:  # bad stored data or a projection bug: one line, no trace
+                raise fold_failed(event, self.projections, pairs, apply, exc) from exc
             position = event.position
             if position == grid:
                 if saving and not self._has_snapshot(position):

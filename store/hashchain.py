@@ -433,8 +433,11 @@ class ChainExtender:
             raise EventRejected(exc.message, self.count) from None
         raise AssertionError("unreachable: all parts were JSON")  # pragma: no cover
 
-    def recorded(self, event: RecordedEvent) -> ChainRow:
-        """The row for an imported event, which must continue the chain exactly."""
+    def recorded(self, event: RecordedEvent, payload: str | None = None) -> ChainRow:
+        """The row for an imported event, which must continue the chain exactly.
+
+        `payload` (canonical JSON) is its command's, given on the command's first event.
+        """
         stream_id = event.stream_id
         current = self._versions.get(stream_id)
         if current is None:
@@ -456,10 +459,10 @@ class ChainExtender:
             self._refuse_json(event.data, metadata, None)
             raise
         opened = self._open
-        if opened is not None and metadata.get("command_id") == opened[0]:
+        if opened is not None and payload is None and metadata.get("command_id") == opened[0]:
             opened[6] = self.position + 1
         else:
-            self._track_command(metadata, None, moment, self.count)
+            self._track_command(metadata, payload, moment, self.count)
         index = self.count
         row = self._next(
             event.event_id,

@@ -86,6 +86,14 @@ class EventLines:
         return InvalidInput(f"{self._prefix}line {self.line if line is None else line}: {message}")
 
     def __iter__(self) -> Iterator[RecordedEvent]:
+        for raw in self.raw_lines():
+            yield self._event(raw)
+            self.events += 1
+        if self.events == 0:
+            raise InvalidInput(f"{self._prefix}the file is empty: nothing to import")
+
+    def raw_lines(self) -> Iterator[bytes]:
+        """Each non-blank line, checked for size and binary data; `line` is its number."""
         blank_since = 0
         while True:
             raw = self.source.readline(self._max + 1)
@@ -105,18 +113,23 @@ class EventLines:
                 continue
             if blank_since:
                 raise self.fail("is empty", blank_since)
-            yield self._event(raw)
-            self.events += 1
-        if self.events == 0:
-            raise InvalidInput(f"{self._prefix}the file is empty: nothing to import")
+            yield raw
 
     def _event(self, raw: bytes) -> RecordedEvent:
+        return self.event_of(self.object_of(raw))
+
+    def object_of(self, raw: bytes) -> dict[str, Any]:
+        """The line as a JSON object, or InvalidInput naming the line."""
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise self.fail(f"is not valid JSON ({exc})") from None
         if not isinstance(value, dict):
             raise self.fail(f"is a JSON {type(value).__name__}, not an event object")
+        return value
+
+    def event_of(self, value: dict[str, Any]) -> RecordedEvent:
+        """The JSON object as an event, checking every field's shape."""
         keys = value.keys()
         if keys != _FIELD_SET:
             missing = [f for f in FIELDS if f not in value]

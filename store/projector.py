@@ -38,13 +38,14 @@ from typing import Any, Literal
 
 from domain.clock import SystemClock
 from domain.errors import DomainError, InvalidInput, StoreError
+from domain.fold_failure import ProjectionFailed
 from domain.model import EventCatalog
 from domain.projection import Projection, ProjectionState, Row, StateMap, initial_states
 from domain.refusals import MergesRefusals, RefusalIndex
 from store import read_models as rm
 from store.connection import connect
 from store.lease import Lease, LeaseLost, read_lease
-from store.replay import SELECT_EVENTS, FoldFailure, ProjectionFailed, fold_rows
+from store.replay import SELECT_EVENTS, FoldFailure, fold_rows
 from store.sqlite import SqliteEventStore
 
 __all__ = [

@@ -17,7 +17,8 @@ from typing import Any, Final
 import orjson
 
 from domain.envelope import RecordedEvent
-from domain.errors import DomainError
+from domain.fold_failure import ProjectionFailed
+from domain.history_check import check_metadata, metadata_is_text
 from domain.model import EventCatalog
 from domain.projection import Projection, StateMap
 
@@ -27,31 +28,6 @@ SELECT_EVENTS: Final = (
     "WHERE position > ? ORDER BY position LIMIT ?"
 )
 """Parameters (after, limit): the rows `fold_rows` takes, in position order."""
-
-
-class ProjectionFailed(DomainError):
-    """A projection (or reading an event for it) raised: folding stopped there.
-
-    The read model stays at the event before `position`; nothing after it is folded
-    until the projection is fixed (its definition changes, so a rebuild follows) or
-    the cause goes away.
-    """
-
-    code = "projection_failed"
-    exit_code = 1
-
-    def __init__(
-        self, position: int, event_type: str, projection: str | None, cause: BaseException
-    ) -> None:
-        reason = f"{type(cause).__name__}: {cause}"
-        if projection is None:
-            what = f"reading event #{position} ({event_type}) failed"
-        else:
-            what = f"projection {projection} failed on event #{position} ({event_type})"
-        super().__init__(f"{what}: {reason}; the read model stops at #{position - 1}")
-        self.position = position
-        self.event_type = event_type
-        self.projection = projection
 
 
 class FoldFailure(Exception):
@@ -103,6 +79,8 @@ def fold_rows(
             if meta_text != last_meta_text:
                 metadata = loads(meta_text)
                 last_meta_text = meta_text
+                if not metadata_is_text(metadata):
+                    check_metadata(metadata)  # raises, naming the bad field
             event = make(
                 row[0], row[1], row[2], row[3], row[4], kind, schema_version,
                 data, metadata, row[9], row[10], row[11],

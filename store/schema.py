@@ -294,14 +294,36 @@ def _partial_correlation_index(db: Database) -> None:
     )
 
 
-# Steps 7 to 9 are being added on other branches at the time of writing; these no-op
+@migration(7, "imports")
+def _imports(db: Database) -> None:
+    """Who imported which file, when, into which positions: one row per import.
+
+    Append-only like the events: an import is an audit fact. `sha256` is the imported
+    file's digest; rows restored from an export keep their original values, and
+    `restored_by` names the import (id) that brought them in (NULL for a row made by
+    an import into this database).
+    """
+    statements = [
+        """CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            actor TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            source TEXT NOT NULL,
+            first_position INTEGER NOT NULL,
+            last_position INTEGER NOT NULL,
+            events INTEGER NOT NULL,
+            restored_by INTEGER
+        ) STRICT""",
+        *_append_only("imports"),
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+# Steps 8 and 9 are being added on other branches at the time of writing; these no-op
 # placeholders only keep step 10 numbered as agreed. At the merge, replace them with
-# the real steps 7 to 9 (and delete this block).
-@migration(7, "reserved_7")
-def _reserved_7(db: Database) -> None:
-    """Placeholder for step 7 (see above)."""
-
-
+# the real steps 8 and 9 (and delete this block).
 @migration(8, "reserved_8")
 def _reserved_8(db: Database) -> None:
     """Placeholder for step 8 (see above)."""

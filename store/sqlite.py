@@ -854,6 +854,7 @@ class SqliteEventStore:
         action: str,
         *,
         refusals: bool = False,
+        finish: Callable[[sqlite3.Connection, Head], None] | None = None,
     ) -> Head:
         if batch < 1:
             raise InvalidInput("batch must be >= 1")
@@ -882,6 +883,8 @@ class SqliteEventStore:
                         self._write_rows(conn, rows, extender.take_commands(), refused)
                         rows, refused = [], []
                 self._write_rows(conn, rows, extender.finish_commands(), refused)
+                if finish is not None:  # e.g. an import's own records (store.transfer)
+                    finish(conn, extender.head)
                 for sql in indexes:
                     self._rebuild_index(conn, sql)
                 conn.execute("COMMIT")

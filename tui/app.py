@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from domain.errors import DomainError
+from tui.crash import CRASH_EXIT_CODE
 from tui.frames import Frame
 from tui.palette import EventscopeCommands
 from tui.screens.help import HelpScreen
@@ -53,6 +57,18 @@ class EventscopeApp(App[None]):
         self.cursor_blink = cursor_blink
         self.first_frame = first_frame
 
+        self.crash_report: str | None = None
+        """The one line to print after an unexpected error ended the app (see tui/crash.py)."""
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual would print a traceback with local variables (stored, untrusted text
+        # among them) on exit: keep it in a crash log instead, and exit non-zero.
+        from tui.crash import report_crash
+
+        super()._handle_exception(error)
+        self._exit_renderables.clear()
+        self.crash_report = report_crash(error)
+
     def on_mount(self) -> None:
         self.push_screen(
             MainScreen(
@@ -87,6 +103,21 @@ class EventscopeApp(App[None]):
             )
         )
 
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Save a screenshot into the current folder (else the temporary folder).
+
+        Textual saves into ~/Downloads, which a server or a container often lacks; the
+        notice that follows names the file either way.
+        """
+        if path is None:
+            path = os.getcwd() if os.access(os.getcwd(), os.W_OK) else tempfile.gettempdir()
+        return super().deliver_screenshot(filename, path, time_format)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(
@@ -104,9 +135,18 @@ def run_app(
     timeline: TimelinePort | None = None,
     watch: bool = True,
     verify: bool = True,
-) -> None:
-    """Open the app on `workspace` and block until the user quits."""
-    open_app(workspace, timeline=timeline, watch=watch, verify=verify).run(size=size)
+) -> int:
+    """Open the app on `workspace` and block until the user quits.
+
+    Returns the exit code: 0, or `tui.crash.CRASH_EXIT_CODE` after an unexpected error
+    (the line naming the crash log is then printed on stderr).
+    """
+    app = open_app(workspace, timeline=timeline, watch=watch, verify=verify)
+    app.run(size=size)
+    if app.crash_report is not None:
+        print(app.crash_report, file=sys.stderr)
+        return CRASH_EXIT_CODE
+    return app.return_code or 0
 
 
 def open_app(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.description import DomainDescription
+from domain.history_check import same_named_fields
 from domain.inventory import INVENTORY
 from domain.inventory.demo import generate_demo
 from domain.inventory.projections import INVENTORY_PROJECTIONS
@@ -17,4 +18,5 @@ INVENTORY_DOMAIN = DomainDescription(
     summarize=summarize,
     demo=generate_demo,
     simulate=run_simulation,
+    command_fields=same_named_fields,
 )

@@ -6,6 +6,7 @@ from domain.description import DomainDescription
 from domain.ledger import LEDGER
 from domain.ledger.demo import generate_demo
 from domain.ledger.projections import LEDGER_PROJECTIONS
+from domain.ledger.replay import command_fields
 from domain.ledger.simulate import run_simulation
 from domain.ledger.summary import summarize
 
@@ -17,4 +18,5 @@ LEDGER_DOMAIN = DomainDescription(
     summarize=summarize,
     demo=generate_demo,
     simulate=run_simulation,
+    command_fields=command_fields,
 )

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from textual.widgets import DataTable
-from tui_support import make_app, settle, type_into, wait_for
+from tui_support import make_app, open_test_workspace, settle, type_into, wait_for
 
 from tui.bootstrap import Workspace
 from tui.screens.aggregate import AggregateScreen
@@ -230,3 +230,28 @@ async def test_small_terminal_keeps_the_essentials(workspace: Workspace) -> None
         await pilot.pause()
         assert screen.query_one("#inspector").display
         assert not screen.query_one("#log").display
+
+
+async def test_space_while_live_plays_on_from_the_present(workspace: Workspace) -> None:
+    head = workspace.store.head().position
+    writer = open_test_workspace(workspace.db_path)
+    app = make_app(workspace)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await settle(pilot)
+            assert screen.live
+            await pilot.press("space")
+            await pilot.pause(0.3)
+            assert screen.playing
+            assert screen.target == head  # not back to the start
+            writer.bus.execute_fields(
+                "open_account",
+                {"account_id": "zz-play-1", "owner": "Played Live", "currency": "EUR"},
+                actor="other",
+            )
+            await wait_for(pilot, lambda: screen.target == head + 1, what="the new event to play")
+            assert screen.playing  # waits for the next one
+            await pilot.press("space")
+            assert not screen.playing
+    finally:
+        writer.close()

@@ -1,7 +1,8 @@
 """The `eventscope` command line: the contract used by scripts and tests (BRIEF §8).
 
 Exit codes: 0 ok; 1 refused by a rule, or verification failed; 2 bad usage or
-invalid input. Errors are one line on stderr, never a traceback.
+invalid input; 3 an unexpected error (a bug: the line names a crash log with the
+traceback). Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `eventscope log | head`: the reader left; that is not an error.
         sys.stderr.close()
         return 0
+    except Exception as exc:  # a bug: one line naming the crash log, never a traceback
+        from tui.crash import CRASH_EXIT_CODE, report_crash
+
+        print(report_crash(exc), file=sys.stderr)
+        return CRASH_EXIT_CODE
     return code
 
 

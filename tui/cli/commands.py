@@ -12,7 +12,9 @@ import orjson
 
 from domain.envelope import RecordedEvent
 from domain.errors import InvalidInput
+from domain.history_check import event_problem, flag_problem
 from store.hashchain import check_anchor, parse_anchor
+from store.transfer.records import describe_imports, store_imports
 from tui.bootstrap import Workspace, open_workspace
 
 
@@ -60,8 +62,7 @@ def open_app(args: argparse.Namespace) -> int:
     from tui.app import run_app
 
     with workspace(args) as ws:
-        run_app(ws)
-    return 0
+        return run_app(ws)
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -123,23 +124,24 @@ def list_commands(args: argparse.Namespace) -> int:
 
 
 def import_events(args: argparse.Namespace) -> int:
-    """`import FILE`: all or nothing; names the first bad line."""
-    from store.jsonl import import_events as import_jsonl
+    """`import FILE`: all or nothing, replayed through the domain's rules; names the bad line."""
+    from store.transfer.importer import import_history
 
     with workspace(args, create=True, writing=True) as ws:
-        catalog = ws.domain.model.catalog
-
-        def validate(event: RecordedEvent) -> None:
-            catalog.decode(event.type, event.schema_version, event.data)
-
-        before = ws.store.head()
         if args.file == "-":
-            head = import_jsonl(ws.store, sys.stdin.buffer, validate=validate, name="stdin")
+            result = import_history(
+                ws.store, sys.stdin.buffer, domain=ws.domain, actor=ws.actor, name="stdin"
+            )
         else:
             with _open_input(args.file) as stream:
-                head = import_jsonl(ws.store, stream, validate=validate, name=args.file)
+                result = import_history(
+                    ws.store, stream, domain=ws.domain, actor=ws.actor, name=args.file
+                )
+        restored = ", ".join(f"{n} {kind}s" for kind, n in result.restored.items() if n)
         print(
-            f"imported {head.position - before.position} events; head {head.position} {head.hash}"
+            f"imported {result.events} events; head {result.head.position} {result.head.hash}"
+            + (f"; restored {restored}" if restored else "")
+            + f"; recorded as import {result.record.id} (sha256 {result.record.sha256})"
         )
     return 0
 
@@ -194,7 +196,9 @@ def log(args: argparse.Namespace) -> int:
                 if args.json:
                     out.write(orjson.dumps(event.to_json_dict()).decode() + "\n")
                 else:
-                    out.write(format_event_line(event, ws.domain.summary(event)) + "\n")
+                    summary = flag_problem(event_problem(ws.domain.model, event))
+                    summary += ws.domain.summary(event)
+                    out.write(format_event_line(event, summary) + "\n")
             if len(page) < page_size:
                 break
             after = page[-1].position
@@ -225,6 +229,10 @@ def verify(args: argparse.Namespace) -> int:
         if kept is not None:
             anchored_ok, output["anchor"], line = anchor_check(ws, kept)
             ok, lines = ok and anchored_ok, [*lines, line]
+        imports = store_imports(ws.store)
+        output["imports"] = [record.to_json_dict() for record in imports]
+        if imports:
+            lines.append(describe_imports(imports))
         if anchor is not None:
             anchored = check_anchor(ws.store, anchor)
             ok = ok and anchored.ok
@@ -242,16 +250,16 @@ def verify(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """`export [FILE]`: every event as JSON Lines, streamed."""
-    from store.jsonl import export_events
+    from store.transfer.export import export_history
 
     with workspace(args) as ws:
         if args.file == "-":
-            export_events(ws.store.iter_all(), sys.stdout.buffer)
+            export_history(ws.store, sys.stdout.buffer)
             sys.stdout.flush()
         else:
             try:
                 with open(args.file, "wb") as out:
-                    count = export_events(ws.store.iter_all(), out)
+                    count = export_history(ws.store, out)
             except OSError as exc:
                 raise InvalidInput(f"cannot write {args.file}: {exc.strerror}") from None
             print(f"exported {count} events to {args.file}", file=sys.stderr)

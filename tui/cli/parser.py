@@ -33,7 +33,8 @@ examples:
   eventscope --db bank.db verify --json > head.json
   eventscope --db bank.db verify --anchor head.json
 
-exit codes: 0 ok; 1 refused by a rule or verification failed; 2 bad usage or input.
+exit codes: 0 ok; 1 refused by a rule or verification failed; 2 bad usage or input;
+3 an unexpected error (a bug): one line names the crash log holding the traceback.
 """
 
 
@@ -236,7 +237,8 @@ def build_parser() -> _Parser:
     p = _command(
         sub,
         "export",
-        "write every event as JSON Lines (to FILE or stdout)",
+        "write every event as JSON Lines (to FILE or stdout), with command payloads, "
+        "refusals, bookmarks and import records",
         "eventscope export backup.jsonl",
     )
     p.add_argument("file", metavar="FILE", nargs="?", default="-", help="output file (- = stdout)")
@@ -245,7 +247,8 @@ def build_parser() -> _Parser:
     p = _command(
         sub,
         "import",
-        "append events from JSON Lines, all or nothing, checking the hash chain",
+        "append events from JSON Lines, all or nothing, checking the hash chain and "
+        "replaying each command through the domain's rules; the import is recorded",
         "eventscope --db copy.db import backup.jsonl",
     )
     p.add_argument("file", metavar="FILE", help="input file (- = stdin)")

@@ -102,7 +102,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
                 compact=True,
             )
             yield Static(self.command.__doc__ or "", id="command-doc", classes="dialog-help")
-            with VerticalScroll(id="fields"):
+            with VerticalScroll(id="fields", can_focus=False):
                 yield from self._field_widgets(blink)
             yield Static("", id="form-error", classes="error")
             with Horizontal(classes="buttons"):

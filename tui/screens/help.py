@@ -65,7 +65,17 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:
         super().__init__()
-        self.sections = [(title, binding_rows(bindings)) for title, bindings in sections]
+        # A key bound twice (the main screen repeats `?` so the footer shows it first)
+        # is listed once, in the first section that has it.
+        seen: set[str] = set()
+        self.sections = []
+        for title, bindings in sections:
+            rows = []
+            for keys, description in binding_rows(bindings):
+                if keys not in seen:
+                    seen.add(keys)
+                    rows.append((keys, description))
+            self.sections.append((title, rows))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="sheet"):

@@ -24,7 +24,6 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from domain.envelope import AppendResult, Bookmark, RecordedEvent
@@ -33,6 +32,7 @@ from store.projector import ProjectorStatus
 from tui.format import position_text
 from tui.frames import Frame
 from tui.proof_status import hash_status_with_checkpoint
+from tui.provenance import Provenance, provenance
 from tui.session import (
     NEAR,
     REFUSALS,
@@ -46,6 +46,7 @@ from tui.session import (
 )
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.projection_panels import ProjectionPanels
 from tui.widgets.projection_table import ProjectionTable
 from tui.widgets.scrubber import TimelineScrubber
@@ -75,6 +76,8 @@ class MainScreen(Screen[None]):
     """Everything at one point in time, and the keys to move through time."""
 
     BINDINGS = [
+        # Help first: a narrow footer cuts from the right, and `?` leads to every other key.
+        Binding("question_mark", "app.help", "Help"),
         Binding("left", "step(-1)", "One event back", priority=True, group=_STEP),
         Binding("right", "step(1)", "One event forward", priority=True, group=_STEP),
         Binding("shift+left", "step(-100)", "100 events back", priority=True, show=False),
@@ -92,6 +95,8 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("b", "bookmark", "Bookmark this position", show=False),
         Binding("c", "command", "Command"),
+        # Read-only: `c` leaves the footer, and pressing it says why (see check_action).
+        Binding("c", "command_unavailable", "Command (read-only: unavailable)", show=False),
         Binding("a", "aggregate", "Aggregate history of a stream", show=False),
         Binding("left_square_bracket", "tab(-1)", "Previous panel", show=False),
         Binding("right_square_bracket", "tab(1)", "Next panel", show=False),
@@ -102,6 +107,9 @@ class MainScreen(Screen[None]):
 
     NARROW = 110
     """Below this width the inspector takes the log's place when shown (`i`)."""
+
+    COMPACT = 140
+    """Below this width the inspector starts hidden (`i` shows it), so the panels have room."""
 
     # -- messages from worker threads
 
@@ -199,6 +207,8 @@ class MainScreen(Screen[None]):
         self._axis_head = -1
         self._play_timer: Any = None
         self._chain = ChainStatus("unknown")
+        self._play_waits = False
+        """Autoplay started from live: at the end it waits for new events."""
         self._slow_timer: Timer | None = None
 
     # -- layout
@@ -210,17 +220,20 @@ class MainScreen(Screen[None]):
             with Vertical(id="left"):
                 yield ProjectionPanels(session.projections, id="panels")
                 yield EventLog(session.log_page, session.summary, id="log")
-            yield EventInspector(self._look_up_event, id="inspector")
+            yield EventInspector(self._look_up_event, id="inspector", provenance=self._origin)
         yield TimelineScrubber(id="scrubber")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def _look_up_event(self, event: RecordedEvent) -> tuple[Related, HashStatus]:
         return self.session.related(event), hash_status_with_checkpoint(self.session, event)
 
+    def _origin(self, event: RecordedEvent) -> Provenance:
+        return provenance(self.session.domain, self.session.store, event)
+
     def on_resize(self) -> None:
         narrow = self.size.width < self.NARROW
         self.set_class(narrow, "-narrow")
-        self.query_one(Footer).show_command_palette = not narrow
+        self.set_class(not narrow and self.size.width < self.COMPACT, "-compact")
 
     def action_toggle_inspector(self) -> None:
         """Show or hide the inspector (when narrow, it takes the log's place)."""
@@ -349,6 +362,10 @@ class MainScreen(Screen[None]):
         except Exception as exc:  # shown, never fatal: the next move tries again
             where = "the present" if live else f"#{position:,}"
             self.post_message(self.FrameFailed(f"could not show {where}: {exc}"))
+            at = self.head if live else position  # the inspector still shows (and flags) it
+            self.app.call_from_thread(
+                self.query_one(EventInspector).show, at, self.session.event(at)
+            )
             return
         self.post_message(self.FrameBuilt(frame))
 
@@ -745,9 +762,19 @@ class MainScreen(Screen[None]):
     # -- actions: commands and history
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "command" and self.session.read_only:
-            return None  # shown disabled
+        if action == "command":
+            return not self.session.read_only
+        if action == "command_unavailable":
+            return self.session.read_only
         return True
+
+    def action_command_unavailable(self) -> None:
+        """`c` on a read-only database: say why no command can run."""
+        self.notify(
+            "Commands are unavailable: the database is open read-only (--read-only). "
+            "Open it without --read-only to run commands.",
+            severity="warning",
+        )
 
     def action_command(self) -> None:
         """Open a command form (asking first when the cursor is in the past)."""
@@ -827,7 +854,17 @@ class MainScreen(Screen[None]):
         if self.playing:
             self._pause()
             return
-        if self.live or self.target >= self.index.last():
+        # From live, play on from here: new events play as they arrive (a trainer's
+        # `simulate` shown at a readable pace). At the end of the past, start over.
+        self._play_waits = self.live
+        if self.live:
+            self.go(self.target)
+            self.notify(
+                f"Playing from {position_text(self.target)}: new events play as they arrive "
+                "(space pauses, l returns to live).",
+                timeout=3,
+            )
+        elif self.target >= self.index.last():
             self.go(self.index.first())
         self.playing = True
         self._schedule_play()
@@ -845,6 +882,8 @@ class MainScreen(Screen[None]):
         step = max(1, round(self.speed * max(0.05, 1 / self.speed)))
         target = self.index.step(self.target, step)
         if target == self.target:
+            if self._play_waits:
+                return  # started from live: wait for the next event
             self._pause()
             self.notify("Reached the end of history.", timeout=3)
             return

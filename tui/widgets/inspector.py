@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 from domain.envelope import RecordedEvent
 from tui.format import position_text, time_text
 from tui.proof_status import CheckedHashStatus
+from tui.provenance import Provenance
 from tui.session import HashStatus, Related
 
 Lookup = Callable[[RecordedEvent], tuple[Related, HashStatus]]
@@ -49,8 +50,16 @@ class EventInspector(Widget, can_focus=True):
         Binding("down", "scroll_lines(1)", "Scroll down", show=False),
     ]
 
-    def __init__(self, lookup: Lookup, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        lookup: Lookup,
+        *,
+        id: str | None = None,
+        provenance: Callable[[RecordedEvent], Provenance] | None = None,
+    ) -> None:
         super().__init__(id=id)
+        self._provenance = provenance
+        self._origin = Provenance()
         self._base = Style()
         self._lookup = lookup
         self.event: RecordedEvent | None = None
@@ -110,10 +119,12 @@ class EventInspector(Widget, can_focus=True):
     ) -> None:
         if event is not None and (related is None or status is None):
             related, status = self._lookup(event)
+            if self._provenance is not None:
+                self._origin = self._provenance(event)
         if get_current_worker().is_cancelled:
             return
         console = Console(width=width, color_system="truecolor", force_terminal=True)
-        renderable = render_event(event, related, status)
+        renderable = render_event(event, related, status, self._origin)
         lines = console.render_lines(renderable, console.options.update_width(width), pad=False)
         strips = [Strip(line) for line in lines]
         if not get_current_worker().is_cancelled:
@@ -190,7 +201,10 @@ class EventInspector(Widget, can_focus=True):
 
 
 def render_event(
-    event: RecordedEvent | None, related: Related | None, status: HashStatus | None
+    event: RecordedEvent | None,
+    related: Related | None,
+    status: HashStatus | None,
+    origin: Provenance | None = None,
 ) -> RenderableType:
     """The inspector's content for `event` (pure: safe to call from a worker)."""
     if event is None:
@@ -211,8 +225,10 @@ def render_event(
     payload = JSON.from_data(event.data, indent=2)
     payload.text.no_wrap = False
     payload.text.overflow = "fold"
+    flags = _flags(origin)
     return Group(
         title,
+        *flags,
         Text(""),
         Text("payload", style="bold underline"),
         payload,
@@ -292,6 +308,18 @@ def _links(positions: tuple[int, ...] | list[int]) -> Text:
     if len(positions) > 12:
         text.append(f" +{len(positions) - 12} more", style="dim")
     return text
+
+
+def _flags(origin: Provenance | None) -> list[Text]:
+    """A bad stored event's problem, and the import it arrived by (store text as Text)."""
+    lines: list[Text] = []
+    if origin is not None and origin.problem:
+        flag = Text("\n⚠ bad stored event: ", style="bold red")
+        flag.append(origin.problem, style="red")
+        lines.append(flag)
+    if origin is not None and origin.imported:
+        lines.append(Text(f"\narrived by {origin.imported}", style="yellow"))
+    return lines
 
 
 def _short_hash(value: str) -> str:

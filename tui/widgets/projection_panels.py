@@ -87,10 +87,21 @@ class ProjectionPanels(Vertical):
                 tabs.get_tab(f"pane-{name}").set_class(changed, "-changed")
 
     def select_tab(self, index: int) -> None:
-        """Show the tab at `index` (0-based), if there is one."""
+        """Show the tab at `index` (0-based), if there is one, and give its table focus."""
         names = self.names
         if 0 <= index < len(names):
             self.query_one(TabbedContent).active = f"pane-{names[index]}"
+            self.call_after_refresh(self.focus_active)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # A tab clicked with the mouse: the table it shows takes the keys (up, down, enter).
+        self.call_after_refresh(self.focus_active)
+
+    def focus_active(self) -> None:
+        """Focus the table on the visible tab, unless a dialog is open over the panels."""
+        table = self.active_table
+        if table is not None and self.screen is self.app.screen:
+            table.focus()
 
     def cycle_tab(self, delta: int) -> None:
         """Show the next (or previous) tab."""

@@ -113,21 +113,19 @@ class ProjectionTable(ScrollView, can_focus=True):
             self._changes = changes
             self._order_stale = self._size_stale = True
             return
-        selected = self.selected_key
         incremental = incremental and self._shown and not self._order_stale
+        selected = self.selected_key
         self._shown = True
         if incremental:
             self._reorder(changes)
-        elif self._order_stale or rows.keys() != self._rows.keys():
-            self._order_stale = False
-            self._order = sorted(rows, key=natural_key, reverse=self.newest_first)
-            stale = [k for k in self._cells if k not in rows]
-            for key in stale:
-                del self._cells[key]
+            # A change list that missed a key would leave a row drawn that no longer
+            # exists (or hide one that does): fall back to a full sort.
+            self._order_stale = len(self._order) != len(rows)
+        elif rows.keys() != self._rows.keys():
+            self._order_stale = True
         self._rows = rows if isinstance(rows, dict) else dict(rows)
+        self._settle_order()
         self._changes = changes
-        if self._show_key is None and self._rows:
-            self._decide_key_column()
         if not self._widths or len(self._widths) != len(self._titles):
             self._widths = [len(t) for t in self._titles]
         # Cells are formatted when drawn (visible rows only): a jump changes thousands of
@@ -188,6 +186,22 @@ class ProjectionTable(ScrollView, can_focus=True):
         titles = [c.title for c in self.columns]
         return [self.key_title.capitalize(), *titles] if self._show_key else titles
 
+    def _settle_order(self) -> None:
+        """Put the rows in display order if they changed while the order was not kept.
+
+        Rows given to a hidden table are only stored; whatever reads the order next (a
+        paint, a key, `show`) settles it first, so the order never names a row that is
+        gone (the refusals panel crashed on exactly that).
+        """
+        if self._show_key is None and self._rows:
+            self._decide_key_column()
+        if not self._order_stale:
+            return
+        self._order_stale = False
+        self._order = sorted(self._rows, key=natural_key, reverse=self.newest_first)
+        for key in [k for k in self._cells if k not in self._rows]:
+            del self._cells[key]
+
     def _reorder(self, changes: RowChanges) -> None:
         """Keep the display order up to date with the keys `changes` adds and removes."""
         if not (changes.added or changes.removed):
@@ -225,6 +239,7 @@ class ProjectionTable(ScrollView, can_focus=True):
 
     def _format_visible(self) -> None:
         """Format the rows about to be drawn, so the columns are as wide as they will be."""
+        self._settle_order()
         if not self._order:
             return
         if not self._widths or len(self._widths) != len(self._titles):
@@ -266,11 +281,13 @@ class ProjectionTable(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
+        self._settle_order()
         return len(self._order)
 
     @property
     def selected_key(self) -> str | None:
         """The key of the selected row, if there are rows."""
+        self._settle_order()
         if 0 <= self.cursor < len(self._order):
             return self._order[self.cursor]
         return None
@@ -392,6 +409,7 @@ class ProjectionTable(ScrollView, can_focus=True):
 
     def action_cursor(self, delta: int) -> None:
         """Move the selection up or down."""
+        self._settle_order()
         if self._order:
             self.cursor = max(0, min(len(self._order) - 1, self.cursor + delta))
 

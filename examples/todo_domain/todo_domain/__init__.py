@@ -15,6 +15,7 @@ from pydantic import Field
 from domain.description import DomainDescription
 from domain.envelope import RecordedEvent
 from domain.errors import RuleRefused
+from domain.history_check import same_named_fields
 from domain.messages import Command, Event
 from domain.model import AggregateType, Context, DomainModel, Emit, EventCatalog
 from domain.projection import Column, ProjectionState
@@ -118,4 +119,6 @@ TODO_DOMAIN = DomainDescription(
         aggregates=[TODO],
     ),
     projections=[Todos()],
+    # import replays each command through add_todo/complete_todo, rebuilt from its events
+    command_fields=same_named_fields,
 )

@@ -1,0 +1,338 @@
+"""Import: a history is accepted only if the domain could have produced it.
+
+One transaction, all or nothing. Each line is read lazily while the store writes it:
+events must continue the chain exactly (`ChainExtender.recorded`: position head+1,
+prev_hash the head's hash, hashes recomputing, versions in order) and must pass the
+domain's rules (`domain.history_check`: metadata is text, data validates with its
+model, each command replays through its real handler to exactly the recorded events).
+Records (`store.transfer.records`) restore command payloads, refusals, bookmarks and
+earlier import records. The import itself is recorded in the append-only `imports`
+table: who, when, the file's SHA-256 and the positions it brought in. The first bad
+line raises InvalidInput naming the line and the rule; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+from domain.description import DomainDescription
+from domain.envelope import Head, RecordedEvent, Refusal
+from domain.errors import InvalidInput
+from domain.history_check import HistoryCheck, HistoryRefused
+from store import bookmarks as bookmark_rules
+from store.hashchain import ChainExtender, ChainRow, EventRejected, canonical_json
+from store.jsonl import MAX_LINE_BYTES, EventLines
+from store.transfer.records import (
+    INSERT_IMPORT,
+    RECORD,
+    ImportRecord,
+    check_record,
+    int_field,
+    text_field,
+)
+
+if TYPE_CHECKING:
+    from store.sqlite import SqliteEventStore
+
+_INSERT_EMPTY_COMMAND = (
+    "INSERT INTO commands (command_id, command_type, payload, actor, recorded_at, "
+    "first_position, last_position) VALUES (?,?,?,?,?,0,0)"
+)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import brought in."""
+
+    head: Head
+    events: int
+    record: ImportRecord
+    restored: dict[str, int]
+    """How many records of each kind were restored (command, refusal, bookmark, import)."""
+
+
+class _HashingReader:
+    """A binary stream that hashes what is read from it (for the import record)."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+        self.sha256 = hashlib.sha256()
+
+    def readline(self, size: int = -1) -> bytes:
+        raw = self._source.readline(size)
+        if isinstance(raw, bytes):
+            self.sha256.update(raw)
+        return raw
+
+
+@dataclass
+class _Pending:
+    command_id: str
+    command_type: str
+    payload: dict[str, Any] | None
+    actor: str
+    recorded_at: str
+    line: int
+
+
+@dataclass
+class _Import:
+    """The state of one import while its lines stream into the store."""
+
+    lines: EventLines
+    check: HistoryCheck
+    base: int
+    name: str
+    event_lines: list[int] = field(default_factory=list)
+    pending: _Pending | None = None
+    empty_commands: list[_Pending] = field(default_factory=list)
+    command_records: set[str] = field(default_factory=set)
+    bookmarks: list[tuple[int, str, int, str, str]] = field(default_factory=list)
+    imports: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    restored: dict[str, int] = field(
+        default_factory=lambda: {"command": 0, "refusal": 0, "bookmark": 0, "import": 0}
+    )
+
+    def items(self) -> Iterator[tuple[RecordedEvent, str | None] | Refusal]:
+        lines = self.lines
+        for raw in lines.raw_lines():
+            value = lines.object_of(raw)
+            if RECORD in value:
+                refusal = self._record(value)
+                if refusal is not None:
+                    yield refusal
+                continue
+            event = lines.event_of(value)
+            self.event_lines.append(lines.line)
+            payload = self._payload_for(event)
+            try:
+                self.check.offer(event, payload)
+            except HistoryRefused as exc:
+                raise self.refused(exc) from None
+            yield event, None if payload is None else canonical_json(payload, "command")
+        self._close_pending()
+        try:
+            self.check.finish()
+        except HistoryRefused as exc:
+            raise self.refused(exc) from None
+        if not self.event_lines:
+            prefix = f"{self.name}: " if self.name else ""
+            what = "has no events" if any(self.restored.values()) else "is empty"
+            raise InvalidInput(f"{prefix}the file {what}: nothing to import")
+
+    def refused(self, exc: HistoryRefused | EventRejected) -> InvalidInput:
+        """The refusal naming the line of the event it is about."""
+        index = min(exc.index, len(self.event_lines) - 1)
+        return self.lines.fail(exc.detail, self.event_lines[index] if index >= 0 else None)
+
+    # -- records ---------------------------------------------------------------------------
+    def _record(self, value: dict[str, Any]) -> Refusal | None:
+        lines = self.lines
+        try:
+            kind = check_record(value)
+            self._close_pending()
+            if kind == "command":
+                self.pending = self._command(value)
+                if self.pending.command_id in self.command_records:
+                    raise InvalidInput(
+                        f"command {self.pending.command_id} has a second command record"
+                    )
+                self.command_records.add(self.pending.command_id)
+            elif kind == "refusal":
+                return self._refusal(value)
+            elif kind == "bookmark":
+                name = bookmark_rules.check_name(value["name"])
+                position = int_field(value, "position", kind)
+                actor = text_field(value, "actor", kind, empty=True)
+                created = text_field(value, "created_at", kind, empty=True)
+                self.bookmarks.append((lines.line, name, position, actor, created))
+            else:
+                for name in ("actor", "imported_at", "sha256"):
+                    text_field(value, name, kind)
+                text_field(value, "source", kind, empty=True)
+                for name in ("first_position", "last_position", "events"):
+                    int_field(value, name, kind)
+                self.imports.append((lines.line, value))
+        except InvalidInput as exc:
+            raise lines.fail(exc.message) from None
+        self.restored[kind] += 1
+        return None
+
+    def _command(self, value: dict[str, Any]) -> _Pending:
+        payload = value["payload"]
+        if payload is not None and not isinstance(payload, dict):
+            raise InvalidInput("command record: payload must be a JSON object or null")
+        return _Pending(
+            text_field(value, "command_id", "command"),
+            text_field(value, "command_type", "command"),
+            payload,
+            text_field(value, "actor", "command"),
+            text_field(value, "recorded_at", "command"),
+            self.lines.line,
+        )
+
+    def _refusal(self, value: dict[str, Any]) -> Refusal:
+        kind = "refusal"
+        at = int_field(value, "at_position", kind)
+        expected = self.base + len(self.event_lines)
+        if at != expected:
+            raise InvalidInput(
+                f"refusal record: at_position is {at} but it follows position {expected}"
+            )
+        command = value["command"]
+        if not isinstance(command, dict):
+            raise InvalidInput("refusal record: command must be a JSON object")
+        self.restored[kind] += 1
+        return Refusal(
+            recorded_at=text_field(value, "recorded_at", kind),
+            actor=text_field(value, "actor", kind),
+            command_id=text_field(value, "command_id", kind),
+            command_type=text_field(value, "command_type", kind),
+            command=command,
+            reason=text_field(value, "reason", kind),
+            code=text_field(value, "code", kind, empty=True),
+            at_position=at,
+        )
+
+    def _payload_for(self, event: RecordedEvent) -> dict[str, Any] | None:
+        pending = self.pending
+        if pending is None:
+            return None
+        self.pending = None
+        if event.metadata.get("command_id") != pending.command_id:
+            raise self.lines.fail(
+                f"the command record for {pending.command_id} (line {pending.line}) must be "
+                "followed by that command's events",
+            )
+        if event.metadata.get("command_type") != pending.command_type:
+            raise self.lines.fail(
+                f"metadata.command_type {event.metadata.get('command_type')!r} differs from "
+                f"the command record's {pending.command_type!r} (line {pending.line})"
+            )
+        return pending.payload
+
+    def _close_pending(self) -> None:
+        """A command record not followed by its events: a command that recorded none."""
+        if self.pending is not None:
+            self.empty_commands.append(self.pending)
+            self.pending = None
+
+    # -- the records written after the events, in the same transaction -------------------
+    def finish(
+        self, conn: sqlite3.Connection, head: Head, *, actor: str, at: str, sha: str, source: str
+    ) -> ImportRecord:
+        for pending in self.empty_commands:
+            if conn.execute(
+                "SELECT 1 FROM commands WHERE command_id = ?", (pending.command_id,)
+            ).fetchone():
+                raise self.lines.fail(
+                    f"command {pending.command_id} is already recorded", pending.line
+                )
+            payload = None if pending.payload is None else canonical_json(pending.payload)
+            conn.execute(
+                _INSERT_EMPTY_COMMAND,
+                (
+                    pending.command_id,
+                    pending.command_type,
+                    payload,
+                    pending.actor,
+                    pending.recorded_at,
+                ),
+            )
+        for line, name, position, by, created in self.bookmarks:
+            if position > head.position:
+                raise self.lines.fail(
+                    f"bookmark {name} is at position {position}, after the head {head.position}",
+                    line,
+                )
+            if conn.execute("SELECT 1 FROM bookmarks WHERE name = ?", (name,)).fetchone():
+                raise self.lines.fail(
+                    f"bookmark {name} already exists in this database; delete it first", line
+                )
+            conn.execute(
+                "INSERT INTO bookmarks (name, position, actor, created_at) VALUES (?,?,?,?)",
+                (name, position, by, created),
+            )
+        last_id = conn.execute("SELECT coalesce(max(id), 0) FROM imports").fetchone()[0]
+        new_id = int(last_id) + len(self.imports) + 1
+        for _, value in self.imports:
+            conn.execute(
+                INSERT_IMPORT,
+                (
+                    value["actor"],
+                    value["imported_at"],
+                    value["sha256"],
+                    value["source"],
+                    value["first_position"],
+                    value["last_position"],
+                    value["events"],
+                    new_id,
+                ),
+            )
+        events = len(self.event_lines)
+        record = ImportRecord(
+            new_id, actor, at, sha, source, self.base + 1, head.position, events, None
+        )
+        conn.execute(INSERT_IMPORT, (*record.to_json_dict().values(),)[1:])
+        return record
+
+
+def import_history(
+    store: SqliteEventStore,
+    source: IO[bytes],
+    *,
+    domain: DomainDescription,
+    actor: str,
+    name: str = "",
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> ImportResult:
+    """Import an export into `store`, checked by `domain`'s rules, all or nothing.
+
+    `actor` is who imports (kept in the import record with the file's SHA-256);
+    `name` names the file in messages and in the record. Raises InvalidInput naming the
+    first bad line; the database is then unchanged.
+    """
+    reader = _HashingReader(source)
+    lines = EventLines(reader, name=name, max_line_bytes=max_line_bytes)  # type: ignore[arg-type]
+    before = store.head()
+    check = HistoryCheck(domain.model, domain.command_fields)
+    for stored in store.iter_all(to=before.position):
+        try:
+            check.absorb(stored)
+        except InvalidInput as exc:
+            raise InvalidInput(
+                f"position {stored.position} in the database does not replay ({exc.message}); "
+                "an import cannot be checked on top of it: import into a new database"
+            ) from None
+    state = _Import(lines, check, before.position, name)
+    made: list[ImportRecord] = []
+
+    def finish(conn: sqlite3.Connection, head: Head) -> None:
+        if head.position != before.position + len(state.event_lines):
+            raise InvalidInput("another writer appended during the import; try again")
+        made.append(
+            state.finish(
+                conn,
+                head,
+                actor=actor,
+                at=store.clock.now(),
+                sha=reader.sha256.hexdigest(),
+                source=name,
+            )
+        )
+
+    def accept(extender: ChainExtender, item: tuple[RecordedEvent, str | None]) -> ChainRow:
+        event, payload = item
+        return extender.recorded(event, payload)
+
+    try:
+        head = store._load(
+            state.items(), 10_000, accept, "import events", refusals=True, finish=finish
+        )
+    except EventRejected as exc:
+        raise state.refused(exc) from None
+    return ImportResult(head, len(state.event_lines), made[0], dict(state.restored))

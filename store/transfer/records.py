@@ -1,0 +1,179 @@
+"""The non-event lines of an export, and the `imports` table's rows.
+
+An export line is an event (the twelve `RecordedEvent` fields, exactly as before) or
+a record: an object whose `record` field names its kind. Old exports hold only
+events, so they still import; events are never given a `record` field.
+
+- `command`: a command's type and payload, written just before its first event (or
+  after all events for a command that recorded none).
+- `refusal`: a refused command, written after the event at its `at_position`.
+- `bookmark` and `import`: written after all events.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import InvalidInput
+from domain.text import escape
+
+if TYPE_CHECKING:
+    from store.sqlite import SqliteEventStore
+
+RECORD = "record"
+"""The field naming a record's kind; events never have it."""
+
+COMMAND_FIELDS = ("command_id", "command_type", "payload", "actor", "recorded_at")
+REFUSAL_FIELDS = (
+    "recorded_at",
+    "at_position",
+    "actor",
+    "command_id",
+    "command_type",
+    "command",
+    "reason",
+    "code",
+)
+BOOKMARK_FIELDS = ("name", "position", "actor", "created_at")
+IMPORT_FIELDS = (
+    "actor",
+    "imported_at",
+    "sha256",
+    "source",
+    "first_position",
+    "last_position",
+    "events",
+)
+KINDS: dict[str, tuple[str, ...]] = {
+    "command": COMMAND_FIELDS,
+    "refusal": REFUSAL_FIELDS,
+    "bookmark": BOOKMARK_FIELDS,
+    "import": IMPORT_FIELDS,
+}
+
+IMPORT_COLUMNS = (
+    "id, actor, imported_at, sha256, source, first_position, last_position, events, restored_by"
+)
+INSERT_IMPORT = (
+    "INSERT INTO imports (actor, imported_at, sha256, source, first_position, last_position, "
+    "events, restored_by) VALUES (?,?,?,?,?,?,?,?)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRecord:
+    """One import: who brought positions first..last in, from which file, when."""
+
+    id: int
+    actor: str
+    imported_at: str
+    sha256: str
+    source: str
+    first_position: int
+    last_position: int
+    events: int
+    restored_by: int | None = None
+    """The import that restored this record from an export (None: made here)."""
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "actor": self.actor,
+            "imported_at": self.imported_at,
+            "sha256": self.sha256,
+            "source": self.source,
+            "first_position": self.first_position,
+            "last_position": self.last_position,
+            "events": self.events,
+            "restored_by": self.restored_by,
+        }
+
+    def describe(self) -> str:
+        """One line for `verify` and the inspector; store text escaped."""
+        span = f"#{self.first_position}-#{self.last_position}" if self.events else "no events"
+        line = (
+            f"{span} from sha256 {escape(self.sha256[:12])}… by {escape(self.actor)} "
+            f"at {escape(self.imported_at)}"
+        )
+        if self.source:
+            line += f" ({escape(self.source)})"
+        if self.restored_by is not None:
+            line += f", restored by import {self.restored_by}"
+        return line
+
+
+def read_imports(conn: sqlite3.Connection) -> list[ImportRecord]:
+    """Every import record, oldest first ([] for a file from before the imports table)."""
+    try:
+        rows = conn.execute(f"SELECT {IMPORT_COLUMNS} FROM imports ORDER BY id").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
+    return [ImportRecord(*row) for row in rows]
+
+
+def store_imports(store: SqliteEventStore) -> list[ImportRecord]:
+    """The store's import records, oldest first."""
+    try:
+        return read_imports(store._conn())
+    except sqlite3.Error:
+        return []  # unreadable here; `verify` reports the database's own problems
+
+
+def import_of(records: list[ImportRecord], position: int) -> ImportRecord | None:
+    """The import (made in this database) that brought `position` in, if one did."""
+    covering = [r for r in records if r.events and r.first_position <= position <= r.last_position]
+    for record in covering:
+        if record.restored_by is None:
+            return record
+    for record in covering:
+        return record
+    return None
+
+
+def describe_imports(records: list[ImportRecord]) -> str:
+    """`2 imports: #1-#500 from sha256 abcd… by ann at …; …` (or "no imports")."""
+    if not records:
+        return "no imports"
+    count = len(records)
+    items = "; ".join(r.describe() for r in records)
+    return f"{count} import{'s' if count != 1 else ''}: {items}"
+
+
+def check_record(value: Mapping[str, Any]) -> str:
+    """The record's kind, refusing unknown kinds and missing or extra fields."""
+    kind = value.get(RECORD)
+    if not isinstance(kind, str) or kind not in KINDS:
+        known = ", ".join(KINDS)
+        raise InvalidInput(f"record kind {kind!r} is unknown; known kinds: {known}")
+    fields = KINDS[kind]
+    missing = [f for f in fields if f not in value]
+    extra = sorted(k for k in value if k != RECORD and k not in fields)
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if extra:
+            parts.append("unexpected " + ", ".join(extra))
+        raise InvalidInput(f"{kind} record: {'; '.join(parts)}")
+    return kind
+
+
+def text_field(value: Mapping[str, Any], name: str, kind: str, *, empty: bool = False) -> str:
+    """`value[name]` as text, refusing other JSON types (and empty text unless allowed)."""
+    text = value[name]
+    if not isinstance(text, str) or (not empty and not text):
+        raise InvalidInput(f"{kind} record: {name} must be a non-empty string, not {text!r}")
+    return text
+
+
+def int_field(value: Mapping[str, Any], name: str, kind: str) -> int:
+    """`value[name]` as a whole number >= 0."""
+    number = value[name]
+    if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+        raise InvalidInput(f"{kind} record: {name} must be a whole number >= 0, not {number!r}")
+    return number

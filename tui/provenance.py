@@ -1,0 +1,32 @@
+"""Where a stored event came from and whether it still validates: for the inspector.
+
+An event that arrived by `import` names that import (who, when, which file's SHA-256);
+an event whose data or metadata no longer validates says which field is bad. Both are
+looked up from a worker thread, like the inspector's other lookups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.description import DomainDescription
+from domain.envelope import RecordedEvent
+from domain.history_check import event_problem
+from store.transfer.records import import_of, store_imports
+
+
+@dataclass(frozen=True)
+class Provenance:
+    problem: str = ""
+    """Why the stored event does not validate ('' when it does)."""
+    imported: str = ""
+    """Which import brought it in ('' when it was appended here)."""
+
+
+def provenance(domain: DomainDescription, store: Any, event: RecordedEvent) -> Provenance:
+    """The event's validation problem and import, if any (blocking: call from a worker)."""
+    problem = event_problem(domain.model, event)
+    record = import_of(store_imports(store), event.position) if hasattr(store, "_conn") else None
+    imported = "" if record is None else f"import {record.id}: {record.describe()}"
+    return Provenance(problem=problem, imported=imported)
