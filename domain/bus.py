@@ -12,6 +12,28 @@ from domain.errors import ConcurrencyConflict, InvalidInput, RuleRefused
 from domain.messages import Command
 from domain.model import AggregateType, DomainModel, Emit
 from domain.ports import EventStore
+from domain.text import UnsafeText, checked_text
+
+ACTOR_MAX = 100
+COMMAND_ID_MAX = 200
+STREAM_ID_MAX = 200
+"""Longest actor, caller-chosen command id and stream id, in characters."""
+
+
+def _entered(value: str, field: str, max_length: int) -> str:
+    """`checked_text` for what a caller names a command by: InvalidInput (exit 2) if unsafe."""
+    try:
+        return checked_text(value, field=field, max_length=max_length)
+    except UnsafeText as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def checked_actor(actor: str) -> str:
+    """`actor` NFC-normalised, or InvalidInput if it is blank, too long or unsafe."""
+    if not actor.strip():
+        raise InvalidInput("actor must not be empty; pass --actor NAME")
+    return _entered(actor, "actor", ACTOR_MAX)
+
 
 S = TypeVar("S")
 
@@ -142,10 +164,10 @@ class CommandBus:
         causation_id: str = "",
     ) -> AppendResult:
         """Run `command`: record its events, or raise (and record) why it was refused."""
-        if not actor.strip():
-            raise InvalidInput("actor must not be empty; pass --actor NAME")
+        actor = checked_actor(actor)
         payload = command.payload()
         if command_id:
+            command_id = _entered(command_id, "command id", COMMAND_ID_MAX)
             # Only a caller-chosen id can have been seen before; the store's append
             # would catch a replay anyway, but this returns it without deciding again.
             earlier = self._earlier_result(command, payload, command_id)
@@ -223,6 +245,8 @@ class CommandBus:
         grouped: dict[str, list[NewEvent]] = {}
         for emit in emits:
             stream_id = emit.aggregate.stream_id(emit.key)
+            if _entered(stream_id, "stream id", STREAM_ID_MAX) != stream_id:
+                raise InvalidInput(f"stream id {stream_id} is not in NFC form; write it so")
             if stream_id not in decision.loaded:
                 raise AssertionError(f"handler emitted to {stream_id} without loading it first")
             event = emit.event

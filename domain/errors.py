@@ -7,17 +7,17 @@ and only reaches a user when retries are exhausted.
 
 from __future__ import annotations
 
+from domain.text import escape
+
 
 def one_line(text: str) -> str:
-    """`text` with line breaks and other control characters escaped (`\\n`, `\\x1b`).
+    """`text` with line breaks and other unsafe characters escaped (`\\x0a`, `\\x1b`).
 
     Errors often echo what a person or a file supplied (a field name, a stream id); a
     newline in it must not break the one-line error, nor an escape sequence drive the
-    terminal.
+    terminal. The rule is `domain.text.escape`, the one used for every output.
     """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return escape(text)
 
 
 class DomainError(Exception):

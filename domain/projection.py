@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from domain.envelope import RecordedEvent
+from domain.text import escape
 
 ColumnKind = Literal["text", "int", "money", "time", "date", "bool", "status"]
 Row = dict[str, Any]
@@ -44,8 +45,11 @@ class Column:
     formatter: Callable[[Any, Mapping[str, Any]], str] = _plain
 
     def format(self, row: Mapping[str, Any]) -> str:
-        """The cell text for this column in `row`."""
-        return self.formatter(row.get(self.name), row)
+        """The cell text for this column in `row`, escaped (`domain.text.escape`).
+
+        Rows hold what the store holds, so this is where every UI's cells are made safe.
+        """
+        return escape(self.formatter(row.get(self.name), row))
 
     @property
     def numeric(self) -> bool:

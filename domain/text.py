@@ -78,7 +78,7 @@ def _visible(match: re.Match[str]) -> str:
     return f"\\U{code:08x}"
 
 
-def escape(text: str) -> str:
+def escape(text: str, *, backslash: bool = True) -> str:
     """`text` safe to print on a terminal: each unsafe character as a visible escape.
 
     Escapes C0 and C1 controls, DEL and ESC (`\\x1b`), bidi overrides and isolates
@@ -86,10 +86,15 @@ def escape(text: str) -> str:
     surrogates, and the backslash itself (`\\\\`). Everything else, accents and CJK
     included, is kept. Use it on every string from the store before it reaches a
     terminal; JSON output needs no call (its own escaping is safe).
+
+    `backslash=False` leaves backslashes alone, for text whose backslashes are already
+    escapes (JSON drawn for a person, with `ensure_ascii` off): the bidi and invisible
+    characters JSON keeps raw are then shown as `\\u202e`, a valid JSON escape too.
     """
-    if _UNSAFE_OR_BACKSLASH.search(text) is None:
+    pattern = _UNSAFE_OR_BACKSLASH if backslash else _UNSAFE
+    if pattern.search(text) is None:
         return text
-    return _UNSAFE_OR_BACKSLASH.sub(_visible, text)
+    return pattern.sub(_visible, text)
 
 
 def unsafe_characters(text: str) -> list[str]:
@@ -110,9 +115,10 @@ def checked_text(value: str, *, field: str, max_length: int, required: bool = Tr
     stream ids, bookmark names.
     """
     normal = unicodedata.normalize("NFC", value)
-    bad = unsafe_characters(normal)
+    bad = _UNSAFE.findall(normal)
     if bad:
-        shown = ", ".join(dict.fromkeys(bad))
+        # Named as U+XXXX: a backslash escape would be escaped again by `DomainError`.
+        shown = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in bad))
         raise UnsafeText(
             f"{field} contains control, bidi or invisible characters ({shown}): "
             "remove them and try again"
@@ -122,3 +128,30 @@ def checked_text(value: str, *, field: str, max_length: int, required: bool = Tr
     if required and not normal.strip():
         raise UnsafeText(f"{field} is empty: give a value")
     return normal
+
+
+# Scripts written together in one name (Japanese mixes kanji and kana; Korean, hanja).
+_SAME_SCRIPT = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK"}
+
+
+def _script(char: str) -> str | None:
+    """The script of a letter, from its Unicode name (`CYRILLIC SMALL LETTER A`)."""
+    if not unicodedata.category(char).startswith("L"):
+        return None
+    name = unicodedata.name(char, "")
+    if not name:
+        return None
+    script = name.split(" ", 1)[0]
+    return _SAME_SCRIPT.get(script, script)
+
+
+def mixed_scripts(text: str) -> bool:
+    """Whether the letters of `text` come from more than one script (`\\u0430nn`: a Cyrillic a).
+
+    A look-alike name mixes scripts to pass for another; digits, punctuation and
+    spaces belong to no script and are ignored. The script is the first word of each
+    letter's Unicode name (LATIN, CYRILLIC, GREEK, CJK...): coarse, and enough to flag
+    a name for a second look, not to prove anything.
+    """
+    scripts = {script for script in map(_script, text) if script is not None}
+    return len(scripts) > 1

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from domain.clock import SystemClock
 from domain.errors import InvalidInput
+from domain.text import UnsafeText, checked_text
 
 NAME_MAX = 60
 """The longest bookmark name, in characters."""
 
 
 def check_name(name: object) -> str:
-    """`name` if it is 1..60 printable characters not starting or ending with a space."""
+    """`name` (NFC) if it is 1..60 characters, no control, bidi or invisible ones (see
+    `domain.text.checked_text`), not starting or ending with a space."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("a bookmark needs a name")
     if len(name) > NAME_MAX:
         raise InvalidInput(f"bookmark names are at most {NAME_MAX} characters, not {len(name)}")
-    if not name.isprintable():
-        raise InvalidInput("bookmark names must be printable (no tabs, newlines or controls)")
+    try:
+        name = checked_text(name, field="bookmark name", max_length=NAME_MAX)
+    except UnsafeText as exc:
+        raise InvalidInput(str(exc)) from None
     if name != name.strip():
         raise InvalidInput("bookmark names must not start or end with a space")
     return name

@@ -44,6 +44,7 @@ from domain.projection import Projection, ProjectionState, Row, StateMap, initia
 from domain.refusals import MergesRefusals, RefusalIndex
 from store import read_models as rm
 from store.connection import connect
+from store.derived_macs import check_checkpoint
 from store.lease import Lease, LeaseLost, read_lease
 from store.replay import SELECT_EVENTS, FoldFailure, fold_rows
 from store.sqlite import SqliteEventStore
@@ -364,6 +365,7 @@ class Projector:
         checkpoint = rm.read_checkpoint(conn, self.name)
         if checkpoint is None or checkpoint.fingerprint != self.fingerprint:
             return
+        check_checkpoint(conn, self.store.macs, self.name, checkpoint.position, self.fingerprint)
         states: StateMap = {}
         written: dict[str, dict[str, bytes]] = {}
         tables = rm.existing_tables(conn)
@@ -436,7 +438,9 @@ class Projector:
                 rm.delete_aux(conn, rm.aux_table(name), removed)
                 for part in removed:
                     del written[part]
-        rm.write_checkpoint(conn, self.name, position, self.fingerprint, self.definitions, _now())
+        rm.write_checkpoint(
+            conn, self.name, position, self.fingerprint, self.definitions, _now(), self.store.macs
+        )
 
     def _committed_at(self, position: int) -> None:
         self._position = position
@@ -564,7 +568,13 @@ class Projector:
                     rm.check_projection_name(gone)
                     rm.drop_tables(conn, gone)  # a projection this domain no longer has
             rm.write_checkpoint(
-                conn, self.name, position, self.fingerprint, self.definitions, _now()
+                conn,
+                self.name,
+                position,
+                self.fingerprint,
+                self.definitions,
+                _now(),
+                self.store.macs,
             )
         self._states, self._aux_written = states, written
         self._committed_at(position)

@@ -35,6 +35,7 @@ import orjson
 from domain.errors import InvalidInput
 from domain.projection import Projection, ProjectionState, Row
 from domain.snapshots import definition
+from store.derived_macs import DerivedMacs, checkpoint_mac
 
 READ_MODEL_FORMAT: Final = 1
 """The layout of the tables above; part of the fingerprint, so a new layout rebuilds."""
@@ -111,15 +112,26 @@ def write_checkpoint(
     fingerprint: str,
     definitions: Mapping[str, str],
     updated_at: str,
+    macs: DerivedMacs | None = None,
 ) -> None:
-    """Record that the tables reflect `position` (clears any recorded failure)."""
+    """Record that the tables reflect `position` (clears any recorded failure).
+
+    With `macs` (the chain's key) the row gets an HMAC binding it to the event there.
+    """
+    mac = checkpoint_mac(conn, macs, name, position, fingerprint)
+    columns, marks, also = _CHECKPOINT_COLUMNS, "?, ?, ?, ?, NULL, NULL, ?", ""
+    params: list[object] = [name, position, fingerprint, orjson.dumps(dict(definitions)).decode()]
+    params.append(updated_at)
+    if mac is not None:  # without a key the column stays NULL (and older files lack it)
+        columns, marks, also = columns + ", mac", marks + ", ?", ", mac = excluded.mac"
+        params.append(mac)
     conn.execute(
-        f"INSERT INTO projector_checkpoint ({_CHECKPOINT_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, NULL, NULL, ?) ON CONFLICT(name) DO UPDATE SET "
+        f"INSERT INTO projector_checkpoint ({columns}) VALUES ({marks}) "
+        "ON CONFLICT(name) DO UPDATE SET "
         "position = excluded.position, fingerprint = excluded.fingerprint, "
         "definitions = excluded.definitions, error = NULL, error_position = NULL, "
-        "updated_at = excluded.updated_at",
-        (name, position, fingerprint, orjson.dumps(dict(definitions)).decode(), updated_at),
+        f"updated_at = excluded.updated_at{also}",
+        params,
     )
 
 

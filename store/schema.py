@@ -294,6 +294,19 @@ def _partial_correlation_index(db: Database) -> None:
     )
 
 
+APPEND_ONLY_TABLES = ("events", "commands", "refusals", "imports", "merkle_nodes", "checkpoints")
+"""The audit tables whose UPDATE and DELETE the triggers of step 1 refuse."""
+
+
+def expected_triggers() -> dict[str, str]:
+    """Every trigger the migrations create, by name, with its SQL as `sqlite_master` keeps it."""
+    expected: dict[str, str] = {}
+    for table in APPEND_ONLY_TABLES:
+        for sql in _append_only(table):
+            expected[sql.split()[2]] = sql
+    return expected
+
+
 @migration(7, "imports")
 def _imports(db: Database) -> None:
     """Who imported which file, when, into which positions: one row per import.
@@ -321,14 +334,28 @@ def _imports(db: Database) -> None:
         db.execute(statement)
 
 
-# Steps 8 and 9 are being added on other branches at the time of writing; these no-op
-# placeholders only keep step 10 numbered as agreed. At the merge, replace them with
-# the real steps 8 and 9 (and delete this block).
-@migration(8, "reserved_8")
-def _reserved_8(db: Database) -> None:
-    """Placeholder for step 8 (see above)."""
+@migration(8, "derived_data_macs")
+def _derived_data_macs(db: Database) -> None:
+    """An HMAC column on the derived tables (see `store.derived_macs`).
+
+    With the chain's key, snapshots, projector checkpoints and commands rows carry an
+    HMAC binding each to the position and event hash it claims; rows written without a
+    key (or before this step) have NULL. The snapshot tables are created here when
+    missing (they used to appear on the first snapshot written).
+    """
+    from store.snapshots import SNAPSHOT_SCHEMA
+
+    db.execute("ALTER TABLE commands ADD COLUMN mac TEXT")
+    db.execute("ALTER TABLE projector_checkpoint ADD COLUMN mac TEXT")
+    for statement in SNAPSHOT_SCHEMA:
+        db.execute(statement)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(snapshots)").fetchall()}
+    if "mac" not in columns:
+        db.execute("ALTER TABLE snapshots ADD COLUMN mac TEXT")
 
 
+# Step 9 is being added on another branch at the time of writing; this no-op placeholder
+# only keeps step 10 numbered as agreed. At the merge, replace it with the real step 9.
 @migration(9, "reserved_9")
 def _reserved_9(db: Database) -> None:
     """Placeholder for step 9 (see above)."""

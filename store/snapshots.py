@@ -23,6 +23,7 @@ from domain.errors import StoreError
 from domain.ports import Snapshot
 from domain.snapshots import InMemorySnapshots
 from store.connection import connect
+from store.derived_macs import DerivedMacs, check_chunks, check_snapshot, snapshot_mac
 
 __all__ = ["InMemorySnapshots", "SqliteSnapshotStore", "ensure_snapshot_schema"]
 
@@ -37,6 +38,7 @@ SNAPSHOT_SCHEMA = (
         event_hash TEXT NOT NULL,
         encoding TEXT NOT NULL,
         blob BLOB NOT NULL,
+        mac TEXT,
         UNIQUE (key, position)
     ) STRICT""",
     """CREATE TABLE IF NOT EXISTS snapshot_chunks (
@@ -71,8 +73,12 @@ class SqliteSnapshotStore:
         *,
         read_only: bool = False,
         busy_timeout_ms: int = 200,
+        macs: DerivedMacs | None = None,
     ) -> None:
         self.path = Path(path)
+        self.macs = macs
+        """With the chain's key: snapshots are written with an HMAC, and one that does not
+        verify (or a chunk that does not match its digest) is refused when read."""
         self.read_only = read_only
         self.busy_timeout_ms = busy_timeout_ms
         if not self.path.exists():
@@ -153,7 +159,12 @@ class SqliteSnapshotStore:
                     [(snapshot.key, digest, blob) for digest, blob in chunks.items()],
                 )
                 conn.execute(
-                    "INSERT INTO snapshots (key, position, event_hash, encoding, blob) "
+                    "INSERT INTO snapshots (key, position, event_hash, encoding, blob, mac) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key, position) DO UPDATE SET "
+                    "event_hash = excluded.event_hash, encoding = excluded.encoding, "
+                    "blob = excluded.blob, mac = excluded.mac"
+                    if self.macs is not None
+                    else "INSERT INTO snapshots (key, position, event_hash, encoding, blob) "
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key, position) DO UPDATE SET "
                     "event_hash = excluded.event_hash, encoding = excluded.encoding, "
                     "blob = excluded.blob",
@@ -163,6 +174,7 @@ class SqliteSnapshotStore:
                         snapshot.event_hash,
                         snapshot.encoding,
                         snapshot.blob,
+                        *([snapshot_mac(self.macs, snapshot)] if self.macs is not None else []),
                     ),
                 )
                 conn.execute("COMMIT")
@@ -175,16 +187,20 @@ class SqliteSnapshotStore:
 
     def latest(self, key: str, at_or_before: int) -> Snapshot | None:
         """The snapshot of `key` with the greatest position <= `at_or_before`, if any."""
+        mac = ", mac" if self.macs is not None else ""
         rows = self._read(
-            "SELECT position, event_hash, encoding, blob FROM snapshots "
+            f"SELECT position, event_hash, encoding, blob{mac} FROM snapshots "
             "WHERE key = ? AND position <= ? ORDER BY position DESC LIMIT 1",
             (key, at_or_before),
         )
         if not rows:
             return None
-        position, event_hash, encoding, blob = rows[0]
+        position, event_hash, encoding, blob = rows[0][:4]
         assert isinstance(position, int) and isinstance(blob, bytes)
-        return Snapshot(key, position, str(event_hash), str(encoding), blob)
+        snapshot = Snapshot(key, position, str(event_hash), str(encoding), blob)
+        if self.macs is not None:
+            check_snapshot(self.macs, snapshot, rows[0][4])
+        return snapshot
 
     def chunks(self, key: str, digests: Sequence[str]) -> dict[str, bytes]:
         """The stored chunks of `key` among `digests` (missing ones are left out)."""
@@ -198,6 +214,8 @@ class SqliteSnapshotStore:
             ):
                 assert isinstance(blob, bytes)
                 found[str(digest)] = blob
+        if self.macs is not None:
+            check_chunks(found)
         return found
 
     def known_chunks(self, key: str, digests: Iterable[str]) -> set[str]:

@@ -41,6 +41,7 @@ from domain.errors import ConcurrencyConflict, DomainError, InvalidInput, StoreE
 from store import bookmarks as bookmark_rules
 from store import schema
 from store.connection import connect
+from store.derived_macs import DerivedMacs, check_command, sign_commands
 from store.filters import is_glob
 from store.hashchain import (
     HASH_HMAC,
@@ -81,6 +82,7 @@ _INSERT_COMMAND = (
     "INSERT INTO commands (command_id, command_type, payload, actor, recorded_at, "
     "first_position, last_position) VALUES (?,?,?,?,?,?,?)"
 )
+_INSERT_SIGNED_COMMAND = _INSERT_COMMAND.replace(") VALUES (?", ", mac) VALUES (?,?")
 _HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 _STREAM_VERSION = "SELECT max(version) FROM events WHERE stream_id = ?"
 _FIND_COMMAND = "SELECT first_position, last_position FROM commands WHERE command_id = ?"
@@ -353,6 +355,9 @@ class SqliteEventStore:
             raise InvalidInput("cannot create a database in read-only mode")
         self._key = key
         self._digest = digest_function(key)
+        self.macs = DerivedMacs.from_key(key)
+        """MACs of derived rows (snapshots, checkpoints, commands); None without a key."""
+        self._insert_command = _INSERT_COMMAND if key is None else _INSERT_SIGNED_COMMAND
         # The wall clock always gives the stored time format; others are checked.
         self._clock_is_stored = type(self.clock) is SystemClock
         self._local = threading.local()
@@ -735,18 +740,16 @@ class SqliteEventStore:
         first = rows[0][0] if rows else 0
         last = rows[-1][0] if rows else 0
         if command_id:
-            conn.execute(
-                _INSERT_COMMAND,
-                (
-                    command_id,
-                    metadata.command_type,
-                    canonical_json(metadata.command, "command"),
-                    metadata.actor,
-                    recorded_at,
-                    first,
-                    last,
-                ),
+            command = (
+                command_id,
+                metadata.command_type,
+                canonical_json(metadata.command, "command"),
+                metadata.actor,
+                recorded_at,
+                first,
+                last,
             )
+            conn.executemany(self._insert_command, sign_commands(conn, self.macs, [command]))
         return AppendResult(command_id, tuple(row[0] for row in rows), tuple(events))
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -912,7 +915,7 @@ class SqliteEventStore:
             conn.executemany(_INSERT_EVENT, rows)
             extend_tree(conn, rows)
         if commands:
-            conn.executemany(_INSERT_COMMAND, commands)
+            conn.executemany(self._insert_command, sign_commands(conn, self.macs, commands))
         if refusals:
             conn.executemany(_INSERT_REFUSAL, refusals)
 
@@ -1101,6 +1104,7 @@ class SqliteEventStore:
             else []
         )
         events = tuple(e for e in map(_decode, rows) if e.metadata.get("command_id") == command_id)
+        check_command(conn, self.macs, command_id, first, last, events)
         return AppendResult(
             command_id, tuple(e.position for e in events), events, duplicate=duplicate
         )

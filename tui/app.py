@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from domain.errors import DomainError
+from domain.text import escape
 from tui.crash import CRASH_EXIT_CODE
 from tui.frames import Frame
 from tui.palette import EventscopeCommands
@@ -117,6 +119,21 @@ class EventscopeApp(App[None]):
         if path is None:
             path = os.getcwd() if os.access(os.getcwd(), os.W_OK) else tempfile.gettempdir()
         return super().deliver_screenshot(filename, path, time_format)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast, escaped and never markup: they quote stored text (a chain report
+        names a stream id, an error echoes input). Screens' `notify` comes here too."""
+        super().notify(
+            escape(message), title=escape(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from domain.bus import CommandBus
+from domain.bus import CommandBus, checked_actor
 from domain.clock import Clock, IdSource, SystemClock, UuidSource
 from domain.description import DomainDescription
 from domain.errors import InvalidInput
@@ -109,7 +109,9 @@ class Workspace:
     def timeline(self) -> Timeline:
         """Time travel over this database, with snapshots kept in the same file."""
         if self._timeline is None:
-            snapshots = SqliteSnapshotStore(self.db_path, read_only=self.read_only)
+            snapshots = SqliteSnapshotStore(
+                self.db_path, read_only=self.read_only, macs=self.store.macs
+            )
             self._timeline = Timeline(
                 self.store,
                 self.domain.projections,
@@ -165,6 +167,7 @@ def open_workspace(
     (the ledger for a new database); opening it as another domain is refused.
     """
     path = Path(db if db is not None else default_db_path())
+    actor = checked_actor(actor) if actor is not None else None
     description = load_domain(domain) if domain else None
     clock = clock or SystemClock()
     store = SqliteEventStore.open(

@@ -1,4 +1,8 @@
-"""How the app writes positions, times and payloads: one place, so every panel agrees."""
+"""How the app writes positions, times and payloads: one place, so every panel agrees.
+
+Times and values come from the store: `time_text` and `value_text` return them escaped
+(`domain.text.escape`), ready to draw.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,21 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from rich.text import Text
+from textual.markup import escape as escape_markup
+
+from domain.text import escape
+
+
+def stored_text(text: str, style: str = "") -> Text:
+    """Stored `text` as a Rich `Text`: escaped, and never read as markup (`[b]` stays)."""
+    return Text(escape(text), style=style)
+
+
+def markup_safe(text: str) -> str:
+    """Stored or typed `text` to put inside markup: escaped, then its `[` escaped too."""
+    return escape_markup(escape(text))
+
 
 def position_text(position: int) -> str:
     """`#1,234`; position 0 reads as the start of history."""
@@ -14,13 +33,13 @@ def position_text(position: int) -> str:
 
 
 def time_text(recorded_at: str, *, seconds: bool = True, micros: bool = False) -> str:
-    """`2026-03-01 14:02:11` from a stored UTC time (`...T14:02:11.123456Z`)."""
+    """`2026-03-01 14:02:11` from a stored UTC time (`...T14:02:11.123456Z`), escaped."""
     if not recorded_at:
         return ""
     text = recorded_at.replace("T", " ").removesuffix("Z")
     if micros:
-        return text
-    return text[:19] if seconds else text[:16]
+        return escape(text)
+    return escape(text[:19] if seconds else text[:16])
 
 
 def short_time_text(recorded_at: str) -> str:
@@ -29,20 +48,20 @@ def short_time_text(recorded_at: str) -> str:
 
 
 def value_text(value: Any) -> str:
-    """A JSON value as a person reads it: strings bare, None as a dash."""
+    """A JSON value as a person reads it: strings bare (escaped), None as a dash."""
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str):
-        return value
+        return escape(value)
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    return escape(str(value))
 
 
 def payload_summary(data: Mapping[str, Any], context: str = "") -> str:
-    """`amount=1200 currency=EUR`: a one-line summary of an event's payload.
+    """`amount=1200 currency=EUR`: a one-line summary of an event's payload (not escaped).
 
     Values already visible in `context` (the stream id, say) are left out.
     """
@@ -52,7 +71,8 @@ def payload_summary(data: Mapping[str, Any], context: str = "") -> str:
             continue
         if context and isinstance(value, str) and len(value) > 2 and value in context:
             continue
-        parts.append(f"{name}={value_text(value)}")
+        # Raw, like a domain's own summary: the log escapes the whole summary once.
+        parts.append(f"{name}={value if isinstance(value, str) else value_text(value)}")
     return " ".join(parts)
 
 

@@ -8,8 +8,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 
 from domain.clock import parse_time
+from domain.text import escape
 from tui.format import position_text
 
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ class EventscopeCommands(Provider):
         for bookmark in main.bookmarks:
             entries.append(
                 (
-                    f"Bookmark: {bookmark.name}",
+                    f"Bookmark: {escape(bookmark.name)}",
                     partial(main.go, bookmark.position),
                     f"Jump to {position_text(bookmark.position)}",
                 )
@@ -68,7 +70,7 @@ class EventscopeCommands(Provider):
         for bookmark in main.bookmarks:
             entries.append(
                 (
-                    f"Forget bookmark: {bookmark.name}",
+                    f"Forget bookmark: {escape(bookmark.name)}",
                     partial(main.forget_bookmark, bookmark.name),
                     f"Delete the bookmark at {position_text(bookmark.position)}",
                 )
@@ -76,7 +78,7 @@ class EventscopeCommands(Provider):
         for stream in getattr(self, "_streams", [])[:5000]:
             entries.append(
                 (
-                    f"Stream: {stream}",
+                    f"Stream: {escape(stream)}",
                     partial(main.open_stream, stream),
                     "Its events and the aggregate's state after each",
                 )
@@ -93,7 +95,8 @@ class EventscopeCommands(Provider):
         if main is None:
             return
         for text, callback, help_text in self._entries(main)[:12]:
-            yield DiscoveryHit(text, callback, help=help_text)
+            # Content, not a str: an entry naming a bookmark or stream is never markup.
+            yield DiscoveryHit(Content(text), callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         main = self._main()

@@ -921,7 +921,7 @@ class Session:
         """
         name = name.strip()
         if self.read_only:
-            bookmark_rules.check_name(name)
+            name = bookmark_rules.check_name(name)
             self._bookmarks[name] = position
             return Bookmark(name, position, self.actor)
         return self.store.set_bookmark(name, position, actor=self.actor)

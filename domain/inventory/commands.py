@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
+from domain.fields import FreeText
 from domain.inventory.events import MAX_QUANTITY, SKU_PATTERN, WAREHOUSE_PATTERN, Unit
 from domain.messages import Command
 
@@ -77,22 +78,6 @@ def _whole_number(minimum: int) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-def _one_line(maximum: int) -> AfterValidator:
-    """A validator for free text: one non-empty printable line of at most `maximum`."""
-
-    def check(value: str) -> str:
-        if not value:
-            raise ValueError("must not be empty")
-        if len(value) > maximum:
-            raise ValueError(f"is too long ({len(value)} characters; at most {maximum})")
-        if not value.isprintable():
-            # Control characters and newlines would break the log and panels of the TUI.
-            raise ValueError("must be one line of printable text")
-        return value
-
-    return AfterValidator(check)
-
-
 def _unit(value: Any) -> Any:
     # Literal fields skip the model's whitespace stripping, so do it here too.
     return value.strip().lower() if isinstance(value, str) else value
@@ -125,19 +110,9 @@ CountedQuantity = Annotated[
 UnitField = Annotated[Unit, BeforeValidator(_unit)]
 """One of the inventory's units; "Box" is accepted as `box`."""
 
-Name = Annotated[
-    str, _one_line(NAME_MAX), Field(json_schema_extra={"minLength": 1, "maxLength": NAME_MAX})
-]
-Reason = Annotated[
-    str,
-    _one_line(REASON_MAX),
-    Field(json_schema_extra={"minLength": 1, "maxLength": REASON_MAX}),
-]
-Reference = Annotated[
-    str,
-    _one_line(REFERENCE_MAX),
-    Field(json_schema_extra={"minLength": 1, "maxLength": REFERENCE_MAX}),
-]
+Name = Annotated[str, FreeText(NAME_MAX)]
+Reason = Annotated[str, FreeText(REASON_MAX)]
+Reference = Annotated[str, FreeText(REFERENCE_MAX)]
 
 
 class RegisterProduct(Command):

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from domain.fields import FreeText
 from domain.ledger.events import ACCOUNT_ID_PATTERN, DepositChannel
 from domain.ledger.money import Currency, check_decimal_text
 from domain.messages import Command
@@ -31,22 +32,6 @@ def _account_id(value: str) -> str:
             "dashes, e.g. acc-1"
         )
     return value
-
-
-def _one_line(maximum: int, *, required: bool) -> AfterValidator:
-    """A validator for free text: one printable line of at most `maximum` characters."""
-
-    def check(value: str) -> str:
-        if required and not value:
-            raise ValueError("must not be empty")
-        if len(value) > maximum:
-            raise ValueError(f"is too long ({len(value)} characters; at most {maximum})")
-        if not value.isprintable():
-            # Control characters and newlines would break the log and panels of the TUI.
-            raise ValueError("must be one line of printable text")
-        return value
-
-    return AfterValidator(check)
 
 
 def _number_as_text(value: Any) -> Any:
@@ -111,21 +96,9 @@ CurrencyCode = Annotated[Currency, BeforeValidator(_currency_code)]
 Channel = Annotated[DepositChannel, BeforeValidator(_channel_name)]
 """How a deposit is paid in (`DepositChannel`); `unknown` is only ever read from history."""
 
-Owner = Annotated[
-    str,
-    _one_line(OWNER_MAX, required=True),
-    Field(json_schema_extra={"minLength": 1, "maxLength": OWNER_MAX}),
-]
-Reason = Annotated[
-    str,
-    _one_line(REASON_MAX, required=True),
-    Field(json_schema_extra={"minLength": 1, "maxLength": REASON_MAX}),
-]
-Reference = Annotated[
-    str,
-    _one_line(REFERENCE_MAX, required=False),
-    Field(json_schema_extra={"maxLength": REFERENCE_MAX}),
-]
+Owner = Annotated[str, FreeText(OWNER_MAX)]
+Reason = Annotated[str, FreeText(REASON_MAX)]
+Reference = Annotated[str, FreeText(REFERENCE_MAX, required=False)]
 
 
 class OpenAccount(Command):

@@ -29,6 +29,7 @@ from domain.envelope import RecordedEvent
 from domain.ledger.money import CURRENCY_DIGITS
 from domain.projection import Column, Projection, ProjectionState, Row
 from domain.refusals import RefusalTally
+from domain.text import mixed_scripts
 
 _NONE: Final[tuple[str, ...]] = ()
 """What `apply` returns when no row changed (shared, so it allocates nothing)."""
@@ -99,6 +100,11 @@ def _text(value: Any, row: Mapping[str, Any]) -> str:
 
 def _count(value: Any, row: Mapping[str, Any]) -> str:
     return "" if value is None else f"{int(value):,}"
+
+
+def _look_alike(value: Any, row: Mapping[str, Any]) -> str:
+    """`mixed scripts` for a name whose letters mix scripts (`domain.text.mixed_scripts`)."""
+    return "mixed scripts" if value else ""
 
 
 # --- account_balances ------------------------------------------------------------------
@@ -285,9 +291,10 @@ class ActorActivity:
     name = "actor_activity"
     title = "Actors"
     key_title = "actor"
-    version = 1
+    version = 2  # 2: the look_alike column
     columns: Sequence[Column] = (
         Column("actor", "Actor", "text", _text),
+        Column("look_alike", "Look-alike", "bool", _look_alike),
         Column("commands", "Commands", "int", _count),
         Column("events", "Events", "int", _count),
         Column("refusals", "Refusals", "int", _count),
@@ -313,6 +320,7 @@ class ActorActivity:
                 "refusals": 0,
                 "first_seen": at,
                 "last_seen": at,
+                "look_alike": mixed_scripts(actor),
             }
         command_id = metadata.get("command_id")
         aux = state.aux
@@ -340,6 +348,7 @@ class ActorActivity:
                     "refusals": tally.count,
                     "first_seen": tally.first_at,
                     "last_seen": tally.last_at,
+                    "look_alike": mixed_scripts(actor),
                 }
             else:
                 rows[actor] = {

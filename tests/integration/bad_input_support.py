@@ -319,6 +319,30 @@ _CLI: list[tuple[str, str, str]] = [  # name, arguments on the bank, message (ex
     ("simulate at rate 0", "simulate --rate 0 --duration 0", "more than 0"),
     ("demo of no events", "demo --events 0", "at least 1"),
     ("a blank actor", "--actor '   ' exec deposit account_id=e1 amount=1", "actor must not"),
+    # Untrusted text where it enters: control, bidi and invisible characters, length.
+    (
+        "an actor with an OSC 52 sequence",
+        "--actor 'evil\x1b]52;c;aGk=\x07' exec deposit account_id=e1 amount=1",
+        "actor contains control, bidi or invisible characters (U+001B, U+0007)",
+    ),
+    ("an actor with a bidi override", "--actor 'ann\u202e' log", "actor contains control"),
+    ("an actor with a newline", "--actor 'ann\nfake' log", "(U+000A)"),
+    ("an actor of 101 characters", f"--actor {'a' * 101} log", "at most 100"),
+    (
+        "a command id with a carriage return",
+        "exec deposit account_id=e1 amount=1 --command-id 'c1\rchain ok'",
+        "command id contains control",
+    ),
+    (
+        "a command id with a zero-width space",
+        "exec deposit account_id=e1 amount=1 --command-id 'c\u200b1'",
+        "(U+200B)",
+    ),
+    (
+        "a command id of 201 characters",
+        f"exec deposit account_id=e1 amount=1 --command-id {'c' * 201}",
+        "at most 200",
+    ),
 ]
 _CLI_FILES: list[tuple[str, Argv, str]] = [  # name, arguments, message (exit 2)
     ("empty key file", _with_file("--key-file {file} log", "k", b"\n"), "is empty"),
@@ -350,11 +374,31 @@ _PAYLOADS: list[tuple[str, str, str]] = [  # name, exec arguments on the bank, m
     ("unknown currency", "open_account account_id=n1 owner=N currency=XYZ", "currency"),
     ("account id in capitals", "open_account account_id=ACC owner=N currency=EUR", "not an acc"),
     ("account id of 41 characters", f"deposit account_id={'a' * 41} amount=1", "not an account"),
-    ("empty owner", "open_account account_id=n1 owner= currency=EUR", "must not be empty"),
+    ("empty owner", "open_account account_id=n1 owner= currency=EUR", "owner: is empty"),
     (
         "owner over two lines",
         """open_account --json '{"account_id": "n1", "owner": "A\\nB", "currency": "EUR"}'""",
-        "one line",
+        "owner: contains control, bidi or invisible characters (U+000A)",
+    ),
+    (
+        "owner with a trailing carriage return",
+        """open_account --json '{"account_id": "n1", "owner": "Ann\\r", "currency": "EUR"}'""",
+        "(U+000D)",
+    ),
+    (
+        "owner with an escape sequence",
+        "open_account account_id=n1 'owner=evil\x1b[2J' currency=EUR",
+        "owner: contains control",
+    ),
+    (
+        "reference with a bidi override",
+        "deposit account_id=e1 amount=1 'reference=abc\u202edcb'",
+        "reference: contains control, bidi or invisible characters (U+202E)",
+    ),
+    (
+        "freeze reason with an invisible character",
+        "freeze_account account_id=e1 'reason=fraud\u2066check'",
+        "reason: contains control",
     ),
     (
         "negative overdraft limit",
@@ -365,10 +409,18 @@ _PAYLOADS: list[tuple[str, str, str]] = [  # name, exec arguments on the bank, m
     ("account id as a list", """deposit --json '{"account_id": ["e1"]}'""", "account_id"),
     ("amount as a boolean", """deposit --json '{"amount": true}'""", "written as text"),
     ("amount as an object", """deposit --json '{"amount": {"units": 1}}'""", "amount"),
-    ("reference too long", f"deposit account_id=e1 amount=1 reference={'x' * 141}", "too long"),
+    (
+        "reference too long",
+        f"deposit account_id=e1 amount=1 reference={'x' * 141}",
+        "141 characters long",
+    ),
     ("transfer without a target", "transfer from_account=e1 amount=1", "to_account is required"),
     ("overdraft limit in words", "set_overdraft_limit account_id=e1 limit=lots", "not a decimal"),
-    ("freeze reason too long", f"freeze_account account_id=e1 reason={'r' * 201}", "too long"),
+    (
+        "freeze reason too long",
+        f"freeze_account account_id=e1 reason={'r' * 201}",
+        "201 characters long",
+    ),
     (
         "an extra field in JSON",
         """deposit --json '{"account_id": "e1", "amount": "1", "extra": 1}'""",
@@ -408,6 +460,16 @@ _INVENTORY_PAYLOADS: list[tuple[str, str, str]] = [  # name, exec arguments on s
         "priority is not a field",
     ),
     ("an unknown unit", "register_product sku=NEW-1 name=New unit=dozen", "unit"),
+    (
+        "a product name with an escape sequence",
+        "register_product sku=NEW-1 'name=Bolt\x1b[2J' unit=each",
+        "name: contains control, bidi or invisible characters (U+001B)",
+    ),
+    (
+        "a stock-take reason with a bidi isolate",
+        "adjust_stock sku=BOLT-M8 warehouse=ams counted=1 'reason=c\u2067'",
+        "reason: contains control",
+    ),
     ("a negative count", "adjust_stock sku=BOLT-M8 warehouse=ams counted=-1 reason=c", "counted"),
 ]
 _INVENTORY_RULES: list[tuple[str, str, str]] = [  # name, exec arguments on stock (exit 1)

@@ -168,6 +168,21 @@ def unprotected(db: Path, script: str) -> None:
     )
 
 
+def restore_triggers(db: Path, triggers: list[tuple[str, str]]) -> None:
+    """Put the append-only triggers back exactly as they were before the edit: `verify`
+    reports a missing or altered one, so a careful attacker restores them."""
+    run_sql(
+        db,
+        "".join(f"DROP TRIGGER IF EXISTS {name};\n{sql};\n" for name, sql in triggers),
+    )
+
+
+def trigger_sql(db: Path) -> list[tuple[str, str]]:
+    """(name, SQL) of every trigger, as `sqlite_master` keeps them."""
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+
+
 def attacker_rehash(db: Path, start: int) -> None:
     """Recompute prev_hash and hash from `start` on with plain SHA-256 (no key)."""
     conn = sqlite3.connect(db, isolation_level=None)
@@ -408,7 +423,9 @@ def run_tamper(
     anchor.write_text(kept.out)
     before = json.loads(kept.out)["head"]
 
+    triggers = trigger_sql(db)
     tamper.edit(db, VOCABULARIES[domain])
+    restore_triggers(db, triggers)
 
     r = run_cli("--db", str(db), *keys, "--read-only", "verify", "--json")
     report = json.loads(r.out)

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 from cli_support import Cli
 
+from store import schema
 from store.proofs.verifier import check_bundle, parse_verifier_key
+
+
+def restore_triggers(conn: sqlite3.Connection, *names: str) -> None:
+    """Put back the append-only triggers an attacker dropped (verify checks them too)."""
+    for name in names:
+        conn.execute(schema.expected_triggers()[name])
 
 
 @pytest.fixture
@@ -69,6 +76,7 @@ def test_the_auditors_flow(cli: Cli, db: Path, audited: Path) -> None:
     with sqlite3.connect(db, isolation_level=None) as conn:
         conn.execute("DROP TRIGGER events_no_delete")
         conn.execute("DELETE FROM events WHERE position > 2000")
+        restore_triggers(conn, "events_no_delete")
     failed = cli("verify", "--anchor", str(folder / "c2"))
     assert failed.code == 1
     assert "events were removed from the tail" in failed.err
@@ -110,6 +118,7 @@ def test_a_rewritten_history_fails_the_anchor_and_the_old_proof(
             )
             prev = digest
         build_tree(conn)
+        restore_triggers(conn, "events_no_update", "merkle_nodes_no_delete")
     assert cli("verify").code == 0  # the forged chain verifies on its own
     failed = cli("verify", "--anchor", str(folder / "c1"))
     assert failed.code == 1

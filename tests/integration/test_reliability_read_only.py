@@ -34,7 +34,7 @@ RAW_WRITES = [
     "data, metadata, recorded_at, hash, hash FROM events WHERE position = 1",
     "UPDATE events SET data = '{}' WHERE position = 1",
     "DELETE FROM events WHERE position > 10",
-    "INSERT INTO commands VALUES ('c', 'deposit', NULL, 'eve', '', 0, 0)",
+    "INSERT INTO commands VALUES ('c', 'deposit', NULL, 'eve', '', 0, 0, NULL)",
     "INSERT INTO meta VALUES ('hash_mode', 'none')",
     "DROP TRIGGER events_no_update",
     "CREATE TABLE notes (x)",

@@ -224,7 +224,7 @@ def test_the_snapshot_schema_is_idempotent(db: Path) -> None:
     ensure_snapshot_schema(conn)
     ensure_snapshot_schema(conn)
     columns = [row[1] for row in conn.execute("PRAGMA table_info(snapshots)")]
-    assert columns == ["id", "key", "position", "event_hash", "encoding", "blob"]
+    assert columns == ["id", "key", "position", "event_hash", "encoding", "blob", "mac"]
     conn.close()
     with pytest.raises(StoreError, match="does not exist"):
         SqliteSnapshotStore(db.parent / "missing.db")

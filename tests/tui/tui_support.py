@@ -95,6 +95,7 @@ def is_settled(screen: MainScreen) -> bool:
         and screen.index.head == screen.head
         and screen.query_one("TimelineScrubber").axis is not None  # type: ignore[attr-defined]
         and screen._chain.state != "checking"
+        and screen.query_one("#status").view.derived.state != "checking"  # type: ignore[attr-defined]
         and screen.query_one("#log").loaded  # type: ignore[attr-defined]
         and screen.query_one("#inspector").settled  # type: ignore[attr-defined]
     )

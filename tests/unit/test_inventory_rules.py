@@ -111,9 +111,12 @@ def test_register_product_refuses_malformed_skus(sku: str) -> None:
     [
         ({"unit": "litre"}, r"unit: Input should be 'each', 'pair', 'pack', 'box'"),
         ({"unit": 3}, r"unit: Input should be"),
-        ({"name": "   "}, r"name: must not be empty"),
-        ({"name": "x" * 101}, r"name: is too long \(101 characters; at most 100\)"),
-        ({"name": "Bolt\nNut"}, r"name: must be one line of printable text"),
+        ({"name": "   "}, r"name: is empty"),
+        ({"name": "x" * 101}, r"name: is 101 characters long: at most 100"),
+        (
+            {"name": "Bolt\nNut"},
+            r"name: contains control, bidi or invisible characters \(U\+000A\)",
+        ),
         ({"sku": 12}, r"sku: Input should be a valid string"),
         ({"colour": "red"}, r"colour is not a field of register_product"),
     ],
@@ -222,7 +225,7 @@ def test_malformed_warehouse_ids_are_invalid_input(warehouse: str) -> None:
 def test_receive_needs_a_supplier_reference() -> None:
     given(registered(SKU)).when_fields(
         "receive_stock", {"sku": SKU, "warehouse": "ams", "quantity": 1, "supplier_ref": " "}
-    ).then_refused(InvalidInput, r"supplier_ref: must not be empty")
+    ).then_refused(InvalidInput, r"supplier_ref: is empty")
 
 
 # --- ship_stock ---------------------------------------------------------------------------
@@ -270,7 +273,7 @@ def test_ship_needs_an_order_reference_of_one_short_line() -> None:
     scenario = given(*_stocked(("ams", 3)))
     scenario.when_fields("ship_stock", base).then_refused(InvalidInput, "order_ref is required")
     scenario.when_fields("ship_stock", base | {"order_ref": "x" * 61}).then_refused(
-        InvalidInput, r"order_ref: is too long \(61 characters; at most 60\)"
+        InvalidInput, r"order_ref: is 61 characters long: at most 60"
     )
 
 
@@ -378,8 +381,8 @@ def test_adjust_refuses_unregistered_and_discontinued_products() -> None:
     [
         ({"counted": "-1"}, r"counted: '-1' is not a whole number"),
         ({"counted": -1}, r"counted: must be 0 or more, got -1"),
-        ({"reason": ""}, r"reason: must not be empty"),
-        ({"reason": "x" * 201}, r"reason: is too long \(201 characters; at most 200\)"),
+        ({"reason": ""}, r"reason: is empty"),
+        ({"reason": "x" * 201}, r"reason: is 201 characters long: at most 200"),
     ],
 )
 def test_adjust_refuses_bad_fields(fields: dict[str, Any], message: str) -> None:

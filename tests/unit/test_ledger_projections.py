@@ -268,6 +268,7 @@ def test_actor_activity_counts_commands_and_events() -> None:
         "refusals": 0,
         "first_seen": "2026-03-02T08:00:00.000000Z",
         "last_seen": "2026-03-02T11:00:00.000000Z",
+        "look_alike": False,
     }
     assert (rows["bob"]["commands"], rows["bob"]["events"]) == (1, 1)
 
@@ -293,6 +294,7 @@ def test_refusals_are_merged_at_read_time_without_touching_the_fold() -> None:
         "refusals": 1,
         "first_seen": "2026-03-02T08:30:00.000000Z",
         "last_seen": "2026-03-02T08:30:00.000000Z",
+        "look_alike": False,
     }
     assert state.rows["alice"]["refusals"] == 0, "the folded state is left untouched"
     assert "mallory" not in state.rows
@@ -529,3 +531,14 @@ def test_the_five_projections_are_exported_in_panel_order() -> None:
         "audit_flags",
         "ledger_totals",
     ]
+
+
+def test_actor_activity_flags_a_look_alike_name_that_mixes_scripts() -> None:
+    history = History()
+    history.open("a1", actor="ann")
+    history.open("b2", actor="\u0430nn")  # a Cyrillic "a" (U+0430), then Latin "nn"
+    projection = ActorActivity()
+    rows = history.fold(projection).rows
+    assert (rows["ann"]["look_alike"], rows["\u0430nn"]["look_alike"]) == (False, True)
+    column = next(c for c in projection.columns if c.name == "look_alike")
+    assert (column.format(rows["ann"]), column.format(rows["\u0430nn"])) == ("", "mixed scripts")

@@ -103,9 +103,12 @@ def test_open_account_refuses_malformed_ids(account_id: str) -> None:
     [
         ({"currency": "XXX"}, r"currency: Input should be 'EUR', 'USD', 'GBP', 'CHF' or 'JPY'"),
         ({"currency": 978}, r"currency: Input should be"),
-        ({"owner": "   "}, r"owner: must not be empty"),
-        ({"owner": "x" * 101}, r"owner: is too long \(101 characters; at most 100\)"),
-        ({"owner": "Ann\nBob"}, r"owner: must be one line of printable text"),
+        ({"owner": "   "}, r"owner: is empty"),
+        ({"owner": "x" * 101}, r"owner: is 101 characters long: at most 100"),
+        (
+            {"owner": "Ann\nBob"},
+            r"owner: contains control, bidi or invisible characters \(U\+000A\)",
+        ),
         ({"overdraft_limit": "-1"}, r"overdraft_limit: must be 0 or more, got -1"),
         ({"overdraft_limit": "lots"}, r"overdraft_limit: 'lots' is not a decimal number"),
     ],
@@ -266,7 +269,7 @@ def test_deposit_refuses_to_take_a_balance_past_the_cap() -> None:
         ),
         (
             {"account_id": "a1", "amount": "1", "reference": "r" * 141},
-            r"^invalid deposit: reference: is too long \(141 characters; at most 140\)$",
+            r"^invalid deposit: reference: is 141 characters long: at most 140$",
         ),
         (
             {"account_id": "a1", "amount": "1", "channel": "pigeon"},
@@ -505,7 +508,7 @@ def test_freeze_and_unfreeze_refuse_unknown_and_closed_accounts() -> None:
 def test_freeze_needs_a_reason() -> None:
     given(opened("a1")).when_fields(
         "freeze_account", {"account_id": "a1", "reason": ""}
-    ).then_refused(InvalidInput, r"^invalid freeze_account: reason: must not be empty$")
+    ).then_refused(InvalidInput, r"^invalid freeze_account: reason: is empty: give a value$")
 
 
 # --- set_overdraft_limit --------------------------------------------------------------

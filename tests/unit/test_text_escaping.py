@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 import unicodedata
+from typing import Annotated
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.text import UnsafeText, checked_text, escape
+from domain.errors import InvalidInput, one_line
+from domain.fields import FreeText
+from domain.messages import Command, parse_message
+from domain.text import UnsafeText, checked_text, escape, mixed_scripts
 
 INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
@@ -71,3 +75,73 @@ def test_checked_text_refuses_long_and_blank_text() -> None:
     with pytest.raises(UnsafeText, match="empty"):
         checked_text("  ", field="actor", max_length=3)
     assert checked_text("", field="reference", max_length=3, required=False) == ""
+
+
+def test_checked_text_names_refused_characters_as_code_points() -> None:
+    # U+XXXX, not a backslash escape: DomainError escapes its message once more.
+    with pytest.raises(UnsafeText, match=r"\(U\+001B, U\+0007\)"):
+        checked_text("evil\x1b]52;c;aGk=\x07", field="actor", max_length=100)
+
+
+def test_one_line_is_escape() -> None:
+    for raw in ("ann\nfake", "evil\x1b[2J", "abc\u202edcb", "back\\slash"):
+        assert one_line(raw) == escape(raw)
+    assert str(InvalidInput("stream a\rchain ok")) == "stream a\\x0dchain ok"
+
+
+def test_escape_can_leave_backslashes_to_json() -> None:
+    assert escape('"a\\n\u202e"', backslash=False) == '"a\\n\\u202e"'
+
+
+@pytest.mark.parametrize(
+    ("name", "mixed"),
+    [
+        ("ann", False),
+        ("\u0430nn", True),  # a Cyrillic a, then Latin
+        ("p\u0430ypal", True),
+        ("Zoë-2 O'Brien", False),  # accents, digits and punctuation belong to no script
+        ("Ελλάδα", False),
+        ("東京たろう", False),  # kanji and kana are written together
+        ("", False),
+    ],
+)
+def test_mixed_scripts_flags_names_that_mix_scripts(name: str, mixed: bool) -> None:
+    assert mixed_scripts(name) is mixed
+
+
+@given(st.text(alphabet=st.characters(categories=["Ll", "Lu"]), max_size=12))
+def test_text_of_one_script_is_never_flagged(text: str) -> None:
+    latin = "".join(c for c in text if unicodedata.name(c, "").startswith("LATIN"))
+    assert mixed_scripts(latin) is False
+
+
+class _Note(Command):
+    type_name = "note"
+    text: Annotated[str, FreeText(10)]
+    extra: Annotated[str, FreeText(5, required=False)] = ""
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"text": "a\nb"},
+            r"^invalid note: text: contains control, bidi or invisible characters \(U\+000A\)",
+        ),
+        ({"text": "ok\r"}, r"\(U\+000D\)"),  # refused, not stripped away
+        ({"text": "ab\u202e"}, r"\(U\+202E\)"),
+        ({"text": "   "}, r"text: is empty: give a value"),
+        ({"text": "x" * 11}, r"text: is 11 characters long: at most 10"),
+        ({"text": "ok", "extra": "\u200b"}, r"extra: contains control"),
+    ],
+)
+def test_free_text_fields_refuse_unsafe_text_with_one_line(
+    fields: dict[str, str], message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        parse_message(_Note, fields)
+
+
+def test_free_text_fields_are_normalised_to_nfc() -> None:
+    assert parse_message(_Note, {"text": "Zoe\u0308"}).text == "Zoë"
+    assert parse_message(_Note, {"text": "ok"}).extra == ""

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from domain.errors import DomainError
+from tui.cli.output import say
 from tui.cli.parser import CliUsageError, build_parser
 
 
@@ -21,10 +22,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         code: int = args.handler(args)
     except CliUsageError as exc:
-        print(f"eventscope: error: {exc}", file=sys.stderr)
+        say(f"eventscope: error: {exc}", sys.stderr)
         return 2
     except DomainError as exc:
         label = "refused" if exc.exit_code == 1 and exc.code != "integrity" else "error"
+        # DomainError messages are escaped already (`one_line`): print them as they are.
         print(f"eventscope: {label}: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -5,17 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
 
 from domain.envelope import RecordedEvent
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, StoreError
 from domain.history_check import event_problem, flag_problem
+from domain.text import escape
 from store.hashchain import check_anchor, parse_anchor
 from store.transfer.records import describe_imports, store_imports
-from tui.bootstrap import Workspace, open_workspace
+from tui.bootstrap import Workspace, default_db_path, open_workspace
+from tui.cli import trust
+from tui.cli.output import say
 
 
 def _option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -72,7 +76,7 @@ def init(args: argparse.Namespace) -> int:
     """`init`: create the database, or confirm an existing one."""
     with workspace(args, create=True, writing=True) as ws:
         head = ws.store.head()
-        print(
+        say(
             f"{ws.db_path}: eventscope database ({ws.domain.name}, {ws.store.hash_mode}), "
             f"{head.position} events"
         )
@@ -117,9 +121,9 @@ def list_commands(args: argparse.Namespace) -> int:
             fields = []
             for name, info in model.model_fields.items():
                 fields.append(name if info.is_required() else f"[{name}={info.default!r}]")
-            print(f"{model.type_name:<22} {' '.join(fields)}")
+            say(f"{model.type_name:<22} {' '.join(fields)}")
             if model.title:
-                print(f"{'':<22} {model.title}")
+                say(f"{'':<22} {model.title}")
     return 0
 
 
@@ -164,11 +168,15 @@ def _open_input(path: str) -> Iterator[Any]:
 
 
 def format_event_line(event: RecordedEvent, summary: str) -> str:
-    """One human line for `log`: position, time, stream, type, actor, what happened."""
-    when = event.recorded_at[:19].replace("T", " ")
+    """One human line for `log`: position, time, stream, type, actor, what happened.
+
+    Every stored part is escaped (`domain.text.escape`) before it is padded: a newline
+    in an actor cannot forge a second line, nor an escape sequence drive the terminal.
+    """
+    when = escape(event.recorded_at[:19].replace("T", " "))
     return (
-        f"{event.position:>9}  {when}  {event.stream_id:<18} {event.type:<22} "
-        f"{event.actor:<14} {summary}"
+        f"{event.position:>9}  {when}  {escape(event.stream_id):<18} {escape(event.type):<22} "
+        f"{escape(event.actor):<14} {escape(summary)}"
     )
 
 
@@ -221,7 +229,15 @@ def verify(args: argparse.Namespace) -> int:
         kept = read_anchor(text, args.anchor)
         if kept is None:
             anchor = parse_anchor(text)
-    with workspace(args) as ws:
+    with ExitStack() as stack:
+        try:
+            ws = stack.enter_context(workspace(args))
+        except StoreError:
+            # A changed schema version stops every open: report it as a failed check.
+            check = trust.schema_check(Path(_option(args, "db", default_db_path())))
+            if check.ok:
+                raise
+            return _verify_failed_schema(args, check)
         report = ws.store.verify()
         ok = report.ok
         output: dict[str, Any] = report.to_json_dict()
@@ -238,14 +254,26 @@ def verify(args: argparse.Namespace) -> int:
             ok = ok and anchored.ok
             output["anchor"] = anchored.to_json_dict()
             lines.append(anchored.message)
+        for name, check in trust.checks(ws, deep=args.deep):
+            ok = ok and check.ok
+            output[name] = check.json
+            lines.append(check.line)
         output["ok"] = ok
         if args.json:
             _dump(output)
         else:
             stream_out = sys.stdout if ok else sys.stderr
             for line in lines:
-                print(line, file=stream_out)
+                say(line, stream_out)
     return 0 if ok else 1
+
+
+def _verify_failed_schema(args: argparse.Namespace, check: trust.TrustCheck) -> int:
+    if args.json:
+        _dump({"ok": False, "schema": check.json})
+    else:
+        print(check.line, file=sys.stderr)
+    return 1
 
 
 def export(args: argparse.Namespace) -> int:
@@ -262,5 +290,5 @@ def export(args: argparse.Namespace) -> int:
                     count = export_history(ws.store, out)
             except OSError as exc:
                 raise InvalidInput(f"cannot write {args.file}: {exc.strerror}") from None
-            print(f"exported {count} events to {args.file}", file=sys.stderr)
+            say(f"exported {count} events to {args.file}", sys.stderr)
     return 0

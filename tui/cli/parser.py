@@ -32,6 +32,7 @@ examples:
   eventscope --db bank.db log --json
   eventscope --db bank.db verify --json > head.json
   eventscope --db bank.db verify --anchor head.json
+  eventscope --db bank.db verify --deep             snapshots, read models, commands too
 
 exit codes: 0 ok; 1 refused by a rule or verification failed; 2 bad usage or input;
 3 an unexpected error (a bug): one line names the crash log holding the traceback.
@@ -57,7 +58,11 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
     )
     if actor:
         group.add_argument(
-            "--actor", metavar="NAME", default=default, help="who is acting (default: the OS user)"
+            "--actor",
+            metavar="NAME",
+            default=default,
+            help="who is acting (default: the OS user); at most 100 characters, no control, "
+            "bidi or invisible characters",
         )
     group.add_argument(
         "--key-file",
@@ -191,7 +196,8 @@ def build_parser() -> _Parser:
     p.add_argument(
         "--command-id",
         metavar="ID",
-        help="idempotency key: a second exec with the same id appends nothing",
+        help="idempotency key: a second exec with the same id appends nothing "
+        "(at most 200 characters, no control, bidi or invisible characters)",
     )
     p.set_defaults(handler=commands.exec_command)
 
@@ -222,14 +228,22 @@ def build_parser() -> _Parser:
     p = _command(
         sub,
         "verify",
-        "check the hash chain, or check it against a kept head (--anchor)",
-        "eventscope verify --json > head.json; eventscope verify --anchor head.json",
+        "check the hash chain and the schema; --anchor: against a kept head; --deep: every "
+        "snapshot, read model, checkpoint and commands row against a replay",
+        "eventscope verify --json > head.json; eventscope verify --anchor head.json; "
+        "eventscope verify --deep",
     )
     p.add_argument(
         "--anchor",
         metavar="FILE",
         help="a checkpoint from `checkpoint --out` (checked by a consistency proof), "
         "or a head saved from `verify --json`",
+    )
+    p.add_argument(
+        "--deep",
+        action="store_true",
+        help="also replay every event and compare the snapshots, read models, projector "
+        "checkpoint and commands rows (names the first mismatch)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=commands.verify)

@@ -11,9 +11,11 @@ import orjson
 from domain.clock import format_time, parse_time
 from domain.errors import InvalidInput
 from domain.projection import Projection, StateMap
+from domain.text import escape
 from domain.timeline import Diff, diff_rows
 from tui.bootstrap import Workspace
 from tui.cli.commands import _dump, _option, workspace
+from tui.cli.output import say
 from tui.cli.progress import ProgressBar
 
 
@@ -92,9 +94,9 @@ def _print_diff(diff: Diff, before: StateMap, after: StateMap, chosen: list[Proj
         columns = {c.name: c for c in projection.columns}
         print(f"\n{projection.title}")
         for key in sorted(part.added):
-            print(f"  + {key}")
+            say(f"  + {key}")
         for key in sorted(part.removed):
-            print(f"  - {key}")
+            say(f"  - {key}")
         for key in sorted(part.changed):
             shown = [
                 f"{columns[name].title}: {columns[name].format(old_rows[key])} → "
@@ -103,7 +105,8 @@ def _print_diff(diff: Diff, before: StateMap, after: StateMap, chosen: list[Proj
                 if name in columns
             ]
             if shown:
-                print(f"  ~ {key}  " + "; ".join(shown))
+                # Cells are escaped by `Column.format`; the key is escaped here.
+                print(f"  ~ {escape(key)}  " + "; ".join(shown))
     if diff.empty:
         print("no differences")
 
@@ -128,7 +131,7 @@ def diff(args: argparse.Namespace) -> int:
 
 
 def rebuild(args: argparse.Namespace) -> int:
-    """`rebuild`: read models from zero (swapped in when done), then fresh snapshots."""
+    """`rebuild`: read models from zero (swapped in when done), then snapshots from zero."""
     with workspace(args, writing=True) as ws:
         projector = ws.projector()
         try:
@@ -138,7 +141,8 @@ def rebuild(args: argparse.Namespace) -> int:
         finally:
             projector.close()
         timeline = ws.timeline
-        timeline.discard_stale_snapshots()
+        timeline.snapshots.discard()  # from zero: a forged snapshot must not survive
+        timeline.drop_caches()
         bar = ProgressBar("writing snapshots")
         written = timeline.build_snapshots(progress=bar)
         bar.finish(f"{written} new snapshots")
@@ -152,7 +156,7 @@ def project(args: argparse.Namespace) -> int:
         try:
             if not args.follow:
                 status = projector.catch_up()
-                print(status.describe())
+                say(status.describe())
                 return 0
             last = ""
 
@@ -160,7 +164,7 @@ def project(args: argparse.Namespace) -> int:
                 nonlocal last
                 line = status.describe()
                 if line != last:
-                    print(line, flush=True)
+                    say(line, flush=True)
                     last = line
 
             try:
@@ -246,7 +250,7 @@ def simulate(args: argparse.Namespace) -> int:
                 where = ""
                 if step.result is not None and step.result.positions:
                     where = f"#{step.result.positions[-1]}"
-                print(
+                say(
                     f"{where:>9} {step.outcome:<8} {step.actor:<16} "
                     f"{step.command.type_name:<18} {step.detail}"[:160]
                 )

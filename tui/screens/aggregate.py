@@ -14,7 +14,8 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from tui.format import position_text, short_time_text, value_text
+from domain.text import escape
+from tui.format import markup_safe, position_text, short_time_text, stored_text, value_text
 from tui.session import AggregateStep, Session
 
 
@@ -44,7 +45,10 @@ class AggregateScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="aggregate", classes="sheet"):
             yield Label("Aggregate history", classes="dialog-title")
-            field = Input(value=self.stream, placeholder="stream id", id="stream", compact=True)
+            # Shown escaped: the stream id came from the store (the first load uses it raw).
+            field = Input(
+                value=escape(self.stream), placeholder="stream id", id="stream", compact=True
+            )
             field.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
             yield field
             yield Static("", id="aggregate-summary", classes="dialog-help")
@@ -62,7 +66,8 @@ class AggregateScreen(ModalScreen[int | None]):
 
     @on(StreamsListed)
     def _streams_listed(self, message: StreamsListed) -> None:
-        self.query_one("#stream", Input).suggester = SuggestFromList(message.streams)
+        streams = [escape(stream) for stream in message.streams]
+        self.query_one("#stream", Input).suggester = SuggestFromList(streams)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -83,12 +88,12 @@ class AggregateScreen(ModalScreen[int | None]):
         table = self.query_one(DataTable)
         table.clear(columns=True)
         if message.steps is None:
-            summary.update(f"[$error]{message.error}[/]")
+            summary.update(f"[$error]{markup_safe(message.error)}[/]")
             return
         self.stream = message.stream
         self.steps = message.steps
         summary.update(
-            f"[b]{message.stream}[/b]: {len(self.steps):,} events; "
+            f"[b]{markup_safe(message.stream)}[/b]: {len(self.steps):,} events; "
             "changed fields are highlighted. Enter jumps to the event."
         )
         fields = list(self.steps[0].state) if self.steps else []
@@ -105,9 +110,9 @@ class AggregateScreen(ModalScreen[int | None]):
             cells: list[Any] = [
                 str(event.version),
                 position_text(event.position),
-                short_time_text(event.recorded_at),
-                event.type,
-                event.actor,
+                Text(short_time_text(event.recorded_at)),
+                stored_text(event.type),
+                stored_text(event.actor),
             ]
             for name in fields:
                 value = step.state.get(name)

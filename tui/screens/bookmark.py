@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -60,7 +61,7 @@ class BookmarkScreen(ModalScreen[Bookmark | None]):
     @on(Saved)
     def _saved(self, message: Saved) -> None:
         if message.bookmark is None:
-            self.query_one("#bookmark-error", Static).update(message.error)
+            self.query_one("#bookmark-error", Static).update(Text(message.error))
         else:
             self.dismiss(message.bookmark)
 

@@ -28,6 +28,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from domain.envelope import AppendResult
 from domain.errors import DomainError, InvalidInput, RuleRefused
 from domain.messages import Command
+from tui.format import markup_safe
 from tui.session import Session
 
 
@@ -93,7 +94,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         with Vertical(id="command-form", classes="sheet"):
             with Horizontal(classes="form-head"):
                 yield Label("Run a command", classes="dialog-title")
-                yield Static(f"as [b]{self.session.actor}[/b]", classes="form-actor")
+                yield Static(f"as [b]{markup_safe(self.session.actor)}[/b]", classes="form-actor")
             yield Select(
                 [(c.title or c.type_name, c.type_name) for c in self.session.commands],
                 value=self.command.type_name,
@@ -198,12 +199,12 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
                 message = ""
             error = self.query_one(f"#error-{name}", Static)
             # Messages quote what was typed: shown as text, never read as markup.
-            error.update(f"✗ {escape(message)}" if message else "")
+            error.update(f"✗ {markup_safe(message)}" if message else "")
             error.set_class(bool(message), "-shown")
             self.query_one(f"#field-{name}").set_class(bool(message), "-invalid")
         general = errors.get("", "")
         if show_all and general:
-            self.query_one("#form-error", Static).update(escape(general))
+            self.query_one("#form-error", Static).update(markup_safe(general))
         return not errors
 
     @on(Input.Changed)

@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.markup import escape as escape_markup
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import (
@@ -23,7 +24,7 @@ from textual.widgets import (
 )
 
 from domain.projection import Column, Projection
-from tui.format import position_text, time_text, value_text
+from tui.format import markup_safe, position_text, stored_text, time_text, value_text
 from tui.frames import RowDiff, StateDiff
 from tui.session import Session
 
@@ -44,6 +45,7 @@ def cell_text(projection: Projection, field: str, row: Mapping[str, Any] | None)
 def row_summary(columns: list[Column], row: Mapping[str, Any]) -> str:
     """`Owner=Ann Balance=12.00 EUR …`: a whole row on one line."""
     return "  ".join(f"{c.title}={c.format(row)}" for c in columns if c.format(row))
+    # (cells are escaped by `Column.format`; callers wrap the line in `Text`, never markup)
 
 
 class DiffScreen(ModalScreen[int | None]):
@@ -102,9 +104,10 @@ class DiffScreen(ModalScreen[int | None]):
         summary = self.query_one("#diff-summary", Static)
         diff = message.diff
         if diff is None:
-            summary.update(f"[$error]Could not compute the diff: {message.error}[/]")
+            summary.update(f"[$error]Could not compute the diff: {markup_safe(message.error)}[/]")
             return
-        a_time, b_time = (time_text(t) or "start" for t in message.times)
+        # Stored times, escaped by `time_text`; their `[` must not open markup either.
+        a_time, b_time = (escape_markup(time_text(t)) or "start" for t in message.times)
         counts = ", ".join(f"{p.title}: {len(diff.rows[p.name])}" for p in self.session.projections)
         summary.update(f"A {a_time}  →  B {b_time}\n[b]{diff.total:,}[/b] rows differ ({counts})")
         tabs = TabbedContent(id="diff-tabs")
@@ -134,15 +137,13 @@ class DiffScreen(ModalScreen[int | None]):
             table.add_row(Text("no differences", style="dim"), "", "", "", "")
             return
         for diff in rows[:MAX_ROWS]:
-            key = Text(diff.key, style="bold")
+            key = stored_text(diff.key, style="bold")
             if diff.kind == "added" and diff.after is not None:
-                table.add_row(
-                    key, Text("+ added", style="green"), "", "", row_summary(columns, diff.after)
-                )
+                after_row = Text(row_summary(columns, diff.after))
+                table.add_row(key, Text("+ added", style="green"), "", "", after_row)
             elif diff.kind == "removed" and diff.before is not None:
-                table.add_row(
-                    key, Text("- removed", style="red"), "", row_summary(columns, diff.before), ""
-                )
+                before_row = Text(row_summary(columns, diff.before))
+                table.add_row(key, Text("- removed", style="red"), "", before_row, "")
             else:
                 for i, field in enumerate(diff.fields):
                     before = cell_text(projection, field, diff.before)
@@ -150,7 +151,7 @@ class DiffScreen(ModalScreen[int | None]):
                     table.add_row(
                         key if i == 0 else "",
                         Text("~ changed", style="yellow") if i == 0 else "",
-                        titles.get(field, field),
+                        stored_text(titles.get(field, field)),
                         Text(before, style="red"),
                         Text(after, style="green"),
                     )

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
+from domain.text import escape
 from tui.session import EventFilter
 
 FIELDS = (
@@ -44,7 +45,7 @@ class FilterScreen(ModalScreen[EventFilter | None]):
                 with Horizontal(classes="field"):
                     yield Label(label, classes="field-label")
                     suggester = (
-                        SuggestFromList(self.event_types, case_sensitive=False)
+                        SuggestFromList([escape(t) for t in self.event_types], case_sensitive=False)
                         if name == "type" and self.event_types
                         else None
                     )

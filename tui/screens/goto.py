@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -63,7 +64,8 @@ class GotoScreen(ModalScreen[int | None]):
     @on(Resolved)
     def _resolved(self, message: Resolved) -> None:
         if message.position is None:
-            self.query_one("#goto-error", Static).update(message.error)
+            # A DomainError's message is escaped already; Text keeps `[` from being markup.
+            self.query_one("#goto-error", Static).update(Text(message.error))
             self.query_one(Input).add_class("-invalid")
         else:
             self.dismiss(message.position)

@@ -14,7 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, LoadingIndicator, Static
 
 from domain.projection import Projection
-from tui.format import position_text, time_text
+from domain.text import escape
+from tui.format import markup_safe, position_text, stored_text, time_text
 from tui.screens.diff import cell_text
 from tui.session import LineageStep, Session
 
@@ -30,7 +31,7 @@ def change_text(projection: Projection, step: LineageStep) -> Text:
     for i, field in enumerate(step.fields):
         if i:
             text.append("; ")
-        text.append(titles.get(field, field), style="bold")
+        text.append(escape(titles.get(field, field)), style="bold")
         text.append(f" {cell_text(projection, field, step.before)} → ")
         text.append(cell_text(projection, field, step.after))
     return text
@@ -58,7 +59,8 @@ class LineageScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="lineage", classes="sheet"):
             yield Label(
-                f"Lineage  {self.projection.title} · {self.projection.key_title} {self.key}",
+                f"Lineage  {self.projection.title} · {self.projection.key_title} "
+                f"{markup_safe(self.key)}",
                 classes="dialog-title",
             )
             yield Static("", id="lineage-summary", classes="dialog-help")
@@ -82,7 +84,7 @@ class LineageScreen(ModalScreen[int | None]):
         await self.query_one(LoadingIndicator).remove()
         summary = self.query_one("#lineage-summary", Static)
         if message.steps is None:
-            summary.update(f"[$error]Could not trace the row: {message.error}[/]")
+            summary.update(f"[$error]Could not trace the row: {markup_safe(message.error)}[/]")
             return
         self.steps = message.steps
         later = sum(1 for s in self.steps if s.event.position > self.cursor)
@@ -107,9 +109,9 @@ class LineageScreen(ModalScreen[int | None]):
             table.add_row(
                 Text(position_text(event.position), style=style, justify="right"),
                 Text(time_text(event.recorded_at), style=style),
-                Text(event.type, style=style),
-                Text(str(event.metadata.get("command_type", "")), style=style),
-                Text(event.actor, style=style),
+                stored_text(event.type, style=style),
+                stored_text(str(event.metadata.get("command_type", "")), style=style),
+                stored_text(event.actor, style=style),
                 change_text(self.projection, step),
                 key=str(event.position),
             )

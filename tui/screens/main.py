@@ -29,6 +29,7 @@ from textual.worker import get_current_worker
 from domain.envelope import AppendResult, Bookmark, RecordedEvent
 from domain.errors import DomainError
 from store.projector import ProjectorStatus
+from tui.derived_check import DerivedCheck, DerivedStatus
 from tui.format import position_text
 from tui.frames import Frame
 from tui.proof_status import hash_status_with_checkpoint
@@ -209,6 +210,7 @@ class MainScreen(Screen[None]):
         self._chain = ChainStatus("unknown")
         self._play_waits = False
         """Autoplay started from live: at the end it waits for new events."""
+        self._derived_check = DerivedCheck(self.session.workspace)
         self._slow_timer: Timer | None = None
 
     # -- layout
@@ -256,7 +258,9 @@ class MainScreen(Screen[None]):
         self._load_bookmarks()
         if self.verify:
             self._chain = ChainStatus("checking")
-            self.query_one(StatusBar).update_view(chain=self._chain)
+            self.query_one(StatusBar).update_view(
+                chain=self._chain, derived=DerivedStatus("checking")
+            )
         table = self.query_one(ProjectionPanels).active_table
         if table is not None:
             table.focus()
@@ -280,6 +284,7 @@ class MainScreen(Screen[None]):
         self._maybe_refresh_axis()
 
     def on_unmount(self) -> None:
+        self._derived_check.close()
         self.session.close()
 
     # -- the time cursor
@@ -588,6 +593,8 @@ class MainScreen(Screen[None]):
         except Exception as exc:
             status = ChainStatus("unknown", str(exc))
         self.post_message(self.ChainChecked(status))
+        derived = self._derived_check.run()  # then the derived tables (tui.derived_check)
+        self.app.call_from_thread(self.query_one(StatusBar).update_view, derived=derived)
 
     @on(ChainChecked)
     def _chain_checked(self, message: ChainChecked) -> None:

@@ -21,6 +21,7 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from domain.envelope import RecordedEvent
+from domain.text import escape
 from tui.format import payload_summary, position_text, short_time_text, time_text
 from tui.session import LogIndex
 
@@ -344,7 +345,7 @@ class EventLog(ScrollView, can_focus=True):
             (_fit(event.stream_id, stream_w), part("log--stream")),
             (_fit(event.type, type_w), part("log--type")),
             (_fit(event.actor, actor_w), part("log--actor")),
-            (self._summaries.get(event.position, ""), part("log--summary")),
+            (escape(self._summaries.get(event.position, "")), part("log--summary")),
         ]
         return self._join(cells, row_style, width)
 
@@ -374,6 +375,8 @@ class EventLog(ScrollView, can_focus=True):
 
 
 def _fit(text: str, width: int) -> str:
+    """Stored `text`, escaped (`domain.text.escape`), cut or padded to `width`."""
+    text = escape(text)
     if len(text) > width:
         return text[: width - 1] + "…"
     return text.ljust(width)

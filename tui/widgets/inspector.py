@@ -6,10 +6,12 @@ Links (same command, correlation, causation) are clickable and run
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from rich.console import Console, Group, RenderableType
-from rich.json import JSON
+from rich.highlighter import JSONHighlighter
 from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
@@ -23,6 +25,7 @@ from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from domain.envelope import RecordedEvent
+from domain.text import escape, mixed_scripts
 from tui.format import position_text, time_text
 from tui.proof_status import CheckedHashStatus
 from tui.provenance import Provenance
@@ -213,18 +216,17 @@ def render_event(
             "[dim]Every projection is empty here. Press → to step into history, "
             "End to jump to the last event.[/dim]"
         )
+    # Every stored string goes into Text (never markup), escaped by `domain.text.escape`.
     title = Text()
-    title.append(event.type, style="bold")
+    title.append(escape(event.type), style="bold")
     if event.schema_version != 1:
         title.append(f"  v{event.schema_version}", style="dim")
     title.append("\n")
     title.append(position_text(event.position), style="bold")
-    title.append(f"  {event.stream_id}", style="italic")
+    title.append(f"  {escape(event.stream_id)}", style="italic")
     title.append(f"  v{event.version}\n", style="dim")
     title.append(time_text(event.recorded_at, micros=True) + " UTC", style="dim")
-    payload = JSON.from_data(event.data, indent=2)
-    payload.text.no_wrap = False
-    payload.text.overflow = "fold"
+    payload = payload_text(event.data)
     flags = _flags(origin)
     return Group(
         title,
@@ -246,14 +248,16 @@ def _metadata(event: RecordedEvent, related: Related | None) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
-    table.add_row("actor", Text(str(meta.get("actor", "")), style="bold"))
-    table.add_row("command", f"{meta.get('command_type', '')}")
-    table.add_row("command id", str(meta.get("command_id", "")))
+    table.add_row("actor", actor_text(str(meta.get("actor", ""))))
+    table.add_row("command", Text(escape(str(meta.get("command_type", "")))))
+    table.add_row("command id", Text(escape(str(meta.get("command_id", "")))))
     correlation = str(meta.get("correlation_id", ""))
     causation = str(meta.get("causation_id", ""))
     command_id = str(meta.get("command_id", ""))
-    table.add_row("correlation", "= command" if correlation == command_id else correlation)
-    table.add_row("causation", "= command" if causation == command_id else causation)
+    table.add_row(
+        "correlation", Text("= command" if correlation == command_id else escape(correlation))
+    )
+    table.add_row("causation", Text("= command" if causation == command_id else escape(causation)))
     if related is None:
         table.add_row("links", Text("looking up…", style="dim"))
         return table
@@ -267,6 +271,23 @@ def _metadata(event: RecordedEvent, related: Related | None) -> Table:
     if not (others or related.correlated or related.cause is not None):
         table.add_row("links", Text("none", style="dim"))
     return table
+
+
+def payload_text(data: Mapping[str, Any]) -> Text:
+    """`data` as highlighted JSON; the bidi and invisible characters JSON keeps are escaped."""
+    lines = json.dumps(data, indent=2, ensure_ascii=False).split("\n")
+    text = Text("\n".join(escape(line, backslash=False) for line in lines), overflow="fold")
+    text.no_wrap = False
+    JSONHighlighter().highlight(text)
+    return text
+
+
+def actor_text(actor: str) -> Text:
+    """An actor, escaped, in bold; flagged when its letters mix scripts (a look-alike)."""
+    text = Text(escape(actor), style="bold")
+    if mixed_scripts(actor):
+        text.append("  ⚠ look-alike: mixes scripts", style="bold yellow")
+    return text
 
 
 def _chain(event: RecordedEvent, status: HashStatus | None) -> Table:
@@ -315,10 +336,10 @@ def _flags(origin: Provenance | None) -> list[Text]:
     lines: list[Text] = []
     if origin is not None and origin.problem:
         flag = Text("\n⚠ bad stored event: ", style="bold red")
-        flag.append(origin.problem, style="red")
+        flag.append(escape(origin.problem), style="red")
         lines.append(flag)
     if origin is not None and origin.imported:
-        lines.append(Text(f"\narrived by {origin.imported}", style="yellow"))
+        lines.append(Text(f"\narrived by {escape(origin.imported)}", style="yellow"))
     return lines
 
 

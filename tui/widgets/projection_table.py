@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from domain.projection import Column, Row
+from domain.text import escape
 from tui.format import natural_key
 from tui.frames import RowChanges, Rows
 
@@ -179,7 +180,7 @@ class ProjectionTable(ScrollView, can_focus=True):
     def _decide_key_column(self) -> None:
         """Show the row key as a column only when no column already shows it."""
         key, row = next(iter(self._rows.items()))
-        self._show_key = not any(column.format(row) == key for column in self.columns)
+        self._show_key = not any(column.format(row) == escape(key) for column in self.columns)
 
     @property
     def _titles(self) -> list[str]:
@@ -229,7 +230,7 @@ class ProjectionTable(ScrollView, can_focus=True):
             return cached[1]
         cells = tuple(c.format(row) for c in self.columns)
         if self._show_key:
-            cells = (key, *cells)
+            cells = (escape(key), *cells)  # cells are escaped by `Column.format`
         self._cells[key] = (row, cells)
         widths = self._widths
         for i, cell in enumerate(cells):

@@ -11,7 +11,8 @@ from textual.content import Content
 from textual.markup import escape
 from textual.widget import Widget
 
-from tui.format import position_text, time_text
+from tui.derived_check import DerivedStatus
+from tui.format import markup_safe, position_text, time_text
 from tui.session import ChainStatus
 
 
@@ -33,6 +34,8 @@ class StatusView:
     read_note: str = ""
     """What the projector is doing, when it is worth saying (`rebuilding read models`)."""
     chain: ChainStatus = field(default_factory=lambda: ChainStatus("unknown"))
+    derived: DerivedStatus = field(default_factory=lambda: DerivedStatus("unchecked"))
+    """The background deep check of snapshots, read models and commands rows."""
     filter: str = ""
     playing: bool = False
     speed: int = 0
@@ -82,6 +85,10 @@ class StatusBar(Widget):
         left = Content("  ").join(_markup(part) for part in self._left())
         right = Content("  ").join(_markup(part) for part in self._right())
         room = max(0, width - right.cell_length - 2)
+        if left.cell_length > room and self.view.derived.state != "broken":
+            # What went wrong on the left matters more than a check that passed.
+            right = Content("  ").join(_markup(part) for part in self._right()[1:])
+            room = max(0, width - right.cell_length - 2)
         if left.cell_length > room:
             left = left.truncate(room, ellipsis=True)
         gap = max(2, width - left.cell_length - right.cell_length)
@@ -89,7 +96,7 @@ class StatusBar(Widget):
 
     def _left(self) -> list[str]:
         v = self.view
-        parts = [f"[b]eventscope[/b] [dim]·[/dim] {escape(v.db_name)}"]
+        parts = [f"[b]eventscope[/b] [dim]·[/dim] {markup_safe(v.db_name)}"]
         if v.live:
             parts.append(f"[reverse $success] LIVE [/] {position_text(v.position)}")
         else:
@@ -101,24 +108,24 @@ class StatusBar(Widget):
         if v.replaying:
             parts.append("[$text-warning]replaying…[/]")
         if v.read_error:
-            parts.append(f"[reverse $error] ✗ {escape(short_error(v.read_error))} [/]")
+            parts.append(f"[reverse $error] ✗ {markup_safe(short_error(v.read_error))} [/]")
         elif v.updating_to is not None:
             parts.append(f"[$warning]updating… → {position_text(v.updating_to)}[/]")
         elif v.lag > 0:
             parts.append(f"[$warning]catching up: {v.lag:,} behind[/]")
         if v.read_note and not v.read_error:
-            parts.append(f"[$text-warning]{escape(v.read_note)}[/]")
+            parts.append(f"[$text-warning]{markup_safe(v.read_note)}[/]")
         if v.playing:
             parts.append(f"[$accent]▶ {v.speed:,} ev/s[/]")
         if v.marks:
             parts.append(" ".join(f"[b]{n}[/b]={position_text(p)}" for n, p in v.marks))
         if v.filter:
-            parts.append(f"[$accent]filter[/] {escape(v.filter)}")
+            parts.append(f"[$accent]filter[/] {markup_safe(v.filter)}")
         return parts
 
     def _right(self) -> list[str]:
         v = self.view
-        right = []
+        right = [_derived_part(v.derived)]
         chain = v.chain
         if chain.state == "ok":
             right.append("[$success]chain ✓[/]")
@@ -132,8 +139,24 @@ class StatusBar(Widget):
         if v.read_only:
             right.append("[$warning]read-only[/]")
         elif v.actor:
-            right.append(f"[dim]as[/dim] {escape(v.actor)}")
+            right.append(f"[dim]as[/dim] {markup_safe(v.actor)}")
         return right
+
+
+def _derived_part(derived: DerivedStatus) -> str:
+    """`read models ✓ at #N` only for what the deep check compared."""
+    if derived.state == "ok":
+        return f"[$success]read models ✓ at {position_text(derived.position)}[/]"
+    if derived.state == "broken":
+        return f"[reverse $error] ✗ {escape(_short(derived.headline))} [/]"
+    if derived.state == "checking":
+        return "[dim]read models: checking…[/dim]"
+    return "[dim]read models: unchecked[/dim]"
+
+
+def _short(text: str, width: int = 56) -> str:
+    """A deep-check finding cut to fit the header (the CLI's `verify --deep` says all)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @lru_cache(maxsize=256)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
 from domain.description import DomainDescription
 from domain.envelope import RecordedEvent
 from domain.errors import RuleRefused
+from domain.fields import FreeText
 from domain.history_check import same_named_fields
 from domain.messages import Command, Event
 from domain.model import AggregateType, Context, DomainModel, Emit, EventCatalog
@@ -25,7 +26,7 @@ class AddTodo(Command):
     type_name: ClassVar[str] = "add_todo"
     title: ClassVar[str] = "Add a to-do"
     todo_id: str = Field(pattern=r"^[a-z0-9-]{1,30}$", description="short id, e.g. buy-milk")
-    text: str = Field(min_length=1, max_length=200, description="what to do")
+    text: Annotated[str, FreeText(200)] = Field(description="what to do")
 
 
 class CompleteTodo(Command):
