@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from store.proofs.sqlite_log import TREE_SCHEMA, build_tree
+
 APPLICATION_ID = 0x45565343
 """`PRAGMA application_id` of an eventscope database: "EVSC" in ASCII."""
 
@@ -292,7 +294,7 @@ def _partial_correlation_index(db: Database) -> None:
     )
 
 
-APPEND_ONLY_TABLES = ("events", "commands", "refusals", "imports")
+APPEND_ONLY_TABLES = ("events", "commands", "refusals", "imports", "merkle_nodes", "checkpoints")
 """The audit tables whose UPDATE and DELETE the triggers of step 1 refuse."""
 
 
@@ -350,3 +352,25 @@ def _derived_data_macs(db: Database) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(snapshots)").fetchall()}
     if "mac" not in columns:
         db.execute("ALTER TABLE snapshots ADD COLUMN mac TEXT")
+
+
+# Step 9 is being added on another branch at the time of writing; this no-op placeholder
+# only keeps step 10 numbered as agreed. At the merge, replace it with the real step 9.
+@migration(9, "reserved_9")
+def _reserved_9(db: Database) -> None:
+    """Placeholder for step 9 (see above)."""
+
+
+@migration(10, "merkle_tree")
+def _merkle_tree(db: Database) -> None:
+    """The Merkle tree over the events and the checkpoints issued (docs/proofs.md).
+
+    Builds the tree of the events already stored (a progress line on stderr for a
+    large store); from then on every append extends it in its own transaction.
+    """
+    for statement in TREE_SCHEMA:
+        db.execute(statement)
+    for table in ("merkle_nodes", "checkpoints"):
+        for statement in _append_only(table):
+            db.execute(statement)
+    build_tree(db.conn)

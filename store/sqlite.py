@@ -62,6 +62,7 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.proofs.sqlite_log import extend_tree
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -735,6 +736,7 @@ class SqliteEventStore:
             conn.execute(_INSERT_EVENT, rows[0])
         elif rows:
             conn.executemany(_INSERT_EVENT, rows)
+        extend_tree(conn, rows)
         first = rows[0][0] if rows else 0
         last = rows[-1][0] if rows else 0
         if command_id:
@@ -911,6 +913,7 @@ class SqliteEventStore:
     ) -> None:
         if rows:
             conn.executemany(_INSERT_EVENT, rows)
+            extend_tree(conn, rows)
         if commands:
             conn.executemany(self._insert_command, sign_commands(conn, self.macs, commands))
         if refusals:
