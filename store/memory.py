@@ -48,6 +48,7 @@ from store.hashchain import (
     verify,
 )
 from store.memory_time_index import memory_position_at
+from store.proofs.memory_log import InMemoryProofStore
 
 
 class InMemoryEventStore:
@@ -66,6 +67,8 @@ class InMemoryEventStore:
         self._bookmarks: dict[str, Bookmark] = {}
         self._commits = 0
         self._lock = threading.RLock()
+        self.proofs = InMemoryProofStore()
+        """The Merkle tree over these events (the ProofStore role)."""
 
     # -- information ---------------------------------------------------------------------
 
@@ -105,6 +108,7 @@ class InMemoryEventStore:
             self._times.append(row[7])
             self._streams.setdefault(row[2], []).append(row[0])
             self._event_ids.add(row[1])
+        self.proofs.extend(rows)
         for command in commands:
             self._commands[command[0]] = command
         self._commits += 1

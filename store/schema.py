@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from store.proofs.sqlite_log import TREE_SCHEMA, build_tree
+
 APPLICATION_ID = 0x45565343
 """`PRAGMA application_id` of an eventscope database: "EVSC" in ASCII."""
 
@@ -292,7 +294,7 @@ def _partial_correlation_index(db: Database) -> None:
     )
 
 
-APPEND_ONLY_TABLES = ("events", "commands", "refusals", "imports")
+APPEND_ONLY_TABLES = ("events", "commands", "refusals", "imports", "merkle_nodes", "checkpoints")
 """The audit tables whose UPDATE and DELETE the triggers of step 1 refuse."""
 
 
@@ -365,3 +367,18 @@ def _clock_skew(db: Database) -> None:
     """
     db.execute("CREATE INDEX IF NOT EXISTS events_recorded_at ON events(recorded_at)")
     db.execute("ALTER TABLE projector_lease ADD COLUMN seconds REAL")
+
+
+@migration(10, "merkle_tree")
+def _merkle_tree(db: Database) -> None:
+    """The Merkle tree over the events and the checkpoints issued (docs/proofs.md).
+
+    Builds the tree of the events already stored (a progress line on stderr for a
+    large store); from then on every append extends it in its own transaction.
+    """
+    for statement in TREE_SCHEMA:
+        db.execute(statement)
+    for table in ("merkle_nodes", "checkpoints"):
+        for statement in _append_only(table):
+            db.execute(statement)
+    build_tree(db.conn)

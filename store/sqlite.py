@@ -63,6 +63,7 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.proofs.sqlite_log import extend_tree
 from store.sqlite_connections import ThreadConnections
 from store.sqlite_time_index import sqlite_position_at
 from store.sqlite_writer_queue import WriterQueue
@@ -729,6 +730,7 @@ class SqliteEventStore:
             conn.execute(_INSERT_EVENT, rows[0])
         elif rows:
             conn.executemany(_INSERT_EVENT, rows)
+        extend_tree(conn, rows)
         first = rows[0][0] if rows else 0
         last = rows[-1][0] if rows else 0
         if command_id:
@@ -907,6 +909,7 @@ class SqliteEventStore:
     ) -> None:
         if rows:
             conn.executemany(_INSERT_EVENT, rows)
+            extend_tree(conn, rows)
         if commands:
             conn.executemany(self._insert_command, sign_commands(conn, self.macs, commands))
         if refusals:

@@ -18,6 +18,7 @@ from domain.description import DomainDescription
 from domain.errors import InvalidInput
 from domain.timeline import Timeline
 from store.projector import Projector
+from store.proofs.sqlite_log import SqliteProofStore
 from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
 
@@ -93,6 +94,7 @@ class Workspace:
     ids: IdSource = field(default_factory=UuidSource)
     _bus: CommandBus | None = None
     _timeline: Timeline | None = None
+    _proofs: SqliteProofStore | None = None
 
     @property
     def bus(self) -> CommandBus:
@@ -119,6 +121,13 @@ class Workspace:
             )
         return self._timeline
 
+    @property
+    def proofs(self) -> SqliteProofStore:
+        """The Merkle tree and issued checkpoints of this database (the ProofStore role)."""
+        if self._proofs is None:
+            self._proofs = SqliteProofStore(self.db_path, read_only=self.read_only)
+        return self._proofs
+
     def projector(self, **options: object) -> Projector:
         """A projector keeping this database's read models (the caller closes it)."""
         return Projector(
@@ -134,6 +143,8 @@ class Workspace:
             close = getattr(snapshots, "close", None)
             if close is not None:
                 close()
+        if self._proofs is not None:
+            self._proofs.close()
         self.store.close()
 
 
