@@ -233,8 +233,7 @@ class HashStatus:
     verified: bool | None = None
     """True when the store recomputed the hash and it matches (None: not available)."""
     detail: str = ""
-    clock_skew: ClockSkew | None = None
-    """Set when the event's time is flagged as clock skew (`domain.clock_skew`)."""
+    clock_skew: ClockSkew | None = None  # when its time is flagged (`domain.clock_skew`)
 
 
 ChainState = Literal["unknown", "checking", "ok", "broken"]
@@ -622,8 +621,7 @@ class Session:
             detail = ""
         except StoreError as exc:  # a keyed chain opened without its key
             verified, detail = None, str(exc)
-        skew = skew_of_event(self.store, event.position)
-        return HashStatus(linked=linked, verified=verified, detail=detail, clock_skew=skew)
+        return HashStatus(linked, verified, detail, skew_of_event(self.store, event.position))
 
     # -- time
 
