@@ -171,7 +171,8 @@ class PendingEvent:
     """A fully decided event for the bulk path (demo data): version and time are given.
 
     The store assigns the position and the hashes; it still enforces
-    UNIQUE(stream_id, version) and non-decreasing `recorded_at`.
+    UNIQUE(stream_id, version) and the stored form of `recorded_at` (which may go back:
+    see `domain.clock_skew`).
     """
 
     event_id: str

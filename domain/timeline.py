@@ -543,8 +543,8 @@ class Timeline:
     # -- points in time -------------------------------------------------------------------
 
     def position_at(self, timestamp: str | datetime) -> int:
-        """The last position recorded at or before `timestamp` (0 if none).
-
+        """The last position recorded at or before `timestamp` and not flagged as clock
+        skew (0 if none; `domain.clock_skew`): the books as they stood then.
         Accepts any ISO 8601 time (a date means its midnight; no zone means UTC).
         """
         moment = timestamp if isinstance(timestamp, datetime) else parse_time(timestamp)

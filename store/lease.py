@@ -6,7 +6,9 @@ each of its write transactions, so "am I still the holder?" is checked under the
 same write lock as the write it guards: two projectors never both write, even when
 one stalls past its lease and another takes over. A holder that dies stops renewing,
 and its lease lapses `seconds` later. Times are seconds since the epoch from an
-injectable clock; processes on one machine share it.
+injectable clock; processes on one machine share it. A lease written by a clock far
+ahead (its expiry further away than its own duration, `seconds`) is stale, and a
+follower looks again every quarter lease, so it notices a clean release soon.
 """
 
 from __future__ import annotations
@@ -17,10 +19,19 @@ from contextlib import AbstractContextManager
 from typing import Final
 
 _SELECT: Final = "SELECT owner, expires_at FROM projector_lease WHERE name = ?"
+# `seconds` (schema step 9): how long the holder's lease runs; NULL from older writers.
+_SELECT_HOLDER: Final = "SELECT owner, expires_at, seconds FROM projector_lease WHERE name = ?"
+
+CLOCK_SLACK: Final = 1.0
+"""Seconds a lease's expiry may lie beyond a full lease from now and still count
+(clocks of processes on one machine agree; this covers rounding and slow starts)."""
+
+FOLLOWER_LOOK: Final = 0.25
+"""A follower looks at the lease row again after this fraction of a lease at most."""
 
 Transaction = Callable[[str], AbstractContextManager[sqlite3.Connection]]
 """`transaction(action)`: a write transaction on the caller's connection."""
-Reader = Callable[[str, tuple[str]], list[tuple[str, float]]]
+Reader = Callable[[str, tuple[str]], list[tuple[str, float, float | None]]]
 """`read(sql, params)`: rows of a query on the caller's connection, outside transactions."""
 
 
@@ -75,26 +86,46 @@ class Lease:
             return False
         return self._take()
 
+    def _held_by_another(self, row: tuple[str, float, float | None] | None, now: float) -> bool:
+        """True when `row` is another projector's live lease.
+
+        A lease lapses at its `expires_at`; one that lies further ahead than it runs
+        (its own `seconds`, ours for a row without one, plus `CLOCK_SLACK`) was
+        written by a clock running ahead and is stale: it must not freeze every other
+        projector until that clock's time.
+        """
+        if row is None or row[0] == self.owner:
+            return False
+        runs = self.seconds if row[2] is None else row[2]
+        return now < row[1] <= now + runs + CLOCK_SLACK
+
+    def _follow(self, row: tuple[str, float, float | None], now: float) -> None:
+        # Look again when it lapses, or sooner (a plain read), so a clean release is
+        # noticed within a fraction of a lease rather than when it would have lapsed.
+        self.holder = row[0]
+        self._holder_until = min(row[1], now + self.seconds * FOLLOWER_LOOK)
+
     def _take(self) -> bool:
         # A plain read first: a follower asks for the write lock only when the lease
         # looks free, so it never queues behind appends just to learn it is not.
-        rows = self._read(_SELECT, (self.name,))
-        if rows and rows[0][0] != self.owner and rows[0][1] > self._clock():
-            self.holder, self._holder_until = rows[0][0], rows[0][1]
+        rows = self._read(_SELECT_HOLDER, (self.name,))
+        now = self._clock()
+        if rows and self._held_by_another(rows[0], now):
+            self._follow(rows[0], now)
             return False
         with self._transaction("take the projector lease") as conn:
             # Again under the write lock: another projector may have just taken it.
-            row = conn.execute(_SELECT, (self.name,)).fetchone()
+            row = conn.execute(_SELECT_HOLDER, (self.name,)).fetchone()
             now = self._clock()
-            if row is not None and row[0] != self.owner and row[1] > now:
-                self.holder, self._holder_until = row[0], row[1]
+            if self._held_by_another(row, now):
+                self._follow(row, now)
                 return False
             expires = now + self.seconds
             conn.execute(
-                "INSERT INTO projector_lease (name, owner, expires_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, "
-                "expires_at = excluded.expires_at",
-                (self.name, self.owner, expires),
+                "INSERT INTO projector_lease (name, owner, expires_at, seconds) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, "
+                "expires_at = excluded.expires_at, seconds = excluded.seconds",
+                (self.name, self.owner, expires, self.seconds),
             )
         self.held = True
         self.expires_at = self._holder_until = expires

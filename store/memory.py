@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from domain.clock import Clock, SystemClock
+from domain.clock_skew import TimeBlocks
 from domain.envelope import (
     GENESIS_HASH,
     AppendResult,
@@ -46,6 +47,8 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.memory_time_index import memory_position_at
+from store.proofs.memory_log import InMemoryProofStore
 
 
 class InMemoryEventStore:
@@ -56,6 +59,7 @@ class InMemoryEventStore:
         self._key = key
         self._rows: list[ChainRow] = []
         self._times: list[str] = []
+        self._time_blocks = TimeBlocks()
         self._streams: dict[str, list[int]] = {}
         self._event_ids: set[str] = set()
         self._commands: dict[str, CommandRow] = {}
@@ -63,6 +67,8 @@ class InMemoryEventStore:
         self._bookmarks: dict[str, Bookmark] = {}
         self._commits = 0
         self._lock = threading.RLock()
+        self.proofs = InMemoryProofStore()
+        """The Merkle tree over these events (the ProofStore role)."""
 
     # -- information ---------------------------------------------------------------------
 
@@ -102,6 +108,7 @@ class InMemoryEventStore:
             self._times.append(row[7])
             self._streams.setdefault(row[2], []).append(row[0])
             self._event_ids.add(row[1])
+        self.proofs.extend(rows)
         for command in commands:
             self._commands[command[0]] = command
         self._commits += 1
@@ -119,9 +126,8 @@ class InMemoryEventStore:
                 actual = len(self._streams.get(append.stream_id, ()))
                 if actual != append.expected_version:
                     raise ConcurrencyConflict(append.stream_id, append.expected_version, actual)
-            last_at = self._times[-1] if self._times else ""
-            now = stored_time(self.clock.now())
-            recorded_at = now if now > last_at else last_at
+            # The writer's own time, never clamped (see `domain.clock_skew`).
+            recorded_at = stored_time(self.clock.now())
             extender = self._extender()
             metadata_text = canonical_json(metadata.event_metadata(), "metadata")
             rows: list[ChainRow] = []
@@ -286,10 +292,11 @@ class InMemoryEventStore:
             return iter(self._slice(after, to, None))
 
     def position_at(self, timestamp: str) -> int:
-        """The last position recorded at or before `timestamp` (0 if none)."""
+        """The last position recorded at or before `timestamp` whose time is not flagged
+        as clock skew (0 if none); see `domain.clock_skew`."""
         moment = stored_time(timestamp)
         with self._lock:
-            return bisect_right(self._times, moment)
+            return memory_position_at(self._times, moment, self._time_blocks)
 
     def find_command(self, command_id: str) -> AppendResult | None:
         """The result an earlier command with this id recorded, if any."""

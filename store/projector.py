@@ -48,6 +48,7 @@ from store.derived_macs import check_checkpoint
 from store.lease import Lease, LeaseLost, read_lease
 from store.replay import SELECT_EVENTS, FoldFailure, fold_rows
 from store.sqlite import SqliteEventStore
+from store.sqlite_connections import ThreadConnections
 
 __all__ = [
     "ProjectionFailed",
@@ -183,9 +184,9 @@ class Projector:
         self.fingerprint, self.definitions = rm.fingerprint(self.projections)
         self._by_name = {p.name: p for p in self.projections}
 
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
+        self._threads = ThreadConnections(
+            self._connect, lambda: StoreError(f"the projector for {store.path} is closed")
+        )
         self._closed = False
         self._fold_lock = threading.RLock()
         self._committed = threading.Condition()
@@ -219,11 +220,10 @@ class Projector:
     # -- connections -------------------------------------------------------------------
 
     def _conn(self) -> sqlite3.Connection:
-        if self._closed:
-            raise StoreError(f"the projector for {self.store.path} is closed")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
+        """This thread's connection (closed when the thread ends: `sqlite_connections`)."""
+        return self._threads.get()
+
+    def _connect(self) -> sqlite3.Connection:
         mode = "ro" if self.store.read_only else "rw"
         try:
             conn = connect(self.store.path, mode, self.store.busy_timeout_ms)
@@ -231,24 +231,26 @@ class Projector:
                 conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
             raise self.store._error(exc, "open the read models") from None
-        self._local.conn = conn
-        with self._connections_lock:
-            self._connections.append(conn)
         return conn
 
     @contextlib.contextmanager
     def _transaction(self, action: str, *, write: bool) -> Iterator[sqlite3.Connection]:
-        """One transaction on this thread's connection; SQLite errors become StoreError."""
+        """One transaction on this thread's connection; SQLite errors become StoreError.
+
+        A write first takes its turn among the store's writers of this process (FIFO).
+        """
         conn = self._conn()
+        turn = self.store._writers.turn() if write else contextlib.nullcontext()
         try:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            with turn:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
         except sqlite3.Error as exc:
             raise self.store._error(exc, action) from None
 
@@ -272,11 +274,7 @@ class Projector:
         with contextlib.suppress(DomainError):
             self.release()
         self._closed = True
-        with self._connections_lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
+        self._threads.close_all()
 
     def __enter__(self) -> Projector:
         return self

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from store.proofs.sqlite_log import TREE_SCHEMA, build_tree
+
 APPLICATION_ID = 0x45565343
 """`PRAGMA application_id` of an eventscope database: "EVSC" in ASCII."""
 
@@ -292,7 +294,7 @@ def _partial_correlation_index(db: Database) -> None:
     )
 
 
-APPEND_ONLY_TABLES = ("events", "commands", "refusals", "imports")
+APPEND_ONLY_TABLES = ("events", "commands", "refusals", "imports", "merkle_nodes", "checkpoints")
 """The audit tables whose UPDATE and DELETE the triggers of step 1 refuse."""
 
 
@@ -350,3 +352,33 @@ def _derived_data_macs(db: Database) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(snapshots)").fetchall()}
     if "mac" not in columns:
         db.execute("ALTER TABLE snapshots ADD COLUMN mac TEXT")
+
+
+@migration(9, "clock_skew")
+def _clock_skew(db: Database) -> None:
+    """Index `recorded_at` again, and record how long each projector lease runs.
+
+    Times are no longer clamped to run in position order: each event keeps its
+    writer's time, so one skewed clock changes no other event's time, and
+    `position_at` can no longer binary-search positions (see `domain.clock_skew`).
+    The index answers "anything recorded at or before T?"; position ranges are still
+    read by primary key. A lease's `seconds` lets others tell a lease from a clock far
+    ahead (expiring further away than it runs) from a long one (`store.lease`).
+    """
+    db.execute("CREATE INDEX IF NOT EXISTS events_recorded_at ON events(recorded_at)")
+    db.execute("ALTER TABLE projector_lease ADD COLUMN seconds REAL")
+
+
+@migration(10, "merkle_tree")
+def _merkle_tree(db: Database) -> None:
+    """The Merkle tree over the events and the checkpoints issued (docs/proofs.md).
+
+    Builds the tree of the events already stored (a progress line on stderr for a
+    large store); from then on every append extends it in its own transaction.
+    """
+    for statement in TREE_SCHEMA:
+        db.execute(statement)
+    for table in ("merkle_nodes", "checkpoints"):
+        for statement in _append_only(table):
+            db.execute(statement)
+    build_tree(db.conn)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from domain.ports import Snapshot
 from domain.snapshots import InMemorySnapshots
 from store.connection import connect
 from store.derived_macs import DerivedMacs, check_chunks, check_snapshot, snapshot_mac
+from store.sqlite_connections import ThreadConnections
 
 __all__ = ["InMemorySnapshots", "SqliteSnapshotStore", "ensure_snapshot_schema"]
 
@@ -83,27 +83,28 @@ class SqliteSnapshotStore:
         self.busy_timeout_ms = busy_timeout_ms
         if not self.path.exists():
             raise StoreError(f"{self.path} does not exist; create it with `eventscope init`")
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        # One connection per thread, closed when its thread ends (`sqlite_connections`).
+        self._threads = ThreadConnections(self._open, self._closed)
         self._has_table: bool | None = None
 
+    def _closed(self) -> StoreError:
+        return StoreError(f"the snapshots of {self.path} are closed")
+
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            mode = "ro" if self.read_only else "rw"
-            try:
-                conn = connect(self.path, mode, self.busy_timeout_ms)
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot open {self.path} for snapshots: {exc}") from None
-            try:
-                # A cache: WAL with NORMAL cannot corrupt, and skips an fsync per save.
-                conn.execute("PRAGMA synchronous = NORMAL")
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot open {self.path} for snapshots: {exc}") from None
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
+        return self._threads.get()
+
+    def _open(self) -> sqlite3.Connection:
+        mode = "ro" if self.read_only else "rw"
+        try:
+            conn = connect(self.path, mode, self.busy_timeout_ms)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {self.path} for snapshots: {exc}") from None
+        try:
+            # A cache: WAL with NORMAL cannot corrupt, and skips an fsync per save.
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"cannot open {self.path} for snapshots: {exc}") from None
         return conn
 
     def _table_exists(self) -> bool:
@@ -261,12 +262,9 @@ class SqliteSnapshotStore:
         return self._write("DELETE FROM snapshots WHERE key != ?", (keep,))
 
     def close(self) -> None:
-        """Close every connection this store opened."""
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        """Close every connection this store opened (a later use opens new ones)."""
+        threads, self._threads = self._threads, ThreadConnections(self._open, self._closed)
+        threads.close_all()
 
     def __enter__(self) -> SqliteSnapshotStore:
         return self

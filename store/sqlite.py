@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from domain.clock import Clock, SystemClock
+from domain.clock_skew import TimeBlocks
 from domain.envelope import (
     GENESIS_HASH,
     AppendResult,
@@ -63,6 +64,10 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.proofs.sqlite_log import extend_tree
+from store.sqlite_connections import ThreadConnections
+from store.sqlite_time_index import sqlite_position_at
+from store.sqlite_writer_queue import WriterQueue
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -130,8 +135,6 @@ _INSERT_REFUSAL = (
     "command, reason, code) VALUES (?,?,?,?,?,?,?,?)"
 )
 _CHUNK = 2000
-_TIME_AT = "SELECT recorded_at FROM events WHERE position = ?"
-_HEAD_TIME = "SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 
 # WAL checkpoints. SQLite's own (after any commit that leaves 1000 pages in the WAL)
 # would copy those pages into the database file and fsync it inside some command's
@@ -360,14 +363,18 @@ class SqliteEventStore:
         self._insert_command = _INSERT_COMMAND if key is None else _INSERT_SIGNED_COMMAND
         # The wall clock always gives the stored time format; others are checked.
         self._clock_is_stored = type(self.clock) is SystemClock
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._threads = ThreadConnections(
+            self._connect, lambda: StoreError(f"the store for {self.path} is closed")
+        )
+        self._writers = WriterQueue()
+        """In-process writers take turns here before `BEGIN IMMEDIATE` (FIFO)."""
         self._lock = threading.Lock()
         self._closed = False
         self._commits = 0
         """Write transactions this store committed (all threads; drives checkpoints)."""
         self._checkpoint_due = _CHECKPOINT_EVERY
         self._checkpointer: _Checkpointer | None = None
+        self._time_blocks = TimeBlocks()
         self._check_file(create)
         try:
             conn = self._conn()
@@ -435,17 +442,8 @@ class SqliteEventStore:
         return conn
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._closed:
-                raise StoreError(f"the store for {self.path} is closed")
-            conn = self._connect()
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        elif self._closed:
-            raise StoreError(f"the store for {self.path} is closed")
-        return conn
+        """This thread's connection (closed when the thread ends: `sqlite_connections`)."""
+        return self._threads.get()
 
     def _error(self, exc: sqlite3.Error, action: str) -> DomainError:
         """One actionable line for a SQLite failure."""
@@ -645,13 +643,9 @@ class SqliteEventStore:
         check_append(streams)
         conn = self._conn()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = self._append_locked(conn, streams, metadata)
-                conn.execute("ROLLBACK" if result.duplicate else "COMMIT")
-            except BaseException:
-                self._rollback(conn)
-                raise
+            result = self._writers.transaction(
+                conn, lambda c: self._append_locked(c, streams, metadata), keep=_new
+            )
         except sqlite3.IntegrityError as exc:
             raise self._integrity(exc) from None
         except sqlite3.Error as exc:
@@ -674,17 +668,18 @@ class SqliteEventStore:
             if actual != append.expected_version:
                 raise ConcurrencyConflict(append.stream_id, append.expected_version, actual)
         if last_row is None:
-            position, prev, head_at = 0, GENESIS_HASH, ""
+            position, prev = 0, GENESIS_HASH
         else:
             parts = last_row.split(" ")
             if len(parts) != 3:
                 raise StoreError(f"{self.path}: the last event is damaged; run `eventscope verify`")
-            position, prev, head_at = int(parts[0]), parts[1], parts[2]
+            position, prev = int(parts[0]), parts[1]
         now = self.clock.now()
         if not self._clock_is_stored and not is_stored_time(now):
             now = stored_time(now)
-        # Never earlier than the previous event, so time order is position order.
-        recorded_at = now if now > head_at else head_at
+        # The writer's own time, never clamped: one skewed clock changes no other
+        # event's time (it is flagged instead, see `domain.clock_skew`).
+        recorded_at = now
         metadata_text = canonical_json(metadata.event_metadata(), "metadata")
         digest = self._digest
         loads = orjson.loads
@@ -737,6 +732,7 @@ class SqliteEventStore:
             conn.execute(_INSERT_EVENT, rows[0])
         elif rows:
             conn.executemany(_INSERT_EVENT, rows)
+        extend_tree(conn, rows)
         first = rows[0][0] if rows else 0
         last = rows[-1][0] if rows else 0
         if command_id:
@@ -814,7 +810,8 @@ class SqliteEventStore:
         """Load many decided events (demo data) in one transaction; returns the new head.
 
         Positions and hashes are assigned here; versions must continue each stream
-        and `recorded_at` must not go back, else InvalidInput and nothing is written.
+        and `recorded_at` must be in the stored form, else InvalidInput and nothing is
+        written.
         The first event of each command may carry its payload for the commands table.
         A `Refusal` among the events is kept at the head as of its place in the
         sequence (its own `at_position` is ignored, as in `record_refusal`).
@@ -834,7 +831,8 @@ class SqliteEventStore:
 
         Each must continue the chain exactly: position head+1, prev_hash the head's
         hash, the hash recomputing with this store's key, the stream's next version,
-        time not going back. `validate` may refuse an event by raising InvalidInput.
+        a time in the stored form (it may go back: see `domain.clock_skew`).
+        `validate` may refuse an event by raising InvalidInput.
         Any failure raises `EventRejected` (an InvalidInput naming the event's index)
         and leaves the database as it was.
         """
@@ -913,6 +911,7 @@ class SqliteEventStore:
     ) -> None:
         if rows:
             conn.executemany(_INSERT_EVENT, rows)
+            extend_tree(conn, rows)
         if commands:
             conn.executemany(self._insert_command, sign_commands(conn, self.macs, commands))
         if refusals:
@@ -963,15 +962,13 @@ class SqliteEventStore:
         conn = self._conn()
         if not refusal.recorded_at:
             refusal = replace(refusal, recorded_at=self.clock.now())
+
+        def write(c: sqlite3.Connection) -> tuple[int, sqlite3.Cursor]:
+            at = c.execute("SELECT max(position) FROM events").fetchone()[0] or 0
+            return at, c.execute(_INSERT_REFUSAL, _refusal_row(refusal, at))
+
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                at_position = conn.execute("SELECT max(position) FROM events").fetchone()[0] or 0
-                cursor = conn.execute(_INSERT_REFUSAL, _refusal_row(refusal, at_position))
-                conn.execute("COMMIT")
-            except BaseException:
-                self._rollback(conn)
-                raise
+            at_position, cursor = self._writers.transaction(conn, write)
         except sqlite3.Error as exc:
             raise self._error(exc, "record a refusal") from None
         self._committed(conn)
@@ -1051,31 +1048,11 @@ class SqliteEventStore:
             position = rows[-1][0]
 
     def position_at(self, timestamp: str) -> int:
-        """The last position recorded at or before `timestamp` (0 if none).
-
-        Any ISO time is accepted (a time without a zone is UTC).
-        """
+        """The last position recorded at or before `timestamp` whose time is not flagged
+        as clock skew (0 if none); see `domain.clock_skew`. Any ISO time (no zone: UTC)."""
         moment = stored_time(timestamp)
-        # Times never go back along positions (every writer keeps them so, `verify`
-        # checks it), so this is a binary search over positions by primary key: about
-        # 20 point reads for 1M events, and no time index to update on every append.
         try:
-            execute = self._conn().execute
-            head = execute(_HEAD_TIME).fetchone()
-            if head is None:
-                return 0
-            if head[1] <= moment:
-                return int(head[0])
-            # low: 0 or a position at or before `moment`; high: a position after it.
-            low, high = 0, int(head[0])
-            while high - low > 1:
-                middle = (low + high) // 2
-                row = execute(_TIME_AT, (middle,)).fetchone()
-                if row is not None and row[0] <= moment:
-                    low = middle
-                else:
-                    high = middle
-            return low
+            return sqlite_position_at(self._conn(), moment, self._time_blocks)
         except sqlite3.Error as exc:
             raise self._error(exc, "read") from None
 
@@ -1319,16 +1296,14 @@ class SqliteEventStore:
         self._refuse_read_only("set a bookmark")
         bookmark = Bookmark(bookmark_rules.check_name(name), position, actor, bookmark_rules.now())
         conn = self._conn()
+
+        def write(c: sqlite3.Connection) -> None:
+            head = c.execute("SELECT max(position) FROM events").fetchone()[0] or 0
+            bookmark_rules.check_position(position, head)
+            c.execute(_SET_BOOKMARK, (name, position, actor, bookmark.created_at))
+
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                head = conn.execute("SELECT max(position) FROM events").fetchone()[0] or 0
-                bookmark_rules.check_position(position, head)
-                conn.execute(_SET_BOOKMARK, (name, position, actor, bookmark.created_at))
-                conn.execute("COMMIT")
-            except BaseException:
-                self._rollback(conn)
-                raise
+            self._writers.transaction(conn, write)
         except sqlite3.Error as exc:
             raise self._error(exc, "set a bookmark") from None
         self._committed(conn)
@@ -1342,7 +1317,8 @@ class SqliteEventStore:
         self._refuse_read_only("delete a bookmark")
         conn = self._conn()
         try:
-            cursor = conn.execute("DELETE FROM bookmarks WHERE name = ?", (name,))
+            with self._writers.turn():
+                cursor = conn.execute("DELETE FROM bookmarks WHERE name = ?", (name,))
         except sqlite3.Error as exc:
             raise self._error(exc, "delete a bookmark") from None
         self._committed(conn)
@@ -1362,11 +1338,7 @@ class SqliteEventStore:
             checkpointer, self._checkpointer = self._checkpointer, None
         if checkpointer is not None:
             checkpointer.stop()
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
+        self._threads.close_all()
 
     def __enter__(self) -> SqliteEventStore:
         return self
@@ -1415,6 +1387,10 @@ def _filter_sql(
         clauses.append("(data LIKE ? ESCAPE '\\' OR metadata LIKE ? ESCAPE '\\')")
         params += [needle, needle]
     return clauses, params
+
+
+def _new(result: AppendResult) -> bool:
+    return not result.duplicate
 
 
 def _zero(_: str) -> int:

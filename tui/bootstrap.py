@@ -18,6 +18,7 @@ from domain.description import DomainDescription
 from domain.errors import InvalidInput
 from domain.timeline import Timeline
 from store.projector import Projector
+from store.proofs.sqlite_log import SqliteProofStore
 from store.sidecars import existing_sidecars, forget_read_only_traces
 from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
@@ -97,6 +98,7 @@ class Workspace:
     _bus: CommandBus | None = None
     _timeline: Timeline | None = None
     _sidecars_before: frozenset[Path] = frozenset()
+    _proofs: SqliteProofStore | None = None
 
     @property
     def bus(self) -> CommandBus:
@@ -123,6 +125,13 @@ class Workspace:
             )
         return self._timeline
 
+    @property
+    def proofs(self) -> SqliteProofStore:
+        """The Merkle tree and issued checkpoints of this database (the ProofStore role)."""
+        if self._proofs is None:
+            self._proofs = SqliteProofStore(self.db_path, read_only=self.read_only)
+        return self._proofs
+
     def projector(self, **options: object) -> Projector:
         """A projector keeping this database's read models (the caller closes it)."""
         return Projector(
@@ -138,6 +147,8 @@ class Workspace:
             close = getattr(snapshots, "close", None)
             if close is not None:
                 close()
+        if self._proofs is not None:
+            self._proofs.close()
         self.store.close()
         if self.read_only:  # leave no -wal/-shm that was not there before
             forget_read_only_traces(self.db_path, self._sidecars_before)

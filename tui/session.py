@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from domain.clock import format_time, parse_time
+from domain.clock_skew import ClockSkew, skew_of_event
 from domain.description import DomainDescription
 from domain.envelope import AppendResult, Bookmark, Head, RecordedEvent, Refusal
 from domain.errors import InvalidInput, StoreError
@@ -232,6 +233,7 @@ class HashStatus:
     verified: bool | None = None
     """True when the store recomputed the hash and it matches (None: not available)."""
     detail: str = ""
+    clock_skew: ClockSkew | None = None  # when its time is flagged (`domain.clock_skew`)
 
 
 ChainState = Literal["unknown", "checking", "ok", "broken"]
@@ -619,7 +621,7 @@ class Session:
             detail = ""
         except StoreError as exc:  # a keyed chain opened without its key
             verified, detail = None, str(exc)
-        return HashStatus(linked=linked, verified=verified, detail=detail)
+        return HashStatus(linked, verified, detail, skew_of_event(self.store, event.position))
 
     # -- time
 

@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Any, Final
 
 from domain.clock import format_time, parse_time
+from domain.clock_skew import SKEW_FLAG, describe_skew_row, initial_watch, observe, skew_flag_row
 from domain.envelope import RecordedEvent
 from domain.ledger.money import CURRENCY_DIGITS
 from domain.projection import Column, Projection, ProjectionState, Row
@@ -399,6 +400,8 @@ def _flag_detail(value: Any, row: Mapping[str, Any]) -> str:
         return f"{move} took the balance {before} → {format_minor(row['after'], currency)}"
     if flag == "after_unfreeze" and "unfrozen_at" in row:
         return f"{move} soon after the unfreeze at #{row['unfrozen_at']}"
+    if flag == SKEW_FLAG:
+        return describe_skew_row(row)
     return ""
 
 
@@ -413,6 +416,8 @@ class AuditFlags:
       `unfreeze_window` (default one hour) of its `AccountUnfrozen`. "Just after" is
       measured in recorded time, not events, because that is what an auditor asks:
       "what moved in the hour after we lifted the freeze?".
+    - `clock_skew`: an event whose recorded time its neighbours contradict (its
+      writer's clock ran ahead or behind; `domain.clock_skew`), raised W events later.
 
     Row key: `<position, 10 digits>:<flag>:<account>`, so rows sort by time and the
     key names the account whose stream holds all the flag depends on. Rows hold
@@ -446,14 +451,24 @@ class AuditFlags:
         # snapshots taken with other thresholds are not reused.
         window = int(unfreeze_window.total_seconds() * 1_000_000)
         limits = ",".join(f"{c}={a}" for c, a in sorted(self.large_amounts.items()))
-        self.version = f"1;large={limits};unfreeze_us={window}"
+        self.version = f"2;large={limits};unfreeze_us={window}"
 
     def initial(self) -> ProjectionState:
-        """No flags; aux keeps each account's balance and open post-unfreeze windows."""
-        return ProjectionState(aux={"balance": {}, "unfrozen": {}})
+        """No flags; aux keeps each account's balance, open post-unfreeze windows and
+        the recent times the clock-skew rule compares."""
+        return ProjectionState(aux={"balance": {}, "unfrozen": {}, "clock": initial_watch()})
 
     def apply(self, state: ProjectionState, event: RecordedEvent) -> tuple[str, ...]:
         """Fold one event; returns the keys of the flags it raised (usually none)."""
+        raised = self._apply_money(state, event)
+        skew = observe(state.aux["clock"], event.position, event.recorded_at)
+        if skew is None:
+            return raised
+        key, row = skew_flag_row(skew)
+        state.rows[key] = row
+        return (*raised, key)
+
+    def _apply_money(self, state: ProjectionState, event: RecordedEvent) -> tuple[str, ...]:
         kind = event.type
         data = event.data
         move = _BALANCE_MOVES.get(kind)
@@ -536,7 +551,7 @@ class AuditFlags:
     def lineage_streams(self, row_key: str) -> Sequence[str] | None:
         """A flag depends only on its account's stream (balance and unfreezes)."""
         parts = row_key.split(":", 2)
-        if len(parts) != 3:
+        if len(parts) != 3 or not parts[2]:  # a clock-skew flag depends on every stream
             return None
         return (_ACCOUNT_STREAM + parts[2],)
 

@@ -82,10 +82,14 @@ def tamper_stream_id(db: Path, position: int) -> None:
     """Rewrite one event's stream id to hold a carriage return and a fake verdict."""
     conn = sqlite3.connect(db, isolation_level=None)
     try:
-        conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+        (trigger,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_no_update'"
+        ).fetchone()
+        conn.execute("DROP TRIGGER events_no_update")
         conn.execute(
             "UPDATE events SET stream_id = stream_id || ? WHERE position = ?",
             (CARRIAGE_RETURN, position),
         )
+        conn.execute(trigger)  # an attacker covers the tracks: only the chain tells
     finally:
         conn.close()

@@ -331,7 +331,7 @@ def test_position_at_is_the_last_position_at_or_before_a_time(
 def test_position_at_finds_the_last_of_equal_times_after_appends(
     opened: Callable[..., SqliteEventStore], db: Path
 ) -> None:
-    # A clock that stands still (and one that goes back, clamped): equal stored times.
+    # A clock that stands still: equal stored times.
     clock = StepClock("2026-01-01T09:00:00Z", step=timedelta(0))
     store = opened(db, create=True, clock=clock)
     for n in range(7):
@@ -340,16 +340,21 @@ def test_position_at_finds_the_last_of_equal_times_after_appends(
     assert store.position_at("2026-01-01T08:59:59.999999Z") == 0
 
 
-def test_position_at_reads_positions_by_primary_key_and_there_is_no_time_index(
+def test_position_at_reads_positions_by_primary_key_and_times_by_their_index(
     opened: Callable[..., SqliteEventStore], db: Path
 ) -> None:
     store = opened(db, create=True)
     store.append_bulk(_timed_events(_times(500, seed=1)))
-    assert "events_recorded_at" not in objects(db)
-    head, *probes = _plans(store, lambda s: s.position_at("2026-03-02T00:00:00Z"))
-    assert head == "SCAN events"  # backwards by rowid, LIMIT 1: the last row
-    assert 1 <= len(probes) <= 9  # a binary search over 500 positions
-    assert set(probes) == {"SEARCH events USING INTEGER PRIMARY KEY (rowid=?)"}
+    assert "events_recorded_at" in objects(db)
+    plans = _plans(store, lambda s: s.position_at("2026-03-02T00:00:00Z"))
+    # "Anything at or before T?" by the time index; then ranges of positions by rowid,
+    # never a scan of the whole table.
+    first, head, *ranges = plans
+    assert first == "SEARCH events USING COVERING INDEX events_recorded_at (recorded_at<?)"
+    assert head == "SEARCH events"  # max(position): the last rowid
+    assert ranges and set(ranges) == {
+        "SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"
+    }
 
 
 # -- the partial correlation index -----------------------------------------------------------
@@ -475,7 +480,7 @@ def test_a_database_from_before_the_command_path_indexes_is_upgraded(
 
     store = opened(db)
     assert store.schema_version() == schema.latest_version()
-    assert "events_recorded_at" not in objects(db)
+    assert "events_recorded_at" in objects(db)  # dropped by step 5, back with step 9
     index_sql = (
         raw(db)
         .execute("SELECT sql FROM sqlite_master WHERE name = 'events_correlation'")

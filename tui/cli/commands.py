@@ -250,13 +250,17 @@ def log(args: argparse.Namespace) -> int:
 
 def verify(args: argparse.Namespace) -> int:
     """`verify`: walk the chain; with --anchor, also check a kept head is still in it."""
-    anchor = None
+    from tui.cli.proofs import anchor_check, read_anchor  # imports this module
+
+    anchor = kept = None
     if args.anchor:
         try:
             text = read_small_file(args.anchor, "anchor").decode()
         except UnicodeDecodeError:
             raise InvalidInput(f"{args.anchor} is not a text file") from None
-        anchor = parse_anchor(text)
+        kept = read_anchor(text, args.anchor)
+        if kept is None:
+            anchor = parse_anchor(text)
     with ExitStack() as stack:
         try:
             ws = stack.enter_context(workspace(args))
@@ -270,6 +274,9 @@ def verify(args: argparse.Namespace) -> int:
         ok = report.ok
         output: dict[str, Any] = report.to_json_dict()
         lines = [report.message]
+        if kept is not None:
+            anchored_ok, output["anchor"], line = anchor_check(ws, kept)
+            ok, lines = ok and anchored_ok, [*lines, line]
         imports = store_imports(ws.store)
         output["imports"] = [record.to_json_dict() for record in imports]
         if imports:

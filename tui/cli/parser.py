@@ -6,7 +6,7 @@ import argparse
 import math
 from typing import NoReturn
 
-from tui.cli import commands, readside
+from tui.cli import commands, proofs, readside
 
 
 class CliUsageError(Exception):
@@ -98,6 +98,13 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
         help="HMAC key for the hash chain (else $EVENTSCOPE_KEY_FILE or $EVENTSCOPE_KEY)",
     )
     group.add_argument(
+        "--signing-key",
+        metavar="FILE",
+        default=default,
+        help="Ed25519 key that signs checkpoints, from `keygen` "
+        "(else $EVENTSCOPE_SIGNING_KEY_FILE; none: unsigned)",
+    )
+    group.add_argument(
         "--synchronous",
         choices=["FULL", "NORMAL", "EXTRA", "OFF"],
         type=str.upper,
@@ -136,6 +143,60 @@ def _command(
     )
     _add_globals(parser, top=False, actor=actor)
     return parser
+
+
+def _proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """keygen, checkpoint, prove, verify-proof (docs/proofs.md)."""
+    p = _command(
+        sub,
+        "keygen",
+        "make an Ed25519 checkpoint signing key: PREFIX.key (secret) and PREFIX.pub",
+        "eventscope keygen --name example.com/bank --out bank",
+    )
+    p.add_argument("--name", required=True, metavar="NAME", help="key name (no spaces or '+')")
+    p.add_argument("--out", required=True, metavar="PREFIX", help="write PREFIX.key, PREFIX.pub")
+    p.set_defaults(handler=proofs.keygen)
+
+    p = _command(
+        sub,
+        "checkpoint",
+        "sign the Merkle tree head (C2SP checkpoint); kept in the store",
+        "eventscope --signing-key bank.key checkpoint --out c1.checkpoint",
+    )
+    p.add_argument("--out", metavar="FILE", help="write to a new FILE (default: stdout)")
+    p.add_argument("--origin", metavar="O", help="log name (default eventscope/<db file name>)")
+    p.set_defaults(handler=proofs.checkpoint)
+
+    p = _command(
+        sub,
+        "prove",
+        "an inclusion proof of one event, or a consistency proof from an old checkpoint",
+        "eventscope prove 42 --json > p.json; eventscope prove --consistency c1.checkpoint",
+    )
+    p.add_argument(
+        "position", metavar="POSITION", type=whole_number, nargs="?", help="event position"
+    )
+    p.add_argument(
+        "--size", metavar="N", type=whole_number, help="tree size to prove in (default: head)"
+    )
+    p.add_argument(
+        "--consistency", metavar="OLD_CHECKPOINT", help="prove the store extends this checkpoint"
+    )
+    p.add_argument("--origin", metavar="O", help="log name (default eventscope/<db file name>)")
+    p.add_argument(
+        "--json", action="store_true", help="a JSON bundle (default: c2sp.org/tlog-proof text)"
+    )
+    p.set_defaults(handler=proofs.prove)
+
+    p = _command(
+        sub,
+        "verify-proof",
+        "check a proof bundle offline (no database needed)",
+        "eventscope verify-proof p.json --key bank.pub",
+    )
+    p.add_argument("bundle", metavar="BUNDLE", help="a file from `prove` (- = stdin)")
+    p.add_argument("--key", metavar="VERIFIER_KEY", help="PREFIX.pub from keygen, or the key text")
+    p.set_defaults(handler=proofs.verify_proof)
 
 
 def build_parser() -> _Parser:
@@ -205,7 +266,12 @@ def build_parser() -> _Parser:
         "eventscope verify --json > head.json; eventscope verify --anchor head.json; "
         "eventscope verify --deep",
     )
-    p.add_argument("--anchor", metavar="FILE", help="a head saved from `verify --json`")
+    p.add_argument(
+        "--anchor",
+        metavar="FILE",
+        help="a checkpoint from `checkpoint --out` (checked by a consistency proof), "
+        "or a head saved from `verify --json`",
+    )
     p.add_argument(
         "--deep",
         action="store_true",
@@ -243,7 +309,12 @@ def build_parser() -> _Parser:
         "eventscope state --at 1200 --projection account_balances --json",
     )
     p.add_argument("--at", metavar="P", type=whole_number, help="the state right after position P")
-    p.add_argument("--at-time", metavar="ISO", help="the state at a time, e.g. 2026-02-03T14:02")
+    p.add_argument(
+        "--at-time",
+        metavar="ISO",
+        help="the books as they stood at a time, e.g. 2026-02-03T14:02 (clock-skewed events "
+        "do not count)",
+    )
     p.add_argument("--projection", metavar="NAME", help="only this projection")
     p.add_argument("--json", action="store_true", help="rows keyed by row key, as JSON")
     p.set_defaults(handler=readside.state)
@@ -310,4 +381,5 @@ def build_parser() -> _Parser:
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(handler=readside.simulate)
 
+    _proof_commands(sub)
     return parser

@@ -32,6 +32,7 @@ from store.projector import ProjectorStatus
 from tui.derived_check import DerivedCheck, DerivedStatus
 from tui.format import position_text
 from tui.frames import Frame
+from tui.proof_status import hash_status_with_checkpoint
 from tui.provenance import Provenance, provenance
 from tui.session import (
     NEAR,
@@ -226,7 +227,7 @@ class MainScreen(Screen[None]):
         yield KeyFooter(compact=True)
 
     def _look_up_event(self, event: RecordedEvent) -> tuple[Related, HashStatus]:
-        return self.session.related(event), self.session.hash_status(event)
+        return self.session.related(event), hash_status_with_checkpoint(self.session, event)
 
     def _origin(self, event: RecordedEvent) -> Provenance:
         return provenance(self.session.domain, self.session.store, event)

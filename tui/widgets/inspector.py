@@ -27,6 +27,7 @@ from textual.worker import get_current_worker
 from domain.envelope import RecordedEvent
 from domain.text import escape, mixed_scripts
 from tui.format import position_text, time_text
+from tui.proof_status import CheckedHashStatus
 from tui.provenance import Provenance
 from tui.session import HashStatus, Related
 
@@ -308,7 +309,13 @@ def _chain(event: RecordedEvent, status: HashStatus | None) -> Table:
             text.append("\n✓ hash recomputes", style="green")
         elif status.verified is False:
             text.append("\n✗ hash does not recompute: tampered?", style="bold red")
+        if isinstance(status, CheckedHashStatus) and status.checkpoint is not None:
+            found = status.checkpoint
+            style = {True: "green", False: "bold red", None: "dim"}[found.ok]
+            text.append("\n" + found.text, style=style)
         table.add_row("status", text)
+        if status.clock_skew is not None:
+            table.add_row("time", Text(f"⚠ {status.clock_skew.describe()}", style="bold yellow"))
     return table
 
 
