@@ -782,6 +782,22 @@ _EDGES: list[BadInput] = [  # inputs that used to hang, crash or leave files beh
     ),
     BadInput(
         "cli",
+        "a proof that never ends",
+        _on_bank("verify-proof /dev/zero"),
+        2,
+        "character device",
+        isolated=True,
+    ),
+    BadInput(
+        "cli",
+        "a signing key that is a FIFO",
+        lambda lab: _on_bank(f"--signing-key {lab.fifo('signing.key')} checkpoint")(lab),
+        2,
+        "FIFO",
+        isolated=True,
+    ),
+    BadInput(
+        "cli",
         "a key file that never ends",
         _on_bank("--key-file /dev/zero log"),
         2,
