@@ -42,7 +42,9 @@ def _need(found: object, why: str) -> None:
     pytest.skip(why)
 
 
-def _browser() -> str:
+@pytest.fixture
+def chromium() -> str:
+    """The system Chromium (checked before anything is started)."""
     path = next(filter(None, map(shutil.which, BROWSER_NAMES)), None)
     _need(path, "no Chromium: apt-get install chromium (the browser test drives it headless)")
     assert path is not None
@@ -149,10 +151,10 @@ def server(demo_db: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[byt
         log.close()
 
 
+@pytest.mark.slow
 def test_serve_two_tabs_in_chromium_live_then_past_then_ctrl_c(
-    server: tuple[subprocess.Popen[bytes], str], demo_db: Path, tmp_path: Path
+    chromium: str, server: tuple[subprocess.Popen[bytes], str], demo_db: Path, tmp_path: Path
 ) -> None:
-    browser_path = _browser()
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -161,7 +163,7 @@ def test_serve_two_tabs_in_chromium_live_then_past_then_ctrl_c(
 
     with sync_playwright() as playwright:
         args = ["--no-sandbox"] if os.geteuid() == 0 else []  # Chromium refuses root else
-        browser = playwright.chromium.launch(executable_path=browser_path, args=args)
+        browser = playwright.chromium.launch(executable_path=chromium, args=args)
         try:
             tabs = [Screen(browser.new_page(viewport={"width": 1400, "height": 900})) for _ in "ab"]
             for tab in tabs:

@@ -46,11 +46,12 @@ def app_command(args: argparse.Namespace, db_path: Path) -> str:
     """The shell command textual-serve runs for each browser tab: this Python, `-m tui`, on
     the same database with the same global options; every argument quoted, and `exec` so
     the shell leaves no process of its own."""
-    argv = [sys.executable, "-m", "tui", "--db", str(db_path.absolute())]
+    # `--flag=value`: a value starting with "-" must not read as an option.
+    argv = [sys.executable, "-m", "tui", f"--db={db_path.absolute()}"]
     for flag, name, is_path in FORWARDED_OPTIONS:
         value = getattr(args, name, None)
         if value is not None:
-            argv += [flag, str(Path(value).absolute()) if is_path else str(value)]
+            argv.append(f"{flag}={Path(value).absolute() if is_path else value}")
     if getattr(args, "read_only", False):
         argv.append("--read-only")
     return "exec " + shlex.join(argv)

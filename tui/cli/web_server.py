@@ -1,8 +1,11 @@
-"""The web server behind `eventscope serve`: textual-serve's, made to stop every app it started.
+"""The web server behind `eventscope serve`: textual-serve's, made to end every app it started.
 
-textual-serve starts one app process per browser tab (websocket). On Ctrl-C or SIGTERM
-it stops serving; here its shutdown also asks each tab's app to quit, waits for it, and
-as a last resort kills an app process that did not quit.
+textual-serve starts one app process per browser tab (websocket) and, when it stops,
+asks each to quit over its pipe, which can take a while on its own. Here the server's
+shutdown (Ctrl-C or SIGTERM) sends each tab's app SIGTERM (a Textual web app quits on
+it), waits for them, and kills any that did not quit. The apps are found in /proc as
+this process's children running the tab command (Linux; elsewhere textual-serve's own
+shutdown is all there is).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import os
 import shlex
 import signal
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from textual_serve.server import Server
@@ -23,49 +25,47 @@ QUIT_WAIT_S = 10.0
 
 
 class AppServer(Server):
-    """textual-serve's server that knows its tabs and ends them when it stops."""
+    """textual-serve's server that ends its tabs' apps when it stops."""
 
     def __init__(
         self, command: str, *, host: str, port: int, public_url: str, title: str, banner: str
     ) -> None:
         super().__init__(command, host=host, port=port, title=title, public_url=public_url)
         self.banner = banner
-        self._tabs: set[asyncio.Task[Any]] = set()
+        self.app_argv = shlex.split(command.removeprefix("exec "))
 
     async def on_startup(self, app: web.Application) -> None:
         self.console.print(self.banner, markup=False, highlight=False)
 
-    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        tab = asyncio.current_task()
-        assert tab is not None
-        self._tabs.add(tab)
-        try:
-            return await super().handle_websocket(request)
-        finally:
-            self._tabs.discard(tab)
-
     async def on_shutdown(self, app: web.Application) -> None:
-        # A cancelled tab handler asks its app to quit and waits for it (textual-serve's
-        # `AppService.stop`); the apps quit side by side.
-        tabs = list(self._tabs)
-        for tab in tabs:
-            tab.cancel()
-        if tabs:
-            await asyncio.wait(tabs, timeout=QUIT_WAIT_S)
+        for pid in running_apps(self.app_argv):
+            _signal(pid, signal.SIGTERM)
+        for _ in range(int(QUIT_WAIT_S / 0.05)):
+            if not running_apps(self.app_argv):
+                return
+            await asyncio.sleep(0.05)
 
     def serve(self, debug: bool = False) -> None:
         try:
             super().serve(debug=debug)
         finally:
-            kill_children(shlex.split(self.command.removeprefix("exec ")))
+            for pid in running_apps(self.app_argv):
+                _signal(pid, signal.SIGKILL)
 
 
-def kill_children(argv: list[str]) -> None:
-    """SIGKILL each process this one started to run `argv` that is still there (Linux, read
-    from /proc; elsewhere the graceful quit above is all there is)."""
-    wanted = "\0".join(argv).encode() + b"\0"
+def running_apps(argv: list[str]) -> list[int]:
+    """This process's children that run `argv` and have not ended (read from /proc)."""
+    wanted = b"".join(arg.encode() + b"\0" for arg in argv)
+    found = []
     for children in Path("/proc/self/task").glob("*/children"):
         for pid in children.read_text().split():
-            with contextlib.suppress(OSError):  # gone meanwhile
-                if Path(f"/proc/{pid}/cmdline").read_bytes() == wanted:
-                    os.kill(int(pid), signal.SIGKILL)
+            with contextlib.suppress(OSError):  # ended meanwhile
+                status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                if status != "Z" and Path(f"/proc/{pid}/cmdline").read_bytes() == wanted:
+                    found.append(int(pid))
+    return found
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)
