@@ -100,3 +100,18 @@ def test_an_independent_rfc9162_reader_agrees_with_checkpoints_and_proofs(
     consistency = cli("prove", "--consistency", str(history / "c1"), "--json").json()
     assert isinstance(consistency, dict)
     assert consistency["consistency_path"] == [h.hex() for h in subproof(old_size, leaves, True)]
+
+
+def test_repeated_proofs_of_one_tree_keep_one_checkpoint(cli: Cli, history: Path) -> None:
+    import sqlite3
+
+    for _ in range(3):
+        assert cli("prove", "5", "--json").code == 0
+        assert cli("checkpoint").code == 0
+    with sqlite3.connect(history / "bank.db") as conn:
+        kept = conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0]
+    assert kept == 1
+    cli("exec", "open_account", "account_id=ind-9", "owner=Ind", "currency=EUR")
+    assert cli("checkpoint").code == 0
+    with sqlite3.connect(history / "bank.db") as conn:
+        assert conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0] == 2
