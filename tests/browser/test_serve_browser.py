@@ -15,19 +15,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from serve_support import WAIT_S, alive, children, eventscope, free_port, start_server, stop
 
 BROWSER_NAMES = ("chromium", "chromium-browser")
-WAIT_MS = 60_000
-"""A bound on each wait, not a measured time: a loaded machine may take long to draw."""
+WAIT_MS = int(WAIT_S * 1000)
 
 ESCAPES = re.compile(
     rb"\x1b(\[[0-9;?<=>]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[P^_][^\x1b]*\x1b\\|.)"
@@ -49,45 +47,6 @@ def chromium() -> str:
     _need(path, "no Chromium: apt-get install chromium (the browser test drives it headless)")
     assert path is not None
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _eventscope(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tui", *args]
-
-
-def _children(pid: int) -> set[int]:
-    """The live (not zombie) processes `pid` started, read from /proc."""
-    found: set[int] = set()
-    for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
-        found |= {int(child) for child in tasks.read_text().split()}
-    return {child for child in found if _alive(child)}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _wait_for_listener(process: subprocess.Popen[bytes], port: int) -> None:
-    """Wait until the server accepts connections (or has ended)."""
-    for _ in range(WAIT_MS // 100):
-        assert process.poll() is None, "eventscope serve ended; see serve.log"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("eventscope serve never listened")
 
 
 class Screen:
@@ -120,7 +79,7 @@ class Screen:
 def demo_db(tmp_path: Path) -> Path:
     db = tmp_path / "demo.db"
     subprocess.run(
-        _eventscope("--db", str(db), "demo", "--events", "300", "--no-open"),
+        eventscope("--db", str(db), "demo", "--events", "300", "--no-open"),
         check=True,
         capture_output=True,
     )
@@ -134,21 +93,12 @@ def server(demo_db: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[byt
         import textual_serve  # noqa: F401
     except ImportError:
         _need(False, "textual-serve is not installed: pip install 'eventscope[serve]'")
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        _eventscope("--db", str(demo_db), "--actor", "trainer", "serve", "--port", str(port)),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
+    process = start_server(demo_db, port, tmp_path / "serve.log", "--actor", "trainer")
     try:
-        _wait_for_listener(process, port)
         yield process, f"http://127.0.0.1:{port}"
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        log.close()
+        stop(process)
 
 
 @pytest.mark.slow
@@ -170,12 +120,12 @@ def test_serve_two_tabs_in_chromium_live_then_past_then_ctrl_c(
                 tab.page.goto(url, timeout=WAIT_MS)
                 tab.wait_for(r"LIVE")
                 tab.wait_for(r"8,533\.47")  # eur-00011's balance in the Balances panel
-            assert len(_children(process.pid)) == 2, "one app process per tab"
+            assert len(children(process.pid)) == 2, "one app process per tab"
 
             # A deposit from another process reaches both tabs' panels.
             marks = [len(tab.data) for tab in tabs]
             subprocess.run(
-                _eventscope(
+                eventscope(
                     "--db", str(demo_db), "exec", "deposit", "account_id=eur-00011", "amount=1.00"
                 ),
                 check=True,
@@ -195,10 +145,10 @@ def test_serve_two_tabs_in_chromium_live_then_past_then_ctrl_c(
             assert (tmp_path / "serve-past.png").stat().st_size > 0
 
             # Ctrl-C with both tabs still open: the server and both apps end.
-            apps = _children(process.pid)
+            apps = children(process.pid)
             process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=WAIT_MS / 1000) == 0
-            left = {pid for pid in apps if _alive(pid)}
+            assert process.wait(timeout=WAIT_S) == 0
+            left = {pid for pid in apps if alive(pid)}
             assert not left, f"app processes left running after SIGINT: {left}"
         finally:
             browser.close()

@@ -1,16 +1,11 @@
-"""`eventscope serve` without a browser: who may bind where, the per-tab command, and
-SIGINT/SIGTERM ending every app process (tabs opened by a plain websocket client).
+"""`eventscope serve`, in-process: who may bind where, the per-tab command, the hints.
 
-The browser itself is driven in tests/browser/test_serve_browser.py.
+The server as a process (signals, tabs, a browser) is tested in tests/browser/.
 """
 
 from __future__ import annotations
 
-import asyncio
 import shlex
-import signal
-import socket
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -115,74 +110,3 @@ def test_without_textual_serve_one_line_says_what_to_install(
 def test_bad_theme_is_one_line(cli: Cli, ledger: None) -> None:
     result = cli("--theme", "solarized", "serve")
     assert result.code == 2 and result.err.count("\n") == 1 and "--theme" in result.err
-
-
-# -- the server as a process ---------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
-        found |= {int(child) for child in tasks.read_text().split()}
-    return {child for child in found if _alive(child)}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-async def _open_tab(url: str) -> Any:
-    """A browser tab as the server sees it: a websocket; the app process starts for it."""
-    import aiohttp
-
-    session = aiohttp.ClientSession()
-    for _ in range(600):  # until the server listens
-        try:
-            socket_ = await session.ws_connect(f"{url}/ws?width=100&height=30")
-            return session, socket_
-        except aiohttp.ClientConnectionError:
-            await asyncio.sleep(0.1)
-    raise AssertionError("eventscope serve never listened")
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(sys.platform != "linux", reason="counts processes in /proc")
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-async def test_a_signal_stops_the_server_and_every_app(
-    cli: Cli, ledger: None, db: Path, tmp_path: Path, signum: int
-) -> None:
-    port = _free_port()
-    with (tmp_path / "serve.log").open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "tui", "--db", str(db), "serve", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    tabs = []
-    try:
-        for _ in range(2):
-            tabs.append(await _open_tab(f"http://127.0.0.1:{port}"))
-            await tabs[-1][1].receive()  # the app has started: its first bytes arrive
-        apps = _children(server.pid)
-        assert len(apps) == 2, "one app process per tab"
-        server.send_signal(signum)
-        assert await asyncio.to_thread(server.wait, 60) == 0
-        assert not {pid for pid in apps if _alive(pid)}, "an app outlived the server"
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        for session, websocket in tabs:
-            await websocket.close()
-            await session.close()
