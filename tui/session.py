@@ -24,11 +24,10 @@ import subprocess
 import sys
 import threading
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
-from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from domain.clock import format_time, parse_time
 from domain.clock_skew import ClockSkew, skew_of_event
@@ -36,19 +35,17 @@ from domain.description import DomainDescription
 from domain.envelope import AppendResult, Bookmark, Head, RecordedEvent, Refusal
 from domain.errors import InvalidInput, StoreError
 from domain.messages import Command
-from domain.projection import Projection, Row, StateMap
-from domain.timeline import Cursor, Timeline
+from domain.projection import Projection, StateMap
+from domain.timeline import Cursor, LineageStep, Timeline
 from store import bookmarks as bookmark_rules
-from store.projector import ProjectorStatus
 from tui.frames import (
     Frame,
     FrameSource,
     RowChanges,
     Rows,
     StateDiff,
-    changed_fields,
     compare_rows,
-    diff_rows,
+    state_diff,
 )
 from tui.read_side import ReadSide, StatusListener
 
@@ -249,16 +246,6 @@ class ChainStatus:
 
 
 @dataclass(frozen=True)
-class LineageStep:
-    """One event that changed a projection row, with the row before and after it."""
-
-    event: RecordedEvent
-    before: Row | None
-    after: Row | None
-    fields: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class AggregateStep:
     """One event of a stream with the aggregate state after it."""
 
@@ -267,33 +254,6 @@ class AggregateStep:
 
 
 # --------------------------------------------------------------------------- timeline
-
-
-class TimelinePort(Protocol):
-    """What the session needs from a timeline: one moving cursor and independent states."""
-
-    def seek(self, position: int) -> tuple[StateMap, dict[str, set[str]] | None]:
-        """Move the cursor to `position`: (its states, the keys that changed if known).
-
-        The states stay the timeline's (read-only); callers copy what they keep.
-        """
-        ...
-
-    def state_at(self, position: int) -> StateMap:
-        """Every projection at `position`, as the caller's own copy."""
-        ...
-
-    def near(self, position: int) -> bool:
-        """True when the cursor reaches `position` cheaply (a step, not a jump)."""
-        ...
-
-    def events(self, *, after: int = 0, to: int | None = None) -> Iterable[RecordedEvent]:
-        """Events in (after, to], upcast to their current schema."""
-        ...
-
-    def upcast(self, event: RecordedEvent) -> RecordedEvent:
-        """`event` lifted to the current schema of its type."""
-        ...
 
 
 class CursorTimeline:
@@ -326,12 +286,6 @@ class CursorTimeline:
 
     def state_at(self, position: int) -> StateMap:
         return self.timeline.state_at(position)
-
-    def events(self, *, after: int = 0, to: int | None = None) -> Iterable[RecordedEvent]:
-        return self.timeline.events(after=after, to=to)
-
-    def upcast(self, event: RecordedEvent) -> RecordedEvent:
-        return self.timeline.upcast(event)
 
 
 # --------------------------------------------------------------------------- refusals
@@ -469,18 +423,15 @@ class Session:
         self,
         workspace: Workspace,
         *,
-        timeline: TimelinePort | None = None,
         project: bool = True,
     ) -> None:
-        """`timeline` defaults to the workspace's (persisted snapshots); with `project`
-        (and a writable database) the session runs a projector while the app is open."""
+        """With `project` (and a writable database) the session runs a projector while
+        the app is open."""
         self.workspace = workspace
         self.store = workspace.store
         self.domain: DomainDescription = workspace.domain
         self.projections: list[Projection] = list(workspace.domain.projections)
-        if timeline is None:
-            timeline = CursorTimeline(workspace.timeline)
-        self._timeline = timeline
+        self._timeline = CursorTimeline(workspace.timeline)
         self.read_side: ReadSide | None = (
             ReadSide(workspace.projector()) if project and not workspace.read_only else None
         )
@@ -806,57 +757,15 @@ class Session:
     def diff(self, a: int, b: int) -> StateDiff:
         """Field-level differences of every projection between positions `a` and `b`."""
         with self._lock:
-            before = self._timeline.state_at(a)
-            after = self._timeline.state_at(b)
-        result = {
-            p.name: diff_rows(before[p.name].rows, after[p.name].rows) for p in self.projections
-        }
-        return StateDiff(a=a, b=b, rows=result)
+            return state_diff(self._timeline.timeline.diff(a, b))
 
     @_blocking
     def lineage(
         self, projection_name: str, key: str, *, to: int | None = None
     ) -> list[LineageStep]:
-        """The events that changed row `key` of a projection, with the row before and after.
-
-        Like the timeline's lineage, it reads only the streams (or the time span) the
-        projection says can touch the row, and replays everything only otherwise.
-        """
-        projection = self.domain.projection(projection_name)
-        head = self.store.head().position if to is None else to
-        streams = projection.lineage_streams(key)
-        state = projection.initial()
-        events: Iterable[RecordedEvent]
-        if streams is not None:
-            found = [e for s in streams for e in self.store.read_stream(s) if e.position <= head]
-            found.sort(key=lambda e: e.position)
-            events = (self._timeline.upcast(e) for e in found)
-        else:
-            span = getattr(projection, "lineage_span", None)
-            window = span(key) if callable(span) else None
-            start, end = 0, head
-            if window is not None:
-                start = self._last_before(window[0]) if window[0] else 0
-                end = min(head, self._last_before(window[1])) if window[1] else head
-                with self._lock:
-                    state = self._timeline.state_at(start)[projection.name]
-            events = self._timeline.events(after=start, to=end) if end > start else ()
-        steps: list[LineageStep] = []
-        previous = state.rows.get(key)
-        previous = dict(previous) if previous is not None else None
-        for event in events:
-            if key in projection.apply(state, event):
-                row = state.rows.get(key)
-                after = dict(row) if row is not None else None
-                fields = changed_fields(previous or {}, after or {})
-                steps.append(LineageStep(event=event, before=previous, after=after, fields=fields))
-                previous = after
-        return steps
-
-    def _last_before(self, timestamp: str) -> int:
-        """The last position recorded strictly before `timestamp`."""
-        moment = parse_time(timestamp) - timedelta(microseconds=1)
-        return self.store.position_at(format_time(moment))
+        """The events that changed row `key` of a projection, with the row before and after."""
+        with self._lock:
+            return self._timeline.timeline.lineage_steps(projection_name, key, to=to)
 
     @_blocking
     def streams(self, prefix: str = "", limit: int = 10_000) -> list[str]:
@@ -880,23 +789,10 @@ class Session:
     @_blocking
     def aggregate_history(self, stream_id: str) -> list[AggregateStep]:
         """Every event of `stream_id` with the aggregate's state after it."""
-        events = self.store.read_stream(stream_id)
-        if not events:
-            raise InvalidInput(f"no stream {stream_id!r}")
-        model = self.domain.model
-        aggregate = model.aggregate_for(events[0].stream_type)
-        state = aggregate.initial()
-        steps = []
-        for recorded in events:
-            event = model.catalog.decode(recorded.type, recorded.schema_version, recorded.data)
-            state = aggregate.evolve(state, event)
-            steps.append(AggregateStep(event=recorded, state=_as_dict(state)))
-        return steps
-
-    @_blocking
-    def refusals(self, to_position: int | None, limit: int = 500) -> list[Refusal]:
-        """Refused commands up to `to_position` (all when None), newest first."""
-        return self.store.refusals(to_position=to_position, limit=limit)
+        history = self._timeline.timeline.aggregate_history(self.domain.model, stream_id)
+        return [
+            AggregateStep(event=at.event, state=_as_dict(at.state)) for at in history if at.event
+        ]
 
     # -- commands
 
@@ -1007,11 +903,6 @@ class Session:
         """Start the projector's thread (writable databases only); `on_status` hears it."""
         if self.read_side is not None:
             self.read_side.start(on_status)
-
-    @_blocking
-    def read_status(self) -> ProjectorStatus | None:
-        """The projector's status now (None without a projector)."""
-        return self.read_side.status() if self.read_side is not None else None
 
     def close(self, timeout: float = CLOSE_SECONDS) -> None:
         """Stop the projector (giving its lease up), any chain check still running, and

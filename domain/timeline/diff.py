@@ -36,6 +36,8 @@ class ProjectionDiff:
     removed: dict[str, Row] = field(default_factory=dict)
     changed: dict[str, dict[str, FieldChange]] = field(default_factory=dict)
     """Per row key, the fields whose values differ."""
+    rows: dict[str, tuple[Row, Row]] = field(default_factory=dict, compare=False)
+    """Per changed row key, the whole row before and after (for formatting by column)."""
 
     @property
     def empty(self) -> bool:
@@ -106,6 +108,7 @@ def diff_rows(before: Mapping[str, Row], after: Mapping[str, Row]) -> Projection
     added = {k: dict(v) for k, v in after.items() if k not in before}
     removed = {k: dict(v) for k, v in before.items() if k not in after}
     changed: dict[str, dict[str, FieldChange]] = {}
+    rows: dict[str, tuple[Row, Row]] = {}
     for key, new_row in after.items():
         old_row = before.get(key)
         if old_row is None or old_row == new_row:
@@ -116,7 +119,8 @@ def diff_rows(before: Mapping[str, Row], after: Mapping[str, Row]) -> Projection
             if old != new:
                 fields[name] = FieldChange(old, new)
         changed[key] = fields
-    return ProjectionDiff(added, removed, changed)
+        rows[key] = (dict(old_row), dict(new_row))
+    return ProjectionDiff(added, removed, changed, rows)
 
 
 def changed_keys(before: Mapping[str, Row], after: Mapping[str, Row]) -> frozenset[str]:

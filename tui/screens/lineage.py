@@ -15,9 +15,10 @@ from textual.widgets import DataTable, Footer, Label, LoadingIndicator, Static
 
 from domain.projection import Projection
 from domain.text import escape
+from domain.timeline import LineageStep
 from tui.format import markup_safe, position_text, stored_text, time_text
 from tui.screens.diff import cell_text
-from tui.session import LineageStep, Session
+from tui.session import Session
 
 
 def change_text(projection: Projection, step: LineageStep) -> Text:
