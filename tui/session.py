@@ -292,81 +292,26 @@ class CursorTimeline:
 
 
 class RefusalRows:
-    """The latest refusals as of any position, from one list kept in memory.
+    """The refusal panel's rows at any position, from the timeline's `refusals_at`.
 
-    Refusals are few next to events (~7,000 in the 1M-event demo), and one recorded
-    later than the list was read has an `at_position` at or past the head of that
-    time, so only frames at or past it need to look for new ones. Stepping then costs
-    a bisect, and the rows are rebuilt only when a step crosses a refusal.
+    The same rows object comes back until a move crosses a refusal, so frames compare
+    them by identity. Not thread-safe: the session locks.
     """
 
-    TOP_UP = 64
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-        self._items: list[Refusal] = []
-        """Every refusal, by (at_position, id)."""
-        self._max_id = 0
-        self._keys: list[tuple[int, int]] = []
-        self._read_at = -1
-        """The head when the list was last brought up to date (-1: never read)."""
-        self._last: tuple[int, Rows] | None = None
+    def __init__(self, timeline: Timeline) -> None:
+        self._timeline = timeline
+        self._last: tuple[tuple[Refusal, ...], Rows] = ((), {})
 
     def rows_at(self, position: int) -> Rows:
-        """The latest `REFUSAL_ROWS` refusals recorded while the head was <= `position`.
-
-        Until `load()` has read the list, a query for just those rows answers (the
-        first frame should not wait for every refusal).
-        """
-        if self._read_at < 0:
-            last = self._last
-            if last is not None and last[0] == -position - 1:
-                return last[1]
-            latest = self._store.refusals(to_position=position, limit=REFUSAL_ROWS)
-            rows = {str(r.id): r.to_json_dict() for r in latest}
-            self._last = (-position - 1, rows)
-            return rows
-        if position >= self._read_at:
-            self._catch_up()
-        count = bisect.bisect_right(self._keys, (position, float("inf")))
-        last = self._last
-        if last is not None and last[0] == count:
-            return last[1]
-        latest = self._items[max(0, count - REFUSAL_ROWS) : count]
-        rows = {str(r.id): r.to_json_dict() for r in reversed(latest)}
-        self._last = (count, rows)
-        return rows
+        """The latest `REFUSAL_ROWS` refusals recorded while the head was <= `position`."""
+        found = self._timeline.refusals_at(position, REFUSAL_ROWS)
+        if found is not self._last[0]:
+            self._last = (found, {str(r.id): r.to_json_dict() for r in found})
+        return self._last[1]
 
     def load(self) -> None:
         """Read every refusal into memory (once; then only new ones are read)."""
-        if self._read_at < 0:
-            self._catch_up()
-
-    def _catch_up(self) -> None:
-        head = self._store.head().position
-        if self._read_at < 0:
-            self._load()
-        else:
-            newest = self._store.refusals(limit=self.TOP_UP)
-            fresh = [r for r in newest if r.id > self._max_id]
-            if len(fresh) == len(newest) == self.TOP_UP:
-                self._load()
-            elif fresh:
-                for refusal in reversed(fresh):
-                    key = (refusal.at_position, refusal.id)
-                    index = bisect.bisect_right(self._keys, key)
-                    self._keys.insert(index, key)
-                    self._items.insert(index, refusal)
-                self._max_id = max(r.id for r in fresh)
-                self._last = None
-        self._read_at = head
-
-    def _load(self) -> None:
-        items = sorted(self._store.refusals(), key=lambda r: (r.at_position, r.id))
-        self._items = items
-        self._keys = [(r.at_position, r.id) for r in items]
-        self._max_id = max((r.id for r in items), default=0)
-        self._last = None
+        self._timeline.refusal_log.load()
 
 
 # --------------------------------------------------------------------------- session
@@ -438,7 +383,7 @@ class Session:
         self._lock = threading.Lock()
         self._last: Frame | None = None
         self._cursor_frame: Frame | None = None
-        self._refusals = RefusalRows(self.store)
+        self._refusals = RefusalRows(workspace.timeline)
         self.chain_child_events = CHAIN_CHILD_EVENTS
         self._checker: subprocess.Popen[str] | None = None
         self._checker_lock = threading.Lock()

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 from domain.clock import format_time, parse_time
-from domain.envelope import RecordedEvent
+from domain.envelope import RecordedEvent, Refusal
 from domain.errors import DomainError, InvalidInput
 from domain.model import DomainModel, EventCatalog
 from domain.ports import EventStore, Snapshot, SnapshotStore
@@ -30,6 +30,7 @@ from domain.timeline.aggregate import AggregateAt, aggregate_history
 from domain.timeline.cursor import SEEK_JOURNAL, WINDOW, Cursor
 from domain.timeline.diff import Diff, diff_rows
 from domain.timeline.lineage import LineageStep, lineage_steps
+from domain.timeline.refusals import RefusalLog, overlay
 from domain.timeline.replay import HistoryChanged, Progress, Upcaster, fold, gc_paused
 
 DEFAULT_CADENCE = 1024
@@ -74,6 +75,8 @@ class Timeline:
         self._by_name = {p.name: p for p in self.projections}
         self._upcast = Upcaster(catalog)
         self._refusals = RefusalIndex()
+        self.refusal_log = RefusalLog(store)
+        """Every refusal by position, read once and topped up (`refusals_at`)."""
         self._merging = [p for p in self.projections if isinstance(p, MergesRefusals)]
         self._saved: set[int] | None = None
         self._trusted = True
@@ -151,11 +154,12 @@ class Timeline:
             self._refusals.refresh(self.store)
         if not self._refusals.count:
             return states
-        tallies = self._refusals.tallies(position)
-        shown = dict(states)
-        for projection in self._merging:
-            shown[projection.name] = projection.merge_refusals(states[projection.name], tallies)
-        return shown
+        return overlay(self._merging, states, self._refusals.tallies(position))
+
+    def refusals_at(self, position: int, limit: int) -> tuple[Refusal, ...]:
+        """The latest `limit` refusals recorded while the head was <= `position`, newest
+        first (see `domain.timeline.refusals.RefusalLog`; callers lock)."""
+        return self.refusal_log.latest(position, limit)
 
     def _restore(self, position: int) -> tuple[int, StateMap, str | None]:
         """The latest snapshot at or before `position`, decoded (or the start), and the
