@@ -16,10 +16,10 @@ from textual.screen import Screen
 from domain.errors import DomainError
 from domain.text import escape
 from tui.crash import CRASH_EXIT_CODE
-from tui.frames import Frame
 from tui.palette import EventscopeCommands
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.services.frames import Frame
 from tui.session import Session
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector

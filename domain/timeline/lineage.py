@@ -10,6 +10,7 @@ of a lineage.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -47,8 +48,12 @@ def lineage_steps(
     row_key: str,
     head: int,
     progress: Progress | None = None,
+    guard: AbstractContextManager[object] | None = None,
 ) -> list[LineageStep]:
-    """The events up to `head` that changed row `row_key` of `projection`, oldest first."""
+    """The events up to `head` that changed row `row_key` of `projection`, oldest first.
+
+    `guard` is held while the state at the span's start is read (see `Timeline.lineage_steps`).
+    """
     streams = projection.lineage_streams(row_key)
     if streams is not None:
         return _of_streams(timeline, projection, row_key, streams, head)
@@ -60,7 +65,8 @@ def lineage_steps(
         end = min(head, _last_before(timeline, window[1])) if window[1] else head
         if end <= start:
             return []
-        state = timeline.state_at(start, refusals=False)[projection.name]
+        with guard if guard is not None else nullcontext():
+            state = timeline.state_at(start, refusals=False)[projection.name]
         return _scan(timeline, projection, state, row_key, start, end, progress)
     return _scan(timeline, projection, projection.initial(), row_key, 0, head, progress)
 

@@ -7,6 +7,7 @@ lineage and aggregate history are computed by the modules named in its methods.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from domain.clock import format_time, parse_time
@@ -364,12 +365,17 @@ class Timeline:
         *,
         to: int | None = None,
         progress: Progress | None = None,
+        guard: AbstractContextManager[object] | None = None,
     ) -> list[LineageStep]:
         """The events that changed row `row_key` of a projection, oldest first, each with
-        the row before and after it (see `domain.timeline.lineage`)."""
+        the row before and after it (see `domain.timeline.lineage`).
+
+        `guard` (a lock, say) is held while the timeline's own state is read, which only
+        a lineage over a time span does; reading events needs none.
+        """
         projection = self.projection(projection_name)
         head = self.head() if to is None else self._clamp(to)
-        return lineage_steps(self, projection, row_key, head, progress)
+        return lineage_steps(self, projection, row_key, head, progress, guard)
 
     # -- stepping -------------------------------------------------------------------------
 

@@ -9,8 +9,9 @@ import pytest
 from domain.errors import InvalidInput
 from domain.timeline import Timeline, diff_rows
 from tui.bootstrap import Workspace
-from tui.frames import compare_rows, row_diffs
-from tui.session import EventFilter, LogIndex, Session, TimeAxis
+from tui.services.frames import compare_rows, row_diffs
+from tui.services.types import EventFilter, LogIndex, TimeAxis
+from tui.session import Session
 
 
 def test_unfiltered_index_maps_rows_to_positions() -> None:

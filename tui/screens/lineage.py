@@ -15,9 +15,9 @@ from textual.widgets import DataTable, Footer, Label, LoadingIndicator, Static
 
 from domain.projection import Projection
 from domain.text import escape
-from domain.timeline import LineageStep
 from tui.format import markup_safe, position_text, stored_text, time_text
 from tui.screens.diff import cell_text
+from tui.services.types import LineageStep
 from tui.session import Session
 
 

@@ -7,14 +7,24 @@ what a panel is drawing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 from domain.envelope import RecordedEvent
 from domain.projection import Row
 from domain.timeline import Diff, ProjectionDiff, changed_fields
-from tui.format import natural_key
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+@lru_cache(maxsize=1 << 16)
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Sort `acc-2` before `acc-10` (cached: panels sort the same keys again and again)."""
+    return tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(text))
+
 
 Rows = dict[str, Row]
 """A projection's rows by key."""
