@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from domain.envelope import RecordedEvent
+from domain.errors import InvalidInput
 from domain.text import escape
 
 ColumnKind = Literal["text", "int", "money", "time", "date", "bool", "status"]
@@ -112,6 +113,15 @@ class Projection(Protocol):
 
 StateMap = dict[str, ProjectionState]
 """The state of every projection of a domain, by projection name."""
+
+
+def projection_named(projections: Mapping[str, Projection], name: str) -> Projection:
+    """The projection called `name` (`projections` by name); unknown names list the known."""
+    try:
+        return projections[name]
+    except KeyError:
+        known = ", ".join(projections)
+        raise InvalidInput(f"unknown projection {name!r}; known projections: {known}") from None
 
 
 def initial_states(projections: Sequence[Projection]) -> StateMap:

@@ -40,7 +40,14 @@ from domain.clock import SystemClock
 from domain.errors import DomainError, InvalidInput, StoreError
 from domain.fold_failure import ProjectionFailed
 from domain.model import EventCatalog
-from domain.projection import Projection, ProjectionState, Row, StateMap, initial_states
+from domain.projection import (
+    Projection,
+    ProjectionState,
+    Row,
+    StateMap,
+    initial_states,
+    projection_named,
+)
 from domain.refusals import MergesRefusals, RefusalIndex
 from domain.timeline.refusals import overlay
 from store import read_models as rm
@@ -722,11 +729,7 @@ class Projector:
 
     def projection(self, name: str) -> Projection:
         """The projection called `name`; unknown names list the known ones."""
-        try:
-            return self._by_name[name]
-        except KeyError:
-            known = ", ".join(self._by_name)
-            raise InvalidInput(f"unknown projection {name!r}; known projections: {known}") from None
+        return projection_named(self._by_name, name)
 
     def read_models(
         self, names: Sequence[str] | None = None, *, refusals: bool = True

@@ -15,7 +15,7 @@ from domain.envelope import RecordedEvent, Refusal
 from domain.errors import DomainError, InvalidInput
 from domain.model import DomainModel, EventCatalog
 from domain.ports import EventStore, Snapshot, SnapshotStore
-from domain.projection import Projection, StateMap, initial_states
+from domain.projection import Projection, StateMap, initial_states, projection_named
 from domain.refusals import MergesRefusals, RefusalIndex
 from domain.snapshots import (
     CHUNK_ROWS,
@@ -102,11 +102,7 @@ class Timeline:
 
     def projection(self, name: str) -> Projection:
         """The projection called `name`; InvalidInput naming the known ones otherwise."""
-        try:
-            return self._by_name[name]
-        except KeyError:
-            known = ", ".join(self._by_name)
-            raise InvalidInput(f"unknown projection {name!r}; known projections: {known}") from None
+        return projection_named(self._by_name, name)
 
     def _clamp(self, position: int, head: int | None = None) -> int:
         if position < 0:
