@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.envelope import PendingEvent, RecordedEvent, Refusal
-from domain.errors import InvalidInput
 from domain.history_check import CommandFields
 from domain.model import DomainModel
-from domain.projection import Projection
+from domain.projection import Projection, projection_named
 
 DemoGenerator = Callable[[int, int], Iterator[PendingEvent | Refusal]]
 """`generate(events, seed)`: a deterministic history, in order."""
@@ -53,8 +52,4 @@ class DomainDescription:
 
     def projection(self, name: str) -> Projection:
         """The projection called `name`; unknown names list the known ones."""
-        for projection in self.projections:
-            if projection.name == name:
-                return projection
-        known = ", ".join(p.name for p in self.projections)
-        raise InvalidInput(f"unknown projection {name!r}; known projections: {known}")
+        return projection_named({p.name: p for p in self.projections}, name)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from domain.envelope import RecordedEvent
+from domain.errors import InvalidInput
 from domain.text import escape
 
 ColumnKind = Literal["text", "int", "money", "time", "date", "bool", "status"]
@@ -114,20 +115,17 @@ StateMap = dict[str, ProjectionState]
 """The state of every projection of a domain, by projection name."""
 
 
+def projection_named(projections: Mapping[str, Projection], name: str) -> Projection:
+    """The projection called `name` (`projections` by name); unknown names list the known."""
+    try:
+        return projections[name]
+    except KeyError:
+        known = ", ".join(projections)
+        raise InvalidInput(f"unknown projection {name!r}; known projections: {known}") from None
+
+
 def initial_states(projections: Sequence[Projection]) -> StateMap:
     return {p.name: p.initial() for p in projections}
-
-
-def apply_all(
-    projections: Sequence[Projection], states: StateMap, event: RecordedEvent
-) -> dict[str, list[str]]:
-    """Fold one event into every projection; return the changed row keys per projection."""
-    changed: dict[str, list[str]] = {}
-    for projection in projections:
-        keys = list(projection.apply(states[projection.name], event))
-        if keys:
-            changed[projection.name] = keys
-    return changed
 
 
 def fold(

@@ -294,10 +294,6 @@ class ChainExtender:
             self._versions[stream_id] = version
         return version
 
-    def seed_version(self, stream_id: str, version: int) -> None:
-        """Tell the extender a stream's current version (already read by the caller)."""
-        self._versions[stream_id] = version
-
     def row(
         self,
         event_id: str,

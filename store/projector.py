@@ -40,8 +40,16 @@ from domain.clock import SystemClock
 from domain.errors import DomainError, InvalidInput, StoreError
 from domain.fold_failure import ProjectionFailed
 from domain.model import EventCatalog
-from domain.projection import Projection, ProjectionState, Row, StateMap, initial_states
+from domain.projection import (
+    Projection,
+    ProjectionState,
+    Row,
+    StateMap,
+    initial_states,
+    projection_named,
+)
 from domain.refusals import MergesRefusals, RefusalIndex
+from domain.timeline.refusals import overlay
 from store import read_models as rm
 from store.connection import connect
 from store.derived_macs import check_checkpoint
@@ -721,11 +729,7 @@ class Projector:
 
     def projection(self, name: str) -> Projection:
         """The projection called `name`; unknown names list the known ones."""
-        try:
-            return self._by_name[name]
-        except KeyError:
-            known = ", ".join(self._by_name)
-            raise InvalidInput(f"unknown projection {name!r}; known projections: {known}") from None
+        return projection_named(self._by_name, name)
 
     def read_models(
         self, names: Sequence[str] | None = None, *, refusals: bool = True
@@ -782,21 +786,15 @@ class Projector:
             return rm.read_rows(conn, projection_name, after=after, limit=limit, keys=keys)
 
     def _with_refusals(self, states: StateMap, position: int) -> StateMap:
-        merging = {
-            name: projection
-            for name, projection in self._by_name.items()
-            if name in states and isinstance(projection, MergesRefusals)
-        }
+        merging = [
+            p for n, p in self._by_name.items() if n in states and isinstance(p, MergesRefusals)
+        ]
         if not merging:
             return states
         with self._refusals_lock:
             self._refusals.refresh(self.store)
             tallies = self._refusals.tallies(position)
-        merged = dict(states)
-        for name, projection in merging.items():
-            assert isinstance(projection, MergesRefusals)
-            merged[name] = projection.merge_refusals(states[name], tallies)
-        return merged
+        return overlay(merging, states, tallies)
 
 
 def _now() -> str:

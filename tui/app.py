@@ -16,11 +16,11 @@ from textual.screen import Screen
 from domain.errors import DomainError
 from domain.text import escape
 from tui.crash import CRASH_EXIT_CODE
-from tui.frames import Frame
 from tui.palette import EventscopeCommands
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
-from tui.session import Session, TimelinePort
+from tui.services.frames import Frame
+from tui.session import Session
 from tui.themes import DEFAULT_THEME, install_theme
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
@@ -153,7 +153,6 @@ def run_app(
     workspace: Workspace,
     *,
     size: tuple[int, int] | None = None,
-    timeline: TimelinePort | None = None,
     watch: bool = True,
     verify: bool = True,
     theme: str = DEFAULT_THEME,
@@ -163,7 +162,7 @@ def run_app(
     Returns the exit code: 0, or `tui.crash.CRASH_EXIT_CODE` after an unexpected error
     (the line naming the crash log is then printed on stderr).
     """
-    app = open_app(workspace, timeline=timeline, watch=watch, verify=verify, theme=theme)
+    app = open_app(workspace, watch=watch, verify=verify, theme=theme)
     app.run(size=size)
     if app.crash_report is not None:
         print(app.crash_report, file=sys.stderr)
@@ -174,7 +173,6 @@ def run_app(
 def open_app(
     workspace: Workspace,
     *,
-    timeline: TimelinePort | None = None,
     watch: bool = True,
     verify: bool = True,
     theme: str = DEFAULT_THEME,
@@ -185,7 +183,7 @@ def open_app(
     with it and take several times as long (at 1M events ~100 ms alone, 400-700 ms
     alongside): read first, then start.
     """
-    session = Session(workspace, timeline=timeline)
+    session = Session(workspace)
     try:
         first: Frame | None = session.live_frame()
     except DomainError:

@@ -6,9 +6,7 @@ Times and values come from the store: `time_text` and `value_text` return them e
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from rich.text import Text
@@ -74,17 +72,3 @@ def payload_summary(data: Mapping[str, Any], context: str = "") -> str:
         # Raw, like a domain's own summary: the log escapes the whole summary once.
         parts.append(f"{name}={value if isinstance(value, str) else value_text(value)}")
     return " ".join(parts)
-
-
-_DIGITS = re.compile(r"(\d+)")
-
-
-@lru_cache(maxsize=1 << 16)
-def natural_key(text: str) -> tuple[Any, ...]:
-    """Sort `acc-2` before `acc-10` (cached: panels sort the same keys again and again)."""
-    return tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(text))
-
-
-def count_text(n: int, noun: str) -> str:
-    """`1 event`, `3 events`."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

@@ -20,7 +20,8 @@ from store.proofs.verifier import (
     parse_checkpoint,
     verify_inclusion,
 )
-from tui.session import HashStatus, Session
+from tui.services.types import HashStatus
+from tui.session import Session
 
 
 @dataclass(frozen=True)

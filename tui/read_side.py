@@ -42,11 +42,6 @@ class ReadSide:
         self._last: ProjectorStatus | None = None
         self._closed = False
 
-    @property
-    def running(self) -> bool:
-        """True while the follow thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
-
     def start(self, on_status: StatusListener | None = None) -> None:
         """Start following in a daemon thread; `on_status` hears every change."""
         if self._thread is not None or self._closed:

@@ -265,8 +265,8 @@ class StockLevels:
         return row
 
     def lineage_streams(self, row_key: str) -> Sequence[str] | None:
-        """A stock row depends on its own stock stream only."""
-        return (_STOCK_STREAM + row_key,)
+        """A stock row changes with its own stock stream; its unit comes from the product's."""
+        return (_STOCK_STREAM + row_key, _PRODUCT_STREAM + row_key.rpartition("@")[0])
 
 
 # --- daily_movements -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from tui.screens.bookmark import BookmarkScreen
 from tui.screens.filter import FilterScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
-from tui.session import EventFilter
+from tui.services.types import EventFilter
 from tui.widgets.event_log import EventLog
 from tui.widgets.scrubber import TimelineScrubber
 

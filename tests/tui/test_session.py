@@ -7,10 +7,11 @@ from array import array
 import pytest
 
 from domain.errors import InvalidInput
-from domain.timeline import Timeline
+from domain.timeline import Timeline, diff_rows
 from tui.bootstrap import Workspace
-from tui.frames import compare_rows, diff_rows
-from tui.session import EventFilter, LogIndex, Session, TimeAxis
+from tui.services.frames import compare_rows, row_diffs
+from tui.services.types import EventFilter, LogIndex, TimeAxis
+from tui.session import Session
 
 
 def test_unfiltered_index_maps_rows_to_positions() -> None:
@@ -66,7 +67,7 @@ def test_compare_and_diff_rows() -> None:
     assert changes.added == {"c"} and changes.removed == {"b"}
     assert changes.changed == {"a": frozenset({"y"})}
     assert compare_rows(before, after, keys=["a"]).changed == {"a": frozenset({"y"})}
-    kinds = [(d.key, d.kind, d.fields) for d in diff_rows(before, after)]
+    kinds = [(d.key, d.kind, d.fields) for d in row_diffs(diff_rows(before, after))]
     assert kinds == [("a", "changed", ("y",)), ("b", "removed", ()), ("c", "added", ())]
 
 

@@ -209,7 +209,8 @@ def test_every_stock_event_changes_exactly_its_row() -> None:
         ("BOLT-M8@ber",), ("BOLT-M8@ams",), ("BOLT-M8@ams",), ("BOLT-M8@ber",), (),
         ("BOLT-M8@ams",), ("BOLT-M8@ber",),
     ]  # fmt: skip
-    assert StockLevels().lineage_streams("BOLT-M8@ams") == ("stock-BOLT-M8@ams",)
+    # The row's unit comes from the product's registration.
+    assert StockLevels().lineage_streams("BOLT-M8@ams") == ("stock-BOLT-M8@ams", "product-BOLT-M8")
 
 
 # --- daily_movements ----------------------------------------------------------------------

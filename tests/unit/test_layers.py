@@ -1,4 +1,4 @@
-"""The layer rule: domain loads no IO or UI library; store loads no UI.
+"""The layer rule: domain loads no IO or UI library; store and the app's services load no UI.
 
 Checked in a fresh interpreter, so what another test imported cannot hide a leak.
 """
@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _modules(package: str) -> list[str]:
     found = [package]
-    for info in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}."):
+    path = ROOT.joinpath(*package.split("."))
+    for info in pkgutil.walk_packages([str(path)], prefix=f"{package}."):
         found.append(info.name)
     return found
 
@@ -39,6 +40,8 @@ def _loaded_after_import(modules: list[str]) -> set[str]:
     [
         ("domain", {"textual", "sqlite3", "_sqlite3", "sqlite_utils", "store", "tui"}),
         ("store", {"textual", "tui"}),
+        # The app's services (and the session over them) run in workers, never on Textual.
+        ("tui.services", {"textual"}),
     ],
 )
 def test_layer_imports_nothing_it_must_not(package: str, forbidden: set[str]) -> None:

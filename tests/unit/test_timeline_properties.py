@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from timeline_support import CASES, TimelineCase, case_id, expected, full, rows
 
@@ -150,6 +150,9 @@ def test_a_diff_applied_to_the_state_at_a_gives_the_state_at_b(
     b = data.draw(st.integers(0, head), label="b")
     diff = timeline.diff(a, b)
     assert diff.apply_to(timeline.state_at(a)) == rows(timeline.state_at(b))
+    before, after = rows(timeline.state_at(a)), rows(timeline.state_at(b))
+    for name, part in diff.projections.items():  # the whole rows the CLI formats
+        assert part.rows == {k: (before[name][k], after[name][k]) for k in part.changed}
     assert diff.empty == (rows(timeline.state_at(a)) == rows(timeline.state_at(b)))
     for name, projection_diff in diff.projections.items():
         for key, fields in projection_diff.changed.items():
@@ -176,6 +179,68 @@ def test_lineage_is_exactly_the_positions_where_the_row_changed(
                 if pure[p - 1][name].get(key) != pure[p][name].get(key)
             ]
             assert timeline.lineage(name, key) == wanted, (name, key)
+            # The steps the app shows: the row before and after each change, oldest first.
+            steps = timeline.lineage_steps(name, key)
+            assert [s.event.position for s in steps] == wanted[::-1]
+            for step in steps:
+                p = step.event.position
+                assert (step.before, step.after) == (
+                    pure[p - 1][name].get(key),
+                    pure[p][name].get(key),
+                )
+                assert step.fields and all(
+                    (step.before or {}).get(f) != (step.after or {}).get(f) for f in step.fields
+                )
             # Up to an earlier point, only the positions up to it.
             middle = head // 2
             assert timeline.lineage(name, key, to=middle) == [p for p in wanted if p <= middle]
+
+
+@each_domain
+@SETTINGS
+@given(data=st.data())
+def test_aggregate_history_is_the_fold_of_the_stream(
+    case: TimelineCase, data: st.DataObject
+) -> None:
+    store = case.history(data.draw(case.plans, label="plan"))
+    timeline = _timeline(case, store)
+    streams = sorted({e.stream_id for e in store.iter_all()})
+    assume(streams)
+    stream = data.draw(st.sampled_from(streams), label="stream")
+    events = [e for e in store.iter_all() if e.stream_id == stream]
+    aggregate = case.model.aggregate_for(events[0].stream_type)
+    state, states = aggregate.initial(), []
+    for recorded in events:
+        event = case.model.catalog.decode(recorded.type, recorded.schema_version, recorded.data)
+        state = aggregate.evolve(state, event)
+        states.append(state)
+    history = timeline.aggregate_history(case.model, stream)
+    assert [h.event for h in history] == events
+    assert [h.state for h in history] == states
+    assert [(h.version, h.position) for h in history] == [(e.version, e.position) for e in events]
+    version = data.draw(st.integers(0, len(events)), label="version")
+    at = timeline.aggregate_at(case.model, stream, version)
+    assert at.state == (states[version - 1] if version else aggregate.initial())
+
+
+@each_domain
+@SETTINGS
+@given(data=st.data())
+def test_refusals_at_a_point_are_those_recorded_by_then(
+    case: TimelineCase, data: st.DataObject
+) -> None:
+    store = case.history(data.draw(case.plans, label="plan"))
+    timeline = _timeline(case, store)
+    head = store.head().position
+    limit = data.draw(st.sampled_from([1, 3, 500]), label="limit")
+
+    def wanted(position: int) -> list[Any]:
+        every = sorted(store.refusals(), key=lambda r: (r.at_position, r.id), reverse=True)
+        return [r for r in every if r.at_position <= position][:limit]
+
+    positions = data.draw(st.lists(st.integers(0, head + 2), max_size=8), label="positions")
+    for position in positions:  # before the log is loaded: the store answers
+        assert list(timeline.refusals_at(position, limit)) == wanted(position)
+    timeline.refusal_log.load()
+    for position in [*positions, head]:
+        assert list(timeline.refusals_at(position, limit)) == wanted(position)

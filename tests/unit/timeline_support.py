@@ -26,7 +26,7 @@ from domain.inventory import INVENTORY
 from domain.inventory.projections import INVENTORY_PROJECTIONS
 from domain.ledger import LEDGER
 from domain.ledger.projections import LEDGER_PROJECTIONS
-from domain.model import EventCatalog
+from domain.model import DomainModel, EventCatalog
 from domain.ports import EventStore
 from domain.projection import Projection, Row, StateMap, fold
 from domain.refusals import MergesRefusals, RefusalTally
@@ -193,15 +193,21 @@ class TimelineCase:
     history: Callable[[Any], InMemoryEventStore]
     projections: Sequence[Projection]
     catalog: EventCatalog
+    model: DomainModel
 
     def __repr__(self) -> str:  # shown in hypothesis' falsifying examples
         return f"<{self.name}>"
 
 
 CASES = (
-    TimelineCase("ledger", plans, ledger_history, LEDGER_PROJECTIONS, LEDGER.catalog),
+    TimelineCase("ledger", plans, ledger_history, LEDGER_PROJECTIONS, LEDGER.catalog, LEDGER),
     TimelineCase(
-        "inventory", inventory_plans, inventory_history, INVENTORY_PROJECTIONS, INVENTORY.catalog
+        "inventory",
+        inventory_plans,
+        inventory_history,
+        INVENTORY_PROJECTIONS,
+        INVENTORY.catalog,
+        INVENTORY,
     ),
 )
 """Pass as `pytest.mark.parametrize("case", CASES, ids=case_id)`."""

@@ -12,7 +12,7 @@ from domain.clock import parse_time
 from domain.errors import InvalidInput
 from domain.projection import Projection, StateMap
 from domain.text import escape
-from domain.timeline import Diff, diff_rows
+from domain.timeline import Diff
 from tui.bootstrap import Workspace
 from tui.cli.commands import _dump, _option, workspace
 from tui.cli.output import say
@@ -89,14 +89,13 @@ def state(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_diff(diff: Diff, before: StateMap, after: StateMap, chosen: list[Projection]) -> None:
+def _print_diff(diff: Diff, chosen: list[Projection]) -> None:
     """Each change as a line, with values formatted by the projection's own columns."""
     print(f"changes from #{diff.a} to #{diff.b}")
     for projection in chosen:
         part = diff.projections[projection.name]
         if part.empty:
             continue
-        old_rows, new_rows = before[projection.name].rows, after[projection.name].rows
         columns = {c.name: c for c in projection.columns}
         print(f"\n{projection.title}")
         for key in sorted(part.added):
@@ -105,8 +104,8 @@ def _print_diff(diff: Diff, before: StateMap, after: StateMap, chosen: list[Proj
             say(f"  - {key}")
         for key in sorted(part.changed):
             shown = [
-                f"{columns[name].title}: {columns[name].format(old_rows[key])} → "
-                f"{columns[name].format(new_rows[key])}"
+                f"{columns[name].title}: {columns[name].format(part.rows[key][0])} → "
+                f"{columns[name].format(part.rows[key][1])}"
                 for name in part.changed[key]
                 if name in columns
             ]
@@ -125,14 +124,11 @@ def diff(args: argparse.Namespace) -> int:
         b = _position_arg(ws, args.b, "B")
         if a > b:
             raise InvalidInput(f"A (#{a}) is after B (#{b}); give the earlier position first")
-        before, after = ws.timeline.state_at(a), ws.timeline.state_at(b)
-        result = Diff(
-            a, b, {p.name: diff_rows(before[p.name].rows, after[p.name].rows) for p in chosen}
-        )
+        result = ws.timeline.diff(a, b, names=[p.name for p in chosen])
         if args.json:
             _dump(result.to_json_dict())
         else:
-            _print_diff(result, before, after, chosen)
+            _print_diff(result, chosen)
     return 0
 
 

@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from domain.text import escape
 from tui.format import markup_safe, position_text, short_time_text, stored_text, value_text
-from tui.session import AggregateStep, Session
+from tui.services.types import AggregateStep
+from tui.session import Session
 
 
 class AggregateScreen(ModalScreen[int | None]):

@@ -25,7 +25,7 @@ from textual.widgets import (
 
 from domain.projection import Column, Projection
 from tui.format import markup_safe, position_text, stored_text, time_text, value_text
-from tui.frames import RowDiff, StateDiff
+from tui.services.frames import RowDiff, StateDiff
 from tui.session import Session
 
 MAX_ROWS = 5_000

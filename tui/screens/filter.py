@@ -13,7 +13,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from domain.text import escape
-from tui.session import EventFilter
+from tui.services.types import EventFilter
 
 FIELDS = (
     ("stream", "Stream", "account-a1, or a glob: account-a*"),

@@ -17,7 +17,8 @@ from domain.projection import Projection
 from domain.text import escape
 from tui.format import markup_safe, position_text, stored_text, time_text
 from tui.screens.diff import cell_text
-from tui.session import LineageStep, Session
+from tui.services.types import LineageStep
+from tui.session import Session
 
 
 def change_text(projection: Projection, step: LineageStep) -> Text:

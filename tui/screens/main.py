@@ -31,9 +31,9 @@ from domain.errors import DomainError
 from store.projector import ProjectorStatus
 from tui.derived_check import DerivedCheck, DerivedStatus
 from tui.format import position_text
-from tui.frames import Frame
 from tui.proof_status import hash_status_with_checkpoint
 from tui.provenance import Provenance, provenance
+from tui.services.frames import Frame
 from tui.session import (
     NEAR,
     REFUSALS,

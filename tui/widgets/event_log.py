@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 from domain.envelope import RecordedEvent
 from domain.text import escape
 from tui.format import payload_summary, position_text, short_time_text, time_text
-from tui.session import LogIndex
+from tui.services.types import LogIndex
 
 PageFetcher = Callable[[LogIndex, int, int], list[RecordedEvent]]
 """`fetch(index, start_row, count)`: blocking, called from a worker thread."""

@@ -29,7 +29,7 @@ from domain.text import escape, mixed_scripts
 from tui.format import position_text, time_text
 from tui.proof_status import CheckedHashStatus
 from tui.provenance import Provenance
-from tui.session import HashStatus, Related
+from tui.services.types import HashStatus, Related
 
 Lookup = Callable[[RecordedEvent], tuple[Related, HashStatus]]
 """`lookup(event) -> (related, hash status)`: blocking, called from a worker thread."""

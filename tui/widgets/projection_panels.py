@@ -9,8 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import TabbedContent, TabPane
 
 from domain.projection import Column, Projection
-from tui.frames import Frame
-from tui.session import REFUSALS
+from tui.services.types import REFUSALS, Frame
 from tui.widgets.projection_table import ProjectionTable
 
 REFUSAL_COLUMNS = (

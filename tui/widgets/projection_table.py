@@ -22,8 +22,8 @@ from textual.strip import Strip
 
 from domain.projection import Column, Row
 from domain.text import escape
-from tui.format import natural_key
-from tui.frames import RowChanges, Rows
+from tui.services.frames import natural_key
+from tui.services.types import RowChanges, Rows
 
 MAX_CELL = 36
 GAP = 2

@@ -26,7 +26,7 @@ from textual.widget import Widget
 
 from domain.envelope import Bookmark
 from tui.format import position_text, time_text
-from tui.session import TimeAxis
+from tui.services.types import TimeAxis
 
 BARS = " ▁▂▃▄▅▆▇█"
 

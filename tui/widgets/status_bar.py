@@ -13,7 +13,7 @@ from textual.widget import Widget
 
 from tui.derived_check import DerivedStatus
 from tui.format import markup_safe, position_text, time_text
-from tui.session import ChainStatus
+from tui.services.types import ChainStatus
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,24 @@ what a panel is drawing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from domain.envelope import RecordedEvent
 from domain.projection import Row
-from tui.format import natural_key
+from domain.timeline import Diff, ProjectionDiff, changed_fields
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+@lru_cache(maxsize=1 << 16)
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Sort `acc-2` before `acc-10` (cached: panels sort the same keys again and again)."""
+    return tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(text))
+
 
 Rows = dict[str, Row]
 """A projection's rows by key."""
@@ -101,10 +112,6 @@ class RowChanges:
         """How many rows were added, removed or changed."""
         return len(self.added) + len(self.removed) + len(self.changed)
 
-    def touches(self, key: str) -> bool:
-        """True when the row `key` was added or changed (what a panel highlights)."""
-        return key in self.added or key in self.changed
-
 
 @dataclass(frozen=True)
 class Frame:
@@ -151,13 +158,6 @@ class StateDiff:
     def total(self) -> int:
         """How many rows differ, over all projections."""
         return sum(len(diffs) for diffs in self.rows.values())
-
-
-def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
-    """The fields whose values differ between two versions of a row, in row order."""
-    names = list(after)
-    names.extend(name for name in before if name not in after)
-    return tuple(name for name in names if before.get(name) != after.get(name))
 
 
 def compare_rows(
@@ -213,15 +213,25 @@ class ChangedFields(Mapping[str, frozenset[str]]):
         return len(self._keys)
 
 
-def diff_rows(before: Mapping[str, Row], after: Mapping[str, Row]) -> list[RowDiff]:
-    """Field-level differences between two versions of a projection's rows, by key."""
-    diffs: list[RowDiff] = []
-    for key in sorted(set(before) | set(after), key=natural_key):
-        old, new = before.get(key), after.get(key)
-        if old is None and new is not None:
-            diffs.append(RowDiff(key, "added", None, new))
-        elif new is None and old is not None:
-            diffs.append(RowDiff(key, "removed", old, None))
-        elif old is not None and new is not None and old != new:
-            diffs.append(RowDiff(key, "changed", old, new, changed_fields(old, new)))
-    return diffs
+def state_diff(diff: Diff) -> StateDiff:
+    """The timeline's diff as the diff screen shows it: each projection's rows by key."""
+    return StateDiff(
+        a=diff.a, b=diff.b, rows={name: row_diffs(part) for name, part in diff.projections.items()}
+    )
+
+
+def row_diffs(diff: ProjectionDiff) -> list[RowDiff]:
+    """One projection's diff as rows sorted by key, changed fields in the row's order."""
+    rows: list[RowDiff] = []
+    for key in sorted({*diff.added, *diff.removed, *diff.changed}, key=natural_key):
+        if key in diff.added:
+            rows.append(RowDiff(key, "added", None, diff.added[key]))
+        elif key in diff.removed:
+            rows.append(RowDiff(key, "removed", diff.removed[key], None))
+        else:
+            before, after = diff.rows[key]
+            changes = diff.changed[key]
+            order = [*after, *(name for name in before if name not in after)]
+            fields = tuple(name for name in order if name in changes)
+            rows.append(RowDiff(key, "changed", before, after, fields))
+    return rows
