@@ -12,9 +12,9 @@
 `store` imports `domain`, never `tui`.
 """
 
+from domain.ports import VerifyReport
 from store.hashchain import (
     AnchorReport,
-    VerifyReport,
     check_anchor,
     load_key,
     parse_anchor,

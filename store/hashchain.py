@@ -30,7 +30,7 @@ import orjson
 from domain.clock import format_time, parse_time
 from domain.envelope import GENESIS_HASH, Head, PendingEvent, RecordedEvent, StreamAppend
 from domain.errors import InvalidInput
-from domain.ports import EventStore
+from domain.ports import EventStore, VerifyReport
 from store.files import read_small_file
 
 KEY_ENV = "EVENTSCOPE_KEY"
@@ -574,44 +574,6 @@ class ChainExtender:
 
 
 # -- verifying ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    """The outcome of walking the chain from position 1."""
-
-    ok: bool
-    checked: int
-    """How many events verified before the first problem (all of them when ok)."""
-    head: Head
-    """The last event that verified: the chain's head when ok, else where trust ends."""
-    hash_mode: str
-    first_bad_position: int | None = None
-    problem: str = ""
-
-    @property
-    def message(self) -> str:
-        """One line for a person."""
-        if self.ok:
-            return (
-                f"chain ok: {self.checked} events verified ({self.hash_mode}); "
-                f"head {self.head.position} {self.head.hash}"
-            )
-        return (
-            f"chain broken at position {self.first_bad_position}: {self.problem}; "
-            f"{self.checked} events verified before it"
-        )
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """The report as JSON (the shape `verify --json` prints)."""
-        return {
-            "ok": self.ok,
-            "checked": self.checked,
-            "head": self.head.to_json_dict(),
-            "hash_mode": self.hash_mode,
-            "first_bad_position": self.first_bad_position,
-            "problem": self.problem,
-        }
 
 
 def verify(rows: Iterable[ChainRow], key: bytes | None) -> VerifyReport:

@@ -12,7 +12,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -31,6 +31,7 @@ from domain.envelope import (
     StreamSummary,
 )
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
+from domain.ports import EventStore, VerifyReport
 from store import bookmarks as bookmark_rules
 from store.filters import is_glob, row_matcher
 from store.hashchain import (
@@ -38,7 +39,6 @@ from store.hashchain import (
     ChainRow,
     CommandRow,
     EventRejected,
-    VerifyReport,
     canonical_json,
     check_append,
     event_from_row,
@@ -496,3 +496,7 @@ class InMemoryEventStore:
 
     def close(self) -> None:
         """Nothing to release; here so both stores can be used the same way."""
+
+
+if TYPE_CHECKING:  # every store implements every event-store role
+    _ROLES: type[EventStore] = InMemoryEventStore

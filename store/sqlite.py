@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -39,6 +39,7 @@ from domain.envelope import (
     StreamSummary,
 )
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput, StoreError
+from domain.ports import EventStore, VerifyReport
 from store import bookmarks as bookmark_rules
 from store import schema
 from store.connection import connect
@@ -52,7 +53,6 @@ from store.hashchain import (
     ChainRow,
     CommandRow,
     EventRejected,
-    VerifyReport,
     canonical_json,
     check_append,
     digest_function,
@@ -1399,3 +1399,7 @@ def _zero(_: str) -> int:
 
 def _never(_: str) -> bool:
     return False
+
+
+if TYPE_CHECKING:  # every store implements every event-store role
+    _ROLES: type[EventStore] = SqliteEventStore
