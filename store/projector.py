@@ -48,7 +48,7 @@ from store.derived_macs import check_checkpoint
 from store.lease import Lease, LeaseLost, read_lease
 from store.replay import SELECT_EVENTS, FoldFailure, fold_rows
 from store.sqlite import SqliteEventStore
-from store.sqlite_connections import ThreadConnections
+from store.sqlite.connections import ThreadConnections
 
 __all__ = [
     "ProjectionFailed",
@@ -220,7 +220,7 @@ class Projector:
     # -- connections -------------------------------------------------------------------
 
     def _conn(self) -> sqlite3.Connection:
-        """This thread's connection (closed when the thread ends: `sqlite_connections`)."""
+        """This thread's connection (closed when the thread ends: `store.sqlite.connections`)."""
         return self._threads.get()
 
     def _connect(self) -> sqlite3.Connection:
