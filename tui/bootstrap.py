@@ -31,6 +31,35 @@ def default_db_path() -> str:
     return os.environ.get("EVENTSCOPE_DB") or DEFAULT_DB
 
 
+SQLITE_SCHEME = "sqlite://"
+NOT_BUILT_YET = {
+    "postgresql://": "the PostgreSQL store is not built yet; give a SQLite file path",
+    "postgres://": "the PostgreSQL store is not built yet; give a SQLite file path",
+    "memory:": (
+        "the in-memory store cannot back a workspace yet (the projector and read side "
+        "still need a SQLite file); give a SQLite file path"
+    ),
+}
+
+
+def database_path(db: str | os.PathLike[str] | None) -> Path:
+    """The SQLite file a `--db` value names: a path, or `sqlite:///path`.
+
+    `None` means the default (`default_db_path`). Other stores are named by URL
+    (`postgresql://...`, `memory:`); those not built yet are refused with a sentence.
+    """
+    value = os.fspath(db) if db is not None else default_db_path()
+    for prefix, reason in NOT_BUILT_YET.items():
+        if value.startswith(prefix):
+            raise InvalidInput(f"--db {value}: {reason}")
+    if value.startswith(SQLITE_SCHEME):
+        rest = value[len(SQLITE_SCHEME) :]
+        if not rest.startswith("/") or rest == "/":
+            raise InvalidInput(f"--db {value}: write sqlite:///relative.db or sqlite:////abs.db")
+        value = rest[1:]
+    return Path(value)
+
+
 def default_actor() -> str:
     """The OS user, recorded on every command unless `--actor` says otherwise."""
     try:
@@ -167,12 +196,12 @@ def open_workspace(
     key_file: str | None = None,
     busy_timeout_ms: int = 5000,
 ) -> Workspace:
-    """Open (or with `create`, create) the database at `db`.
+    """Open (or with `create`, create) the database `db` names (see `database_path`).
 
     A database records the domain that wrote it. Without `domain` that one is used
     (the ledger for a new database); opening it as another domain is refused.
     """
-    path = Path(db if db is not None else default_db_path())
+    path = database_path(db)
     actor = checked_actor(actor) if actor is not None else None
     description = load_domain(domain) if domain else None
     clock = clock or SystemClock()

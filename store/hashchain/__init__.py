@@ -6,6 +6,7 @@ key) over the canonical row (`rows`). Both stores extend the chain through
 one place; `verify` walks it, `keys` reads the HMAC key.
 """
 
+from domain.envelope import GENESIS_HASH
 from store.hashchain.extender import (
     ChainExtender,
     EventRejected,
@@ -44,6 +45,7 @@ from store.hashchain.verify import (
 )
 
 __all__ = [
+    "GENESIS_HASH",
     "HASH_HMAC",
     "HASH_SHA256",
     "KEY_ENV",
