@@ -30,7 +30,7 @@ from domain.envelope import (
     StreamAppend,
     StreamSummary,
 )
-from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
+from domain.errors import ConcurrencyConflict, InvalidInput
 from domain.ports import EventStore, VerifyReport
 from store import bookmarks as bookmark_rules
 from store.filters import is_glob, row_matcher
@@ -43,6 +43,7 @@ from store.hashchain import (
     check_append,
     event_from_row,
     hash_mode,
+    importing,
     row_verifies,
     stored_time,
     verify,
@@ -177,15 +178,7 @@ class InMemoryEventStore:
     ) -> Head:
         """Import recorded events all-or-nothing (see `SqliteEventStore.import_events`)."""
 
-        def accept(extender: ChainExtender, event: RecordedEvent) -> ChainRow:
-            if validate is not None:
-                try:
-                    validate(event)
-                except (DomainError, ValueError) as exc:
-                    raise EventRejected(str(exc), extender.count) from None
-            return extender.recorded(event)
-
-        return self._load(events, accept)
+        return self._load(events, importing(validate))
 
     def _load(
         self,

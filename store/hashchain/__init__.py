@@ -11,6 +11,7 @@ from store.hashchain.extender import (
     ChainExtender,
     EventRejected,
     check_append,
+    importing,
 )
 from store.hashchain.keys import (
     load_key,
@@ -65,6 +66,7 @@ __all__ = [
     "digest_function",
     "event_from_row",
     "hash_mode",
+    "importing",
     "is_hash",
     "is_stored_time",
     "key_check_value",

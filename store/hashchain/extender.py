@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 import orjson
 
 from domain.envelope import Head, PendingEvent, RecordedEvent, StreamAppend
-from domain.errors import InvalidInput
+from domain.errors import DomainError, InvalidInput
 from store.hashchain.rows import (
     STORED_TIME,
     ChainRow,
@@ -380,3 +380,21 @@ class ChainExtender:
             self._finished.append(tuple(self._open))
             self._open = None
         return self.take_commands()
+
+
+def importing(
+    validate: Callable[[RecordedEvent], None] | None,
+) -> Callable[[ChainExtender, RecordedEvent], ChainRow]:
+    """How an import turns each event into a chain row: `validate` refuses it (raising
+    InvalidInput or ValueError, reported as `EventRejected` at its index), else the
+    event must continue the chain exactly (`ChainExtender.recorded`)."""
+
+    def accept(extender: ChainExtender, event: RecordedEvent) -> ChainRow:
+        if validate is not None:
+            try:
+                validate(event)
+            except (DomainError, ValueError) as exc:
+                raise EventRejected(str(exc), extender.count) from None
+        return extender.recorded(event)
+
+    return accept

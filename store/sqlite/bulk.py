@@ -15,13 +15,14 @@ from domain.envelope import (
     RecordedEvent,
     Refusal,
 )
-from domain.errors import DomainError, InvalidInput
+from domain.errors import InvalidInput
 from store.derived_macs import sign_commands
 from store.hashchain import (
     ChainExtender,
     ChainRow,
     CommandRow,
     EventRejected,
+    importing,
 )
 from store.proofs.sqlite_log import extend_tree
 from store.sqlite.base import SqliteBase
@@ -70,15 +71,7 @@ class Loading(SqliteBase):
         and leaves the database as it was.
         """
 
-        def accept(extender: ChainExtender, event: RecordedEvent) -> ChainRow:
-            if validate is not None:
-                try:
-                    validate(event)
-                except (DomainError, ValueError) as exc:
-                    raise EventRejected(str(exc), extender.count) from None
-            return extender.recorded(event)
-
-        return self._load(events, 10_000, accept, "import events")
+        return self._load(events, 10_000, importing(validate), "import events")
 
     def _load(
         self,
