@@ -128,6 +128,7 @@ class Workspace:
     _timeline: Timeline | None = None
     _sidecars_before: frozenset[Path] = frozenset()
     _proofs: SqliteProofStore | None = None
+    _snapshots: SqliteSnapshotStore | None = None
 
     @property
     def bus(self) -> CommandBus:
@@ -142,7 +143,7 @@ class Workspace:
     def timeline(self) -> Timeline:
         """Time travel over this database, with snapshots kept in the same file."""
         if self._timeline is None:
-            snapshots = SqliteSnapshotStore(
+            snapshots = self._snapshots = SqliteSnapshotStore(
                 self.db_path, read_only=self.read_only, macs=self.store.macs
             )
             self._timeline = Timeline(
@@ -171,11 +172,8 @@ class Workspace:
         )
 
     def close(self) -> None:
-        if self._timeline is not None:
-            snapshots = self._timeline.snapshots
-            close = getattr(snapshots, "close", None)
-            if close is not None:
-                close()
+        if self._snapshots is not None:
+            self._snapshots.close()
         if self._proofs is not None:
             self._proofs.close()
         self.store.close()
