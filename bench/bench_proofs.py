@@ -40,15 +40,21 @@ sys.path.insert(0, str(ROOT))
 from domain.clock import StepClock  # noqa: E402
 from domain.envelope import Metadata, NewEvent, StreamAppend  # noqa: E402
 from domain.ledger.demo import generate_demo  # noqa: E402
-from store import sqlite as sqlite_module  # noqa: E402
 from store.proofs.sqlite_log import SqliteProofStore  # noqa: E402
 from store.proofs.verifier import leaf_hash, verify_consistency, verify_inclusion  # noqa: E402
 from store.sqlite import SqliteEventStore  # noqa: E402
+from store.sqlite import append as append_module  # noqa: E402
+from store.sqlite import bulk as bulk_module  # noqa: E402
 
 GOAL_PROVE_P99_MS = 5.0
 GOAL_ANCHOR_MS = 50.0
 GOAL_TREE_SHARE = 0.10
 GOAL_COMMAND_OVERHEAD = 0.10
+
+
+def _set_tree_hook(hook: Any) -> None:
+    """Where appends and bulk loads grow the tree (`extend_tree`), swapped for `hook`."""
+    append_module.extend_tree = bulk_module.extend_tree = hook
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -59,12 +65,12 @@ def _percentile(values: list[float], share: float) -> float:
 @contextmanager
 def _tree_off() -> Iterator[None]:
     """The store without its tree hook (the baseline)."""
-    original = sqlite_module.extend_tree
-    sqlite_module.extend_tree = lambda conn, rows: None
+    original = append_module.extend_tree
+    _set_tree_hook(lambda conn, rows: None)
     try:
         yield
     finally:
-        sqlite_module.extend_tree = original
+        _set_tree_hook(original)
 
 
 def _load(path: Path, history: list[Any]) -> float:
@@ -197,7 +203,7 @@ def _run(args: argparse.Namespace, folder: Path) -> int:
     )
 
     on, off = [], []
-    hook = sqlite_module.extend_tree
+    hook = append_module.extend_tree
     in_hook: list[float] = []
 
     def timed_hook(conn: sqlite3.Connection, rows: Any) -> None:
@@ -206,11 +212,11 @@ def _run(args: argparse.Namespace, folder: Path) -> int:
         in_hook.append((time.perf_counter() - started) * 1000)
 
     for round_ in range(args.rounds):
-        sqlite_module.extend_tree = timed_hook
+        _set_tree_hook(timed_hook)
         try:
             on.append(_appends(with_tree, args.appends, args.synchronous, f"on{round_}"))
         finally:
-            sqlite_module.extend_tree = hook
+            _set_tree_hook(hook)
         with _tree_off():
             off.append(_appends(without, args.appends, args.synchronous, f"off{round_}"))
     mean_on, mean_off = statistics.median(on), statistics.median(off)

@@ -1,7 +1,7 @@
 """eventscope's storage adapters: the SQLite event store and its in-memory twin.
 
 - `SqliteEventStore` (store.sqlite): the `domain.ports.EventStore` port over one
-  SQLite file in WAL mode, with schema migrations (store.schema).
+  SQLite file in WAL mode, with schema migrations (store.sqlite.schema).
 - `InMemoryEventStore` (store.memory): the same semantics in memory, the fake for tests.
 - store.hashchain: canonical rows, SHA-256 / HMAC-SHA-256 chaining, `verify`,
   `check_anchor`, key loading.
@@ -12,9 +12,9 @@
 `store` imports `domain`, never `tui`.
 """
 
+from domain.ports import VerifyReport
 from store.hashchain import (
     AnchorReport,
-    VerifyReport,
     check_anchor,
     load_key,
     parse_anchor,

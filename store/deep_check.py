@@ -38,7 +38,7 @@ from store.connection import connect
 from store.deep_commands import CommandRowMismatch, CommandRows
 from store.derived_macs import DerivedDataForged, DerivedMacs, check_checkpoint, check_chunks, same
 from store.replay import FoldFailure, fold_rows
-from store.schema_check import schema_problem
+from store.sqlite.schema_check import schema_problem
 
 _EVENTS = (
     "SELECT position, event_id, stream_id, stream_type, version, type, schema_version, "

@@ -12,7 +12,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -30,7 +30,8 @@ from domain.envelope import (
     StreamAppend,
     StreamSummary,
 )
-from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
+from domain.errors import ConcurrencyConflict, InvalidInput
+from domain.ports import EventStore, VerifyReport
 from store import bookmarks as bookmark_rules
 from store.filters import is_glob, row_matcher
 from store.hashchain import (
@@ -38,11 +39,11 @@ from store.hashchain import (
     ChainRow,
     CommandRow,
     EventRejected,
-    VerifyReport,
     canonical_json,
     check_append,
     event_from_row,
     hash_mode,
+    importing,
     row_verifies,
     stored_time,
     verify,
@@ -177,15 +178,7 @@ class InMemoryEventStore:
     ) -> Head:
         """Import recorded events all-or-nothing (see `SqliteEventStore.import_events`)."""
 
-        def accept(extender: ChainExtender, event: RecordedEvent) -> ChainRow:
-            if validate is not None:
-                try:
-                    validate(event)
-                except (DomainError, ValueError) as exc:
-                    raise EventRejected(str(exc), extender.count) from None
-            return extender.recorded(event)
-
-        return self._load(events, accept)
+        return self._load(events, importing(validate))
 
     def _load(
         self,
@@ -496,3 +489,7 @@ class InMemoryEventStore:
 
     def close(self) -> None:
         """Nothing to release; here so both stores can be used the same way."""
+
+
+if TYPE_CHECKING:  # every store implements every event-store role
+    _ROLES: type[EventStore] = InMemoryEventStore

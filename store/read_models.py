@@ -17,7 +17,7 @@ Shared by every projection of a projector `name`:
   failure, if any;
 - `projector_lease(name, owner, expires_at)`: who may write (see `store.projector`).
 
-Both shared tables come from a schema migration (`store.schema`); the per-projection
+Both shared tables come from a schema migration (`store.sqlite.schema`); the per-projection
 tables depend on the domain, so the projector creates them.
 """
 

@@ -23,7 +23,7 @@ from domain.ports import Snapshot
 from domain.snapshots import InMemorySnapshots
 from store.connection import connect
 from store.derived_macs import DerivedMacs, check_chunks, check_snapshot, snapshot_mac
-from store.sqlite_connections import ThreadConnections
+from store.sqlite.connections import ThreadConnections
 
 __all__ = ["InMemorySnapshots", "SqliteSnapshotStore", "ensure_snapshot_schema"]
 
@@ -83,7 +83,7 @@ class SqliteSnapshotStore:
         self.busy_timeout_ms = busy_timeout_ms
         if not self.path.exists():
             raise StoreError(f"{self.path} does not exist; create it with `eventscope init`")
-        # One connection per thread, closed when its thread ends (`sqlite_connections`).
+        # One connection per thread, closed when its thread ends (`store.sqlite.connections`).
         self._threads = ThreadConnections(self._open, self._closed)
         self._has_table: bool | None = None
 

@@ -31,6 +31,35 @@ def default_db_path() -> str:
     return os.environ.get("EVENTSCOPE_DB") or DEFAULT_DB
 
 
+SQLITE_SCHEME = "sqlite://"
+NOT_BUILT_YET = {
+    "postgresql://": "the PostgreSQL store is not built yet; give a SQLite file path",
+    "postgres://": "the PostgreSQL store is not built yet; give a SQLite file path",
+    "memory:": (
+        "the in-memory store cannot back a workspace yet (the projector and read side "
+        "still need a SQLite file); give a SQLite file path"
+    ),
+}
+
+
+def database_path(db: str | os.PathLike[str] | None) -> Path:
+    """The SQLite file a `--db` value names: a path, or `sqlite:///path`.
+
+    `None` means the default (`default_db_path`). Other stores are named by URL
+    (`postgresql://...`, `memory:`); those not built yet are refused with a sentence.
+    """
+    value = os.fspath(db) if db is not None else default_db_path()
+    for prefix, reason in NOT_BUILT_YET.items():
+        if value.startswith(prefix):
+            raise InvalidInput(f"--db {value}: {reason}")
+    if value.startswith(SQLITE_SCHEME):
+        rest = value[len(SQLITE_SCHEME) :]
+        if not rest.startswith("/") or rest == "/":
+            raise InvalidInput(f"--db {value}: write sqlite:///relative.db or sqlite:////abs.db")
+        value = rest[1:]
+    return Path(value)
+
+
 def default_actor() -> str:
     """The OS user, recorded on every command unless `--actor` says otherwise."""
     try:
@@ -99,6 +128,7 @@ class Workspace:
     _timeline: Timeline | None = None
     _sidecars_before: frozenset[Path] = frozenset()
     _proofs: SqliteProofStore | None = None
+    _snapshots: SqliteSnapshotStore | None = None
 
     @property
     def bus(self) -> CommandBus:
@@ -113,7 +143,7 @@ class Workspace:
     def timeline(self) -> Timeline:
         """Time travel over this database, with snapshots kept in the same file."""
         if self._timeline is None:
-            snapshots = SqliteSnapshotStore(
+            snapshots = self._snapshots = SqliteSnapshotStore(
                 self.db_path, read_only=self.read_only, macs=self.store.macs
             )
             self._timeline = Timeline(
@@ -142,11 +172,8 @@ class Workspace:
         )
 
     def close(self) -> None:
-        if self._timeline is not None:
-            snapshots = self._timeline.snapshots
-            close = getattr(snapshots, "close", None)
-            if close is not None:
-                close()
+        if self._snapshots is not None:
+            self._snapshots.close()
         if self._proofs is not None:
             self._proofs.close()
         self.store.close()
@@ -167,12 +194,12 @@ def open_workspace(
     key_file: str | None = None,
     busy_timeout_ms: int = 5000,
 ) -> Workspace:
-    """Open (or with `create`, create) the database at `db`.
+    """Open (or with `create`, create) the database `db` names (see `database_path`).
 
     A database records the domain that wrote it. Without `domain` that one is used
     (the ledger for a new database); opening it as another domain is refused.
     """
-    path = Path(db if db is not None else default_db_path())
+    path = database_path(db)
     actor = checked_actor(actor) if actor is not None else None
     description = load_domain(domain) if domain else None
     clock = clock or SystemClock()

@@ -1,6 +1,6 @@
 """The Merkle tree and issued checkpoints in an eventscope SQLite file.
 
-Tables (schema step 10, `store.schema`):
+Tables (schema step 10, `store.sqlite.schema`):
 
 - `merkle_nodes(level, idx, hash)`: the full subtrees of level >= 1 (32-byte hashes);
   the leaves are the events' own hashes, so level 0 is read from `events`;
@@ -77,12 +77,12 @@ def _lookup(conn: sqlite3.Connection, known: dict[int, str]) -> Any:
 
 
 TREE_STEP = 10
-"""The schema step that adds the tree (`store.schema`)."""
+"""The schema step that adds the tree (`store.sqlite.schema`)."""
 
 
 def _tree_in_schema() -> bool:
     """False only where an older schema is in force (tests that write a pre-tree file)."""
-    from store import schema  # schema imports this module
+    from store.sqlite import schema  # schema imports this module
 
     return schema.latest_version() >= TREE_STEP
 

@@ -41,8 +41,8 @@ from domain.bus import CommandBus
 from domain.clock import SequentialIds
 from domain.ledger import LEDGER
 from store.jsonl import export_events, import_events
-from store.schema import latest_version
 from store.sqlite import SqliteEventStore
+from store.sqlite.schema import latest_version
 
 _NULL_SIDECARS = ("/dev/null-journal", "/dev/null-wal", "/dev/null-shm")
 """What SQLite used to leave beside a character device given as --db."""

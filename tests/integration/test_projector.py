@@ -37,8 +37,8 @@ from domain.ledger.events import EVENTS
 from domain.ledger.projections import LEDGER_PROJECTIONS, ledger_projections
 from domain.model import EventCatalog
 from domain.projection import Column, ProjectionState
-from store import projector as store_projector
 from store.projector import ProjectionFailed, Projector, ProjectorBusy
+from store.projector import projector as store_projector
 from store.replay import fold_rows
 from store.sqlite import SqliteEventStore
 

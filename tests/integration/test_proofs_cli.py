@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from cli_support import Cli
 
-from store import schema
 from store.proofs.verifier import check_bundle, parse_verifier_key
+from store.sqlite import schema
 
 
 def restore_triggers(conn: sqlite3.Connection, *names: str) -> None:

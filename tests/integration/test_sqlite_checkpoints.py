@@ -20,7 +20,7 @@ import pytest
 from domain.clock import StepClock
 from domain.envelope import Metadata, NewEvent, StreamAppend
 from store import SqliteEventStore
-from store import sqlite as sqlite_store
+from store.sqlite import checkpoints
 
 FRAME = 4096 + 24
 """Bytes per WAL frame at the default page size."""
@@ -50,7 +50,7 @@ def opened() -> Iterator[Callable[..., SqliteEventStore]]:
 @pytest.fixture
 def every_5(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ask for a checkpoint every 5 commits."""
-    monkeypatch.setattr(sqlite_store, "_CHECKPOINT_EVERY", 5)
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_EVERY", 5)
 
 
 def deposit(store: SqliteEventStore, n: int) -> None:
@@ -166,8 +166,8 @@ def test_the_wal_stays_bounded_during_a_long_burst(
 ) -> None:
     # A pass beside a busy writer never catches up with its last commit, so only the
     # cap (or a stalled thread) makes the writer checkpoint itself and restart the WAL.
-    monkeypatch.setattr(sqlite_store, "_WAL_CAP_FRAMES", 60)
-    monkeypatch.setattr(sqlite_store, "_CHECKPOINTER_STALLED", 40)
+    monkeypatch.setattr(checkpoints, "WAL_CAP_FRAMES", 60)
+    monkeypatch.setattr(checkpoints, "CHECKPOINTER_STALLED", 40)
     store = opened(db, create=True)
     for n in range(400):
         deposit(store, n)
@@ -209,7 +209,7 @@ def test_a_checkpointer_that_cannot_start_ends_quietly_and_the_writer_takes_over
     def refuse(*_: object) -> sqlite3.Connection:
         raise sqlite3.OperationalError("unable to open database file")
 
-    monkeypatch.setattr(sqlite_store, "_open", refuse)
+    monkeypatch.setattr(checkpoints, "open_connection", refuse)
     for n in range(1, 10):
         deposit(store, n)
     checkpointer = store._checkpointer

@@ -17,8 +17,9 @@ import pytest
 from domain.clock import StepClock, format_time, parse_time
 from domain.envelope import Metadata, NewEvent, PendingEvent, StreamAppend
 from domain.errors import StoreError
-from store import SqliteEventStore, schema
-from store.schema import SchemaStep
+from store import SqliteEventStore
+from store.sqlite import schema
+from store.sqlite.schema import SchemaStep
 
 KEY = b"auditor's secret"
 
@@ -265,7 +266,7 @@ def test_a_glob_with_a_literal_prefix_uses_an_index_range_over_a_long_span(
 ) -> None:
     store = opened(db, create=True)
     history(store)
-    monkeypatch.setattr("store.sqlite._GLOB_WALK_SPAN", 1)
+    monkeypatch.setattr("store.sqlite.queries._GLOB_WALK_SPAN", 1)
     plan = _plans(store, lambda s: s.positions(stream="account-eur-*"))[-1]
     assert "INDEX events_stream_version (stream_id>? AND stream_id<?)" in plan
     plan = _plans(store, lambda s: s.positions(actor="b*"))[-1]
@@ -273,7 +274,7 @@ def test_a_glob_with_a_literal_prefix_uses_an_index_range_over_a_long_span(
     assert store.positions(stream="account-eur-*") == [1, 2]
     assert store.positions(stream="account-eur-*", after=1) == [2]
     # A short span (the log catching up on a few new events) walks positions instead.
-    monkeypatch.setattr("store.sqlite._GLOB_WALK_SPAN", 20_000)
+    monkeypatch.setattr("store.sqlite.queries._GLOB_WALK_SPAN", 20_000)
     plan = _plans(store, lambda s: s.positions(stream="account-eur-*"))[-1]
     assert "INTEGER PRIMARY KEY (rowid>?)" in plan
 

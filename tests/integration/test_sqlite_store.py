@@ -28,8 +28,9 @@ from domain.envelope import (
     StreamAppend,
 )
 from domain.errors import ConcurrencyConflict, InvalidInput, StoreError
-from store import SqliteEventStore, check_anchor, export_events, import_events, schema
-from store.schema import SchemaStep, latest_version
+from store import SqliteEventStore, check_anchor, export_events, import_events
+from store.sqlite import schema
+from store.sqlite.schema import SchemaStep, latest_version
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = b"auditor's secret"

@@ -12,7 +12,7 @@ from pathlib import Path
 from domain.envelope import Metadata, NewEvent, StreamAppend
 from store import SqliteEventStore
 from store.snapshots import SqliteSnapshotStore
-from store.sqlite_writer_queue import WriterQueue
+from store.sqlite.writer_queue import WriterQueue
 
 WRITERS = 32
 APPENDS = 15

@@ -19,9 +19,9 @@ from domain.decider import InMemoryDecider, event_metadata
 from domain.envelope import PendingEvent
 from domain.ledger.description import LEDGER_DOMAIN
 from store.hashchain import GENESIS_HASH, ChainExtender, event_from_row
-from store.sqlite import SqliteEventStore
 from store.transfer.importer import import_history
 from tests.tui.tui_support import main_screen, make_app, open_test_workspace, wait_for
+from tui.bootstrap import open_workspace
 from tui.widgets.inspector import EventInspector
 
 SIZE = (140, 44)
@@ -49,7 +49,8 @@ def _database(path: Path) -> None:
         for e in decider.out
         if isinstance(e, PendingEvent)
     ]
-    store = SqliteEventStore.init(path, domain="ledger", synchronous="OFF")
+    created = open_workspace(path, create=True, domain="ledger", synchronous="OFF")
+    store = created.store
     try:
         import_history(
             store, io.BytesIO(b"\n".join(lines) + b"\n"), domain=LEDGER_DOMAIN, actor="ann"
@@ -67,7 +68,7 @@ def _database(path: Path) -> None:
         )
         store.append_bulk([bad])
     finally:
-        store.close()
+        created.close()
 
 
 async def _inspect(pilot: Pilot[None], position: int) -> str:

@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 from tui_support import make_app, open_test_workspace, settle
 
 from domain.errors import DomainError
-from store.sqlite import SqliteEventStore
-from tui.bootstrap import load_domain
+from tui.bootstrap import load_domain, open_workspace
 from tui.widgets.projection_table import ProjectionTable
 
 EVENTS = 400
@@ -70,11 +69,11 @@ STEPS = st.lists(
 def _build(domain: str, path: Path) -> Path:
     description = load_domain(domain)
     assert description.demo is not None
-    store = SqliteEventStore.init(path, domain=domain)
+    created = open_workspace(path, create=True, domain=domain)
     try:
-        store.append_bulk(description.demo(EVENTS, 3))
+        created.store.append_bulk(description.demo(EVENTS, 3))
     finally:
-        store.close()
+        created.close()
     return path
 
 

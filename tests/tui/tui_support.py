@@ -10,7 +10,6 @@ from textual.pilot import Pilot
 
 from domain.clock import SequentialIds, StepClock
 from domain.ledger.demo import write_demo
-from store.sqlite import SqliteEventStore
 from tui.app import EventscopeApp
 from tui.bootstrap import Workspace, open_workspace
 from tui.screens.main import MainScreen
@@ -29,11 +28,11 @@ def load_demo(
     With `read_side`, also what `eventscope demo` writes after the events: snapshots
     and read models at the head.
     """
-    store = SqliteEventStore.init(path, domain="ledger")
+    created = open_workspace(path, create=True, domain="ledger")
     try:
-        write_demo(store, events, seed)
+        write_demo(created.store, events, seed)
     finally:
-        store.close()
+        created.close()
     if read_side:
         workspace = open_test_workspace(path)
         try:

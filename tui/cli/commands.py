@@ -20,7 +20,7 @@ from store.files import loose_permissions, read_small_file
 from store.hashchain import KEY_FILE_ENV, check_anchor, parse_anchor
 from store.sidecars import existing_sidecars, remove_new_database
 from store.transfer.records import describe_imports, store_imports
-from tui.bootstrap import Workspace, default_db_path, open_workspace
+from tui.bootstrap import Workspace, database_path, open_workspace
 from tui.cli import trust
 from tui.cli.output import say
 from tui.cli.output_file import refuse_database_files, replacing_file
@@ -40,7 +40,7 @@ def workspace(
     read_only = bool(_option(args, "read_only", False))
     if writing and read_only:
         raise InvalidInput("this command writes; drop --read-only")
-    path = Path(_option(args, "db") or default_db_path())
+    path = database_path(_option(args, "db"))
     new = create and not path.exists()
     sidecars_before = existing_sidecars(path)
     try:
@@ -267,7 +267,7 @@ def verify(args: argparse.Namespace) -> int:
             ws = stack.enter_context(workspace(args))
         except StoreError:
             # A changed schema version stops every open: report it as a failed check.
-            check = trust.schema_check(Path(_option(args, "db", default_db_path())))
+            check = trust.schema_check(database_path(_option(args, "db")))
             if check.ok:
                 raise
             return _verify_failed_schema(args, check)
@@ -314,7 +314,7 @@ def export(args: argparse.Namespace) -> int:
     from store.transfer.export import export_history
 
     if args.file != "-":  # refused before the database is even opened
-        refuse_database_files(Path(args.file), Path(_option(args, "db") or default_db_path()))
+        refuse_database_files(Path(args.file), database_path(_option(args, "db")))
     with workspace(args) as ws:
         if args.file == "-":
             export_history(ws.store, sys.stdout.buffer)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.text import escape
-from store.schema_check import schema_problem_of_file
+from store.sqlite.schema_check import schema_problem_of_file
 from tui.bootstrap import Workspace
 from tui.derived_check import run_deep_check
 

@@ -13,9 +13,9 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from store import schema
 from store.connection import connect
 from store.sidecars import existing_sidecars
+from store.sqlite import schema
 
 
 def schema_problem(conn: sqlite3.Connection) -> str | None:

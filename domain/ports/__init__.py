@@ -1,0 +1,47 @@
+"""The roles the domain needs from storage. `store/` implements every one of them
+(in memory and SQLite); each has a contract suite in `tests/integration/contracts`.
+
+- `EventWriter` (events.py): append, command lookup, bulk load, import.
+- `EventReader` (events.py): streams, global order, head, change token, time index,
+  filtered positions and pages.
+- `AuditRecords` (audit.py): refusals, command payloads, correlations, bookmarks.
+- `ChainIntegrity` (chain.py): the hash chain and checking it.
+- `SnapshotStore` (snapshots.py): projection snapshots for the timeline.
+- `ProofStore` (proofs.py): the Merkle tree over the events and issued checkpoints.
+
+`EventStore` is an event store in every role: what a store opened by the
+composition root (`tui/bootstrap.py`) is.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.ports.audit import AuditRecords
+from domain.ports.chain import ChainIntegrity, VerifyReport
+from domain.ports.events import EventReader, EventWriter
+from domain.ports.proofs import KeptCheckpoint, ProofStore
+from domain.ports.snapshots import Snapshot, SnapshotStore
+
+
+class EventStore(EventWriter, EventReader, AuditRecords, ChainIntegrity, Protocol):
+    """An append-only, gap-free, hash-chained log of events in streams, with its audit
+    records: every event-store role in one."""
+
+    def close(self) -> None:
+        """Release the store's resources (connections, threads); idempotent."""
+        ...
+
+
+__all__ = [
+    "AuditRecords",
+    "ChainIntegrity",
+    "EventReader",
+    "EventStore",
+    "EventWriter",
+    "KeptCheckpoint",
+    "ProofStore",
+    "Snapshot",
+    "SnapshotStore",
+    "VerifyReport",
+]

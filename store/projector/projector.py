@@ -1,0 +1,333 @@
+"""The projector: keeps the persisted read models (`store.read_models`) up to date.
+
+It folds events into every projection of a domain with the projections' own `apply`
+(the one definition of each read model), holding the fold state in memory between
+batches, and after each batch writes the rows that changed, the changed aux parts
+and the checkpoint in one transaction, so the tables always show the state at the
+checkpoint exactly. On start it loads that state back from the tables, so a restart
+resumes where the last commit left off.
+
+Only one projector writes a read model at a time: the holder of its lease
+(`store.lease`), renewed in every batch transaction and lapsing `lease_seconds`
+after its holder stops renewing, when another projector takes over. Projectors
+without the lease only read. The folding itself is `store.replay.fold_rows`.
+
+A rebuild folds from zero in memory, writes fresh `__new` tables while the live ones
+stay readable, then swaps them in with the checkpoint in one transaction. A changed
+projection definition (see `read_models.fingerprint`) triggers one instead of
+folding new events over rows an older definition wrote.
+
+The projector reads and writes through its own per-thread connections to the store's
+file, with `synchronous=NORMAL`: read models can always be rebuilt from the events,
+and WAL keeps rows and checkpoint consistent after a crash (a lost last batch just
+gets folded again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from domain.errors import DomainError, InvalidInput, StoreError
+from domain.fold_failure import ProjectionFailed
+from domain.model import EventCatalog
+from domain.projection import Projection, StateMap
+from domain.refusals import RefusalIndex
+from store import read_models as rm
+from store.derived_macs import check_checkpoint
+from store.lease import Lease, LeaseLost
+from store.projector.rebuild import Rebuilding
+from store.projector.status import (
+    Progress,
+    ProjectorStatus,
+    _now,
+    default_owner_id,
+)
+from store.replay import SELECT_EVENTS, FoldFailure, fold_rows
+from store.sqlite import SqliteEventStore
+from store.sqlite.connections import ThreadConnections
+
+_HEAD = "SELECT position FROM events ORDER BY position DESC LIMIT 1"
+_WRITE_CHUNK = 20_000
+"""Rows per transaction when a rebuild fills its `__new` tables (keeps the write lock
+short, so commands are never held up long)."""
+
+
+class Projector(Rebuilding):
+    """Folds the events of `store` into persisted read models for `projections`.
+
+    `catalog` upcasts events stored at an old schema version before any projection
+    sees them. `name` names this read model (one per domain is usual). `clock` gives
+    seconds since the epoch for the lease, so tests can move time; `batch` is how many
+    events one transaction covers.
+
+    Thread use: one thread at a time folds (`catch_up`, `follow`, `rebuild` share a
+    lock); `status`, `wait_for` and the readers may be called from any thread."""
+
+    def __init__(
+        self,
+        store: SqliteEventStore,
+        projections: Sequence[Projection],
+        catalog: EventCatalog,
+        *,
+        name: str = "main",
+        owner_id: str | None = None,
+        lease_seconds: float = 10.0,
+        batch: int = 5000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if batch < 1:
+            raise InvalidInput("batch must be >= 1")
+        if lease_seconds <= 0:
+            raise InvalidInput("lease_seconds must be > 0")
+        names = [p.name for p in projections]
+        for projection_name in names:
+            rm.check_projection_name(projection_name)
+        if len(set(names)) != len(names):
+            raise InvalidInput("two projections have the same name")
+        self.store = store
+        self.projections = tuple(projections)
+        self.catalog = catalog
+        self.name = name
+        self.batch = batch
+        self._clock = clock
+        self.fingerprint, self.definitions = rm.fingerprint(self.projections)
+        self._by_name = {p.name: p for p in self.projections}
+
+        self._threads = ThreadConnections(
+            self._connect, lambda: StoreError(f"the projector for {store.path} is closed")
+        )
+        self._closed = False
+        self._fold_lock = threading.RLock()
+        self._committed = threading.Condition()
+        self.lease = Lease(
+            name,
+            owner_id or default_owner_id(),
+            lease_seconds,
+            clock,
+            lambda action: self._transaction(action, write=True),
+            self._read,
+        )
+
+        # The fold state at `_position`, equal to the tables while we hold the lease;
+        # None means "load it from the tables first" (at start, after an error or an
+        # interruption, after losing the lease).
+        self._states: StateMap | None = None
+        self._position = 0
+        self._aux_written: dict[str, dict[str, bytes]] = {}
+        self._error: str | None = None
+        self._error_position: int | None = None
+        self._rebuilding = False
+
+        self._refusals = RefusalIndex()
+        self._refusals_lock = threading.Lock()
+
+    def catch_up(
+        self, *, progress: Progress | None = None, stop: threading.Event | None = None
+    ) -> ProjectorStatus:
+        """Fold every event after the checkpoint into the tables, one batch per transaction.
+
+        Returns at once with `role="follower"` when another projector holds the lease.
+        On a database without read models yet (or with ones other projection
+        definitions wrote) it rebuilds instead. Raises `ProjectionFailed` when a
+        projection raises: the events before the failing one are committed and the
+        error is recorded for `status()`. `progress(position, head)` is called after
+        each batch; `stop` ends the catch-up between batches.
+        """
+        if self.store.read_only:
+            raise StoreError(f"{self.store.path} is open read-only: cannot project")
+        with self._fold_lock:
+            if self._hold_lease():
+                try:
+                    self._prepare(progress)
+                    while self._states is not None and not (stop and stop.is_set()):
+                        if not self._catch_up_batch(progress):
+                            break
+                except LeaseLost:
+                    self._lost_lease()
+                except BaseException:
+                    # Failed or interrupted mid-batch: memory may be ahead of the tables.
+                    self._states = None
+                    raise
+        return self.status()
+
+    def _prepare(self, progress: Progress | None) -> None:
+        """Make the in-memory state match the tables, rebuilding when they are unusable."""
+        if self._states is not None:
+            return
+        if rm.rebuild_leftovers(self._conn()):  # a rebuild killed before its swap
+            with self._write("drop an unfinished rebuild") as conn:
+                rm.drop_rebuild_leftovers(conn)
+        checkpoint = self._checkpoint_row()
+        if checkpoint is None or checkpoint.fingerprint != self.fingerprint:
+            # No read model yet (a rebuild is the fastest way to make one), or one
+            # that other definitions wrote: never fold new events over it.
+            self._rebuild_locked(progress)
+            return
+        with self._transaction("load the read models", write=False) as conn:
+            self._load_state(conn)
+
+    def _load_state(self, conn: sqlite3.Connection) -> None:
+        """Take the persisted state as the in-memory fold state (inside a transaction).
+
+        Leaves it unloaded when the tables are not ours to continue (the next
+        catch-up then starts over from what it finds).
+        """
+        checkpoint = rm.read_checkpoint(conn, self.name)
+        if checkpoint is None or checkpoint.fingerprint != self.fingerprint:
+            return
+        check_checkpoint(conn, self.store.macs, self.name, checkpoint.position, self.fingerprint)
+        states: StateMap = {}
+        written: dict[str, dict[str, bytes]] = {}
+        tables = rm.existing_tables(conn)
+        for projection in self.projections:
+            if rm.rows_table(projection.name) in tables:
+                states[projection.name], written[projection.name] = rm.read_state(conn, projection)
+            else:
+                states[projection.name], written[projection.name] = projection.initial(), {}
+        self._states, self._aux_written = states, written
+        self._position = checkpoint.position
+
+    def _catch_up_batch(self, progress: Progress | None) -> bool:
+        """Fold and commit one batch; False when there was nothing to fold."""
+        assert self._states is not None
+        rows = self._read(SELECT_EVENTS, (self._position, self.batch))
+        if not rows:
+            return False
+        states = self._states
+        changed: dict[str, set[str]] = {p.name: set() for p in self.projections}
+        try:
+            fold_rows(rows, self.projections, states, self.catalog, changed)
+        except FoldFailure as failure:
+            self._commit_before_failure(rows, failure)
+            raise failure.error from failure.__cause__
+        position = rows[-1][0]
+        with self._write("write the read models") as conn:
+            self._check_position(conn)
+            self._write_batch(conn, states, changed, position)
+        self._committed_at(position)
+        if progress is not None:
+            progress(position, self._head())
+        return True
+
+    def _check_position(self, conn: sqlite3.Connection) -> None:
+        """The tables must be where our memory says (else someone else wrote: reload)."""
+        checkpoint = rm.read_checkpoint(conn, self.name)
+        if (
+            checkpoint is None
+            or checkpoint.position != self._position
+            or checkpoint.fingerprint != self.fingerprint
+        ):
+            raise LeaseLost
+
+    def _write_batch(
+        self,
+        conn: sqlite3.Connection,
+        states: StateMap,
+        changed: dict[str, set[str]],
+        position: int,
+    ) -> None:
+        """Rows and aux parts that changed, and the checkpoint (inside the transaction)."""
+        for projection in self.projections:
+            name = projection.name
+            state = states[name]
+            keys = changed[name]
+            if keys:
+                rows = state.rows
+                table = rm.rows_table(name)
+                present = [k for k in keys if k in rows]
+                rm.upsert_rows(conn, table, ((k, rm.encode_row(rows[k])) for k in present))
+                if len(present) != len(keys):
+                    rm.delete_rows(conn, table, (k for k in keys if k not in rows))
+            written = self._aux_written.setdefault(name, {})
+            parts, removed = rm.changed_aux(state.aux, written)
+            if parts:
+                table = rm.aux_table(name)
+                rm.upsert_aux(conn, table, ((p, blob.decode()) for p, blob in parts.items()))
+                written.update(parts)
+            if removed:
+                rm.delete_aux(conn, rm.aux_table(name), removed)
+                for part in removed:
+                    del written[part]
+        rm.write_checkpoint(
+            conn, self.name, position, self.fingerprint, self.definitions, _now(), self.store.macs
+        )
+
+    def _commit_before_failure(self, rows: Sequence[Sequence[Any]], failure: FoldFailure) -> None:
+        """Commit the events before the failing one and record the failure.
+
+        The failing event may have reached some projections already, so the batch is
+        folded again from the tables' state up to the event before it.
+        """
+        error = failure.error
+        self._states = None
+        with self._write("record a projection failure") as conn:
+            self._load_state(conn)
+            good = rows[: failure.index]
+            if good and self._states is not None:
+                changed: dict[str, set[str]] = {p.name: set() for p in self.projections}
+                try:
+                    fold_rows(good, self.projections, self._states, self.catalog, changed)
+                except FoldFailure as again:  # a projection that is not deterministic
+                    raise again.error from again.__cause__
+                self._write_batch(conn, self._states, changed, good[-1][0])
+                self._position = good[-1][0]
+            rm.record_failure(conn, self.name, str(error), error.position, _now())
+        self._failed(error)
+
+    def follow(
+        self,
+        poll_interval: float = 0.1,
+        stop: threading.Event | None = None,
+        *,
+        on_status: Callable[[ProjectorStatus], None] | None = None,
+    ) -> None:
+        """Keep the read models current until `stop` is set (or Ctrl-C).
+
+        Polls `PRAGMA data_version` every `poll_interval` seconds, which changes when
+        another connection (this process's store included) commits, and catches up
+        only then. Renews the lease while leading; takes it over when the leader's
+        lapses; on a read-only store it only watches. `on_status` hears every change
+        of checkpoint, head, role or error. Returns when `stop` is set; raises
+        `ProjectionFailed` (after reporting it). The lease is released on the way
+        out, so another projector takes over at once.
+        """
+        stop = stop or threading.Event()
+        seen_version: int | None = None
+        last: ProjectorStatus | None = None
+
+        def report(_: int = 0, __: int = 0) -> None:
+            nonlocal last
+            if on_status is not None:
+                current = self.status()
+                if current != last:
+                    last = current
+                    on_status(current)
+
+        try:
+            while not stop.is_set():
+                version = int(self._read("PRAGMA data_version")[0][0])
+                moved = version != seen_version
+                seen_version = version
+                was_leader = self.lease.held
+                try:
+                    with self._fold_lock:
+                        if self._hold_lease() and (moved or not was_leader or self._states is None):
+                            self.catch_up(progress=report, stop=stop)
+                except ProjectionFailed:
+                    report()
+                    raise
+                except StoreError as exc:
+                    # Locked beyond the busy timeout, a disk hiccup: keep following,
+                    # and show it meanwhile.
+                    self._error, self._error_position = str(exc), None
+                if moved or self.lease.held != was_leader or self._error:
+                    report()
+                stop.wait(poll_interval)
+        finally:
+            with contextlib.suppress(DomainError):
+                self.release()

@@ -1,0 +1,192 @@
+"""Bulk loads (demo data) and imports: many events in one transaction, indexes dropped
+and rebuilt around a load into an empty store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from domain.envelope import (
+    GENESIS_HASH,
+    Head,
+    PendingEvent,
+    RecordedEvent,
+    Refusal,
+)
+from domain.errors import InvalidInput
+from store.derived_macs import sign_commands
+from store.hashchain import (
+    ChainExtender,
+    ChainRow,
+    CommandRow,
+    EventRejected,
+    importing,
+)
+from store.proofs.sqlite_log import extend_tree
+from store.sqlite.base import SqliteBase
+from store.sqlite.statements import (
+    FIND_COMMAND,
+    HEAD,
+    INSERT_EVENT,
+    INSERT_REFUSAL,
+    STREAM_VERSION,
+    RefusalRow,
+    refusal_row,
+)
+
+
+class Loading(SqliteBase):
+    """The EventWriter role's bulk load and import."""
+
+    def append_bulk(self, events: Iterable[PendingEvent | Refusal], *, batch: int = 10_000) -> Head:
+        """Load many decided events (demo data) in one transaction; returns the new head.
+
+        Positions and hashes are assigned here; versions must continue each stream
+        and `recorded_at` must be in the stored form, else InvalidInput and nothing is
+        written.
+        The first event of each command may carry its payload for the commands table.
+        A `Refusal` among the events is kept at the head as of its place in the
+        sequence (its own `at_position` is ignored, as in `record_refusal`).
+        Into an empty store the secondary indexes are dropped and rebuilt around the
+        load, which is much faster than maintaining them row by row.
+        """
+        return self._load(
+            events, batch, lambda ext, item: ext.pending(item), "load events", refusals=True
+        )
+
+    def import_events(
+        self,
+        events: Iterable[RecordedEvent],
+        validate: Callable[[RecordedEvent], None] | None = None,
+    ) -> Head:
+        """Import recorded events all-or-nothing, keeping their positions and hashes.
+
+        Each must continue the chain exactly: position head+1, prev_hash the head's
+        hash, the hash recomputing with this store's key, the stream's next version,
+        a time in the stored form (it may go back: see `domain.clock_skew`).
+        `validate` may refuse an event by raising InvalidInput.
+        Any failure raises `EventRejected` (an InvalidInput naming the event's index)
+        and leaves the database as it was.
+        """
+
+        return self._load(events, 10_000, importing(validate), "import events")
+
+    def _load(
+        self,
+        items: Iterable[Any],
+        batch: int,
+        to_row: Callable[[ChainExtender, Any], ChainRow],
+        action: str,
+        *,
+        refusals: bool = False,
+        finish: Callable[[sqlite3.Connection, Head], None] | None = None,
+    ) -> Head:
+        if batch < 1:
+            raise InvalidInput("batch must be >= 1")
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                head = conn.execute(HEAD).fetchone()
+                empty = head is None
+                extender = ChainExtender(
+                    Head(0, GENESIS_HASH) if head is None else Head(head[0], head[1]),
+                    "" if head is None else head[2],
+                    self._key,
+                    stream_version=_zero if empty else self._version_lookup(conn),
+                    command_exists=_never if empty else self._command_lookup(conn),
+                )
+                indexes = self._drop_event_indexes(conn) if empty else []
+                rows: list[ChainRow] = []
+                refused: list[RefusalRow] = []
+                for item in items:
+                    if refusals and type(item) is Refusal:
+                        refused.append(refusal_row(item, extender.position, extender))
+                        continue
+                    rows.append(to_row(extender, item))
+                    if len(rows) >= batch:
+                        self._write_rows(conn, rows, extender.take_commands(), refused)
+                        rows, refused = [], []
+                self._write_rows(conn, rows, extender.finish_commands(), refused)
+                if finish is not None:  # e.g. an import's own records (store.transfer)
+                    finish(conn, extender.head)
+                for sql in indexes:
+                    self._rebuild_index(conn, sql)
+                conn.execute("COMMIT")
+            except BaseException:
+                self._rollback(conn)
+                raise
+        except sqlite3.IntegrityError as exc:
+            raise self._integrity(exc) from None
+        except sqlite3.Error as exc:
+            raise self._error(exc, action) from None
+        # A load leaves a long WAL: copy it now, in the caller's time, as SQLite's own
+        # checkpoint after the commit did.
+        self._commits += 1
+        self._checkpoint(conn, self._commits, inline=True)
+        return extender.head
+
+    def _write_rows(
+        self,
+        conn: sqlite3.Connection,
+        rows: list[ChainRow],
+        commands: list[CommandRow],
+        refusals: list[RefusalRow],
+    ) -> None:
+        if rows:
+            conn.executemany(INSERT_EVENT, rows)
+            extend_tree(conn, rows)
+        if commands:
+            conn.executemany(self._insert_command, sign_commands(conn, self.macs, commands))
+        if refusals:
+            conn.executemany(INSERT_REFUSAL, refusals)
+
+    def _drop_event_indexes(self, conn: sqlite3.Connection) -> list[str]:
+        """Drop the events table's own indexes; returns their SQL to rebuild them."""
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master "
+            "WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL"
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        return [sql for _, sql in indexes]
+
+    def _rebuild_index(self, conn: sqlite3.Connection, sql: str) -> None:
+        try:
+            conn.execute(sql)
+        except sqlite3.IntegrityError:
+            duplicate = conn.execute(
+                "SELECT event_id, min(position), max(position) FROM events "
+                "GROUP BY event_id HAVING count(*) > 1 LIMIT 1"
+            ).fetchone()
+            if duplicate is None:
+                raise
+            event_id, first, second = duplicate
+            raise EventRejected(
+                f"event id {event_id} is used twice (positions {first} and {second})",
+                # Rebuilding only happens after a load into an empty store, where
+                # position p was the load's event p - 1.
+                second - 1,
+            ) from None
+
+    def _version_lookup(self, conn: sqlite3.Connection) -> Callable[[str], int]:
+        def lookup(stream_id: str) -> int:
+            return int(conn.execute(STREAM_VERSION, (stream_id,)).fetchone()[0] or 0)
+
+        return lookup
+
+    def _command_lookup(self, conn: sqlite3.Connection) -> Callable[[str], bool]:
+        def lookup(command_id: str) -> bool:
+            return conn.execute(FIND_COMMAND, (command_id,)).fetchone() is not None
+
+        return lookup
+
+
+def _zero(_: str) -> int:
+    return 0
+
+
+def _never(_: str) -> bool:
+    return False

@@ -1,0 +1,51 @@
+"""`--db` names a store: a SQLite path or `sqlite:///path`; other stores are refused
+with a sentence until they are built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_support import Cli
+
+from domain.errors import InvalidInput
+from tui.bootstrap import database_path
+
+
+def test_a_path_and_a_sqlite_url_name_the_same_file(tmp_path: Path) -> None:
+    target = tmp_path / "bank.db"
+    assert database_path(str(target)) == target
+    assert database_path(f"sqlite:///{target}") == target
+    assert database_path("sqlite:///relative.db") == Path("relative.db")
+
+
+def test_no_value_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTSCOPE_DB", "from-env.db")
+    assert database_path(None) == Path("from-env.db")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("postgresql://localhost/bank", "PostgreSQL store is not built yet"),
+        ("memory:", "in-memory store cannot back a workspace yet"),
+        ("sqlite://bank.db", "write sqlite:///relative.db"),
+    ],
+)
+def test_stores_not_built_yet_are_refused_with_a_reason(value: str, reason: str) -> None:
+    with pytest.raises(InvalidInput, match=reason):
+        database_path(value)
+
+
+def test_the_cli_opens_a_sqlite_url(cli: Cli, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'url.db'}"
+    assert cli("--db", url, "init").code == 0
+    assert (tmp_path / "url.db").exists()
+    assert cli("--db", url, "verify").code == 0
+
+
+def test_the_cli_refuses_postgresql_in_one_line(cli: Cli) -> None:
+    result = cli("--db", "postgresql://localhost/bank", "verify")
+    assert result.code != 0
+    assert "PostgreSQL store is not built yet" in result.err
+    assert len(result.err.strip().splitlines()) == 1
