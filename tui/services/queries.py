@@ -58,14 +58,8 @@ class Queries:
 
     @blocking
     def change_token(self) -> int:
-        """A number that moves when another connection commits (cheap to poll).
-
-        Falls back to the head position for stores without `data_version`.
-        """
-        version = getattr(self.store, "data_version", None)
-        if version is not None:
-            return int(version())
-        return self.store.head().position
+        """A number that moves when another connection commits (cheap to poll)."""
+        return self.store.data_version()
 
     def summary(self, event: RecordedEvent) -> str:
         """The domain's one-line summary of `event`."""
@@ -207,16 +201,10 @@ class Queries:
     @blocking
     def streams(self, prefix: str = "", limit: int = 10_000) -> list[str]:
         """Stream ids (for the aggregate history picker and the palette), by id."""
-        listing = getattr(self.store, "streams", None)
-        if listing is None:
-            seen: dict[str, None] = {}
-            for event in self.store.iter_all():
-                seen.setdefault(event.stream_id, None)
-            return sorted(s for s in seen if s.startswith(prefix))[:limit]
         found: list[str] = []
         after = ""
         while len(found) < limit:
-            batch = listing(prefix, after=after, limit=min(1000, limit - len(found)))
+            batch = self.store.streams(prefix, after=after, limit=min(1000, limit - len(found)))
             found.extend(s.stream_id for s in batch)
             if len(batch) < 1000:
                 break

@@ -13,9 +13,8 @@ from domain.timeline import LineageStep
 from tui.services.frames import Frame, FrameSource, RowChanges, RowDiff, Rows, StateDiff
 
 if TYPE_CHECKING:
-    # What the services ask of the store, beyond `domain.ports.EventStore` for now: the
-    # one place to name the store roles instead once they exist.
-    from store.sqlite import SqliteEventStore as AppStore
+    # What the services ask of the store: its roles (domain.ports), never an adapter.
+    from domain.ports import EventStore as AppStore
 
 REFUSALS = "__refusals__"
 """The pseudo-projection under which frames carry the refusals recorded up to them."""
