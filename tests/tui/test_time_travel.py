@@ -28,7 +28,7 @@ async def test_opens_live_at_the_head(workspace: Workspace) -> None:
         assert screen.query_one(EventLog).selected == head
         assert screen.query_one(EventInspector).event.position == head  # type: ignore[union-attr]
         assert screen.query_one(StatusBar).view.live
-        assert screen._chain.state == "ok"
+        assert screen.chain.state == "ok"
         rows = screen.frame.rows["account_balances"]
         assert rows, "the balances panel has accounts"
 

@@ -91,10 +91,10 @@ def is_settled(screen: MainScreen) -> bool:
         frame is not None
         and frame.position == screen.target
         and (screen.session.read_side is None or (status is not None and status.lag == 0))
-        and not screen._building
+        and not screen.frames.building
         and screen.index.head == screen.head
         and screen.query_one("TimelineScrubber").axis is not None  # type: ignore[attr-defined]
-        and screen._chain.state != "checking"
+        and screen.chain.state != "checking"
         and screen.query_one("#status").view.derived.state != "checking"  # type: ignore[attr-defined]
         and screen.query_one("#log").loaded  # type: ignore[attr-defined]
         and screen.query_one("#inspector").settled  # type: ignore[attr-defined]
