@@ -58,7 +58,7 @@ async def test_a_deposit_is_recorded_and_the_panels_catch_up(workspace: Workspac
         screen = await settle(pilot)
         assert workspace.store.head().position == head + 1
         assert screen.live and screen.frame is not None and screen.frame.position == head + 1
-        assert screen.awaiting is None  # the read side reached the command's position
+        assert screen.live_watch.awaiting is None  # the read side reached the command's position
         event = screen.frame.event
         assert event is not None and event.type == "MoneyDeposited"
         assert event.actor == "tester" and event.data["reference"] == "test deposit"

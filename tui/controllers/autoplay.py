@@ -30,9 +30,6 @@ class PlayerHost(Protocol):
     @property
     def time_cursor(self) -> TimeCursor: ...
 
-    @property
-    def index(self) -> LogIndex: ...
-
     def go(self, position: int, *, live: bool = False) -> None: ...
 
     def set_interval(self, interval: float, callback: Callable[[], Any], *, name: str) -> Any: ...
@@ -45,8 +42,10 @@ class PlayerHost(Protocol):
 class Autoplay:
     """Plays, pauses and changes speed; one interval timer while playing."""
 
-    def __init__(self, host: PlayerHost, speed: int = 10) -> None:
+    def __init__(self, host: PlayerHost, index: Callable[[], LogIndex], speed: int = 10) -> None:
         self.host = host
+        self.index = index
+        """The positions the log shows now (autoplay visits those, as stepping does)."""
         self.playing = False
         self.speed = speed
         self.waits = False
@@ -77,8 +76,8 @@ class Autoplay:
                 "arrive (space pauses, l returns to live).",
                 timeout=3,
             )
-        elif cursor.target >= host.index.last():
-            host.go(host.index.first())
+        elif cursor.target >= self.index().last():
+            host.go(self.index().first())
         self.playing = True
         self._schedule()
         host.show_status(playing=True, speed=self.speed)
@@ -107,7 +106,7 @@ class Autoplay:
         if not self.playing:
             return
         host, cursor = self.host, self.host.time_cursor
-        target = host.index.step(cursor.target, self.events_per_tick)
+        target = self.index().step(cursor.target, self.events_per_tick)
         if target != cursor.target:
             host.go(target)
         elif not self.waits:

@@ -105,13 +105,16 @@ class LiveWatch:
         if not get_current_worker().is_cancelled:
             self.screen.post_message(IndexBuilt(index, jump))
 
-    def set_filter(self, event_filter: EventFilter) -> bool:
-        """Use `event_filter` for the log and stepping; False when it is the one in use."""
+    def set_filter(self, event_filter: EventFilter) -> None:
+        """Use `event_filter` for the log and stepping (and say so in the header)."""
         if event_filter == self.filter:
-            return False
+            return
         self.filter = event_filter
+        described = event_filter.describe()
+        self.screen.query_one(StatusBar).update_view(filter=described)
+        log = self.screen.query_one(EventLog)
+        log.border_title = f"Events · {described}" if event_filter else "Events"
         self.build_index(None, True)
-        return True
 
     def index_built(self, message: IndexBuilt) -> None:
         """Use a new index (from `IndexBuilt`), unless the filter changed meanwhile."""

@@ -14,26 +14,24 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.screen import Screen
-from textual.worker import get_current_worker
+from textual.screen import ModalScreen, Screen
 
 from domain.envelope import AppendResult, Bookmark, RecordedEvent
-from domain.errors import DomainError
-from store.projector import ProjectorStatus
 from tui.controllers.autoplay import Autoplay
 from tui.controllers.axis import AxisBuilt, ScrubberAxis
 from tui.controllers.bookmarks import Bookmarks, BookmarksLoaded
 from tui.controllers.checks import ChainChecked, IntegrityChecks
+from tui.controllers.commands import CommandFlow
 from tui.controllers.cursor import TimeCursor
 from tui.controllers.frames import FrameBuilt, FrameFailed, FrameScheduler, settle_heap
 from tui.controllers.live import HeadMoved, IndexBuilt, LiveWatch, ReadSideChanged
 from tui.controllers.marks import Marks
+from tui.controllers.resolve import Jump, resolve_in_worker
 from tui.format import position_text
 from tui.frames import Frame
 from tui.proof_status import hash_status_with_checkpoint
 from tui.provenance import Provenance, provenance
-from tui.session import REFUSALS, ChainStatus, EventFilter, HashStatus, LogIndex, Related, Session
+from tui.session import REFUSALS, EventFilter, HashStatus, Related, Session
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
 from tui.widgets.key_footer import KeyFooter
@@ -84,13 +82,6 @@ class MainScreen(Screen[None]):
     COMPACT = 140
     """Below this width the inspector starts hidden (`i` shows it), so the panels have room."""
 
-    class Jump(Message):
-        """Move the cursor to `position` (posted by workers that resolved a target)."""
-
-        def __init__(self, position: int) -> None:
-            super().__init__()
-            self.position = position
-
     def __init__(
         self,
         session: Session,
@@ -108,10 +99,11 @@ class MainScreen(Screen[None]):
         self.frames = FrameScheduler(self, self.time_cursor)
         self.live_watch = LiveWatch(self, self.time_cursor)
         self.axis = ScrubberAxis(self, self.time_cursor)
-        self.autoplay = Autoplay(self)
+        self.autoplay = Autoplay(self, lambda: self.live_watch.index)
         self.mark_pair = Marks()
         self.saved = Bookmarks(self)
         self.checks = IntegrityChecks(self)
+        self.commands = CommandFlow(self)
         self._background_started = False
 
     # -- what the controllers hold, read by the palette, other screens and tests
@@ -137,49 +129,9 @@ class MainScreen(Screen[None]):
         return self.frames.frame
 
     @property
-    def index(self) -> LogIndex:
-        """The positions the log shows and stepping visits."""
-        return self.live_watch.index
-
-    @property
-    def filter(self) -> EventFilter:
-        """The filter in use for the log and stepping."""
-        return self.live_watch.filter
-
-    @property
-    def read_status(self) -> ProjectorStatus | None:
-        """The projector's last reported status (None: none reported, or read-only)."""
-        return self.live_watch.read_status
-
-    @property
-    def awaiting(self) -> int | None:
-        """The last position of a command run here, until live panels show it."""
-        return self.live_watch.awaiting
-
-    @property
-    def playing(self) -> bool:
-        """True while autoplay runs."""
-        return self.autoplay.playing
-
-    @property
-    def speed(self) -> int:
-        """Autoplay's speed, in events per second."""
-        return self.autoplay.speed
-
-    @property
-    def marks(self) -> dict[str, int]:
-        """Marks A and B."""
-        return self.mark_pair.marks
-
-    @property
     def bookmarks(self) -> list[Bookmark]:
         """The bookmarks, as last loaded."""
         return self.saved.bookmarks
-
-    @property
-    def chain(self) -> ChainStatus:
-        """The hash chain's status, as the header shows it."""
-        return self.checks.chain
 
     # -- layout
 
@@ -257,6 +209,11 @@ class MainScreen(Screen[None]):
         """Move the time cursor to `position` (or follow the head when `live`)."""
         self.frames.go(position, live=live)
 
+    def move_to(self, position: int, *, live: bool = False) -> None:
+        """Go to `position` as the user asked: autoplay, if on, pauses."""
+        self.autoplay.pause()
+        self.go(position, live=live)
+
     # -- messages, each handed to its controller
 
     @on(FrameBuilt)
@@ -264,7 +221,7 @@ class MainScreen(Screen[None]):
         if self.frames.frame is None:
             self.call_after_refresh(settle_heap)
             self.call_after_refresh(self._start_background)
-        self.frames.built(message.frame, follow=not self.live or self.playing)
+        self.frames.built(message.frame, follow=not self.live or self.autoplay.playing)
         self.live_watch.frame_shown(message.frame.position)
 
     @on(FrameFailed)
@@ -307,8 +264,7 @@ class MainScreen(Screen[None]):
     def _go_to_position(
         self, message: TimelineScrubber.Scrubbed | EventLog.EventClicked | Jump
     ) -> None:
-        self.autoplay.pause()
-        self.go(message.position)
+        self.move_to(message.position)
 
     @on(EventLog.Navigate)
     def _log_navigate(self, message: EventLog.Navigate) -> None:
@@ -320,64 +276,44 @@ class MainScreen(Screen[None]):
             return
         from tui.screens.lineage import LineageScreen
 
-        self.autoplay.pause()
-        self.app.push_screen(
-            LineageScreen(self.session, message.projection, message.key, self.target),
-            self._jump_result,
-        )
+        self.open_jumper(LineageScreen(self.session, message.projection, message.key, self.target))
 
-    def _jump_result(self, position: int | None) -> None:
-        if position is not None:
-            self.go(position)
+    def open_jumper(self, dialog: ModalScreen[int | None]) -> None:
+        """Pause and open `dialog`; the position it returns (if any) is where to go."""
+        self.autoplay.pause()
+        self.app.push_screen(dialog, lambda at: None if at is None else self.go(at))
 
     # -- actions: moving
 
     def action_step(self, delta: int) -> None:
         """Move the cursor `delta` events (through the filter, when one is set)."""
-        self.autoplay.pause()
-        self.go(self.index.step(self.target, delta))
+        self.move_to(self.live_watch.index.step(self.target, delta))
 
     def action_first(self) -> None:
         """Jump to the start of history (or the first event passing the filter)."""
-        self.autoplay.pause()
-        self.go(self.index.first())
+        self.move_to(self.live_watch.index.first())
 
     def action_last(self) -> None:
         """Jump to the last event (or the last one passing the filter)."""
-        self.autoplay.pause()
-        self.go(self.index.last())
+        self.move_to(self.live_watch.index.last())
 
     def action_live(self) -> None:
         """Follow the head again."""
-        self.autoplay.pause()
-        self.go(self.head, live=True)
+        self.move_to(self.head, live=True)
 
     def action_jump(self, position: int) -> None:
         """Jump to `position` (the inspector's links run this)."""
-        self.autoplay.pause()
-        self.go(int(position))
+        self.move_to(int(position))
 
     def go_to_text(self, text: str) -> None:
         """Resolve a typed position or time in a worker, then go there."""
-        self.run_worker(
-            lambda: self._resolve_and_go(text), thread=True, group="resolve", exit_on_error=False
-        )
-
-    def _resolve_and_go(self, text: str) -> None:
-        try:
-            position = self.session.resolve_target(text, self.target)
-        except DomainError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=6)
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Jump(position))
+        resolve_in_worker(self, text)
 
     def action_goto(self) -> None:
         """Ask for a position or a time, then go there."""
         from tui.screens.goto import GotoScreen
 
-        self.autoplay.pause()
-        self.app.push_screen(GotoScreen(self.session, self.target), self._jump_result)
+        self.open_jumper(GotoScreen(self.session, self.target))
 
     # -- actions: autoplay, marks, bookmarks, filter
 
@@ -399,8 +335,7 @@ class MainScreen(Screen[None]):
         else:
             from tui.screens.diff import DiffScreen
 
-            self.autoplay.pause()
-            self.app.push_screen(DiffScreen(self.session, *pair), self._jump_result)
+            self.open_jumper(DiffScreen(self.session, *pair))
         self._show_marks()
 
     def action_clear_marks(self) -> None:
@@ -410,7 +345,7 @@ class MainScreen(Screen[None]):
 
     def _show_marks(self) -> None:
         self.show_status(marks=self.mark_pair.shown())
-        self.query_one(TimelineScrubber).update_view(marks=self.marks)
+        self.query_one(TimelineScrubber).update_view(marks=self.mark_pair.marks)
 
     def action_bookmark(self) -> None:
         """Name the cursor's position and keep it."""
@@ -426,15 +361,12 @@ class MainScreen(Screen[None]):
         """Choose which events the log shows and stepping visits."""
         from tui.screens.filter import FilterScreen
 
-        self.app.push_screen(FilterScreen(self.filter), self.apply_filter)
+        self.app.push_screen(FilterScreen(self.live_watch.filter), self.apply_filter)
 
     def apply_filter(self, event_filter: EventFilter | None) -> None:
         """Use `event_filter` for the log and for stepping."""
-        if event_filter is None or not self.live_watch.set_filter(event_filter):
-            return
-        self.show_status(filter=event_filter.describe())
-        log = self.query_one(EventLog)
-        log.border_title = f"Events · {event_filter.describe()}" if event_filter else "Events"
+        if event_filter is not None:
+            self.live_watch.set_filter(event_filter)
 
     # -- actions: commands and history
 
@@ -447,56 +379,15 @@ class MainScreen(Screen[None]):
 
     def action_command_unavailable(self) -> None:
         """`c` on a read-only database: say why no command can run."""
-        self.notify(
-            "Commands are unavailable: the database is open read-only (--read-only). "
-            "Open it without --read-only to run commands.",
-            severity="warning",
-        )
+        self.commands.unavailable()
 
     def action_command(self) -> None:
         """Open a command form (asking first when the cursor is in the past)."""
-        if self.session.read_only:
-            self.notify("The database is open read-only.", severity="warning")
-            return
-        self.autoplay.pause()
-        if self.live:
-            self._open_command_form()
-            return
-        from tui.screens.confirm import ConfirmScreen
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "You are looking at the past",
-                f"You are at {position_text(self.target)}; commands always apply to the "
-                f"present (#{self.head:,}). Return to live first?",
-                [("live", "Return to live", "primary"), ("stay", "Stay here", "default")],
-            ),
-            self._command_confirmed,
-        )
-
-    def _command_confirmed(self, choice: str | None) -> None:
-        if choice == "live":
-            self.action_live()
-            self._open_command_form()
-        elif choice == "stay":
-            self._open_command_form()
-
-    def _open_command_form(self) -> None:
-        from tui.screens.command_form import CommandFormScreen
-
-        self.app.push_screen(CommandFormScreen(self.session), self.run_command_result)
+        self.commands.open()
 
     def run_command_result(self, result: AppendResult | None) -> None:
-        """Say what a command recorded (the form and the palette return here)."""
-        if result is None:
-            return
-        if result.duplicate:
-            self.notify("Already recorded earlier: nothing new appended.", timeout=4)
-            return
-        first, last = result.positions[0], result.positions[-1]
-        where = position_text(first) if first == last else f"{position_text(first)} to #{last:,}"
-        self.notify(f"Recorded {len(result.positions)} event(s) at {where}", timeout=4)
-        self.live_watch.recorded(last)
+        """Say what a command recorded (the palette's forms return here)."""
+        self.commands.finished(result)
 
     def action_aggregate(self) -> None:
         """Show one stream's events with the aggregate's state after each."""
@@ -507,8 +398,7 @@ class MainScreen(Screen[None]):
         """Show the history of `stream_id` (the command palette uses this)."""
         from tui.screens.aggregate import AggregateScreen
 
-        self.autoplay.pause()
-        self.app.push_screen(AggregateScreen(self.session, stream_id), self._jump_result)
+        self.open_jumper(AggregateScreen(self.session, stream_id))
 
     def action_tab(self, delta: int) -> None:
         """Show the next or previous projection tab."""
@@ -517,17 +407,3 @@ class MainScreen(Screen[None]):
     def action_select_tab(self, index: int) -> None:
         """Show projection tab `index` (0-based)."""
         self.query_one(ProjectionPanels).select_tab(index)
-
-    def describe(self) -> dict[str, Any]:
-        """A summary of what is on screen (tests and debugging)."""
-        frame, status = self.frame, self.read_status
-        return {
-            "live": self.live,
-            "target": self.target,
-            "head": self.head,
-            "shown": frame.position if frame else None,
-            "source": frame.source if frame else None,
-            "read_side": status.checkpoint if status else None,
-            "filter": self.filter,
-            "marks": dict(self.marks),
-        }
