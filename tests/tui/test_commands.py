@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Select, Static
 from tui_support import make_app, open_test_workspace, settle, wait_for
 
@@ -155,3 +156,26 @@ async def test_read_only_disables_commands(demo_db: Path) -> None:
             assert screen.query_one("StatusBar").view.read_only  # type: ignore[attr-defined]
     finally:
         workspace.close()
+
+
+async def test_the_form_validates_the_fields_once_and_runs_that_command(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = _open_account(workspace)
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await _open_form(pilot, "deposit")
+        await _fill(pilot, form, account_id=account, amount="1.00", reference="once")
+        model = form.command
+        seen: list[object] = []
+        validate = model.model_validate
+
+        def counted(obj: object, *args: object, **kwargs: object) -> object:
+            seen.append(obj)
+            return validate(obj, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(model, "model_validate", counted)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, CommandFormScreen))
+        assert len(seen) == 1  # the submit's validation; the bus gets the command itself
