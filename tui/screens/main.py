@@ -8,6 +8,7 @@ axis, autoplay, A/B marks, bookmarks and the background checks.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from textual import on
@@ -30,7 +31,7 @@ from tui.controllers.resolve import Jump, resolve_in_worker
 from tui.format import position_text
 from tui.frames import Frame
 from tui.proof_status import hash_status_with_checkpoint
-from tui.provenance import Provenance, provenance
+from tui.provenance import provenance
 from tui.session import REFUSALS, EventFilter, HashStatus, Related, Session
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
@@ -142,15 +143,13 @@ class MainScreen(Screen[None]):
             with Vertical(id="left"):
                 yield ProjectionPanels(session.projections, id="panels")
                 yield EventLog(session.log_page, session.summary, id="log")
-            yield EventInspector(self._look_up_event, id="inspector", provenance=self._origin)
+            origin = partial(provenance, session.domain, session.store)
+            yield EventInspector(self._look_up_event, id="inspector", provenance=origin)
         yield TimelineScrubber(id="scrubber")
         yield KeyFooter(compact=True)
 
     def _look_up_event(self, event: RecordedEvent) -> tuple[Related, HashStatus]:
         return self.session.related(event), hash_status_with_checkpoint(self.session, event)
-
-    def _origin(self, event: RecordedEvent) -> Provenance:
-        return provenance(self.session.domain, self.session.store, event)
 
     def on_resize(self) -> None:
         narrow = self.size.width < self.NARROW
