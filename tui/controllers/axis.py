@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.worker import get_current_worker
 
 from tui.controllers.cursor import TimeCursor
+from tui.controllers.workers import in_thread
 from tui.session import TimeAxis
 from tui.widgets.scrubber import TimelineScrubber
 
@@ -61,13 +62,7 @@ class ScrubberAxis:
             return
         self._at = now
         self._head = self.cursor.head
-        self.screen.run_worker(
-            partial(self._build, self._width),
-            thread=True,
-            exclusive=True,
-            group="axis",
-            exit_on_error=False,
-        )
+        in_thread(self.screen, partial(self._build, self._width), group="axis", exclusive=True)
 
     def _build(self, buckets: int) -> None:
         axis = self.screen.session.time_axis(buckets)

@@ -9,6 +9,7 @@ from textual.message import Message
 
 from domain.envelope import Bookmark
 from domain.errors import DomainError
+from tui.controllers.workers import in_thread
 from tui.widgets.scrubber import TimelineScrubber
 
 if TYPE_CHECKING:
@@ -32,16 +33,14 @@ class Bookmarks:
 
     def load(self) -> None:
         """Read the bookmarks again, in a worker."""
-        self.screen.run_worker(self._load, thread=True, group="bookmarks", exit_on_error=False)
+        in_thread(self.screen, self._load, group="bookmarks")
 
     def _load(self) -> None:
         self.screen.post_message(BookmarksLoaded(self.screen.session.bookmarks()))
 
     def forget(self, name: str) -> None:
         """Delete the bookmark called `name`, in a worker."""
-        self.screen.run_worker(
-            partial(self._forget, name), thread=True, group="bookmarks", exit_on_error=False
-        )
+        in_thread(self.screen, partial(self._forget, name), group="bookmarks")
 
     def _forget(self, name: str) -> None:
         screen = self.screen

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from tui.controllers.workers import in_thread
 from tui.derived_check import DerivedCheck, DerivedStatus
 from tui.session import ChainStatus
 from tui.widgets.status_bar import StatusBar
@@ -39,7 +40,7 @@ class IntegrityChecks:
 
     def start(self) -> None:
         """Walk the chain, then the derived tables, in a worker."""
-        self.screen.run_worker(self._check, thread=True, group="chain", exit_on_error=False)
+        in_thread(self.screen, self._check, group="chain")
 
     def _check(self) -> None:
         screen = self.screen

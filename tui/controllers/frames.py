@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.timer import Timer
 
 from tui.controllers.cursor import TimeCursor
+from tui.controllers.workers import in_thread
 from tui.frames import Frame
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
@@ -122,13 +123,8 @@ class FrameScheduler:
             self._live_started = time.monotonic()
         self.building = True
         self._started_for = self._wanted
-        self.screen.run_worker(
-            partial(self._build, self.cursor.target, live),
-            thread=True,
-            exclusive=True,
-            group="frame",
-            exit_on_error=False,
-        )
+        work = partial(self._build, self.cursor.target, live)
+        in_thread(self.screen, work, group="frame", exclusive=True)
         if self._slow_timer is None:
             self._slow_timer = self.screen.set_timer(SLOW_FRAME_SECONDS, self._frame_is_slow)
 
@@ -205,13 +201,8 @@ class FrameScheduler:
         frame, cursor = self.frame, self.cursor
         resting = not self.building and not cursor.live
         if resting and frame is not None and frame.position == cursor.target:
-            self.screen.run_worker(
-                partial(self._run_prepare_steps, cursor.target),
-                thread=True,
-                exclusive=True,
-                group="frame",
-                exit_on_error=False,
-            )
+            work = partial(self._run_prepare_steps, cursor.target)
+            in_thread(self.screen, work, group="frame", exclusive=True)
 
     def _run_prepare_steps(self, position: int) -> None:
         session = self.screen.session

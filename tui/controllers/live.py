@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from store.projector import ProjectorStatus
 from tui.controllers.cursor import TimeCursor
+from tui.controllers.workers import in_thread
 from tui.format import position_text
 from tui.session import EventFilter, LogIndex
 from tui.widgets.event_log import EventLog
@@ -79,7 +80,7 @@ class LiveWatch:
         screen = self.screen
         screen.session.start_read_side(self._reported)
         if follow_writers:
-            screen.run_worker(self._watch_head, thread=True, group="watch", exit_on_error=False)
+            in_thread(screen, self._watch_head, group="watch")
 
     def _reported(self, status: ProjectorStatus) -> None:
         """Called from the projector's thread."""
@@ -90,13 +91,8 @@ class LiveWatch:
     def build_index(self, previous: LogIndex | None, jump: bool) -> None:
         """Rebuild the index for the current filter (extending `previous` when given)."""
         screen = self.screen
-        screen.run_worker(
-            partial(self._build_index, self.filter, previous, jump),
-            thread=True,
-            exclusive=True,
-            group="index",
-            exit_on_error=False,
-        )
+        work = partial(self._build_index, self.filter, previous, jump)
+        in_thread(screen, work, group="index", exclusive=True)
 
     def _build_index(
         self, event_filter: EventFilter, previous: LogIndex | None, jump: bool

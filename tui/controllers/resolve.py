@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.worker import get_current_worker
 
 from domain.errors import DomainError
+from tui.controllers.workers import in_thread
 
 if TYPE_CHECKING:
     from tui.screens.main import MainScreen
@@ -24,9 +25,7 @@ class Jump(Message):
 
 def resolve_in_worker(screen: MainScreen, text: str) -> None:
     """Resolve `text` against the cursor in a worker; post `Jump`, or notify why not."""
-    screen.run_worker(
-        partial(_resolve, screen, text), thread=True, group="resolve", exit_on_error=False
-    )
+    in_thread(screen, partial(_resolve, screen, text), group="resolve")
 
 
 def _resolve(screen: MainScreen, text: str) -> None:

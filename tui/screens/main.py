@@ -28,6 +28,7 @@ from tui.controllers.frames import FrameBuilt, FrameFailed, FrameScheduler, sett
 from tui.controllers.live import HeadMoved, IndexBuilt, LiveWatch, ReadSideChanged
 from tui.controllers.marks import Marks
 from tui.controllers.resolve import Jump, resolve_in_worker
+from tui.controllers.workers import in_thread
 from tui.format import position_text
 from tui.frames import Frame
 from tui.proof_status import hash_status_with_checkpoint
@@ -189,7 +190,7 @@ class MainScreen(Screen[None]):
         if self._background_started:
             return
         self._background_started = True
-        self.run_worker(self.session.warm_up, thread=True, group="warm-up", exit_on_error=False)
+        in_thread(self, self.session.warm_up, group="warm-up")
         self.live_watch.start(follow_writers=self.follow_writers)
         if self.verify:
             self.checks.start()
