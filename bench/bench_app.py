@@ -152,7 +152,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                 result["head"] = head
                 # Scrubbing is measured once the chain check (a child process on large
                 # stores) is done: on a machine shared with other work it takes a core.
-                await _until(lambda: screen._chain.state not in ("unknown", "checking"), 120)
+                await _until(lambda: screen.checks.chain.state not in ("unknown", "checking"), 120)
                 result["chain_s"] = time.perf_counter() - opened
 
                 async def move(expected: int, action: Any) -> float:
@@ -191,7 +191,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                 result["scrub_ms"] = scrub
                 result["page_ms"] = pages
                 result["jump_ms"] = jumps
-                result["chain"] = screen._chain.state
+                result["chain"] = screen.checks.chain.state
                 await pilot.pause(0.05)
         finally:
             workspace.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Select, Static
 from tui_support import make_app, open_test_workspace, settle, wait_for
 
@@ -58,7 +59,7 @@ async def test_a_deposit_is_recorded_and_the_panels_catch_up(workspace: Workspac
         screen = await settle(pilot)
         assert workspace.store.head().position == head + 1
         assert screen.live and screen.frame is not None and screen.frame.position == head + 1
-        assert screen.awaiting is None  # the read side reached the command's position
+        assert screen.live_watch.awaiting is None  # the read side reached the command's position
         event = screen.frame.event
         assert event is not None and event.type == "MoneyDeposited"
         assert event.actor == "tester" and event.data["reference"] == "test deposit"
@@ -155,3 +156,26 @@ async def test_read_only_disables_commands(demo_db: Path) -> None:
             assert screen.query_one("StatusBar").view.read_only  # type: ignore[attr-defined]
     finally:
         workspace.close()
+
+
+async def test_the_form_validates_the_fields_once_and_runs_that_command(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = _open_account(workspace)
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await _open_form(pilot, "deposit")
+        await _fill(pilot, form, account_id=account, amount="1.00", reference="once")
+        model = form.command
+        seen: list[object] = []
+        validate = model.model_validate
+
+        def counted(obj: object, *args: object, **kwargs: object) -> object:
+            seen.append(obj)
+            return validate(obj, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(model, "model_validate", counted)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, CommandFormScreen))
+        assert len(seen) == 1  # the submit's validation; the bus gets the command itself

@@ -35,7 +35,7 @@ async def test_filter_applies_to_the_log_and_to_stepping(workspace: Workspace) -
         await type_into(pilot, "#filter-type", "TransferSent")
         await pilot.press("enter")
         screen = await settle(pilot)
-        assert screen.filter == EventFilter(type="TransferSent")
+        assert screen.live_watch.filter == EventFilter(type="TransferSent")
         log = screen.query_one(EventLog)
         assert len(log.index) == len(transfers)
         assert list(log.index.positions or []) == transfers
@@ -116,19 +116,19 @@ async def test_autoplay_starts_moves_forward_and_stops(workspace: Workspace) -> 
         await settle(pilot)
         await pilot.press("home", "space")
         screen = app.main
-        assert screen.playing
+        assert screen.autoplay.playing
         for _ in range(3):
             await pilot.press("plus")  # 10 -> 20 -> 50 -> 100 events/s
-        assert screen.speed == 100
+        assert screen.autoplay.speed == 100
         await wait_for(pilot, lambda: screen.target >= 30, what="autoplay to move")
         await wait_for(pilot, lambda: screen.frame is not None and screen.frame.position > 0)
         await pilot.press("space")
-        assert not screen.playing
+        assert not screen.autoplay.playing
         stopped_at = screen.target
         await pilot.pause(0.3)
         assert screen.target == stopped_at
         await pilot.press("minus")
-        assert screen.speed == 50
+        assert screen.autoplay.speed == 50
 
 
 async def test_autoplay_pauses_at_the_end(workspace: Workspace) -> None:
@@ -139,7 +139,7 @@ async def test_autoplay_pauses_at_the_end(workspace: Workspace) -> None:
         screen.go(head - 5)
         await settle(pilot)
         await pilot.press("space")
-        await wait_for(pilot, lambda: not screen.playing, what="autoplay to reach the end")
+        await wait_for(pilot, lambda: not screen.autoplay.playing, what="autoplay to reach the end")
         assert screen.target == head
 
 
@@ -246,7 +246,7 @@ async def test_space_while_live_plays_on_from_the_present(workspace: Workspace) 
             assert screen.live
             await pilot.press("space")
             await pilot.pause(0.3)
-            assert screen.playing
+            assert screen.autoplay.playing
             assert screen.target == head  # not back to the start
             writer.bus.execute_fields(
                 "open_account",
@@ -254,8 +254,8 @@ async def test_space_while_live_plays_on_from_the_present(workspace: Workspace) 
                 actor="other",
             )
             await wait_for(pilot, lambda: screen.target == head + 1, what="the new event to play")
-            assert screen.playing  # waits for the next one
+            assert screen.autoplay.playing  # waits for the next one
             await pilot.press("space")
-            assert not screen.playing
+            assert not screen.autoplay.playing
     finally:
         writer.close()

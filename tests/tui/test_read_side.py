@@ -63,7 +63,10 @@ async def test_a_second_writer_reaches_the_panels_through_the_projector(
         assert "zz-second-1" in frame.rows["account_balances"]
         assert "zz-second-1" in frame.changes_for("account_balances").added
         # What the panels show is what the projector persisted.
-        assert screen.read_status is not None and screen.read_status.checkpoint == position
+        assert (
+            screen.live_watch.read_status is not None
+            and screen.live_watch.read_status.checkpoint == position
+        )
         assert _checkpoint(workspace.db_path) == position
         with other_writer.projector() as reader:
             persisted = reader.read_models().states["account_balances"].rows
@@ -81,7 +84,10 @@ async def test_lag_is_shown_while_another_projector_holds_the_lease(
         app = make_app(workspace)
         async with app.run_test(size=SIZE) as pilot:
             screen = await settle(pilot)
-            assert screen.read_status is not None and screen.read_status.role == "follower"
+            assert (
+                screen.live_watch.read_status is not None
+                and screen.live_watch.read_status.role == "follower"
+            )
             shown = screen.frame.position  # type: ignore[union-attr]
             for n in range(3):
                 _open(other_writer, f"zz-lag-{n}")
@@ -96,7 +102,7 @@ async def test_lag_is_shown_while_another_projector_holds_the_lease(
                 timeout=8.0,
                 what="the app's projector to take over",
             )
-            assert screen.read_status.role == "leader"
+            assert screen.live_watch.read_status.role == "leader"
             assert "catching up" not in _header(screen)
     finally:
         holder.close()

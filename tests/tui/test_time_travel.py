@@ -28,7 +28,7 @@ async def test_opens_live_at_the_head(workspace: Workspace) -> None:
         assert screen.query_one(EventLog).selected == head
         assert screen.query_one(EventInspector).event.position == head  # type: ignore[union-attr]
         assert screen.query_one(StatusBar).view.live
-        assert screen._chain.state == "ok"
+        assert screen.checks.chain.state == "ok"
         rows = screen.frame.rows["account_balances"]
         assert rows, "the balances panel has accounts"
 
@@ -152,7 +152,7 @@ async def test_marks_a_and_b_open_a_field_level_diff(workspace: Workspace) -> No
         await pilot.press("b")  # go to B
         screen = await settle(pilot)
         assert screen.target == 400
-        assert screen.marks == {"A": 200, "B": 400}
+        assert screen.mark_pair.marks == {"A": 200, "B": 400}
 
 
 async def test_lineage_of_a_row_lists_its_events_and_jumps(workspace: Workspace) -> None:

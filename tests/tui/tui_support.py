@@ -85,15 +85,15 @@ async def wait_for(
 def is_settled(screen: MainScreen) -> bool:
     """True when the panels show the cursor and the background work is done."""
     frame = screen.frame
-    status = screen.read_status
+    status = screen.live_watch.read_status
     return (
         frame is not None
         and frame.position == screen.target
         and (screen.session.read_side is None or (status is not None and status.lag == 0))
-        and not screen._building
-        and screen.index.head == screen.head
+        and not screen.frames.building
+        and screen.live_watch.index.head == screen.head
         and screen.query_one("TimelineScrubber").axis is not None  # type: ignore[attr-defined]
-        and screen._chain.state != "checking"
+        and screen.checks.chain.state != "checking"
         and screen.query_one("#status").view.derived.state != "checking"  # type: ignore[attr-defined]
         and screen.query_one("#log").loaded  # type: ignore[attr-defined]
         and screen.query_one("#inspector").settled  # type: ignore[attr-defined]

@@ -186,11 +186,16 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
                 values[name] = text
         return values
 
-    def validate_form(self, *, show_all: bool) -> bool:
-        """Validate with the command's model; show errors (touched fields only, unless all)."""
+    def validate_form(self, *, show_all: bool) -> Command | None:
+        """Validate with the command's model; show errors (touched fields only, unless all).
+
+        Returns the command when every field is valid: that command is what runs, so
+        the fields are validated here once and not parsed again on the way to the bus.
+        """
         errors: dict[str, str] = {}
+        command: Command | None = None
         try:
-            self.command.model_validate(self.values())
+            command = self.command.model_validate(self.values())
         except ValidationError as exc:
             errors = field_errors(self.command, exc)
         for name in self.command.model_fields:
@@ -205,7 +210,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         general = errors.get("", "")
         if show_all and general:
             self.query_one("#form-error", Static).update(markup_safe(general))
-        return not errors
+        return command
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -229,18 +234,21 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         if self._executing:
             return
         self._submitted = True
-        if not self.validate_form(show_all=True):
+        command = self.validate_form(show_all=True)
+        if command is None:
             self.query_one("#form-error", Static).update("Fix the fields marked ✗, then run again.")
             return
         self._executing = True
         self.query_one("#run", Button).disabled = True
         self.query_one("#form-error", Static).update("[dim]running…[/dim]")
-        self._run(self.command.type_name, self.values())
+        self._run(command)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _run(self, type_name: str, values: dict[str, Any]) -> None:
+    def _run(self, command: Command) -> None:
+        session = self.session
         try:
-            result = self.session.execute(type_name, values)
+            # The validated command itself goes to the bus (not its fields, parsed again).
+            result = session.workspace.bus.execute(command, actor=session.actor)
         except RuleRefused as exc:
             self.post_message(self.Finished(None, str(exc), refused=True))
             return

@@ -1,0 +1,57 @@
+"""Bookmarks: loaded, forgotten and shown on the scrubber, the store's work in workers."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+from domain.envelope import Bookmark
+from domain.errors import DomainError
+from tui.controllers.workers import in_thread
+from tui.widgets.scrubber import TimelineScrubber
+
+if TYPE_CHECKING:
+    from tui.screens.main import MainScreen
+
+
+class BookmarksLoaded(Message):
+    """The bookmarks as the store holds them now."""
+
+    def __init__(self, bookmarks: list[Bookmark]) -> None:
+        super().__init__()
+        self.bookmarks = bookmarks
+
+
+class Bookmarks:
+    """The bookmarks the scrubber and the palette show."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self.bookmarks: list[Bookmark] = []
+
+    def load(self) -> None:
+        """Read the bookmarks again, in a worker."""
+        in_thread(self.screen, self._load, group="bookmarks")
+
+    def _load(self) -> None:
+        self.screen.post_message(BookmarksLoaded(self.screen.session.bookmarks()))
+
+    def forget(self, name: str) -> None:
+        """Delete the bookmark called `name`, in a worker."""
+        in_thread(self.screen, partial(self._forget, name), group="bookmarks")
+
+    def _forget(self, name: str) -> None:
+        screen = self.screen
+        try:
+            screen.session.remove_bookmark(name)
+        except DomainError as exc:
+            screen.app.call_from_thread(screen.notify, str(exc), severity="error")
+            return
+        self._load()
+
+    def loaded(self, bookmarks: list[Bookmark]) -> None:
+        """Show `bookmarks` (from `BookmarksLoaded`)."""
+        self.bookmarks = bookmarks
+        self.screen.query_one(TimelineScrubber).update_view(bookmarks=bookmarks)
