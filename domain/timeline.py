@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,9 +71,11 @@ from domain.projection import Projection, ProjectionState, Row, StateMap, initia
 from domain.refusals import MergesRefusals, RefusalIndex
 from domain.snapshots import (
     CHUNK_ROWS,
-    ENCODING,
+    PLAIN,
     ChunkCache,
     InMemorySnapshots,
+    Lock,
+    SnapshotCodec,
     compress_chunk,
     decode_states,
     encode_states,
@@ -270,7 +272,10 @@ class Timeline:
     `projections` should be the domain's full set: snapshots are keyed by the set, so
     a timeline over a subset would find none of the shared ones. `catalog` upcasts
     events stored at an older schema version (None: no upcasting). `snapshots`
-    defaults to an in-memory store (nothing survives the process).
+    defaults to an in-memory store (nothing survives the process). The composition
+    root injects what the domain must not do itself: the snapshot `codec`
+    (compression), the snapshot `key` (which hashes projection sources), and `lock`
+    (a lock factory, when worker threads share the timeline).
     """
 
     def __init__(
@@ -283,6 +288,9 @@ class Timeline:
         cadence: int = DEFAULT_CADENCE,
         save_snapshots: bool = True,
         chunk_rows: int = CHUNK_ROWS,
+        codec: SnapshotCodec = PLAIN,
+        key: str | None = None,
+        lock: Lock = nullcontext,
     ) -> None:
         if cadence < 1:
             raise InvalidInput(f"cadence must be at least 1, got {cadence}")
@@ -297,7 +305,8 @@ class Timeline:
         self.save_snapshots = save_snapshots
         self.chunk_rows = chunk_rows
         """Rows per snapshot chunk (tests make it tiny to exercise the sharing)."""
-        self.key = snapshot_key(self.projections)
+        self.codec = codec
+        self.key = key if key is not None else snapshot_key(self.projections, codec.encoding)
         """The snapshot key of this projection set."""
         self._by_name = {p.name: p for p in self.projections}
         self._current: dict[str, int] = (
@@ -305,12 +314,12 @@ class Timeline:
             if catalog is not None
             else {}
         )
-        self._refusals = RefusalIndex()
+        self._refusals = RefusalIndex(lock)
         self._merging = [p for p in self.projections if isinstance(p, MergesRefusals)]
         self._saved: set[int] | None = None
         self._trusted = True
         self._failed_saves = 0
-        self._chunk_cache = ChunkCache()
+        self._chunk_cache = ChunkCache(lock=lock)
         # Chunk digests known to be stored: most of a new snapshot's chunks are.
         self._stored_chunks: set[str] = set()
 
@@ -407,7 +416,11 @@ class Timeline:
             if snapshot is not None and snapshot.position > 0:
                 try:
                     states = decode_states(
-                        snapshot.encoding, snapshot.blob, self._fetch_chunks, self._chunk_cache
+                        snapshot.encoding,
+                        snapshot.blob,
+                        self._fetch_chunks,
+                        self._chunk_cache,
+                        self.codec,
                     )
                 except InvalidInput:
                     # A chunk went missing (snapshots discarded meanwhile): replay instead.
@@ -474,12 +487,14 @@ class Timeline:
         return self.snapshots.chunks(self.key, digests)
 
     def _save(self, states: StateMap, event: RecordedEvent) -> None:
-        manifest, chunks = encode_states(states, self.chunk_rows)
+        manifest, chunks = encode_states(states, self.chunk_rows, self.codec)
         fresh = [d for d in chunks if d not in self._stored_chunks]
         if fresh:
             self._stored_chunks.update(self.snapshots.known_chunks(self.key, fresh))
-        new = {d: compress_chunk(chunks[d]) for d in fresh if d not in self._stored_chunks}
-        snapshot = Snapshot(self.key, event.position, event.hash, ENCODING, manifest)
+        new = {
+            d: compress_chunk(chunks[d], self.codec) for d in fresh if d not in self._stored_chunks
+        }
+        snapshot = Snapshot(self.key, event.position, event.hash, self.codec.encoding, manifest)
         try:
             self.snapshots.save(snapshot, new)
         except DomainError:

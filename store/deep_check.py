@@ -31,7 +31,7 @@ import orjson
 from domain.model import EventCatalog
 from domain.ports import Snapshot
 from domain.projection import Projection, StateMap, initial_states
-from domain.snapshots import decode_states, snapshot_key
+from domain.snapshots import decode_states
 from domain.text import escape
 from store import read_models as rm
 from store.connection import connect
@@ -39,6 +39,7 @@ from store.deep_commands import CommandRowMismatch, CommandRows
 from store.derived_macs import DerivedDataForged, DerivedMacs, check_checkpoint, check_chunks, same
 from store.replay import FoldFailure, fold_rows
 from store.schema_check import schema_problem
+from store.snapshot_format import codec_for, stored_snapshot_key
 
 _EVENTS = (
     "SELECT position, event_id, stream_id, stream_type, version, type, schema_version, "
@@ -158,7 +159,7 @@ class _DeepCheck:
         self.catalog = catalog
         self.macs = macs
         self.projector = projector
-        self.key = snapshot_key(projections)
+        self.key = stored_snapshot_key(projections)
         self.notes: list[str] = []
         self.events = self.snapshots = 0
         self.read_models_at: int | None = None
@@ -271,7 +272,8 @@ class _DeepCheck:
                 )
             )
         try:
-            decoded = decode_states(snapshot.encoding, snapshot.blob, self._chunks)
+            codec = codec_for(snapshot.encoding)
+            decoded = decode_states(snapshot.encoding, snapshot.blob, self._chunks, None, codec)
         except DerivedDataForged as forged:
             message = f"snapshot at #{position}: {forged.message}"
             raise _Mismatch(DeepProblem("snapshot", message, position)) from None

@@ -209,7 +209,7 @@ class Projector:
         self._error_position: int | None = None
         self._rebuilding = False
 
-        self._refusals = RefusalIndex()
+        self._refusals = RefusalIndex(threading.RLock)
         self._refusals_lock = threading.Lock()
 
     @property

@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import importlib
 import os
+import threading
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -20,6 +21,7 @@ from domain.timeline import Timeline
 from store.projector import Projector
 from store.proofs.sqlite_log import SqliteProofStore
 from store.sidecars import existing_sidecars, forget_read_only_traces
+from store.snapshot_format import ZLIB, stored_snapshot_key
 from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
 
@@ -122,6 +124,9 @@ class Workspace:
                 self.domain.model.catalog,
                 snapshots,
                 save_snapshots=not self.read_only,
+                codec=ZLIB,
+                key=stored_snapshot_key(self.domain.projections),
+                lock=threading.Lock,
             )
         return self._timeline
 
