@@ -23,8 +23,7 @@ from domain.envelope import PendingEvent, Refusal
 from domain.errors import InvalidInput, RuleRefused
 from domain.ledger import CURRENCIES, HANDLERS, LEDGER, Withdraw
 from domain.ledger.demo import ACTORS, generate_demo, write_demo
-from domain.messages import Command
-from domain.model import Context, Emit, Handler
+from domain.model import Context, Emit
 from store.memory import InMemoryEventStore
 
 Item = PendingEvent | Refusal
@@ -312,8 +311,7 @@ def test_the_shortcut_check_catches_a_disagreement(monkeypatch: pytest.MonkeyPat
     def closed_today(command: Any, ctx: Context) -> list[Emit]:
         raise RuleRefused("withdrawals are closed today")
 
-    handlers: dict[type[Command], Handler] = {**HANDLERS, Withdraw: closed_today}
-    monkeypatch.setattr("domain.ledger.demo_ledger.HANDLERS", handlers)
+    monkeypatch.setitem(HANDLERS, Withdraw, closed_today)  # LEDGER.handlers is HANDLERS
     with pytest.raises(AssertionError, match="the ledger refuses: withdrawals are closed today"):
         _history(500)
 
