@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from domain.projection import Projection
 from domain.snapshots import PLAIN, SnapshotCodec, definition, snapshot_key
@@ -60,13 +61,22 @@ def chunk_json(blob: bytes) -> bytes:
 
 @cache
 def _module_digest(module_name: str) -> str:
+    """A digest of the code a projection class's module runs: its own source and, when
+    it sits in a package, that of its sibling modules (a projection split over a few
+    modules of one package, as the ledger's are, changes its key with any of them)."""
     module = sys.modules.get(module_name)
+    sources: list[str] = []
     try:
-        source = inspect.getsource(module) if module is not None else ""
+        sources.append(inspect.getsource(module) if module is not None else "")
+        if module is not None and "." in module_name:
+            package = sys.modules.get(module_name.rpartition(".")[0])
+            folder = Path(getattr(package, "__file__", None) or "").parent
+            if package is not None and getattr(package, "__path__", None):
+                sources += [path.read_text() for path in sorted(folder.glob("*.py"))]
     except (OSError, TypeError):
         # No source (a frozen app): the explicit `version` attributes must do.
-        source = ""
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
+        sources = []
+    return hashlib.sha256("".join(sources).encode()).hexdigest()[:16]
 
 
 def stored_definition(projection: Projection) -> str:
