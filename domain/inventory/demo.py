@@ -30,17 +30,16 @@ The story, so the app's panels and scrubber have something to show:
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from domain.clock import parse_time
 from domain.decider import InMemoryDecider, trusted
+from domain.demo_engine import DAY, HOUR, MINUTE, SECOND, DemoHistory, poisson
 from domain.demo_pool import WeightedPool
 from domain.envelope import PendingEvent, Refusal
 from domain.errors import InvalidInput
@@ -91,10 +90,10 @@ ACTORS = (
 )
 """Everyone who acts in the demo history."""
 
-_SECOND = 1_000_000
-_MINUTE = 60 * _SECOND
-_HOUR = 60 * _MINUTE
-_DAY = 24 * _HOUR
+_SECOND = SECOND
+_MINUTE = MINUTE
+_HOUR = HOUR
+_DAY = DAY
 
 _CENTRAL = tuple(w.id for w in WAREHOUSES if w.central)
 _REGIONAL = tuple(w.id for w in WAREHOUSES if not w.central)
@@ -141,39 +140,20 @@ class _Item:
     """Warehouses it was stocked at, as the demo knows them."""
 
 
-Action = Callable[..., None]
-
-
-class _DemoHistory:
+class _DemoHistory(DemoHistory):
     """Plans simulated days and plays their actions through an `InMemoryDecider`, in order."""
 
     def __init__(self, events: int, seed: int, start: str) -> None:
-        self.target = events
-        self.rng = random.Random(seed)
+        days = min(MAX_DAYS, max(MIN_DAYS, events // EVENTS_PER_DAY))
+        super().__init__(events, seed, start, days, _DAY_WEIGHTS)
         self.decider = InMemoryDecider(INVENTORY, random.Random(self.rng.getrandbits(64)))
-        moment = parse_time(start)
-        self.first_day = moment.date()
-        self.start_us = (
-            moment.hour * _HOUR + moment.minute * _MINUTE + moment.second * _SECOND
-        ) + moment.microsecond
-        self.days = min(MAX_DAYS, max(MIN_DAYS, events // EVENTS_PER_DAY))
         self.items = self._catalog(max(MIN_PRODUCTS, events // EVENTS_PER_PRODUCT))
         self.by_sku = {item.sku: item for item in self.items}
         self._go_live: list[_Item] = []
         self.registered: list[str] = []
         self.orderable = WeightedPool()
         """Products that sell: registered, not discontinued."""
-        self.queue: list[tuple[int, int, Action, tuple[Any, ...]]] = []
-        self.sequence = itertools.count()
-        self.day = -1
-        self.day_end = 0
-        self.now_us = 0
         self.numbers: dict[str, itertools.count[int]] = {}
-        self._prefix = (-1, "")
-        self._weights = [
-            _DAY_WEIGHTS[(self.first_day + timedelta(days=d)).weekday()] for d in range(self.days)
-        ]
-        self._weight_left = sum(self._weights)
         self._later = self._plan_registrations()
 
     # -- the catalog -------------------------------------------------------------------
@@ -220,22 +200,6 @@ class _DemoHistory:
         return later
 
     # -- time --------------------------------------------------------------------------
-    def _time_text(self, at_us: int) -> str:
-        """`at_us` (microseconds since day 0's midnight) as `format_time` writes it."""
-        day, rest = divmod(at_us, _DAY)
-        if self._prefix[0] != day:
-            self._prefix = (day, (self.first_day + timedelta(days=day)).isoformat() + "T")
-        seconds, micros = divmod(rest, _SECOND)
-        hours, seconds = divmod(seconds, 3600)
-        minutes, seconds = divmod(seconds, 60)
-        return f"{self._prefix[1]}{hours:02d}:{minutes:02d}:{seconds:02d}.{micros:06d}Z"
-
-    def _at(self, at_us: int, action: Action, *args: Any) -> None:
-        heapq.heappush(self.queue, (at_us, next(self.sequence), action, args))
-
-    def _weekday(self, day: int) -> int:
-        return (self.first_day + timedelta(days=day)).weekday()
-
     def _next_morning(self, at_us: int) -> int:
         """A weekday delivery time (06:00-12:00) at or after `at_us`."""
         day, rest = divmod(at_us, _DAY)
@@ -245,11 +209,6 @@ class _DemoHistory:
             day, rest = day + 1, 0
         earliest = max(rest, 6 * _HOUR)
         return day * _DAY + earliest + int(self.rng.random() * (12 * _HOUR - earliest))
-
-    @property
-    def _room(self) -> int:
-        """How many more events may be recorded."""
-        return self.target - self.decider.position
 
     def _number(self, series: str) -> int:
         counter = self.numbers.get(series)
@@ -273,34 +232,14 @@ class _DemoHistory:
         command = trusted(model, fields)
         return self.decider.execute(actor, command, corr, corr, fields) is not None
 
-    # -- the main loop -----------------------------------------------------------------
-    def run(self) -> Iterator[PendingEvent | Refusal]:
-        """Play the history until exactly `target` events were recorded."""
-        decider = self.decider
-        out = decider.out
-        queue = self.queue
-        while decider.position < self.target:
-            while not queue or queue[0][0] >= self.day_end:
-                self._plan_day(self.day + 1)
-            at_us, _, action, args = heapq.heappop(queue)
-            # Follow-ups are only ever scheduled ahead, so time never goes back.
-            if at_us > self.now_us:
-                self.now_us = at_us
-            decider.recorded_at = self._time_text(self.now_us)
-            action(*args)
-            if out:
-                yield from out
-                out.clear()
-
+    # -- the days ----------------------------------------------------------------------
     def _plan_day(self, day: int) -> None:
         """Schedule one simulated day: its fixed jobs, then orders to its event budget.
 
         The budget is the events still due, shared by weight among the days left, so
         a day that fell short (refusals, empty shelves) is made up by the next ones.
         """
-        self.day = day
-        start = day * _DAY
-        self.day_end = start + _DAY
+        start = self._begin_day(day)
         weekday = self._weekday(day)
         planned = 0.0
         if day == 0:
@@ -314,21 +253,9 @@ class _DemoHistory:
         if weekday < 5 and day > 0:
             planned += self._plan_counts(start)
             planned += self._plan_phase_outs(start)
-        if day < self.days:
-            budget = self._room * self._weights[day] / self._weight_left
-            self._weight_left -= self._weights[day]
-        else:  # the planned span is over but events are still due: keep going
-            budget = float(self._room)
-        slots = max(0, round(budget - planned))
-        earliest = self.start_us if day == 0 else 0
+        slots = max(0, round(self._budget(day) - planned))
         rng = self.rng
-        hours = rng.choices(
-            range(24), cum_weights=_WEEKEND_CUM if weekday >= 5 else _WEEKDAY_CUM, k=slots
-        )
-        for hour in hours:
-            offset = hour * _HOUR + int(rng.random() * _HOUR)
-            if offset < earliest:
-                continue
+        for hour, offset in self._slots(day, slots, _WEEKDAY_CUM, _WEEKEND_CUM):
             r = rng.random()
             if r < 0.008:
                 action = self._mistake
@@ -502,7 +429,7 @@ class _DemoHistory:
         per_warehouse = max(1, round(self.target / self.days * 0.012 / len(WAREHOUSES)))
         planned = 0.0
         for warehouse in WAREHOUSES:
-            for _ in range(_poisson(self.rng, per_warehouse)):
+            for _ in range(poisson(self.rng, per_warehouse)):
                 at = start + int((16 + 3 * self.rng.random()) * _HOUR)
                 self._at(at, self._count, warehouse.id)
                 planned += 1
@@ -541,7 +468,7 @@ class _DemoHistory:
         the span."""
         rate = max(3.0, len(self.items) * 0.05) / max(1, self.days * 5 // 7)
         planned = 0.0
-        for _ in range(_poisson(self.rng, rate)):
+        for _ in range(poisson(self.rng, rate)):
             item = self._pick()
             if item is None or item.phasing_out:
                 continue
@@ -651,15 +578,6 @@ def _mean_order(family: Family) -> float:
     plain = low + (high - low) / 3
     trade = 2 * low + (3 * high - 2 * low) / 3
     return 0.7 * plain + 0.3 * trade
-
-
-def _poisson(rng: random.Random, rate: float) -> int:
-    """A Poisson-distributed count with mean `rate` (Knuth's method; rates here are small)."""
-    limit, count, product = math.exp(-rate), 0, rng.random()
-    while product > limit:
-        count += 1
-        product *= rng.random()
-    return count
 
 
 def generate_demo(

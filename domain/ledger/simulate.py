@@ -32,7 +32,7 @@ from domain.ledger.commands import (
     UnfreezeAccount,
     Withdraw,
 )
-from domain.ledger.demo import MINOR_PER_EURO, TELLERS
+from domain.ledger.demo_setting import MINOR_PER_EURO, TELLERS
 from domain.ledger.demo_names import CITIES, FIRST_NAMES, LAST_NAMES, MERCHANTS
 from domain.ledger.money import CURRENCIES, format_amount
 from domain.messages import Command
