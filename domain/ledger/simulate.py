@@ -32,8 +32,8 @@ from domain.ledger.commands import (
     UnfreezeAccount,
     Withdraw,
 )
-from domain.ledger.demo_setting import MINOR_PER_EURO, TELLERS
 from domain.ledger.demo_names import CITIES, FIRST_NAMES, LAST_NAMES, MERCHANTS
+from domain.ledger.demo_setting import MINOR_PER_EURO, TELLERS
 from domain.ledger.money import CURRENCIES, format_amount
 from domain.messages import Command
 from domain.simulation import Setup, SimulationStep, check_pace, run_paced
