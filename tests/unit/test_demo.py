@@ -18,6 +18,7 @@ from collections import defaultdict
 import pytest
 
 from domain.clock import format_time, parse_time
+from domain.envelope import PendingEvent
 from domain.errors import InvalidInput
 from tests.unit.demo_support import CASES, DemoCase, Item, commands_of, events_of, replay
 
@@ -99,6 +100,17 @@ def test_ids_are_unique_uuids_and_commands_are_kept_once(
             assert group[0].command is not None
             assert all(e.command is None for e in group[1:])
             assert len({e.metadata["command_id"] for e in group}) == 1
+
+
+def test_refusals_carry_a_reason_a_code_and_their_position(history: list[Item]) -> None:
+    position = 0
+    for item in history:
+        if isinstance(item, PendingEvent):
+            position += 1
+        else:
+            assert item.at_position == position
+            assert item.reason and item.code in ("refused", "not_found")
+    assert position < len(history), "a history of this size has refusals"
 
 
 def test_replaying_the_commands_through_the_real_bus_gives_the_same_history(

@@ -80,16 +80,9 @@ def test_days_have_a_rhythm(history: list[Item]) -> None:
     assert {int(e.recorded_at[11:13]) for e in bot} <= {1, 2, 3, 4, 5}
 
 
-def test_refusals_carry_the_rules_reasons_and_their_position(history: list[Item]) -> None:
+def test_refusals_are_rare_and_carry_the_rules_reasons(history: list[Item]) -> None:
     refusals = _refusals(history)
     assert 0 < len(refusals) < len(history) // 40
-    position = 0
-    for item in history:
-        if isinstance(item, PendingEvent):
-            position += 1
-        else:
-            assert item.at_position == position
-            assert item.code in ("refused", "not_found")
     reasons = " ".join(r.reason for r in refusals)
     for expected in ("on hand", "to itself", "is not registered", "already registered",
                      "never stocked at", "still holds stock"):  # fmt: skip

@@ -72,16 +72,9 @@ def test_every_event_type_appears(history: list[Item]) -> None:
     assert {e.type for e in _events(history)} == set(LEDGER.catalog.types)
 
 
-def test_refusals_carry_reasons_and_their_position(history: list[Item]) -> None:
+def test_refusals_are_rare_and_carry_the_rules_reasons(history: list[Item]) -> None:
     refusals = _refusals(history)
     assert 0 < len(refusals) < len(history) // 20
-    position = 0
-    for item in history:
-        if isinstance(item, PendingEvent):
-            position += 1
-        else:
-            assert item.at_position == position
-            assert item.reason and item.code in ("refused", "not_found")
     reasons = " ".join(r.reason for r in refusals)
     assert "beyond its overdraft limit" in reasons
     assert "is frozen" in reasons

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
-from domain.clock import format_time, parse_time
+from domain.clock import day_span
 from domain.envelope import RecordedEvent
 from domain.ledger.projections.common import (
     _DEPOSITED,
@@ -90,8 +89,4 @@ class DailyActivity:
 
     def lineage_span(self, row_key: str) -> tuple[str, str] | None:
         """The row's day, as [midnight, next midnight): it changes only then."""
-        try:
-            start = parse_time(row_key[:10])
-        except ValueError:
-            return None
-        return format_time(start), format_time(start + timedelta(days=1))
+        return day_span(row_key)
