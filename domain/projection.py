@@ -118,18 +118,6 @@ def initial_states(projections: Sequence[Projection]) -> StateMap:
     return {p.name: p.initial() for p in projections}
 
 
-def apply_all(
-    projections: Sequence[Projection], states: StateMap, event: RecordedEvent
-) -> dict[str, list[str]]:
-    """Fold one event into every projection; return the changed row keys per projection."""
-    changed: dict[str, list[str]] = {}
-    for projection in projections:
-        keys = list(projection.apply(states[projection.name], event))
-        if keys:
-            changed[projection.name] = keys
-    return changed
-
-
 def fold(
     projections: Sequence[Projection],
     events: Iterable[RecordedEvent],
