@@ -61,6 +61,11 @@ def issue_checkpoint(
     text = signer.sign(body) if signer is not None else body
     checkpoint = KeptCheckpoint(size, root, text, issued_at)
     if keep:
+        # Ed25519 signs deterministically: the same tree, origin and key give the same
+        # text, so a repeated `prove` or `checkpoint` reuses the kept one (no growth).
+        latest = proofs.checkpoints(last=1)
+        if latest and latest[0].text == text:
+            return latest[0]
         proofs.keep_checkpoint(checkpoint)
     return checkpoint
 

@@ -131,8 +131,11 @@ def load_verifier_key(path_or_key: str) -> VerifierKey:
         raise InvalidInput(f"{path_or_key}: {exc}") from None
 
 
-def write_key_pair(key: SigningKey, prefix: str) -> tuple[Path, Path]:
-    """Write PREFIX.key (mode 0600, refused if it exists) and PREFIX.pub."""
+def write_key_pair(
+    key: SigningKey, prefix: str, public_text: str | None = None
+) -> tuple[Path, Path]:
+    """Write PREFIX.key (mode 0600, refused if it exists) and PREFIX.pub (the verifier key,
+    or `public_text`: a witness writes its cosigner key there)."""
     private, public = Path(prefix + ".key"), Path(prefix + ".pub")
     for path in (private, public):
         if path.exists():
@@ -146,7 +149,7 @@ def write_key_pair(key: SigningKey, prefix: str) -> tuple[Path, Path]:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(key.signer_text() + "\n")
         try:
-            public.write_text(str(key.verifier) + "\n", encoding="utf-8")
+            public.write_text((public_text or str(key.verifier)) + "\n", encoding="utf-8")
         except OSError:
             private.unlink()
             raise

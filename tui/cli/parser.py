@@ -6,7 +6,7 @@ import argparse
 import math
 from typing import NoReturn
 
-from tui.cli import commands, proofs, readside
+from tui.cli import commands, proofs, readside, witness
 
 
 class CliUsageError(Exception):
@@ -155,6 +155,11 @@ def _proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--name", required=True, metavar="NAME", help="key name (no spaces or '+')")
     p.add_argument("--out", required=True, metavar="PREFIX", help="write PREFIX.key, PREFIX.pub")
+    p.add_argument(
+        "--witness",
+        action="store_true",
+        help="a witness key: PREFIX.pub is a cosigner key (C2SP tlog-cosignature)",
+    )
     p.set_defaults(handler=proofs.keygen)
 
     p = _command(
@@ -194,9 +199,36 @@ def _proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         "check a proof bundle offline (no database needed)",
         "eventscope verify-proof p.json --key bank.pub",
     )
-    p.add_argument("bundle", metavar="BUNDLE", help="a file from `prove` (- = stdin)")
+    p.add_argument(
+        "bundle", metavar="BUNDLE", help="a file from `prove`, or a checkpoint (- = stdin)"
+    )
     p.add_argument("--key", metavar="VERIFIER_KEY", help="PREFIX.pub from keygen, or the key text")
+    p.add_argument(
+        "--witness-key",
+        action="append",
+        metavar="WITNESS_KEY",
+        help="a witness's PREFIX.pub: the checkpoint must carry its cosignature (repeatable)",
+    )
     p.set_defaults(handler=proofs.verify_proof)
+
+    p = _command(
+        sub,
+        "cosign",
+        "as a witness: countersign a checkpoint only if it extends the last one cosigned",
+        "eventscope cosign --witness-key w.key --log-key bank.pub --state wstate c.json",
+    )
+    p.add_argument(
+        "request",
+        metavar="REQUEST",
+        help="a consistency bundle from `prove --consistency` (or a first checkpoint; - = stdin)",
+    )
+    p.add_argument("--witness-key", required=True, metavar="FILE", help="the witness's PREFIX.key")
+    p.add_argument("--log-key", required=True, metavar="VERIFIER_KEY", help="the log's PREFIX.pub")
+    p.add_argument(
+        "--state", required=True, metavar="DIR", help="the witness's folder of cosigned heads"
+    )
+    p.add_argument("--out", metavar="FILE", help="write to a new FILE (default: stdout)")
+    p.set_defaults(handler=witness.cosign)
 
 
 def build_parser() -> _Parser:

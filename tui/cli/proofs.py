@@ -15,8 +15,10 @@ from domain.text import UnsafeText, checked_text, escape
 from store.files import read_small_file
 from store.hashchain import load_key
 from store.proofs import bundles
+from store.proofs.cosignature import cosigner_key
 from store.proofs.keys import generate, load_signing_key, load_verifier_key, write_key_pair
 from store.proofs.verifier import (
+    TLOG_PROOF_HEADER,
     Checkpoint,
     MalformedProof,
     ProofFailed,
@@ -25,6 +27,7 @@ from store.proofs.verifier import (
 )
 from tui.bootstrap import Workspace
 from tui.cli.commands import _dump, _option, workspace
+from tui.cli.witness import verify_checkpoint
 
 
 def _text_file(path: str) -> str:
@@ -56,9 +59,12 @@ def _write_new(path: str, text: str) -> None:
 def keygen(args: argparse.Namespace) -> int:
     """`keygen --name NAME --out PREFIX`: PREFIX.key (0600) and PREFIX.pub."""
     key = generate(args.name)
-    private, public = write_key_pair(key, args.out)
+    shown = str(key.verifier)
+    if args.witness:  # a witness publishes a cosigner key (type 0x04), C2SP tlog-cosignature
+        shown = str(cosigner_key(key.name, key.public_bytes))
+    private, public = write_key_pair(key, args.out, shown)
     print(f"wrote {escape(str(private))} (keep it secret) and {escape(str(public))}")
-    print(str(key.verifier))
+    print(escape(shown))
     return 0
 
 
@@ -137,6 +143,11 @@ def _prove_consistency(args: argparse.Namespace) -> int:
 def verify_proof(args: argparse.Namespace) -> int:
     """`verify-proof BUNDLE [--key VERIFIER_KEY]`: offline, no database needed."""
     text = sys.stdin.read() if args.bundle == "-" else _text_file(args.bundle)
+    if not text.lstrip().startswith("{") and not text.startswith(TLOG_PROOF_HEADER):
+        # A checkpoint on its own (perhaps cosigned by witnesses): check its signatures.
+        return verify_checkpoint(text, args.bundle, args.key, args.witness_key or [])
+    if args.witness_key:
+        raise InvalidInput("--witness-key checks a checkpoint file, not a proof bundle")
     key = load_verifier_key(args.key) if args.key else None
     chain_key = load_key(_option(args, "key_file"))
     try:
