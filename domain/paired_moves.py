@@ -30,6 +30,16 @@ Judge = Callable[[Row, bool], str]
 """A row's invariant verdict, given whether its in-transit amount is still mid-command."""
 
 
+def verdict(held: int, expected: int, in_transit: int, in_command: bool, moving: str) -> str:
+    """A row's invariant: `held + in_transit == expected`, with nothing in transit
+    except between the halves of the command still writing (then `moving`)."""
+    if held + in_transit != expected:
+        return BROKEN
+    if in_transit:
+        return moving if in_command else BROKEN
+    return HOLDING
+
+
 def note_half(pending: dict[str, Any], key: str, in_transit: int, event: RecordedEvent) -> None:
     """After one half of a move on `key`'s row: wait for the other half while something
     is in transit, under the command that moved it."""

@@ -126,7 +126,7 @@ class Workspace:
                 save_snapshots=not self.read_only,
                 codec=ZLIB,
                 key=stored_snapshot_key(self.domain.projections),
-                lock=threading.Lock,
+                lock=threading.RLock,
             )
         return self._timeline
 

@@ -19,7 +19,7 @@ from domain.inventory.projections.common import (
     _signed,
     _text,
 )
-from domain.paired_moves import BROKEN, HOLDING, close_pending, note_half, with_key
+from domain.paired_moves import HOLDING, close_pending, note_half, verdict, with_key
 from domain.projection import Column, ProjectionState, Row
 
 # --- stock_invariant -----------------------------------------------------------------------
@@ -154,9 +154,5 @@ class StockInvariant:
 
 
 def _judge(row: Row, in_command: bool) -> str:
-    in_transit = row["in_transit"]
-    if row["on_hand"] + in_transit != row["received"] - row["shipped"] + row["adjusted"]:
-        return BROKEN
-    if in_transit:
-        return MOVING if in_command else BROKEN
-    return HOLDING
+    expected = row["received"] - row["shipped"] + row["adjusted"]
+    return verdict(row["on_hand"], expected, row["in_transit"], in_command, MOVING)

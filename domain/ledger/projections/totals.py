@@ -20,7 +20,7 @@ from domain.ledger.projections.common import (
     _money,
     _text,
 )
-from domain.paired_moves import BROKEN, HOLDING, close_pending, note_half, with_key
+from domain.paired_moves import BROKEN, HOLDING, close_pending, note_half, verdict, with_key
 from domain.projection import Column, ProjectionState, Row
 
 # --- ledger_totals ---------------------------------------------------------------------
@@ -163,9 +163,5 @@ class LedgerTotals:
 
 
 def _judge(row: Row, in_command: bool) -> str:
-    in_transit = row["in_transit"]
-    if row["balances"] + in_transit != row["deposited"] - row["withdrawn"]:
-        return BROKEN
-    if in_transit:
-        return IN_TRANSFER if in_command else BROKEN
-    return HOLDING
+    expected = row["deposited"] - row["withdrawn"]
+    return verdict(row["balances"], expected, row["in_transit"], in_command, IN_TRANSFER)
