@@ -51,7 +51,10 @@ from domain.ledger import CATALOG  # noqa: E402
 from domain.ledger.projections import LEDGER_PROJECTIONS  # noqa: E402
 from domain.projection import initial_states  # noqa: E402
 from domain.timeline import DEFAULT_CADENCE, Timeline  # noqa: E402
+from domain.timeline.replay import pause_collector_with  # noqa: E402
+from store.collector import collector_paused  # noqa: E402
 from store.replay import SELECT_EVENTS, fold_rows  # noqa: E402
+from store.snapshot_format import ZLIB, stored_snapshot_key  # noqa: E402
 from store.snapshots import SqliteSnapshotStore  # noqa: E402
 from store.sqlite import SqliteEventStore  # noqa: E402
 
@@ -198,7 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _build(path, args.events, args.seed)
     store = SqliteEventStore(path, synchronous="NORMAL")
     snapshots = SqliteSnapshotStore(path)
-    timeline = Timeline(store, LEDGER_PROJECTIONS, CATALOG, snapshots, cadence=args.cadence)
+    pause_collector_with(collector_paused)  # as the composition root does
+    timeline = Timeline(
+        store, LEDGER_PROJECTIONS, CATALOG, snapshots, cadence=args.cadence,
+        codec=ZLIB, key=stored_snapshot_key(LEDGER_PROJECTIONS),
+    )  # fmt: skip
     head = timeline.head()
     print(f"database: {path} ({head:,} events, synchronous=NORMAL for snapshot writes)")
     print(f"cadence: a snapshot every {args.cadence} events; Python {sys.version.split()[0]}")

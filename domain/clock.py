@@ -33,6 +33,16 @@ def parse_time(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def day_span(text: str) -> tuple[str, str] | None:
+    """The UTC day `text` starts with (`2026-03-01...`) as [midnight, next midnight),
+    formatted; None when it starts with no date."""
+    try:
+        start = parse_time(text[:10])
+    except ValueError:
+        return None
+    return format_time(start), format_time(start + timedelta(days=1))
+
+
 class Clock(Protocol):
     def now(self) -> str:
         """The current UTC time as a fixed-width ISO string."""

@@ -7,7 +7,8 @@ metadata and ids drawn as the bus draws them (command id, then the handler's ids
 then one per event). So a history it writes can be replayed through the real bus,
 handed the same ids and times, and give the very same events: demo tests do that.
 
-Nothing here knows a domain: `domain.inventory.demo` uses it as is.
+Nothing here knows a domain: `domain.inventory.demo` uses it as is, and the ledger's
+`DemoLedger` adds its shortcuts on top.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ class InMemoryDecider:
         for stream_id, stream_type, event, state, event_id in changes:
             version = self.versions.get(stream_id, 0) + 1
             self.versions[stream_id] = version
-            self.states[stream_id] = state
+            self._keep(stream_id, state)
             self.out.append(
                 PendingEvent(
                     event_id=event_id,
@@ -160,14 +161,15 @@ class InMemoryDecider:
             self.position += 1
         return command_id
 
+    def _keep(self, stream_id: str, state: Any) -> None:
+        """Record a stream's state after one of its events (a subclass may mirror it)."""
+        self.states[stream_id] = state
+
     def _one(self, emit: Emit, event_ids: list[str]) -> list[tuple[str, str, Event, Any, str]]:
         """`_fold` for a single event (most commands), without the grouping."""
         aggregate = emit.aggregate
         stream_id = aggregate.stream_id(emit.key)
-        state = self.states.get(stream_id)
-        if state is None:
-            state = aggregate.initial()
-        state = aggregate.evolve(state, emit.event)
+        state = aggregate.evolve(self.load(aggregate, emit.key), emit.event)
         return [(stream_id, aggregate.stream_type, emit.event, state, event_ids[0])]
 
     def _fold(

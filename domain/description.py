@@ -31,7 +31,9 @@ class DomainDescription:
     projections: Sequence[Projection]
     demo: DemoGenerator | None = None
     simulate: Callable[..., Any] | None = None
-    """`simulate(bus, store, rate=..., duration=..., seed=..., on_result=...)`: live traffic."""
+    """`simulate(bus, store, rate, duration, seed, pace, monotonic=..., on_result=...,
+    stop=...)`: live traffic, paced by the caller's `pace(seconds)` (see
+    `domain.simulation.run_paced`)."""
     summarize: Callable[[RecordedEvent], str] | None = None
     """One short human line for an event (`+100.00 EUR to a1`); logs and lists show it."""
     command_fields: CommandFields | None = None

@@ -39,21 +39,39 @@ class Event(Message):
     schema_version: ClassVar[int] = 1
 
 
+def validation_problems(error: ValidationError) -> list[tuple[tuple[str, ...], str, str]]:
+    """Pydantic's errors as (field location, error kind, message without its
+    "Value error, " prefix): what both the one-line and the per-field reports say."""
+    return [
+        (
+            tuple(str(part) for part in err["loc"]),
+            err["type"],
+            str(err["msg"]).removeprefix("Value error, "),
+        )
+        for err in error.errors()
+    ]
+
+
 def describe_validation_error(name: str, error: ValidationError) -> str:
     """One line saying which field was wrong and why, for any pydantic error."""
     parts = []
-    for err in error.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "input"
-        kind = err["type"]
+    for loc, kind, message in validation_problems(error):
+        where = ".".join(loc) or "input"
         if kind == "missing":
-            parts.append(f"{loc} is required")
+            parts.append(f"{where} is required")
         elif kind == "extra_forbidden":
-            parts.append(f"{loc} is not a field of {name}")
+            parts.append(f"{where} is not a field of {name}")
         else:
-            msg = str(err["msg"])
-            msg = msg.removeprefix("Value error, ")
-            parts.append(f"{loc}: {msg}")
+            parts.append(f"{where}: {message}")
     return f"invalid {name}: " + "; ".join(parts)
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """Pydantic's errors as one message per top-level field ("" for the whole form)."""
+    found: dict[str, str] = {}
+    for loc, kind, message in validation_problems(error):
+        found.setdefault(loc[0] if loc else "", "required" if kind == "missing" else message)
+    return found
 
 
 M = TypeVar("M", bound=Message)

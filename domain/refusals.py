@@ -11,11 +11,11 @@ snapshots, diffs and lineage never depend on the refusals table.
 
 from __future__ import annotations
 
-import threading
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from domain.envelope import Refusal
 from domain.ports import EventStore
@@ -50,7 +50,7 @@ class RefusalIndex:
     bisect per actor, so overlaying refusals costs microseconds per read.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, lock: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
         # Per actor: at_positions ascending, and the running min / max of recorded_at
         # over that order (first and last seen), so a tally needs no scan.
         self._positions: dict[str, list[int]] = {}
@@ -60,8 +60,9 @@ class RefusalIndex:
         self._last_id = 0
         self.count = 0
         """How many refusals are indexed."""
-        # Several worker threads may refresh and read one index.
-        self._lock = threading.RLock()
+        # Several worker threads may refresh and read one index: its owner then passes
+        # a real (reentrant) lock.
+        self._lock = lock()
 
     def add(self, refusals: Iterable[Refusal]) -> None:
         """Index refusals, given oldest first (ids ascending)."""

@@ -4,7 +4,7 @@ A domain's `run_simulation` finds (or creates) what its traffic acts on, builds 
 endless stream of (actor, command) pairs, and hands it to `run_paced`, which sends
 them through the real `CommandBus` at `rate` commands a second. Every command's fate
 is a `SimulationStep` (ok, refused, conflict or invalid), reported to `on_result` as
-it happens and counted in `SimulationStats`. Time is injected (`clock_sleep`,
+it happens and counted in `SimulationStats`. Time is injected (`pace`,
 `monotonic`) so tests need no real waiting.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -168,7 +167,7 @@ class Setup:
 
 
 _LONGEST_SLEEP = 60.0
-"""Seconds one sleep may last (`time.sleep(1e300)` is an OverflowError)."""
+"""Seconds one pause may last (`time.sleep(1e300)` is an OverflowError)."""
 
 
 def check_pace(rate: float, duration: float | None) -> None:
@@ -183,6 +182,10 @@ def check_pace(rate: float, duration: float | None) -> None:
         )
 
 
+def _never() -> bool:
+    return False
+
+
 def run_paced(
     bus: CommandBus,
     traffic: Iterable[tuple[str, Command]],
@@ -190,39 +193,40 @@ def run_paced(
     rate: float,
     duration: float | None,
     *,
-    clock_sleep: Callable[[float], None] = time.sleep,
-    monotonic: Callable[[], float] = time.monotonic,
+    pace: Callable[[float], None],
+    monotonic: Callable[[], float],
     on_result: OnResult | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> SimulationStats:
     """Send `traffic` through `bus` at `rate` commands a second for `duration` seconds.
 
     The run ends after `duration` seconds even when the store is too slow for `rate`.
-    `duration` None runs until `stop()` returns True or the user presses Ctrl+C
-    (KeyboardInterrupt ends the run and the stats so far are returned). Command i
-    is due `i / rate` seconds after the start; the run sleeps until then, and does
-    not sleep when it is late, so a slow store lowers the rate rather than piling
-    up. Steps are counted into `stats`, which is returned with `elapsed` set.
+    `duration` None runs until `stop()` returns True (the CLI sets it on Ctrl+C).
+    Command i is due `i / rate` seconds after the start; the run waits until then
+    with `pace(seconds)` (which may return early: the wait is measured again with
+    `monotonic`, and `stop` is asked), and does not wait when it is late, so a slow
+    store lowers the rate rather than piling up. Time is injected: this module
+    never sleeps. Steps are counted into `stats`, which is returned with `elapsed` set.
     """
     check_pace(rate, duration)
     total = None if duration is None else int(rate * duration)
     started = monotonic()
-    try:
-        for index, (actor, command) in enumerate(traffic):
-            if (total is not None and index >= total) or (stop is not None and stop()):
-                break
-            now = monotonic()
-            if duration is not None and now - started >= duration:
-                break  # a store slower than the rate: the duration still ends the run
-            wait = started + index / rate - now
-            while wait > 0:  # in slices: at a tiny rate one wait overflows time.sleep
-                clock_sleep(min(wait, _LONGEST_SLEEP))
-                wait = started + index / rate - monotonic()
-            step = send(bus, index, actor, command)
-            stats.add(step)
-            if on_result is not None:
-                on_result(step)
-    except KeyboardInterrupt:
-        pass  # Ctrl+C is how an open-ended simulation ends: report what it did
+    stopped = stop if stop is not None else _never
+    for index, (actor, command) in enumerate(traffic):
+        if (total is not None and index >= total) or stopped():
+            break
+        now = monotonic()
+        if duration is not None and now - started >= duration:
+            break  # a store slower than the rate: the duration still ends the run
+        wait = started + index / rate - now
+        while wait > 0 and not stopped():  # in slices: at a tiny rate one wait overflows
+            pace(min(wait, _LONGEST_SLEEP))
+            wait = started + index / rate - monotonic()
+        if stopped():
+            break
+        step = send(bus, index, actor, command)
+        stats.add(step)
+        if on_result is not None:
+            on_result(step)
     stats.elapsed = monotonic() - started
     return stats

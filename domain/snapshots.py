@@ -4,9 +4,10 @@ Encoding (`chunks/1`): content-addressed chunks plus a small manifest.
 
     Each projection's rows, in their own (insertion) order, are cut into chunks of
     `CHUNK_ROWS`; so is every large dict in its `aux`. A chunk is an orjson object
-    named by the BLAKE2b digest of its bytes and stored zlib-compressed, once per
-    snapshot key; the snapshot itself is a manifest listing its chunks' digests
-    (plus small aux values inline).
+    named by the BLAKE2b digest of its bytes and stored compressed by the codec the
+    caller injects (`SnapshotCodec`; the SQLite store's is zlib), once per snapshot
+    key; the snapshot itself is a manifest listing its chunks' digests (plus small
+    aux values inline).
 
 Why: in an append-mostly history most of a state does not change between two
 snapshots. Audit flags and past days only ever get new rows, and account-to-currency
@@ -17,30 +18,30 @@ at a denser cadence than whole-state blobs could afford. Unlike delta chains, an
 snapshot still decodes in one step, and a shared chunk, once decoded, is kept in a
 small cache (`ChunkCache`) and copied instead of parsed again, which is what makes
 repeated seeks cheap. JSON because states are JSON by contract and must stay
-readable across Python versions; orjson because it is the fastest parser at hand;
-zlib because it shrinks these repetitive tables 5-6x and inflates much faster than
-JSON parses.
+readable across Python versions; orjson because it is the fastest parser at hand.
+Compression is the codec's: this module computes and never compresses itself
+(`PLAIN`, the default, stores chunks as they are; `store.snapshot_format.ZLIB` is
+what databases hold).
 
-Keys: a snapshot key names the projection definitions it was built with: each
-projection's name, class, `version` attribute (if any) and a hash of its module's
-source. Changing a projection's code or settings changes the key, and snapshots of
-the old definitions are never read again (`discard` drops them). A projection whose
-output depends on code outside its module must bump its `version` when that changes.
+Keys: a snapshot key names the codec's encoding and the projection definitions it
+was built with: each projection's name, class, `version` attribute (if any) and a
+digest of its code, given by the caller (`definition(projection, digest)`; the store
+hashes module sources, see `store.snapshot_format`). Changing a projection's code or
+settings changes the key, and snapshots of the old definitions are never read again
+(`discard` drops them). A projection whose output depends on code outside its module
+must bump its `version` when that changes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
-import sys
-import threading
-import zlib
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import cache
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -48,17 +49,55 @@ from domain.errors import InvalidInput
 from domain.ports import Snapshot
 from domain.projection import Projection, ProjectionState, StateMap
 
-ENCODING = "chunks/1"
-"""The encoding written (and read)."""
-
 CHUNK_ROWS = 256
 """Rows (or aux entries) per chunk: small enough that an append-only table shares all
 but its last chunk, large enough that a manifest stays a few KB."""
 
-_LEVEL = 6
-
 ChunkFetch = Callable[[Sequence[str]], Mapping[str, bytes]]
 """Given digests, their stored (compressed) chunks."""
+
+Lock = Callable[[], AbstractContextManager[Any]]
+"""Makes a lock (a cache shared by threads is given `threading.Lock` by its owner)."""
+
+
+class SnapshotCodec(Protocol):
+    """How manifests and chunks are compressed at rest, and the encoding name each
+    snapshot records (a snapshot is only ever decoded by the codec that names it)."""
+
+    @property
+    def encoding(self) -> str:
+        """The name stored with each snapshot (`Snapshot.encoding`)."""
+        ...
+
+    def compress(self, data: bytes) -> bytes:
+        """`data` as stored."""
+        ...
+
+    def decompress(self, data: bytes) -> bytes:
+        """Stored bytes back to what `compress` was given."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlainCodec:
+    """Chunks stored as they are: for in-memory snapshots, which nothing else reads."""
+
+    encoding: str = "chunks/1-plain"
+
+    def compress(self, data: bytes) -> bytes:
+        """`data` itself."""
+        return data
+
+    def decompress(self, data: bytes) -> bytes:
+        """`data` itself."""
+        return data
+
+
+PLAIN = PlainCodec()
+"""The default codec: no compression."""
+
+ENCODING = PLAIN.encoding
+"""The encoding written (and read) by default."""
 
 
 def chunk_digest(data: bytes) -> str:
@@ -66,9 +105,9 @@ def chunk_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def compress_chunk(data: bytes) -> bytes:
+def compress_chunk(data: bytes, codec: SnapshotCodec = PLAIN) -> bytes:
     """A chunk as stored."""
-    return zlib.compress(data, _LEVEL)
+    return codec.compress(data)
 
 
 def _split(mapping: Mapping[str, Any], chunks: dict[str, bytes], size: int) -> list[str]:
@@ -84,7 +123,9 @@ def _split(mapping: Mapping[str, Any], chunks: dict[str, bytes], size: int) -> l
 
 
 def encode_states(
-    states: Mapping[str, ProjectionState], chunk_rows: int = CHUNK_ROWS
+    states: Mapping[str, ProjectionState],
+    chunk_rows: int = CHUNK_ROWS,
+    codec: SnapshotCodec = PLAIN,
 ) -> tuple[bytes, dict[str, bytes]]:
     """(the compressed manifest, every chunk's uncompressed JSON by digest)."""
     chunks: dict[str, bytes] = {}
@@ -97,12 +138,12 @@ def encode_states(
             else:
                 aux[key] = ["v", value]
         manifest[name] = [_split(state.rows, chunks, chunk_rows), aux]
-    return zlib.compress(orjson.dumps(manifest), _LEVEL), chunks
+    return codec.compress(orjson.dumps(manifest)), chunks
 
 
-def manifest_digests(blob: bytes) -> list[str]:
+def manifest_digests(blob: bytes, codec: SnapshotCodec = PLAIN) -> list[str]:
     """Every chunk digest a manifest names."""
-    return _digests(orjson.loads(zlib.decompress(blob)))
+    return _digests(orjson.loads(codec.decompress(blob)))
 
 
 def _digests(manifest: Mapping[str, Any]) -> list[str]:
@@ -132,13 +173,14 @@ class ChunkCache:
     `max_entries` rows or aux entries; least recently used chunks go first.
     """
 
-    def __init__(self, max_entries: int = 100_000) -> None:
+    def __init__(self, max_entries: int = 100_000, lock: Lock = nullcontext) -> None:
         self.max_entries = max_entries
         self._chunks: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._entries = 0
         self._seen: OrderedDict[str, None] = OrderedDict()
-        # A timeline may serve several worker threads (a seek and a diff at once).
-        self._lock = threading.Lock()
+        # A timeline may serve several worker threads (a seek and a diff at once): its
+        # owner then passes a real lock.
+        self._lock = lock()
 
     def get(self, digest: str) -> dict[str, Any] | None:
         """The decoded chunk, if kept (shared: read it, never change it)."""
@@ -175,12 +217,16 @@ class ChunkCache:
 
 
 def decode_states(
-    encoding: str, blob: bytes, fetch: ChunkFetch, cache: ChunkCache | None = None
+    encoding: str,
+    blob: bytes,
+    fetch: ChunkFetch,
+    cache: ChunkCache | None = None,
+    codec: SnapshotCodec = PLAIN,
 ) -> StateMap:
     """Fresh, independent states from a manifest and its chunks (`fetch` reads them)."""
-    if encoding != ENCODING:
+    if encoding != codec.encoding:
         raise InvalidInput(f"unknown snapshot encoding {encoding!r}")
-    manifest = orjson.loads(zlib.decompress(blob))
+    manifest = orjson.loads(codec.decompress(blob))
     cache = cache if cache is not None else ChunkCache(0)
     # Take the cached chunks first: admitting new ones below may evict some.
     have: dict[str, dict[str, Any]] = {}
@@ -195,7 +241,7 @@ def decode_states(
     missing = [d for d in wanted if d not in fetched]
     if missing:
         raise InvalidInput(f"snapshot chunk {missing[0]} is missing")
-    loads, inflate = orjson.loads, zlib.decompress
+    loads, inflate = orjson.loads, codec.decompress
 
     def fill(target: dict[str, Any], digests: Iterable[str], copy: Callable[[Any], Any]) -> None:
         for digest in digests:
@@ -224,28 +270,22 @@ def decode_states(
     return states
 
 
-@cache
-def _module_digest(module_name: str) -> str:
-    module = sys.modules.get(module_name)
-    try:
-        source = inspect.getsource(module) if module is not None else ""
-    except (OSError, TypeError):
-        # No source (a frozen app): the explicit `version` attributes must do.
-        source = ""
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
-
-
-def definition(projection: Projection) -> str:
-    """What identifies one projection's definition in a snapshot key."""
+def definition(projection: Projection, digest: str = "") -> str:
+    """What identifies one projection's definition in a snapshot key; `digest` names
+    its code (computed outside the domain, which reads no source files)."""
     cls = type(projection)
     version = getattr(projection, "version", "")
-    digest = _module_digest(cls.__module__)
     return f"{projection.name}={cls.__module__}.{cls.__qualname__}@{version}#{digest}"
 
 
-def snapshot_key(projections: Sequence[Projection]) -> str:
-    """The key of snapshots of exactly these projection definitions (order included)."""
-    text = "\n".join([ENCODING, *(definition(p) for p in projections)])
+def snapshot_key(
+    projections: Sequence[Projection],
+    encoding: str = ENCODING,
+    define: Callable[[Projection], str] = definition,
+) -> str:
+    """The key of snapshots of exactly these projection definitions (order included),
+    in `encoding`; `define` names each definition (by default without a code digest)."""
+    text = "\n".join([encoding, *(define(p) for p in projections)])
     return "v1-" + hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

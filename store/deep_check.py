@@ -31,13 +31,14 @@ import orjson
 from domain.model import EventCatalog
 from domain.ports import Snapshot
 from domain.projection import Projection, StateMap, initial_states
-from domain.snapshots import decode_states, snapshot_key
+from domain.snapshots import decode_states
 from domain.text import escape
 from store import read_models as rm
 from store.connection import connect
 from store.deep_commands import CommandRowMismatch, CommandRows
 from store.derived_macs import DerivedDataForged, DerivedMacs, check_checkpoint, check_chunks, same
 from store.replay import FoldFailure, fold_rows
+from store.snapshot_format import codec_for, stored_snapshot_key
 from store.sqlite.schema_check import schema_problem
 
 _EVENTS = (
@@ -158,7 +159,7 @@ class _DeepCheck:
         self.catalog = catalog
         self.macs = macs
         self.projector = projector
-        self.key = snapshot_key(projections)
+        self.key = stored_snapshot_key(projections)
         self.notes: list[str] = []
         self.events = self.snapshots = 0
         self.read_models_at: int | None = None
@@ -271,7 +272,8 @@ class _DeepCheck:
                 )
             )
         try:
-            decoded = decode_states(snapshot.encoding, snapshot.blob, self._chunks)
+            codec = codec_for(snapshot.encoding)
+            decoded = decode_states(snapshot.encoding, snapshot.blob, self._chunks, None, codec)
         except DerivedDataForged as forged:
             message = f"snapshot at #{position}: {forged.message}"
             raise _Mismatch(DeepProblem("snapshot", message, position)) from None

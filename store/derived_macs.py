@@ -28,6 +28,7 @@ from domain.errors import IntegrityError
 from domain.ports import Snapshot
 from domain.snapshots import chunk_digest
 from domain.text import escape
+from store.snapshot_format import chunk_json
 
 REBUILD_HINT = "run 'eventscope rebuild'"
 DEEP_HINT = "the commands table was edited; run 'eventscope verify --deep'"
@@ -171,7 +172,7 @@ def check_chunks(chunks: Mapping[str, bytes]) -> None:
     authenticated manifest) names."""
     for digest, blob in chunks.items():
         try:
-            actual = chunk_digest(zlib.decompress(blob))
+            actual = chunk_digest(chunk_json(blob))
         except zlib.error:
             actual = ""
         if actual != digest:

@@ -34,8 +34,8 @@ import orjson
 
 from domain.errors import InvalidInput
 from domain.projection import Projection, ProjectionState, Row
-from domain.snapshots import definition
 from store.derived_macs import DerivedMacs, checkpoint_mac
+from store.snapshot_format import stored_definition
 
 READ_MODEL_FORMAT: Final = 1
 """The layout of the tables above; part of the fingerprint, so a new layout rebuilds."""
@@ -65,11 +65,11 @@ def aux_table(projection: str, *, new: bool = False) -> str:
 def fingerprint(projections: Sequence[Projection]) -> tuple[str, dict[str, str]]:
     """(fingerprint, definition by projection name) of a set of projections.
 
-    A definition is what `domain.snapshots.definition` says (name, class, `version`,
+    A definition is what `store.snapshot_format.stored_definition` says (name, class, `version`,
     and a digest of the projection's module source), the same identity the timeline's
     snapshots use: a changed fold is never mixed with rows an older fold wrote.
     """
-    definitions = {p.name: definition(p) for p in projections}
+    definitions = {p.name: stored_definition(p) for p in projections}
     text = orjson.dumps({"format": READ_MODEL_FORMAT, "definitions": sorted(definitions.items())})
     return hashlib.sha256(text).hexdigest()[:24], definitions
 

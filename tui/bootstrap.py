@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import importlib
 import os
+import threading
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -17,9 +18,12 @@ from domain.clock import Clock, IdSource, SystemClock, UuidSource
 from domain.description import DomainDescription
 from domain.errors import InvalidInput
 from domain.timeline import Timeline
+from domain.timeline.replay import pause_collector_with
+from store.collector import collector_paused
 from store.projector import Projector
 from store.proofs.sqlite_log import SqliteProofStore
 from store.sidecars import existing_sidecars, forget_read_only_traces
+from store.snapshot_format import ZLIB, stored_snapshot_key
 from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
 
@@ -146,12 +150,16 @@ class Workspace:
             snapshots = self._snapshots = SqliteSnapshotStore(
                 self.db_path, read_only=self.read_only, macs=self.store.macs
             )
+            pause_collector_with(collector_paused)  # the domain switches no gc itself
             self._timeline = Timeline(
                 self.store,
                 self.domain.projections,
                 self.domain.model.catalog,
                 snapshots,
                 save_snapshots=not self.read_only,
+                codec=ZLIB,
+                key=stored_snapshot_key(self.domain.projections),
+                lock=threading.RLock,
             )
         return self._timeline
 

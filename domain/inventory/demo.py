@@ -30,22 +30,11 @@ The story, so the app's panels and scrubber have something to show:
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import math
-import random
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from collections.abc import Iterator
 
-from domain.clock import parse_time
-from domain.decider import InMemoryDecider, trusted
-from domain.demo_pool import WeightedPool
+from domain.demo_engine import poisson
 from domain.envelope import PendingEvent, Refusal
 from domain.errors import InvalidInput
-from domain.inventory import INVENTORY
-from domain.inventory.aggregates import Product, Stock
 from domain.inventory.commands import (
     AdjustStock,
     DiscontinueProduct,
@@ -58,249 +47,38 @@ from domain.inventory.demo_names import (
     COUNT_REASONS,
     CUSTOMERS,
     DISCONTINUE_REASONS,
-    FAMILIES,
     FOUND_REASONS,
     LOSS_REASONS,
-    SUPPLIERS,
     WAREHOUSES,
-    Family,
-    Supplier,
 )
-
-DEFAULT_START = "2026-01-05T06:00:00Z"
-"""A Monday morning: the day the demo wholesaler goes live on eventscope."""
-
-EVENTS_PER_PRODUCT = 300
-"""About one product per this many events (at least `MIN_PRODUCTS`, at most all ~500)."""
-MIN_PRODUCTS = 24
-EVENTS_PER_DAY = 1500
-"""About this many events per simulated day, within `MIN_DAYS`..`MAX_DAYS` days."""
-MIN_DAYS = 30
-MAX_DAYS = 365
-
-CLERKS = tuple(w.clerk for w in WAREHOUSES)
-ACTORS = (
-    *CLERKS,
-    "catalog-import",
-    "catalog:maria",
-    "webshop",
-    "b2b-edi",
-    "marketplace",
-    "replenishment-bot",
-    "auditor:pia",
+from domain.inventory.demo_setting import (
+    _CLERK,
+    _DAY,
+    _HOUR,
+    _MINUTE,
+    _WEEKDAY_CUM,
+    _WEEKEND_CUM,
+    ACTORS,
+    CLERKS,
+    DEFAULT_START,
+    _Item,
 )
-"""Everyone who acts in the demo history."""
+from domain.inventory.demo_supply import _Supply
 
-_SECOND = 1_000_000
-_MINUTE = 60 * _SECOND
-_HOUR = 60 * _MINUTE
-_DAY = 24 * _HOUR
-
-_CENTRAL = tuple(w.id for w in WAREHOUSES if w.central)
-_REGIONAL = tuple(w.id for w in WAREHOUSES if not w.central)
-_CLERK = {w.id: w.clerk for w in WAREHOUSES}
-
-# Relative order traffic per hour (UTC): quiet nights, busy afternoons before the cut-off.
-_WEEKDAY_HOURS = (
-    0.1, 0.06, 0.05, 0.05, 0.08, 0.2, 0.6, 1.0, 1.4, 1.6, 1.7, 1.6,
-    1.5, 1.7, 1.9, 2.0, 1.6, 1.2, 0.9, 0.7, 0.5, 0.35, 0.25, 0.15,
-)  # fmt: skip
-_WEEKEND_HOURS = (
-    0.1, 0.05, 0.04, 0.04, 0.05, 0.08, 0.15, 0.3, 0.5, 0.7, 0.8, 0.8,
-    0.8, 0.7, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15,
-)  # fmt: skip
-_WEEKDAY_CUM = list(itertools.accumulate(_WEEKDAY_HOURS))
-_WEEKEND_CUM = list(itertools.accumulate(_WEEKEND_HOURS))
-_DAY_WEIGHTS = (1.0, 1.05, 1.05, 1.1, 1.15, 0.45, 0.2)  # Monday .. Sunday
-_SHIP_SHARE = 0.82
-"""About this share of the events are shipments; deliveries, moves and counts the rest."""
+__all__ = ["ACTORS", "CLERKS", "DEFAULT_START", "generate_demo"]
 
 
-@dataclass(slots=True)
-class _Item:
-    """How a product behaves in the story: the demo's bookkeeping, not inventory state."""
-
-    sku: str
-    name: str
-    family: Family
-    supplier: Supplier
-    copies: int
-    """How often it sits in the order pool: some products sell far more."""
-    home: str
-    """The central warehouse its deliveries go to."""
-    regions: tuple[str, ...]
-    """Regional warehouses it is replenished to."""
-    daily: float
-    """Units it sells a day, about."""
-    on_order: bool = False
-    phasing_out: bool = False
-    discontinued: bool = False
-    tries: int = 0
-    """Attempts to discontinue it after clearing its stock, so far."""
-    locations: list[str] = field(default_factory=list)
-    """Warehouses it was stocked at, as the demo knows them."""
-
-
-Action = Callable[..., None]
-
-
-class _DemoHistory:
+class _DemoHistory(_Supply):
     """Plans simulated days and plays their actions through an `InMemoryDecider`, in order."""
 
-    def __init__(self, events: int, seed: int, start: str) -> None:
-        self.target = events
-        self.rng = random.Random(seed)
-        self.decider = InMemoryDecider(INVENTORY, random.Random(self.rng.getrandbits(64)))
-        moment = parse_time(start)
-        self.first_day = moment.date()
-        self.start_us = (
-            moment.hour * _HOUR + moment.minute * _MINUTE + moment.second * _SECOND
-        ) + moment.microsecond
-        self.days = min(MAX_DAYS, max(MIN_DAYS, events // EVENTS_PER_DAY))
-        self.items = self._catalog(max(MIN_PRODUCTS, events // EVENTS_PER_PRODUCT))
-        self.by_sku = {item.sku: item for item in self.items}
-        self._go_live: list[_Item] = []
-        self.registered: list[str] = []
-        self.orderable = WeightedPool()
-        """Products that sell: registered, not discontinued."""
-        self.queue: list[tuple[int, int, Action, tuple[Any, ...]]] = []
-        self.sequence = itertools.count()
-        self.day = -1
-        self.day_end = 0
-        self.now_us = 0
-        self.numbers: dict[str, itertools.count[int]] = {}
-        self._prefix = (-1, "")
-        self._weights = [
-            _DAY_WEIGHTS[(self.first_day + timedelta(days=d)).weekday()] for d in range(self.days)
-        ]
-        self._weight_left = sum(self._weights)
-        self._later = self._plan_registrations()
-
-    # -- the catalog -------------------------------------------------------------------
-    def _catalog(self, wanted: int) -> list[_Item]:
-        """`wanted` products (at most all there are) drawn from the families, with profiles."""
-        rng = self.rng
-        every = [
-            (family, combo) for family in FAMILIES for combo in itertools.product(*family.variants)
-        ]
-        chosen = rng.sample(every, min(wanted, len(every)))
-        events_per_day = self.target / self.days
-        weights = [family.popularity * (1 + 6 * rng.random() ** 3) for family, _ in chosen]
-        per_weight = events_per_day * _SHIP_SHARE / sum(weights) if weights else 0.0
-        items = []
-        for (family, combo), weight in zip(chosen, weights, strict=True):
-            regions = tuple(rng.sample(_REGIONAL, rng.choice((0, 1, 2, 2, 3))))
-            items.append(
-                _Item(
-                    sku="-".join([family.sku, *(part[0] for part in combo)]),
-                    name=family.name.format(*(part[1] for part in combo)),
-                    family=family,
-                    supplier=rng.choice(SUPPLIERS[family.group]),
-                    copies=max(1, round(weight * 2)),
-                    home=rng.choice(_CENTRAL),
-                    regions=regions,
-                    daily=per_weight * weight * _mean_order(family),
-                )
-            )
-        return items
-
-    def _plan_registrations(self) -> dict[int, list[_Item]]:
-        """Which products `catalog:maria` registers on which day (the rest go live at once)."""
-        at_go_live = max(1, math.ceil(len(self.items) * 0.7))
-        weekdays = [
-            d
-            for d in range(1, max(2, self.days * 3 // 4))
-            if (self.first_day + timedelta(days=d)).weekday() < 5
-        ]
-        later: dict[int, list[_Item]] = {}
-        for item in self.items[at_go_live:]:
-            day = weekdays[int(self.rng.random() * len(weekdays))] if weekdays else 1
-            later.setdefault(day, []).append(item)
-        self._go_live = self.items[:at_go_live]
-        return later
-
-    # -- time --------------------------------------------------------------------------
-    def _time_text(self, at_us: int) -> str:
-        """`at_us` (microseconds since day 0's midnight) as `format_time` writes it."""
-        day, rest = divmod(at_us, _DAY)
-        if self._prefix[0] != day:
-            self._prefix = (day, (self.first_day + timedelta(days=day)).isoformat() + "T")
-        seconds, micros = divmod(rest, _SECOND)
-        hours, seconds = divmod(seconds, 3600)
-        minutes, seconds = divmod(seconds, 60)
-        return f"{self._prefix[1]}{hours:02d}:{minutes:02d}:{seconds:02d}.{micros:06d}Z"
-
-    def _at(self, at_us: int, action: Action, *args: Any) -> None:
-        heapq.heappush(self.queue, (at_us, next(self.sequence), action, args))
-
-    def _weekday(self, day: int) -> int:
-        return (self.first_day + timedelta(days=day)).weekday()
-
-    def _next_morning(self, at_us: int) -> int:
-        """A weekday delivery time (06:00-12:00) at or after `at_us`."""
-        day, rest = divmod(at_us, _DAY)
-        if rest >= 11 * _HOUR:
-            day, rest = day + 1, 0
-        while self._weekday(day) >= 5:
-            day, rest = day + 1, 0
-        earliest = max(rest, 6 * _HOUR)
-        return day * _DAY + earliest + int(self.rng.random() * (12 * _HOUR - earliest))
-
-    @property
-    def _room(self) -> int:
-        """How many more events may be recorded."""
-        return self.target - self.decider.position
-
-    def _number(self, series: str) -> int:
-        counter = self.numbers.get(series)
-        if counter is None:
-            counter = self.numbers[series] = itertools.count(1)
-        return next(counter)
-
-    # -- state, as the rules see it ----------------------------------------------------
-    def _stock(self, sku: str, warehouse: str) -> int:
-        state = self.decider.states.get(f"stock-{sku}@{warehouse}")
-        return state.on_hand if isinstance(state, Stock) else 0
-
-    def _product(self, sku: str) -> Product | None:
-        state = self.decider.states.get(f"product-{sku}")
-        return state if isinstance(state, Product) else None
-
-    def _execute(
-        self, actor: str, model: type[Any], fields: dict[str, Any], corr: str = ""
-    ) -> bool:
-        """Decide one command whose fields the demo minted (valid by construction)."""
-        command = trusted(model, fields)
-        return self.decider.execute(actor, command, corr, corr, fields) is not None
-
-    # -- the main loop -----------------------------------------------------------------
-    def run(self) -> Iterator[PendingEvent | Refusal]:
-        """Play the history until exactly `target` events were recorded."""
-        decider = self.decider
-        out = decider.out
-        queue = self.queue
-        while decider.position < self.target:
-            while not queue or queue[0][0] >= self.day_end:
-                self._plan_day(self.day + 1)
-            at_us, _, action, args = heapq.heappop(queue)
-            # Follow-ups are only ever scheduled ahead, so time never goes back.
-            if at_us > self.now_us:
-                self.now_us = at_us
-            decider.recorded_at = self._time_text(self.now_us)
-            action(*args)
-            if out:
-                yield from out
-                out.clear()
-
+    # -- the days ----------------------------------------------------------------------
     def _plan_day(self, day: int) -> None:
         """Schedule one simulated day: its fixed jobs, then orders to its event budget.
 
         The budget is the events still due, shared by weight among the days left, so
         a day that fell short (refusals, empty shelves) is made up by the next ones.
         """
-        self.day = day
-        start = day * _DAY
-        self.day_end = start + _DAY
+        start = self._begin_day(day)
         weekday = self._weekday(day)
         planned = 0.0
         if day == 0:
@@ -314,21 +92,9 @@ class _DemoHistory:
         if weekday < 5 and day > 0:
             planned += self._plan_counts(start)
             planned += self._plan_phase_outs(start)
-        if day < self.days:
-            budget = self._room * self._weights[day] / self._weight_left
-            self._weight_left -= self._weights[day]
-        else:  # the planned span is over but events are still due: keep going
-            budget = float(self._room)
-        slots = max(0, round(budget - planned))
-        earliest = self.start_us if day == 0 else 0
+        slots = max(0, round(self._budget(day) - planned))
         rng = self.rng
-        hours = rng.choices(
-            range(24), cum_weights=_WEEKEND_CUM if weekday >= 5 else _WEEKDAY_CUM, k=slots
-        )
-        for hour in hours:
-            offset = hour * _HOUR + int(rng.random() * _HOUR)
-            if offset < earliest:
-                continue
+        for hour, offset in self._slots(day, slots, _WEEKDAY_CUM, _WEEKEND_CUM):
             r = rng.random()
             if r < 0.008:
                 action = self._mistake
@@ -338,140 +104,7 @@ class _DemoHistory:
                 action = self._ship
             self._at(start + offset, action)
 
-    # -- the catalog over time ---------------------------------------------------------
-    def _plan_go_live(self, at_us: int) -> float:
-        """The go-live import: products registered, then their opening stock booked in."""
-        batch = self.decider.new_id()
-        for i, item in enumerate(self._go_live):
-            self._at(at_us + i * 200_000, self._import_one, item, batch)
-        opening = at_us + len(self._go_live) * 200_000 + 30 * _SECOND
-        for i, item in enumerate(self._go_live):
-            self._at(opening + i * 300_000, self._opening_stock, item, batch)
-        return 3.0 * len(self._go_live)
-
-    def _import_one(self, item: _Item, batch: str) -> None:
-        self._register(item, "catalog-import", batch)
-
-    def _register(self, item: _Item, actor: str = "catalog:maria", corr: str = "") -> None:
-        fields = {"sku": item.sku, "name": item.name, "unit": item.family.unit}
-        if self._room < 1 or not self._execute(actor, RegisterProduct, fields, corr):
-            return
-        self.registered.append(item.sku)
-        self.orderable.add(item.sku, item.copies)
-        if actor != "catalog-import":
-            # The first delivery, a few days after the product is listed.
-            later = self._next_morning(self.now_us + int(self.rng.uniform(1, 5) * _DAY))
-            item.on_order = True
-            self._at(later, self._deliver, item)
-
-    def _opening_stock(self, item: _Item, batch: str) -> None:
-        if self._room >= 2 and item.sku in self.orderable:
-            self._receive(item, "opening stock take-on", self._lot(item) // 2 + 1, batch)
-
-    def _lot(self, item: _Item) -> int:
-        """A delivery's size: two to four weeks of sales, at least the supplier's minimum."""
-        low, high = item.family.lot
-        units = max(low, int(item.daily * self.rng.uniform(14, 28)))
-        units = min(units, high * 20)
-        return units if units < 100 else units // 10 * 10
-
-    def _receive(self, item: _Item, reference: str, quantity: int, corr: str = "") -> None:
-        fields = {
-            "sku": item.sku,
-            "warehouse": item.home,
-            "quantity": quantity,
-            "supplier_ref": reference,
-        }
-        if self._execute(_CLERK[item.home], ReceiveStock, fields, corr) and (
-            item.home not in item.locations
-        ):
-            item.locations.append(item.home)
-
-    # -- deliveries and replenishment --------------------------------------------------
-    def _plan_deliveries(self, start: int) -> float:
-        """Order what runs low: a delivery arrives one to four weekdays later."""
-        planned = 0.0
-        for sku in self.registered:
-            item = self._item(sku)
-            if item.on_order or item.phasing_out or item.discontinued:
-                continue
-            total = sum(self._stock(sku, w) for w in item.locations)
-            if total < item.daily * 8 + 1:
-                item.on_order = True
-                at = self._next_morning(start + int(self.rng.uniform(1, 4) * _DAY))
-                self._at(at, self._deliver, item)
-                planned += 1
-        return planned
-
-    def _item(self, sku: str) -> _Item:
-        return self.by_sku[sku]
-
-    def _deliver(self, item: _Item) -> None:
-        """A supplier delivery; one for a product discontinued meanwhile is refused."""
-        item.on_order = False
-        if self._room < 2 or (item.phasing_out and not item.discontinued):
-            return  # purchasing cancelled the order
-        number = self._number(item.supplier.code)
-        reference = f"{item.supplier.code}-DN-{number:06d}"
-        self._receive(item, reference, self._lot(item))
-
-    def _plan_replenishment(self, start: int) -> float:
-        """Tonight's run: top up regional warehouses from their product's central one."""
-        run = ""
-        planned = 0.0
-        at = start + int(1.5 * _HOUR)
-        for sku in self.registered:
-            item = self._item(sku)
-            if item.phasing_out or item.discontinued or not item.regions:
-                continue
-            home = self._stock(sku, item.home)
-            share = item.daily / (len(item.regions) + 1)
-            for region in item.regions:
-                level = self._stock(sku, region)
-                if level < share * 3 + 1 and home > share * 6 + 1:
-                    quantity = max(1, min(home // 3, int(share * 10) - level))
-                    home -= quantity
-                    run = run or self.decider.new_id()
-                    self._at(at, self._replenish, item, region, quantity, run)
-                    at += int(self.rng.uniform(20, 90) * _SECOND)
-                    planned += 2
-        return planned
-
-    def _replenish(self, item: _Item, region: str, quantity: int, run: str) -> None:
-        if item.discontinued or self._room < 3:
-            return
-        quantity = min(quantity, self._stock(item.sku, item.home))
-        if quantity > 0:
-            self._move("replenishment-bot", item, item.home, region, quantity, run)
-
-    def _move(
-        self, actor: str, item: _Item, source: str, target: str, quantity: int, corr: str = ""
-    ) -> None:
-        fields = {
-            "sku": item.sku,
-            "from_warehouse": source,
-            "to_warehouse": target,
-            "quantity": quantity,
-        }
-        if self._execute(actor, MoveStock, fields, corr) and target not in item.locations:
-            item.locations.append(target)
-
-    def _rebalance(self) -> None:
-        """A clerk moves stock by hand from the fullest warehouse to the emptiest."""
-        item = self._pick()
-        if item is None or len(item.locations) < 2 or self._room < 2:
-            return
-        levels = sorted((self._stock(item.sku, w), w) for w in item.locations)
-        (low, target), (high, source) = levels[0], levels[-1]
-        if high < 4 or high <= low * 2:
-            return
-        self._move(_CLERK[target], item, source, target, (high - low) // 2)
-
     # -- orders ------------------------------------------------------------------------
-    def _pick(self) -> _Item | None:
-        sku = self.orderable.pick(self.rng)
-        return None if sku is None else self._item(sku)
-
     def _ship(self) -> None:
         """An order from one of the channels, from a warehouse that has the product."""
         item = self._pick()
@@ -502,7 +135,7 @@ class _DemoHistory:
         per_warehouse = max(1, round(self.target / self.days * 0.012 / len(WAREHOUSES)))
         planned = 0.0
         for warehouse in WAREHOUSES:
-            for _ in range(_poisson(self.rng, per_warehouse)):
+            for _ in range(poisson(self.rng, per_warehouse)):
                 at = start + int((16 + 3 * self.rng.random()) * _HOUR)
                 self._at(at, self._count, warehouse.id)
                 planned += 1
@@ -541,7 +174,7 @@ class _DemoHistory:
         the span."""
         rate = max(3.0, len(self.items) * 0.05) / max(1, self.days * 5 // 7)
         planned = 0.0
-        for _ in range(_poisson(self.rng, rate)):
+        for _ in range(poisson(self.rng, rate)):
             item = self._pick()
             if item is None or item.phasing_out:
                 continue
@@ -642,24 +275,6 @@ class _DemoHistory:
         elif not item.phasing_out and any(self._stock(sku, w) for w in item.locations):
             fields = {"sku": sku, "reason": "range review"}  # stock remains: refused
             self._execute("catalog:maria", DiscontinueProduct, fields)
-
-
-def _mean_order(family: Family) -> float:
-    """The units an order of `family` takes on average, over the channels' mix in `_ship`."""
-    low, high = family.order
-    # quantity = low + int((high - low + 1) * r**2), with E[r**2] = 1/3 (about)
-    plain = low + (high - low) / 3
-    trade = 2 * low + (3 * high - 2 * low) / 3
-    return 0.7 * plain + 0.3 * trade
-
-
-def _poisson(rng: random.Random, rate: float) -> int:
-    """A Poisson-distributed count with mean `rate` (Knuth's method; rates here are small)."""
-    limit, count, product = math.exp(-rate), 0, rng.random()
-    while product > limit:
-        count += 1
-        product *= rng.random()
-    return count
 
 
 def generate_demo(

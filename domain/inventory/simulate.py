@@ -16,7 +16,6 @@ registering a few, with stock, if there are none).
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -283,9 +282,9 @@ def run_simulation(
     rate: float,
     duration: float | None,
     seed: int,
-    clock_sleep: Callable[[float], None] = time.sleep,
+    pace: Callable[[float], None],
     *,
-    monotonic: Callable[[], float] = time.monotonic,
+    monotonic: Callable[[], float],
     on_result: OnResult | None = None,
     stop: Callable[[], bool] | None = None,
     max_accounts: int = 500,
@@ -293,7 +292,7 @@ def run_simulation(
     """Send `rate` commands a second for `duration` seconds through `bus`.
 
     The same contract as the ledger's `run_simulation` (see `domain.simulation.run_paced`
-    for pacing, `stop` and Ctrl+C). Products come from `store` (see
+    for pacing and `stop`). Products come from `store` (see
     `discover_products`; `max_accounts`, named as the ledger names it, caps how many);
     if it has none, a few are registered and stocked first (those commands are
     counted, but not paced).
@@ -317,7 +316,7 @@ def run_simulation(
         stats,
         rate,
         duration,
-        clock_sleep=clock_sleep,
+        pace=pace,
         monotonic=monotonic,
         on_result=on_result,
         stop=stop,

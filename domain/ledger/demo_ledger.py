@@ -21,64 +21,40 @@ import random
 from dataclasses import replace
 from typing import Any, TypeVar, cast
 
-from domain.envelope import PendingEvent, Refusal
+from domain.decider import InMemoryDecider, event_data, event_metadata, trusted, uuid4_from
+from domain.envelope import PendingEvent
 from domain.errors import RuleRefused
+from domain.ledger import LEDGER
 from domain.ledger.account import ACCOUNT, Account
 from domain.ledger.commands import Deposit, Transfer, Withdraw
 from domain.ledger.events import MoneyDeposited, MoneyWithdrawn, TransferReceived, TransferSent
-from domain.ledger.handlers import HANDLERS
 from domain.ledger.money import MAX_MINOR_UNITS, format_amount
 from domain.messages import Command, Event
-from domain.model import AggregateType, Emit
+from domain.model import AggregateType, DomainModel
 
 S = TypeVar("S")
-C = TypeVar("C", bound=Command)
 
 _STREAM_TYPE = ACCOUNT.stream_type
 _PREFIX = ACCOUNT.stream_id("")
-
-Change = tuple[str, str, Event, Any]
-"""One event of a decision: (stream id, stream type, event, the stream's state after it)."""
 
 Move = tuple[str, type[Event], dict[str, Any], int]
 """One event of a shortcut: (stream id, event type, its data, the balance after it)."""
 
 
-def uuid4_from(rng: random.Random) -> str:
-    """A version-4 UUID drawn from `rng` (twice as fast as building a `uuid.UUID`)."""
-    bits = rng.getrandbits(128)
-    bits = (bits & ~(0xF000 << 64) & ~(0xC000 << 48)) | (0x4000 << 64) | (0x8000 << 48)
-    text = f"{bits:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
-
-def trusted(model: type[C], fields: dict[str, Any]) -> C:
-    """`model` built without re-validating `fields`, which must be valid by construction.
-
-    For account ids the demo minted, amounts from `format_amount` of a positive int
-    below the cap, and short printable references. `fields` names every field, so it
-    equals `command.payload()`.
-    """
-    return cast(C, model.model_construct(**fields))
-
-
-class DemoLedger:
-    """The ledger's write side over in-memory states, recording into `out`.
+class DemoLedger(InMemoryDecider):
+    """The ledger's write side over in-memory states, recording into `out`: the
+    domain-free `InMemoryDecider` plus the deposit, withdrawal and transfer shortcuts.
 
     `recorded_at` is the time stamped on what is recorded next; the caller moves it.
     """
 
-    def __init__(self, ids: random.Random, *, check_every: int = 64) -> None:
-        self.states: dict[str, Any] = {}
-        """The latest state per stream; for accounts the balance may lag `balances`."""
+    def __init__(
+        self, ids: random.Random, *, check_every: int = 64, model: DomainModel = LEDGER
+    ) -> None:
+        super().__init__(model, ids)
         self.balances: dict[str, int] = {}
-        """The live balance of each account stream (the shortcuts update only this)."""
-        self.versions: dict[str, int] = {}
-        self.out: list[PendingEvent | Refusal] = []
-        self.position = 0
-        """How many events were recorded: the head position in an empty store."""
-        self.recorded_at = ""
-        self._ids = ids
+        """The live balance of each account stream (the shortcuts update only this; an
+        account's state in `states` may lag it)."""
         self._check_every = check_every
         self._shortcuts = 0
         self._pinned_id: str | None = None
@@ -96,13 +72,15 @@ class DemoLedger:
             self.states[stream_id] = state
         return cast(S, state)
 
-    def now(self) -> str:
-        return self.recorded_at
-
     def new_id(self) -> str:
         if self._pinned_id is not None:  # a re-check must reuse the id it checks
             return self._pinned_id
-        return uuid4_from(self._ids)
+        return super().new_id()
+
+    def _keep(self, stream_id: str, state: Any) -> None:
+        super()._keep(stream_id, state)
+        if isinstance(state, Account):
+            self.balances[stream_id] = state.balance
 
     # -- reading -----------------------------------------------------------------------
     def account(self, account_id: str) -> Account:
@@ -113,81 +91,6 @@ class DemoLedger:
         """How much may leave an existing account now: balance plus overdraft limit."""
         stream_id = _PREFIX + account_id
         return self.balances[stream_id] + cast(Account, self.states[stream_id]).overdraft_limit
-
-    # -- the real path -----------------------------------------------------------------
-    def execute(
-        self,
-        actor: str,
-        command: Command,
-        correlation_id: str = "",
-        causation_id: str = "",
-        payload: dict[str, Any] | None = None,
-    ) -> str | None:
-        """Decide `command` with its real handler; its command id, or None if refused.
-
-        `payload` is `command.payload()` when the caller already has it. Ids are drawn
-        in the bus's order (command id, then the handler's, then one per event), so a
-        replay through the real bus can be handed the same ids.
-        """
-        if payload is None:
-            payload = command.payload()
-        command_id = uuid4_from(self._ids)
-        try:
-            emits = HANDLERS[type(command)](command, self)
-        except RuleRefused as refused:
-            self.out.append(
-                Refusal(
-                    recorded_at=self.recorded_at,
-                    actor=actor,
-                    command_id=command_id,
-                    command_type=command.type_name,
-                    command=payload,
-                    reason=refused.message,
-                    code=refused.code,
-                    at_position=self.position,
-                )
-            )
-            return None
-        metadata = _metadata(actor, command_id, command.type_name, correlation_id, causation_id)
-        kept: dict[str, Any] | None = payload
-        for stream_id, stream_type, event, state in self._fold(emits):
-            version = self.versions.get(stream_id, 0) + 1
-            self.versions[stream_id] = version
-            self.states[stream_id] = state
-            if isinstance(state, Account):
-                self.balances[stream_id] = state.balance
-            self.out.append(
-                PendingEvent(
-                    event_id=uuid4_from(self._ids),
-                    stream_id=stream_id,
-                    stream_type=stream_type,
-                    version=version,
-                    type=event.type_name,
-                    data=_data(event),
-                    metadata=metadata,
-                    recorded_at=self.recorded_at,
-                    schema_version=event.schema_version,
-                    command=kept,
-                )
-            )
-            kept = None  # the command is kept once, on its first event
-            self.position += 1
-        return command_id
-
-    def _fold(self, emits: Any) -> list[Change]:
-        """The events in the bus's append order (grouped by stream, first seen first),
-        each with its stream's state after it. Changes nothing."""
-        grouped: dict[str, list[Emit]] = {}
-        for emit in cast(list[Emit], emits):
-            grouped.setdefault(emit.aggregate.stream_id(emit.key), []).append(emit)
-        changes: list[Change] = []
-        for stream_id, group in grouped.items():
-            aggregate = group[0].aggregate
-            state = self.load(aggregate, group[0].key)
-            for emit in group:
-                state = aggregate.evolve(state, emit.event)
-                changes.append((stream_id, aggregate.stream_type, emit.event, state))
-        return changes
 
     # -- the shortcuts -------------------------------------------------------------------
     def deposit(
@@ -323,7 +226,7 @@ class DemoLedger:
         self._shortcuts += 1
         if self._check_every and self._shortcuts % self._check_every == 0:
             self._recheck(model, fields, moves)
-        metadata = _metadata(actor, command_id, model.type_name, correlation_id, causation_id)
+        metadata = event_metadata(actor, command_id, model.type_name, correlation_id, causation_id)
         kept: dict[str, Any] | None = fields
         recorded_at = self.recorded_at
         for stream_id, event_type, data, balance in moves:
@@ -353,7 +256,8 @@ class DemoLedger:
         command = model.model_validate(fields)
         self._pinned_id = moves[0][2].get("transfer_id")
         try:
-            changes = self._fold(HANDLERS[model](command, self))
+            emits = self.model.handlers[model](command, self)
+            changes = self._fold(emits, [""] * len(emits))
         except RuleRefused as refused:
             raise AssertionError(
                 f"the demo's shortcut recorded a {model.type_name} the ledger refuses: "
@@ -362,8 +266,8 @@ class DemoLedger:
         finally:
             self._pinned_id = None
         real = [
-            (stream_id, event.type_name, _data(event), cast(Account, state).balance)
-            for stream_id, _, event, state in changes
+            (stream_id, event.type_name, event_data(event), cast(Account, state).balance)
+            for stream_id, _, event, state, _ in changes
         ]
         short = [
             (stream_id, type_.type_name, data, balance) for stream_id, type_, data, balance in moves
@@ -373,22 +277,3 @@ class DemoLedger:
                 f"the demo's shortcut disagrees with the ledger on {model.type_name} "
                 f"{fields}: it wrote {short}, the handler {real}"
             )
-
-
-def _data(event: Event) -> dict[str, Any]:
-    # Ledger events hold only str and int fields, so their __dict__ is their JSON
-    # payload; `payload()` (a pydantic model_dump) costs seven times as much.
-    return dict(event.__dict__)
-
-
-def _metadata(
-    actor: str, command_id: str, command_type: str, correlation_id: str, causation_id: str
-) -> dict[str, Any]:
-    """The per-event metadata, as `Metadata.event_metadata` writes it."""
-    return {
-        "actor": actor,
-        "command_id": command_id,
-        "command_type": command_type,
-        "correlation_id": correlation_id or command_id,
-        "causation_id": causation_id or command_id,
-    }

@@ -8,13 +8,12 @@ It does not know the balances, so the real rules decide, as they would live.
 
 `run_simulation` runs that stream through the real `CommandBus` at a steady rate,
 finding the accounts to use in the store (and opening a few if there are none).
-Time is injected (`clock_sleep`, `monotonic`) so tests need no real waiting.
+Time is injected (`pace`, `monotonic`) so tests need no real waiting.
 """
 
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -33,8 +32,8 @@ from domain.ledger.commands import (
     UnfreezeAccount,
     Withdraw,
 )
-from domain.ledger.demo import MINOR_PER_EURO, TELLERS
 from domain.ledger.demo_names import CITIES, FIRST_NAMES, LAST_NAMES, MERCHANTS
+from domain.ledger.demo_setting import MINOR_PER_EURO, TELLERS
 from domain.ledger.money import CURRENCIES, format_amount
 from domain.messages import Command
 from domain.simulation import Setup, SimulationStep, check_pace, run_paced
@@ -260,16 +259,16 @@ def run_simulation(
     rate: float,
     duration: float | None,
     seed: int,
-    clock_sleep: Callable[[float], None] = time.sleep,
+    pace: Callable[[float], None],
     *,
-    monotonic: Callable[[], float] = time.monotonic,
+    monotonic: Callable[[], float],
     on_result: Callable[[SimulationStep], None] | None = None,
     stop: Callable[[], bool] | None = None,
     max_accounts: int = 500,
 ) -> SimulationStats:
     """Send `rate` commands a second for `duration` seconds through `bus`.
 
-    Pacing, `stop` and Ctrl+C as in `domain.simulation.run_paced`. Accounts come
+    Pacing and `stop` as in `domain.simulation.run_paced`. Accounts come
     from `store` (see `discover_accounts`); if it has none, a few are opened first
     (those commands are counted, but not paced).
     """
@@ -288,7 +287,7 @@ def run_simulation(
         stats,
         rate,
         duration,
-        clock_sleep=clock_sleep,
+        pace=pace,
         monotonic=monotonic,
         on_result=on_result,
         stop=stop,

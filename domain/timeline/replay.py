@@ -7,9 +7,8 @@ reports which event and which projection (`domain.fold_failure`).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -25,23 +24,19 @@ Keys = Any
 """What a projection's `apply` returns: the keys of the rows it changed."""
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Run a decode or replay without the cyclic garbage collector.
+_pause: Callable[[], AbstractContextManager[None]] = nullcontext
 
-    They allocate tens of thousands of dicts, none of them cyclic garbage, and each
-    allocation burst triggers collections that traverse every live object: on the
-    1M-event demo that tripled the p99 of decoding a snapshot. Collection resumes
-    afterwards (never enabled here if the caller had disabled it).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+
+def pause_collector_with(factory: Callable[[], AbstractContextManager[None]]) -> None:
+    """Set what a decode or replay runs inside (the composition root passes
+    `store.collector.collector_paused`; the domain itself switches nothing)."""
+    global _pause
+    _pause = factory
+
+
+def gc_paused() -> AbstractContextManager[None]:
+    """The context a decode or replay runs in: by default nothing; see `pause_collector_with`."""
+    return _pause()
 
 
 class HistoryChanged(Exception):

@@ -7,7 +7,7 @@ lineage and aggregate history are computed by the modules named in its methods.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
 from domain.clock import format_time, parse_time
@@ -19,9 +19,11 @@ from domain.projection import Projection, StateMap, initial_states, projection_n
 from domain.refusals import MergesRefusals, RefusalIndex
 from domain.snapshots import (
     CHUNK_ROWS,
-    ENCODING,
+    PLAIN,
     ChunkCache,
     InMemorySnapshots,
+    Lock,
+    SnapshotCodec,
     compress_chunk,
     decode_states,
     encode_states,
@@ -44,7 +46,10 @@ class Timeline:
     `projections` should be the domain's full set: snapshots are keyed by the set, so
     a timeline over a subset would find none of the shared ones. `catalog` upcasts
     events stored at an older schema version (None: no upcasting). `snapshots`
-    defaults to an in-memory store (nothing survives the process).
+    defaults to an in-memory store (nothing survives the process). The composition
+    root injects what the domain must not do itself: the snapshot `codec`
+    (compression), the snapshot `key` (which hashes projection sources), and `lock`
+    (a lock factory, when worker threads share the timeline).
     """
 
     def __init__(
@@ -57,6 +62,9 @@ class Timeline:
         cadence: int = DEFAULT_CADENCE,
         save_snapshots: bool = True,
         chunk_rows: int = CHUNK_ROWS,
+        codec: SnapshotCodec = PLAIN,
+        key: str | None = None,
+        lock: Lock = nullcontext,
     ) -> None:
         if cadence < 1:
             raise InvalidInput(f"cadence must be at least 1, got {cadence}")
@@ -71,18 +79,19 @@ class Timeline:
         self.save_snapshots = save_snapshots
         self.chunk_rows = chunk_rows
         """Rows per snapshot chunk (tests make it tiny to exercise the sharing)."""
-        self.key = snapshot_key(self.projections)
+        self.codec = codec
+        self.key = key if key is not None else snapshot_key(self.projections, codec.encoding)
         """The snapshot key of this projection set."""
         self._by_name = {p.name: p for p in self.projections}
         self._upcast = Upcaster(catalog)
-        self._refusals = RefusalIndex()
+        self._refusals = RefusalIndex(lock)
         self.refusal_log = RefusalLog(store)
         """Every refusal by position, read once and topped up (`refusals_at`)."""
         self._merging = [p for p in self.projections if isinstance(p, MergesRefusals)]
         self._saved: set[int] | None = None
         self._trusted = True
         self._failed_saves = 0
-        self._chunk_cache = ChunkCache()
+        self._chunk_cache = ChunkCache(lock=lock)
         # Chunk digests known to be stored: most of a new snapshot's chunks are.
         self._stored_chunks: set[str] = set()
 
@@ -166,7 +175,11 @@ class Timeline:
             if snapshot is not None and snapshot.position > 0:
                 try:
                     states = decode_states(
-                        snapshot.encoding, snapshot.blob, self._fetch_chunks, self._chunk_cache
+                        snapshot.encoding,
+                        snapshot.blob,
+                        self._fetch_chunks,
+                        self._chunk_cache,
+                        self.codec,
                     )
                 except InvalidInput:
                     # A chunk went missing (snapshots discarded meanwhile): replay instead.
@@ -224,12 +237,14 @@ class Timeline:
         return self.snapshots.chunks(self.key, digests)
 
     def _save(self, states: StateMap, event: RecordedEvent) -> None:
-        manifest, chunks = encode_states(states, self.chunk_rows)
+        manifest, chunks = encode_states(states, self.chunk_rows, self.codec)
         fresh = [d for d in chunks if d not in self._stored_chunks]
         if fresh:
             self._stored_chunks.update(self.snapshots.known_chunks(self.key, fresh))
-        new = {d: compress_chunk(chunks[d]) for d in fresh if d not in self._stored_chunks}
-        snapshot = Snapshot(self.key, event.position, event.hash, ENCODING, manifest)
+        new = {
+            d: compress_chunk(chunks[d], self.codec) for d in fresh if d not in self._stored_chunks
+        }
+        snapshot = Snapshot(self.key, event.position, event.hash, self.codec.encoding, manifest)
         try:
             self.snapshots.save(snapshot, new)
         except DomainError:

@@ -123,7 +123,7 @@ class Projector(Rebuilding):
         self._error_position: int | None = None
         self._rebuilding = False
 
-        self._refusals = RefusalIndex()
+        self._refusals = RefusalIndex(threading.RLock)
         self._refusals_lock = threading.Lock()
 
     def catch_up(

@@ -1,29 +1,28 @@
-"""Live traffic: real bus, in-memory store, a fake sleep and clock (no real waiting)."""
+"""Live traffic, the contract every domain's simulation keeps: real bus, in-memory
+store, an injected pace and clock (no real waiting), parametrised over the domains."""
 
 from __future__ import annotations
 
-import itertools
-from collections import Counter
+from collections.abc import Callable
 
 import pytest
 
 from domain.bus import CommandBus
 from domain.clock import SequentialIds, StepClock
+from domain.description import DomainDescription
 from domain.errors import InvalidInput
-from domain.ledger import LEDGER
-from domain.ledger.demo import write_demo
-from domain.ledger.simulate import (
-    SimAccount,
-    SimulationStep,
-    discover_accounts,
-    run_simulation,
-    traffic,
-)
+from domain.inventory.description import INVENTORY_DOMAIN
+from domain.inventory.simulate import STARTER_PRODUCTS
+from domain.ledger.description import LEDGER_DOMAIN
+from domain.simulation import SimulationStats, SimulationStep
 from store.memory import InMemoryEventStore
+
+SETUP = {"ledger": 20, "inventory": 3 * len(STARTER_PRODUCTS)}
+"""Commands each domain sends, unpaced, to give an empty store something to act on."""
 
 
 class FakeTime:
-    """`monotonic` and `sleep` over a number that only sleeping moves."""
+    """`monotonic` and `pace` over a number that only pacing moves."""
 
     def __init__(self) -> None:
         self.now = 100.0
@@ -37,149 +36,107 @@ class FakeTime:
         self.now += seconds
 
 
-def _bus(store: InMemoryEventStore) -> CommandBus:
-    return CommandBus(store, LEDGER, clock=StepClock(), ids=SequentialIds("sim"))
+@pytest.fixture(params=[LEDGER_DOMAIN, INVENTORY_DOMAIN], ids=lambda d: d.name)
+def domain(request: pytest.FixtureRequest) -> DomainDescription:
+    return request.param  # type: ignore[no-any-return]
 
 
 def _store() -> InMemoryEventStore:
     return InMemoryEventStore(clock=StepClock())
 
 
-def test_an_empty_store_gets_starter_accounts_then_paced_traffic() -> None:
+def _run(
+    domain: DomainDescription,
+    store: InMemoryEventStore,
+    rate: float,
+    duration: float | None,
+    seed: int,
+    pace: Callable[[float], None] | None = None,
+    monotonic: Callable[[], float] | None = None,
+    **options: object,
+) -> SimulationStats:
+    assert domain.simulate is not None
+    clock = FakeTime()
+    bus = CommandBus(store, domain.model, clock=StepClock(), ids=SequentialIds("sim"))
+    stats: SimulationStats = domain.simulate(
+        bus,
+        store,
+        rate,
+        duration,
+        seed,
+        pace or clock.sleep,
+        monotonic=monotonic or clock.monotonic,
+        **options,
+    )
+    return stats
+
+
+def test_an_empty_store_gets_setup_commands_then_paced_traffic(domain: DomainDescription) -> None:
     store, clock = _store(), FakeTime()
     steps: list[SimulationStep] = []
-    stats = run_simulation(
-        _bus(store), store, 20, 10, seed=1, clock_sleep=clock.sleep,
-        monotonic=clock.monotonic, on_result=steps.append,
-    )  # fmt: skip
+    stats = _run(domain, store, 20, 10, 1, clock.sleep, clock.monotonic, on_result=steps.append)
     setup = [s for s in steps if s.index < 0]
     paced = [s for s in steps if s.index >= 0]
-    assert stats.opened == stats.accounts == 10  # two per currency
-    assert len(setup) == 20 and all(s.outcome == "ok" for s in setup)
+    assert len(setup) == SETUP[domain.name] and all(s.outcome == "ok" for s in setup)
     assert [s.index for s in paced] == list(range(200))
     # paced at 20 a second: the last command was due 199/20 s after the start
     assert clock.now == pytest.approx(100.0 + 199 / 20)
     assert stats.elapsed == pytest.approx(199 / 20)
-    assert stats.commands == len(steps) == 220
+    assert stats.commands == len(steps) == SETUP[domain.name] + 200
     assert stats.ok + stats.refused + stats.conflicts + stats.invalid == stats.commands
-    assert stats.ok > 100 and stats.refused > 5
+    assert stats.ok > 100 and stats.refused > 3
     assert stats.conflicts == stats.invalid == 0
     assert stats.events == store.head().position
     assert len(store.refusals()) == stats.refused
     assert sum(stats.by_type.values()) == stats.commands
+    assert set(stats.to_json_dict()) >= {"commands", "ok", "refused", "events", "by_type"}
+    assert paced[0].to_json_dict()["type"] == paced[0].command.type_name
     assert store.verify().ok
 
 
-def test_refusals_are_the_rules_own_words() -> None:
+def test_refusals_are_the_rules_own_words(domain: DomainDescription) -> None:
     store, clock = _store(), FakeTime()
     steps: list[SimulationStep] = []
-    run_simulation(
-        _bus(store), store, 50, 20, seed=2, clock_sleep=clock.sleep,
-        monotonic=clock.monotonic, on_result=steps.append,
-    )  # fmt: skip
-    refused = {s.command.type_name: s.detail for s in steps if s.outcome == "refused"}
+    _run(domain, store, 50, 20, 2, clock.sleep, clock.monotonic, on_result=steps.append)
     kept = {r.reason for r in store.refusals()}
-    assert set(refused.values()) <= kept
-    reasons = " ".join(kept)
-    assert "beyond its overdraft limit" in reasons
-    assert "transfers must stay in one currency" in reasons or "does not exist" in reasons
-    types = Counter(s.command.type_name for s in steps if s.outcome == "ok")
-    assert {"withdraw", "deposit", "transfer", "freeze_account", "unfreeze_account"} <= set(types)
+    assert kept and {s.detail for s in steps if s.outcome == "refused"} <= kept
 
 
-def test_existing_accounts_are_discovered_and_used() -> None:
+def test_an_open_ended_run_ends_when_stop_says_so(domain: DomainDescription) -> None:
+    """`stop` is how Ctrl+C ends a run (the CLI sets it): a wait in progress ends too."""
     store, clock = _store(), FakeTime()
-    write_demo(store, 3000, seed=4)
-    accounts = discover_accounts(store)
-    closed = {e.stream_id for e in store.read_all() if e.type == "AccountClosed"}
-    opened = {e.stream_id for e in store.read_all() if e.type == "AccountOpened"}
-    assert {f"account-{a.account_id}" for a in accounts} == opened - closed
-    head = store.head().position
-    steps: list[SimulationStep] = []
-    stats = run_simulation(
-        _bus(store), store, 10, 5, seed=4, clock_sleep=clock.sleep,
-        monotonic=clock.monotonic, on_result=steps.append,
-    )  # fmt: skip
-    assert stats.opened == 0 and stats.commands == 50
-    assert store.head().position == head + stats.events
-    known = {a.account_id for a in accounts}
-    payloads = [s.command.payload() for s in steps]
-    used = {p.get("account_id") or p["from_account"] for p in payloads}
-    assert used <= known
-
-
-def test_discovery_samples_big_stores_and_skips_closed_accounts() -> None:
-    store = _store()
-    write_demo(store, 3000, seed=4)
-    closed = {e.data["account_id"] for e in store.read_all() if e.type == "AccountClosed"}
-    assert closed
-    sample = discover_accounts(store, limit=5, seed=9)
-    assert len(sample) == 5
-    assert not closed & {a.account_id for a in sample}
-    assert sample == discover_accounts(store, limit=5, seed=9)
-    assert all(a.currency in ("EUR", "USD", "GBP", "CHF", "JPY") for a in sample)
-
-
-def test_traffic_is_deterministic_and_varied() -> None:
-    accounts = [SimAccount("a1", "EUR"), SimAccount("a2", "EUR"), SimAccount("b1", "JPY")]
-    first = list(itertools.islice(traffic(5, accounts), 500))
-    assert first == list(itertools.islice(traffic(5, accounts), 500))
-    assert first != list(itertools.islice(traffic(6, accounts), 500))
-    actors = {actor for actor, _ in first}
-    assert {"card-gateway", "atm-network", "mobile-app", "ops:dana"} <= actors
-    kinds = Counter(command.type_name for _, command in first)
-    assert kinds["withdraw"] > kinds["freeze_account"] > 0
-    assert kinds["unfreeze_account"] > 0
-
-
-def test_traffic_unfreezes_accounts_found_frozen() -> None:
-    accounts = [SimAccount("a1", "EUR", frozen=True), SimAccount("a2", "EUR")]
-    first = list(itertools.islice(traffic(1, accounts), 40))
-    assert any(
-        c.type_name == "unfreeze_account" and c.account_id == "a1"  # type: ignore[attr-defined]
-        for _, c in first
-    )
-
-
-def test_open_ended_run_stops_when_asked_or_on_ctrl_c() -> None:
-    store, clock = _store(), FakeTime()
-    bus = _bus(store)
     seen: list[SimulationStep] = []
-    stats = run_simulation(
-        bus, store, 5, None, seed=3, clock_sleep=clock.sleep, monotonic=clock.monotonic,
+    stats = _run(
+        domain, store, 5, None, 3, clock.sleep, clock.monotonic,
         on_result=seen.append, stop=lambda: len([s for s in seen if s.index >= 0]) >= 30,
     )  # fmt: skip
-    assert stats.commands - 20 == 30
+    assert stats.commands - SETUP[domain.name] == 30
 
     deadline = clock.now + 10
+    pressed: list[bool] = []
 
-    def interrupted(seconds: float) -> None:
+    def pace(seconds: float) -> None:
         clock.sleep(seconds)
         if clock.now > deadline:
-            raise KeyboardInterrupt
+            pressed.append(True)  # Ctrl+C during a wait
 
-    stats = run_simulation(
-        bus, store, 5, None, seed=3, clock_sleep=interrupted, monotonic=clock.monotonic
-    )
-    assert stats.opened == 0 and 45 <= stats.commands <= 55  # ~10 s at 5 a second
-    assert clock.now > deadline
+    stats = _run(domain, store, 5, None, 3, pace, clock.monotonic, stop=lambda: bool(pressed))
+    assert 45 <= stats.commands <= 55  # ~10 s at 5 a second, nothing set up again
+    assert clock.now > deadline and len(pressed) == 1
 
 
-def test_a_late_run_does_not_sleep_or_burst() -> None:
-    """When commands take longer than the pace, the run never sleeps a negative time."""
-    store = _store()
-    clock = FakeTime()
+def test_a_late_run_does_not_wait_or_burst(domain: DomainDescription) -> None:
+    """When commands take longer than the pace, the run never waits a negative time."""
+    store, clock = _store(), FakeTime()
 
     def slow_clock() -> float:
         clock.now += 0.5  # every reading finds the run half a second later
         return clock.now
 
-    stats = run_simulation(
-        _bus(store), store, 10, 2, seed=1, clock_sleep=clock.sleep, monotonic=slow_clock
-    )
+    stats = _run(domain, store, 10, 2, 1, clock.sleep, slow_clock)
     # 20 commands were due in 2 s, but readings at +0.5, +1.0 and +1.5 s send three and
     # the one at +2.0 s ends the run: a slow store cannot stretch the duration.
-    assert stats.commands - 20 == 3
+    assert stats.commands - SETUP[domain.name] == 3
     assert clock.sleeps == []
 
 
@@ -195,30 +152,22 @@ def test_a_late_run_does_not_sleep_or_burst() -> None:
         (1, float("nan"), "duration"),
     ],
 )
-def test_bad_rate_or_duration_is_invalid_input(rate: float, duration: float, message: str) -> None:
+def test_bad_rate_or_duration_is_invalid_input(
+    domain: DomainDescription, rate: float, duration: float, message: str
+) -> None:
     store = _store()
     with pytest.raises(InvalidInput, match=message):
-        run_simulation(_bus(store), store, rate, duration, seed=1)
+        _run(domain, store, rate, duration, 1)
     assert store.head().position == 0
 
 
-def test_traffic_needs_an_account() -> None:
-    with pytest.raises(InvalidInput, match="at least one account"):
-        traffic(1, [])
-
-
-def test_a_tiny_rate_sleeps_in_slices_instead_of_overflowing() -> None:
+def test_a_tiny_rate_waits_in_slices_instead_of_overflowing(domain: DomainDescription) -> None:
     """At 1e-300 commands a second the second command is due in 1e300 s: sleeping that
-    at once is an OverflowError; the run sleeps a minute at a time until Ctrl+C."""
+    at once is an OverflowError; the run waits a minute at a time until stopped."""
     store, clock = _store(), FakeTime()
-
-    def sleep(seconds: float) -> None:
-        clock.sleep(seconds)
-        if len(clock.sleeps) == 3:
-            raise KeyboardInterrupt
-
-    stats = run_simulation(
-        _bus(store), store, 1e-300, None, seed=1, clock_sleep=sleep, monotonic=clock.monotonic
-    )
-    assert stats.commands - 20 == 1
+    stats = _run(
+        domain, store, 1e-300, None, 1, clock.sleep, clock.monotonic,
+        stop=lambda: len(clock.sleeps) == 3,
+    )  # fmt: skip
+    assert stats.commands - SETUP[domain.name] == 1
     assert clock.sleeps == [60.0, 60.0, 60.0]

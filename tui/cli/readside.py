@@ -16,6 +16,7 @@ from domain.timeline import Diff
 from tui.bootstrap import Workspace
 from tui.cli.commands import _dump, _option, workspace
 from tui.cli.output import say
+from tui.cli.pacing import CtrlCStops
 from tui.cli.progress import ProgressBar
 
 
@@ -262,9 +263,11 @@ def simulate(args: argparse.Namespace) -> int:
                 )
             sys.stdout.flush()
 
-        stats = run(
-            ws.bus, ws.store, args.rate, args.duration, _option(args, "seed", 1), on_result=show
-        )
+        with CtrlCStops() as ctrl_c:
+            stats = run(
+                ws.bus, ws.store, args.rate, args.duration, _option(args, "seed", 1),
+                ctrl_c.pace, monotonic=ctrl_c.monotonic, on_result=show, stop=ctrl_c.stopped,
+            )  # fmt: skip
         print(
             f"simulated {stats.commands} commands: {stats.ok} ok, {stats.refused} refused, "
             f"{stats.conflicts} conflicts, {stats.invalid} invalid; {stats.events} events",

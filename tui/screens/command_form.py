@@ -13,7 +13,7 @@ import enum
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from textual import on, work
@@ -27,7 +27,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from domain.envelope import AppendResult
 from domain.errors import DomainError, InvalidInput, RuleRefused
-from domain.messages import Command
+from domain.messages import Command, field_errors
 from tui.format import markup_safe
 from tui.session import Session
 
@@ -45,20 +45,6 @@ def field_choices(info: FieldInfo) -> list[str] | None:
 def field_label(name: str) -> str:
     """`from_account` -> `From account`."""
     return name.replace("_", " ").capitalize()
-
-
-def field_errors(model: type[BaseModel], error: ValidationError) -> dict[str, str]:
-    """Pydantic's errors as one message per top-level field ("" for the whole form)."""
-    found: dict[str, str] = {}
-    for err in error.errors():
-        loc = err["loc"]
-        name = str(loc[0]) if loc else ""
-        if err["type"] == "missing":
-            message = "required"
-        else:
-            message = str(err["msg"]).removeprefix("Value error, ")
-        found.setdefault(name, message)
-    return found
 
 
 class CommandFormScreen(ModalScreen[AppendResult | None]):
@@ -197,7 +183,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         try:
             command = self.command.model_validate(self.values())
         except ValidationError as exc:
-            errors = field_errors(self.command, exc)
+            errors = field_errors(exc)
         for name in self.command.model_fields:
             message = errors.get(name, "")
             if not show_all and name not in self._touched:
