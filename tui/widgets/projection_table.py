@@ -3,13 +3,20 @@
 Only the visible lines are rendered, cells are formatted once per row version, and
 the columns come from the projection's `Column` descriptions (numeric ones are
 right-aligned), so the table knows nothing about any domain.
+
+Columns fit the width they are given (`fit_columns`): each is as wide as its widest
+cell seen so far; text gives way first (cut with "…"), then the lowest-priority
+columns hide (`Column.rank`); a number is never cut. The full row is one key away:
+enter opens its lineage.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Mapping, Sequence
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -20,13 +27,98 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from domain.projection import Column, Row
+from domain.projection import KEY_PRIORITY, Column, ColumnKind, Row
 from domain.text import escape
 from tui.format import natural_key
 from tui.frames import RowChanges, Rows
 
 MAX_CELL = 36
+"""The widest a text column grows; numbers grow as wide as their widest value."""
+MIN_TEXT = 8
+"""The narrowest a text column shrinks to before columns start to hide."""
+MIN_TIME = len("2026-06-01…")
+"""The narrowest a time column shrinks to: its date, whole."""
 GAP = 2
+
+_KEY_SEPARATORS = re.compile(r"[\s:@·|/]+")
+
+
+def key_columns(key: str, row: Row, columns: Sequence[Column]) -> tuple[int, ...] | None:
+    """The columns whose values make up the row key, or None when the key says more.
+
+    A key equal to one column's cell, or made of columns' values joined by separators
+    (`2026-06-01 EUR`, `0000000123:overdraft:acc-1`, `sku@warehouse`), repeats what the
+    columns show (or is an internal id built from them): the table does not show it.
+    """
+    for i, column in enumerate(columns):
+        if column.format(row) == escape(key):
+            return (i,)
+    found: list[int] = []
+    for part in filter(None, _KEY_SEPARATORS.split(key)):
+        match = next((i for i, c in enumerate(columns) if _same(row.get(c.name), part)), None)
+        if match is None:
+            return None
+        found.append(match)
+    return tuple(found) or None
+
+
+def _same(value: object, part: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return part.isdigit() and int(part) == value
+    return str(value) == part
+
+
+def narrowest(kind: ColumnKind | None, width: int) -> int:
+    """How narrow a column of `kind` (None: the row key) and full `width` may be drawn."""
+    if kind in ("int", "money"):
+        return width
+    return min(width, MIN_TIME if kind in ("time", "date") else MIN_TEXT)
+
+
+def cut(text: str, width: int, kind: ColumnKind | None) -> str:
+    """`text` in `width` cells, ending with "…" when it does not fit.
+
+    A time loses whole units (`2026-06-01 09:3…` never shows; `2026-06-01 09…` does),
+    and a number is never cut: its column is as wide as its widest value.
+    """
+    if kind in ("int", "money") or cell_len(text) <= width:
+        return text
+    if kind in ("time", "date"):
+        units = [i for i, ch in enumerate(text) if ch in " :T" and i <= width - 1]
+        if units:
+            return text[: units[-1]] + "…"
+    return set_cell_size(text, width - 1) + "…"
+
+
+def fit_columns(
+    widths: Sequence[int], floors: Sequence[int], ranks: Sequence[int], available: int
+) -> list[tuple[int, int]]:
+    """(column index, width) of the columns drawn in `available` cells, in order.
+
+    Columns shrink down to their `floors` (`narrowest`) before anything hides; then the
+    column of lowest rank hides (the rightmost of equals first) until the rest fit. The
+    last column left is always drawn.
+    """
+
+    def total(columns: Sequence[int], width: Mapping[int, int] | Sequence[int]) -> int:
+        return 1 + sum(width[i] for i in columns) + GAP * (len(columns) - 1)
+
+    shown = list(range(len(widths)))
+    while len(shown) > 1 and total(shown, floors) > available:
+        shown.remove(min(shown, key=lambda i: (ranks[i], -i)))
+    fitted = {i: widths[i] for i in shown}
+    excess = total(shown, fitted) - available
+    while excess > 0:
+        candidates = [i for i in shown if fitted[i] > floors[i]]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda i: fitted[i])
+        cut = min(excess, fitted[widest] - floors[widest])
+        fitted[widest] -= cut
+        excess -= cut
+    return [(i, fitted[i]) for i in shown]
 
 
 class ProjectionTable(ScrollView, can_focus=True):
@@ -82,7 +174,8 @@ class ProjectionTable(ScrollView, can_focus=True):
         self._cells: dict[str, tuple[Row, tuple[str, ...]]] = {}
         self._widths: list[int] = []
         self._show_key: bool | None = None
-        self._fitted: tuple[tuple[int, tuple[int, ...]], list[int]] | None = None
+        self._key_columns: tuple[int, ...] = ()
+        self._fitted: tuple[tuple[int, tuple[int, ...]], list[tuple[int, int]]] | None = None
         self._width = 0
         self._size_stale = False
         self._order_stale = False
@@ -178,9 +271,12 @@ class ProjectionTable(ScrollView, can_focus=True):
         return (key, self._cells_of(key), look, index == self.cursor, tuple(self._widths))
 
     def _decide_key_column(self) -> None:
-        """Show the row key as a column only when no column already shows it."""
+        """Show the row key as a column only when the columns do not already show it."""
         key, row = next(iter(self._rows.items()))
-        self._show_key = not any(column.format(row) == escape(key) for column in self.columns)
+        shown_by = key_columns(key, row, self.columns)
+        self._show_key = shown_by is None
+        self._key_columns = shown_by or ()
+        self._fitted = None
 
     @property
     def _titles(self) -> list[str]:
@@ -234,8 +330,9 @@ class ProjectionTable(ScrollView, can_focus=True):
         self._cells[key] = (row, cells)
         widths = self._widths
         for i, cell in enumerate(cells):
-            if len(cell) > widths[i]:
-                widths[i] = min(MAX_CELL, len(cell))
+            width = cell_len(cell)
+            if width > widths[i]:
+                widths[i] = width if self._numeric(i) else min(MAX_CELL, width)
         return cells
 
     def _format_visible(self) -> None:
@@ -254,9 +351,18 @@ class ProjectionTable(ScrollView, can_focus=True):
             self.call_after_refresh(self._size_to_columns)
 
     def _size_to_columns(self) -> None:
+        """Make the scrollable width the drawn width: scrolling never shows empty space."""
         self._size_stale = False
+        self.virtual_size = Size(self._drawn_width(), len(self._order) + 1)
+        if self.scroll_x > self.max_scroll_x:
+            self.scroll_to(x=self.max_scroll_x, animate=False)
+
+    def _drawn_width(self) -> int:
         fitted = self._fit(self.scrollable_content_region.width)
-        self.virtual_size = Size(1 + sum(fitted) + GAP * (len(fitted) - 1), len(self._order) + 1)
+        return 1 + sum(w for _, w in fitted) + GAP * (len(fitted) - 1)
+
+    def on_resize(self) -> None:
+        self._size_to_columns()
 
     def on_show(self) -> None:
         if self._order_stale:
@@ -296,38 +402,52 @@ class ProjectionTable(ScrollView, can_focus=True):
     # -- drawing
 
     def _numeric(self, index: int) -> bool:
-        if self._show_key:
-            return index > 0 and self.columns[index - 1].numeric
-        return self.columns[index].numeric
+        return self._kind(index) in ("int", "money")
 
-    def _fit(self, available: int) -> list[int]:
-        """Column widths for `available` cells: text columns give way, numbers never do."""
+    def _kind(self, index: int) -> ColumnKind | None:
+        """The kind of the cell at `index` (None for the row key)."""
+        if self._show_key:
+            return None if index == 0 else self.columns[index - 1].kind
+        return self.columns[index].kind
+
+    def _rank(self, index: int) -> int:
+        if self._show_key:
+            if index == 0:
+                return KEY_PRIORITY
+            index -= 1
+        return KEY_PRIORITY if index in self._key_columns else self.columns[index].rank
+
+    def _fit(self, available: int) -> list[tuple[int, int]]:
+        """The (cell index, width) of the columns drawn in `available` cells."""
         key = (available, tuple(self._widths))
         if self._fitted is not None and self._fitted[0] == key:
             return self._fitted[1]
-        widths = list(self._widths)
-        excess = 1 + sum(widths) + GAP * (len(widths) - 1) - available
-        while excess > 0:
-            candidates = [i for i in range(len(widths)) if not self._numeric(i) and widths[i] > 6]
-            if not candidates:
-                break
-            widest = max(candidates, key=lambda i: widths[i])
-            widths[widest] -= 1
-            excess -= 1
-        self._fitted = (key, widths)
-        return widths
+        count = len(self._widths)
+        fitted = fit_columns(
+            self._widths,
+            [narrowest(self._kind(i), self._widths[i]) for i in range(count)],
+            [self._rank(i) for i in range(count)],
+            available,
+        )
+        self._fitted = (key, fitted)
+        return fitted
+
+    @property
+    def shown_titles(self) -> list[str]:
+        """The titles of the columns drawn at the current width."""
+        titles = self._titles
+        return [titles[i] for i, _ in self._fit(self.scrollable_content_region.width)]
 
     def _line(
         self, cells: Sequence[str], base: Style, cell_styles: Sequence[Style | None]
     ) -> Strip:
         segments = []
-        widths = self._fit(self._width)
-        for i, (text, width) in enumerate(zip(cells, widths, strict=False)):
-            if len(text) > width:
-                text = text[: width - 1] + "…"
-            text = text.rjust(width) if self._numeric(i) else text.ljust(width)
-            style = cell_styles[i] if cell_styles[i] is not None else None
-            segments.append(Segment(" " * (1 if i == 0 else GAP), base))
+        for n, (i, width) in enumerate(self._fit(self._width)):
+            text = cut(cells[i], width, self._kind(i))
+            padding = " " * (width - cell_len(text))
+            text = padding + text if self._numeric(i) else text + padding
+            style = cell_styles[i]
+            segments.append(Segment(" " * (1 if n == 0 else GAP), base))
             segments.append(Segment(text, base + style if style is not None else base))
         return Strip(segments)
 
@@ -337,6 +457,9 @@ class ProjectionTable(ScrollView, can_focus=True):
         base = self.rich_style
         width = self.scrollable_content_region.width
         self._format_visible()
+        if self.virtual_size.width != self._drawn_width():
+            # The room changed under the table (a scroll bar came or went).
+            self.call_after_refresh(self._size_to_columns)
         drawn_for = (base, width, round(self.scroll_x), self.has_focus, tuple(self._widths))
         if drawn_for != self._drawn_for or len(self._drawn) > 4000:
             self._drawn_for = drawn_for
