@@ -71,6 +71,14 @@ def test_fitted_columns_keep_numbers_whole_and_hide_the_least_important_first(
     for i, width in fitted:
         assert width <= widths[i]
         assert width == widths[i] if numeric[i] else width >= min(widths[i], MIN_TEXT)
+    width = dict(fitted)
+    for i in width:  # a cut column was the least important and widest that could give way
+        if width[i] < widths[i]:
+            for j in width:
+                if width[j] > floors[j]:
+                    assert ranks[j] > ranks[i] or (
+                        ranks[j] == ranks[i] and width[i] >= width[j] - 1
+                    )
     drawn = 1 + sum(w for _, w in fitted) + GAP * (len(fitted) - 1)
     if len(fitted) > 1:
         assert drawn <= available

@@ -32,8 +32,6 @@ from domain.text import escape
 from tui.format import natural_key
 from tui.frames import RowChanges, Rows
 
-MAX_CELL = 36
-"""The widest a text column grows; numbers grow as wide as their widest value."""
 MIN_TEXT = 8
 """The narrowest a text column shrinks to before columns start to hide."""
 MIN_TIME = len("2026-06-01…")
@@ -97,9 +95,9 @@ def fit_columns(
 ) -> list[tuple[int, int]]:
     """(column index, width) of the columns drawn in `available` cells, in order.
 
-    Columns shrink down to their `floors` (`narrowest`) before anything hides; then the
-    column of lowest rank hides (the rightmost of equals first) until the rest fit. The
-    last column left is always drawn.
+    Columns shrink down to their `floors` (`narrowest`), the lowest ranks first, before
+    anything hides; then the column of lowest rank hides (the rightmost of equals
+    first) until the rest fit. The last column left is always drawn.
     """
 
     def total(columns: Sequence[int], width: Mapping[int, int] | Sequence[int]) -> int:
@@ -114,10 +112,17 @@ def fit_columns(
         candidates = [i for i in shown if fitted[i] > floors[i]]
         if not candidates:
             break
+        # The least important give way first; among equals the widest, down to the next
+        # widest, so their widths even out as they shrink.
+        rank = min(ranks[i] for i in candidates)
+        candidates = [i for i in candidates if ranks[i] == rank]
         widest = max(candidates, key=lambda i: fitted[i])
-        cut = min(excess, fitted[widest] - floors[widest])
-        fitted[widest] -= cut
-        excess -= cut
+        next_widest = max((fitted[i] for i in candidates if i != widest), default=0)
+        target = max(floors[widest], next_widest, fitted[widest] - excess)
+        if target >= fitted[widest]:
+            target = fitted[widest] - 1
+        excess -= fitted[widest] - target
+        fitted[widest] = target
     return [(i, fitted[i]) for i in shown]
 
 
@@ -318,7 +323,8 @@ class ProjectionTable(ScrollView, can_focus=True):
     def _cells_of(self, key: str) -> tuple[str, ...]:
         """The formatted cells of row `key`, formatted again only when the row changed.
 
-        Formatting widens columns that are too narrow for the new text (up to MAX_CELL).
+        Formatting widens columns that are too narrow for the new text (`_fit` then
+        decides how much of that width the table has room for).
         """
         row = self._rows[key]
         cached = self._cells.get(key)
@@ -332,7 +338,7 @@ class ProjectionTable(ScrollView, can_focus=True):
         for i, cell in enumerate(cells):
             width = cell_len(cell)
             if width > widths[i]:
-                widths[i] = width if self._numeric(i) else min(MAX_CELL, width)
+                widths[i] = width
         return cells
 
     def _format_visible(self) -> None:
@@ -439,11 +445,17 @@ class ProjectionTable(ScrollView, can_focus=True):
         return [titles[i] for i, _ in self._fit(self.scrollable_content_region.width)]
 
     def _line(
-        self, cells: Sequence[str], base: Style, cell_styles: Sequence[Style | None]
+        self,
+        cells: Sequence[str],
+        base: Style,
+        cell_styles: Sequence[Style | None],
+        *,
+        header: bool = False,
     ) -> Strip:
         segments = []
         for n, (i, width) in enumerate(self._fit(self._width)):
-            text = cut(cells[i], width, self._kind(i))
+            kind = self._kind(i)
+            text = cut(cells[i], width, "text" if header and kind in ("time", "date") else kind)
             padding = " " * (width - cell_len(text))
             text = padding + text if self._numeric(i) else text + padding
             style = cell_styles[i]
@@ -488,7 +500,8 @@ class ProjectionTable(ScrollView, can_focus=True):
         base = self._base
         if y == 0:
             style = self.get_component_rich_style("table--header")
-            strip = self._line(self._titles, base + style, [None] * len(self._titles))
+            titles = self._titles
+            strip = self._line(titles, base + style, [None] * len(titles), header=True)
             return strip.crop_extend(scroll_x, scroll_x + width, base + style)
         if not self._order:
             if y == 1:
