@@ -207,3 +207,27 @@ async def test_the_least_important_columns_hide_in_a_narrow_terminal(
         assert shown[0] == "Cur" and shown[-1] == "Invariant"
         assert len(shown) < len(totals.columns), "something had to give at 80 columns"
         assert totals.max_scroll_x == 0
+
+
+@pytest.mark.parametrize("demo_workspace", ["ledger"], indirect=True)
+async def test_v_shows_the_whole_row_with_what_was_cut_or_hidden(
+    demo_workspace: Workspace,
+) -> None:
+    app = make_app(demo_workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("4")
+        await pilot.pause(0.05)
+        flags = screen.query_one("#table-audit_flags", ProjectionTable)
+        key = flags.selected_key
+        assert key is not None
+        row = flags._rows[key]
+        detail = flags.row_detail()
+        assert detail is not None
+        for column in flags.columns:  # every cell in full, the hidden ones too
+            if column.format(row):
+                assert f"{column.title}  {column.format(row)}" in detail.split(" · ")
+        app.clear_notifications()
+        await pilot.press("v")
+        await pilot.pause(0.05)
+        assert [n.message for n in app._notifications] == [detail]

@@ -6,8 +6,8 @@ right-aligned), so the table knows nothing about any domain.
 
 Columns fit the width they are given (`fit_columns`): each is as wide as its widest
 cell seen so far; text gives way first (cut with "…"), then the lowest-priority
-columns hide (`Column.rank`); a number is never cut. The full row is one key away:
-enter opens its lineage.
+columns hide (`Column.rank`); a number is never cut. The whole row, every cell in
+full, is one key away: `v`.
 """
 
 from __future__ import annotations
@@ -133,6 +133,7 @@ class ProjectionTable(ScrollView, can_focus=True):
         Binding("up", "cursor(-1)", "Row up", show=False),
         Binding("down", "cursor(1)", "Row down", show=False),
         Binding("enter", "choose", "Lineage"),
+        Binding("v", "view_row", "Whole row", show=False),
     ]
 
     COMPONENT_CLASSES = {
@@ -549,6 +550,20 @@ class ProjectionTable(ScrollView, can_focus=True):
         self._settle_order()
         if self._order:
             self.cursor = max(0, min(len(self._order) - 1, self.cursor + delta))
+
+    def row_detail(self) -> str | None:
+        """Every cell of the selected row in full: `Title  value · Title  value …`."""
+        key = self.selected_key
+        if key is None:
+            return None
+        cells = self._cells_of(key)
+        return " · ".join(f"{t}  {c}" for t, c in zip(self._titles, cells, strict=True) if c)
+
+    def action_view_row(self) -> None:
+        """Show the selected row whole: what a narrow column cut or hid."""
+        detail = self.row_detail()
+        if detail is not None:
+            self.notify(detail, title="Whole row", timeout=10, markup=False)
 
     def action_choose(self) -> None:
         """Ask for the lineage of the selected row."""
