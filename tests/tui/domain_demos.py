@@ -1,10 +1,11 @@
-"""Demo databases of each bundled domain for the app's tests (read side built, fixed seed)."""
+"""Demo databases of each bundled domain for the app's tests (read side built, fixed
+seed); `domain_workspace` in conftest gives a fresh copy of each in turn."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tui_support import DEMO_EVENTS, DEMO_SEED, load_demo, open_test_workspace
+from tui_support import DEMO_EVENTS, DEMO_SEED, build_read_side, load_demo
 
 from store.sqlite import SqliteEventStore
 from tui.bootstrap import load_domain
@@ -24,11 +25,5 @@ def load_domain_demo(domain: str, path: Path) -> Path:
         store.append_bulk(description.demo(DEMO_EVENTS, DEMO_SEED))
     finally:
         store.close()
-    workspace = open_test_workspace(path)
-    try:
-        workspace.timeline.build_snapshots()
-        with workspace.projector() as projector:
-            projector.catch_up()
-    finally:
-        workspace.close()
+    build_read_side(path)
     return path

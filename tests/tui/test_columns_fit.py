@@ -4,49 +4,21 @@ number is never cut, keys made of shown values stay hidden, no scrolling into no
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from domain_demos import DOMAINS, load_domain_demo
 from hypothesis import given
 from hypothesis import strategies as st
 from textual.geometry import Region
 from textual.pilot import Pilot
-from tui_support import make_app, open_test_workspace, settle
+from tui_support import make_app, settle
 
 from domain.projection import KIND_PRIORITY, Column
 from tui.bootstrap import Workspace
-from tui.widgets.projection_table import (
-    GAP,
-    MIN_TEXT,
-    ProjectionTable,
-    cut,
-    fit_columns,
-    key_columns,
-    narrowest,
-)
+from tui.widgets.column_fit import GAP, MIN_TEXT, cut, fit_columns, key_columns, narrowest
+from tui.widgets.projection_table import ProjectionTable
 
 SIZES = [(80, 24), (120, 36), (200, 60)]
 NUMBER = re.compile(r"^[+\-\N{MINUS SIGN}]?#?\d{1,3}(,\d{3})*(\.\d+)?( [A-Z]{3})?$")
-
-
-@pytest.fixture(scope="module")
-def demos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("columns")
-    return {d: load_domain_demo(d, folder / f"{d}.db") for d in DOMAINS}
-
-
-@pytest.fixture
-def demo_workspace(
-    request: pytest.FixtureRequest, demos: dict[str, Path], tmp_path: Path
-) -> Iterator[Workspace]:
-    path = tmp_path / "demo.db"
-    shutil.copyfile(demos[request.param], path)
-    workspace = open_test_workspace(path)
-    yield workspace
-    workspace.close()
 
 
 # -- the rule, pure
@@ -163,12 +135,11 @@ async def check_panels(pilot: Pilot[None]) -> None:
                     assert value in tokens, f"{title} {value!r} cut in {line!r}"
 
 
-@pytest.mark.parametrize("demo_workspace", DOMAINS, indirect=True)
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 async def test_no_number_is_cut_at_any_size(
-    demo_workspace: Workspace, size: tuple[int, int]
+    domain_workspace: Workspace, size: tuple[int, int]
 ) -> None:
-    app = make_app(demo_workspace)
+    app = make_app(domain_workspace)
     async with app.run_test(size=size) as pilot:
         await check_panels(pilot)
         screen = await settle(pilot)
@@ -177,9 +148,8 @@ async def test_no_number_is_cut_at_any_size(
         await check_panels(pilot)
 
 
-@pytest.mark.parametrize("demo_workspace", ["ledger"], indirect=True)
-async def test_internal_keys_stay_hidden(demo_workspace: Workspace) -> None:
-    app = make_app(demo_workspace)
+async def test_internal_keys_stay_hidden(workspace: Workspace) -> None:
+    app = make_app(workspace)
     async with app.run_test(size=(200, 60)) as pilot:
         screen = await settle(pilot)
         names = [p.name for p in screen.session.projections]
@@ -193,11 +163,8 @@ async def test_internal_keys_stay_hidden(demo_workspace: Workspace) -> None:
         assert "Invariant" in totals.shown_titles
 
 
-@pytest.mark.parametrize("demo_workspace", ["ledger"], indirect=True)
-async def test_the_least_important_columns_hide_in_a_narrow_terminal(
-    demo_workspace: Workspace,
-) -> None:
-    app = make_app(demo_workspace)
+async def test_the_least_important_columns_hide_in_a_narrow_terminal(workspace: Workspace) -> None:
+    app = make_app(workspace)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle(pilot)
         await pilot.press("5")
@@ -209,11 +176,8 @@ async def test_the_least_important_columns_hide_in_a_narrow_terminal(
         assert totals.max_scroll_x == 0
 
 
-@pytest.mark.parametrize("demo_workspace", ["ledger"], indirect=True)
-async def test_v_shows_the_whole_row_with_what_was_cut_or_hidden(
-    demo_workspace: Workspace,
-) -> None:
-    app = make_app(demo_workspace)
+async def test_v_shows_the_whole_row_with_what_was_cut_or_hidden(workspace: Workspace) -> None:
+    app = make_app(workspace)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle(pilot)
         await pilot.press("4")
