@@ -22,6 +22,7 @@ from tui.palette import EventscopeCommands
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.session import Session, TimelinePort
+from tui.themes import DEFAULT_THEME, install_theme
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
 from tui.widgets.projection_table import ProjectionTable
@@ -50,10 +51,13 @@ class EventscopeApp(App[None]):
         verify: bool = True,
         cursor_blink: bool = True,
         first_frame: Frame | None = None,
+        theme: str = DEFAULT_THEME,
     ) -> None:
         """`watch` follows other writers; `verify` checks the chain in the background;
-        `first_frame` is the present, when it was read before the app started."""
+        `first_frame` is the present, when it was read before the app started; `theme` is a
+        `--theme` name (tui/themes.py)."""
         super().__init__()
+        install_theme(self, theme)
         self.session = session
         self.follow_writers = watch
         self.verify = verify
@@ -154,13 +158,14 @@ def run_app(
     timeline: TimelinePort | None = None,
     watch: bool = True,
     verify: bool = True,
+    theme: str = DEFAULT_THEME,
 ) -> int:
     """Open the app on `workspace` and block until the user quits.
 
     Returns the exit code: 0, or `tui.crash.CRASH_EXIT_CODE` after an unexpected error
     (the line naming the crash log is then printed on stderr).
     """
-    app = open_app(workspace, timeline=timeline, watch=watch, verify=verify)
+    app = open_app(workspace, timeline=timeline, watch=watch, verify=verify, theme=theme)
     app.run(size=size)
     if app.crash_report is not None:
         print(app.crash_report, file=sys.stderr)
@@ -174,6 +179,7 @@ def open_app(
     timeline: TimelinePort | None = None,
     watch: bool = True,
     verify: bool = True,
+    theme: str = DEFAULT_THEME,
 ) -> EventscopeApp:
     """The app on `workspace`, with the present read before it starts.
 
@@ -186,4 +192,4 @@ def open_app(
         first: Frame | None = session.live_frame()
     except DomainError:
         first = None  # the app's first frame tries again, and says why
-    return EventscopeApp(session, watch=watch, verify=verify, first_frame=first)
+    return EventscopeApp(session, watch=watch, verify=verify, first_frame=first, theme=theme)

@@ -24,6 +24,7 @@ from tui.bootstrap import Workspace, default_db_path, open_workspace
 from tui.cli import trust
 from tui.cli.output import say
 from tui.cli.output_file import refuse_database_files, replacing_file
+from tui.themes import DEFAULT_THEME
 
 
 def _option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -98,7 +99,7 @@ def open_app(args: argparse.Namespace) -> int:
     from tui.app import run_app
 
     with workspace(args) as ws:
-        return run_app(ws)
+        return run_app(ws, theme=_option(args, "theme", DEFAULT_THEME))
 
 
 # -- writing -------------------------------------------------------------------------------

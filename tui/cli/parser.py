@@ -6,7 +6,8 @@ import argparse
 import math
 from typing import NoReturn
 
-from tui.cli import commands, proofs, readside, witness
+from tui.cli import commands, proofs, readside, serve, witness
+from tui.themes import THEMES
 
 
 class CliUsageError(Exception):
@@ -60,6 +61,7 @@ examples:
   eventscope --db bank.db verify --json > head.json
   eventscope --db bank.db verify --anchor head.json
   eventscope --db bank.db verify --deep             snapshots, read models, commands too
+  eventscope --db bank.db --theme light-contrast serve   the app in a browser tab
 
 exit codes: 0 ok; 1 refused by a rule or verification failed; 2 bad usage or input;
 3 an unexpected error (a bug): one line names the crash log holding the traceback.
@@ -123,6 +125,12 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
         action="store_true",
         default=False if top else argparse.SUPPRESS,
         help="open the database read-only (SQLite mode=ro): no commands",
+    )
+    parser.add_argument_group("app options").add_argument(
+        "--theme",
+        choices=list(THEMES),
+        default=default,
+        help="the app's colours: dark (default) or light-contrast (high contrast, for projectors)",
     )
 
 
@@ -229,6 +237,34 @@ def _proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--out", metavar="FILE", help="write to a new FILE (default: stdout)")
     p.set_defaults(handler=witness.cosign)
+
+
+def _serve_command(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """serve: the app in a web browser (textual-serve), one app process per tab."""
+    p = _command(
+        sub,
+        "serve",
+        "serve the app to web browsers: each tab runs its own app on the database "
+        "(needs pip install 'eventscope[serve]'); Ctrl-C stops it and every app",
+        "eventscope --db demo.db serve --port 8000   (then open http://127.0.0.1:8000)",
+    )
+    p.add_argument(
+        "--host", metavar="HOST", default="127.0.0.1", help="address to bind (127.0.0.1)"
+    )
+    p.add_argument("--port", metavar="PORT", type=whole_number, default=8000, help="port (8000)")
+    p.add_argument(
+        "--public",
+        action="store_true",
+        help="allow a --host other than loopback: anyone who reaches it gets the app, "
+        "with no authentication",
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers use, behind a proxy or with --host 0.0.0.0 "
+        "(default http://HOST:PORT)",
+    )
+    p.set_defaults(handler=serve.serve)
 
 
 def build_parser() -> _Parser:
@@ -413,5 +449,6 @@ def build_parser() -> _Parser:
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(handler=readside.simulate)
 
+    _serve_command(sub)
     _proof_commands(sub)
     return parser

@@ -1,0 +1,127 @@
+"""`eventscope serve`, in-process: who may bind where, the per-tab command, the hints.
+
+The server as a process (signals, tabs, a browser) is tested in tests/browser/.
+"""
+
+from __future__ import annotations
+
+import shlex
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_support import Cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tui.cli.parser import build_parser
+from tui.cli.serve import app_command, is_loopback
+
+textual_serve = pytest.importorskip("textual_serve", reason="pip install 'eventscope[serve]'")
+
+
+@pytest.fixture
+def ledger(cli: Cli) -> None:
+    assert cli("init").code == 0
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """`serve` runs its checks, then records the server instead of serving."""
+    from tui.cli.web_server import AppServer
+
+    servers: list[Any] = []
+    monkeypatch.setattr(AppServer, "serve", lambda self, debug=False: servers.append(self))
+    return servers
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "example.com"])
+def test_a_host_other_than_loopback_needs_public(
+    cli: Cli, ledger: None, served: list[Any], host: str
+) -> None:
+    result = cli("serve", "--host", host)
+    assert result.code == 2 and not served
+    assert result.err.count("\n") == 1 and "add --public" in result.err
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "127.0.0.2"])
+def test_loopback_serves_without_public_and_without_warning(
+    cli: Cli, ledger: None, served: list[Any], host: str
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # free once closed
+    result = cli("serve", "--host", host, "--port", str(port))
+    assert result.code == 0 and result.err == ""
+    assert (served[0].host, served[0].port) == (host, port)
+
+
+def test_public_serves_with_a_warning(cli: Cli, ledger: None, served: list[Any]) -> None:
+    result = cli("serve", "--host", "0.0.0.0", "--public", "--public-url", "http://box:8000/")
+    assert result.code == 0 and len(served) == 1
+    assert result.err.count("\n") == 1
+    assert "warning" in result.err and "no authentication" in result.err
+    assert served[0].public_url == "http://box:8000"
+
+
+def test_each_tab_runs_the_app_with_the_global_options(
+    cli: Cli, served: list[Any], db: Path, tmp_path: Path
+) -> None:
+    key = tmp_path / "k"
+    key.write_text("secret-key-0123456789")
+    key.chmod(0o600)
+    assert cli("--key-file", str(key), "init").code == 0
+    result = cli("--key-file", str(key), "--theme", "light-contrast", "--read-only", "serve")
+    assert result.code == 0, result.err
+    argv = shlex.split(served[-1].command)
+    assert argv[:4] == ["exec", sys.executable, "-m", "tui"]
+    assert set(argv[4:]) == {
+        f"--db={db.absolute()}",
+        f"--key-file={key.absolute()}",
+        "--theme=light-contrast",
+        "--actor=tester",
+        "--read-only",
+    }
+
+
+PARSER = build_parser()
+
+
+@settings(deadline=None)  # timing is not the property; the machine may be loaded
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), min_size=1))
+def test_the_tab_command_quotes_any_path(name: str) -> None:
+    args = PARSER.parse_args([f"--actor={name}", "serve"])
+    db = Path("/data") / name.replace("/", "_")
+    argv = shlex.split(app_command(args, db))
+    assert argv[0] == "exec" and f"--db={db}" in argv
+    child = PARSER.parse_args(argv[4:])  # the tab's app reads back the same values
+    assert (child.db, child.actor) == (str(db), name)
+
+
+def test_loopback_is_only_this_machine() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("[::1]")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.1")
+    assert not is_loopback("localhost.example.com")
+
+
+def test_without_textual_serve_one_line_says_what_to_install(
+    cli: Cli, ledger: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tui.cli.web_server", None)  # as if not installed
+    result = cli("serve")
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and "pip install 'eventscope[serve]'" in result.err
+
+
+def test_a_port_in_use_is_one_line(cli: Cli, ledger: None, served: list[Any]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", str(port))
+    assert result.code == 2 and not served
+    assert result.err.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in result.err
+
+
+def test_bad_theme_is_one_line(cli: Cli, ledger: None) -> None:
+    result = cli("--theme", "solarized", "serve")
+    assert result.code == 2 and result.err.count("\n") == 1 and "--theme" in result.err
