@@ -6,6 +6,7 @@ import json
 
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.console import Console
 
 from tui.widgets.inspector import payload_text
@@ -33,7 +34,7 @@ def test_every_json_line_stays_one_line_cut_only_at_the_edge(
     source = json.dumps(data, indent=2, ensure_ascii=False).split("\n")
     assert len(lines) == len(source)
     for line in lines:
-        assert len(line) <= width
+        assert cell_len(line) <= width
 
 
 def test_a_long_string_keeps_its_line_and_ends_with_an_ellipsis() -> None:

@@ -21,6 +21,8 @@ MIN_TEXT = 8
 MIN_TIME = len("2026-06-01…")
 """The narrowest a time column shrinks to: its date, whole."""
 GAP = 2
+WIDE = 24
+"""Columns wider than this shrink first, down to it, before any other gives way."""
 
 _KEY_SEPARATORS = re.compile(r"[\s:@·|/]+")
 
@@ -96,13 +98,18 @@ def fit_columns(
         candidates = [i for i in shown if fitted[i] > floors[i]]
         if not candidates:
             break
-        # The least important give way first; among equals the widest, down to the next
-        # widest, so their widths even out as they shrink.
-        rank = min(ranks[i] for i in candidates)
-        candidates = [i for i in candidates if ranks[i] == rank]
+        # Very wide columns (a long name, a reason) give way first, whatever their rank;
+        # then the least important; among equals the widest, down to the next widest,
+        # so their widths even out as they shrink.
+        wide = [i for i in candidates if fitted[i] > WIDE]
+        if wide:
+            candidates = wide
+        else:
+            rank = min(ranks[i] for i in candidates)
+            candidates = [i for i in candidates if ranks[i] == rank]
         widest = max(candidates, key=lambda i: fitted[i])
         next_widest = max((fitted[i] for i in candidates if i != widest), default=0)
-        target = max(floors[widest], next_widest, fitted[widest] - excess)
+        target = max(floors[widest], next_widest, fitted[widest] - excess, WIDE if wide else 0)
         if target >= fitted[widest]:
             target = fitted[widest] - 1
         excess -= fitted[widest] - target
