@@ -23,6 +23,19 @@ from domain.text import escape
 ColumnKind = Literal["text", "int", "money", "time", "date", "bool", "status"]
 Row = dict[str, Any]
 
+KEY_PRIORITY = 5
+"""The priority of a row key shown as a column: it names the row, so it stays."""
+KIND_PRIORITY: dict[ColumnKind, int] = {
+    "status": 4,
+    "money": 3,
+    "int": 3,
+    "time": 2,
+    "date": 2,
+    "bool": 2,
+    "text": 1,
+}
+"""By default a narrow table hides text first, then times, then numbers, then statuses."""
+
 
 def _plain(value: Any, row: Mapping[str, Any]) -> str:
     if value is None:
@@ -44,6 +57,9 @@ class Column:
     title: str
     kind: ColumnKind = "text"
     formatter: Callable[[Any, Mapping[str, Any]], str] = _plain
+    priority: int | None = None
+    """How much the column matters when room is short (higher stays longer); None means
+    by kind (`KIND_PRIORITY`)."""
 
     def format(self, row: Mapping[str, Any]) -> str:
         """The cell text for this column in `row`, escaped (`domain.text.escape`).
@@ -55,6 +71,11 @@ class Column:
     @property
     def numeric(self) -> bool:
         return self.kind in ("int", "money")
+
+    @property
+    def rank(self) -> int:
+        """The column's priority: its own, or its kind's."""
+        return self.priority if self.priority is not None else KIND_PRIORITY[self.kind]
 
 
 @dataclass

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -94,20 +95,21 @@ class EventscopeApp(App[None]):
         raise LookupError("the main screen is not open")
 
     def action_help(self) -> None:
-        """List every key."""
-        if isinstance(self.screen, HelpScreen):
+        """List the keys of the screen on top: the main screen's, or a dialog's own."""
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
             return
-        self.push_screen(
-            HelpScreen(
-                [
-                    ("Time travel and panels", MainScreen.BINDINGS),
-                    ("Projection panel", ProjectionTable.BINDINGS),
-                    ("Event log", EventLog.BINDINGS),
-                    ("Inspector", EventInspector.BINDINGS),
-                    ("Everywhere", self.BINDINGS),
-                ]
-            )
-        )
+        if isinstance(screen, MainScreen):
+            sections: list[tuple[str, Iterable[BindingType]]] = [
+                ("Time travel and panels", MainScreen.BINDINGS),
+                ("Projection panel", ProjectionTable.BINDINGS),
+                ("Event log", EventLog.BINDINGS),
+                ("Inspector", EventInspector.BINDINGS),
+            ]
+        else:
+            name = re.sub(r"(?<!^)(?=[A-Z])", " ", type(screen).__name__.removesuffix("Screen"))
+            sections = [(name.capitalize(), screen.BINDINGS)]
+        self.push_screen(HelpScreen([*sections, ("Everywhere", self.BINDINGS)]))
 
     def deliver_screenshot(
         self,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from domain_demos import DOMAINS, load_domain_demo
 from tui_support import load_demo, open_test_workspace
 
 from tui.bootstrap import Workspace
@@ -33,3 +34,22 @@ def workspace(demo_db: Path) -> Iterator[Workspace]:
     ws = open_test_workspace(demo_db)
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="module")
+def domain_demos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each bundled domain's demo database, built once per test module."""
+    folder = tmp_path_factory.mktemp("domains")
+    return {d: load_domain_demo(d, folder / f"{d}.db") for d in DOMAINS}
+
+
+@pytest.fixture(params=DOMAINS)
+def domain_workspace(
+    request: pytest.FixtureRequest, domain_demos: dict[str, Path], tmp_path: Path
+) -> Iterator[Workspace]:
+    """A private copy of each domain's demo database in turn (tests may write to it)."""
+    path = tmp_path / "demo.db"
+    shutil.copyfile(domain_demos[request.param], path)
+    workspace = open_test_workspace(path)
+    yield workspace
+    workspace.close()

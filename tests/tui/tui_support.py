@@ -34,13 +34,18 @@ def load_demo(
     finally:
         created.close()
     if read_side:
-        workspace = open_test_workspace(path)
-        try:
-            workspace.timeline.build_snapshots()
-            with workspace.projector() as projector:
-                projector.catch_up()
-        finally:
-            workspace.close()
+        build_read_side(path)
+
+
+def build_read_side(path: Path) -> None:
+    """What `eventscope demo` writes after the events: snapshots and read models."""
+    workspace = open_test_workspace(path)
+    try:
+        workspace.timeline.build_snapshots()
+        with workspace.projector() as projector:
+            projector.catch_up()
+    finally:
+        workspace.close()
 
 
 def open_test_workspace(db: Path, *, read_only: bool = False) -> Workspace:

@@ -1,16 +1,19 @@
-"""`?`: every key binding, read from the bindings themselves so the list never drifts."""
+"""`?`: the keys of the screen you are on, read from the bindings themselves so the list
+never drifts, with a filter as you type."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Input, Label, Static
 
 KEY_NAMES = {
     "left": "←",
@@ -59,39 +62,80 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
 
 
 class HelpScreen(ModalScreen[None]):
-    """A scrollable list of sections, each a table of keys."""
+    """The keys of the screen `?` was pressed on, in sections, narrowed as you type.
 
-    BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
+    The filter matches a key or a word of its description (case does not matter), like
+    lazygit's help; esc closes.
+    """
+
+    BINDINGS = [Binding("escape", "close", "Close")]
 
     def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:
         super().__init__()
         # A key bound twice (the main screen repeats `?` so the footer shows it first)
         # is listed once, in the first section that has it.
         seen: set[str] = set()
-        self.sections = []
+        self.sections: list[tuple[str, list[tuple[str, str]]]] = []
         for title, bindings in sections:
             rows = []
             for keys, description in binding_rows(bindings):
                 if keys not in seen:
                     seen.add(keys)
                     rows.append((keys, description))
-            self.sections.append((title, rows))
+            if rows:
+                self.sections.append((title, rows))
+        self.query_text = ""
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help", classes="sheet"):
+        with Vertical(id="help", classes="sheet"):
             yield Label("Keys", classes="dialog-title")
-            for title, rows in self.sections:
-                table = Table.grid(padding=(0, 2))
-                table.add_column(style="bold", min_width=14, no_wrap=True)
-                table.add_column()
-                for keys, description in rows:
-                    table.add_row(Text(keys), description)
-                yield Label(title, classes="help-section")
-                yield Static(table)
+            yield Input(placeholder="type to filter: a key or a word", id="help-filter")
+            with VerticalScroll(id="help-keys"):
+                yield Static(self._listing(), id="help-list")
             yield Static(
-                "\n[dim]The mouse works too: click or drag on the timeline, click a log row, "
-                "click a link in the inspector, double-click a panel row.[/dim]"
+                "[dim]The mouse works too: click or drag on the timeline, click a log row, "
+                "click a link in the inspector, double-click a panel row.[/dim]",
+                id="help-mouse",
             )
+
+    def on_mount(self) -> None:
+        self.query_one("#help-filter", Input).focus()
+
+    @on(Input.Changed, "#help-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.query_one("#help-list", Static).update(self._listing())
+
+    def matching(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The sections and rows the filter lets through (all of them when it is empty)."""
+        words = self.query_text.lower().split()
+        if not words:
+            return self.sections
+        shown = []
+        for title, rows in self.sections:
+            kept = [
+                (keys, description)
+                for keys, description in rows
+                if all(w in f"{keys} {description}".lower() for w in words)
+            ]
+            if kept:
+                shown.append((title, kept))
+        return shown
+
+    def _listing(self) -> RenderableType:
+        sections = self.matching()
+        if not sections:
+            return Text(f"No key matches {self.query_text.strip()!r}.", style="dim")
+        parts: list[RenderableType] = []
+        for n, (title, rows) in enumerate(sections):
+            parts.append(Text(("\n" if n else "") + title, style="bold"))
+            table = Table.grid(padding=(0, 2))
+            table.add_column(style="bold", min_width=14, no_wrap=True)
+            table.add_column()
+            for keys, description in rows:
+                table.add_row(Text(keys), Text(description))
+            parts.append(table)
+        return Group(*parts)
 
     def action_close(self) -> None:
         self.dismiss(None)

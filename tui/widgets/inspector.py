@@ -274,10 +274,18 @@ def _metadata(event: RecordedEvent, related: Related | None) -> Table:
 
 
 def payload_text(data: Mapping[str, Any]) -> Text:
-    """`data` as highlighted JSON; the bidi and invisible characters JSON keeps are escaped."""
+    """`data` as highlighted JSON, one value a line; the bidi and invisible characters
+    JSON keeps are escaped.
+
+    A line never wraps: a value folded into the next line's indentation reads as two
+    values. A line wider than the panel ends with "…" at its edge.
+    """
     lines = json.dumps(data, indent=2, ensure_ascii=False).split("\n")
-    text = Text("\n".join(escape(line, backslash=False) for line in lines), overflow="fold")
-    text.no_wrap = False
+    text = Text(
+        "\n".join(escape(line, backslash=False) for line in lines),
+        no_wrap=True,
+        overflow="ellipsis",
+    )
     JSONHighlighter().highlight(text)
     return text
 

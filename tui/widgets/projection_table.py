@@ -3,6 +3,9 @@
 Only the visible lines are rendered, cells are formatted once per row version, and
 the columns come from the projection's `Column` descriptions (numeric ones are
 right-aligned), so the table knows nothing about any domain.
+
+Columns fit the width they are given (`tui.widgets.column_fit`); a number is never
+cut. The whole row, every cell in full, is one key away: `v`.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping, Sequence
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -20,13 +24,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from domain.projection import Column, Row
+from domain.projection import KEY_PRIORITY, Column, ColumnKind, Row
 from domain.text import escape
 from tui.services.frames import natural_key
 from tui.services.types import RowChanges, Rows
-
-MAX_CELL = 36
-GAP = 2
+from tui.widgets.column_fit import GAP, cut, fit_columns, key_columns, narrowest
 
 
 class ProjectionTable(ScrollView, can_focus=True):
@@ -36,6 +38,7 @@ class ProjectionTable(ScrollView, can_focus=True):
         Binding("up", "cursor(-1)", "Row up", show=False),
         Binding("down", "cursor(1)", "Row down", show=False),
         Binding("enter", "choose", "Lineage"),
+        Binding("v", "view_row", "Whole row", show=False),
     ]
 
     COMPONENT_CLASSES = {
@@ -82,7 +85,8 @@ class ProjectionTable(ScrollView, can_focus=True):
         self._cells: dict[str, tuple[Row, tuple[str, ...]]] = {}
         self._widths: list[int] = []
         self._show_key: bool | None = None
-        self._fitted: tuple[tuple[int, tuple[int, ...]], list[int]] | None = None
+        self._key_columns: tuple[int, ...] = ()
+        self._fitted: tuple[tuple[int, tuple[int, ...]], list[tuple[int, int]]] | None = None
         self._width = 0
         self._size_stale = False
         self._order_stale = False
@@ -178,9 +182,12 @@ class ProjectionTable(ScrollView, can_focus=True):
         return (key, self._cells_of(key), look, index == self.cursor, tuple(self._widths))
 
     def _decide_key_column(self) -> None:
-        """Show the row key as a column only when no column already shows it."""
+        """Show the row key as a column only when the columns do not already show it."""
         key, row = next(iter(self._rows.items()))
-        self._show_key = not any(column.format(row) == escape(key) for column in self.columns)
+        shown_by = key_columns(key, row, self.columns)
+        self._show_key = shown_by is None
+        self._key_columns = shown_by or ()
+        self._fitted = None
 
     @property
     def _titles(self) -> list[str]:
@@ -222,7 +229,8 @@ class ProjectionTable(ScrollView, can_focus=True):
     def _cells_of(self, key: str) -> tuple[str, ...]:
         """The formatted cells of row `key`, formatted again only when the row changed.
 
-        Formatting widens columns that are too narrow for the new text (up to MAX_CELL).
+        Formatting widens columns that are too narrow for the new text (`_fit` then
+        decides how much of that width the table has room for).
         """
         row = self._rows[key]
         cached = self._cells.get(key)
@@ -234,8 +242,9 @@ class ProjectionTable(ScrollView, can_focus=True):
         self._cells[key] = (row, cells)
         widths = self._widths
         for i, cell in enumerate(cells):
-            if len(cell) > widths[i]:
-                widths[i] = min(MAX_CELL, len(cell))
+            width = cell_len(cell)
+            if width > widths[i]:
+                widths[i] = width
         return cells
 
     def _format_visible(self) -> None:
@@ -254,9 +263,18 @@ class ProjectionTable(ScrollView, can_focus=True):
             self.call_after_refresh(self._size_to_columns)
 
     def _size_to_columns(self) -> None:
+        """Make the scrollable width the drawn width: scrolling never shows empty space."""
         self._size_stale = False
+        self.virtual_size = Size(self._drawn_width(), len(self._order) + 1)
+        if self.scroll_x > self.max_scroll_x:
+            self.scroll_to(x=self.max_scroll_x, animate=False)
+
+    def _drawn_width(self) -> int:
         fitted = self._fit(self.scrollable_content_region.width)
-        self.virtual_size = Size(1 + sum(fitted) + GAP * (len(fitted) - 1), len(self._order) + 1)
+        return 1 + sum(w for _, w in fitted) + GAP * (len(fitted) - 1)
+
+    def on_resize(self) -> None:
+        self._size_to_columns()
 
     def on_show(self) -> None:
         if self._order_stale:
@@ -296,38 +314,58 @@ class ProjectionTable(ScrollView, can_focus=True):
     # -- drawing
 
     def _numeric(self, index: int) -> bool:
-        if self._show_key:
-            return index > 0 and self.columns[index - 1].numeric
-        return self.columns[index].numeric
+        return self._kind(index) in ("int", "money")
 
-    def _fit(self, available: int) -> list[int]:
-        """Column widths for `available` cells: text columns give way, numbers never do."""
+    def _kind(self, index: int) -> ColumnKind | None:
+        """The kind of the cell at `index` (None for the row key)."""
+        if self._show_key:
+            return None if index == 0 else self.columns[index - 1].kind
+        return self.columns[index].kind
+
+    def _rank(self, index: int) -> int:
+        if self._show_key:
+            if index == 0:
+                return KEY_PRIORITY
+            index -= 1
+        return KEY_PRIORITY if index in self._key_columns else self.columns[index].rank
+
+    def _fit(self, available: int) -> list[tuple[int, int]]:
+        """The (cell index, width) of the columns drawn in `available` cells."""
         key = (available, tuple(self._widths))
         if self._fitted is not None and self._fitted[0] == key:
             return self._fitted[1]
-        widths = list(self._widths)
-        excess = 1 + sum(widths) + GAP * (len(widths) - 1) - available
-        while excess > 0:
-            candidates = [i for i in range(len(widths)) if not self._numeric(i) and widths[i] > 6]
-            if not candidates:
-                break
-            widest = max(candidates, key=lambda i: widths[i])
-            widths[widest] -= 1
-            excess -= 1
-        self._fitted = (key, widths)
-        return widths
+        count = len(self._widths)
+        fitted = fit_columns(
+            self._widths,
+            [narrowest(self._kind(i), self._widths[i]) for i in range(count)],
+            [self._rank(i) for i in range(count)],
+            available,
+        )
+        self._fitted = (key, fitted)
+        return fitted
+
+    @property
+    def shown_titles(self) -> list[str]:
+        """The titles of the columns drawn at the current width."""
+        titles = self._titles
+        return [titles[i] for i, _ in self._fit(self.scrollable_content_region.width)]
 
     def _line(
-        self, cells: Sequence[str], base: Style, cell_styles: Sequence[Style | None]
+        self,
+        cells: Sequence[str],
+        base: Style,
+        cell_styles: Sequence[Style | None],
+        *,
+        header: bool = False,
     ) -> Strip:
         segments = []
-        widths = self._fit(self._width)
-        for i, (text, width) in enumerate(zip(cells, widths, strict=False)):
-            if len(text) > width:
-                text = text[: width - 1] + "…"
-            text = text.rjust(width) if self._numeric(i) else text.ljust(width)
-            style = cell_styles[i] if cell_styles[i] is not None else None
-            segments.append(Segment(" " * (1 if i == 0 else GAP), base))
+        for n, (i, width) in enumerate(self._fit(self._width)):
+            kind = self._kind(i)
+            text = cut(cells[i], width, "text" if header and kind in ("time", "date") else kind)
+            padding = " " * (width - cell_len(text))
+            text = padding + text if self._numeric(i) else text + padding
+            style = cell_styles[i]
+            segments.append(Segment(" " * (1 if n == 0 else GAP), base))
             segments.append(Segment(text, base + style if style is not None else base))
         return Strip(segments)
 
@@ -337,6 +375,9 @@ class ProjectionTable(ScrollView, can_focus=True):
         base = self.rich_style
         width = self.scrollable_content_region.width
         self._format_visible()
+        if self.virtual_size.width != self._drawn_width():
+            # The room changed under the table (a scroll bar came or went).
+            self.call_after_refresh(self._size_to_columns)
         drawn_for = (base, width, round(self.scroll_x), self.has_focus, tuple(self._widths))
         if drawn_for != self._drawn_for or len(self._drawn) > 4000:
             self._drawn_for = drawn_for
@@ -365,7 +406,8 @@ class ProjectionTable(ScrollView, can_focus=True):
         base = self._base
         if y == 0:
             style = self.get_component_rich_style("table--header")
-            strip = self._line(self._titles, base + style, [None] * len(self._titles))
+            titles = self._titles
+            strip = self._line(titles, base + style, [None] * len(titles), header=True)
             return strip.crop_extend(scroll_x, scroll_x + width, base + style)
         if not self._order:
             if y == 1:
@@ -413,6 +455,20 @@ class ProjectionTable(ScrollView, can_focus=True):
         self._settle_order()
         if self._order:
             self.cursor = max(0, min(len(self._order) - 1, self.cursor + delta))
+
+    def row_detail(self) -> str | None:
+        """Every cell of the selected row in full: `Title  value · Title  value …`."""
+        key = self.selected_key
+        if key is None:
+            return None
+        cells = self._cells_of(key)
+        return " · ".join(f"{t}  {c}" for t, c in zip(self._titles, cells, strict=True) if c)
+
+    def action_view_row(self) -> None:
+        """Show the selected row whole: what a narrow column cut or hid."""
+        detail = self.row_detail()
+        if detail is not None:
+            self.notify(detail, title="Whole row", timeout=10, markup=False)
 
     def action_choose(self) -> None:
         """Ask for the lineage of the selected row."""
