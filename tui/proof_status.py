@@ -8,11 +8,16 @@ latest kept checkpoint's text (what was signed), in O(log n) reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
 
 from domain.envelope import RecordedEvent
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
 from domain.ports import ProofStore
 from domain.text import escape
+from store.proofs import bundles
+from store.proofs.keys import load_signing_key
 from store.proofs.verifier import (
     MalformedProof,
     ProofFailed,
@@ -74,3 +79,45 @@ def hash_status_with_checkpoint(session: Session, event: RecordedEvent) -> HashS
     return CheckedHashStatus(
         status.linked, status.verified, status.detail, status.clock_skew, checkpoint=found
     )
+
+
+def save_proof_bundle(session: Session, position: int, folder: Path) -> Path:
+    """Write the inclusion proof of the event at `position` as a JSON bundle in `folder`.
+
+    It proves against the latest kept checkpoint when that covers the event, else
+    against a new one of the head (signed with `$EVENTSCOPE_SIGNING_KEY_FILE` when set,
+    kept in the store unless read-only). Never overwrites: `proof-<position>.json`, then
+    `proof-<position>-2.json`, … Blocking: call it from a worker. Raises DomainError
+    with a message fit for a notice.
+    """
+    workspace = session.workspace
+    head = workspace.store.head().position
+    if not 1 <= position <= head:
+        raise InvalidInput("move the cursor onto an event first (position 1 or later)")
+    kept = workspace.proofs.checkpoints(last=1)
+    if kept and kept[-1].size >= position:
+        checkpoint = kept[-1]
+    else:
+        checkpoint = bundles.issue_checkpoint(
+            workspace.proofs,
+            head,
+            origin=bundles.default_origin(workspace.db_path.name),
+            signer=load_signing_key(None),
+            issued_at=workspace.clock.now(),
+            keep=not workspace.read_only,
+        )
+    event = workspace.store.read_all(after=position - 1, to=position)[0]
+    path = workspace.proofs.inclusion_path(position - 1, checkpoint.size)
+    bundle = bundles.inclusion_bundle(event, workspace.store.hash_mode, path, checkpoint)
+    text = orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode() + "\n"
+    for n in range(1, 1000):
+        target = folder / (f"proof-{position}.json" if n == 1 else f"proof-{position}-{n}.json")
+        try:
+            with open(target, "x", encoding="utf-8") as out:
+                out.write(text)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {target}: {exc.strerror}") from None
+        return target
+    raise InvalidInput(f"{folder} already holds 999 proofs of #{position}")

@@ -27,6 +27,7 @@ from tui.controllers.cursor import TimeCursor
 from tui.controllers.frames import FrameBuilt, FrameFailed, FrameScheduler, settle_heap
 from tui.controllers.live import HeadMoved, IndexBuilt, LiveWatch, ReadSideChanged
 from tui.controllers.marks import Marks
+from tui.controllers.proofs import ProofSaver
 from tui.controllers.resolve import Jump, resolve_in_worker
 from tui.controllers.workers import in_thread
 from tui.format import position_text
@@ -68,6 +69,7 @@ class MainScreen(Screen[None]):
         Binding("m", "mark", "Mark A/B"),
         Binding("slash", "filter", "Filter"),
         Binding("b", "bookmark", "Bookmark this position", show=False),
+        Binding("p", "save_proof", "Save the proof of this event", show=False),
         Binding("c", "command", "Command"),
         # Read-only: `c` leaves the footer, and pressing it says why (see check_action).
         Binding("c", "command_unavailable", "Command (read-only: unavailable)", show=False),
@@ -106,6 +108,7 @@ class MainScreen(Screen[None]):
         self.mark_pair = Marks()
         self.saved = Bookmarks(self)
         self.checks = IntegrityChecks(self)
+        self.proofs = ProofSaver(self)
         self.commands = CommandFlow(self)
         self._background_started = False
 
@@ -353,6 +356,10 @@ class MainScreen(Screen[None]):
         from tui.screens.bookmark import BookmarkScreen
 
         self.app.push_screen(BookmarkScreen(self.session, self.target), lambda _: self.saved.load())
+
+    def action_save_proof(self) -> None:
+        """Save the inclusion proof of the event under the cursor (a JSON bundle)."""
+        self.proofs.save(self.target)
 
     def forget_bookmark(self, name: str) -> None:
         """Delete the bookmark called `name` (the palette offers this)."""
