@@ -121,3 +121,32 @@ def save_proof_bundle(session: Session, position: int, folder: Path) -> Path:
             raise InvalidInput(f"cannot write {target}: {exc.strerror}") from None
         return target
     raise InvalidInput(f"{folder} already holds 999 proofs of #{position}")
+
+
+def latest_checkpoint_status(session: Session) -> CheckpointStatus | None:
+    """The header's checkpoint part: does the store still extend its latest checkpoint?
+
+    O(log n): a consistency proof from the checkpoint to the head, and the stored event
+    at the checkpoint's size under its root. None when no checkpoint was issued.
+    Blocking: the background check calls it after the chain walk.
+    """
+    workspace = session.workspace
+    try:
+        kept = workspace.proofs.checkpoints(last=1)
+        if not kept:
+            return None
+        checkpoint = parse_checkpoint(kept[-1].text)
+        head = workspace.store.head()
+        stored = (
+            workspace.store.read_all(after=checkpoint.size - 1, to=checkpoint.size)
+            if 0 < checkpoint.size <= head.position
+            else []
+        )
+        report = bundles.check_checkpoint(
+            workspace.proofs, checkpoint, head, stored[0] if stored else None
+        )
+    except (DomainError, MalformedProof) as exc:
+        return CheckpointStatus(False, f"checkpoint ✗ {escape(str(exc))}")
+    if report.ok:
+        return CheckpointStatus(True, f"checkpoint {checkpoint.size:,} ✓")
+    return CheckpointStatus(False, f"checkpoint {checkpoint.size:,} ✗")

@@ -47,3 +47,20 @@ async def test_p_before_the_first_event_says_why(
         await wait_for(pilot, lambda: bool(app._notifications), what="the notice")
         assert "No proof saved" in " ".join(str(n.message) for n in app._notifications)
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_the_header_reports_the_latest_checkpoint(workspace: Workspace) -> None:
+    from store.proofs import bundles
+    from tui.widgets.status_bar import StatusBar
+
+    head = workspace.store.head().position
+    bundles.issue_checkpoint(
+        workspace.proofs, head, origin="example.com/bank", signer=None, issued_at="now"
+    )
+    app = make_app(workspace)
+    async with app.run_test(size=(200, 40)) as pilot:
+        screen = await settle(pilot, timeout=15)
+        bar = screen.query_one(StatusBar)
+        await wait_for(pilot, lambda: bool(bar.view.checkpoint), timeout=15, what="the check")
+        assert bar.view.checkpoint == f"checkpoint {head:,} ✓"
+        assert "checkpoint" in str(bar.render())

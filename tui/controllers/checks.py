@@ -8,6 +8,7 @@ from textual.message import Message
 
 from tui.controllers.workers import in_thread
 from tui.derived_check import DerivedCheck, DerivedStatus
+from tui.proof_status import latest_checkpoint_status
 from tui.services.types import ChainStatus
 from tui.widgets.status_bar import StatusBar
 
@@ -49,6 +50,11 @@ class IntegrityChecks:
         except Exception as exc:
             status = ChainStatus("unknown", str(exc))
         screen.post_message(ChainChecked(status))
+        checkpoint = latest_checkpoint_status(screen.session)  # O(log n), after the walk
+        if checkpoint is not None:
+            screen.app.call_from_thread(
+                screen.query_one(StatusBar).update_view, checkpoint=checkpoint.text
+            )
         derived = self._derived.run()  # then the derived tables (tui.derived_check)
         screen.app.call_from_thread(screen.query_one(StatusBar).update_view, derived=derived)
 

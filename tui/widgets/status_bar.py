@@ -34,6 +34,8 @@ class StatusView:
     read_note: str = ""
     """What the projector is doing, when it is worth saying (`rebuilding read models`)."""
     chain: ChainStatus = field(default_factory=lambda: ChainStatus("unknown"))
+    checkpoint: str = ""
+    """The latest checkpoint's check ("checkpoint 1,234 ✓" or "… ✗"); empty when none."""
     derived: DerivedStatus = field(default_factory=lambda: DerivedStatus("unchecked"))
     """The background deep check of snapshots, read models and commands rows."""
     filter: str = ""
@@ -136,6 +138,9 @@ class StatusBar(Widget):
             right.append("[dim]chain …[/dim]")
         else:
             right.append("[dim]chain ?[/dim]")
+        if v.checkpoint:
+            style = "$success" if v.checkpoint.endswith("✓") else "$error"
+            right.append(f"[{style}]{markup_safe(v.checkpoint)}[/]")
         if v.read_only:
             right.append("[$warning]read-only[/]")
         elif v.actor:
