@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from cli_support import Cli
 
-from store.proofs.verifier import check_bundle, parse_verifier_key
+from store.proofs.bundle_check import check_bundle
+from store.proofs.verifier import parse_verifier_key
 from store.sqlite import schema
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tui_support import make_app, settle, wait_for
 
-from store.proofs.verifier import check_bundle
+from store.proofs.bundle_check import check_bundle
 from tui.bootstrap import Workspace
 
 

@@ -21,6 +21,7 @@ from domain.envelope import Metadata, NewEvent, StreamAppend
 from store.hashchain import canonical_json as stored_json
 from store.memory import InMemoryEventStore
 from store.proofs import tree
+from store.proofs.bundle_check import check_bundle
 from store.proofs.bundles import (
     consistency_bundle,
     inclusion_bundle,
@@ -34,7 +35,6 @@ from store.proofs.verifier import (
     MalformedProof,
     ProofFailed,
     canonical_json,
-    check_bundle,
     event_chain_hash,
     leaf_hash,
     node_hash,

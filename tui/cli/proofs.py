@@ -15,6 +15,7 @@ from domain.text import UnsafeText, checked_text, escape
 from store.files import read_small_file
 from store.hashchain import load_key
 from store.proofs import bundles
+from store.proofs.bundle_check import check_bundle
 from store.proofs.cosignature import cosigner_key
 from store.proofs.keys import generate, load_signing_key, load_verifier_key, write_key_pair
 from store.proofs.verifier import (
@@ -22,7 +23,6 @@ from store.proofs.verifier import (
     Checkpoint,
     MalformedProof,
     ProofFailed,
-    check_bundle,
     parse_checkpoint,
 )
 from tui.bootstrap import Workspace
