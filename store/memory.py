@@ -31,7 +31,7 @@ from domain.envelope import (
     StreamSummary,
 )
 from domain.errors import ConcurrencyConflict, InvalidInput
-from domain.ports import EventStore, FoldRow, VerifyReport
+from domain.ports import EventStore, FoldRow, ImportRecord, VerifyReport
 from store import bookmarks as bookmark_rules
 from store.filters import is_glob, row_matcher
 from store.hashchain import (
@@ -48,12 +48,13 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.memory_audit import AfterLoad, MemoryTransferRecords
 from store.memory_read_models import MemoryReadModelData, MemoryReadModels
 from store.memory_time_index import memory_position_at
 from store.proofs.memory_log import InMemoryProofStore
 
 
-class InMemoryEventStore:
+class InMemoryEventStore(MemoryTransferRecords):
     """The EventStore port in memory; thread-safe, one lock around every operation."""
 
     def __init__(self, *, clock: Clock | None = None, key: bytes | None = None) -> None:
@@ -68,6 +69,7 @@ class InMemoryEventStore:
         self._commands: dict[str, CommandRow] = {}
         self._refusals: list[Refusal] = []
         self._bookmarks: dict[str, Bookmark] = {}
+        self._imports: list[ImportRecord] = []
         self._commits = 0
         self._lock = threading.RLock()
         self.proofs = InMemoryProofStore()
@@ -188,6 +190,7 @@ class InMemoryEventStore:
         to_row: Callable[[ChainExtender, Any], ChainRow],
         *,
         refusals: bool = False,
+        after: AfterLoad | None = None,
     ) -> Head:
         with self._lock:
             extender = self._extender()
@@ -215,8 +218,12 @@ class InMemoryEventStore:
                     )
                 fresh.add(event_id)
                 rows.append(row)
-            self._commit(rows, extender.finish_commands())
+            commands = extender.finish_commands()
+            keep = None if after is None else after(extender.head, commands)
+            self._commit(rows, commands)
             self._refusals.extend(refused)
+            if keep is not None:  # an import's own records (`load_recorded`)
+                keep()
             return extender.head
 
     def record_refusal(self, refusal: Refusal) -> Refusal:

@@ -167,12 +167,22 @@ def import_events(args: argparse.Namespace) -> int:
     with workspace(args, create=True, writing=True) as ws:
         if args.file == "-":
             result = import_history(
-                ws.store, sys.stdin.buffer, domain=ws.domain, actor=ws.actor, name="stdin"
+                ws.store,
+                sys.stdin.buffer,
+                domain=ws.domain,
+                actor=ws.actor,
+                name="stdin",
+                clock=ws.clock,
             )
         else:
             with _open_input(args.file) as stream:
                 result = import_history(
-                    ws.store, stream, domain=ws.domain, actor=ws.actor, name=args.file
+                    ws.store,
+                    stream,
+                    domain=ws.domain,
+                    actor=ws.actor,
+                    name=args.file,
+                    clock=ws.clock,
                 )
         restored = ", ".join(f"{n} {kind}s" for kind, n in result.restored.items() if n)
         print(
