@@ -199,14 +199,15 @@ class InMemoryEventStore(MemoryTransferRecords):
             fresh: set[str] = set()
             for item in items:
                 if refusals and type(item) is Refusal:
-                    canonical_json(item.command, "command")
+                    # Kept as SQLite keeps it: canonical (keys sorted), a copy.
+                    command = orjson.loads(canonical_json(item.command, "command"))
                     refused.append(
                         replace(
                             item,
                             id=len(self._refusals) + len(refused) + 1,
                             at_position=extender.position,
                             recorded_at=item.recorded_at or extender.last_recorded_at,
-                            command=dict(item.command),
+                            command=command,
                         )
                     )
                     continue
@@ -228,10 +229,11 @@ class InMemoryEventStore(MemoryTransferRecords):
 
     def record_refusal(self, refusal: Refusal) -> Refusal:
         """Keep a refused command for the audit, placed at the current head position."""
-        canonical_json(refusal.command, "command")
+        command = orjson.loads(canonical_json(refusal.command, "command"))
         with self._lock:
             kept = replace(
                 refusal,
+                command=command,
                 id=len(self._refusals) + 1,
                 at_position=len(self._rows),
                 recorded_at=refusal.recorded_at or self.clock.now(),

@@ -48,7 +48,7 @@ class MemoryTransferRecords:
     def commands_between(self, first: int, last: int) -> list[CommandRecord]:
         """The commands whose first event is at a position in first..last, by that position."""
         with self._lock:
-            rows = [c for c in self._commands.values() if first <= int(str(c[5])) <= last]
+            rows = [c for c in self._commands.values() if max(first, 1) <= int(str(c[5])) <= last]
         return [_command_record(row) for row in sorted(rows, key=lambda c: int(str(c[5])))]
 
     def empty_commands(self) -> list[CommandRecord]:

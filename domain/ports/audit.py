@@ -150,7 +150,8 @@ class AuditRecords(Protocol):
         ...
 
     def commands_between(self, first: int, last: int) -> list[CommandRecord]:
-        """The commands whose first event is at a position in first..last, by that position."""
+        """The commands whose first event is at a position in first..last, by that position
+        (never those that recorded no event: see `empty_commands`)."""
         ...
 
     def empty_commands(self) -> list[CommandRecord]:

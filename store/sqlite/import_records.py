@@ -20,7 +20,7 @@ _COMMAND_COLUMNS = (
     "command_id, command_type, payload, actor, recorded_at, first_position, last_position"
 )
 COMMANDS_BETWEEN = (
-    f"SELECT {_COMMAND_COLUMNS} FROM commands WHERE first_position BETWEEN ? AND ? "
+    f"SELECT {_COMMAND_COLUMNS} FROM commands WHERE first_position BETWEEN max(?, 1) AND ? "
     "ORDER BY first_position"
 )
 EMPTY_COMMANDS = (
