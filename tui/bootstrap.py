@@ -248,9 +248,8 @@ class Workspace:
 
     def close(self) -> None:
         for part in (self._snapshots, self._proofs):
-            close = getattr(part, "close", None)
-            if close is not None:
-                close()
+            if isinstance(part, SqliteSnapshotStore | SqliteProofStore):  # in memory: nothing
+                part.close()
         self.store.close()
         if self.read_only and self.db_path is not None:  # no -wal/-shm left that was not there
             forget_read_only_traces(self.db_path, self._sidecars_before)
