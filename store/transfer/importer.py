@@ -6,9 +6,12 @@ prev_hash the head's hash, hashes recomputing, versions in order) and must pass 
 domain's rules (`domain.history_check`: metadata is text, data validates with its
 model, each command replays through its real handler to exactly the recorded events).
 Records (`store.transfer.records`) restore command payloads, refusals, bookmarks and
-earlier import records. The import itself is recorded in the append-only `imports`
-table: who, when, the file's SHA-256 and the positions it brought in. The first bad
-line raises InvalidInput naming the line and the rule; nothing is written then.
+earlier import records. The import itself is recorded as an import record (who,
+when, the file's SHA-256 and the positions it brought in; in SQLite the append-only
+`imports` table). The first bad line raises InvalidInput naming the line and the rule;
+nothing is written then. It runs on the store roles only (`EventWriter.load_recorded`
+writes events, refusals and, through `ImportWrites`, the records in one transaction),
+so every store imports the same way.
 """
 
 from __future__ import annotations
