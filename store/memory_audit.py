@@ -7,6 +7,7 @@ A mixin of `store.memory.InMemoryEventStore`, over its fields (one lock around a
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -20,6 +21,14 @@ from store.hashchain import ChainExtender, ChainRow, CommandRow, canonical_json,
 AfterLoad = Callable[[Head, list[CommandRow]], Callable[[], None]]
 """Called with the new head and the load's commands before it commits; returns what
 to apply when it does (see `InMemoryEventStore._load`)."""
+
+
+def _first(row: CommandRow) -> int:
+    return int(str(row[5]))
+
+
+def _at(refusal: Refusal) -> int:
+    return refusal.at_position
 
 
 def _command_record(row: CommandRow) -> CommandRecord:
@@ -45,11 +54,23 @@ class MemoryTransferRecords:
     _imports: list[ImportRecord]
     _load: Callable[..., Head]
 
+    _by_first: tuple[int, list[int], list[CommandRow]] = (-1, [], [])
+    """The commands that recorded events, by first position (for a count of commands)."""
+
     def commands_between(self, first: int, last: int) -> list[CommandRecord]:
-        """The commands whose first event is at a position in first..last, by that position."""
+        """The commands whose first event is at a position in first..last, by that position.
+
+        Found by bisection in an index rebuilt when commands were added since, so an
+        export reading chunk after chunk does not scan every command each time.
+        """
         with self._lock:
-            rows = [c for c in self._commands.values() if max(first, 1) <= int(str(c[5])) <= last]
-        return [_command_record(row) for row in sorted(rows, key=lambda c: int(str(c[5])))]
+            count, firsts, rows = self._by_first
+            if count != len(self._commands):
+                rows = sorted((c for c in self._commands.values() if c[5]), key=_first)
+                firsts = [_first(c) for c in rows]
+                self._by_first = (len(self._commands), firsts, rows)
+            chosen = rows[bisect_left(firsts, max(first, 1)) : bisect_right(firsts, last)]
+        return [_command_record(row) for row in chosen]
 
     def empty_commands(self) -> list[CommandRecord]:
         """The commands that recorded no event (positions 0..0), by time, then id."""
@@ -60,8 +81,10 @@ class MemoryTransferRecords:
     def refusals_between(self, first: int, last: int) -> list[Refusal]:
         """Refusals recorded while the head was at first..last, oldest first."""
         with self._lock:
-            found = [r for r in self._refusals if first <= r.at_position <= last]
-        found.sort(key=lambda r: r.at_position)  # stable: in the order recorded
+            # Kept in the order recorded, so by position too: the head only grows.
+            refusals = self._refusals
+            start = bisect_left(refusals, first, key=_at)
+            found = refusals[start : bisect_right(refusals, last, lo=start, key=_at)]
         return [replace(r, command=dict(r.command)) for r in found]
 
     def imports(self) -> list[ImportRecord]:

@@ -58,6 +58,8 @@ def test_commands_between_are_by_first_position_with_their_payloads(store: AnySt
     )
     assert [c.command_id for c in store.commands_between(2, 3)] == ["c2"]  # c1 starts at 1
     assert store.commands_between(5, 9) == []
+    put(store, "account-c", 1, command_id="c5")  # later commands are found too
+    assert [c.command_id for c in store.commands_between(4, 9)] == ["c3", "c5"]
 
 
 def test_commands_that_recorded_no_event_are_listed_apart(kind: Kind) -> None:
@@ -76,6 +78,7 @@ def test_refusals_between_are_oldest_first_in_the_range(store: AnyStore) -> None
     assert [r.command_id for r in store.refusals_between(0, 4)] == ["r0", "r3a", "r3b", "r4"]
     assert [r.command_id for r in store.refusals_between(3, 3)] == ["r3a", "r3b"]
     assert [r.command_id for r in store.refusals_between(1, 2)] == []
+    assert [r.command_id for r in store.refusals_between(4, 9)] == ["r4"]
     kept = store.refusals_between(3, 3)[1]
     assert kept == next(r for r in store.refusals() if r.command_id == "r3b")
     kept.command["amount"] = "changed"  # a copy: the kept refusal cannot be edited
