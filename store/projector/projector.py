@@ -40,6 +40,7 @@ from domain.refusals import RefusalIndex
 from store import read_models as rm
 from store.derived_macs import check_checkpoint
 from store.lease import Lease, LeaseLost
+from store.projector.hooks import FollowHooks
 from store.projector.rebuild import Rebuilding
 from store.projector.status import (
     Progress,
@@ -67,6 +68,9 @@ class Projector(Rebuilding):
 
     Thread use: one thread at a time folds (`catch_up`, `follow`, `rebuild` share a
     lock); `status`, `wait_for` and the readers may be called from any thread."""
+
+    hooks: FollowHooks = FollowHooks()
+    """What an app adds to `follow`: a hold before folding, a listener per batch."""
 
     def __init__(
         self,
@@ -212,6 +216,7 @@ class Projector(Rebuilding):
         self._committed_at(position)
         if progress is not None:
             progress(position, self._head())
+        self.hooks.batch_folded(rows[0][0], position, changed)
         return True
 
     def _check_position(self, conn: sqlite3.Connection) -> None:
@@ -313,6 +318,8 @@ class Projector(Rebuilding):
                 version = int(self._read("PRAGMA data_version")[0][0])
                 moved = version != seen_version
                 seen_version = version
+                if moved:
+                    self.hooks.hold(stop)
                 was_leader = self.lease.held
                 try:
                     with self._fold_lock:
