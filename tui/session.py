@@ -21,6 +21,7 @@ from tui.read_side import ReadSide, StatusListener
 from tui.services.bookmarks import Bookmarks
 from tui.services.calls import CLOSE_SECONDS, InFlight, blocking
 from tui.services.chain import ChainCheck
+from tui.services.flow import Flows
 from tui.services.queries import Queries
 from tui.services.stepping import NEAR, Frames
 from tui.services.types import (
@@ -59,6 +60,7 @@ class Session:
         self.frames = frames = Frames(
             workspace.timeline, self.projections, queries, self.read_side, lock, self.calls
         )
+        self.flows = Flows(self.store, self.domain, queries, self.calls)
         self.chain = ChainCheck(self.store, workspace.db_path, self.domain.name, self.calls)
         self.marks = marks = Bookmarks(
             self.store, read_only=workspace.read_only, actor=workspace.actor, calls=self.calls

@@ -62,6 +62,7 @@ examples:
   eventscope --db bank.db verify --anchor head.json
   eventscope --db bank.db verify --deep             snapshots, read models, commands too
   eventscope --db bank.db --theme light-contrast serve   the app in a browser tab
+  eventscope --db bank.db --projector-delay 3000   read models arrive 3 s after events
 
 exit codes: 0 ok; 1 refused by a rule or verification failed; 2 bad usage or input;
 3 an unexpected error (a bug): one line names the crash log holding the traceback.
@@ -126,11 +127,21 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
         default=False if top else argparse.SUPPRESS,
         help="open the database read-only (SQLite mode=ro): no commands",
     )
-    parser.add_argument_group("app options").add_argument(
+    app_options = parser.add_argument_group("app options")
+    app_options.add_argument(
         "--theme",
         choices=list(THEMES),
         default=default,
         help="the app's colours: dark (default) or light-contrast (high contrast, for projectors)",
+    )
+    app_options.add_argument(
+        "--projector-delay",
+        metavar="MS",
+        type=whole_number,
+        default=default,
+        help="hold the app's projector back MS ms (0-60000) after new events, to show "
+        "eventual consistency; the palette changes it while the app runs; never delays "
+        "what is recorded",
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from domain.errors import InvalidInput
 from domain.text import escape
 from tui.cli.commands import workspace
+from tui.services.read_side_hooks import checked_delay
 
 INSTALL_HINT = "pip install 'eventscope[serve]'"
 
@@ -27,6 +28,7 @@ FORWARDED_OPTIONS = (
     ("--synchronous", "synchronous", False),
     ("--busy-timeout", "busy_timeout", False),
     ("--theme", "theme", False),
+    ("--projector-delay", "projector_delay", False),
 )
 """The global options each tab's app process gets, as given to `serve` (flag, attribute,
 whether it is a file path, made absolute)."""
@@ -86,6 +88,8 @@ def serve(args: argparse.Namespace) -> int:
             f"--host {args.host} is reachable from other machines and the page has no "
             "authentication: add --public to serve it anyway"
         )
+    if getattr(args, "projector_delay", None) is not None:
+        checked_delay(args.projector_delay)
     try:
         from tui.cli.web_server import AppServer
     except ImportError:

@@ -29,8 +29,7 @@ def checked_delay(ms: int) -> int:
     """`ms` if it is a delay the projector can hold (0..MAX_DELAY_MS), else InvalidInput."""
     if not 0 <= ms <= MAX_DELAY_MS:
         raise InvalidInput(
-            f"projector delay must be 0 to {MAX_DELAY_MS} ms, not {ms}; "
-            "e.g. --projector-delay 3000"
+            f"projector delay must be 0 to {MAX_DELAY_MS} ms, not {ms}; e.g. --projector-delay 3000"
         )
     return ms
 
