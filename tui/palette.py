@@ -12,6 +12,7 @@ from textual.content import Content
 
 from domain.clock import parse_time
 from domain.text import escape
+from tui.controllers.projector_delay import PRESETS_MS, delay_label, set_projector_delay
 from tui.format import position_text
 
 if TYPE_CHECKING:
@@ -47,7 +48,17 @@ class EventscopeCommands(Provider):
             ("Bookmark this position…", main.action_bookmark, "Name the cursor's position"),
             ("Aggregate history…", main.action_aggregate, "One stream's events and states"),
             ("Play / pause", main.action_play, "Replay history like a video"),
+            ("CQRS flow", main.action_flow, "The latest command, stage by stage (f)"),
         ]
+        if main.session.read_side is not None:
+            entries += [
+                (
+                    f"Projector delay: {delay_label(ms)}",
+                    partial(set_projector_delay, main, ms),
+                    "Hold the read models back, to show eventual consistency",
+                )
+                for ms in PRESETS_MS
+            ]
         if not main.session.read_only:
             for command in main.session.commands:
                 entries.append(

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
@@ -36,7 +36,7 @@ POLL_SECONDS = 0.2
 ROWS_SHOWN = 6
 """Changed rows listed per projection (the rest are counted)."""
 
-_MARKS = {"done": "●", "waiting": "◌", "skipped": "·"}
+_MARKS = {"done": "●", "refused": "✗", "waiting": "◌", "skipped": "·"}
 
 
 class FlowScreen(ModalScreen[None]):
@@ -78,7 +78,9 @@ class FlowScreen(ModalScreen[None]):
             yield Label("Flow", id="flow-title", classes="dialog-title")
             yield Static("", id="flow-where", classes="dialog-help")
             for i in range(5):
-                yield Static("", id=f"flow-stage-{i}", classes="flow-stage")
+                with Horizontal(id=f"flow-stage-{i}", classes="flow-stage"):
+                    yield Static("", id=f"flow-stage-{i}-name", classes="flow-stage-name")
+                    yield Static("", id=f"flow-stage-{i}-body", classes="flow-stage-body")
             yield Static("", id="flow-rows")
         yield Footer()
 
@@ -169,11 +171,14 @@ class FlowScreen(ModalScreen[None]):
         flow = self.flow
         found = stages(flow, self.progress()) if flow is not None else []
         for i in range(5):
-            widget = self.query_one(f"#flow-stage-{i}", Static)
             stage = found[i] if i < len(found) else None
-            for state in ("done", "waiting", "skipped"):
-                widget.set_class(stage is not None and stage.state == state, f"-{state}")
-            widget.update(stage_text(i, stage) if stage is not None else "")
+            row = self.query_one(f"#flow-stage-{i}", Horizontal)
+            for state in _MARKS:
+                row.set_class(stage is not None and stage.state == state, f"-{state}")
+            name = f"{_MARKS[stage.state]} {i + 1} {stage.name}" if stage is not None else ""
+            self.query_one(f"#flow-stage-{i}-name", Static).update(Text(name))
+            body = stage_text(stage) if stage is not None else Text()
+            self.query_one(f"#flow-stage-{i}-body", Static).update(body)
         rows = self.query_one("#flow-rows", Static)
         arrived = len(found) == 5 and found[4].state == "done"
         rows.update(self._rows_text(flow) if flow is not None and arrived else "")
@@ -231,10 +236,12 @@ class FlowScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-def stage_text(index: int, stage: Stage) -> Text:
-    """`● 3 events appended  1 event(s) at #601`: one stage, its mark and what it did."""
-    text = Text(f"{_MARKS[stage.state]} {index + 1} {stage.name:<16}", style="bold")
-    text.append_text(stored_text(stage.summary))
+def stage_text(stage: Stage) -> Text:
+    """What one stage did: its summary, then its details a line each."""
+    text = stored_text(stage.summary)
+    for line in stage.details:  # each escaped alone: a stored newline stays visible
+        text.append("\n")
+        text.append_text(stored_text(line))
     return text
 
 

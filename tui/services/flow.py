@@ -32,7 +32,10 @@ HISTORY = 20
 SCAN_EVENTS = 400
 """How far back from the head the history looks for commands (most append 1-3 events each)."""
 
-StageState = Literal["done", "waiting", "skipped"]
+StageState = Literal["done", "refused", "waiting", "skipped"]
+"""`done` and `refused` are lit (completed); `waiting` is not yet; `skipped` never will be."""
+EVENTS_LISTED = 6
+"""Events listed by the "events appended" stage (the rest are counted)."""
 STAGES = ("command", "decision", "events appended", "projector", "read models")
 
 
@@ -98,6 +101,8 @@ class Stage:
     name: str
     state: StageState
     summary: str
+    details: tuple[str, ...] = ()
+    """More lines (the events appended), each drawn on its own line."""
 
 
 def stages(flow: CommandFlow, progress: FlowProgress) -> list[Stage]:
@@ -109,15 +114,19 @@ def stages(flow: CommandFlow, progress: FlowProgress) -> list[Stage]:
     found = [
         Stage("command", "done", f"{flow.command_type}({fields}) by {flow.actor}"),
     ]
+    handler = f"handler {flow.handler}()"
     if not flow.accepted:
-        found.append(Stage("decision", "done", f"{flow.handler}: refused: {flow.reason}"))
-        why = "refused: nothing appended"
-        found += [Stage(name, "skipped", why) for name in STAGES[2:]]
+        code = f" ({flow.code})" if flow.code not in ("", "refused") else ""
+        found.append(Stage("decision", "refused", f"{handler}: refused{code}: {flow.reason}"))
+        found += [
+            Stage("events appended", "skipped", "nothing appended"),
+            Stage("projector", "skipped", "nothing to fold"),
+            Stage("read models", "skipped", "unchanged; the refusal is kept for the audit"),
+        ]
         return found
-    found.append(Stage("decision", "done", f"{flow.handler}: accepted"))
-    positions = [e.position for e in flow.events]
-    span = f"#{positions[0]:,}" + (f" to #{positions[-1]:,}" if len(positions) > 1 else "")
-    found.append(Stage("events appended", "done", f"{len(positions)} event(s) at {span}"))
+    found.append(Stage("decision", "done", f"{handler}: accepted"))
+    count = f"{len(flow.events)} event(s)"
+    found.append(Stage("events appended", "done", count, _events_listed(flow)))
     checkpoint = progress.checkpoint
     if checkpoint is None:
         found.append(Stage("projector", "skipped", "read-only: no projector, the timeline replays"))
@@ -133,6 +142,17 @@ def stages(flow: CommandFlow, progress: FlowProgress) -> list[Stage]:
     summary = _changed_summary(flow) if arrived else "updating…"
     found.append(Stage("read models", "done" if arrived else "waiting", summary))
     return found
+
+
+def _events_listed(flow: CommandFlow) -> tuple[str, ...]:
+    """One line an event: `#601 TransferSent on account-a (v3)`."""
+    lines = [
+        f"#{e.position:,} {e.type} on {e.stream_id} (v{e.version})"
+        for e in flow.events[:EVENTS_LISTED]
+    ]
+    if len(flow.events) > EVENTS_LISTED:
+        lines.append(f"… and {len(flow.events) - EVENTS_LISTED:,} more")
+    return tuple(lines)
 
 
 def _changed_summary(flow: CommandFlow) -> str:

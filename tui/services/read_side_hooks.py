@@ -113,9 +113,12 @@ class ReadSideHooks(FollowHooks):
     def __init__(self, delay: ProjectorDelay, journal: ChangeJournal) -> None:
         self.delay = delay
         self.journal = journal
+        self._started = False
 
     def hold(self, stop: threading.Event) -> None:
-        self.delay.hold(stop)
+        if self._started:
+            self.delay.hold(stop)
+        self._started = True  # the first look (start-up) is never held: only new events
 
     def batch_folded(self, first: int, last: int, changed: Mapping[str, set[str]]) -> None:
         self.journal.add(first, last, changed)
