@@ -13,7 +13,9 @@ from textual.content import Content
 from domain.clock import parse_time
 from domain.text import escape
 from tui.controllers.projector_delay import PRESETS_MS, delay_label, set_projector_delay
+from tui.controllers.timed_play import play_timed
 from tui.format import position_text
+from tui.services.timed_play import LENGTHS
 
 if TYPE_CHECKING:
     from tui.screens.main import MainScreen
@@ -50,6 +52,21 @@ class EventscopeCommands(Provider):
             ("Play / pause", main.action_play, "Replay history like a video"),
             ("CQRS flow", main.action_flow, "The latest command, stage by stage (f)"),
         ]
+        entries += [
+            (
+                f"Play the cursor's day in {length} s",
+                partial(play_timed, main, "day", length),
+                "Autoplay in the original timing, compressed",
+            )
+            for length in LENGTHS
+        ]
+        entries.append(
+            (
+                "Play to the end in 60 s",
+                partial(play_timed, main, "rest", 60),
+                "Autoplay from the cursor in the original timing, compressed",
+            )
+        )
         if main.session.read_side is not None:
             entries += [
                 (
