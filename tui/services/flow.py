@@ -129,7 +129,7 @@ def stages(flow: CommandFlow, progress: FlowProgress) -> list[Stage]:
     found.append(Stage("events appended", "done", count, _events_listed(flow)))
     checkpoint = progress.checkpoint
     if checkpoint is None:
-        found.append(Stage("projector", "skipped", "read-only: no projector, the timeline replays"))
+        found.append(Stage("projector", "done", "none (read-only): the timeline replays instead"))
         found.append(Stage("read models", "done", _changed_summary(flow)))
         return found
     lag = max(0, progress.head - checkpoint)
