@@ -24,7 +24,6 @@ from tui.bootstrap import Workspace, database_path, open_workspace
 from tui.cli import trust
 from tui.cli.output import say
 from tui.cli.output_file import refuse_database_files, replacing_file
-from tui.services.read_side_hooks import checked_delay
 from tui.themes import DEFAULT_THEME
 
 
@@ -99,7 +98,7 @@ def open_app(args: argparse.Namespace) -> int:
     """`eventscope` with no command: open the app on the database."""
     from tui.app import run_app
 
-    delay = checked_delay(_option(args, "projector_delay", 0))
+    delay = _option(args, "projector_delay", 0)  # checked by the parser
     with workspace(args) as ws:
         return run_app(ws, theme=_option(args, "theme", DEFAULT_THEME), projector_delay=delay)
 

@@ -36,6 +36,17 @@ def whole_number(text: str) -> int:
     return value
 
 
+def projector_delay(text: str) -> int:
+    """argparse `type` for `--projector-delay`: whole milliseconds the projector can hold."""
+    from domain.errors import InvalidInput
+    from tui.services.read_side_hooks import checked_delay
+
+    try:
+        return checked_delay(whole_number(text))
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def finite_number(text: str) -> float:
     """argparse `type` for every decimal option: a finite float (no inf, no nan)."""
     try:
@@ -137,7 +148,7 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
     app_options.add_argument(
         "--projector-delay",
         metavar="MS",
-        type=whole_number,
+        type=projector_delay,
         default=default,
         help="hold the app's projector back MS ms (0-60000) after new events, to show "
         "eventual consistency; the palette changes it while the app runs; never delays "

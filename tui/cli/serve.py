@@ -16,7 +16,6 @@ from pathlib import Path
 from domain.errors import InvalidInput
 from domain.text import escape
 from tui.cli.commands import workspace
-from tui.services.read_side_hooks import checked_delay
 
 INSTALL_HINT = "pip install 'eventscope[serve]'"
 
@@ -88,8 +87,6 @@ def serve(args: argparse.Namespace) -> int:
             f"--host {args.host} is reachable from other machines and the page has no "
             "authentication: add --public to serve it anyway"
         )
-    if getattr(args, "projector_delay", None) is not None:
-        checked_delay(args.projector_delay)
     try:
         from tui.cli.web_server import AppServer
     except ImportError:
