@@ -74,3 +74,20 @@ async def wait_for_flow(
 
 ALL_LIT = ["done"] * 5
 REFUSED = ["done", "refused", "skipped", "skipped", "skipped"]
+
+
+async def axis_at_head(pilot: Pilot[Any]) -> None:
+    """Wait until the scrubber's axis covers the head (it is rebuilt a while after a move:
+    a snapshot taken before would draw the density of the history before it)."""
+    from tui_support import main_screen
+
+    from tui.widgets.scrubber import TimelineScrubber
+
+    main = main_screen(pilot)
+    scrubber = main.query_one(TimelineScrubber)
+
+    def covered() -> bool:
+        axis = scrubber.axis
+        return axis is not None and axis.head == main.head
+
+    await wait_for(pilot, covered, timeout=15, what="the scrubber's axis at the head")

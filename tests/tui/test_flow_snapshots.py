@@ -14,6 +14,7 @@ from flow_support import (
     ALL_LIT,
     HOLD_MS,
     REFUSED,
+    axis_at_head,
     open_account,
     open_flow,
     run_form,
@@ -41,6 +42,7 @@ def test_flow_of_an_accepted_command(snap_compare: SnapCompare, workspace: Works
         await settle(pilot)
         view = await open_flow(pilot)
         await wait_for_flow(pilot, view, "deposit", ALL_LIT)
+        await axis_at_head(pilot)
         pilot.app.clear_notifications()
         await pilot.pause(0.1)
 
@@ -60,6 +62,7 @@ def test_flow_of_a_refused_command(snap_compare: SnapCompare, workspace: Workspa
         await settle(pilot)
         view = await open_flow(pilot)
         await wait_for_flow(pilot, view, "withdraw", REFUSED)
+        await axis_at_head(pilot)
         pilot.app.clear_notifications()
         await pilot.pause(0.1)
 
@@ -83,6 +86,7 @@ def test_flow_of_a_command_from_another_process(
         )
         await wait_for_flow(pilot, view, "deposit", ALL_LIT)
         await settle(pilot)
+        await axis_at_head(pilot)
         await pilot.pause(0.3)
 
     try:
@@ -105,6 +109,7 @@ def test_flow_while_the_projector_is_held_back(
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, MainScreen))
         view = await open_flow(pilot)
         await wait_for_flow(pilot, view, "deposit", ["done", "done", "done", "waiting", "waiting"])
+        await axis_at_head(pilot)
         pilot.app.clear_notifications()
         await pilot.pause(0.1)
 
@@ -133,6 +138,7 @@ def test_panels_while_the_projector_is_held_back(
         status = main.query_one("#status").view  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: status.lag == 1 and status.updating_to is not None)
         await wait_for(pilot, lambda: main.query_one("#log").loaded)  # type: ignore[attr-defined]
+        await axis_at_head(pilot)
         pilot.app.clear_notifications()
         await pilot.pause(0.3)
 
