@@ -14,6 +14,7 @@ from tui_support import main_screen, make_app, open_test_workspace, settle, wait
 from domain.errors import RuleRefused
 from tui.bootstrap import Workspace
 from tui.controllers.projector_delay import set_projector_delay
+from tui.screens.flow import FlowScreen
 from tui.screens.main import MainScreen
 
 SIZE = (120, 36)
@@ -143,3 +144,24 @@ async def test_the_projector_delay_shows_the_lag_then_the_read_model_arriving(
         await wait_for_flow(pilot, view, "deposit", ALL_LIT)
         assert read_side.status().checkpoint == head + 1
         assert not str(main.query_one("#panels").border_subtitle)
+
+
+async def test_the_palette_sets_the_projector_delay_and_opens_the_flow(
+    workspace: Workspace,
+) -> None:
+    app = make_app(workspace, verify=False)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        read_side = main.session.read_side
+        assert read_side is not None and read_side.delay.ms == 0
+        for text, done in [
+            ("Projector delay: 3 s", lambda: read_side.delay.ms == 3000),
+            ("Projector delay: off", lambda: read_side.delay.ms == 0),
+            ("CQRS flow", lambda: isinstance(app.screen, FlowScreen)),
+        ]:
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.2)
+            await pilot.press(*text)
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await wait_for(pilot, done, what=text)
