@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from domain.errors import DomainError
 from domain.text import escape
+from tui.bootstrap import app_session
 from tui.crash import CRASH_EXIT_CODE
 from tui.palette import EventscopeCommands
 from tui.screens.help import HelpScreen
@@ -190,7 +191,7 @@ def open_app(
     alongside): read first, then start. `projector_delay` (ms) holds the app's
     projector back after new events (`--projector-delay`).
     """
-    session = Session(workspace)
+    session = app_session(workspace)
     if session.read_side is not None:
         session.read_side.delay.set(projector_delay)  # `--projector-delay`: the fold only
     try:

@@ -8,11 +8,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_support import wait_for
 
-from tui.bootstrap import Workspace
+from tui.bootstrap import Workspace, app_session
 from tui.screens.command_form import CommandFormScreen
 from tui.screens.flow import FlowScreen
 from tui.services.flow import stages
-from tui.session import Session
 
 HOLD_MS = 60_000
 """A delay no test outlives: the projector waits until a test sets it back to 0."""
@@ -20,7 +19,7 @@ HOLD_MS = 60_000
 
 def open_account(workspace: Workspace) -> str:
     """An open account of the demo history whose currency has cents."""
-    frame = Session(workspace, project=False).frame_at(workspace.store.head().position)
+    frame = app_session(workspace, project=False).frame_at(workspace.store.head().position)
     for key, row in frame.rows["account_balances"].items():
         if row.get("status") == "open" and row.get("currency") != "JPY":
             return key

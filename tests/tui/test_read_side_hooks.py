@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 from tui_support import open_test_workspace
 
 from domain.errors import InvalidInput
-from tui.bootstrap import Workspace
+from tui.bootstrap import Workspace, app_session
 from tui.services.frames import compare_rows
 from tui.services.read_side_hooks import MAX_DELAY_MS, ChangeJournal, ProjectorDelay, checked_delay
-from tui.session import Session
 
 # A run of batches: (size, keys changed, whether a gap precedes it: events it never saw).
 batches = st.lists(
@@ -83,7 +82,7 @@ def test_a_hold_ends_when_the_projector_stops() -> None:
 def test_a_live_frame_lights_exactly_the_rows_a_full_comparison_finds(
     workspace: Workspace,
 ) -> None:
-    session = Session(workspace)
+    session = app_session(workspace)
     writer = open_test_workspace(workspace.db_path)
     try:
         read_side = session.read_side

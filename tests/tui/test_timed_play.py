@@ -17,13 +17,12 @@ from tui_support import make_app, settle, wait_for
 
 from domain.clock import parse_time
 from domain.errors import InvalidInput
-from tui.bootstrap import Workspace
+from tui.bootstrap import Workspace, app_session
 from tui.controllers.autoplay import Autoplay
 from tui.controllers.cursor import TimeCursor
 from tui.controllers.timed_play import play_timed
 from tui.services.timed_play import PlaySchedule, plan_play
 from tui.services.types import LogIndex
-from tui.session import Session
 
 schedules = st.lists(st.integers(0, 10_000), min_size=2, max_size=200).map(
     lambda found: tuple(sorted(found))
@@ -101,7 +100,7 @@ def test_pausing_ends_the_timed_replay() -> None:
 
 
 def test_a_day_is_planned_from_its_first_to_its_last_event(workspace: Workspace) -> None:
-    session = Session(workspace, project=False)
+    session = app_session(workspace, project=False)
     try:
         queries = session.queries
         event = queries.event(300)
@@ -128,7 +127,7 @@ def test_a_day_is_planned_from_its_first_to_its_last_event(workspace: Workspace)
 def test_there_is_nothing_to_play_after_the_last_event_of_a_single_day(
     workspace: Workspace,
 ) -> None:
-    session = Session(workspace, project=False)
+    session = app_session(workspace, project=False)
     try:
         with pytest.raises(InvalidInput):
             plan_play(session.queries, 10, "rest", 0)
