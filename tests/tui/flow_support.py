@@ -19,7 +19,11 @@ HOLD_MS = 60_000
 
 def open_account(workspace: Workspace) -> str:
     """An open account of the demo history whose currency has cents."""
-    frame = app_session(workspace, project=False).frame_at(workspace.store.head().position)
+    session = app_session(workspace, project=False)
+    try:
+        frame = session.frame_at(workspace.store.head().position)
+    finally:
+        session.close()
     for key, row in frame.rows["account_balances"].items():
         if row.get("status") == "open" and row.get("currency") != "JPY":
             return key
