@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import pytest
 from flow_support import ALL_LIT, HOLD_MS, REFUSED, open_account, open_flow, run_form, wait_for_flow
-from tui_support import main_screen, make_app, open_test_workspace, settle, wait_for
+from tui_support import (
+    TEST_CLOCK_START,
+    main_screen,
+    make_app,
+    open_test_workspace,
+    settle,
+    wait_for,
+)
 
+from domain.clock import SequentialIds, StepClock
 from domain.errors import RuleRefused
-from tui.bootstrap import Workspace
+from domain.ledger.demo import write_demo
+from tui.bootstrap import Workspace, open_workspace
 from tui.controllers.projector_delay import set_projector_delay
 from tui.screens.flow import FlowScreen
 from tui.screens.main import MainScreen
@@ -165,3 +174,23 @@ async def test_the_palette_sets_the_projector_delay_and_opens_the_flow(
             await pilot.pause(0.5)
             await pilot.press("enter")
             await wait_for(pilot, done, what=text)
+
+
+async def test_the_flow_view_runs_on_the_in_memory_store() -> None:
+    memory = open_workspace(
+        "memory:", actor="tester", clock=StepClock(TEST_CLOCK_START), ids=SequentialIds("ui")
+    )
+    try:
+        write_demo(memory.store, 300, 7)
+        account = open_account(memory)
+        app = make_app(memory, verify=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, timeout=15)
+            view = await open_flow(pilot)
+            memory.bus.execute_fields(
+                "deposit", {"account_id": account, "amount": "3.00"}, actor="m"
+            )
+            await wait_for_flow(pilot, view, "deposit", ALL_LIT)
+            assert view.flow is not None and view.flow.actor == "m"
+    finally:
+        memory.close()
