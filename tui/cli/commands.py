@@ -103,8 +103,9 @@ def open_app(args: argparse.Namespace) -> int:
     """`eventscope` with no command: open the app on the database."""
     from tui.app import run_app
 
+    delay = _option(args, "projector_delay", 0)  # checked by the parser
     with workspace(args) as ws:
-        return run_app(ws, theme=_option(args, "theme", DEFAULT_THEME))
+        return run_app(ws, theme=_option(args, "theme", DEFAULT_THEME), projector_delay=delay)
 
 
 # -- writing -------------------------------------------------------------------------------
