@@ -13,6 +13,7 @@ transaction, and processes take turns on the file's write lock.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -113,10 +114,9 @@ def run_group(conn: sqlite3.Connection, jobs: Sequence[Job], busy_timeout_ms: in
         except sqlite3.Error as exc:
             failed = exc
     if conn.in_transaction:
-        try:
+        # A broken connection: the transaction was not committed either way.
+        with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass  # the connection is broken; the transaction was not committed either way
     reason = failed or sqlite3.OperationalError("the group commit was interrupted")
     for job in jobs:
         if job.error is None:
