@@ -85,6 +85,9 @@ def run_group(conn: sqlite3.Connection, jobs: Sequence[Job], busy_timeout_ms: in
         for job in jobs:
             job.error = exc
         return
+    if len(jobs) == 1:  # alone: its own transaction, no savepoint to pay for
+        _run_alone(conn, jobs[0])
+        return
     interrupted: BaseException | None = None
     failed: BaseException | None = None
     for job in jobs:
@@ -124,3 +127,19 @@ def run_group(conn: sqlite3.Connection, jobs: Sequence[Job], busy_timeout_ms: in
             job.error = reason
     if interrupted is not None:
         raise interrupted
+
+
+def _run_alone(conn: sqlite3.Connection, job: Job) -> None:
+    """One job in the transaction `run_group` began: COMMIT, or ROLLBACK on any failure."""
+    try:
+        result = job.work(conn)
+        conn.execute("COMMIT" if job.keep(result) else "ROLLBACK")
+    except BaseException as exc:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        job.error = exc
+        if not isinstance(exc, Exception):  # an interrupt is this thread's own: re-raise
+            raise
+        return
+    job.result = result
