@@ -158,6 +158,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--synchronous", choices=SYNCHRONOUS_MODES, default="FULL")
     parser.add_argument("--dir", type=Path, default=None, help="where the files go (a temp dir)")
+    parser.add_argument(
+        "--skip-eventsourcing",
+        action="store_true",
+        help="eventscope alone (for A/B runs of two eventscope versions)",
+    )
     return parser.parse_args(argv)
 
 
@@ -179,15 +184,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             theirs: list[Result] = []
             for round_no in range(args.rounds):
                 base = Path(folder) / f"t{threads}-r{round_no}"
-                one_round(base, args.synchronous, threads, per_thread, round_no, ours, theirs)
+                if args.skip_eventsourcing:
+                    ours.append(run_eventscope(base, args.synchronous, threads, per_thread))
+                else:
+                    one_round(base, args.synchronous, threads, per_thread, round_no, ours, theirs)
                 print(f"  {threads} threads, round {round_no + 1} done", file=sys.stderr)
+            rate, p50, p99 = summary(ours, events)
+            if not theirs:
+                lines.append(f"{threads:>7} | {rate:>15,.0f} {p50:>8,.0f} {p99:>8,.0f} |")
+                continue
             ratio = median(
                 [
                     theirs_wall / ours_wall
                     for (ours_wall, _), (theirs_wall, _) in zip(ours, theirs, strict=True)
                 ]
             )
-            rate, p50, p99 = summary(ours, events)
             lib_rate, lib_p50, lib_p99 = summary(theirs, events)
             lines.append(
                 f"{threads:>7} | {rate:>15,.0f} {p50:>8,.0f} {p99:>8,.0f} | "
