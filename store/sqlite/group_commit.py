@@ -36,8 +36,9 @@ class Job:
     ) -> None:
         self.work = work
         self.keep = keep
-        self.wake = threading.Event()
-        """Set when the job is done, or when its thread's turn came (it leads then)."""
+        self.wake: threading.Event | None = None
+        """Made when the job has to wait (a leader alone needs none); set when the job
+        is done, or when its thread's turn came (it leads then)."""
         self.taken = False
         """A leader took it into its group (under the queue's lock)."""
         self.done = False

@@ -142,9 +142,10 @@ class WriterQueue:
             if lead:
                 self._owner = me
             else:
-                self._waiting.append(job.wake)
+                job.wake = wake = threading.Event()
+                self._waiting.append(wake)
         if not lead:
-            self._wait_for_job(job)
+            self._wait_for_job(job, wake)
             if job.done:
                 result: T = job.outcome()
                 return result
@@ -156,17 +157,17 @@ class WriterQueue:
         result = job.outcome()
         return result
 
-    def _wait_for_job(self, job: Job) -> None:
+    def _wait_for_job(self, job: Job, wake: threading.Event) -> None:
         try:
-            job.wake.wait()
+            wake.wait()
         except BaseException:  # interrupted: leave the line, or pass on the turn
             with self._lock:
-                if job.wake in self._waiting:
-                    self._waiting.remove(job.wake)
+                if wake in self._waiting:
+                    self._waiting.remove(wake)
                 if not job.taken:
                     if job in self._jobs:
                         self._jobs.remove(job)
-                    handed = job.wake.is_set()
+                    handed = wake.is_set()
                 else:
                     handed = False  # a leader runs it; its outcome is lost to us
             if handed:
@@ -184,11 +185,12 @@ class WriterQueue:
                 job = self._jobs.popleft()
                 job.taken = True
                 group.append(job)
-                if job.wake in self._waiting:  # its thread no longer waits for a turn
-                    self._waiting.remove(job.wake)
+                if job.wake is not None and job.wake in self._waiting:
+                    self._waiting.remove(job.wake)  # its thread no longer waits for a turn
         try:
             run_group(conn, group, self._busy_timeout_ms)
         finally:
             for job in group:
                 job.done = True
-                job.wake.set()
+                if job.wake is not None:
+                    job.wake.set()
