@@ -4,6 +4,7 @@
 - `stepping`: frames and stepping (where the app is, and what changed);
 - `chain`: the chain check;
 - `bookmarks`: named positions;
+- `blame`: field blame as text; `state_search`: finding text in the state at a point;
 - `calls`: in-flight tracking, so closing waits for calls still running;
 - `types` and `frames`: the values they return, which the widgets import.
 
