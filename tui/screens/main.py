@@ -36,6 +36,7 @@ from tui.provenance import provenance
 from tui.services.frames import Frame
 from tui.services.types import REFUSALS, EventFilter, HashStatus, Related
 from tui.session import Session
+from tui.widgets.cell_table import CellTable
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
 from tui.widgets.key_footer import KeyFooter
@@ -281,6 +282,15 @@ class MainScreen(Screen[None]):
         from tui.screens.lineage import LineageScreen
 
         self.open_jumper(LineageScreen(self.session, message.projection, message.key, self.target))
+
+    @on(CellTable.CellChosen)
+    def _cell_chosen(self, message: CellTable.CellChosen) -> None:
+        from tui.screens.blame import BlameScreen
+
+        blame = BlameScreen(
+            self.session, message.projection, message.key, message.field, self.target
+        )
+        self.open_jumper(blame)
 
     def open_jumper(self, dialog: ModalScreen[int | None]) -> None:
         """Pause and open `dialog`; the position it returns (if any) is where to go."""
