@@ -44,6 +44,7 @@ class EventscopeCommands(Provider):
             ("Go to start", main.action_first, "Before the first event"),
             ("Go to position or time…", main.action_goto, "Type a position or an ISO time"),
             ("Filter events…", main.action_filter, "By stream, type, actor or text"),
+            ("Find in state…", main.action_find, "Rows and cells of every panel, at the cursor"),
             ("Bookmark this position…", main.action_bookmark, "Name the cursor's position"),
             ("Aggregate history…", main.action_aggregate, "One stream's events and states"),
             ("Play / pause", main.action_play, "Replay history like a video"),

@@ -24,6 +24,7 @@ from tui.controllers.bookmarks import Bookmarks, BookmarksLoaded
 from tui.controllers.checks import ChainChecked, IntegrityChecks
 from tui.controllers.commands import CommandFlow
 from tui.controllers.cursor import TimeCursor
+from tui.controllers.find import FindInState
 from tui.controllers.frames import FrameBuilt, FrameFailed, FrameScheduler, settle_heap
 from tui.controllers.live import HeadMoved, IndexBuilt, LiveWatch, ReadSideChanged
 from tui.controllers.marks import Marks
@@ -72,6 +73,7 @@ class MainScreen(Screen[None]):
         Binding("b", "bookmark", "Bookmark this position", show=False),
         Binding("p", "save_proof", "Save the proof of this event", show=False),
         Binding("c", "command", "Command"),
+        Binding("ctrl+f", "find", "Find in state", show=False),
         # Read-only: `c` leaves the footer, and pressing it says why (see check_action).
         Binding("c", "command_unavailable", "Command (read-only: unavailable)", show=False),
         Binding("a", "aggregate", "Aggregate history of a stream", show=False),
@@ -111,6 +113,7 @@ class MainScreen(Screen[None]):
         self.checks = IntegrityChecks(self)
         self.proofs = ProofSaver(self)
         self.commands = CommandFlow(self)
+        self.finder = FindInState(self)
         self._background_started = False
 
     # -- what the controllers hold, read by the palette, other screens and tests
@@ -417,6 +420,10 @@ class MainScreen(Screen[None]):
         from tui.screens.aggregate import AggregateScreen
 
         self.open_jumper(AggregateScreen(self.session, stream_id))
+
+    def action_find(self) -> None:
+        """Find text in every panel's rows at the cursor's point in time."""
+        self.finder.open()
 
     def action_tab(self, delta: int) -> None:
         """Show the next or previous projection tab."""
