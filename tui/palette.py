@@ -87,9 +87,7 @@ class EventscopeCommands(Provider):
         return entries
 
     def _open_command(self, main: MainScreen, type_name: str) -> None:
-        from tui.screens.command_form import CommandFormScreen
-
-        self.app.push_screen(CommandFormScreen(main.session, type_name), main.run_command_result)
+        main.commands.open_form(type_name)
 
     async def discover(self) -> Hits:
         main = self._main()

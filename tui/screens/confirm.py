@@ -17,9 +17,18 @@ class ConfirmScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, question: str, answers: Sequence[tuple[str, str, str]]) -> None:
-        """`answers` are (id, label, button variant); the first has the focus."""
+    def __init__(
+        self,
+        title: str,
+        question: str,
+        answers: Sequence[tuple[str, str, str]],
+        *,
+        focus: str | None = None,
+    ) -> None:
+        """`answers` are (id, label, button variant); the first has the focus, or the one
+        called `focus` (`"cancel"` for a destructive question: Enter then does nothing)."""
         super().__init__()
+        self.focus_answer = focus
         self.title_text = title
         self.question = question
         self.answers = list(answers)
@@ -34,7 +43,10 @@ class ConfirmScreen(ModalScreen[str | None]):
                 yield Button("Cancel", id="answer-cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query(Button).first().focus()
+        if self.focus_answer is not None:
+            self.query_one(f"#answer-{self.focus_answer}", Button).focus()
+        else:
+            self.query(Button).first().focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

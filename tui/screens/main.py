@@ -368,7 +368,7 @@ class MainScreen(Screen[None]):
         """Name the cursor's position and keep it."""
         from tui.screens.bookmark import BookmarkScreen
 
-        self.app.push_screen(BookmarkScreen(self.session, self.target), lambda _: self.saved.load())
+        self.app.push_screen(BookmarkScreen(self.session, self.target), self.saved.added)
 
     def action_save_proof(self) -> None:
         """Save the inclusion proof of the event under the cursor (a JSON bundle)."""
