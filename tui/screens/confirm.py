@@ -43,10 +43,19 @@ class ConfirmScreen(ModalScreen[str | None]):
                 yield Button("Cancel", id="answer-cancel", compact=True)
 
     def on_mount(self) -> None:
-        if self.focus_answer is not None:
-            self.query_one(f"#answer-{self.focus_answer}", Button).focus()
-        else:
-            self.query(Button).first().focus()
+        if not self._focus_answer():
+            # Pushed from another dialog's callback, the buttons may not be there yet.
+            self.call_after_refresh(self._focus_answer)
+
+    def _focus_answer(self) -> bool:
+        """Focus the chosen answer (else the first); False when no button is there yet."""
+        buttons = list(self.query(Button))
+        wanted = f"answer-{self.focus_answer}"
+        chosen = next((b for b in buttons if b.id == wanted), buttons[0] if buttons else None)
+        if chosen is None:
+            return False
+        chosen.focus()
+        return True
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

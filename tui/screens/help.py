@@ -38,6 +38,11 @@ KEY_NAMES = {
     "right_square_bracket": "]",
     "ctrl+p": "ctrl+p",
     "ctrl+s": "ctrl+s",
+    "ctrl+f": "ctrl+f",
+    "comma": ",",
+    "full_stop": ".",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
 }
 
 

@@ -27,9 +27,17 @@ class CellTable(ProjectionTable):
 
     BINDINGS = [
         Binding("enter", "choose", "Lineage/blame"),
-        Binding("comma,less_than_sign", "column(-1)", "Previous column (blame a cell)", show=False),
         Binding(
-            "full_stop,greater_than_sign", "column(1)", "Next column (blame a cell)", show=False
+            "comma,less_than_sign",
+            "column(-1)",
+            "Previous column (enter on a field: its blame)",
+            show=False,
+        ),
+        Binding(
+            "full_stop,greater_than_sign",
+            "column(1)",
+            "Next column (enter on a field: its blame)",
+            show=False,
         ),
     ]
 
