@@ -23,9 +23,9 @@ from tui.screens.main import MainScreen
 from tui.services.frames import Frame
 from tui.session import Session
 from tui.themes import DEFAULT_THEME, install_theme
+from tui.widgets.cell_table import CellTable
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
-from tui.widgets.cell_table import CellTable
 from tui.widgets.projection_table import ProjectionTable
 
 if TYPE_CHECKING:

@@ -40,7 +40,7 @@ async def _forget_from_the_palette(pilot, name: str) -> ConfirmScreen:  # type: 
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
     dialog = pilot.app.screen
     assert isinstance(dialog, ConfirmScreen)
-    await wait_for(pilot, lambda: bool(dialog.query("#answer-cancel")) and dialog.focused is not None)
+    await wait_for(pilot, lambda: bool(dialog.query("#answer-cancel")) and bool(dialog.focused))
     return dialog
 
 

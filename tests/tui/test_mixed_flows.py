@@ -54,6 +54,11 @@ KEYS = [
     "enter",
     "i",
     "tab",
+    # The cell cursor (enter on a field then opens its blame) and find in state.
+    "comma",
+    "full_stop",
+    "full_stop",
+    "ctrl+f",
 ]
 STEPS = st.lists(
     st.one_of(

@@ -99,7 +99,8 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(self._listing(), id="help-list")
             yield Static(
                 "[dim]The mouse works too: click or drag on the timeline, click a log row, "
-                "click a link in the inspector, double-click a panel row.[/dim]",
+                "click a link in the inspector, double-click a panel row (on a field: its "
+                "blame).[/dim]",
                 id="help-mouse",
             )
 

@@ -26,7 +26,6 @@ class CellTable(ProjectionTable):
     """A `ProjectionTable` whose cursor can also stand on one cell of the row."""
 
     BINDINGS = [
-        Binding("enter", "choose", "Lineage/blame"),
         Binding(
             "comma,less_than_sign",
             "column(-1)",
