@@ -100,14 +100,15 @@ class BlameScreen(ModalScreen[int | None]):
             return
         table: DataTable[Any] = DataTable(id="blame-table", cursor_type="row")
         await self.query_one("#blame").mount(table)
+        # The change first: a narrow terminal still shows before → after.
         for title, key in (
             ("Pos", "pos"),
-            ("Time", "time"),
-            ("Actor", "actor"),
-            ("Command", "command"),
             ("Before", "before"),
             ("", "arrow"),
             ("After", "after"),
+            ("Actor", "actor"),
+            ("Command", "command"),
+            ("Time", "time"),
         ):
             table.add_column(title, key=key)
         current = 0
@@ -119,12 +120,12 @@ class BlameScreen(ModalScreen[int | None]):
             # Every part is escaped already (`tui.services.blame`); Text is never markup.
             table.add_row(
                 Text(position_text(line.position), style=style, justify="right"),
-                Text(line.time, style=style),
-                Text(line.actor, style=style),
-                Text(line.command or line.event_type, style=style),
                 Text(line.before, style=f"red {style}", justify="right" if numeric else "left"),
                 Text("→", style=style),
                 Text(line.after, style=f"green {style}", justify="right" if numeric else "left"),
+                Text(line.actor, style=style),
+                Text(line.command or line.event_type, style=style),
+                Text(line.time, style=style),
                 key=str(line.position),
             )
         table.move_cursor(row=current)
