@@ -15,6 +15,7 @@ from tui.screens.blame import BlameScreen
 from tui.screens.diff import DiffScreen
 from tui.screens.lineage import LineageScreen
 from tui.widgets.cell_table import CellTable
+from tui.widgets.projection_panels import ProjectionPanels
 
 SIZE = (120, 36)
 SnapCompare = Callable[..., bool]
@@ -135,3 +136,29 @@ def test_field_blame_snapshot(snap_compare: SnapCompare, workspace: Workspace) -
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(workspace), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_blame_works_on_every_domains_first_panel(domain_workspace: Workspace) -> None:
+    app = make_app(domain_workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        panels = screen.query_one(ProjectionPanels)
+        table = panels.active_table
+        assert isinstance(table, CellTable)
+        table.focus()
+        # `.` until the cursor stands on a field (not the row's key), as a user would.
+        for _ in range(len(table.columns) + 1):
+            await pilot.press("full_stop")
+            if table.chosen_field is not None:
+                break
+        field, key = table.chosen_field, table.selected_key
+        assert field is not None and key is not None
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, BlameScreen))
+        blame = app.screen
+        assert isinstance(blame, BlameScreen)
+        await wait_for(pilot, lambda: blame.lines != [] or bool(blame.query("#blame-summary")))
+        await wait_for(pilot, lambda: not blame.query("LoadingIndicator"), 10)
+        wanted = field_blame(domain_workspace.timeline, table.projection, key, field)
+        assert [line.position for line in blame.lines] == [e.event.position for e in wanted]
+        assert wanted  # the row exists, so some event set the field

@@ -92,7 +92,8 @@ class BlameScreen(ModalScreen[int | None]):
             return
         self.lines = message.lines
         later = sum(1 for line in self.lines if line.position > self.cursor)
-        text = f"[b]{len(self.lines):,}[/b] events changed this field"
+        count = len(self.lines)
+        text = f"[b]{count:,}[/b] {'event' if count == 1 else 'events'} changed this field"
         if later:
             text += f"; {later:,} of them after the cursor ({position_text(self.cursor)}, dimmed)"
         summary.update(text + (". Enter jumps to an event." if self.lines else "."))

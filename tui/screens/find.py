@@ -114,7 +114,8 @@ class FindScreen(ModalScreen[StateMatch | None]):
                 "Type more to narrow them."
             )
         else:
-            summary.update(f"{result.total:,} match(es). ↓ to the list, Enter jumps.")
+            noun = "match" if result.total == 1 else "matches"
+            summary.update(f"{result.total:,} {noun}. ↓ to the list, Enter jumps.")
 
     @on(Input.Submitted, "#find-query")
     def action_to_matches(self) -> None:
