@@ -423,7 +423,17 @@ def build_parser() -> _Parser:
         sub,
         "rebuild",
         "rebuild the read models from zero (the old ones stay readable until the swap)",
-        "eventscope rebuild",
+        "eventscope rebuild\n  eventscope rebuild --projection account_balances",
+    )
+    p.add_argument(
+        "--projection",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help=(
+            "rebuild only this read model (repeatable), e.g. after changing its definition; "
+            "the others stay as they are, and snapshots are not rebuilt"
+        ),
     )
     p.set_defaults(handler=readside.rebuild)
 
