@@ -348,14 +348,16 @@ def test_position_at_reads_positions_by_primary_key_and_times_by_their_index(
     store.append_bulk(_timed_events(_times(500, seed=1)))
     assert "events_recorded_at" in objects(db)
     plans = _plans(store, lambda s: s.position_at("2026-03-02T00:00:00Z"))
-    # "Anything at or before T?" by the time index; then ranges of positions by rowid,
-    # never a scan of the whole table.
-    first, head, *ranges = plans
-    assert first == "SEARCH events USING COVERING INDEX events_recorded_at (recorded_at<?)"
+    # "Anything at or before T?" by the time index; the candidate by the time index
+    # (index entries only); then its window's times by rowid ranges: never a scan of the
+    # whole table, never a block walk over the events' rows.
+    first, head, *rest = plans
+    by_time = "SEARCH events USING COVERING INDEX events_recorded_at (recorded_at<?)"
+    assert first == by_time
     assert head == "SEARCH events"  # max(position): the last rowid
-    assert ranges and set(ranges) == {
-        "SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"
-    }
+    assert rest[:2] == [by_time, by_time]  # the latest time by then, then the shorter side
+    assert set(rest[2:]) == {"SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"}
+    assert len(rest[2:]) == 1  # one window of times: the candidate is not flagged
 
 
 # -- the partial correlation index -----------------------------------------------------------
