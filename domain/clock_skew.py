@@ -162,6 +162,10 @@ class TimeBlocks:
         # By block number: a dict, so threads sharing it may each fill in a block.
         self._mins: dict[int, str] = {}
 
+    def known(self) -> int:
+        """How many block minima are kept."""
+        return len(self._mins)
+
     def minimum(self, block: int, block_min: Callable[[int, int], str]) -> str:
         """The minimum time of full block `block` (0-based), read through `block_min`."""
         found = self._mins.get(block)
@@ -193,15 +197,17 @@ class TimeReader:
 def position_at(moment: str, log: TimeReader, blocks: TimeBlocks) -> int:
     """The last unflagged position recorded at or before `moment` (0 if none).
 
-    `moment` is in the stored time format. A store with a time index names the last
-    position recorded by then (`log.latest`); else, or when that one is flagged, this
+    `moment` is in the stored time format. While some full block's minimum is not
+    known yet, a store with a time index names the last position recorded by then
+    (`log.latest`); else, or when that one is flagged, this
     scans back a block at a time, skipping each full block whose minimum time is after
     `moment`; a candidate is checked against its window and passed over when flagged.
     """
     head = log.head
     size = blocks.size
     last = head
-    found = log.latest(moment) if log.latest is not None else None
+    cold = blocks.known() < head // size  # a walk would read some blocks' events
+    found = log.latest(moment) if log.latest is not None and cold else None
     if found is not None:  # the index named the candidate: no walk over the blocks
         if found == 0 or skew_at(found, head, log.times) is None:
             return found

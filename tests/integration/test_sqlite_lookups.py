@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from domain.clock import StepClock, format_time, parse_time
+from domain.clock_skew import TimeBlocks
 from domain.envelope import Metadata, NewEvent, PendingEvent, StreamAppend
 from domain.errors import StoreError
 from store import SqliteEventStore
@@ -346,6 +347,7 @@ def test_position_at_reads_positions_by_primary_key_and_times_by_their_index(
 ) -> None:
     store = opened(db, create=True)
     store.append_bulk(_timed_events(_times(500, seed=1)))
+    store._time_blocks = TimeBlocks(100)  # five full blocks, none of whose minima is known
     assert "events_recorded_at" in objects(db)
     plans = _plans(store, lambda s: s.position_at("2026-03-02T00:00:00Z"))
     # "Anything at or before T?" by the time index; the candidate by the time index
