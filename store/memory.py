@@ -48,6 +48,7 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.memory_read_models import MemoryReadModelData, MemoryReadModels, fold_rows_of
 from store.memory_time_index import memory_position_at
 from store.proofs.memory_log import InMemoryProofStore
 
@@ -59,6 +60,7 @@ class InMemoryEventStore:
         self.clock: Clock = clock or SystemClock()
         self._key = key
         self._rows: list[ChainRow] = []
+        self._read_model_data = MemoryReadModelData()
         self._times: list[str] = []
         self._time_blocks = TimeBlocks()
         self._streams: dict[str, list[int]] = {}
@@ -486,6 +488,15 @@ class InMemoryEventStore:
                 return False
             self._commits += 1
             return True
+
+    def read_models(self) -> MemoryReadModels:
+        """The `ProjectionStore` role: read models kept beside the events, in memory."""
+        return MemoryReadModels(
+            self._read_model_data,
+            fold_rows=lambda after, limit: fold_rows_of(self._slice(after, None, limit)),
+            head=lambda: self.head().position,
+            data_version=self.data_version,
+        )
 
     def close(self) -> None:
         """Nothing to release; here so both stores can be used the same way."""
