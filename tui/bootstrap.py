@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from domain.bus import CommandBus, checked_actor
 from domain.clock import Clock, IdSource, SystemClock, UuidSource
@@ -32,6 +33,9 @@ from store.snapshot_format import ZLIB, stored_snapshot_key
 from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
 from store.sqlite.schema_check import schema_problem_of_file
+
+if TYPE_CHECKING:
+    from tui.session import Session
 
 DEFAULT_DB = "eventscope.db"
 
@@ -339,6 +343,37 @@ def _memory_workspace(
         clock=clock,
         ids=ids or UuidSource(),
         location=MEMORY,
+    )
+
+
+def app_session(workspace: Workspace, *, project: bool = True) -> Session:
+    """The app's services over `workspace`: queries, frames, the chain check, bookmarks
+    and, with `project` on a writable store, the in-app projector (`ReadSide`)."""
+    # Imported here: the CLI's commands open workspaces and need none of the app's.
+    from tui.read_side import ReadSide
+    from tui.services.bookmarks import Bookmarks
+    from tui.services.calls import InFlight
+    from tui.services.chain import ChainCheck
+    from tui.services.flow import Flows
+    from tui.services.queries import Queries
+    from tui.services.stepping import Frames
+    from tui.session import Session
+
+    read_side = ReadSide(workspace.projector()) if project and not workspace.read_only else None
+    calls = InFlight()
+    lock = threading.Lock()  # the timeline's state, shared by queries and frames
+    store, domain = workspace.store, workspace.domain
+    queries = Queries(store, domain, workspace.timeline, lock, calls)
+    frames = Frames(workspace.timeline, list(domain.projections), queries, read_side, lock, calls)
+    return Session(
+        workspace,
+        queries=queries,
+        frames=frames,
+        chain=ChainCheck(store, workspace.db_path, domain.name, calls),
+        marks=Bookmarks(store, read_only=workspace.read_only, actor=workspace.actor, calls=calls),
+        calls=calls,
+        read_side=read_side,
+        flows=Flows(store, domain, queries, calls),
     )
 
 
