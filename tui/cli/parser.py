@@ -358,13 +358,20 @@ def build_parser() -> _Parser:
         "check the hash chain and the schema; --anchor: against a kept head; --deep: every "
         "snapshot, read model, checkpoint and commands row against a replay",
         "eventscope verify --json > head.json; eventscope verify --anchor head.json; "
-        "eventscope verify --deep",
+        "eventscope verify --anchor c1 --key x.pub; eventscope verify --deep",
     )
     p.add_argument(
         "--anchor",
         metavar="FILE",
-        help="a checkpoint from `checkpoint --out` (checked by a consistency proof), "
-        "or a head saved from `verify --json`",
+        help="a checkpoint from `checkpoint --out` (checked in O(log n) by a consistency "
+        "proof, without walking the chain; add --deep to walk it too), or a head saved from "
+        "`verify --json`",
+    )
+    p.add_argument(
+        "--key",
+        metavar="VERIFIER_KEY",
+        help="with --anchor CHECKPOINT: the log's verifier key (keygen's PREFIX.pub) whose "
+        "signature the checkpoint must carry (default: the --signing-key's, if any)",
     )
     p.add_argument(
         "--deep",
