@@ -196,7 +196,7 @@ def open_app(
     if session.read_side is not None:
         session.read_side.delay.set(projector_delay)  # `--projector-delay`: the fold only
     try:
-        first: Frame | None = session.live_frame()
+        first: Frame | None = session.frames.live_frame()
     except DomainError:
         first = None  # the app's first frame tries again, and says why
     return EventscopeApp(session, watch=watch, verify=verify, first_frame=first, theme=theme)

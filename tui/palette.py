@@ -29,7 +29,7 @@ class EventscopeCommands(Provider):
         self._streams: list[str] = []
         if main is not None:
             try:
-                self._streams = await asyncio.to_thread(main.session.streams)
+                self._streams = await asyncio.to_thread(main.session.queries.streams)
             except Exception:  # the palette still works without stream entries
                 self._streams = []
 

@@ -68,11 +68,11 @@ class CheckedHashStatus(HashStatus):
 
 
 def hash_status_with_checkpoint(session: Session, event: RecordedEvent) -> HashStatus:
-    """`session.hash_status(event)`, plus the checkpoint line when a checkpoint was issued.
+    """`session.queries.hash_status(event)`, plus the checkpoint line when a checkpoint was issued.
 
     Blocking: the inspector calls it from its worker.
     """
-    status = session.hash_status(event)
+    status = session.queries.hash_status(event)
     found = checkpoint_status(session.workspace.proofs, event)
     if found is None:
         return status

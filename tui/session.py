@@ -1,11 +1,13 @@
-"""The app's session: the application services (`tui.services`) put together.
+"""The app's session: the application services (`tui.services`), held together.
 
 `tui.bootstrap.app_session` builds one (the composition root builds every service);
 every blocking call the app makes goes through it, from worker threads only.
-The session knows no Textual; each concern is its own service: queries and view
-models (`queries`), frames and stepping (`frames`), the chain check (`chain`),
-bookmarks (`bookmarks`) and in-flight tracking (`calls`). The session's methods are
-theirs, named here so the screens need to know one object.
+The session knows no Textual and adds no behaviour: each concern is its own service,
+called by name: queries and view models (`session.queries`), frames and stepping
+(`session.frames`), the chain check (`session.chain`), bookmarks (`session.marks`),
+CQRS flows (`session.flows`) and in-flight tracking (`session.calls`). What is left
+here is the workspace's identity (actor, read-only, name), running a command, and
+starting and stopping the in-app projector.
 """
 
 from __future__ import annotations
@@ -23,17 +25,7 @@ from tui.services.calls import CLOSE_SECONDS, InFlight, blocking
 from tui.services.chain import ChainCheck
 from tui.services.flow import Flows
 from tui.services.queries import Queries
-from tui.services.stepping import NEAR, Frames
-from tui.services.types import (
-    REFUSALS,
-    AggregateStep,
-    ChainStatus,
-    EventFilter,
-    HashStatus,
-    LogIndex,
-    Related,
-    TimeAxis,
-)
+from tui.services.stepping import Frames
 
 if TYPE_CHECKING:
     from tui.bootstrap import Workspace
@@ -66,35 +58,6 @@ class Session:
         self.chain = chain
         self.marks = marks
         self.flows = flows
-        # The log and one event
-        self.head = queries.head
-        self.change_token = queries.change_token
-        self.summary = queries.summary
-        self.log_index = queries.log_index
-        self.log_page = queries.log_page
-        self.event = queries.event
-        self.related = queries.related
-        self.hash_status = queries.hash_status
-        # Time
-        self.time_axis = queries.time_axis
-        self.resolve_target = queries.resolve_target
-        # Comparing and history
-        self.diff = queries.diff
-        self.lineage = queries.lineage
-        self.blame = queries.blame
-        self.streams = queries.streams
-        self.aggregate_history = queries.aggregate_history
-        # Frames and stepping
-        self.frame_at = frames.frame_at
-        self.warm_up = frames.warm_up
-        self.steps_ready = frames.steps_ready
-        self.prepare_steps = frames.prepare_steps
-        self.live_frame = frames.live_frame
-        # Bookmarks and the chain
-        self.bookmarks = marks.bookmarks
-        self.add_bookmark = marks.add_bookmark
-        self.remove_bookmark = marks.remove_bookmark
-        self.chain_status = self.chain.chain_status
 
     @property
     def position(self) -> int | None:
@@ -141,15 +104,4 @@ class Session:
         self.calls.close(timeout)
 
 
-__all__ = [
-    "NEAR",
-    "REFUSALS",
-    "AggregateStep",
-    "ChainStatus",
-    "EventFilter",
-    "HashStatus",
-    "LogIndex",
-    "Related",
-    "Session",
-    "TimeAxis",
-]
+__all__ = ["Session"]

@@ -78,7 +78,7 @@ def test_state_at_time_and_the_app_agree_on_position_at(tmp_path: Path, capsys: 
     session = app_session(ws, project=False)
     for moment in ("2026-03-01T09:03:30", "2026-03-01T09:04:00", "2026-03-01T09:08:10"):
         position = ws.timeline.position_at(moment)
-        assert session.resolve_target(moment, 0) == position
+        assert session.queries.resolve_target(moment, 0) == position
         capsys.readouterr()
         args = ["--db", str(db), "state", "--at-time", moment, "--projection", "account_balances"]
         assert main([*args, "--json"]) == 0
@@ -86,7 +86,7 @@ def test_state_at_time_and_the_app_agree_on_position_at(tmp_path: Path, capsys: 
         expected = ws.timeline.state_at(position)["account_balances"].rows
         assert balances["a1"]["balance"] == expected["a1"]["balance"]
     # The scrubber's time axis cuts the same boundaries, never going back.
-    axis = session.time_axis(16)
+    axis = session.queries.time_axis(16)
     assert list(axis.boundaries) == sorted(axis.boundaries)
     assert axis.boundaries[-1] == 17
     ws.close()
@@ -123,7 +123,9 @@ def test_the_inspector_shows_a_clock_skew_line_for_the_skewed_event_only(
 
     def shown(position: int) -> str:
         event = ws.store.read_all(after=position - 1, to=position)[0]
-        content = render_event(event, session.related(event), session.hash_status(event))
+        content = render_event(
+            event, session.queries.related(event), session.queries.hash_status(event)
+        )
         console = Console(width=120, record=True, color_system=None)
         console.print(content)
         return console.export_text()

@@ -21,7 +21,7 @@ def open_account(workspace: Workspace) -> str:
     """An open account of the demo history whose currency has cents."""
     session = app_session(workspace, project=False)
     try:
-        frame = session.frame_at(workspace.store.head().position)
+        frame = session.frames.frame_at(workspace.store.head().position)
     finally:
         session.close()
     for key, row in frame.rows["account_balances"].items():

@@ -17,7 +17,7 @@ SIZE = (120, 36)
 
 def _open_account(workspace: Workspace) -> str:
     """An open account of the demo history whose currency has cents."""
-    frame = app_session(workspace).frame_at(workspace.store.head().position)
+    frame = app_session(workspace).frames.frame_at(workspace.store.head().position)
     for key, row in frame.rows["account_balances"].items():
         if row.get("status") == "open" and row.get("currency") != "JPY":
             return key

@@ -88,14 +88,14 @@ def test_a_live_frame_lights_exactly_the_rows_a_full_comparison_finds(
         read_side = session.read_side
         assert read_side is not None
         read_side.projector.catch_up()
-        before = session.live_frame()
+        before = session.frames.live_frame()
         account = next(
             k for k, r in before.rows["account_balances"].items() if r["status"] == "open"
         )
         writer.bus.execute_fields("deposit", {"account_id": account, "amount": "1.00"}, actor="w")
         read_side.projector.catch_up()  # the journal hears the batch
         assert read_side.changes.between(before.position, before.position + 1) is not None
-        after = session.live_frame()
+        after = session.frames.live_frame()
         assert after.position == before.position + 1
         for name in [p.name for p in session.projections]:
             full = compare_rows(before.rows[name], after.rows[name])

@@ -33,7 +33,7 @@ def plain_head(db: Path) -> tuple[int, str]:
 
 def open_accounts(workspace: Workspace) -> dict[str, str]:
     """An open account id per currency of the demo history."""
-    frame = app_session(workspace).frame_at(workspace.store.head().position)
+    frame = app_session(workspace).frames.frame_at(workspace.store.head().position)
     found: dict[str, str] = {}
     for key, row in sorted(frame.rows["account_balances"].items()):
         if row.get("status") == "open":

@@ -45,10 +45,10 @@ def test_filters_are_applied_by_the_store(workspace: Workspace) -> None:
         (EventFilter(stream="account-eur-0000?"), lambda e: e.stream_id[:-1] == "account-eur-0000"),
         (EventFilter(text="REFUND"), lambda e: "refund" in str(e.data).lower()),
     ):
-        index = session.log_index(event_filter)
+        index = session.queries.log_index(event_filter)
         assert list(index.positions or ()) == [e.position for e in events if keep(e)]
         assert len(index) > 0, event_filter
-        page = session.log_page(index, 0, 64)
+        page = session.queries.log_page(index, 0, 64)
         assert [e.position for e in page] == list(index.positions or ())[:64]
 
 
@@ -75,7 +75,7 @@ def test_frames_equal_the_timeline_state_wherever_the_cursor_goes(workspace: Wor
     timeline = Timeline(workspace.store, session.projections, workspace.domain.model.catalog)
     head = workspace.store.head().position
     for position in (head, 10, 333, 332, 334, 0, head - 1, 51, 52):
-        frame = session.frame_at(position)
+        frame = session.frames.frame_at(position)
         expected = timeline.state_at(position)
         for projection in session.projections:
             assert frame.rows[projection.name] == expected[projection.name].rows, position
@@ -83,66 +83,72 @@ def test_frames_equal_the_timeline_state_wherever_the_cursor_goes(workspace: Wor
 
 def test_frames_report_what_changed_since_the_last(workspace: Workspace) -> None:
     session = app_session(workspace)
-    first = session.frame_at(100)
+    first = session.frames.frame_at(100)
     assert first.since is None and first.position == 100
-    step = session.frame_at(101)
+    step = session.frames.frame_at(101)
     assert step.since == 100 and step.event is not None and step.event.position == 101
     assert any(step.changes.values())
-    back = session.frame_at(100)
+    back = session.frames.frame_at(100)
     assert back.rows == first.rows
     # The frame handed to the UI never changes when the session moves on.
     snapshot = {n: {k: dict(r) for k, r in rows.items()} for n, rows in back.rows.items()}
-    session.frame_at(400)
+    session.frames.frame_at(400)
     assert back.rows == snapshot
 
 
 def test_resolve_target(workspace: Workspace) -> None:
     session = app_session(workspace)
     head = workspace.store.head().position
-    assert session.resolve_target("#12", 0) == 12
-    assert session.resolve_target("+5", 10) == 15 and session.resolve_target("-50", 10) == 0
+    assert session.queries.resolve_target("#12", 0) == 12
+    assert (
+        session.queries.resolve_target("+5", 10) == 15
+        and session.queries.resolve_target("-50", 10) == 0
+    )
     event = workspace.store.read_all(after=99, to=100)[0]
-    assert session.resolve_target(event.recorded_at, 0) >= 100
+    assert session.queries.resolve_target(event.recorded_at, 0) >= 100
     with pytest.raises(InvalidInput, match="past the last event"):
-        session.resolve_target(str(head + 1), 0)
+        session.queries.resolve_target(str(head + 1), 0)
     with pytest.raises(InvalidInput, match="not an ISO time"):
-        session.resolve_target("yesterday", 0)
+        session.queries.resolve_target("yesterday", 0)
     with pytest.raises(InvalidInput, match="out of range"):  # before year 1 in UTC
-        session.resolve_target("0001-01-01T00:00+01:00", 0)
+        session.queries.resolve_target("0001-01-01T00:00+01:00", 0)
     with pytest.raises(InvalidInput):
-        session.resolve_target("  ", 0)
+        session.queries.resolve_target("  ", 0)
 
 
 def test_lineage_and_aggregate_history(workspace: Workspace) -> None:
     session = app_session(workspace)
-    frame = session.frame_at(workspace.store.head().position)
+    frame = session.frames.frame_at(workspace.store.head().position)
     key = next(iter(frame.rows["account_balances"]))
-    steps = session.lineage("account_balances", key)
+    steps = session.queries.lineage("account_balances", key)
     assert steps[0].before is None and steps[-1].after == frame.rows["account_balances"][key]
     stream = f"account-{key}"
-    history = session.aggregate_history(stream)
+    history = session.queries.aggregate_history(stream)
     assert [s.event.stream_id for s in history] == [stream] * len(history)
     assert history[-1].state["balance"] == frame.rows["account_balances"][key]["balance"]
     with pytest.raises(InvalidInput):
-        session.aggregate_history("account-nope")
+        session.queries.aggregate_history("account-nope")
 
 
 def test_related_events_and_hash_status(workspace: Workspace) -> None:
     session = app_session(workspace)
     sent = next(e for e in workspace.store.iter_all() if e.type == "TransferSent")
-    related = session.related(sent)
+    related = session.queries.related(sent)
     assert related.same_command == (sent.position, sent.position + 1)
-    status = session.hash_status(sent)
+    status = session.queries.hash_status(sent)
     assert status.linked is True and status.verified is True
-    assert session.chain_status().state == "ok"
+    assert session.chain.chain_status().state == "ok"
 
 
 def test_bookmarks_in_the_session(workspace: Workspace) -> None:
     session = app_session(workspace)
-    session.add_bookmark("  start  ", 5)
-    session.add_bookmark("later", 50)
-    assert [(b.name, b.position) for b in session.bookmarks()] == [("start", 5), ("later", 50)]
-    session.remove_bookmark("start")
-    assert [b.name for b in session.bookmarks()] == ["later"]
+    session.marks.add_bookmark("  start  ", 5)
+    session.marks.add_bookmark("later", 50)
+    assert [(b.name, b.position) for b in session.marks.bookmarks()] == [
+        ("start", 5),
+        ("later", 50),
+    ]
+    session.marks.remove_bookmark("start")
+    assert [b.name for b in session.marks.bookmarks()] == ["later"]
     with pytest.raises(InvalidInput):
-        session.add_bookmark(" ", 1)
+        session.marks.add_bookmark(" ", 1)

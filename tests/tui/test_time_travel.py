@@ -142,7 +142,7 @@ async def test_marks_a_and_b_open_a_field_level_diff(workspace: Workspace) -> No
         await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen))
         diff_screen = app.screen
         await wait_for(pilot, lambda: bool(diff_screen.query("#diff-account_balances")))
-        expected = app.main.session.diff(200, 400)
+        expected = app.main.session.queries.diff(200, 400)
         table = diff_screen.query_one("#diff-account_balances", DataTable)
         changed_fields = sum(
             len(d.fields) if d.kind == "changed" else 1 for d in expected.rows["account_balances"]

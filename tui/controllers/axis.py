@@ -65,7 +65,7 @@ class ScrubberAxis:
         in_thread(self.screen, partial(self._build, self._width), group="axis", exclusive=True)
 
     def _build(self, buckets: int) -> None:
-        axis = self.screen.session.time_axis(buckets)
+        axis = self.screen.session.queries.time_axis(buckets)
         if not get_current_worker().is_cancelled:
             self.screen.post_message(AxisBuilt(axis))
 

@@ -38,7 +38,7 @@ class Bookmarks:
         in_thread(self.screen, self._load, group="bookmarks")
 
     def _load(self) -> None:
-        self.screen.post_message(BookmarksLoaded(self.screen.session.bookmarks()))
+        self.screen.post_message(BookmarksLoaded(self.screen.session.marks.bookmarks()))
 
     def forget(self, name: str) -> None:
         """Ask first, then delete the bookmark called `name` (in a worker)."""
@@ -62,7 +62,7 @@ class Bookmarks:
     def _forget(self, name: str) -> None:
         screen = self.screen
         try:
-            screen.session.remove_bookmark(name)
+            screen.session.marks.remove_bookmark(name)
         except DomainError as exc:
             screen.app.call_from_thread(screen.notify, str(exc), severity="error")
             return

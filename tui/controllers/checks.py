@@ -46,7 +46,7 @@ class IntegrityChecks:
     def _check(self) -> None:
         screen = self.screen
         try:
-            status = screen.session.chain_status()
+            status = screen.session.chain.chain_status()
         except Exception as exc:
             status = ChainStatus("unknown", str(exc))
         screen.post_message(ChainChecked(status))

@@ -142,13 +142,13 @@ class FrameScheduler:
         """In a worker thread: the frame at `position`, or the live read models."""
         screen, session = self.screen, self.screen.session
         try:
-            frame = session.live_frame() if live else session.frame_at(position)
+            frame = session.frames.live_frame() if live else session.frames.frame_at(position)
         except Exception as exc:  # shown, never fatal: the next move tries again
             where = "the present" if live else f"#{position:,}"
             screen.post_message(FrameFailed(f"could not show {where}: {exc}"))
             at = self.cursor.head if live else position  # the inspector still flags it
             screen.app.call_from_thread(
-                screen.query_one(EventInspector).show, at, session.event(at)
+                screen.query_one(EventInspector).show, at, session.queries.event(at)
             )
             return
         screen.post_message(FrameBuilt(frame))
@@ -206,8 +206,8 @@ class FrameScheduler:
 
     def _run_prepare_steps(self, position: int) -> None:
         session = self.screen.session
-        if not session.steps_ready(position):
-            session.prepare_steps(position)
+        if not session.frames.steps_ready(position):
+            session.frames.prepare_steps(position)
 
     def _at_rest(self) -> None:
         """Nothing moved for a while: tidy the heap now rather than in the next move."""

@@ -97,7 +97,7 @@ class LiveWatch:
     def _build_index(
         self, event_filter: EventFilter, previous: LogIndex | None, jump: bool
     ) -> None:
-        index = self.screen.session.log_index(event_filter, previous)
+        index = self.screen.session.queries.log_index(event_filter, previous)
         if not get_current_worker().is_cancelled:
             self.screen.post_message(IndexBuilt(index, jump))
 
@@ -140,10 +140,10 @@ class LiveWatch:
         token = None
         while not worker.is_cancelled:
             try:
-                current = session.change_token()
+                current = session.queries.change_token()
                 if current != token:
                     first, token = token is None, current
-                    self.screen.post_message(HeadMoved(session.head().position, first))
+                    self.screen.post_message(HeadMoved(session.queries.head().position, first))
             except Exception:  # a busy or locked database: try again next tick
                 pass
             time.sleep(POLL_SECONDS)

@@ -30,7 +30,7 @@ def resolve_in_worker(screen: MainScreen, text: str) -> None:
 
 def _resolve(screen: MainScreen, text: str) -> None:
     try:
-        position = screen.session.resolve_target(text, screen.target)
+        position = screen.session.queries.resolve_target(text, screen.target)
     except DomainError as exc:
         screen.app.call_from_thread(screen.notify, str(exc), severity="error", timeout=6)
         return

@@ -63,7 +63,7 @@ class AggregateScreen(ModalScreen[int | None]):
 
     @work(thread=True, group="streams", exit_on_error=False)
     def _list_streams(self) -> None:
-        self.post_message(self.StreamsListed(self.session.streams()))
+        self.post_message(self.StreamsListed(self.session.queries.streams()))
 
     @on(StreamsListed)
     def _streams_listed(self, message: StreamsListed) -> None:
@@ -77,7 +77,7 @@ class AggregateScreen(ModalScreen[int | None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self, stream: str) -> None:
         try:
-            steps = self.session.aggregate_history(stream)
+            steps = self.session.queries.aggregate_history(stream)
         except Exception as exc:
             self.post_message(self.Loaded(stream, None, str(exc)))
             return

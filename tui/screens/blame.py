@@ -77,7 +77,9 @@ class BlameScreen(ModalScreen[int | None]):
     def _load(self) -> None:
         name, field = self.projection.name, self.column.name
         try:
-            entries = self.session.blame(name, self.key, field, since=self.since, to=self.to)
+            entries = self.session.queries.blame(
+                name, self.key, field, since=self.since, to=self.to
+            )
         except Exception as exc:
             self.post_message(self.Loaded(None, str(exc)))
             return

@@ -52,7 +52,7 @@ class BookmarkScreen(ModalScreen[Bookmark | None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _keep(self, name: str) -> None:
         try:
-            bookmark = self.session.add_bookmark(name, self.position)
+            bookmark = self.session.marks.add_bookmark(name, self.position)
         except DomainError as exc:
             self.post_message(self.Saved(None, str(exc)))
             return

@@ -90,10 +90,10 @@ class DiffScreen(ModalScreen[int | None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _compute(self) -> None:
         try:
-            diff = self.session.diff(self.a, self.b)
+            diff = self.session.queries.diff(self.a, self.b)
             times = tuple(
                 e.recorded_at if e is not None else ""
-                for e in (self.session.event(self.a), self.session.event(self.b))
+                for e in (self.session.queries.event(self.a), self.session.queries.event(self.b))
             )
         except Exception as exc:
             self.post_message(self.Computed(None, error=str(exc)))

@@ -119,7 +119,7 @@ class FlowScreen(ModalScreen[None]):
     def _read(self, mode: str, value: object, token: object) -> None:
         session = self.session
         try:
-            changed = session.change_token()
+            changed = session.queries.change_token()
             current = (mode, value, changed)
             if current == token:
                 self.post_message(self.Loaded(self.flow, self.history, token))

@@ -55,7 +55,7 @@ class GotoScreen(ModalScreen[int | None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _resolve(self, text: str) -> None:
         try:
-            position = self.session.resolve_target(text, self.current)
+            position = self.session.queries.resolve_target(text, self.current)
         except DomainError as exc:
             self.post_message(self.Resolved(None, str(exc)))
             return

@@ -74,7 +74,7 @@ class LineageScreen(ModalScreen[int | None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self) -> None:
         try:
-            steps = self.session.lineage(self.projection.name, self.key)
+            steps = self.session.queries.lineage(self.projection.name, self.key)
         except Exception as exc:
             self.post_message(self.Loaded(None, str(exc)))
             return

@@ -152,14 +152,14 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield ProjectionPanels(session.projections, id="panels")
-                yield EventLog(session.log_page, session.summary, id="log")
+                yield EventLog(session.queries.log_page, session.queries.summary, id="log")
             origin = partial(provenance, session.domain, session.store)
             yield EventInspector(self._look_up_event, id="inspector", provenance=origin)
         yield TimelineScrubber(id="scrubber")
         yield KeyFooter(compact=True)
 
     def _look_up_event(self, event: RecordedEvent) -> tuple[Related, HashStatus]:
-        return self.session.related(event), hash_status_with_checkpoint(self.session, event)
+        return self.session.queries.related(event), hash_status_with_checkpoint(self.session, event)
 
     def on_resize(self) -> None:
         narrow = self.size.width < self.NARROW
@@ -199,7 +199,7 @@ class MainScreen(Screen[None]):
         if self._background_started:
             return
         self._background_started = True
-        in_thread(self, self.session.warm_up, group="warm-up")
+        in_thread(self, self.session.frames.warm_up, group="warm-up")
         self.live_watch.start(follow_writers=self.follow_writers)
         if self.verify:
             self.checks.start()
