@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain.description import DomainDescription
 from domain.ledger import LEDGER
 from domain.ledger.demo import generate_demo
+from domain.ledger.fields import LEDGER_FIELDS
 from domain.ledger.projections import LEDGER_PROJECTIONS
 from domain.ledger.replay import command_fields
 from domain.ledger.simulate import run_simulation
@@ -18,5 +19,6 @@ LEDGER_DOMAIN = DomainDescription(
     summarize=summarize,
     demo=generate_demo,
     simulate=run_simulation,
+    fields=LEDGER_FIELDS,
     command_fields=command_fields,
 )

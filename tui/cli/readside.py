@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from domain.cells import position_label
 from domain.clock import parse_time
 from domain.errors import InvalidInput
 from domain.projection import Projection, StateMap
@@ -84,7 +85,7 @@ def state(args: argparse.Namespace) -> int:
             else:
                 _dump({p.name: states[p.name].rows for p in chosen})
             return 0
-        print(f"state at #{position}\n")
+        print(f"state at {position_label(position)}\n")
         for projection in chosen:
             _print_table(projection, states[projection.name].rows)
     return 0
@@ -92,7 +93,7 @@ def state(args: argparse.Namespace) -> int:
 
 def _print_diff(diff: Diff, chosen: list[Projection]) -> None:
     """Each change as a line, with values formatted by the projection's own columns."""
-    print(f"changes from #{diff.a} to #{diff.b}")
+    print(f"changes from {position_label(diff.a)} to {position_label(diff.b)}")
     for projection in chosen:
         part = diff.projections[projection.name]
         if part.empty:
