@@ -26,6 +26,7 @@ from tui.themes import DEFAULT_THEME, install_theme
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
 from tui.widgets.projection_table import ProjectionTable
+from tui.widgets.refusal_panel import RefusalTable
 
 if TYPE_CHECKING:
     from tui.bootstrap import Workspace
@@ -103,6 +104,7 @@ class EventscopeApp(App[None]):
             sections: list[tuple[str, Iterable[BindingType]]] = [
                 ("Time travel and panels", MainScreen.BINDINGS),
                 ("Projection panel", ProjectionTable.BINDINGS),
+                ("Refusals panel", RefusalTable.BINDINGS),
                 ("Event log", EventLog.BINDINGS),
                 ("Inspector", EventInspector.BINDINGS),
             ]

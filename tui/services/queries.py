@@ -134,7 +134,9 @@ class Queries:
         if correlation:
             shared = self.store.positions_by_correlation(correlation)
             correlated = tuple(p for p in shared if p not in same)
-        return Related(same_command=same, correlated=correlated, cause=cause)
+        return Related(
+            same_command=same, correlated=correlated, cause=cause, summary=self.summary(event)
+        )
 
     @blocking
     def hash_status(self, event: RecordedEvent) -> HashStatus:

@@ -162,6 +162,8 @@ class Related:
     """Positions sharing its correlation id, from other commands."""
     cause: int | None = None
     """The first position recorded by the command named in `causation_id`, if another."""
+    summary: str = ""
+    """What the event did, in the domain's words and number rule (`+1,441.36 EUR to a1`)."""
 
 
 @dataclass(frozen=True)
