@@ -126,6 +126,9 @@ class TimeAxis:
     boundaries: tuple[int, ...]
     by_time: bool = True
     """False when every event has the same time, and buckets split positions instead."""
+    breaks: tuple[int, ...] = ()
+    """Buckets standing for a long idle stretch, folded into one column (drawn as a
+    break; `tui.services.time_axis`)."""
 
     @property
     def counts(self) -> list[int]:
