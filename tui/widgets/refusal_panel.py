@@ -39,6 +39,12 @@ class RefusalTable(ProjectionTable):
         self._asked_at = -1
         self._position: int | None = None
 
+    def _decide_key_column(self) -> None:
+        # A refusal's key is the store's internal id: never a column (Enter shows it all).
+        self._show_key = False
+        self._key_columns = ()
+        self._fitted = None
+
     def keep_newest_in_view(self, position: int) -> None:
         """After a move in time, select the newest refusal at `position` and show the top
         (a log read newest first); loading older ones at the same position keeps the
