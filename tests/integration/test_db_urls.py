@@ -28,11 +28,13 @@ def test_no_value_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     ("value", "reason"),
     [
         ("postgresql://localhost/bank", "PostgreSQL store is not built yet"),
-        ("memory:", "in-memory store cannot back a workspace yet"),
+        ("memory:", "needs a database file, and the in-memory store has none"),
         ("sqlite://bank.db", "write sqlite:///relative.db"),
     ],
 )
-def test_stores_not_built_yet_are_refused_with_a_reason(value: str, reason: str) -> None:
+def test_urls_that_name_no_sqlite_file_are_refused_where_a_file_is_needed(
+    value: str, reason: str
+) -> None:
     with pytest.raises(InvalidInput, match=reason):
         database_path(value)
 
@@ -49,3 +51,11 @@ def test_the_cli_refuses_postgresql_in_one_line(cli: Cli) -> None:
     assert result.code != 0
     assert "PostgreSQL store is not built yet" in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_the_cli_runs_on_the_in_memory_store(cli: Cli) -> None:
+    result = cli("--db", "memory:", "demo", "--events", "500", "--no-open")
+    assert result.code == 0, result.err
+    result = cli("--db", "memory:", "--read-only", "verify")
+    assert result.code == 2
+    assert "memory: starts empty" in result.err and len(result.err.strip().splitlines()) == 1

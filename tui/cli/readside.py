@@ -21,6 +21,7 @@ from tui.cli.commands import _dump, _option, workspace
 from tui.cli.output import say
 from tui.cli.pacing import CtrlCStops
 from tui.cli.progress import ProgressBar
+from tui.themes import DEFAULT_THEME
 
 
 def _position_arg(ws: Workspace, value: int, flag: str) -> int:
@@ -137,15 +138,21 @@ def diff(args: argparse.Namespace) -> int:
 
 
 def rebuild(args: argparse.Namespace) -> int:
-    """`rebuild`: read models from zero (swapped in when done), then snapshots from zero."""
+    """`rebuild`: read models from zero (swapped in when done), then snapshots from zero;
+    with `--projection NAME`, only those read models."""
+    only: list[str] = list(getattr(args, "projection", None) or [])
     with workspace(args, writing=True) as ws:
         projector = ws.projector()
         try:
-            bar = ProgressBar("rebuilding read models")
-            status = projector.rebuild(progress=bar)
+            for name in only:
+                projector.projection(name)  # an unknown name is refused before any work
+            bar = ProgressBar("rebuilding " + (", ".join(only) if only else "read models"))
+            status = projector.rebuild(progress=bar, only=only)
             bar.finish(f"at #{status.checkpoint}")
         finally:
             projector.close()
+        if only:
+            return 0
         timeline = ws.timeline
         timeline.snapshots.discard()  # from zero: a forged snapshot must not survive
         timeline.drop_caches()
@@ -197,7 +204,7 @@ def demo(args: argparse.Namespace) -> int:
         head = ws.store.head().position
         if head:
             print(
-                f"{ws.db_path} already holds {head:,} events: opening it as it is "
+                f"{ws.location} already holds {head:,} events: opening it as it is "
                 "(demo data is written only into an empty database; pick another --db)",
                 file=sys.stderr,
             )
@@ -219,7 +226,9 @@ def demo(args: argparse.Namespace) -> int:
                 projector.close()
         if args.no_open:
             return 0
-    return _open_app(args)
+        from tui.app import run_app  # on this workspace: `--db memory:` has no other
+
+        return run_app(ws, theme=_option(args, "theme", DEFAULT_THEME))
 
 
 def _demo_end(text: str | None, now: str) -> datetime:
@@ -252,12 +261,6 @@ def _counted(items: Any, bar: ProgressBar) -> Any:
             if done % 5000 == 0:
                 bar(done, total or done)
     bar(done, done)
-
-
-def _open_app(args: argparse.Namespace) -> int:
-    from tui.cli.commands import open_app
-
-    return open_app(args)
 
 
 def simulate(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ FORWARDED_OPTIONS = (
     ("--synchronous", "synchronous", False),
     ("--busy-timeout", "busy_timeout", False),
     ("--theme", "theme", False),
+    ("--projector-delay", "projector_delay", False),
 )
 """The global options each tab's app process gets, as given to `serve` (flag, attribute,
 whether it is a file path, made absolute)."""
@@ -91,7 +92,7 @@ def serve(args: argparse.Namespace) -> int:
     except ImportError:
         raise InvalidInput(f"serve needs textual-serve: {INSTALL_HINT}") from None
     with workspace(args) as ws:  # a bad --db, --domain or --actor fails here, not per tab
-        db_path = ws.db_path
+        db_path = ws.file  # every tab runs its own app process on the same database
     check_can_listen(args.host, args.port)
     if args.public and not is_loopback(args.host):
         print(

@@ -21,6 +21,7 @@ from domain.timeline import Cursor, Timeline
 from tui.read_side import ReadSide
 from tui.services.calls import InFlight, blocking
 from tui.services.frames import Frame, FrameSource, RowChanges, Rows, compare_rows
+from tui.services.live_changes import live_changes
 from tui.services.queries import Queries
 from tui.services.types import REFUSALS
 
@@ -30,6 +31,13 @@ NEAR = 128
 """Moves up to this many events go through the stepping cursor; longer ones (jumps,
 PgUp/PgDn) show `state_at` first, which skips the cursor's journaling, and move the
 cursor there afterwards (`prepare_steps`)."""
+
+
+def is_step(before: int, after: int) -> bool:
+    """True when moving from `before` to `after` is a step (replay the few events in
+    between) rather than a jump (rebuild from the nearest snapshot): the one rule, used
+    by the frames here and by the app's time cursor."""
+    return abs(after - before) <= NEAR
 
 
 class CursorTimeline:
@@ -45,7 +53,7 @@ class CursorTimeline:
 
     def near(self, position: int) -> bool:
         cursor = self._cursor
-        return cursor is not None and abs(position - cursor.position) <= NEAR
+        return cursor is not None and is_step(cursor.position, position)
 
     def seek(self, position: int) -> tuple[StateMap, dict[str, set[str]] | None]:
         cursor = self._cursor
@@ -139,7 +147,7 @@ class Frames:
         with self._lock:
             self._refusals.load()
             last = self._last
-            step = last is not None and abs(position - last.position) <= NEAR
+            step = last is not None and is_step(last.position, position)
             if not (step or self._timeline.near(position)):
                 return self._frame(position, self._timeline.state_at(position), None, "jump")
             states, touched = self._timeline.seek(position)
@@ -195,18 +203,20 @@ class Frames:
         if models.stale or (models.position == 0 and self.store.head().position > 0):
             return self.frame_at(self.store.head().position)
         with self._lock:
-            return self._frame(models.position, models.states, None, "read_models")
+            touched = live_changes(self._last, models.position, read_side.changes, self.projections)
+            return self._frame(models.position, models.states, touched, "read_models")
 
     def _frame(
         self,
         position: int,
         states: StateMap,
-        touched: Mapping[str, set[str]] | None,
+        touched: Mapping[str, set[str] | None] | None,
         source: FrameSource | Literal["jump"],
     ) -> Frame:
         """A frame of `states` at `position`, compared with the last frame built.
 
-        `touched` names the rows that can differ from the last frame (None: compare all).
+        `touched` names the rows that can differ from the last frame (None: compare all;
+        a projection named with None: compare all of its rows).
         The cursor's states are its working copy, so their rows are copied; a jump's
         states and the read models are freshly built and kept as they are.
         """
