@@ -95,10 +95,14 @@ class AggregateScreen(ModalScreen[int | None]):
         self.query_one(".dialog-title", Label).update(
             Text.assemble("Aggregate history  ", (escape(message.stream), "bold"))
         )
+        fixed = fill_history(table, self.steps, self.session.domain, self.session.summary)
         summary.update(
-            f"{len(self.steps):,} events; changed fields are highlighted. Enter jumps to the event."
+            Text.assemble(
+                (f"{len(self.steps):,} events", "bold"),
+                f" · {fixed}" if fixed else "",
+                "\nChanged fields are highlighted. Enter jumps to the event.",
+            )
         )
-        fill_history(table, self.steps, self.session.domain, self.session.summary)
         table.move_cursor(row=len(self.steps) - 1)
         table.focus()
 

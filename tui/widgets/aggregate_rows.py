@@ -33,17 +33,25 @@ def fill_history(
     steps: Sequence[AggregateStep],
     domain: DomainDescription,
     summarize: Callable[[RecordedEvent], str],
-) -> None:
-    """Fill `table` (cleared) with one row per step, keyed by the event's position."""
-    fields = list(steps[0].state) if steps else []
+) -> str:
+    """Fill `table` (cleared) with one row per step, keyed by the event's position.
+
+    Fields that never change over the history (the account, its owner and currency)
+    are not columns: they come back as one line (`Owner Ann · Currency EUR`), so the
+    columns left have room and a number is never cut at the table's edge.
+    """
+    names = list(steps[0].state) if steps else []
+    constant = [n for n in names if len(steps) > 1 and _same_throughout(steps, n)]
+    fields = [n for n in names if n not in constant]
     table.add_column("Ver", key="version")
     table.add_column("Pos", key="pos")
     table.add_column("Time", key="time")
+    # The state first: at 80 columns it must not be cut at the table's edge.
+    for name in fields:
+        table.add_column(domain.field(name).title, key=f"s-{name}")
     table.add_column("Event", key="event")
     table.add_column("What", key="what")
     table.add_column("Actor", key="actor")
-    for name in fields:
-        table.add_column(domain.field(name).title, key=f"s-{name}")
     previous: dict[str, Any] = {}
     for step in steps:
         event = step.event
@@ -51,9 +59,6 @@ def fill_history(
             str(event.version),
             Text(position_text(event.position), justify="right"),
             Text(short_time_text(event.recorded_at)),
-            stored_text(event.type),
-            stored_text(summarize(event)),
-            stored_text(event.actor),
         ]
         for name, text in zip(fields, state_cells(domain, fields, step.state), strict=True):
             changed = previous.get(name) != step.state.get(name)
@@ -62,4 +67,13 @@ def fill_history(
                 Text(text, style=CHANGED if changed else "", justify="right" if numeric else "left")
             )
         previous = step.state
+        cells += [stored_text(event.type), stored_text(summarize(event)), stored_text(event.actor)]
         table.add_row(*cells, key=str(event.position))
+    last = steps[-1].state if steps else {}
+    shown = [(domain.field(n).title, domain.field(n).format(last)) for n in constant]
+    return " · ".join(f"{title} {text}" for title, text in shown if text)
+
+
+def _same_throughout(steps: Sequence[AggregateStep], name: str) -> bool:
+    first = steps[0].state.get(name)
+    return all(step.state.get(name) == first for step in steps)
