@@ -15,7 +15,7 @@ from typing import Any
 from domain.envelope import PendingEvent, RecordedEvent, Refusal
 from domain.history_check import CommandFields
 from domain.model import DomainModel
-from domain.projection import Projection, projection_named
+from domain.projection import Column, Projection, projection_named
 
 DemoGenerator = Callable[[int, int], Iterator[PendingEvent | Refusal]]
 """`generate(events, seed)`: a deterministic history, in order."""
@@ -42,6 +42,17 @@ class DomainDescription:
     that command on the states so far and must emit exactly the recorded events.
     `domain.history_check.same_named_fields` suits commands named like their events.
     Without it, imports without command records are only checked event by event."""
+    fields: Sequence[Column] = ()
+    """How payload and aggregate fields read (title, kind, formatter), by `Column.name`:
+    aggregate history, the inspector and the CLI format values by them, as panels do
+    by their columns. A field not described reads as plain text under its own name."""
+
+    def field(self, name: str) -> Column:
+        """The description of payload or aggregate field `name` (a plain one if none)."""
+        for column in self.fields:
+            if column.name == name:
+                return column
+        return Column(name, name.replace("_", " ").capitalize())
 
     def summary(self, event: RecordedEvent) -> str:
         """The domain's one-line summary of `event`, or its data as key=value pairs."""

@@ -42,6 +42,8 @@ def _plain(value: Any, row: Mapping[str, Any]) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(item, row) for item in value)
     return str(value)
 
 

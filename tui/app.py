@@ -28,6 +28,7 @@ from tui.widgets.cell_table import CellTable
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
 from tui.widgets.projection_table import ProjectionTable
+from tui.widgets.refusal_panel import RefusalTable
 
 if TYPE_CHECKING:
     from tui.bootstrap import Workspace
@@ -105,6 +106,7 @@ class EventscopeApp(App[None]):
             sections: list[tuple[str, Iterable[BindingType]]] = [
                 ("Time travel and panels", MainScreen.BINDINGS),
                 ("Projection panel", [*CellTable.BINDINGS, *ProjectionTable.BINDINGS]),
+                ("Refusals panel", RefusalTable.BINDINGS),
                 ("Event log", EventLog.BINDINGS),
                 ("Inspector", EventInspector.BINDINGS),
             ]

@@ -12,6 +12,7 @@ from typing import Any
 from rich.text import Text
 from textual.markup import escape as escape_markup
 
+from domain.cells import position_label, time_cell
 from domain.text import escape
 
 
@@ -26,18 +27,20 @@ def markup_safe(text: str) -> str:
 
 
 def position_text(position: int) -> str:
-    """`#1,234`; position 0 reads as the start of history."""
-    return f"#{position:,}"
+    """`#1,234`; position 0 reads as the start of history (`domain.cells.position_label`)."""
+    return position_label(position)
 
 
 def time_text(recorded_at: str, *, seconds: bool = True, micros: bool = False) -> str:
     """`2026-03-01 14:02:11` from a stored UTC time (`...T14:02:11.123456Z`), escaped."""
     if not recorded_at:
         return ""
+    if seconds and not micros:
+        return escape(time_cell(recorded_at, {}))
     text = recorded_at.replace("T", " ").removesuffix("Z")
     if micros:
         return escape(text)
-    return escape(text[:19] if seconds else text[:16])
+    return escape(text[:16])
 
 
 def short_time_text(recorded_at: str) -> str:

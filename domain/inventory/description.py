@@ -6,6 +6,7 @@ from domain.description import DomainDescription
 from domain.history_check import same_named_fields
 from domain.inventory import INVENTORY
 from domain.inventory.demo import generate_demo
+from domain.inventory.fields import INVENTORY_FIELDS
 from domain.inventory.projections import INVENTORY_PROJECTIONS
 from domain.inventory.simulate import run_simulation
 from domain.inventory.summary import summarize
@@ -18,5 +19,6 @@ INVENTORY_DOMAIN = DomainDescription(
     summarize=summarize,
     demo=generate_demo,
     simulate=run_simulation,
+    fields=INVENTORY_FIELDS,
     command_fields=same_named_fields,
 )

@@ -8,6 +8,7 @@ from typing import Any
 from domain.description import DomainDescription
 from domain.envelope import PendingEvent, Refusal
 from domain.ledger import LEDGER
+from domain.ledger.fields import LEDGER_FIELDS
 from domain.ledger.projections import LEDGER_PROJECTIONS
 from domain.ledger.replay import command_fields
 from domain.ledger.summary import summarize
@@ -39,5 +40,6 @@ LEDGER_DOMAIN = DomainDescription(
     summarize=summarize,
     demo=generate_demo,
     simulate=run_simulation,
+    fields=LEDGER_FIELDS,
     command_fields=command_fields,
 )

@@ -33,7 +33,8 @@ from domain.ledger.money import (
     MAX_MINOR_UNITS,
     as_currency,
     format_amount,
-    format_money,
+    grouped_amount,
+    money_text,
     parse_amount,
 )
 from domain.messages import Command
@@ -69,10 +70,10 @@ def _check_funds(account: Account, amount: int, action: str) -> None:
     if after < -account.overdraft_limit:
         currency = account.currency
         raise RuleRefused(
-            f"{action} of {format_money(amount, currency)} would take {account.account_id} to "
-            f"{format_amount(after, currency)}, beyond its overdraft limit of "
-            f"{format_amount(account.overdraft_limit, currency)} "
-            f"(at most {format_money(max(account.available, 0), currency)} can leave it)"
+            f"{action} of {money_text(amount, currency)} would take {account.account_id} to "
+            f"{grouped_amount(after, currency)}, beyond its overdraft limit of "
+            f"{grouped_amount(account.overdraft_limit, currency)} "
+            f"(at most {money_text(max(account.available, 0), currency)} can leave it)"
         )
 
 
@@ -82,9 +83,9 @@ def _check_room(account: Account, amount: int, action: str) -> None:
     if after > MAX_MINOR_UNITS:
         currency = account.currency
         raise RuleRefused(
-            f"{action} of {format_money(amount, currency)} would take {account.account_id} to "
-            f"{format_amount(after, currency)}, above the largest balance an account may hold "
-            f"({format_money(MAX_MINOR_UNITS, currency)})"
+            f"{action} of {money_text(amount, currency)} would take {account.account_id} to "
+            f"{grouped_amount(after, currency)}, above the largest balance an account may hold "
+            f"({money_text(MAX_MINOR_UNITS, currency)})"
         )
 
 
@@ -194,13 +195,13 @@ def set_overdraft_limit(command: SetOverdraftLimit, ctx: Context) -> list[Emit]:
     if limit == account.overdraft_limit:
         raise RuleRefused(
             f"the overdraft limit of {command.account_id} is already "
-            f"{format_money(limit, currency)}; nothing to change"
+            f"{money_text(limit, currency)}; nothing to change"
         )
     owed = -account.balance
     if limit < owed:
         raise RuleRefused(
-            f"a limit of {format_money(limit, currency)} is below what {command.account_id} "
-            f"already owes ({format_money(owed, currency)}); set at least "
+            f"a limit of {money_text(limit, currency)} is below what {command.account_id} "
+            f"already owes ({money_text(owed, currency)}); set at least "
             f"{format_amount(owed, currency)}, or deposit first"
         )
     event = OverdraftLimitChanged(
@@ -215,13 +216,13 @@ def close_account(command: CloseAccount, ctx: Context) -> list[Emit]:
     if account.balance > 0:
         raise RuleRefused(
             f"account {command.account_id} still holds "
-            f"{format_money(account.balance, account.currency)}; withdraw or transfer it "
+            f"{money_text(account.balance, account.currency)}; withdraw or transfer it "
             "before closing"
         )
     if account.balance < 0:
         raise RuleRefused(
             f"account {command.account_id} owes "
-            f"{format_money(-account.balance, account.currency)}; deposit it before closing"
+            f"{money_text(-account.balance, account.currency)}; deposit it before closing"
         )
     event = AccountClosed(account_id=command.account_id, reason=command.reason)
     return [Emit(ACCOUNT, command.account_id, event)]

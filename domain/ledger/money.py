@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Final, Literal, cast, get_args
 
+from domain.cells import grouped_decimal
 from domain.errors import InvalidInput
 
 Currency = Literal["EUR", "USD", "GBP", "CHF", "JPY"]
@@ -139,5 +140,28 @@ def format_amount(minor: int, currency: str) -> str:
 
 
 def format_money(minor: int, currency: str) -> str:
-    """Minor units with the currency code, for messages ("150.00 EUR")."""
+    """Minor units with the currency code, for messages ("150.00 EUR").
+
+    Refusal reasons are worded with it and stored, so it stays ungrouped: what a person
+    reads on screen is `money_text`.
+    """
     return f"{format_amount(minor, currency)} {currency}"
+
+
+def grouped_amount(minor: int, currency: str, *, signed: bool = False) -> str:
+    """Minor units as a grouped decimal for screens (`-1,234.56`; JPY `1,234`).
+
+    An unknown currency (only possible in imported garbage) shows the grouped integer
+    of minor units: never a guess at its decimals.
+    """
+    digits = CURRENCY_DIGITS.get(currency, 0)
+    return grouped_decimal(minor, digits, signed=signed)
+
+
+def money_text(minor: int, currency: str, *, signed: bool = False) -> str:
+    """Minor units as a person reads money: `+1,441.36 EUR`, `1,380,048 JPY`.
+
+    The one rule behind the log, the inspector, aggregate history and the CLI; panels
+    show `grouped_amount` alone when the currency has its own column.
+    """
+    return f"{grouped_amount(minor, currency, signed=signed)} {currency}".rstrip()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from domain.cells import grouped_decimal
 from domain.envelope import RecordedEvent
 from domain.ledger.events import UNKNOWN_CHANNEL
-from domain.ledger.money import format_money
+from domain.ledger.money import money_text
 
 
 def _ref(data: dict[str, object]) -> str:
@@ -18,6 +19,12 @@ def _via(data: dict[str, object]) -> str:
     return f" via {channel}" if channel and channel != UNKNOWN_CHANNEL else ""
 
 
+def _limit(minor: int, currency: str) -> str:
+    if currency:
+        return money_text(minor, currency)
+    return f"{grouped_decimal(minor)} minor units"
+
+
 def summarize(event: RecordedEvent) -> str:
     """`+100.00 EUR to a1 via payroll · salary`, `25.50 EUR a1 → a2`, `froze a1: fraud`...
 
@@ -26,23 +33,27 @@ def summarize(event: RecordedEvent) -> str:
     d = event.data
     kind = event.type
     if kind == "AccountOpened":
-        limit = format_money(int(d["overdraft_limit"]), str(d["currency"]))
+        limit = money_text(int(d["overdraft_limit"]), str(d["currency"]))
         return f"opened {d['account_id']} for {d['owner']} ({d['currency']}, overdraft {limit})"
     if kind == "MoneyDeposited":
-        money = format_money(int(d["amount"]), str(d["currency"]))
-        return f"+{money} to {d['account_id']}{_via(d)}{_ref(d)}"
+        money = money_text(int(d["amount"]), str(d["currency"]), signed=True)
+        return f"{money} to {d['account_id']}{_via(d)}{_ref(d)}"
     if kind == "MoneyWithdrawn":
-        money = format_money(int(d["amount"]), str(d["currency"]))
-        return f"-{money} from {d['account_id']}{_ref(d)}"
+        money = money_text(-int(d["amount"]), str(d["currency"]))
+        return f"{money} from {d['account_id']}{_ref(d)}"
     if kind in ("TransferSent", "TransferReceived"):
-        money = format_money(int(d["amount"]), str(d["currency"]))
+        money = money_text(int(d["amount"]), str(d["currency"]))
         return f"{money} {d['from_account']} → {d['to_account']}{_ref(d)}"
     if kind == "AccountFrozen":
         return f"froze {d['account_id']}: {d['reason']}"
     if kind == "AccountUnfrozen":
         return f"unfroze {d['account_id']}: {d['reason']}"
     if kind == "OverdraftLimitChanged":
-        return f"overdraft of {d['account_id']}: {d['old_limit']} → {d['new_limit']} (minor units)"
+        # The event carries no currency: the limits are shown grouped, in minor units
+        # only when the payload names a currency (an upcast or imported one may).
+        currency = str(d.get("currency", ""))
+        old = _limit(int(d["old_limit"]), currency)
+        return f"overdraft of {d['account_id']}: {old} → {_limit(int(d['new_limit']), currency)}"
     if kind == "AccountClosed":
         return f"closed {d['account_id']}: {d['reason']}"
     raise ValueError(f"unknown ledger event {kind}")

@@ -78,6 +78,12 @@ class RefusalLog:
         self._last = (count, limit, found)
         return found
 
+    def count_at(self, position: int) -> int:
+        """How many refusals have `at_position <= position` (reads the list if unread)."""
+        if self._read_at < 0 or position >= self._read_at:
+            self._catch_up()
+        return bisect.bisect_right(self._keys, (position, float("inf")))
+
     def load(self) -> None:
         """Read every refusal into memory (once; then only new ones are read)."""
         if self._read_at < 0:

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 import orjson
 
+from domain.cells import time_cell
 from domain.envelope import RecordedEvent
 from domain.errors import InvalidInput, StoreError
 from domain.history_check import event_problem, flag_problem
@@ -222,7 +223,7 @@ def format_event_line(event: RecordedEvent, summary: str) -> str:
     Every stored part is escaped (`domain.text.escape`) before it is padded: a newline
     in an actor cannot forge a second line, nor an escape sequence drive the terminal.
     """
-    when = escape(event.recorded_at[:19].replace("T", " "))
+    when = escape(time_cell(event.recorded_at, {}))
     return (
         f"{event.position:>9}  {when}  {escape(event.stream_id):<18} {escape(event.type):<22} "
         f"{escape(event.actor):<14} {escape(summary)}"

@@ -488,6 +488,12 @@ def build_parser() -> _Parser:
         "--events", metavar="N", type=whole_number, default=100_000, help="events (100000)"
     )
     p.add_argument("--seed", metavar="S", type=whole_number, default=7, help="random seed (7)")
+    p.add_argument(
+        "--end",
+        metavar="ISO",
+        help="when the history ends, an ISO date/time in UTC (default: now); "
+        "e.g. 2026-03-01T18:00Z for the same history on every run",
+    )
     p.add_argument("--no-open", action="store_true", help="write the data; do not open the app")
     p.set_defaults(handler=readside.demo)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from domain.cells import position_label
 from domain.clock import parse_time
+from domain.demo_timing import ending_at
 from domain.errors import InvalidInput
 from domain.projection import Projection, StateMap
 from domain.text import escape
@@ -85,7 +88,7 @@ def state(args: argparse.Namespace) -> int:
             else:
                 _dump({p.name: states[p.name].rows for p in chosen})
             return 0
-        print(f"state at #{position}\n")
+        print(f"state at {position_label(position)}\n")
         for projection in chosen:
             _print_table(projection, states[projection.name].rows)
     return 0
@@ -93,7 +96,7 @@ def state(args: argparse.Namespace) -> int:
 
 def _print_diff(diff: Diff, chosen: list[Projection]) -> None:
     """Each change as a line, with values formatted by the projection's own columns."""
-    print(f"changes from #{diff.a} to #{diff.b}")
+    print(f"changes from {position_label(diff.a)} to {position_label(diff.b)}")
     for projection in chosen:
         part = diff.projections[projection.name]
         if part.empty:
@@ -206,8 +209,10 @@ def demo(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         else:
+            end = _demo_end(args.end, ws.clock.now())
+            history = ending_at(generate, args.events, args.seed, end)
             bar = ProgressBar("writing demo events")
-            loaded = ws.store.append_bulk(_counted(generate(args.events, args.seed), bar))
+            loaded = ws.store.append_bulk(_counted(history, bar))
             bar.finish(f"{loaded.position:,} events, seed {args.seed}")
             bar = ProgressBar("writing snapshots")
             written = ws.timeline.build_snapshots(progress=bar)
@@ -224,6 +229,24 @@ def demo(args: argparse.Namespace) -> int:
         from tui.app import run_app  # on this workspace: `--db memory:` has no other
 
         return run_app(ws, theme=_option(args, "theme", DEFAULT_THEME))
+
+
+def _demo_end(text: str | None, now: str) -> datetime:
+    """When the demo history ends: `--end`, else now; never after now (live writes
+    must come after it)."""
+    present = parse_time(now)
+    if text is None:
+        return present
+    try:
+        end = parse_time(text)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput(f"--end: {exc}") from None
+    if end > present:
+        raise InvalidInput(
+            f"--end {text} is in the future; give a time up to now ({now[:19]}Z), "
+            "so that new events come after the demo history"
+        )
+    return end
 
 
 def _counted(items: Any, bar: ProgressBar) -> Any:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,9 +13,10 @@ from textual.suggester import SuggestFromList
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from domain.text import escape
-from tui.format import markup_safe, position_text, short_time_text, stored_text, value_text
+from tui.format import markup_safe
 from tui.services.types import AggregateStep
 from tui.session import Session
+from tui.widgets.aggregate_rows import fill_history
 
 
 class AggregateScreen(ModalScreen[int | None]):
@@ -93,34 +92,17 @@ class AggregateScreen(ModalScreen[int | None]):
             return
         self.stream = message.stream
         self.steps = message.steps
-        summary.update(
-            f"[b]{markup_safe(message.stream)}[/b]: {len(self.steps):,} events; "
-            "changed fields are highlighted. Enter jumps to the event."
+        self.query_one(".dialog-title", Label).update(
+            Text.assemble("Aggregate history  ", (escape(message.stream), "bold"))
         )
-        fields = list(self.steps[0].state) if self.steps else []
-        table.add_column("Ver", key="version")
-        table.add_column("Pos", key="pos")
-        table.add_column("Time", key="time")
-        table.add_column("Event", key="event")
-        table.add_column("Actor", key="actor")
-        for name in fields:
-            table.add_column(name.replace("_", " "), key=f"s-{name}")
-        previous: dict[str, Any] = {}
-        for step in self.steps:
-            event = step.event
-            cells: list[Any] = [
-                str(event.version),
-                position_text(event.position),
-                Text(short_time_text(event.recorded_at)),
-                stored_text(event.type),
-                stored_text(event.actor),
-            ]
-            for name in fields:
-                value = step.state.get(name)
-                changed = previous.get(name) != value
-                cells.append(Text(value_text(value), style="bold yellow" if changed else ""))
-            previous = step.state
-            table.add_row(*cells, key=str(event.position))
+        fixed = fill_history(table, self.steps, self.session.domain, self.session.summary)
+        summary.update(
+            Text.assemble(
+                (f"{len(self.steps):,} events", "bold"),
+                f" · {fixed}" if fixed else "",
+                "\nChanged fields are highlighted. Enter jumps to the event.",
+            )
+        )
         table.move_cursor(row=len(self.steps) - 1)
         table.focus()
 

@@ -29,6 +29,7 @@ from tui.controllers.frames import FrameBuilt, FrameFailed, FrameScheduler, sett
 from tui.controllers.live import HeadMoved, IndexBuilt, LiveWatch, ReadSideChanged
 from tui.controllers.marks import Marks
 from tui.controllers.proofs import ProofSaver
+from tui.controllers.refusals import load_older_refusals, open_refusal
 from tui.controllers.resolve import Jump, resolve_in_worker
 from tui.controllers.workers import in_thread
 from tui.format import position_text
@@ -43,6 +44,7 @@ from tui.widgets.inspector import EventInspector
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.projection_panels import ProjectionPanels
 from tui.widgets.projection_table import ProjectionTable
+from tui.widgets.refusal_panel import RefusalTable
 from tui.widgets.scrubber import TimelineScrubber
 from tui.widgets.status_bar import StatusBar
 
@@ -282,10 +284,14 @@ class MainScreen(Screen[None]):
     @on(ProjectionTable.RowChosen)
     def _row_chosen(self, message: ProjectionTable.RowChosen) -> None:
         if message.projection == REFUSALS:
-            return
+            return open_refusal(self, message.key)
         from tui.screens.lineage import LineageScreen
 
         self.open_jumper(LineageScreen(self.session, message.projection, message.key, self.target))
+
+    @on(RefusalTable.OlderWanted)
+    def _older_refusals(self) -> None:
+        load_older_refusals(self)
 
     @on(CellTable.CellChosen)
     def _cell_chosen(self, message: CellTable.CellChosen) -> None:

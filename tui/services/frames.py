@@ -127,6 +127,8 @@ class Frame:
     since: int | None = None
     """The position the changes are measured from (None: the first frame)."""
     source: FrameSource = "timeline"
+    refusals_total: int = 0
+    """How many refusals were recorded up to `position` (`rows` carries the latest)."""
 
     def changes_for(self, projection: str) -> RowChanges:
         """What changed in `projection` (empty when nothing did)."""

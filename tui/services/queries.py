@@ -21,6 +21,7 @@ from domain.errors import InvalidInput, StoreError
 from domain.timeline import BlameEntry, LineageStep, Timeline, field_blame
 from tui.services.calls import InFlight, blocking
 from tui.services.frames import StateDiff, state_diff
+from tui.services.time_axis import folded_axis
 from tui.services.types import AggregateStep, EventFilter, HashStatus, LogIndex, Related, TimeAxis
 
 if TYPE_CHECKING:
@@ -134,7 +135,9 @@ class Queries:
         if correlation:
             shared = self.store.positions_by_correlation(correlation)
             correlated = tuple(p for p in shared if p not in same)
-        return Related(same_command=same, correlated=correlated, cause=cause)
+        return Related(
+            same_command=same, correlated=correlated, cause=cause, summary=self.summary(event)
+        )
 
     @blocking
     def hash_status(self, event: RecordedEvent) -> HashStatus:
@@ -166,13 +169,16 @@ class Queries:
         if span.total_seconds() <= 0:
             bounds = [round(head * i / buckets) for i in range(buckets + 1)]
             return TimeAxis(first_event.recorded_at, last_event.recorded_at, tuple(bounds), False)
-        bounds = [0]
-        for i in range(1, buckets):
-            moment = format_time(start + span * i / buckets)
-            bounds.append(max(bounds[-1], self.store.position_at(moment)))
-        bounds.append(head)
         # The first event belongs to bucket 0, whose start time it defines.
-        return TimeAxis(first_event.recorded_at, last_event.recorded_at, tuple(bounds))
+        folded = folded_axis(start, end, head, buckets, self.store.position_at, self._time_of)
+        return TimeAxis(
+            first_event.recorded_at, last_event.recorded_at, folded.boundaries, breaks=folded.breaks
+        )
+
+    def _time_of(self, position: int) -> str:
+        """When the event at `position` was recorded ("" past the head)."""
+        found = self.store.read_all(after=position - 1, to=position)
+        return found[0].recorded_at if found else ""
 
     @blocking
     def resolve_target(self, text: str, current: int) -> int:

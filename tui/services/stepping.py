@@ -82,10 +82,12 @@ class RefusalRows:
     def __init__(self, timeline: Timeline) -> None:
         self._timeline = timeline
         self._last: tuple[tuple[Refusal, ...], Rows] = ((), {})
+        self.limit = REFUSAL_ROWS
+        """How many of the latest refusals frames carry; `more` raises it on demand."""
 
     def rows_at(self, position: int) -> Rows:
-        """The latest `REFUSAL_ROWS` refusals recorded while the head was <= `position`."""
-        found = self._timeline.refusals_at(position, REFUSAL_ROWS)
+        """The latest `limit` refusals recorded while the head was <= `position`."""
+        found = self._timeline.refusals_at(position, self.limit)
         if found is not self._last[0]:
             self._last = (found, {str(r.id): r.to_json_dict() for r in found})
         return self._last[1]
@@ -93,6 +95,14 @@ class RefusalRows:
     def load(self) -> None:
         """Read every refusal into memory (once; then only new ones are read)."""
         self._timeline.refusal_log.load()
+
+    def total_at(self, position: int) -> int:
+        """How many refusals were recorded while the head was <= `position`."""
+        return self._timeline.refusal_log.count_at(position)
+
+    def more(self) -> None:
+        """Carry `REFUSAL_ROWS` more (older) refusals in the next frames."""
+        self.limit += REFUSAL_ROWS
 
 
 class Frames:
@@ -152,6 +162,12 @@ class Frames:
         """Read what moving through the past needs (every refusal), in the background."""
         with self._lock:
             self._refusals.load()
+
+    @blocking
+    def more_refusals(self) -> None:
+        """Let frames carry older refusals too: the panel asked for them (no silent cap)."""
+        with self._lock:
+            self._refusals.more()
 
     @blocking
     def steps_ready(self, position: int) -> bool:
@@ -251,6 +267,7 @@ class Frames:
             changes=changes,
             since=since,
             source=source,
+            refusals_total=self._refusals.total_at(position),
         )
         self._last = frame
         return frame

@@ -126,6 +126,9 @@ class TimeAxis:
     boundaries: tuple[int, ...]
     by_time: bool = True
     """False when every event has the same time, and buckets split positions instead."""
+    breaks: tuple[int, ...] = ()
+    """Buckets standing for a long idle stretch, folded into one column (drawn as a
+    break; `tui.services.time_axis`)."""
 
     @property
     def counts(self) -> list[int]:
@@ -162,6 +165,8 @@ class Related:
     """Positions sharing its correlation id, from other commands."""
     cause: int | None = None
     """The first position recorded by the command named in `causation_id`, if another."""
+    summary: str = ""
+    """What the event did, in the domain's words and number rule (`+1,441.36 EUR to a1`)."""
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,8 @@ def render_event(
     title.append(f"  {escape(event.stream_id)}", style="italic")
     title.append(f"  v{event.version}\n", style="dim")
     title.append(time_text(event.recorded_at, micros=True) + " UTC", style="dim")
+    if related is not None and related.summary:
+        title.append("\n" + escape(related.summary))
     payload = payload_text(event.data)
     flags = _flags(origin)
     return Group(

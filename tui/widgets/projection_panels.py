@@ -12,6 +12,7 @@ from domain.projection import Column, Projection
 from tui.services.types import REFUSALS, Frame
 from tui.widgets.cell_table import CellTable
 from tui.widgets.projection_table import ProjectionTable
+from tui.widgets.refusal_panel import RefusalCount, RefusalTable
 
 REFUSAL_COLUMNS = (
     Column("recorded_at", "Time", "time", lambda v, _: str(v or "")[:19].replace("T", " ")),
@@ -44,12 +45,8 @@ class ProjectionPanels(Vertical):
                         id=f"table-{projection.name}",
                     )
             with TabPane("Refusals", id=f"pane-{REFUSALS}"):
-                table = ProjectionTable(
-                    REFUSALS, REFUSAL_COLUMNS, "refusal", id=f"table-{REFUSALS}"
-                )
-                table.empty_text = "no command was refused up to here"
-                table.newest_first = True
-                yield table
+                yield RefusalCount("", id="refusal-count")
+                yield RefusalTable(REFUSALS, REFUSAL_COLUMNS, id=f"table-{REFUSALS}")
 
     @property
     def names(self) -> list[str]:
@@ -81,10 +78,20 @@ class ProjectionPanels(Vertical):
                 table = self._tables[name] = self.query_one(f"#table-{name}", ProjectionTable)
             changes = frame.changes_for(name)
             table.show(frame.rows.get(name, {}), changes, follow=follow, incremental=incremental)
+            if name == REFUSALS:
+                self._count_refusals(table, frame)
             changed = bool(changes)
             if self._changed.get(name) != changed:
                 self._changed[name] = changed
                 tabs.get_tab(f"pane-{name}").set_class(changed, "-changed")
+
+    def _count_refusals(self, table: ProjectionTable, frame: Frame) -> None:
+        if isinstance(table, RefusalTable):
+            table.total = frame.refusals_total
+            table.keep_newest_in_view(frame.position)
+            shown = len(frame.rows.get(REFUSALS, {}))
+            count = self.query_one(RefusalCount)
+            count.show_count(shown, frame.refusals_total, frame.position)
 
     def select_tab(self, index: int) -> None:
         """Show the tab at `index` (0-based), if there is one, and give its table focus."""

@@ -2,11 +2,12 @@
 
 The x axis is time, not position: positions are gap-free, so density over positions
 would be flat, while density over time shows bursts, quiet nights and outages. Each
-column is one time bucket; clicking or dragging moves the cursor to the last event of
-the bucket under the mouse.
+column is one time bucket, except that a long idle stretch (months between a demo and
+a live write) is folded into one break column `┊` (`tui.services.time_axis`). Clicking
+or dragging moves the cursor to the last event of the bucket under the mouse.
 
-    ▁▂▅█▇▃  ▁▂▃▅▆▇█▇▅▃▂▁   ▂▃▅▇▅▃▂      density (played part brighter)
-          ◆      A    ▲      B          bookmarks, marks, cursor
+    ▁▂▅█▇▃  ▁▂▃▅▆▇█▇▅▃▂▁ ┊ ▂▃▅▇▅▃▂      density (played part brighter)
+          ◆      A    ▲ ┊    B          bookmarks, marks, cursor
     03-01 09:00      #1,234 · 03-02 10:14      03-04 18:30
 """
 
@@ -29,6 +30,8 @@ from tui.format import position_text, time_text
 from tui.services.types import TimeAxis
 
 BARS = " ▁▂▃▄▅▆▇█"
+BREAK = "┊"
+"""A long idle stretch folded into one column (`TimeAxis.breaks`)."""
 
 
 class TimelineScrubber(Widget, can_focus=False):
@@ -171,6 +174,9 @@ class TimelineScrubber(Widget, can_focus=False):
                 # sqrt scaling keeps a quiet bucket visible next to a burst
                 level = max(1, math.ceil(math.sqrt(count / peak) * (len(BARS) - 1)))
             bars.append(BARS[level])
+        for column in axis.breaks:
+            if column < len(bars):
+                bars[column] = BREAK
         text = "".join(bars)
         self._bars = (axis, columns, text)
         return text
@@ -210,6 +216,10 @@ class TimelineScrubber(Widget, can_focus=False):
     def _marker_line(self, columns: int, cursor: int, base: Style) -> Strip:
         cells: list[tuple[str, Style]] = [(" ", base)] * columns
         styles = self._styles
+        if self.axis is not None:
+            for column in self.axis.breaks:
+                if column < columns:
+                    cells[column] = (BREAK, styles["label"])
         bookmark_style = styles["bookmark"]
         for bookmark in self.bookmarks:
             column = self._column(bookmark.position)

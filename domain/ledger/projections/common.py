@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from domain.cells import count_cell, text_cell, time_cell
-from domain.ledger.money import CURRENCY_DIGITS
+from domain.ledger.money import grouped_amount
 from domain.paired_moves import NO_CHANGE
 
 _NONE: Final[tuple[str, ...]] = NO_CHANGE
@@ -43,18 +43,8 @@ _ACCOUNT_STREAM = "account-"
 
 
 def format_minor(minor: int, currency: str) -> str:
-    """Minor units as a grouped decimal for panels (`-1,234.56`; JPY `1,234`).
-
-    An unknown currency (only possible in imported garbage) shows the raw integer.
-    """
-    digits = CURRENCY_DIGITS.get(currency)
-    if digits is None:
-        return str(minor)
-    sign = "-" if minor < 0 else ""
-    whole, fraction = divmod(abs(minor), 10**digits)
-    if digits == 0:
-        return f"{sign}{whole:,}"
-    return f"{sign}{whole:,}.{fraction:0{digits}d}"
+    """Minor units as a grouped decimal for panels (`-1,234.56`; JPY `1,234`)."""
+    return grouped_amount(minor, currency)
 
 
 def _money(value: Any, row: Mapping[str, Any]) -> str:

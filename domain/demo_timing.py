@@ -1,0 +1,43 @@
+"""Demo history placed in time: the same history, moved so that it ends at a chosen moment.
+
+A generator starts its calendar at a fixed date, so a history made months ago ends
+months before today, and the first live write then squeezes all of it into a corner
+of the timeline. `ending_at` plays the history once to learn when it ends, then again
+with every time moved by the same amount: the events, their order and the gaps between
+them are unchanged, only the calendar moves. Pure: the caller says what "now" is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from domain.clock import format_time, parse_time
+from domain.envelope import PendingEvent, Refusal
+
+Generate = Callable[[int, int], Iterator[PendingEvent | Refusal]]
+"""`generate(events, seed)`: a domain's deterministic demo history (`DomainDescription.demo`)."""
+
+
+def last_time(generate: Generate, events: int, seed: int) -> str | None:
+    """When the history `generate(events, seed)` ends (None: it records nothing)."""
+    last: str | None = None
+    for item in generate(events, seed):
+        # Stored times are fixed-width UTC strings: they sort as they read.
+        if last is None or item.recorded_at > last:
+            last = item.recorded_at
+    return last
+
+
+def ending_at(
+    generate: Generate, events: int, seed: int, end: datetime
+) -> Iterator[PendingEvent | Refusal]:
+    """`generate(events, seed)` with every time moved so that the last one is `end`."""
+    last = last_time(generate, events, seed)
+    if last is None:
+        return
+    shift = end - parse_time(last)
+    for item in generate(events, seed):
+        moved = format_time(datetime.fromisoformat(item.recorded_at) + shift)
+        yield dataclasses.replace(item, recorded_at=moved)

@@ -1,0 +1,48 @@
+"""How the ledger's event and aggregate fields read: titles and the money rule.
+
+Projections describe their own columns; these describe the fields of payloads and of
+the `Account` aggregate, so aggregate history, the inspector and the CLI write an
+amount exactly as the panels do (`domain.ledger.money.grouped_amount`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from domain.cells import grouped_decimal
+from domain.ledger.money import grouped_amount
+from domain.projection import Column
+
+
+def money_cell(value: Any, row: Mapping[str, Any]) -> str:
+    """Minor units in the row's currency, grouped (`1,441.36`); a row without a
+    currency (an `OverdraftLimitChanged`) says its numbers are minor units."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int):
+        return "" if value is None else str(value)
+    currency = row.get("currency")
+    if isinstance(currency, str) and currency:
+        return grouped_amount(value, currency)
+    return f"{grouped_decimal(value)} minor units"
+
+
+LEDGER_FIELDS: Final[tuple[Column, ...]] = (
+    Column("account_id", "Account"),
+    Column("owner", "Owner"),
+    Column("currency", "Currency"),
+    Column("balance", "Balance", "money", money_cell),
+    Column("overdraft_limit", "Overdraft", "money", money_cell),
+    Column("amount", "Amount", "money", money_cell),
+    Column("old_limit", "Old limit", "money", money_cell),
+    Column("new_limit", "New limit", "money", money_cell),
+    Column("status", "Status", "status"),
+    Column("frozen_reason", "Frozen because"),
+    Column("closed_reason", "Closed because"),
+    Column("from_account", "From"),
+    Column("to_account", "To"),
+    Column("transfer_id", "Transfer"),
+    Column("reference", "Reference"),
+    Column("channel", "Channel"),
+    Column("reason", "Reason"),
+)
+"""The ledger's payload and aggregate fields, by name (`DomainDescription.field`)."""
