@@ -95,7 +95,7 @@ class AggregateScreen(ModalScreen[int | None]):
         self.query_one(".dialog-title", Label).update(
             Text.assemble("Aggregate history  ", (escape(message.stream), "bold"))
         )
-        fixed = fill_history(table, self.steps, self.session.domain, self.session.summary)
+        fixed = fill_history(table, self.steps, self.session.domain, self.session.queries.summary)
         summary.update(
             Text.assemble(
                 (f"{len(self.steps):,} events", "bold"),
