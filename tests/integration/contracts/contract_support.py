@@ -57,9 +57,7 @@ def _tamper_sqlite(store: AnyStore, position: int, edit: Callable[[ChainRow], Ch
     conn.close()
 
 
-def _tamper_postgres(
-    store: AnyStore, position: int, edit: Callable[[ChainRow], ChainRow]
-) -> None:
+def _tamper_postgres(store: AnyStore, position: int, edit: Callable[[ChainRow], ChainRow]) -> None:
     """Edit one row as a database administrator could: triggers disabled, then back on."""
     import psycopg
 
