@@ -39,6 +39,7 @@ from store.deep_commands import CommandRowMismatch, CommandRows
 from store.derived_macs import DerivedDataForged, DerivedMacs, check_checkpoint, check_chunks, same
 from store.replay import FoldFailure, fold_rows
 from store.snapshot_format import codec_for, stored_snapshot_key
+from store.sqlite.read_models import SqliteReadModelTables
 from store.sqlite.schema_check import schema_problem
 
 _EVENTS = (
@@ -330,7 +331,9 @@ class _DeepCheck:
         states: StateMap = {}
         for projection in self.projections:
             if rm.rows_table(projection.name) in tables:
-                states[projection.name] = rm.read_state(self.conn, projection)[0]
+                states[projection.name] = rm.read_state(
+                    SqliteReadModelTables(self.conn, None), projection
+                )[0]
             else:
                 states[projection.name] = projection.initial()
         return position, states

@@ -31,7 +31,7 @@ from domain.envelope import (
     StreamSummary,
 )
 from domain.errors import ConcurrencyConflict, InvalidInput
-from domain.ports import EventStore, VerifyReport
+from domain.ports import EventStore, FoldRow, VerifyReport
 from store import bookmarks as bookmark_rules
 from store.filters import is_glob, row_matcher
 from store.hashchain import (
@@ -48,6 +48,7 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.memory_read_models import MemoryReadModelData, MemoryReadModels
 from store.memory_time_index import memory_position_at
 from store.proofs.memory_log import InMemoryProofStore
 
@@ -59,6 +60,7 @@ class InMemoryEventStore:
         self.clock: Clock = clock or SystemClock()
         self._key = key
         self._rows: list[ChainRow] = []
+        self._read_model_data = MemoryReadModelData()
         self._times: list[str] = []
         self._time_blocks = TimeBlocks()
         self._streams: dict[str, list[int]] = {}
@@ -486,6 +488,21 @@ class InMemoryEventStore:
                 return False
             self._commits += 1
             return True
+
+    def read_models(self) -> MemoryReadModels:
+        """The `ProjectionStore` role: read models kept beside the events, in memory."""
+        return MemoryReadModels(
+            self._read_model_data,
+            fold_rows=self._fold_rows,
+            head=lambda: self.head().position,
+            data_version=self.data_version,
+        )
+
+    def _fold_rows(self, after: int, limit: int) -> list[FoldRow]:
+        """Events as `FoldRow`s (the chain row's columns in the projector's order)."""
+        with self._lock:
+            rows = self._slice(after, None, limit)
+        return [(*r[:7], r[8], r[9], r[7], r[10], r[11]) for r in rows]
 
     def close(self) -> None:
         """Nothing to release; here so both stores can be used the same way."""

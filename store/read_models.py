@@ -27,12 +27,12 @@ import hashlib
 import re
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
 
 from domain.errors import InvalidInput
+from domain.ports.projections import Checkpoint, ReadModelTables
 from domain.projection import Projection, ProjectionState, Row
 from store.derived_macs import DerivedMacs, checkpoint_mac
 from store.snapshot_format import stored_definition
@@ -72,19 +72,6 @@ def fingerprint(projections: Sequence[Projection]) -> tuple[str, dict[str, str]]
     definitions = {p.name: stored_definition(p) for p in projections}
     text = orjson.dumps({"format": READ_MODEL_FORMAT, "definitions": sorted(definitions.items())})
     return hashlib.sha256(text).hexdigest()[:24], definitions
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """One `projector_checkpoint` row."""
-
-    name: str
-    position: int
-    fingerprint: str
-    definitions: dict[str, str]
-    error: str | None
-    error_position: int | None
-    updated_at: str
 
 
 _CHECKPOINT_COLUMNS = "name, position, fingerprint, definitions, error, error_position, updated_at"
@@ -262,16 +249,16 @@ def read_aux_blobs(conn: sqlite3.Connection, projection: str) -> dict[str, bytes
 
 
 def read_state(
-    conn: sqlite3.Connection, projection: Projection
+    tables: ReadModelTables, projection: Projection
 ) -> tuple[ProjectionState, dict[str, bytes]]:
     """`projection`'s persisted state, and its aux parts as stored.
 
-    Aux parts missing from the table keep their `initial()` value; call inside a read
+    Aux parts missing from the store keep their `initial()` value; call inside a read
     transaction together with the checkpoint, so rows, aux and position agree.
     """
     state = projection.initial()
-    state.rows = read_rows(conn, projection.name)
-    blobs = read_aux_blobs(conn, projection.name)
+    state.rows = tables.read_rows(projection.name)
+    blobs = tables.read_aux(projection.name)
     for part, blob in blobs.items():
         state.aux[part] = orjson.loads(blob)
     return state, blobs

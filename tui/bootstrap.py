@@ -17,15 +17,21 @@ from domain.bus import CommandBus, checked_actor
 from domain.clock import Clock, IdSource, SystemClock, UuidSource
 from domain.description import DomainDescription
 from domain.errors import InvalidInput
+from domain.ports import EventStore, ProofStore, SnapshotStore
+from domain.snapshots import InMemorySnapshots
 from domain.timeline import Timeline
 from domain.timeline.replay import pause_collector_with
 from store.collector import collector_paused
+from store.deep_check import DeepReport, deep_check
+from store.hashchain import load_key
+from store.memory import InMemoryEventStore
 from store.projector import Projector
 from store.proofs.sqlite_log import SqliteProofStore
 from store.sidecars import existing_sidecars, forget_read_only_traces
 from store.snapshot_format import ZLIB, stored_snapshot_key
 from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
+from store.sqlite.schema_check import schema_problem_of_file
 
 DEFAULT_DB = "eventscope.db"
 
@@ -36,26 +42,34 @@ def default_db_path() -> str:
 
 
 SQLITE_SCHEME = "sqlite://"
+MEMORY = "memory:"
 NOT_BUILT_YET = {
     "postgresql://": "the PostgreSQL store is not built yet; give a SQLite file path",
     "postgres://": "the PostgreSQL store is not built yet; give a SQLite file path",
-    "memory:": (
-        "the in-memory store cannot back a workspace yet (the projector and read side "
-        "still need a SQLite file); give a SQLite file path"
-    ),
 }
+
+
+def is_memory(db: str | os.PathLike[str] | None) -> bool:
+    """True when `--db` names the in-memory store (`memory:`)."""
+    return db is not None and os.fspath(db) == MEMORY
 
 
 def database_path(db: str | os.PathLike[str] | None) -> Path:
     """The SQLite file a `--db` value names: a path, or `sqlite:///path`.
 
     `None` means the default (`default_db_path`). Other stores are named by URL
-    (`postgresql://...`, `memory:`); those not built yet are refused with a sentence.
+    (`postgresql://...`, `memory:`): they have no file, and are refused here with a
+    sentence (callers that need a file call this).
     """
     value = os.fspath(db) if db is not None else default_db_path()
     for prefix, reason in NOT_BUILT_YET.items():
         if value.startswith(prefix):
             raise InvalidInput(f"--db {value}: {reason}")
+    if value.startswith(MEMORY):
+        raise InvalidInput(
+            f"--db {value}: this needs a database file, and the in-memory store has none; "
+            "give a SQLite file path"
+        )
     if value.startswith(SQLITE_SCHEME):
         rest = value[len(SQLITE_SCHEME) :]
         if not rest.startswith("/") or rest == "/":
@@ -119,20 +133,40 @@ def load_domain(spec: str) -> DomainDescription:
 
 @dataclass
 class Workspace:
-    """An open database with its domain: what every command and screen works on."""
+    """An open database with its domain: what every command and screen works on.
 
-    db_path: Path
+    `db_path` is the SQLite file, None for a store without one (`memory:`);
+    `location` names the store for messages and child processes either way.
+    """
+
+    db_path: Path | None
     domain: DomainDescription
-    store: SqliteEventStore
+    store: EventStore
     actor: str
     read_only: bool = False
     clock: Clock = field(default_factory=SystemClock)
     ids: IdSource = field(default_factory=UuidSource)
+    location: str = ""
     _bus: CommandBus | None = None
     _timeline: Timeline | None = None
     _sidecars_before: frozenset[Path] = frozenset()
-    _proofs: SqliteProofStore | None = None
-    _snapshots: SqliteSnapshotStore | None = None
+    _proofs: ProofStore | None = None
+    _snapshots: SnapshotStore | None = None
+
+    @property
+    def name(self) -> str:
+        """A short name for titles and checkpoint origins (the file's name, or `memory`)."""
+        return self.db_path.name if self.db_path is not None else "memory"
+
+    @property
+    def file(self) -> Path:
+        """The SQLite file, or a clear refusal for a store without one."""
+        if self.db_path is None:
+            raise InvalidInput(
+                f"--db {self.location}: this needs a database file, and this store has none; "
+                "give a SQLite file path"
+            )
+        return self.db_path
 
     @property
     def bus(self) -> CommandBus:
@@ -147,9 +181,7 @@ class Workspace:
     def timeline(self) -> Timeline:
         """Time travel over this database, with snapshots kept in the same file."""
         if self._timeline is None:
-            snapshots = self._snapshots = SqliteSnapshotStore(
-                self.db_path, read_only=self.read_only, macs=self.store.macs
-            )
+            snapshots = self._snapshots = self._open_snapshots()
             pause_collector_with(collector_paused)  # the domain switches no gc itself
             self._timeline = Timeline(
                 self.store,
@@ -163,12 +195,47 @@ class Workspace:
             )
         return self._timeline
 
+    def _open_snapshots(self) -> SnapshotStore:
+        if isinstance(self.store, SqliteEventStore):
+            return SqliteSnapshotStore(
+                self.store.path, read_only=self.read_only, macs=self.store.macs
+            )
+        return InMemorySnapshots()
+
     @property
-    def proofs(self) -> SqliteProofStore:
+    def proofs(self) -> ProofStore:
         """The Merkle tree and issued checkpoints of this database (the ProofStore role)."""
         if self._proofs is None:
-            self._proofs = SqliteProofStore(self.db_path, read_only=self.read_only)
+            if isinstance(self.store, SqliteEventStore):
+                self._proofs = SqliteProofStore(self.store.path, read_only=self.read_only)
+            elif isinstance(self.store, InMemoryEventStore):
+                self._proofs = self.store.proofs
+            else:
+                raise InvalidInput(f"--db {self.location}: this store keeps no Merkle tree")
         return self._proofs
+
+    def schema_problem(self) -> str | None:
+        """What is wrong with the store's schema (triggers, version), None when nothing.
+
+        A store without a file has nothing anyone else could change behind its back."""
+        if not isinstance(self.store, SqliteEventStore):
+            return None
+        return schema_problem_of_file(self.store.path, self.store.busy_timeout_ms)
+
+    def deep_check(self) -> DeepReport:
+        """`verify --deep`: replay the events and compare every derived record (blocking)."""
+        if not isinstance(self.store, SqliteEventStore):
+            raise InvalidInput(
+                f"--db {self.location}: the deep check reads a SQLite file; "
+                "this store's derived data lives in this process"
+            )
+        return deep_check(
+            self.store.path,
+            self.domain.projections,
+            self.domain.model.catalog,
+            macs=self.store.macs,
+            busy_timeout_ms=self.store.busy_timeout_ms,
+        )
 
     def projector(self, **options: object) -> Projector:
         """A projector keeping this database's read models (the caller closes it)."""
@@ -180,12 +247,12 @@ class Workspace:
         )
 
     def close(self) -> None:
-        if self._snapshots is not None:
-            self._snapshots.close()
-        if self._proofs is not None:
-            self._proofs.close()
+        for part in (self._snapshots, self._proofs):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
         self.store.close()
-        if self.read_only:  # leave no -wal/-shm that was not there before
+        if self.read_only and self.db_path is not None:  # no -wal/-shm left that was not there
             forget_read_only_traces(self.db_path, self._sidecars_before)
 
 
@@ -207,10 +274,12 @@ def open_workspace(
     A database records the domain that wrote it. Without `domain` that one is used
     (the ledger for a new database); opening it as another domain is refused.
     """
-    path = database_path(db)
     actor = checked_actor(actor) if actor is not None else None
     description = load_domain(domain) if domain else None
     clock = clock or SystemClock()
+    if is_memory(db):
+        return _memory_workspace(description, actor, read_only, clock, ids, key_file)
+    path = database_path(db)
     sidecars_before = existing_sidecars(path)
     try:
         store = SqliteEventStore.open(
@@ -247,7 +316,30 @@ def open_workspace(
         read_only=read_only,
         clock=clock,
         ids=ids or UuidSource(),
+        location=str(path),
         _sidecars_before=sidecars_before,
+    )
+
+
+def _memory_workspace(
+    description: DomainDescription | None,
+    actor: str | None,
+    read_only: bool,
+    clock: Clock,
+    ids: IdSource | None,
+    key_file: str | None,
+) -> Workspace:
+    """A workspace on a new, empty in-memory store (it lives as long as this process)."""
+    if read_only:
+        raise InvalidInput("--db memory: starts empty, so --read-only would show nothing")
+    return Workspace(
+        db_path=None,
+        domain=description or load_domain(DEFAULT_DOMAIN),
+        store=InMemoryEventStore(clock=clock, key=load_key(key_file)),
+        actor=actor or default_actor(),
+        clock=clock,
+        ids=ids or UuidSource(),
+        location=MEMORY,
     )
 
 

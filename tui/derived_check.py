@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from domain.errors import DomainError
-from store.deep_check import DeepReport, deep_check
+from store.deep_check import DeepReport
 from tui.bootstrap import Workspace
 
 DerivedState = Literal["unchecked", "checking", "ok", "broken"]
@@ -60,13 +60,7 @@ class DerivedStatus:
 
 def run_deep_check(ws: Workspace) -> DeepReport:
     """`verify --deep` on the workspace's database (blocking; seconds on a large one)."""
-    return deep_check(
-        ws.db_path,
-        ws.domain.projections,
-        ws.domain.model.catalog,
-        macs=ws.store.macs,
-        busy_timeout_ms=ws.store.busy_timeout_ms,
-    )
+    return ws.deep_check()
 
 
 _LABELS = {
@@ -92,7 +86,7 @@ class DerivedCheck:
     def run(self) -> DerivedStatus:
         """Check now (blocking: call from a worker thread)."""
         try:
-            if self.ws.store.head().position > self.child_events:
+            if self.ws.db_path is not None and self.ws.store.head().position > self.child_events:
                 report = self._in_child()
                 if report is not None:
                     return DerivedStatus.of(report)
@@ -106,7 +100,7 @@ class DerivedCheck:
         import tui
 
         command = [
-            sys.executable, "-m", "tui", "--db", str(self.ws.db_path.resolve()),
+            sys.executable, "-m", "tui", "--db", str(self.ws.file.resolve()),
             "--domain", self.ws.domain.name, "--read-only", "verify", "--deep", "--json",
         ]  # fmt: skip
         nice = shutil.which("nice")

@@ -101,7 +101,7 @@ def save_proof_bundle(session: Session, position: int, folder: Path) -> Path:
         checkpoint = bundles.issue_checkpoint(
             workspace.proofs,
             head,
-            origin=bundles.default_origin(workspace.db_path.name),
+            origin=bundles.default_origin(workspace.name),
             signer=load_signing_key(None),
             issued_at=workspace.clock.now(),
             keep=not workspace.read_only,

@@ -100,7 +100,7 @@ class Session:
     @property
     def db_name(self) -> str:
         """The database file's name, as the header shows it."""
-        return self.workspace.db_path.name
+        return self.workspace.name
 
     @property
     def read_only(self) -> bool:

@@ -8,6 +8,8 @@
 - `ChainIntegrity` (chain.py): the hash chain and checking it.
 - `SnapshotStore` (snapshots.py): projection snapshots for the timeline.
 - `ProofStore` (proofs.py): the Merkle tree over the events and issued checkpoints.
+- `ProjectionStore` (projections.py): read models, their checkpoint and lease, written
+  in one transaction; what the projector runs on.
 
 `EventStore` is an event store in every role: what a store opened by the
 composition root (`tui/bootstrap.py`) is.
@@ -20,13 +22,21 @@ from typing import Protocol
 from domain.ports.audit import AuditRecords
 from domain.ports.chain import ChainIntegrity, VerifyReport
 from domain.ports.events import EventReader, EventWriter
+from domain.ports.projections import (
+    Checkpoint,
+    FoldRow,
+    LeaseRow,
+    ProjectionStore,
+    ReadModelStore,
+    ReadModelTables,
+)
 from domain.ports.proofs import KeptCheckpoint, ProofStore
 from domain.ports.snapshots import Snapshot, SnapshotStore
 
 
-class EventStore(EventWriter, EventReader, AuditRecords, ChainIntegrity, Protocol):
+class EventStore(EventWriter, EventReader, AuditRecords, ChainIntegrity, ProjectionStore, Protocol):
     """An append-only, gap-free, hash-chained log of events in streams, with its audit
-    records: every event-store role in one."""
+    records and read models: every event-store role in one."""
 
     def close(self) -> None:
         """Release the store's resources (connections, threads); idempotent."""
@@ -36,11 +46,17 @@ class EventStore(EventWriter, EventReader, AuditRecords, ChainIntegrity, Protoco
 __all__ = [
     "AuditRecords",
     "ChainIntegrity",
+    "Checkpoint",
     "EventReader",
     "EventStore",
     "EventWriter",
+    "FoldRow",
     "KeptCheckpoint",
+    "LeaseRow",
+    "ProjectionStore",
     "ProofStore",
+    "ReadModelStore",
+    "ReadModelTables",
     "Snapshot",
     "SnapshotStore",
     "VerifyReport",

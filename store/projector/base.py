@@ -1,36 +1,33 @@
-"""What the projector's parts share: its connections and transactions on the store's
-file, the lease, and its checkpoint row.
+"""What the projector's parts share: its read-model store (the `ProjectionStore` role
+of its event store), transactions, the lease, and its checkpoint.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Self
+from collections.abc import Callable, Iterator
+from typing import Self
 
 from domain.errors import DomainError
 from domain.fold_failure import ProjectionFailed
 from domain.model import EventCatalog
+from domain.ports import EventStore, ReadModelStore, ReadModelTables
+from domain.ports.projections import Checkpoint
 from domain.projection import Projection, StateMap
 from domain.refusals import RefusalIndex
-from store import read_models as rm
-from store.connection import connect
 from store.lease import Lease
-from store.sqlite import SqliteEventStore
-from store.sqlite.connections import ThreadConnections
 
-_HEAD = "SELECT position FROM events ORDER BY position DESC LIMIT 1"
 _WRITE_CHUNK = 20_000
-"""Rows per transaction when a rebuild fills its `__new` tables (keeps the write lock
+"""Rows per transaction when a rebuild fills its `new` tables (keeps the write lock
 short, so commands are never held up long)."""
 
 
 class ProjectorBase:
     """The state of one projector, and its connections, transactions and lease."""
 
-    store: SqliteEventStore
+    store: EventStore
+    models: ReadModelStore
     projections: tuple[Projection, ...]
     catalog: EventCatalog
     name: str
@@ -40,7 +37,6 @@ class ProjectorBase:
     lease: Lease
     _clock: Callable[[], float]
     _by_name: dict[str, Projection]
-    _threads: ThreadConnections
     _closed: bool
     _fold_lock: threading.RLock
     _committed: threading.Condition
@@ -63,53 +59,18 @@ class ProjectorBase:
         self._error = self._error_position = None
         self._notify()
 
-    def _conn(self) -> sqlite3.Connection:
-        """This thread's connection (closed when the thread ends: `store.sqlite.connections`)."""
-        return self._threads.get()
-
-    def _connect(self) -> sqlite3.Connection:
-        mode = "ro" if self.store.read_only else "rw"
-        try:
-            conn = connect(self.store.path, mode, self.store.busy_timeout_ms)
-            if not self.store.read_only:
-                conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.Error as exc:
-            raise self.store._error(exc, "open the read models") from None
-        return conn
+    @contextlib.contextmanager
+    def _transaction(self, action: str, *, write: bool) -> Iterator[ReadModelTables]:
+        """One transaction on the read models (storage errors become StoreError)."""
+        with self.models.transaction(action, write=write) as tables:
+            yield tables
 
     @contextlib.contextmanager
-    def _transaction(self, action: str, *, write: bool) -> Iterator[sqlite3.Connection]:
-        """One transaction on this thread's connection; SQLite errors become StoreError.
-
-        A write first takes its turn among the store's writers of this process (FIFO).
-        """
-        conn = self._conn()
-        turn = self.store._writers.turn() if write else contextlib.nullcontext()
-        try:
-            with turn:
-                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    yield conn
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-        except sqlite3.Error as exc:
-            raise self.store._error(exc, action) from None
-
-    @contextlib.contextmanager
-    def _write(self, action: str) -> Iterator[sqlite3.Connection]:
+    def _write(self, action: str) -> Iterator[ReadModelTables]:
         """A write transaction that first renews our lease (LeaseLost if it is gone)."""
-        with self._transaction(action, write=True) as conn:
-            self.lease.renew(conn)
-            yield conn
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        try:
-            return self._conn().execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise self.store._error(exc, "read") from None
+        with self._transaction(action, write=True) as tables:
+            self.lease.renew(tables)
+            yield tables
 
     def close(self) -> None:
         """Give up the lease (if held) and close every thread's connection."""
@@ -118,7 +79,7 @@ class ProjectorBase:
         with contextlib.suppress(DomainError):
             self.release()
         self._closed = True
-        self._threads.close_all()
+        self.models.close()
 
     def __enter__(self) -> Self:
         return self
@@ -128,7 +89,7 @@ class ProjectorBase:
 
     def _hold_lease(self) -> bool:
         """Take or renew the lease when due; True when this projector may write."""
-        if self.store.read_only:
+        if self.models.read_only:
             return False
         was_held = self.lease.held
         held = self.lease.hold()
@@ -147,15 +108,12 @@ class ProjectorBase:
             self._states = None
             self.lease.release()
 
-    def _checkpoint_row(self) -> rm.Checkpoint | None:
-        try:
-            return rm.read_checkpoint(self._conn(), self.name)
-        except sqlite3.Error as exc:
-            raise self.store._error(exc, "read the projector checkpoint") from None
+    def _checkpoint_row(self) -> Checkpoint | None:
+        with self._transaction("read the projector checkpoint", write=False) as tables:
+            return tables.checkpoint(self.name)
 
     def _head(self) -> int:
-        rows = self._read(_HEAD)
-        return int(rows[0][0]) if rows else 0
+        return self.models.head()
 
     def _notify(self) -> None:
         with self._committed:

@@ -17,28 +17,25 @@ stay readable, then swaps them in with the checkpoint in one transaction. A chan
 projection definition (see `read_models.fingerprint`) triggers one instead of
 folding new events over rows an older definition wrote.
 
-The projector reads and writes through its own per-thread connections to the store's
-file, with `synchronous=NORMAL`: read models can always be rebuilt from the events,
-and WAL keeps rows and checkpoint consistent after a crash (a lost last batch just
-gets folded again).
+The projector reads and writes only through its store's `ProjectionStore` role
+(`domain.ports.projections`): each store keeps the tables its own way (SQLite:
+`store.sqlite.read_models`; in memory: `store.memory_read_models`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from domain.errors import DomainError, InvalidInput, StoreError
 from domain.fold_failure import ProjectionFailed
 from domain.model import EventCatalog
+from domain.ports import EventStore, FoldRow, LeaseRow, ReadModelTables
 from domain.projection import Projection, StateMap
 from domain.refusals import RefusalIndex
 from store import read_models as rm
-from store.derived_macs import check_checkpoint
 from store.lease import Lease, LeaseLost
 from store.projector.rebuild import Rebuilding
 from store.projector.status import (
@@ -47,14 +44,7 @@ from store.projector.status import (
     _now,
     default_owner_id,
 )
-from store.replay import SELECT_EVENTS, FoldFailure, fold_rows
-from store.sqlite import SqliteEventStore
-from store.sqlite.connections import ThreadConnections
-
-_HEAD = "SELECT position FROM events ORDER BY position DESC LIMIT 1"
-_WRITE_CHUNK = 20_000
-"""Rows per transaction when a rebuild fills its `__new` tables (keeps the write lock
-short, so commands are never held up long)."""
+from store.replay import FoldFailure, fold_rows
 
 
 class Projector(Rebuilding):
@@ -70,7 +60,7 @@ class Projector(Rebuilding):
 
     def __init__(
         self,
-        store: SqliteEventStore,
+        store: EventStore,
         projections: Sequence[Projection],
         catalog: EventCatalog,
         *,
@@ -98,9 +88,7 @@ class Projector(Rebuilding):
         self.fingerprint, self.definitions = rm.fingerprint(self.projections)
         self._by_name = {p.name: p for p in self.projections}
 
-        self._threads = ThreadConnections(
-            self._connect, lambda: StoreError(f"the projector for {store.path} is closed")
-        )
+        self.models = store.read_models()
         self._closed = False
         self._fold_lock = threading.RLock()
         self._committed = threading.Condition()
@@ -110,7 +98,7 @@ class Projector(Rebuilding):
             lease_seconds,
             clock,
             lambda action: self._transaction(action, write=True),
-            self._read,
+            self._read_lease,
         )
 
         # The fold state at `_position`, equal to the tables while we hold the lease;
@@ -138,8 +126,8 @@ class Projector(Rebuilding):
         error is recorded for `status()`. `progress(position, head)` is called after
         each batch; `stop` ends the catch-up between batches.
         """
-        if self.store.read_only:
-            raise StoreError(f"{self.store.path} is open read-only: cannot project")
+        if self.models.read_only:
+            raise StoreError(f"{self.models.location} is open read-only: cannot project")
         with self._fold_lock:
             if self._hold_lease():
                 try:
@@ -159,34 +147,42 @@ class Projector(Rebuilding):
         """Make the in-memory state match the tables, rebuilding when they are unusable."""
         if self._states is not None:
             return
-        if rm.rebuild_leftovers(self._conn()):  # a rebuild killed before its swap
-            with self._write("drop an unfinished rebuild") as conn:
-                rm.drop_rebuild_leftovers(conn)
+        with self._transaction("look for an unfinished rebuild", write=False) as tables:
+            leftovers = tables.rebuild_leftovers()
+        if leftovers:  # a rebuild killed before its swap
+            with self._write("drop an unfinished rebuild") as tables:
+                tables.drop_rebuild_leftovers()
         checkpoint = self._checkpoint_row()
         if checkpoint is None or checkpoint.fingerprint != self.fingerprint:
             # No read model yet (a rebuild is the fastest way to make one), or one
             # that other definitions wrote: never fold new events over it.
             self._rebuild_locked(progress)
             return
-        with self._transaction("load the read models", write=False) as conn:
-            self._load_state(conn)
+        with self._transaction("load the read models", write=False) as tables:
+            self._load_state(tables)
 
-    def _load_state(self, conn: sqlite3.Connection) -> None:
+    def _read_lease(self, name: str) -> LeaseRow | None:
+        with self._transaction("read the projector lease", write=False) as tables:
+            return tables.lease(name)
+
+    def _load_state(self, tables: ReadModelTables) -> None:
         """Take the persisted state as the in-memory fold state (inside a transaction).
 
         Leaves it unloaded when the tables are not ours to continue (the next
         catch-up then starts over from what it finds).
         """
-        checkpoint = rm.read_checkpoint(conn, self.name)
+        checkpoint = tables.checkpoint(self.name)
         if checkpoint is None or checkpoint.fingerprint != self.fingerprint:
             return
-        check_checkpoint(conn, self.store.macs, self.name, checkpoint.position, self.fingerprint)
+        tables.check_checkpoint(self.name, checkpoint.position, self.fingerprint)
         states: StateMap = {}
         written: dict[str, dict[str, bytes]] = {}
-        tables = rm.existing_tables(conn)
+        present = tables.tables()
         for projection in self.projections:
-            if rm.rows_table(projection.name) in tables:
-                states[projection.name], written[projection.name] = rm.read_state(conn, projection)
+            if projection.name in present:
+                states[projection.name], written[projection.name] = rm.read_state(
+                    tables, projection
+                )
             else:
                 states[projection.name], written[projection.name] = projection.initial(), {}
         self._states, self._aux_written = states, written
@@ -195,7 +191,7 @@ class Projector(Rebuilding):
     def _catch_up_batch(self, progress: Progress | None) -> bool:
         """Fold and commit one batch; False when there was nothing to fold."""
         assert self._states is not None
-        rows = self._read(SELECT_EVENTS, (self._position, self.batch))
+        rows = self.models.fold_rows(self._position, self.batch)
         if not rows:
             return False
         states = self._states
@@ -206,17 +202,17 @@ class Projector(Rebuilding):
             self._commit_before_failure(rows, failure)
             raise failure.error from failure.__cause__
         position = rows[-1][0]
-        with self._write("write the read models") as conn:
-            self._check_position(conn)
-            self._write_batch(conn, states, changed, position)
+        with self._write("write the read models") as tables:
+            self._check_position(tables)
+            self._write_batch(tables, states, changed, position)
         self._committed_at(position)
         if progress is not None:
             progress(position, self._head())
         return True
 
-    def _check_position(self, conn: sqlite3.Connection) -> None:
+    def _check_position(self, tables: ReadModelTables) -> None:
         """The tables must be where our memory says (else someone else wrote: reload)."""
-        checkpoint = rm.read_checkpoint(conn, self.name)
+        checkpoint = tables.checkpoint(self.name)
         if (
             checkpoint is None
             or checkpoint.position != self._position
@@ -226,7 +222,7 @@ class Projector(Rebuilding):
 
     def _write_batch(
         self,
-        conn: sqlite3.Connection,
+        tables: ReadModelTables,
         states: StateMap,
         changed: dict[str, set[str]],
         position: int,
@@ -238,26 +234,22 @@ class Projector(Rebuilding):
             keys = changed[name]
             if keys:
                 rows = state.rows
-                table = rm.rows_table(name)
                 present = [k for k in keys if k in rows]
-                rm.upsert_rows(conn, table, ((k, rm.encode_row(rows[k])) for k in present))
+                tables.put_rows(name, ((k, rm.encode_row(rows[k])) for k in present))
                 if len(present) != len(keys):
-                    rm.delete_rows(conn, table, (k for k in keys if k not in rows))
+                    tables.delete_rows(name, (k for k in keys if k not in rows))
             written = self._aux_written.setdefault(name, {})
             parts, removed = rm.changed_aux(state.aux, written)
             if parts:
-                table = rm.aux_table(name)
-                rm.upsert_aux(conn, table, ((p, blob.decode()) for p, blob in parts.items()))
+                tables.put_aux(name, ((p, blob.decode()) for p, blob in parts.items()))
                 written.update(parts)
             if removed:
-                rm.delete_aux(conn, rm.aux_table(name), removed)
+                tables.delete_aux(name, removed)
                 for part in removed:
                     del written[part]
-        rm.write_checkpoint(
-            conn, self.name, position, self.fingerprint, self.definitions, _now(), self.store.macs
-        )
+        tables.write_checkpoint(self.name, position, self.fingerprint, self.definitions, _now())
 
-    def _commit_before_failure(self, rows: Sequence[Sequence[Any]], failure: FoldFailure) -> None:
+    def _commit_before_failure(self, rows: Sequence[FoldRow], failure: FoldFailure) -> None:
         """Commit the events before the failing one and record the failure.
 
         The failing event may have reached some projections already, so the batch is
@@ -265,8 +257,8 @@ class Projector(Rebuilding):
         """
         error = failure.error
         self._states = None
-        with self._write("record a projection failure") as conn:
-            self._load_state(conn)
+        with self._write("record a projection failure") as tables:
+            self._load_state(tables)
             good = rows[: failure.index]
             if good and self._states is not None:
                 changed: dict[str, set[str]] = {p.name: set() for p in self.projections}
@@ -274,9 +266,9 @@ class Projector(Rebuilding):
                     fold_rows(good, self.projections, self._states, self.catalog, changed)
                 except FoldFailure as again:  # a projection that is not deterministic
                     raise again.error from again.__cause__
-                self._write_batch(conn, self._states, changed, good[-1][0])
+                self._write_batch(tables, self._states, changed, good[-1][0])
                 self._position = good[-1][0]
-            rm.record_failure(conn, self.name, str(error), error.position, _now())
+            tables.record_failure(self.name, str(error), error.position, _now())
         self._failed(error)
 
     def follow(
@@ -288,9 +280,9 @@ class Projector(Rebuilding):
     ) -> None:
         """Keep the read models current until `stop` is set (or Ctrl-C).
 
-        Polls `PRAGMA data_version` every `poll_interval` seconds, which changes when
-        another connection (this process's store included) commits, and catches up
-        only then. Renews the lease while leading; takes it over when the leader's
+        Polls the store's change token (`data_version`) every `poll_interval` seconds,
+        which moves when any writer (this process's store included) commits, and
+        catches up only then. Renews the lease while leading; takes it over when the leader's
         lapses; on a read-only store it only watches. `on_status` hears every change
         of checkpoint, head, role or error. Returns when `stop` is set; raises
         `ProjectionFailed` (after reporting it). The lease is released on the way
@@ -310,7 +302,7 @@ class Projector(Rebuilding):
 
         try:
             while not stop.is_set():
-                version = int(self._read("PRAGMA data_version")[0][0])
+                version = self.models.data_version()
                 moved = version != seen_version
                 seen_version = version
                 was_leader = self.lease.held

@@ -9,18 +9,12 @@ from domain.projection import Projection, ProjectionState, Row, StateMap, projec
 from domain.refusals import MergesRefusals
 from domain.timeline.refusals import overlay
 from store import read_models as rm
-from store.lease import read_lease
 from store.projector.base import ProjectorBase
 from store.projector.status import (
     ProjectorStatus,
     ReadModels,
     Role,
 )
-
-_HEAD = "SELECT position FROM events ORDER BY position DESC LIMIT 1"
-_WRITE_CHUNK = 20_000
-"""Rows per transaction when a rebuild fills its `__new` tables (keeps the write lock
-short, so commands are never held up long)."""
 
 
 class Reading(ProjectorBase):
@@ -54,14 +48,14 @@ class Reading(ProjectorBase):
 
     def status(self) -> ProjectorStatus:
         """Checkpoint, head, lag, role, lease holder and the last error, read now."""
-        with self._transaction("read the projector status", write=False) as conn:
-            checkpoint = rm.read_checkpoint(conn, self.name)
-            head_row = conn.execute(_HEAD).fetchone()
-            lease = read_lease(conn, self.name)
+        with self._transaction("read the projector status", write=False) as tables:
+            checkpoint = tables.checkpoint(self.name)
+            head = tables.head()
+            lease = tables.lease(self.name)
         now = self._clock()
-        owner = lease[0] if lease is not None and lease[1] > now else None
+        owner = lease.owner if lease is not None and lease.expires_at > now else None
         role: Role
-        if self.store.read_only:
+        if self.models.read_only:
             role = "reader"
         else:
             role = "leader" if self.lease.held and owner == self.owner_id else "follower"
@@ -71,10 +65,10 @@ class Reading(ProjectorBase):
         return ProjectorStatus(
             name=self.name,
             checkpoint=checkpoint.position if checkpoint is not None else 0,
-            head=int(head_row[0]) if head_row else 0,
+            head=head,
             role=role,
             lease_owner=owner,
-            lease_expires_at=lease[1] if lease is not None and owner is not None else None,
+            lease_expires_at=lease.expires_at if lease is not None and owner is not None else None,
             error=error,
             error_position=error_position,
             rebuild_needed=(
@@ -99,16 +93,16 @@ class Reading(ProjectorBase):
         projections = [self.projection(n) for n in (names or list(self._by_name))]
         states: StateMap = {}
         stale: set[str] = set()
-        with self._transaction("read the read models", write=False) as conn:
-            checkpoint = rm.read_checkpoint(conn, self.name)
-            tables = rm.existing_tables(conn)
+        with self._transaction("read the read models", write=False) as tables:
+            checkpoint = tables.checkpoint(self.name)
+            present = tables.tables()
             for projection in projections:
                 name = projection.name
                 current = checkpoint is not None and (
                     checkpoint.definitions.get(name) == self.definitions[name]
                 )
-                if current and rm.rows_table(name) in tables:
-                    states[name] = rm.read_state(conn, projection)[0]
+                if current and name in present:
+                    states[name] = rm.read_state(tables, projection)[0]
                 else:
                     if checkpoint is not None and checkpoint.fingerprint:
                         stale.add(name)
@@ -136,10 +130,10 @@ class Reading(ProjectorBase):
         and for looking rows up by key.
         """
         self.projection(projection_name)
-        with self._transaction("read the read models", write=False) as conn:
-            if rm.rows_table(projection_name) not in rm.existing_tables(conn):
+        with self._transaction("read the read models", write=False) as tables:
+            if projection_name not in tables.tables():
                 return {}
-            return rm.read_rows(conn, projection_name, after=after, limit=limit, keys=keys)
+            return tables.read_rows(projection_name, after=after, limit=limit, keys=keys)
 
     def _with_refusals(self, states: StateMap, position: int) -> StateMap:
         merging = [

@@ -5,12 +5,12 @@ ones stay readable, swap them in with the checkpoint in one transaction.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 
 from domain.errors import DomainError, InvalidInput, StoreError
 from domain.projection import StateMap, initial_states
 from store import read_models as rm
 from store.lease import LeaseLost
+from store.projector.base import _WRITE_CHUNK
 from store.projector.reads import Reading
 from store.projector.status import (
     Progress,
@@ -18,12 +18,7 @@ from store.projector.status import (
     ProjectorStatus,
     _now,
 )
-from store.replay import SELECT_EVENTS, FoldFailure, fold_rows
-
-_HEAD = "SELECT position FROM events ORDER BY position DESC LIMIT 1"
-_WRITE_CHUNK = 20_000
-"""Rows per transaction when a rebuild fills its `__new` tables (keeps the write lock
-short, so commands are never held up long)."""
+from store.replay import FoldFailure, fold_rows
 
 
 class Rebuilding(Reading):
@@ -38,13 +33,13 @@ class Rebuilding(Reading):
         raises (the live tables are left as they were). `progress(position, head)`
         is called after every batch.
         """
-        if self.store.read_only:
-            raise StoreError(f"{self.store.path} is open read-only: cannot rebuild")
+        if self.models.read_only:
+            raise StoreError(f"{self.models.location} is open read-only: cannot rebuild")
         with self._fold_lock:
             if not self._hold_lease():
                 raise ProjectorBusy(
                     f"projector {self.lease.holder} is writing the read models of "
-                    f"{self.store.path}; stop it first (or let it rebuild)"
+                    f"{self.models.location}; stop it first (or let it rebuild)"
                 )
             try:
                 self._rebuild_locked(progress)
@@ -69,10 +64,10 @@ class Rebuilding(Reading):
             raise  # the `__new` tables may be the new lease holder's now
         except BaseException:
             with (  # if even this fails, the next projector to prepare drops them
-                contextlib.suppress(DomainError, sqlite3.Error),
-                self._write("drop the unfinished rebuild") as conn,
+                contextlib.suppress(DomainError),
+                self._write("drop the unfinished rebuild") as tables,
             ):
-                rm.drop_rebuild_leftovers(conn)
+                tables.drop_rebuild_leftovers()
             raise
         finally:
             self._rebuilding = False
@@ -81,15 +76,15 @@ class Rebuilding(Reading):
         """Fold every event into `states` (renewing the lease as it goes); the last position."""
         position = 0
         while True:
-            rows = self._read(SELECT_EVENTS, (position, self.batch))
+            rows = self.models.fold_rows(position, self.batch)
             if not rows:
                 return position
             try:
                 fold_rows(rows, self.projections, states, self.catalog)
             except FoldFailure as failure:
                 error = failure.error
-                with self._write("record a projection failure") as conn:
-                    rm.record_failure(conn, self.name, str(error), error.position, _now())
+                with self._write("record a projection failure") as tables:
+                    tables.record_failure(self.name, str(error), error.position, _now())
                 self._failed(error)
                 raise error from failure.__cause__
             position = rows[-1][0]
@@ -99,45 +94,33 @@ class Rebuilding(Reading):
 
     def _fill_new_tables(self, states: StateMap) -> None:
         """Write the rebuilt states into `__new` tables, a chunk per transaction."""
-        with self._write("create the rebuilt tables") as conn:
+        with self._write("create the rebuilt tables") as tables:
             for projection in self.projections:
-                rm.create_tables(conn, projection.name, new=True)
+                tables.create_tables(projection.name, new=True)
         encode = rm.encode_row
         for projection in self.projections:
-            table = rm.rows_table(projection.name, new=True)
-            items = sorted(states[projection.name].rows.items())  # key order fills fastest
+            name = projection.name
+            items = sorted(states[name].rows.items())  # key order fills fastest
             for start in range(0, len(items), _WRITE_CHUNK):
                 chunk = items[start : start + _WRITE_CHUNK]
-                with self._write("write the rebuilt tables") as conn:
-                    rm.upsert_rows(conn, table, ((k, encode(r)) for k, r in chunk))
+                with self._write("write the rebuilt tables") as tables:
+                    tables.put_rows(name, ((k, encode(r)) for k, r in chunk), new=True)
 
     def _swap(self, states: StateMap, position: int) -> None:
         """Swap the `__new` tables in, with aux and checkpoint, in one transaction."""
         written: dict[str, dict[str, bytes]] = {}
-        with self._write("swap in the rebuilt read models") as conn:
-            old = rm.read_checkpoint(conn, self.name)
+        with self._write("swap in the rebuilt read models") as tables:
+            old = tables.checkpoint(self.name)
             for projection in self.projections:
                 name = projection.name
                 parts, _ = rm.changed_aux(states[name].aux, {})
-                rm.upsert_aux(
-                    conn,
-                    rm.aux_table(name, new=True),
-                    ((p, blob.decode()) for p, blob in parts.items()),
-                )
+                tables.put_aux(name, ((p, blob.decode()) for p, blob in parts.items()), new=True)
                 written[name] = parts
-                rm.swap_in(conn, name)
+                tables.swap_in(name)
             for gone in set(old.definitions if old else ()) - set(self.definitions):
                 with contextlib.suppress(InvalidInput):
                     rm.check_projection_name(gone)
-                    rm.drop_tables(conn, gone)  # a projection this domain no longer has
-            rm.write_checkpoint(
-                conn,
-                self.name,
-                position,
-                self.fingerprint,
-                self.definitions,
-                _now(),
-                self.store.macs,
-            )
+                    tables.drop_tables(gone)  # a projection this domain no longer has
+            tables.write_checkpoint(self.name, position, self.fingerprint, self.definitions, _now())
         self._states, self._aux_written = states, written
         self._committed_at(position)

@@ -13,12 +13,6 @@ from domain.clock import SystemClock
 from domain.errors import StoreError
 from domain.projection import StateMap
 
-_HEAD = "SELECT position FROM events ORDER BY position DESC LIMIT 1"
-_WRITE_CHUNK = 20_000
-"""Rows per transaction when a rebuild fills its `__new` tables (keeps the write lock
-short, so commands are never held up long)."""
-
-
 Role = Literal["leader", "follower", "reader"]
 Progress = Callable[[int, int], None]
 """`progress(position, target)`: folded up to `position` of `target` events."""

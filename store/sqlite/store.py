@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from domain.clock import Clock, SystemClock
 from domain.clock_skew import TimeBlocks
 from domain.errors import InvalidInput, StoreError
-from domain.ports import EventStore
+from domain.ports import EventStore, ProjectionStore
 from store.derived_macs import DerivedMacs
 from store.hashchain import (
     digest_function,
@@ -32,6 +32,7 @@ from store.sqlite.bulk import Loading
 from store.sqlite.connections import ThreadConnections
 from store.sqlite.opening import Opening
 from store.sqlite.queries import Reading
+from store.sqlite.read_models import SqliteReadModels
 from store.sqlite.statements import (
     INSERT_COMMAND,
     INSERT_SIGNED_COMMAND,
@@ -143,6 +144,10 @@ class SqliteEventStore(Opening, Appending, Loading, Reading, Auditing):
         except sqlite3.Error as exc:
             raise self._error(exc, "read the schema version") from None
 
+    def read_models(self) -> SqliteReadModels:
+        """The `ProjectionStore` role: read-model access for one projector."""
+        return SqliteReadModels(self)
+
     def close(self) -> None:
         """Stop the checkpointer and close every thread's connection; the store cannot
         be used afterwards."""
@@ -170,3 +175,4 @@ class SqliteEventStore(Opening, Appending, Loading, Reading, Auditing):
 
 if TYPE_CHECKING:  # every store implements every event-store role
     _ROLES: type[EventStore] = SqliteEventStore
+    _READ_SIDE: type[ProjectionStore] = SqliteEventStore

@@ -23,10 +23,12 @@ from bad_input_support import (
 from cli_support import head_of
 from reliability_support import run_cli
 
+from domain.errors import StoreError
 from domain.ledger import LEDGER
 from domain.ledger.projections import LEDGER_PROJECTIONS
 from store.projector import Projector
 from store.sqlite import SqliteEventStore
+from store.sqlite.read_models import SqliteReadModels
 
 READONLY = "attempt to write a readonly database"
 RAW_WRITES = [
@@ -89,8 +91,13 @@ def test_the_projectors_connection_is_read_only_too(lab: Lab) -> None:
     with SqliteEventStore(lab.bank, read_only=True) as store:
         projector = Projector(store, LEDGER_PROJECTIONS, LEDGER.catalog)
         try:
-            with pytest.raises(sqlite3.OperationalError, match=READONLY):
-                projector._conn().execute("CREATE TABLE rm_forged (key TEXT)")
+            models = projector.models
+            assert isinstance(models, SqliteReadModels)
+            with (
+                pytest.raises(StoreError, match="open read-only: cannot forge a table"),
+                models.transaction("forge a table", write=False) as tables,
+            ):
+                tables.conn.execute("CREATE TABLE rm_forged (key TEXT)")
             assert projector.status().role == "reader"
         finally:
             projector.close()

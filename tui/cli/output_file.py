@@ -31,8 +31,11 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return (found.st_dev, found.st_ino)
 
 
-def refuse_database_files(target: Path, database: Path) -> None:
-    """Raise InvalidInput if writing `target` would write the database or its sidecars."""
+def refuse_database_files(target: Path, database: Path | None) -> None:
+    """Raise InvalidInput if writing `target` would write the database or its sidecars
+    (`database` None: a store without a file, nothing to protect)."""
+    if database is None:
+        return
     protected = [database, *sidecars(database)]
     real = os.path.realpath(target)
     names = {os.path.realpath(p) for p in protected}
@@ -54,7 +57,7 @@ def _creation_mode(existing: os.stat_result | None) -> int:
 
 
 @contextlib.contextmanager
-def replacing_file(target: str, database: Path, *, force: bool) -> Iterator[BinaryIO]:
+def replacing_file(target: str, database: Path | None, *, force: bool) -> Iterator[BinaryIO]:
     """A binary stream whose bytes become `target` once the block ends without error.
 
     Refused (InvalidInput, nothing written): the database or its sidecars, a folder, a

@@ -38,7 +38,7 @@ def _text_file(path: str) -> str:
 
 
 def _origin(args: argparse.Namespace, ws: Workspace) -> str:
-    origin = getattr(args, "origin", None) or bundles.default_origin(ws.db_path.name)
+    origin = getattr(args, "origin", None) or bundles.default_origin(ws.name)
     try:
         return checked_text(origin, field="--origin", max_length=200)
     except UnsafeText as exc:

@@ -194,7 +194,7 @@ def demo(args: argparse.Namespace) -> int:
         head = ws.store.head().position
         if head:
             print(
-                f"{ws.db_path} already holds {head:,} events: opening it as it is "
+                f"{ws.location} already holds {head:,} events: opening it as it is "
                 "(demo data is written only into an empty database; pick another --db)",
                 file=sys.stderr,
             )

@@ -91,7 +91,7 @@ def serve(args: argparse.Namespace) -> int:
     except ImportError:
         raise InvalidInput(f"serve needs textual-serve: {INSTALL_HINT}") from None
     with workspace(args) as ws:  # a bad --db, --domain or --actor fails here, not per tab
-        db_path = ws.db_path
+        db_path = ws.file  # every tab runs its own app process on the same database
     check_can_listen(args.host, args.port)
     if args.public and not is_loopback(args.host):
         print(

@@ -24,7 +24,10 @@ class TrustCheck:
 
 def schema_check(path: Path, busy_timeout_ms: int = 5000) -> TrustCheck:
     """The append-only triggers and the schema version of the file at `path`."""
-    problem = schema_problem_of_file(path, busy_timeout_ms)
+    return _schema_check(schema_problem_of_file(path, busy_timeout_ms))
+
+
+def _schema_check(problem: str | None) -> TrustCheck:
     if problem is None:
         return TrustCheck(True, "schema ok: append-only triggers and version as migrated", {
             "ok": True, "problem": None
@@ -42,7 +45,7 @@ def deep_trust_check(ws: Workspace) -> TrustCheck:
 
 def checks(ws: Workspace, *, deep: bool) -> list[tuple[str, TrustCheck]]:
     """The parts `verify` adds to the chain's report, by their JSON name."""
-    found = [("schema", schema_check(ws.db_path, ws.store.busy_timeout_ms))]
+    found = [("schema", _schema_check(ws.schema_problem()))]
     if deep:
         found.append(("deep", deep_trust_check(ws)))
     return found

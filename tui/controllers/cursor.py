@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui.services.stepping import NEAR
+from tui.services.stepping import is_step
 
 
 def is_jump(before: int, after: int) -> bool:
-    """True when moving from `before` to `after` is a jump rather than a step.
-
-    A step replays the few events in between; a jump rebuilds from the nearest
-    snapshot (and the log fetches the rows around the new place first).
-    """
-    return abs(after - before) > NEAR
+    """True when moving from `before` to `after` is a jump (`tui.services.stepping.is_step`):
+    the log then fetches the rows around the new place first."""
+    return not is_step(before, after)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ panels need. Below it, verifying here is quicker than starting a process."""
 class ChainCheck:
     """The header's chain indicator. Blocking; call from a worker."""
 
-    def __init__(self, store: AppStore, db_path: Path, domain_name: str, calls: InFlight) -> None:
+    def __init__(
+        self, store: AppStore, db_path: Path | None, domain_name: str, calls: InFlight
+    ) -> None:
         self.store = store
         self.db_path = db_path
         self.domain_name = domain_name
@@ -39,7 +41,7 @@ class ChainCheck:
     @blocking
     def chain_status(self) -> ChainStatus:
         """Verify the hash chain (seconds on a large store; in a child process there)."""
-        if self.store.head().position > self.child_events:
+        if self.db_path is not None and self.store.head().position > self.child_events:
             status = self._chain_status_in_child()
             if status is not None:
                 return status
@@ -59,6 +61,7 @@ class ChainCheck:
         """
         import tui
 
+        assert self.db_path is not None
         command = [
             sys.executable,
             "-m",

@@ -32,6 +32,13 @@ PgUp/PgDn) show `state_at` first, which skips the cursor's journaling, and move 
 cursor there afterwards (`prepare_steps`)."""
 
 
+def is_step(before: int, after: int) -> bool:
+    """True when moving from `before` to `after` is a step (replay the few events in
+    between) rather than a jump (rebuild from the nearest snapshot): the one rule, used
+    by the frames here and by the app's time cursor."""
+    return abs(after - before) <= NEAR
+
+
 class CursorTimeline:
     """`domain.timeline.Timeline` seen through one `Cursor` that moves cheaply.
 
@@ -45,7 +52,7 @@ class CursorTimeline:
 
     def near(self, position: int) -> bool:
         cursor = self._cursor
-        return cursor is not None and abs(position - cursor.position) <= NEAR
+        return cursor is not None and is_step(cursor.position, position)
 
     def seek(self, position: int) -> tuple[StateMap, dict[str, set[str]] | None]:
         cursor = self._cursor
@@ -129,7 +136,7 @@ class Frames:
         with self._lock:
             self._refusals.load()
             last = self._last
-            step = last is not None and abs(position - last.position) <= NEAR
+            step = last is not None and is_step(last.position, position)
             if not (step or self._timeline.near(position)):
                 return self._frame(position, self._timeline.state_at(position), None, "jump")
             states, touched = self._timeline.seek(position)
