@@ -25,6 +25,8 @@ from store.collector import collector_paused
 from store.deep_check import DeepReport, deep_check
 from store.hashchain import load_key
 from store.memory import InMemoryEventStore
+from store.postgres import is_postgres_url
+from store.postgres.url import redacted
 from store.projector import Projector
 from store.proofs.sqlite_log import SqliteProofStore
 from store.sidecars import existing_sidecars, forget_read_only_traces
@@ -43,15 +45,19 @@ def default_db_path() -> str:
 
 SQLITE_SCHEME = "sqlite://"
 MEMORY = "memory:"
-NOT_BUILT_YET = {
-    "postgresql://": "the PostgreSQL store is not built yet; give a SQLite file path",
-    "postgres://": "the PostgreSQL store is not built yet; give a SQLite file path",
-}
+NOT_BUILT_YET: dict[str, str] = {}
 
 
 def is_memory(db: str | os.PathLike[str] | None) -> bool:
     """True when `--db` names the in-memory store (`memory:`)."""
     return db is not None and os.fspath(db) == MEMORY
+
+
+def is_fileless(db: str | os.PathLike[str] | None) -> bool:
+    """True when `--db` (or `$EVENTSCOPE_DB`) names a store without a file: `memory:`,
+    or a PostgreSQL URL."""
+    value = os.fspath(db) if db is not None else default_db_path()
+    return is_memory(value) or is_postgres_url(value)
 
 
 def database_path(db: str | os.PathLike[str] | None) -> Path:
@@ -65,9 +71,9 @@ def database_path(db: str | os.PathLike[str] | None) -> Path:
     for prefix, reason in NOT_BUILT_YET.items():
         if value.startswith(prefix):
             raise InvalidInput(f"--db {value}: {reason}")
-    if value.startswith(MEMORY):
+    if value.startswith(MEMORY) or is_postgres_url(value):
         raise InvalidInput(
-            f"--db {value}: this needs a database file, and the in-memory store has none; "
+            f"--db {redacted(value)}: this needs a database file, and this store has none; "
             "give a SQLite file path"
         )
     if value.startswith(SQLITE_SCHEME):
@@ -279,6 +285,17 @@ def open_workspace(
     clock = clock or SystemClock()
     if is_memory(db):
         return _memory_workspace(description, actor, read_only, clock, ids, key_file)
+    if is_fileless(db):  # a PostgreSQL URL, given or in $EVENTSCOPE_DB
+        return _postgres_workspace(
+            os.fspath(db) if db is not None else default_db_path(),
+            description,
+            actor,
+            read_only,
+            create,
+            clock,
+            ids,
+            key_file,
+        )
     path = database_path(db)
     sidecars_before = existing_sidecars(path)
     try:
@@ -340,6 +357,51 @@ def _memory_workspace(
         clock=clock,
         ids=ids or UuidSource(),
         location=MEMORY,
+    )
+
+
+def _postgres_workspace(
+    url: str,
+    description: DomainDescription | None,
+    actor: str | None,
+    read_only: bool,
+    create: bool,
+    clock: Clock,
+    ids: IdSource | None,
+    key_file: str | None,
+) -> Workspace:
+    """A workspace on the PostgreSQL database at `url` (store/postgres)."""
+    from store.postgres.opening import open_postgres
+
+    store = open_postgres(
+        url,
+        clock=clock,
+        key_file=key_file,
+        read_only=read_only,
+        create=create,
+        domain=description.name if description else DEFAULT_DOMAIN,
+    )
+    try:
+        recorded = store.domain or DEFAULT_DOMAIN
+        if description is None:
+            description = _recorded_domain(Path(store.where), recorded)
+        elif recorded != description.name:
+            raise InvalidInput(
+                f"{store.where} was written by the {recorded} domain, not {description.name}; "
+                f"open it with --domain {recorded}"
+            )
+    except BaseException:
+        store.close()
+        raise
+    return Workspace(
+        db_path=None,
+        domain=description,
+        store=store,
+        actor=actor or default_actor(),
+        read_only=read_only,
+        clock=clock,
+        ids=ids or UuidSource(),
+        location=store.where,
     )
 
 

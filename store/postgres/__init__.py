@@ -10,3 +10,4 @@ See docs/postgres.md for the design and why positions are gap-free.
 from store.postgres.url import is_postgres_url
 
 __all__ = ["is_postgres_url"]
+# `store.postgres.opening.open_postgres` (imported on use: psycopg is an optional extra).

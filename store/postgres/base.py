@@ -4,7 +4,7 @@ the head, and the chain's settings."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, LiteralString
 
 import psycopg
@@ -25,14 +25,24 @@ selects these, and `store.hashchain.event_from_row` turns them into an event."""
 
 
 class QmarkConnection:
-    """A psycopg connection seen through `execute(sql, params)` with `?` placeholders:
-    lets the shared helpers of `store.derived_macs` (written against sqlite3) run here."""
+    """A psycopg connection seen through `execute(sql, params)` with `?` placeholders.
 
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self._conn = conn
+    The shared helpers written against sqlite3 in portable SQL (`store.derived_macs`,
+    the export and import of `store.transfer`) run on PostgreSQL through it, so their
+    logic exists once. Their SQL never holds a literal `?`.
+    """
+
+    def __init__(self, conn: psycopg.Connection, lock: threading.RLock) -> None:
+        self._pg = conn
+        self._lock = lock
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        return self._conn.execute(sql.replace("?", "%s"), params)
+        with self._lock:
+            return self._pg.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._lock, self._pg.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), list(rows))
 
 
 class PostgresBase:
@@ -46,11 +56,16 @@ class PostgresBase:
     macs: DerivedMacs | None
     _key: bytes | None
     _digest: Callable[[bytes], str]
-    _conn: psycopg.Connection
+    _pg: psycopg.Connection
     _lock: threading.RLock
     _closed: bool
     _time_blocks: TimeBlocks
     _meta: dict[str, str]
+
+    def _conn(self) -> Any:
+        """This store's connection as the sqlite3-style view of `QmarkConnection`."""
+        self._open_check()
+        return QmarkConnection(self._pg, self._lock)
 
     def _error(self, exc: psycopg.Error, action: str) -> DomainError:
         """One actionable line for a failed statement."""
@@ -75,7 +90,7 @@ class PostgresBase:
         self._open_check()
         try:
             with self._lock:
-                return self._conn.execute(sql, params).fetchall()
+                return self._pg.execute(sql, params).fetchall()
         except psycopg.Error as exc:
             raise self._error(exc, "read") from None
 

@@ -31,6 +31,27 @@ END
 $$"""
 
 
+_NEXT_ID_FUNCTION = """
+CREATE OR REPLACE FUNCTION eventscope_next_id() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.id IS NULL THEN
+        EXECUTE format('SELECT coalesce(max(id), 0) + 1 FROM %I', TG_TABLE_NAME) INTO NEW.id;
+    END IF;
+    RETURN NEW;
+END
+$$"""
+"""Ids of refusals and imports run max+1, as SQLite's rowids do (a sequence would skip
+numbers after a rollback); their writers hold the append lock."""
+
+
+def _next_id(table: str) -> str:
+    return (
+        f"CREATE TRIGGER {table}_next_id BEFORE INSERT ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION eventscope_next_id()"
+    )
+
+
 def _append_only(table: str) -> list[str]:
     return [
         f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
@@ -55,6 +76,7 @@ STEPS: tuple[Step, ...] = (
         "events",
         [
             _GUARD_FUNCTION,
+            _NEXT_ID_FUNCTION,
             """CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL)""",
             # position is assigned as head+1 under the append lock (store/postgres/writes.py),
             # never by a sequence: sequences hand out numbers in start order, not commit order.
@@ -103,6 +125,7 @@ STEPS: tuple[Step, ...] = (
             )""",
             "CREATE INDEX refusals_at_position ON refusals (at_position)",
             *_append_only("refusals"),
+            _next_id("refusals"),
             """CREATE TABLE imports (
                 id bigint PRIMARY KEY,
                 actor text NOT NULL,
@@ -115,6 +138,7 @@ STEPS: tuple[Step, ...] = (
                 restored_by bigint
             )""",
             *_append_only("imports"),
+            _next_id("imports"),
             # Bookmarks are annotations, not audit facts: moved and deleted freely.
             """CREATE TABLE bookmarks (
                 name text COLLATE "C" PRIMARY KEY,

@@ -32,6 +32,7 @@ from store.hashchain import (
 )
 from store.postgres import schema
 from store.postgres.connect import connect
+from store.postgres.read_models import PostgresReadModels
 from store.postgres.reads import Reading
 from store.postgres.url import redacted
 from store.postgres.writes import CHANNEL, Writing
@@ -69,7 +70,7 @@ class PostgresEventStore(Writing, Reading):
         self._listener: psycopg.Connection | None = None
         if read_only and create:
             raise StoreError("cannot create a database in read-only mode")
-        self._conn = connect(url, read_only=read_only)
+        self._pg = connect(url, read_only=read_only)
         try:
             self._prepare(create, domain)
             self._meta = dict(self._query("SELECT key, value FROM meta"))
@@ -89,7 +90,7 @@ class PostgresEventStore(Writing, Reading):
     # -- opening --------------------------------------------------------------------------------
 
     def _prepare(self, create: bool, domain: str) -> None:
-        conn = self._conn
+        conn = self._pg
         version = schema.current_version(conn)
         if version is not None:
             schema.check_version(self.where, version)
@@ -121,7 +122,7 @@ class PostgresEventStore(Writing, Reading):
             "created_at": SystemClock().now(),
             "created_by": "eventscope",
         }
-        with self._conn.transaction(), self._conn.cursor() as cur:
+        with self._pg.transaction(), self._pg.cursor() as cur:
             cur.executemany(
                 "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
                 list(values.items()),
@@ -168,6 +169,10 @@ class PostgresEventStore(Writing, Reading):
         row = self._one("SELECT coalesce(max(number), 0) FROM eventscope_schema")
         return int(row[0]) if row else 0
 
+    def read_models(self) -> PostgresReadModels:
+        """The `ProjectionStore` role: read-model access for one projector."""
+        return PostgresReadModels(self)
+
     # -- waiting for other writers --------------------------------------------------------------
 
     def wait_for_change(self, seen: int, timeout: float) -> int:
@@ -212,7 +217,7 @@ class PostgresEventStore(Writing, Reading):
         """Close the connections; the store cannot be used afterwards (idempotent)."""
         with self._lock:
             self._closed = True
-            for conn in (getattr(self, "_conn", None), self._listener):
+            for conn in (getattr(self, "_pg", None), self._listener):
                 if conn is not None:
                     conn.close()
             self._listener = None

@@ -10,6 +10,7 @@ one set of rules every store follows.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
@@ -60,10 +61,10 @@ _INSERT_REFUSAL = (
 _HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 
 
-def _sqlite_view(conn: psycopg.Connection) -> Any:
-    """`conn` for the helpers of `store.derived_macs` (they take a sqlite3-style
-    connection with `?` placeholders)."""
-    return cast(Any, QmarkConnection(conn))
+def _sqlite_view(conn: psycopg.Connection, lock: threading.RLock) -> Any:
+    """`conn` for the helpers of `store.derived_macs` and `store.transfer` (they take a
+    sqlite3-style connection with `?` placeholders)."""
+    return cast(Any, QmarkConnection(conn, lock))
 
 
 class Writing(PostgresBase):
@@ -74,7 +75,7 @@ class Writing(PostgresBase):
         and notify followers in the same transaction."""
         self._open_check()
         self._refuse_read_only(action)
-        conn = self._conn
+        conn = self._pg
         try:
             with self._lock, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
@@ -110,7 +111,7 @@ class Writing(PostgresBase):
             with conn.cursor() as cur:
                 cur.executemany(_INSERT_EVENT, rows)
         if commands:
-            signed = sign_commands(_sqlite_view(conn), self.macs, commands)
+            signed = sign_commands(_sqlite_view(conn, self._lock), self.macs, commands)
             mac = self.macs is not None
             columns = _COMMAND_COLUMNS + (", mac" if mac else "")
             marks = ", ".join(["%s"] * (8 if mac else 7))
@@ -193,7 +194,7 @@ class Writing(PostgresBase):
         self._open_check()
         try:
             with self._lock:
-                return self._find_command(self._conn, command_id)
+                return self._find_command(self._pg, command_id)
         except psycopg.Error as exc:
             raise self._error(exc, "read") from None
 
@@ -219,7 +220,7 @@ class Writing(PostgresBase):
             for e in (event_from_row(tuple(r)) for r in rows)
             if e.metadata.get("command_id") == command_id
         )
-        check_command(_sqlite_view(conn), self.macs, command_id, first, last, events)
+        check_command(_sqlite_view(conn, self._lock), self.macs, command_id, first, last, events)
         return AppendResult(command_id, tuple(e.position for e in events), events, duplicate=True)
 
     # -- bulk loads and imports --------------------------------------------------------------
@@ -227,7 +228,9 @@ class Writing(PostgresBase):
     def append_bulk(self, events: Iterable[PendingEvent | Refusal], *, batch: int = 10_000) -> Head:
         """Load many decided events (demo data) in one transaction; returns the new head
         (see `EventWriter.append_bulk`)."""
-        return self._load(events, batch, lambda ext, item: ext.pending(item), "load events", True)
+        return self._load(
+            events, batch, lambda ext, item: ext.pending(item), "load events", refusals=True
+        )
 
     def import_events(
         self,
@@ -236,7 +239,7 @@ class Writing(PostgresBase):
     ) -> Head:
         """Import recorded events all-or-nothing, keeping positions and hashes (see
         `EventWriter.import_events`)."""
-        return self._load(events, 10_000, importing(validate), "import events", False)
+        return self._load(events, 10_000, importing(validate), "import events")
 
     def _load(
         self,
@@ -244,8 +247,15 @@ class Writing(PostgresBase):
         batch: int,
         to_row: Callable[[ChainExtender, Any], ChainRow],
         action: str,
-        refusals: bool,
+        *,
+        refusals: bool = False,
+        finish: Callable[[Any, Head], None] | None = None,
     ) -> Head:
+        """Chain rows for `items` written in one transaction under the append lock.
+
+        `finish(conn, head)` runs last in the same transaction (an import's own
+        records, `store.transfer.importer`), with the sqlite3-style connection view.
+        """
         if batch < 1:
             raise InvalidInput("batch must be >= 1")
 
@@ -281,6 +291,8 @@ class Writing(PostgresBase):
             self._refuse_known_ids(conn, rows, head.position)
             self._write_rows(conn, rows, extender.finish_commands(), refused)
             self._extend_tree(conn, rows)
+            if finish is not None:
+                finish(_sqlite_view(conn, self._lock), extender.head)
             return extender.head
 
         return cast(Head, self._locked_write(action, load))
