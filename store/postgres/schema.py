@@ -53,11 +53,11 @@ def _next_id(table: str) -> str:
 
 
 def _append_only(table: str) -> list[str]:
+    """A statement-level trigger: any UPDATE, DELETE or TRUNCATE is refused, even one
+    that would touch no row."""
     return [
-        f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
-        "FOR EACH ROW EXECUTE FUNCTION eventscope_append_only()",
-        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION eventscope_append_only()",
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION eventscope_append_only()"
     ]
 
 
