@@ -402,6 +402,7 @@ def _postgres_workspace(
         clock=clock,
         ids=ids or UuidSource(),
         location=store.where,
+        _proofs=store.proofs,
     )
 
 

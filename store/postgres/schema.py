@@ -209,6 +209,7 @@ STEPS: tuple[Step, ...] = (
                 issued_at text NOT NULL
             )""",
             *_append_only("checkpoints"),
+            _next_id("checkpoints"),
         ],
     ),
 )

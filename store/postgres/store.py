@@ -32,6 +32,7 @@ from store.hashchain import (
 )
 from store.postgres import schema
 from store.postgres.connect import connect
+from store.postgres.proofs import PostgresProofStore
 from store.postgres.read_models import PostgresReadModels
 from store.postgres.reads import Reading
 from store.postgres.url import redacted
@@ -68,6 +69,8 @@ class PostgresEventStore(Writing, Reading):
         self._time_blocks = TimeBlocks()
         self._meta = {}
         self._listener: psycopg.Connection | None = None
+        self.proofs = PostgresProofStore(self)
+        """The Merkle tree over these events (the ProofStore role)."""
         if read_only and create:
             raise StoreError("cannot create a database in read-only mode")
         self._pg = connect(url, read_only=read_only)

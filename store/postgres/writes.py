@@ -42,6 +42,7 @@ from store.hashchain import (
     stored_time,
 )
 from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection
+from store.proofs.sqlite_log import extend_tree
 from store.sqlite.statements import RefusalRow, refusal_row
 
 APPEND_LOCK = 0x45565343_00000002
@@ -188,6 +189,7 @@ class Writing(PostgresBase):
 
     def _extend_tree(self, conn: psycopg.Connection, rows: list[ChainRow]) -> None:
         """Grow the Merkle tree in the same transaction (store/postgres/proofs.py)."""
+        extend_tree(_sqlite_view(conn, self._lock), rows)
 
     def find_command(self, command_id: str) -> AppendResult | None:
         """The result an earlier command with this id recorded, if any."""

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_support import Cli, CliResult
-from postgres_server import REQUIRE_ENV, PostgresServer, ServerUnavailable, start_server
 
 from tui.cli import main
 
@@ -29,26 +26,3 @@ def cli(db: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
         return CliResult(code, captured.out, captured.err)
 
     return run
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One throwaway PostgreSQL server per test process (per xdist worker).
-
-    Without PostgreSQL's server programs the tests that use it skip, saying how to
-    enable them; with EVENTSCOPE_REQUIRE_POSTGRES=1 (as in .ci/run) they fail instead.
-    """
-    try:
-        server = start_server()
-    except ServerUnavailable as exc:
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{exc} ({REQUIRE_ENV}=1: the PostgreSQL tests must run)")
-        pytest.skip(f"{exc} (set {REQUIRE_ENV}=1 to make this a failure)")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> str:
-    """The URL of a fresh, empty database on the throwaway server."""
-    return postgres_server.database()
