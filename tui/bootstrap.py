@@ -26,7 +26,7 @@ from store.deep_check import DeepReport, deep_check
 from store.hashchain import load_key
 from store.memory import InMemoryEventStore
 from store.postgres import is_postgres_url
-from store.postgres.url import redacted
+from store.postgres.url import database_name, redacted
 from store.projector import Projector
 from store.proofs.sqlite_log import SqliteProofStore
 from store.sidecars import existing_sidecars, forget_read_only_traces
@@ -162,6 +162,8 @@ class Workspace:
     @property
     def name(self) -> str:
         """A short name for titles and checkpoint origins (the file's name, or `memory`)."""
+        if is_postgres_url(self.location):
+            return database_name(self.location)
         return self.db_path.name if self.db_path is not None else "memory"
 
     @property
@@ -223,7 +225,12 @@ class Workspace:
     def schema_problem(self) -> str | None:
         """What is wrong with the store's schema (triggers, version), None when nothing.
 
-        A store without a file has nothing anyone else could change behind its back."""
+        A store in memory has nothing anyone else could change behind its back."""
+        if is_postgres_url(self.location):
+            from store.postgres.store import PostgresEventStore
+
+            assert isinstance(self.store, PostgresEventStore)
+            return self.store.schema_problem()
         if not isinstance(self.store, SqliteEventStore):
             return None
         return schema_problem_of_file(self.store.path, self.store.busy_timeout_ms)

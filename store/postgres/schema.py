@@ -287,3 +287,37 @@ def migrate(conn: psycopg.Connection, where: str, *, create: bool) -> bool:
                 (str(step.number),),
             )
     return fresh
+
+
+def expected_triggers() -> dict[str, str]:
+    """Every trigger the migrations create, by name, with its table."""
+    found: dict[str, str] = {}
+    for step in STEPS:
+        for statement in step.statements:
+            words = statement.split()
+            if words[:2] == ["CREATE", "TRIGGER"]:
+                found[words[2]] = words[words.index("ON") + 1]
+    return found
+
+
+def schema_problem(conn: psycopg.Connection) -> str | None:
+    """What is wrong with the schema (a trigger missing or disabled, the version), or None.
+
+    Someone with the rights to do so can drop or disable a trigger behind eventscope's
+    back; `verify` reports it, as for a SQLite file.
+    """
+    version = current_version(conn)
+    if version != latest_version():
+        return f"schema version {version}, expected {latest_version()}"
+    rows = conn.execute(
+        "SELECT t.tgname, t.tgenabled FROM pg_catalog.pg_trigger t "
+        "JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+        "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"
+    ).fetchall()
+    present = {name: enabled for name, enabled in rows}
+    for name, table in expected_triggers().items():
+        if name not in present:
+            return f"trigger {name} on {table} is missing: {table} can be changed"
+        if present[name] == "D":
+            return f"trigger {name} on {table} is disabled: {table} can be changed"
+    return None

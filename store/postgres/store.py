@@ -172,6 +172,15 @@ class PostgresEventStore(Writing, Reading):
         row = self._one("SELECT coalesce(max(number), 0) FROM eventscope_schema")
         return int(row[0]) if row else 0
 
+    def schema_problem(self) -> str | None:
+        """What is wrong with the schema (triggers missing or disabled, version), or None."""
+        self._open_check()
+        try:
+            with self._lock:
+                return schema.schema_problem(self._pg)
+        except psycopg.Error as exc:
+            raise self._error(exc, "check the schema") from None
+
     def read_models(self) -> PostgresReadModels:
         """The `ProjectionStore` role: read-model access for one projector."""
         return PostgresReadModels(self)

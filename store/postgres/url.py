@@ -72,3 +72,8 @@ def check_url(url: str) -> str:
             f"{', '.join(unknown)}; known: {', '.join(sorted(ALLOWED_PARAMETERS))}"
         )
     return url
+
+
+def database_name(url: str) -> str:
+    """The database `url` names (`bank` in `postgresql://u@host/bank?sslmode=require`)."""
+    return urlsplit(url).path.lstrip("/") or "postgres"

@@ -221,3 +221,15 @@ def test_a_follower_is_woken_by_another_writer(postgres_url: str) -> None:
     assert follower.head().position == 1
     follower.close()
     writer.close()
+
+
+def test_verify_fails_when_a_trigger_was_disabled_behind_its_back(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run("--db", postgres_url, "init", capsys=capsys).code == 0
+    assert _run("--db", postgres_url, "verify", capsys=capsys).code == 0
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
+    result = _run("--db", postgres_url, "verify", capsys=capsys)
+    assert result.code == 1
+    assert "trigger events_append_only on events is disabled" in result.err
