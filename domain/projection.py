@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from domain.envelope import RecordedEvent
 from domain.errors import InvalidInput
@@ -129,6 +129,16 @@ class Projection(Protocol):
     def lineage_streams(self, row_key: str) -> Sequence[str] | None:
         """The streams whose events can touch `row_key`, if known (lets lineage read
         only those streams); None means any event may, so lineage scans everything."""
+        ...
+
+
+@runtime_checkable
+class SpansLineage(Protocol):
+    """An optional ability of a projection: knowing when a row can change at all."""
+
+    def lineage_span(self, row_key: str) -> tuple[str, str] | None:
+        """(from, to) recorded times (ISO, `to` exclusive; "" for open) outside of which
+        no event touches `row_key`; None when unknown. Lineage then replays that window."""
         ...
 
 

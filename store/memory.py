@@ -31,7 +31,7 @@ from domain.envelope import (
     StreamSummary,
 )
 from domain.errors import ConcurrencyConflict, InvalidInput
-from domain.ports import EventStore, FoldRow, VerifyReport
+from domain.ports import EventStore, VerifyReport
 from store import bookmarks as bookmark_rules
 from store.filters import is_glob, row_matcher
 from store.hashchain import (
@@ -48,7 +48,7 @@ from store.hashchain import (
     stored_time,
     verify,
 )
-from store.memory_read_models import MemoryReadModelData, MemoryReadModels
+from store.memory_read_models import MemoryReadModelData, MemoryReadModels, fold_rows_of
 from store.memory_time_index import memory_position_at
 from store.proofs.memory_log import InMemoryProofStore
 
@@ -493,16 +493,10 @@ class InMemoryEventStore:
         """The `ProjectionStore` role: read models kept beside the events, in memory."""
         return MemoryReadModels(
             self._read_model_data,
-            fold_rows=self._fold_rows,
+            fold_rows=lambda after, limit: fold_rows_of(self._slice(after, None, limit)),
             head=lambda: self.head().position,
             data_version=self.data_version,
         )
-
-    def _fold_rows(self, after: int, limit: int) -> list[FoldRow]:
-        """Events as `FoldRow`s (the chain row's columns in the projector's order)."""
-        with self._lock:
-            rows = self._slice(after, None, limit)
-        return [(*r[:7], r[8], r[9], r[7], r[10], r[11]) for r in rows]
 
     def close(self) -> None:
         """Nothing to release; here so both stores can be used the same way."""

@@ -19,6 +19,7 @@ import orjson
 from domain.errors import StoreError
 from domain.ports.projections import Checkpoint, FoldRow, LeaseRow
 from domain.projection import Row
+from store.hashchain import ChainRow
 
 _NEW = "__new"
 
@@ -33,6 +34,11 @@ class MemoryReadModelData:
     checkpoints: dict[str, Checkpoint] = field(default_factory=dict)
     leases: dict[str, LeaseRow] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+def fold_rows_of(rows: Sequence[ChainRow]) -> list[FoldRow]:
+    """Chain rows as `FoldRow`s (the same columns, in the projector's order)."""
+    return [(*r[:7], r[8], r[9], r[7], r[10], r[11]) for r in rows]
 
 
 def _table(projection: str, new: bool) -> str:

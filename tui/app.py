@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from domain.errors import DomainError
 from domain.text import escape
+from tui.bootstrap import app_session
 from tui.crash import CRASH_EXIT_CODE
 from tui.palette import EventscopeCommands
 from tui.screens.help import HelpScreen
@@ -185,7 +186,7 @@ def open_app(
     with it and take several times as long (at 1M events ~100 ms alone, 400-700 ms
     alongside): read first, then start.
     """
-    session = Session(workspace)
+    session = app_session(workspace)
     try:
         first: Frame | None = session.live_frame()
     except DomainError:

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from domain.bus import CommandBus, checked_actor
 from domain.clock import Clock, IdSource, SystemClock, UuidSource
@@ -34,6 +35,9 @@ from store.snapshot_format import ZLIB, stored_snapshot_key
 from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
 from store.sqlite.schema_check import schema_problem_of_file
+
+if TYPE_CHECKING:
+    from tui.session import Session
 
 DEFAULT_DB = "eventscope.db"
 
@@ -261,9 +265,8 @@ class Workspace:
 
     def close(self) -> None:
         for part in (self._snapshots, self._proofs):
-            close = getattr(part, "close", None)
-            if close is not None:
-                close()
+            if isinstance(part, SqliteSnapshotStore | SqliteProofStore):  # in memory: nothing
+                part.close()
         self.store.close()
         if self.read_only and self.db_path is not None:  # no -wal/-shm left that was not there
             forget_read_only_traces(self.db_path, self._sidecars_before)
@@ -410,6 +413,35 @@ def _postgres_workspace(
         ids=ids or UuidSource(),
         location=store.where,
         _proofs=store.proofs,
+    )
+
+
+def app_session(workspace: Workspace, *, project: bool = True) -> Session:
+    """The app's services over `workspace`: queries, frames, the chain check, bookmarks
+    and, with `project` on a writable store, the in-app projector (`ReadSide`)."""
+    # Imported here: the CLI's commands open workspaces and need none of the app's.
+    from tui.read_side import ReadSide
+    from tui.services.bookmarks import Bookmarks
+    from tui.services.calls import InFlight
+    from tui.services.chain import ChainCheck
+    from tui.services.queries import Queries
+    from tui.services.stepping import Frames
+    from tui.session import Session
+
+    read_side = ReadSide(workspace.projector()) if project and not workspace.read_only else None
+    calls = InFlight()
+    lock = threading.Lock()  # the timeline's state, shared by queries and frames
+    store, domain = workspace.store, workspace.domain
+    queries = Queries(store, domain, workspace.timeline, lock, calls)
+    frames = Frames(workspace.timeline, list(domain.projections), queries, read_side, lock, calls)
+    return Session(
+        workspace,
+        queries=queries,
+        frames=frames,
+        chain=ChainCheck(store, workspace.db_path, domain.name, calls),
+        marks=Bookmarks(store, read_only=workspace.read_only, actor=workspace.actor, calls=calls),
+        calls=calls,
+        read_side=read_side,
     )
 
 

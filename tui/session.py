@@ -1,6 +1,7 @@
 """The app's session: the application services (`tui.services`) put together.
 
-Every blocking call the app makes goes through a `Session`, from worker threads only.
+`tui.bootstrap.app_session` builds one (the composition root builds every service);
+every blocking call the app makes goes through it, from worker threads only.
 The session knows no Textual; each concern is its own service: queries and view
 models (`queries`), frames and stepping (`frames`), the chain check (`chain`),
 bookmarks (`bookmarks`) and in-flight tracking (`calls`). The session's methods are
@@ -9,7 +10,6 @@ theirs, named here so the screens need to know one object.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -41,28 +41,28 @@ if TYPE_CHECKING:
 class Session:
     """Everything the app asks of the database and the domain. Blocking; call from workers."""
 
-    def __init__(self, workspace: Workspace, *, project: bool = True) -> None:
-        """With `project` (and a writable database) the session runs a projector while
-        the app is open."""
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        queries: Queries,
+        frames: Frames,
+        chain: ChainCheck,
+        marks: Bookmarks,
+        calls: InFlight,
+        read_side: ReadSide | None,
+    ) -> None:
+        """The services `tui.bootstrap.app_session` built, over `workspace`."""
         self.workspace = workspace
         self.store = workspace.store
         self.domain: DomainDescription = workspace.domain
         self.projections: list[Projection] = list(workspace.domain.projections)
-        self.read_side: ReadSide | None = (
-            ReadSide(workspace.projector()) if project and not workspace.read_only else None
-        )
-        self.calls = InFlight()
-        lock = threading.Lock()  # the timeline's state, shared by queries and frames
-        self.queries = queries = Queries(
-            self.store, self.domain, workspace.timeline, lock, self.calls
-        )
-        self.frames = frames = Frames(
-            workspace.timeline, self.projections, queries, self.read_side, lock, self.calls
-        )
-        self.chain = ChainCheck(self.store, workspace.db_path, self.domain.name, self.calls)
-        self.marks = marks = Bookmarks(
-            self.store, read_only=workspace.read_only, actor=workspace.actor, calls=self.calls
-        )
+        self.read_side = read_side
+        self.calls = calls
+        self.queries = queries
+        self.frames = frames
+        self.chain = chain
+        self.marks = marks
         # The log and one event
         self.head = queries.head
         self.change_token = queries.change_token

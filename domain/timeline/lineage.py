@@ -2,9 +2,9 @@
 
 The one implementation behind `eventscope lineage` and the app's lineage panel. It reads
 only the streams `lineage_streams` names when the projection knows them, only the time
-span `lineage_span` names when it offers one, and otherwise replays the projection
-alone over the whole history. Refused commands are not events, so they are never part
-of a lineage.
+span `lineage_span` names when it offers one (`domain.projection.SpansLineage`), and
+otherwise replays the projection alone over the whole history. Refused commands are not
+events, so they are never part of a lineage.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.clock import format_time, parse_time
 from domain.envelope import RecordedEvent
-from domain.projection import Projection, ProjectionState, Row
+from domain.projection import Projection, ProjectionState, Row, SpansLineage
 from domain.timeline.replay import Progress, fold, gc_paused
 
 if TYPE_CHECKING:
@@ -57,8 +57,7 @@ def lineage_steps(
     streams = projection.lineage_streams(row_key)
     if streams is not None:
         return _of_streams(timeline, projection, row_key, streams, head)
-    span = getattr(projection, "lineage_span", None)
-    window = span(row_key) if callable(span) else None
+    window = projection.lineage_span(row_key) if isinstance(projection, SpansLineage) else None
     if window is not None:
         # The row changes only at window[0] <= recorded_at < window[1].
         start = _last_before(timeline, window[0]) if window[0] else 0

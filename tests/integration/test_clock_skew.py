@@ -17,9 +17,8 @@ from domain.clock import StepClock, format_time, parse_time
 from domain.clock_skew import SKEW_TOLERANCE, SKEW_WINDOW, TimeBlocks
 from domain.envelope import PendingEvent
 from store import InMemoryEventStore, SqliteEventStore
-from tui.bootstrap import Workspace, open_workspace
+from tui.bootstrap import Workspace, app_session, open_workspace
 from tui.cli import main
-from tui.session import Session
 from tui.widgets.inspector import render_event
 
 START = "2026-03-01T09:00:00Z"
@@ -76,7 +75,7 @@ def test_a_writer_30_years_ahead_changes_no_other_events_time(tmp_path: Path) ->
 def test_state_at_time_and_the_app_agree_on_position_at(tmp_path: Path, capsys: Any) -> None:
     db = tmp_path / "bank.db"
     ws, _ = _history(db)
-    session = Session(ws, project=False)
+    session = app_session(ws, project=False)
     for moment in ("2026-03-01T09:03:30", "2026-03-01T09:04:00", "2026-03-01T09:08:10"):
         position = ws.timeline.position_at(moment)
         assert session.resolve_target(moment, 0) == position
@@ -120,7 +119,7 @@ def test_the_inspector_shows_a_clock_skew_line_for_the_skewed_event_only(
     tmp_path: Path,
 ) -> None:
     ws, skewed = _history(tmp_path / "bank.db")
-    session = Session(ws, project=False)
+    session = app_session(ws, project=False)
 
     def shown(position: int) -> str:
         event = ws.store.read_all(after=position - 1, to=position)[0]

@@ -33,7 +33,9 @@ def test_no_value_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
         ("sqlite://bank.db", "write sqlite:///relative.db"),
     ],
 )
-def test_stores_not_built_yet_are_refused_with_a_reason(value: str, reason: str) -> None:
+def test_urls_that_name_no_sqlite_file_are_refused_where_a_file_is_needed(
+    value: str, reason: str
+) -> None:
     with pytest.raises(InvalidInput, match=reason):
         database_path(value)
 
@@ -50,3 +52,11 @@ def test_the_cli_names_an_unreachable_postgresql_server_in_one_line(cli: Cli) ->
     assert result.code == 2
     assert "cannot reach the server" in result.err and "secret" not in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_the_cli_runs_on_the_in_memory_store(cli: Cli) -> None:
+    result = cli("--db", "memory:", "demo", "--events", "500", "--no-open")
+    assert result.code == 0, result.err
+    result = cli("--db", "memory:", "--read-only", "verify")
+    assert result.code == 2
+    assert "memory: starts empty" in result.err and len(result.err.strip().splitlines()) == 1

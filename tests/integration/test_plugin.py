@@ -19,9 +19,8 @@ from pathlib import Path
 import pytest
 
 from tui.app import EventscopeApp
-from tui.bootstrap import open_workspace
+from tui.bootstrap import app_session, open_workspace
 from tui.cli import main
-from tui.session import Session
 from tui.widgets.projection_table import ProjectionTable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,7 +130,7 @@ async def test_the_app_shows_the_todos_panel(
     try:
         assert workspace.domain.name == "todo"
         app = EventscopeApp(
-            Session(workspace, project=False), watch=False, verify=False, cursor_blink=False
+            app_session(workspace, project=False), watch=False, verify=False, cursor_blink=False
         )
         async with app.run_test(size=(120, 36)) as pilot:
             table = app.main.query_one("#table-todos", ProjectionTable)

@@ -8,17 +8,16 @@ import pytest
 from textual.widgets import Input, Select, Static
 from tui_support import make_app, open_test_workspace, settle, wait_for
 
-from tui.bootstrap import Workspace
+from tui.bootstrap import Workspace, app_session
 from tui.screens.command_form import CommandFormScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.session import Session
 
 SIZE = (120, 36)
 
 
 def _open_account(workspace: Workspace) -> str:
     """An open account of the demo history whose currency has cents."""
-    frame = Session(workspace).frame_at(workspace.store.head().position)
+    frame = app_session(workspace).frame_at(workspace.store.head().position)
     for key, row in frame.rows["account_balances"].items():
         if row.get("status") == "open" and row.get("currency") != "JPY":
             return key

@@ -17,9 +17,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 from tui_support import make_app, settle, wait_for
 
-from tui.bootstrap import Workspace
+from tui.bootstrap import Workspace, app_session
 from tui.screens.command_form import CommandFormScreen
-from tui.session import Session
 
 SIZE = (120, 36)
 
@@ -34,7 +33,7 @@ def plain_head(db: Path) -> tuple[int, str]:
 
 def open_accounts(workspace: Workspace) -> dict[str, str]:
     """An open account id per currency of the demo history."""
-    frame = Session(workspace).frame_at(workspace.store.head().position)
+    frame = app_session(workspace).frame_at(workspace.store.head().position)
     found: dict[str, str] = {}
     for key, row in sorted(frame.rows["account_balances"].items()):
         if row.get("status") == "open":

@@ -8,10 +8,9 @@ import pytest
 
 from domain.errors import InvalidInput
 from domain.timeline import Timeline, diff_rows
-from tui.bootstrap import Workspace
+from tui.bootstrap import Workspace, app_session
 from tui.services.frames import compare_rows, row_diffs
 from tui.services.types import EventFilter, LogIndex, TimeAxis
-from tui.session import Session
 
 
 def test_unfiltered_index_maps_rows_to_positions() -> None:
@@ -39,7 +38,7 @@ def test_filter_label_and_truth() -> None:
 
 
 def test_filters_are_applied_by_the_store(workspace: Workspace) -> None:
-    session = Session(workspace, project=False)
+    session = app_session(workspace, project=False)
     events = workspace.store.read_all()
     for event_filter, keep in (
         (EventFilter(type="Transfer*"), lambda e: e.type.startswith("Transfer")),
@@ -72,7 +71,7 @@ def test_compare_and_diff_rows() -> None:
 
 
 def test_frames_equal_the_timeline_state_wherever_the_cursor_goes(workspace: Workspace) -> None:
-    session = Session(workspace)
+    session = app_session(workspace)
     timeline = Timeline(workspace.store, session.projections, workspace.domain.model.catalog)
     head = workspace.store.head().position
     for position in (head, 10, 333, 332, 334, 0, head - 1, 51, 52):
@@ -83,7 +82,7 @@ def test_frames_equal_the_timeline_state_wherever_the_cursor_goes(workspace: Wor
 
 
 def test_frames_report_what_changed_since_the_last(workspace: Workspace) -> None:
-    session = Session(workspace)
+    session = app_session(workspace)
     first = session.frame_at(100)
     assert first.since is None and first.position == 100
     step = session.frame_at(101)
@@ -98,7 +97,7 @@ def test_frames_report_what_changed_since_the_last(workspace: Workspace) -> None
 
 
 def test_resolve_target(workspace: Workspace) -> None:
-    session = Session(workspace)
+    session = app_session(workspace)
     head = workspace.store.head().position
     assert session.resolve_target("#12", 0) == 12
     assert session.resolve_target("+5", 10) == 15 and session.resolve_target("-50", 10) == 0
@@ -115,7 +114,7 @@ def test_resolve_target(workspace: Workspace) -> None:
 
 
 def test_lineage_and_aggregate_history(workspace: Workspace) -> None:
-    session = Session(workspace)
+    session = app_session(workspace)
     frame = session.frame_at(workspace.store.head().position)
     key = next(iter(frame.rows["account_balances"]))
     steps = session.lineage("account_balances", key)
@@ -129,7 +128,7 @@ def test_lineage_and_aggregate_history(workspace: Workspace) -> None:
 
 
 def test_related_events_and_hash_status(workspace: Workspace) -> None:
-    session = Session(workspace)
+    session = app_session(workspace)
     sent = next(e for e in workspace.store.iter_all() if e.type == "TransferSent")
     related = session.related(sent)
     assert related.same_command == (sent.position, sent.position + 1)
@@ -139,7 +138,7 @@ def test_related_events_and_hash_status(workspace: Workspace) -> None:
 
 
 def test_bookmarks_in_the_session(workspace: Workspace) -> None:
-    session = Session(workspace)
+    session = app_session(workspace)
     session.add_bookmark("  start  ", 5)
     session.add_bookmark("later", 50)
     assert [(b.name, b.position) for b in session.bookmarks()] == [("start", 5), ("later", 50)]

@@ -11,9 +11,8 @@ from textual.pilot import Pilot
 from domain.clock import SequentialIds, StepClock
 from domain.ledger.demo import write_demo
 from tui.app import EventscopeApp
-from tui.bootstrap import Workspace, open_workspace
+from tui.bootstrap import Workspace, app_session, open_workspace
 from tui.screens.main import MainScreen
-from tui.session import Session
 
 DEMO_EVENTS = 600
 DEMO_SEED = 7
@@ -64,7 +63,7 @@ def make_app(
 ) -> EventscopeApp:
     """The app on `workspace`, with no blinking cursor (stable screenshots)."""
     return EventscopeApp(
-        Session(workspace, project=project), watch=watch, verify=verify, cursor_blink=False
+        app_session(workspace, project=project), watch=watch, verify=verify, cursor_blink=False
     )
 
 

@@ -76,7 +76,11 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
         "--db",
         metavar="PATH",
         default=default,
-        help="database file (default: $EVENTSCOPE_DB, else ./eventscope.db)",
+        help=(
+            "database: a file path or sqlite:///PATH (default: $EVENTSCOPE_DB, else "
+            "./eventscope.db), or memory: for an in-memory store that lives as long as "
+            "the command (e.g. --db memory: demo)"
+        ),
     )
     group.add_argument(
         "--domain",

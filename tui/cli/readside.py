@@ -18,6 +18,7 @@ from tui.cli.commands import _dump, _option, workspace
 from tui.cli.output import say
 from tui.cli.pacing import CtrlCStops
 from tui.cli.progress import ProgressBar
+from tui.themes import DEFAULT_THEME
 
 
 def _position_arg(ws: Workspace, value: int, flag: str) -> int:
@@ -214,7 +215,9 @@ def demo(args: argparse.Namespace) -> int:
                 projector.close()
         if args.no_open:
             return 0
-    return _open_app(args)
+        from tui.app import run_app  # on this workspace: `--db memory:` has no other
+
+        return run_app(ws, theme=_option(args, "theme", DEFAULT_THEME))
 
 
 def _counted(items: Any, bar: ProgressBar) -> Any:
@@ -229,12 +232,6 @@ def _counted(items: Any, bar: ProgressBar) -> Any:
             if done % 5000 == 0:
                 bar(done, total or done)
     bar(done, done)
-
-
-def _open_app(args: argparse.Namespace) -> int:
-    from tui.cli.commands import open_app
-
-    return open_app(args)
 
 
 def simulate(args: argparse.Namespace) -> int:
