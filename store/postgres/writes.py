@@ -60,6 +60,21 @@ _INSERT_REFUSAL = (
     "command, reason, code) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
 )
 _HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+_SITUATION = (
+    # All an append must know, read in one round trip under the lock: an earlier result
+    # of this command id, the head, and each stream's version (JSON: {stream: version}).
+    "SELECT c.first_position, h.position, h.hash, h.recorded_at, "
+    "(SELECT json_object_agg(stream_id, version) FROM (SELECT stream_id, max(version) "
+    "AS version FROM events WHERE stream_id = ANY(%s) GROUP BY stream_id) s) "
+    "FROM (SELECT 1) one LEFT JOIN commands c ON c.command_id = %s "
+    "LEFT JOIN LATERAL (SELECT position, hash, recorded_at FROM events "
+    "ORDER BY position DESC LIMIT 1) h ON true"
+)
+_CHANGED = (
+    # The change token and the wake-up of followers, in one statement.
+    "WITH bumped AS (UPDATE changes SET version = version + 1 WHERE id = 1 RETURNING version) "
+    "SELECT pg_notify(%s, version::text) FROM bumped"
+)
 
 
 def _sqlite_view(conn: psycopg.Connection, lock: threading.RLock) -> Any:
@@ -81,8 +96,7 @@ class Writing(PostgresBase):
             with self._lock, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
                 result = work(conn)
-                conn.execute("UPDATE changes SET version = version + 1 WHERE id = 1")
-                conn.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
+                conn.execute(_CHANGED, (CHANNEL,))
                 return result
         except psycopg.Error as exc:
             raise self._error(exc, action) from None
@@ -137,16 +151,22 @@ class Writing(PostgresBase):
         self, conn: psycopg.Connection, streams: Sequence[StreamAppend], metadata: Metadata
     ) -> AppendResult:
         command_id = metadata.command_id
-        if command_id:
-            earlier = self._find_command(conn, command_id)
-            if earlier is not None:
-                return earlier
-        versions = self._stream_versions(conn, [a.stream_id for a in streams])
+        row = conn.execute(_SITUATION, ([a.stream_id for a in streams], command_id)).fetchone()
+        assert row is not None  # one row, always
+        earlier, position, hash_, last_time, found = row
+        if earlier is not None and command_id:
+            duplicate = self._find_command(conn, command_id)
+            if duplicate is not None:
+                return duplicate
+        versions: dict[str, int] = {k: int(v) for k, v in (found or {}).items()}
         for append in streams:
             actual = versions.get(append.stream_id, 0)
             if actual != append.expected_version:
                 raise ConcurrencyConflict(append.stream_id, append.expected_version, actual)
-        head, last_time = self._head_row(conn)
+        if position is None:
+            head, last_time = Head(0, GENESIS_HASH), ""
+        else:
+            head = Head(int(position), hash_)
         # The writer's own time, never clamped (see `domain.clock_skew`).
         recorded_at = stored_time(self.clock.now())
         extender = ChainExtender(
@@ -263,15 +283,25 @@ class Writing(PostgresBase):
 
         def load(conn: psycopg.Connection) -> Head:
             head, last_time = self._head_row(conn)
+            # Into an empty store (the common case: demo, a moved store) every stream is
+            # at version 0 and no command id is known: no lookup per event.
+            empty = (
+                head.position == 0 and not conn.execute("SELECT 1 FROM commands LIMIT 1").fetchone()
+            )
+
+            def version(stream: str) -> int:
+                return 0 if empty else self._stream_versions(conn, [stream]).get(stream, 0)
+
+            def known(command_id: str) -> bool:
+                if empty:
+                    return False
+                found = conn.execute(
+                    "SELECT 1 FROM commands WHERE command_id = %s", (command_id,)
+                ).fetchone()
+                return found is not None
+
             extender = ChainExtender(
-                head,
-                last_time,
-                self._key,
-                stream_version=lambda s: self._stream_versions(conn, [s]).get(s, 0),
-                command_exists=lambda c: (
-                    conn.execute("SELECT 1 FROM commands WHERE command_id = %s", (c,)).fetchone()
-                    is not None
-                ),
+                head, last_time, self._key, stream_version=version, command_exists=known
             )
             rows: list[ChainRow] = []
             refused: list[RefusalRow] = []

@@ -70,6 +70,8 @@ class PostgresServer:
     folder: Path
     port: int = 0
     user: str = SERVER_USER
+    durable: bool = False
+    """fsync and synchronous_commit on (benchmarks); off for tests, which need no durability."""
     _names: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
@@ -117,9 +119,10 @@ class PostgresServer:
             self.port = _free_port()
             options = (
                 f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                 "-c max_connections=200"
             )
+            if not self.durable:
+                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             try:
                 self._run(
                     [
@@ -162,8 +165,11 @@ class PostgresServer:
         return self.url(name)
 
 
-def start_server() -> PostgresServer:
-    """Start a throwaway server; raises ServerUnavailable with a reason if it cannot."""
+def start_server(*, durable: bool = False) -> PostgresServer:
+    """Start a throwaway server; raises ServerUnavailable with a reason if it cannot.
+
+    `durable`: fsync and synchronous_commit on, as a server is shipped (benchmarks).
+    """
     bin_dir = find_server_programs()
     if bin_dir is None:
         raise ServerUnavailable(ENABLE_HINT)
@@ -176,7 +182,7 @@ def start_server() -> PostgresServer:
         ) from None
     folder = Path(tempfile.mkdtemp(prefix="eventscope-pg-"))
     folder.chmod(0o755)
-    server = PostgresServer(bin_dir, folder)
+    server = PostgresServer(bin_dir, folder, durable=durable)
     try:
         server.start()
     except BaseException:
