@@ -31,7 +31,7 @@ from domain.envelope import (
     StreamSummary,
 )
 from domain.errors import ConcurrencyConflict, InvalidInput
-from domain.ports import EventStore, VerifyReport
+from domain.ports import EventStore, ImportRecord, VerifyReport
 from store import bookmarks as bookmark_rules
 from store.filters import is_glob, row_matcher
 from store.hashchain import (
@@ -48,12 +48,13 @@ from store.hashchain import (
     stored_time,
     verify,
 )
+from store.memory_audit import AfterLoad, MemoryTransferRecords
 from store.memory_read_models import MemoryReadModelData, MemoryReadModels, fold_rows_of
 from store.memory_time_index import memory_position_at
 from store.proofs.memory_log import InMemoryProofStore
 
 
-class InMemoryEventStore:
+class InMemoryEventStore(MemoryTransferRecords):
     """The EventStore port in memory; thread-safe, one lock around every operation."""
 
     def __init__(self, *, clock: Clock | None = None, key: bytes | None = None) -> None:
@@ -68,6 +69,7 @@ class InMemoryEventStore:
         self._commands: dict[str, CommandRow] = {}
         self._refusals: list[Refusal] = []
         self._bookmarks: dict[str, Bookmark] = {}
+        self._imports: list[ImportRecord] = []
         self._commits = 0
         self._lock = threading.RLock()
         self.proofs = InMemoryProofStore()
@@ -188,6 +190,7 @@ class InMemoryEventStore:
         to_row: Callable[[ChainExtender, Any], ChainRow],
         *,
         refusals: bool = False,
+        after: AfterLoad | None = None,
     ) -> Head:
         with self._lock:
             extender = self._extender()
@@ -196,14 +199,15 @@ class InMemoryEventStore:
             fresh: set[str] = set()
             for item in items:
                 if refusals and type(item) is Refusal:
-                    canonical_json(item.command, "command")
+                    # Kept as SQLite keeps it: canonical (keys sorted), a copy.
+                    command = orjson.loads(canonical_json(item.command, "command"))
                     refused.append(
                         replace(
                             item,
                             id=len(self._refusals) + len(refused) + 1,
                             at_position=extender.position,
                             recorded_at=item.recorded_at or extender.last_recorded_at,
-                            command=dict(item.command),
+                            command=command,
                         )
                     )
                     continue
@@ -215,16 +219,21 @@ class InMemoryEventStore:
                     )
                 fresh.add(event_id)
                 rows.append(row)
-            self._commit(rows, extender.finish_commands())
+            commands = extender.finish_commands()
+            keep = None if after is None else after(extender.head, commands)
+            self._commit(rows, commands)
             self._refusals.extend(refused)
+            if keep is not None:  # an import's own records (`load_recorded`)
+                keep()
             return extender.head
 
     def record_refusal(self, refusal: Refusal) -> Refusal:
         """Keep a refused command for the audit, placed at the current head position."""
-        canonical_json(refusal.command, "command")
+        command = orjson.loads(canonical_json(refusal.command, "command"))
         with self._lock:
             kept = replace(
                 refusal,
+                command=command,
                 id=len(self._refusals) + 1,
                 at_position=len(self._rows),
                 recorded_at=refusal.recorded_at or self.clock.now(),

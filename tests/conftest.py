@@ -1,4 +1,12 @@
-"""Fixtures every test folder shares: the throwaway PostgreSQL server."""
+"""Settings and fixtures every test shares.
+
+Hypothesis's per-example deadline (200 ms by default) is a timing assertion, and the
+suite asserts behaviour, never speed (performance lives in `bench/`): on a loaded
+machine a slow example must not fail a test. Examples stay bounded by `max_examples`.
+
+The throwaway PostgreSQL server (tests/support/postgres_server.py) is shared by every
+test folder.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,11 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from postgres_server import REQUIRE_ENV, PostgresServer, ServerUnavailable, start_server
+
+settings.register_profile("eventscope", deadline=None)
+settings.load_profile("eventscope")
 
 
 @pytest.fixture(scope="session")

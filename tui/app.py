@@ -159,13 +159,16 @@ def run_app(
     watch: bool = True,
     verify: bool = True,
     theme: str = DEFAULT_THEME,
+    projector_delay: int = 0,
 ) -> int:
     """Open the app on `workspace` and block until the user quits.
 
     Returns the exit code: 0, or `tui.crash.CRASH_EXIT_CODE` after an unexpected error
     (the line naming the crash log is then printed on stderr).
     """
-    app = open_app(workspace, watch=watch, verify=verify, theme=theme)
+    app = open_app(
+        workspace, watch=watch, verify=verify, theme=theme, projector_delay=projector_delay
+    )
     app.run(size=size)
     if app.crash_report is not None:
         print(app.crash_report, file=sys.stderr)
@@ -179,14 +182,18 @@ def open_app(
     watch: bool = True,
     verify: bool = True,
     theme: str = DEFAULT_THEME,
+    projector_delay: int = 0,
 ) -> EventscopeApp:
     """The app on `workspace`, with the present read before it starts.
 
     Reading the read models while Textual starts would share one interpreter lock
     with it and take several times as long (at 1M events ~100 ms alone, 400-700 ms
-    alongside): read first, then start.
+    alongside): read first, then start. `projector_delay` (ms) holds the app's
+    projector back after new events (`--projector-delay`).
     """
     session = app_session(workspace)
+    if session.read_side is not None:
+        session.read_side.delay.set(projector_delay)  # `--projector-delay`: the fold only
     try:
         first: Frame | None = session.live_frame()
     except DomainError:

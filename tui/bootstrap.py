@@ -424,6 +424,7 @@ def app_session(workspace: Workspace, *, project: bool = True) -> Session:
     from tui.services.bookmarks import Bookmarks
     from tui.services.calls import InFlight
     from tui.services.chain import ChainCheck
+    from tui.services.flow import Flows
     from tui.services.queries import Queries
     from tui.services.stepping import Frames
     from tui.session import Session
@@ -442,6 +443,7 @@ def app_session(workspace: Workspace, *, project: bool = True) -> Session:
         marks=Bookmarks(store, read_only=workspace.read_only, actor=workspace.actor, calls=calls),
         calls=calls,
         read_side=read_side,
+        flows=Flows(store, domain, queries, calls),
     )
 
 

@@ -12,7 +12,10 @@ from textual.content import Content
 
 from domain.clock import parse_time
 from domain.text import escape
+from tui.controllers.projector_delay import PRESETS_MS, delay_label, set_projector_delay
+from tui.controllers.timed_play import play_timed
 from tui.format import position_text
+from tui.services.timed_play import LENGTHS
 
 if TYPE_CHECKING:
     from tui.screens.main import MainScreen
@@ -47,7 +50,32 @@ class EventscopeCommands(Provider):
             ("Bookmark this position…", main.action_bookmark, "Name the cursor's position"),
             ("Aggregate history…", main.action_aggregate, "One stream's events and states"),
             ("Play / pause", main.action_play, "Replay history like a video"),
+            ("CQRS flow", main.action_flow, "The latest command, stage by stage (f)"),
         ]
+        entries += [
+            (
+                f"Play the cursor's day in {length} s",
+                partial(play_timed, main, "day", length),
+                "Autoplay in the original timing, compressed",
+            )
+            for length in LENGTHS
+        ]
+        entries.append(
+            (
+                "Play to the end in 60 s",
+                partial(play_timed, main, "rest", 60),
+                "Autoplay from the cursor in the original timing, compressed",
+            )
+        )
+        if main.session.read_side is not None:
+            entries += [
+                (
+                    f"Projector delay: {delay_label(ms)}",
+                    partial(set_projector_delay, main, ms),
+                    "Hold the read models back, to show eventual consistency",
+                )
+                for ms in PRESETS_MS
+            ]
         if not main.session.read_only:
             for command in main.session.commands:
                 entries.append(

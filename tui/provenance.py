@@ -8,11 +8,11 @@ looked up from a worker thread, like the inspector's other lookups.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from domain.description import DomainDescription
 from domain.envelope import RecordedEvent
 from domain.history_check import event_problem
+from domain.ports import AuditRecords
 from store.transfer.records import import_of, store_imports
 
 
@@ -24,9 +24,9 @@ class Provenance:
     """Which import brought it in ('' when it was appended here)."""
 
 
-def provenance(domain: DomainDescription, store: Any, event: RecordedEvent) -> Provenance:
+def provenance(domain: DomainDescription, store: AuditRecords, event: RecordedEvent) -> Provenance:
     """The event's validation problem and import, if any (blocking: call from a worker)."""
     problem = event_problem(domain.model, event)
-    record = import_of(store_imports(store), event.position) if hasattr(store, "_conn") else None
+    record = import_of(store_imports(store), event.position)
     imported = "" if record is None else f"import {record.id}: {record.describe()}"
     return Provenance(problem=problem, imported=imported)

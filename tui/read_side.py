@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from domain.errors import DomainError
 from store.projector import Projector, ProjectorStatus, ReadModels
+from tui.services.read_side_hooks import ChangeJournal, ProjectorDelay, ReadSideHooks
 
 StatusListener = Callable[[ProjectorStatus], None]
 """Called from the projector's thread whenever its status changes."""
@@ -33,9 +34,16 @@ STOP_SECONDS = 5.0
 class ReadSide:
     """One projector, following in its own thread from `start()` until `stop()`."""
 
-    def __init__(self, projector: Projector, *, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self, projector: Projector, *, poll_seconds: float = POLL_SECONDS, delay_ms: int = 0
+    ) -> None:
         self.projector = projector
         self.poll_seconds = poll_seconds
+        self.delay = ProjectorDelay(delay_ms)
+        """How long the projector waits before folding new events (`--projector-delay`)."""
+        self.changes = ChangeJournal()
+        """The rows each folded batch changed (live frames compare only those)."""
+        projector.hooks = ReadSideHooks(self.delay, self.changes)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._listener: StatusListener | None = None
@@ -106,6 +114,7 @@ class ReadSide:
             return
         self._closed = True
         self._stop.set()
+        self.delay.wake()
         thread = self._thread
         if thread is not None:
             thread.join(timeout)

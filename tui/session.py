@@ -21,6 +21,7 @@ from tui.read_side import ReadSide, StatusListener
 from tui.services.bookmarks import Bookmarks
 from tui.services.calls import CLOSE_SECONDS, InFlight, blocking
 from tui.services.chain import ChainCheck
+from tui.services.flow import Flows
 from tui.services.queries import Queries
 from tui.services.stepping import NEAR, Frames
 from tui.services.types import (
@@ -51,6 +52,7 @@ class Session:
         marks: Bookmarks,
         calls: InFlight,
         read_side: ReadSide | None,
+        flows: Flows,
     ) -> None:
         """The services `tui.bootstrap.app_session` built, over `workspace`."""
         self.workspace = workspace
@@ -63,6 +65,7 @@ class Session:
         self.frames = frames
         self.chain = chain
         self.marks = marks
+        self.flows = flows
         # The log and one event
         self.head = queries.head
         self.change_token = queries.change_token

@@ -7,7 +7,7 @@ holds one contract suite per role, run against each store.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from domain.envelope import (
     AppendResult,
@@ -19,6 +19,11 @@ from domain.envelope import (
     StreamAppend,
     StreamSummary,
 )
+from domain.ports.audit import ImportWrites
+
+RecordedItem = tuple[RecordedEvent, dict[str, Any] | None] | Refusal
+"""What `EventWriter.load_recorded` loads: an event with its command's payload (given on
+the command's first event, else None), or a refused command at its place."""
 
 
 class EventWriter(Protocol):
@@ -57,6 +62,20 @@ class EventWriter(Protocol):
 
         Each must continue the chain exactly; any failure raises `EventRejected` and
         leaves the store as it was. `validate` may refuse an event (InvalidInput).
+        """
+        ...
+
+    def load_recorded(
+        self,
+        items: Iterable[RecordedItem],
+        finish: Callable[[ImportWrites, Head], None],
+    ) -> Head:
+        """Load an exported history all-or-nothing: events keep their positions and
+        hashes, refusals are kept at the head as of their place; returns the new head.
+
+        Each event must continue the chain exactly (else `EventRejected` naming its
+        index). Last, in the same transaction, `finish` gets the records writer
+        (`ImportWrites`) and the new head; whatever it raises leaves the store as it was.
         """
         ...
 

@@ -12,6 +12,7 @@ from store.hashchain.extender import (
     EventRejected,
     check_append,
     importing,
+    recording,
 )
 from store.hashchain.keys import (
     load_key,
@@ -72,6 +73,7 @@ __all__ = [
     "key_check_value",
     "load_key",
     "parse_anchor",
+    "recording",
     "row_verifies",
     "stored_time",
     "verify",

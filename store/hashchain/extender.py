@@ -394,3 +394,12 @@ def importing(
         return extender.recorded(event)
 
     return accept
+
+
+def recording(
+    extender: ChainExtender, item: tuple[RecordedEvent, dict[str, Any] | None]
+) -> ChainRow:
+    """How a history load (`EventWriter.load_recorded`) turns an event and its command's
+    payload (or None) into a chain row: it must continue the chain exactly."""
+    event, payload = item
+    return extender.recorded(event, None if payload is None else canonical_json(payload, "command"))

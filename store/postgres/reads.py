@@ -9,11 +9,16 @@ import orjson
 
 from domain.clock_skew import TimeReader, position_at
 from domain.envelope import Bookmark, RecordedEvent, Refusal, StreamSummary
-from domain.ports import VerifyReport
+from domain.ports import CommandRecord, ImportRecord, VerifyReport
 from store.filters import is_glob, row_matcher
 from store.hashchain import event_from_row, row_verifies, stored_time, verify
 from store.postgres.base import CHAIN_COLUMNS, PostgresBase
+from store.sqlite.import_records import IMPORT_COLUMNS, command_record
 from store.sqlite.statements import REFUSAL_COLUMNS, refusal_from_row
+
+COMMAND_COLUMNS = (
+    "command_id, command_type, payload, actor, recorded_at, first_position, last_position"
+)
 
 _ACTOR = "((metadata::jsonb) ->> 'actor')"
 """Spelled as the `events_actor` index (store/postgres/schema.py), so queries use it."""
@@ -265,6 +270,37 @@ class Reading(PostgresBase):
             (correlation_id, max(0, limit)),
         )
         return [int(row[0]) for row in rows]
+
+    def commands_between(self, first: int, last: int) -> list[CommandRecord]:
+        """The commands whose first event is at a position in first..last, by that position."""
+        rows = self._query(
+            f"SELECT {COMMAND_COLUMNS} FROM commands WHERE first_position BETWEEN "
+            "GREATEST(%s, 1) AND %s ORDER BY first_position",
+            (first, last),
+        )
+        return [command_record(row) for row in rows]
+
+    def empty_commands(self) -> list[CommandRecord]:
+        """The commands that recorded no event (positions 0..0), by time, then id."""
+        rows = self._query(
+            f"SELECT {COMMAND_COLUMNS} FROM commands WHERE first_position = 0 "
+            "ORDER BY recorded_at, command_id"
+        )
+        return [command_record(row) for row in rows]
+
+    def refusals_between(self, first: int, last: int) -> list[Refusal]:
+        """Refusals recorded while the head was at first..last, oldest first."""
+        rows = self._query(
+            f"SELECT {REFUSAL_COLUMNS} FROM refusals WHERE at_position BETWEEN %s AND %s "
+            "ORDER BY at_position, id",
+            (first, last),
+        )
+        return [refusal_from_row(row) for row in rows]
+
+    def imports(self) -> list[ImportRecord]:
+        """Every import record, oldest first."""
+        rows = self._query(f"SELECT {IMPORT_COLUMNS} FROM imports ORDER BY id")
+        return [ImportRecord(*row) for row in rows]
 
     def bookmarks(self) -> list[Bookmark]:
         """Every bookmark, by position (then name)."""

@@ -28,6 +28,7 @@ from domain.envelope import (
     StreamAppend,
 )
 from domain.errors import ConcurrencyConflict, InvalidInput
+from domain.ports import ImportWrites, RecordedItem
 from store import bookmarks as bookmark_rules
 from store.derived_macs import check_command, sign_commands
 from store.hashchain import (
@@ -39,9 +40,11 @@ from store.hashchain import (
     check_append,
     event_from_row,
     importing,
+    recording,
     stored_time,
 )
 from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection
+from store.postgres.import_writes import PostgresImportWrites
 from store.proofs.sqlite_log import extend_tree
 from store.sqlite.statements import RefusalRow, refusal_row
 
@@ -341,6 +344,22 @@ class Writing(PostgresBase):
         if found is not None:
             row = next(r for r in rows if r[1] == found[0])
             raise EventRejected(f"event id {found[0]} is already recorded", row[0] - start - 1)
+
+    def load_recorded(
+        self,
+        items: Iterable[RecordedItem],
+        finish: Callable[[ImportWrites, Head], None],
+    ) -> Head:
+        """Load an exported history all-or-nothing, then its records through `finish`
+        in the same transaction (see `domain.ports.EventWriter.load_recorded`)."""
+        macs = self.macs
+
+        def write_records(conn: Any, head: Head) -> None:
+            finish(PostgresImportWrites(conn, macs), head)
+
+        return self._load(
+            items, 10_000, recording, "import events", refusals=True, finish=write_records
+        )
 
     # -- refusals and bookmarks ----------------------------------------------------------------
 

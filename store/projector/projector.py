@@ -37,6 +37,7 @@ from domain.projection import Projection, StateMap
 from domain.refusals import RefusalIndex
 from store import read_models as rm
 from store.lease import Lease, LeaseLost
+from store.projector.hooks import FollowHooks
 from store.projector.rebuild import Rebuilding
 from store.projector.status import (
     Progress,
@@ -57,6 +58,9 @@ class Projector(Rebuilding):
 
     Thread use: one thread at a time folds (`catch_up`, `follow`, `rebuild` share a
     lock); `status`, `wait_for` and the readers may be called from any thread."""
+
+    hooks: FollowHooks = FollowHooks()
+    """What an app adds to `follow`: a hold before folding, a listener per batch."""
 
     def __init__(
         self,
@@ -208,6 +212,7 @@ class Projector(Rebuilding):
         self._committed_at(position)
         if progress is not None:
             progress(position, self._head())
+        self.hooks.batch_folded(rows[0][0], position, changed)
         return True
 
     def _check_position(self, tables: ReadModelTables) -> None:
@@ -305,6 +310,8 @@ class Projector(Rebuilding):
                 version = self.models.data_version()
                 moved = version != seen_version
                 seen_version = version
+                if moved:
+                    self.hooks.hold(stop)
                 was_leader = self.lease.held
                 try:
                     with self._fold_lock:

@@ -5,9 +5,10 @@ ones stay readable, swap them in with the checkpoint in one transaction.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 from domain.errors import DomainError, InvalidInput, StoreError
-from domain.projection import StateMap, initial_states
+from domain.projection import Projection, StateMap, initial_states
 from store import read_models as rm
 from store.lease import LeaseLost
 from store.projector.base import _WRITE_CHUNK
@@ -24,7 +25,9 @@ from store.replay import FoldFailure, fold_rows
 class Rebuilding(Reading):
     """The projector's rebuild."""
 
-    def rebuild(self, progress: Progress | None = None) -> ProjectorStatus:
+    def rebuild(
+        self, progress: Progress | None = None, *, only: Sequence[str] = ()
+    ) -> ProjectorStatus:
         """Fold all events from zero into fresh tables, then swap them in at once.
 
         The live tables stay readable (and unchanged) until the swap, one short
@@ -32,6 +35,11 @@ class Rebuilding(Reading):
         another projector holds the lease, `ProjectionFailed` when a projection
         raises (the live tables are left as they were). `progress(position, head)`
         is called after every batch.
+
+        `only` names the projections to rebuild (say, the one whose definition
+        changed): they are folded up to the checkpoint and swapped in beside the
+        others, whose tables must already match their definitions (InvalidInput
+        otherwise, naming them).
         """
         if self.models.read_only:
             raise StoreError(f"{self.models.location} is open read-only: cannot rebuild")
@@ -42,7 +50,10 @@ class Rebuilding(Reading):
                     f"{self.models.location}; stop it first (or let it rebuild)"
                 )
             try:
-                self._rebuild_locked(progress)
+                if only:
+                    self._rebuild_some_locked(only, progress)
+                else:
+                    self._rebuild_locked(progress)
             except LeaseLost:
                 self._lost_lease()
                 raise ProjectorBusy(
@@ -54,12 +65,39 @@ class Rebuilding(Reading):
         return self.status()
 
     def _rebuild_locked(self, progress: Progress | None) -> None:
+        self._rebuild_of(self.projections, None, progress)
+
+    def _rebuild_some_locked(self, names: Sequence[str], progress: Progress | None) -> None:
+        chosen = [self.projection(n) for n in dict.fromkeys(names)]
+        with self._transaction("read the projector checkpoint", write=False) as tables:
+            checkpoint = tables.checkpoint(self.name)
+            present = tables.tables()
+        if checkpoint is None or not checkpoint.fingerprint:
+            raise InvalidInput("there are no read models to rebuild in part: run `rebuild`")
+        stale = [
+            p.name
+            for p in self.projections
+            if p not in chosen
+            and (checkpoint.definitions.get(p.name) != self.definitions[p.name]
+                 or p.name not in present)
+        ]  # fmt: skip
+        if stale:
+            raise InvalidInput(
+                f"the read models of {', '.join(stale)} are out of date too: add them "
+                "(--projection NAME, repeated) or rebuild everything (`rebuild`)"
+            )
+        self._rebuild_of(chosen, checkpoint.position, progress)
+        self._states = None  # the others' fold state is reloaded from their tables
+
+    def _rebuild_of(
+        self, projections: Sequence[Projection], to: int | None, progress: Progress | None
+    ) -> None:
         self._rebuilding = True
         try:
-            states = initial_states(self.projections)
-            position = self._fold_all(states, progress)
-            self._fill_new_tables(states)
-            self._swap(states, position)
+            states = initial_states(projections)
+            position = self._fold_all(projections, states, to, progress)
+            self._fill_new_tables(projections, states)
+            self._swap(projections, states, position)
         except LeaseLost:
             raise  # the `__new` tables may be the new lease holder's now
         except BaseException:
@@ -72,15 +110,23 @@ class Rebuilding(Reading):
         finally:
             self._rebuilding = False
 
-    def _fold_all(self, states: StateMap, progress: Progress | None) -> int:
-        """Fold every event into `states` (renewing the lease as it goes); the last position."""
+    def _fold_all(
+        self,
+        projections: Sequence[Projection],
+        states: StateMap,
+        to: int | None,
+        progress: Progress | None,
+    ) -> int:
+        """Fold every event (up to `to`) into `states`, renewing the lease as it goes;
+        the last position."""
         position = 0
         while True:
-            rows = self.models.fold_rows(position, self.batch)
+            limit = self.batch if to is None else min(self.batch, to - position)
+            rows = self.models.fold_rows(position, limit) if limit > 0 else []
             if not rows:
                 return position
             try:
-                fold_rows(rows, self.projections, states, self.catalog)
+                fold_rows(rows, projections, states, self.catalog)
             except FoldFailure as failure:
                 error = failure.error
                 with self._write("record a projection failure") as tables:
@@ -92,13 +138,13 @@ class Rebuilding(Reading):
             if progress is not None:
                 progress(position, self._head())
 
-    def _fill_new_tables(self, states: StateMap) -> None:
+    def _fill_new_tables(self, projections: Sequence[Projection], states: StateMap) -> None:
         """Write the rebuilt states into `__new` tables, a chunk per transaction."""
         with self._write("create the rebuilt tables") as tables:
-            for projection in self.projections:
+            for projection in projections:
                 tables.create_tables(projection.name, new=True)
         encode = rm.encode_row
-        for projection in self.projections:
+        for projection in projections:
             name = projection.name
             items = sorted(states[name].rows.items())  # key order fills fastest
             for start in range(0, len(items), _WRITE_CHUNK):
@@ -106,12 +152,12 @@ class Rebuilding(Reading):
                 with self._write("write the rebuilt tables") as tables:
                     tables.put_rows(name, ((k, encode(r)) for k, r in chunk), new=True)
 
-    def _swap(self, states: StateMap, position: int) -> None:
+    def _swap(self, projections: Sequence[Projection], states: StateMap, position: int) -> None:
         """Swap the `__new` tables in, with aux and checkpoint, in one transaction."""
         written: dict[str, dict[str, bytes]] = {}
         with self._write("swap in the rebuilt read models") as tables:
             old = tables.checkpoint(self.name)
-            for projection in self.projections:
+            for projection in projections:
                 name = projection.name
                 parts, _ = rm.changed_aux(states[name].aux, {})
                 tables.put_aux(name, ((p, blob.decode()) for p, blob in parts.items()), new=True)

@@ -13,13 +13,19 @@ from domain.envelope import (
     RecordedEvent,
     Refusal,
 )
-from domain.ports import VerifyReport
+from domain.ports import CommandRecord, ImportRecord, VerifyReport
 from store import bookmarks as bookmark_rules
 from store.hashchain import (
     row_verifies,
     verify,
 )
 from store.sqlite.base import SqliteBase
+from store.sqlite.import_records import (
+    COMMANDS_BETWEEN,
+    EMPTY_COMMANDS,
+    command_record,
+    read_imports,
+)
 from store.sqlite.statements import (
     BOOKMARKS,
     BY_COMMAND,
@@ -89,6 +95,29 @@ class Auditing(SqliteBase):
     def positions_by_command(self, command_id: str) -> list[int]:
         """Positions of the events recorded by command `command_id`, ascending."""
         return [row[0] for row in self._query(BY_COMMAND, (command_id,))]
+
+    def commands_between(self, first: int, last: int) -> list[CommandRecord]:
+        """The commands whose first event is at a position in first..last, by that position."""
+        return [command_record(row) for row in self._query(COMMANDS_BETWEEN, (first, last))]
+
+    def empty_commands(self) -> list[CommandRecord]:
+        """The commands that recorded no event (positions 0..0), by time, then id."""
+        return [command_record(row) for row in self._query(EMPTY_COMMANDS)]
+
+    def refusals_between(self, first: int, last: int) -> list[Refusal]:
+        """Refusals recorded while the head was at first..last, oldest first."""
+        sql = (
+            f"SELECT {REFUSAL_COLUMNS} FROM refusals WHERE at_position BETWEEN ? AND ? "
+            "ORDER BY at_position, id"
+        )
+        return [refusal_from_row(row) for row in self._query(sql, (first, last))]
+
+    def imports(self) -> list[ImportRecord]:
+        """Every import record, oldest first ([] for a file from before the imports table)."""
+        try:
+            return read_imports(self._conn())
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read the import records") from None
 
     def verify(self) -> VerifyReport:
         """Walk the whole chain (streamed) and report the first problem, if any."""

@@ -16,6 +16,7 @@ from domain.envelope import (
     Refusal,
 )
 from domain.errors import InvalidInput
+from domain.ports import ImportWrites, RecordedItem
 from store.derived_macs import sign_commands
 from store.hashchain import (
     ChainExtender,
@@ -23,9 +24,11 @@ from store.hashchain import (
     CommandRow,
     EventRejected,
     importing,
+    recording,
 )
 from store.proofs.sqlite_log import extend_tree
 from store.sqlite.base import SqliteBase
+from store.sqlite.import_records import SqliteImportWrites
 from store.sqlite.statements import (
     FIND_COMMAND,
     HEAD,
@@ -73,6 +76,22 @@ class Loading(SqliteBase):
 
         return self._load(events, 10_000, importing(validate), "import events")
 
+    def load_recorded(
+        self,
+        items: Iterable[RecordedItem],
+        finish: Callable[[ImportWrites, Head], None],
+    ) -> Head:
+        """Load an exported history all-or-nothing, then its records through `finish`
+        in the same transaction (see `domain.ports.EventWriter.load_recorded`)."""
+        macs = self.macs
+
+        def write_records(conn: sqlite3.Connection, head: Head) -> None:
+            finish(SqliteImportWrites(conn, macs), head)
+
+        return self._load(
+            items, 10_000, recording, "import events", refusals=True, finish=write_records
+        )
+
     def _load(
         self,
         items: Iterable[Any],
@@ -110,7 +129,7 @@ class Loading(SqliteBase):
                         self._write_rows(conn, rows, extender.take_commands(), refused)
                         rows, refused = [], []
                 self._write_rows(conn, rows, extender.finish_commands(), refused)
-                if finish is not None:  # e.g. an import's own records (store.transfer)
+                if finish is not None:  # an import's own records (`load_recorded`)
                     finish(conn, extender.head)
                 for sql in indexes:
                     self._rebuild_index(conn, sql)

@@ -8,32 +8,18 @@ transaction stays open for the whole export.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import orjson
 
-from store.transfer.records import RECORD, read_imports
-
-if TYPE_CHECKING:
-    from store.sqlite import SqliteEventStore
+from domain.envelope import Refusal
+from domain.ports import CommandRecord, EventStore
+from store.transfer.records import RECORD
 
 _CHUNK = 2000
-_COMMANDS = (
-    "SELECT command_id, command_type, payload, actor, recorded_at, first_position "
-    "FROM commands WHERE first_position BETWEEN ? AND ? ORDER BY first_position"
-)
-_EMPTY_COMMANDS = (
-    "SELECT command_id, command_type, payload, actor, recorded_at "
-    "FROM commands WHERE first_position = 0 ORDER BY recorded_at, command_id"
-)
-_REFUSALS = (
-    "SELECT recorded_at, at_position, actor, command_id, command_type, command, reason, code "
-    "FROM refusals WHERE at_position BETWEEN ? AND ? ORDER BY at_position, id"
-)
-_BOOKMARKS = "SELECT name, position, actor, created_at FROM bookmarks ORDER BY position, name"
 
 
-def export_history(store: SqliteEventStore, out: IO[bytes]) -> int:
+def export_history(store: EventStore, out: IO[bytes]) -> int:
     """Write the store's whole history to `out` (binary) as JSON Lines; returns the events.
 
     Events keep the format of older exports; refusals, command payloads, bookmarks
@@ -52,9 +38,8 @@ def export_history(store: SqliteEventStore, out: IO[bytes]) -> int:
     return count
 
 
-def _lines(store: SqliteEventStore) -> Iterator[bytes]:
+def _lines(store: EventStore) -> Iterator[bytes]:
     dumps = orjson.dumps
-    conn = store._conn()
     head = store.head().position
     after = 0
     while after < head:
@@ -62,36 +47,36 @@ def _lines(store: SqliteEventStore) -> Iterator[bytes]:
         if not events:
             break
         last = events[-1].position
-        commands = {row[5]: row for row in conn.execute(_COMMANDS, (after + 1, last)).fetchall()}
-        refusals = conn.execute(_REFUSALS, (after, last - 1)).fetchall()
+        commands = {c.first_position: c for c in store.commands_between(after + 1, last)}
+        refusals = store.refusals_between(after, last - 1)
         waiting = 0
         for event in events:
-            while waiting < len(refusals) and refusals[waiting][1] < event.position:
+            while waiting < len(refusals) and refusals[waiting].at_position < event.position:
                 yield dumps(_refusal(refusals[waiting]))
                 waiting += 1
             command = commands.get(event.position)
-            if command is not None and command[2] is not None:
+            if command is not None and command.payload is not None:
                 yield dumps(_command(command))
             yield dumps(event.to_json_dict())
-        for row in refusals[waiting:]:
-            yield dumps(_refusal(row))
+        for refusal in refusals[waiting:]:
+            yield dumps(_refusal(refusal))
         after = last
-    for row in conn.execute(_REFUSALS, (head, head)).fetchall():
-        yield dumps(_refusal(row))
-    for row in conn.execute(_EMPTY_COMMANDS).fetchall():
-        yield dumps(_command(row))
-    for name, position, actor, created_at in conn.execute(_BOOKMARKS).fetchall():
-        if position <= head:
+    for refusal in store.refusals_between(head, head):
+        yield dumps(_refusal(refusal))
+    for command in store.empty_commands():
+        yield dumps(_command(command))
+    for bookmark in store.bookmarks():
+        if bookmark.position <= head:
             yield dumps(
                 {
                     RECORD: "bookmark",
-                    "name": name,
-                    "position": position,
-                    "actor": actor or "",
-                    "created_at": created_at or "",
+                    "name": bookmark.name,
+                    "position": bookmark.position,
+                    "actor": bookmark.actor,
+                    "created_at": bookmark.created_at,
                 }
             )
-    for record in read_imports(conn):
+    for record in store.imports():
         if record.last_position <= head:
             yield dumps(
                 {
@@ -107,28 +92,26 @@ def _lines(store: SqliteEventStore) -> Iterator[bytes]:
             )
 
 
-def _command(row: tuple[Any, ...]) -> dict[str, Any]:
-    command_id, command_type, payload, actor, recorded_at = row[:5]
+def _command(command: CommandRecord) -> dict[str, Any]:
     return {
         RECORD: "command",
-        "command_id": command_id,
-        "command_type": command_type,
-        "payload": None if payload is None else orjson.loads(payload),
-        "actor": actor,
-        "recorded_at": recorded_at,
+        "command_id": command.command_id,
+        "command_type": command.command_type,
+        "payload": command.payload,
+        "actor": command.actor,
+        "recorded_at": command.recorded_at,
     }
 
 
-def _refusal(row: tuple[Any, ...]) -> dict[str, Any]:
-    recorded_at, at_position, actor, command_id, command_type, command, reason, code = row
+def _refusal(refusal: Refusal) -> dict[str, Any]:
     return {
         RECORD: "refusal",
-        "recorded_at": recorded_at,
-        "at_position": at_position,
-        "actor": actor,
-        "command_id": command_id,
-        "command_type": command_type,
-        "command": orjson.loads(command),
-        "reason": reason,
-        "code": code,
+        "recorded_at": refusal.recorded_at,
+        "at_position": refusal.at_position,
+        "actor": refusal.actor,
+        "command_id": refusal.command_id,
+        "command_type": refusal.command_type,
+        "command": refusal.command,
+        "reason": refusal.reason,
+        "code": refusal.code,
     }

@@ -6,41 +6,35 @@ prev_hash the head's hash, hashes recomputing, versions in order) and must pass 
 domain's rules (`domain.history_check`: metadata is text, data validates with its
 model, each command replays through its real handler to exactly the recorded events).
 Records (`store.transfer.records`) restore command payloads, refusals, bookmarks and
-earlier import records. The import itself is recorded in the append-only `imports`
-table: who, when, the file's SHA-256 and the positions it brought in. The first bad
-line raises InvalidInput naming the line and the rule; nothing is written then.
+earlier import records. The import itself is recorded as an import record (who,
+when, the file's SHA-256 and the positions it brought in; in SQLite the append-only
+`imports` table). The first bad line raises InvalidInput naming the line and the rule;
+nothing is written then. It runs on the store roles only (`EventWriter.load_recorded`
+writes events, refusals and, through `ImportWrites`, the records in one transaction),
+so every store imports the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
+from domain.clock import Clock, SystemClock
 from domain.description import DomainDescription
-from domain.envelope import Head, RecordedEvent, Refusal
+from domain.envelope import Bookmark, Head, RecordedEvent, Refusal
 from domain.errors import InvalidInput
 from domain.history_check import HistoryCheck, HistoryRefused
+from domain.ports import CommandRecord, EventStore, ImportRecord, ImportWrites, RecordedItem
 from store import bookmarks as bookmark_rules
-from store.hashchain import ChainExtender, ChainRow, EventRejected, canonical_json
+from store.hashchain import EventRejected
 from store.jsonl import MAX_LINE_BYTES, EventLines
 from store.transfer.records import (
-    INSERT_IMPORT,
     RECORD,
-    ImportRecord,
     check_record,
     int_field,
     text_field,
-)
-
-if TYPE_CHECKING:
-    from store.sqlite import SqliteEventStore
-
-_INSERT_EMPTY_COMMAND = (
-    "INSERT INTO commands (command_id, command_type, payload, actor, recorded_at, "
-    "first_position, last_position) VALUES (?,?,?,?,?,0,0)"
 )
 
 
@@ -97,7 +91,7 @@ class _Import:
         default_factory=lambda: {"command": 0, "refusal": 0, "bookmark": 0, "import": 0}
     )
 
-    def items(self) -> Iterator[tuple[RecordedEvent, str | None] | Refusal]:
+    def items(self) -> Iterator[RecordedItem]:
         lines = self.lines
         for raw in lines.raw_lines():
             value = lines.object_of(raw)
@@ -113,7 +107,7 @@ class _Import:
                 self.check.offer(event, payload)
             except HistoryRefused as exc:
                 raise self.refused(exc) from None
-            yield event, None if payload is None else canonical_json(payload, "command")
+            yield event, payload
         self._close_pending()
         try:
             self.check.finish()
@@ -223,25 +217,21 @@ class _Import:
 
     # -- the records written after the events, in the same transaction -------------------
     def finish(
-        self, conn: sqlite3.Connection, head: Head, *, actor: str, at: str, sha: str, source: str
+        self, writes: ImportWrites, head: Head, *, actor: str, at: str, sha: str, source: str
     ) -> ImportRecord:
         for pending in self.empty_commands:
-            if conn.execute(
-                "SELECT 1 FROM commands WHERE command_id = ?", (pending.command_id,)
-            ).fetchone():
+            if writes.command_exists(pending.command_id):
                 raise self.lines.fail(
                     f"command {pending.command_id} is already recorded", pending.line
                 )
-            payload = None if pending.payload is None else canonical_json(pending.payload)
-            conn.execute(
-                _INSERT_EMPTY_COMMAND,
-                (
+            writes.add_empty_command(
+                CommandRecord(
                     pending.command_id,
                     pending.command_type,
-                    payload,
+                    pending.payload,
                     pending.actor,
                     pending.recorded_at,
-                ),
+                )
             )
         for line, name, position, by, created in self.bookmarks:
             if position > head.position:
@@ -249,20 +239,16 @@ class _Import:
                     f"bookmark {name} is at position {position}, after the head {head.position}",
                     line,
                 )
-            if conn.execute("SELECT 1 FROM bookmarks WHERE name = ?", (name,)).fetchone():
+            if writes.bookmark_exists(name):
                 raise self.lines.fail(
                     f"bookmark {name} already exists in this database; delete it first", line
                 )
-            conn.execute(
-                "INSERT INTO bookmarks (name, position, actor, created_at) VALUES (?,?,?,?)",
-                (name, position, by, created),
-            )
-        last_id = conn.execute("SELECT coalesce(max(id), 0) FROM imports").fetchone()[0]
-        new_id = int(last_id) + len(self.imports) + 1
+            writes.add_bookmark(Bookmark(name, position, by, created))
+        new_id = writes.last_import_id() + len(self.imports) + 1
         for _, value in self.imports:
-            conn.execute(
-                INSERT_IMPORT,
-                (
+            writes.add_import(
+                ImportRecord(
+                    0,
                     value["actor"],
                     value["imported_at"],
                     value["sha256"],
@@ -271,30 +257,31 @@ class _Import:
                     value["last_position"],
                     value["events"],
                     new_id,
-                ),
+                )
             )
         events = len(self.event_lines)
         record = ImportRecord(
             new_id, actor, at, sha, source, self.base + 1, head.position, events, None
         )
-        conn.execute(INSERT_IMPORT, (*record.to_json_dict().values(),)[1:])
-        return record
+        return writes.add_import(record)
 
 
 def import_history(
-    store: SqliteEventStore,
+    store: EventStore,
     source: IO[bytes],
     *,
     domain: DomainDescription,
     actor: str,
     name: str = "",
     max_line_bytes: int = MAX_LINE_BYTES,
+    clock: Clock | None = None,
 ) -> ImportResult:
     """Import an export into `store`, checked by `domain`'s rules, all or nothing.
 
-    `actor` is who imports (kept in the import record with the file's SHA-256);
-    `name` names the file in messages and in the record. Raises InvalidInput naming the
-    first bad line; the database is then unchanged.
+    `actor` is who imports (kept in the import record with the file's SHA-256, and
+    the time by `clock`, the wall clock by default); `name` names the file in messages
+    and in the record. Raises InvalidInput naming the first bad line; the store is then
+    unchanged. `store` is any store in every role (`domain.ports.EventStore`).
     """
     reader = _HashingReader(source)
     lines = EventLines(reader, name=name, max_line_bytes=max_line_bytes)  # type: ignore[arg-type]
@@ -311,28 +298,22 @@ def import_history(
     state = _Import(lines, check, before.position, name)
     made: list[ImportRecord] = []
 
-    def finish(conn: sqlite3.Connection, head: Head) -> None:
+    def finish(writes: ImportWrites, head: Head) -> None:
         if head.position != before.position + len(state.event_lines):
             raise InvalidInput("another writer appended during the import; try again")
         made.append(
             state.finish(
-                conn,
+                writes,
                 head,
                 actor=actor,
-                at=store.clock.now(),
+                at=(clock or SystemClock()).now(),
                 sha=reader.sha256.hexdigest(),
                 source=name,
             )
         )
 
-    def accept(extender: ChainExtender, item: tuple[RecordedEvent, str | None]) -> ChainRow:
-        event, payload = item
-        return extender.recorded(event, payload)
-
     try:
-        head = store._load(
-            state.items(), 10_000, accept, "import events", refusals=True, finish=finish
-        )
+        head = store.load_recorded(state.items(), finish)
     except EventRejected as exc:
         raise state.refused(exc) from None
     return ImportResult(head, len(state.event_lines), made[0], dict(state.restored))

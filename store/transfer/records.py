@@ -1,4 +1,4 @@
-"""The non-event lines of an export, and the `imports` table's rows.
+"""The non-event lines of an export, and the import records.
 
 An export line is an event (the twelve `RecordedEvent` fields, exactly as before) or
 a record: an object whose `record` field names its kind. Old exports hold only
@@ -8,20 +8,18 @@ events, so they still import; events are never given a `record` field.
   after all events for a command that recorded none).
 - `refusal`: a refused command, written after the event at its `at_position`.
 - `bookmark` and `import`: written after all events.
+
+`ImportRecord` (one row of the import records) is a value of the `AuditRecords` role
+(`domain.ports`); it is named here too, where the CLI and the inspector find it.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from domain.errors import InvalidInput
-from domain.text import escape
-
-if TYPE_CHECKING:
-    from store.sqlite import SqliteEventStore
+from domain.errors import DomainError, InvalidInput
+from domain.ports import AuditRecords, ImportRecord
 
 RECORD = "record"
 """The field naming a record's kind; events never have it."""
@@ -54,73 +52,12 @@ KINDS: dict[str, tuple[str, ...]] = {
     "import": IMPORT_FIELDS,
 }
 
-IMPORT_COLUMNS = (
-    "id, actor, imported_at, sha256, source, first_position, last_position, events, restored_by"
-)
-INSERT_IMPORT = (
-    "INSERT INTO imports (actor, imported_at, sha256, source, first_position, last_position, "
-    "events, restored_by) VALUES (?,?,?,?,?,?,?,?)"
-)
 
-
-@dataclass(frozen=True, slots=True)
-class ImportRecord:
-    """One import: who brought positions first..last in, from which file, when."""
-
-    id: int
-    actor: str
-    imported_at: str
-    sha256: str
-    source: str
-    first_position: int
-    last_position: int
-    events: int
-    restored_by: int | None = None
-    """The import that restored this record from an export (None: made here)."""
-
-    def to_json_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "actor": self.actor,
-            "imported_at": self.imported_at,
-            "sha256": self.sha256,
-            "source": self.source,
-            "first_position": self.first_position,
-            "last_position": self.last_position,
-            "events": self.events,
-            "restored_by": self.restored_by,
-        }
-
-    def describe(self) -> str:
-        """One line for `verify` and the inspector; store text escaped."""
-        span = f"#{self.first_position}-#{self.last_position}" if self.events else "no events"
-        line = (
-            f"{span} from sha256 {escape(self.sha256[:12])}… by {escape(self.actor)} "
-            f"at {escape(self.imported_at)}"
-        )
-        if self.source:
-            line += f" ({escape(self.source)})"
-        if self.restored_by is not None:
-            line += f", restored by import {self.restored_by}"
-        return line
-
-
-def read_imports(conn: sqlite3.Connection) -> list[ImportRecord]:
-    """Every import record, oldest first ([] for a file from before the imports table)."""
+def store_imports(store: AuditRecords) -> list[ImportRecord]:
+    """The store's import records, oldest first ([] when they cannot be read)."""
     try:
-        rows = conn.execute(f"SELECT {IMPORT_COLUMNS} FROM imports ORDER BY id").fetchall()
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return []
-        raise
-    return [ImportRecord(*row) for row in rows]
-
-
-def store_imports(store: SqliteEventStore) -> list[ImportRecord]:
-    """The store's import records, oldest first."""
-    try:
-        return read_imports(store._conn())
-    except sqlite3.Error:
+        return store.imports()
+    except DomainError:
         return []  # unreadable here; `verify` reports the database's own problems
 
 

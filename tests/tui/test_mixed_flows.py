@@ -54,6 +54,7 @@ KEYS = [
     "enter",
     "i",
     "tab",
+    "f",
 ]
 STEPS = st.lists(
     st.one_of(

@@ -103,8 +103,9 @@ def open_app(args: argparse.Namespace) -> int:
     """`eventscope` with no command: open the app on the database."""
     from tui.app import run_app
 
+    delay = _option(args, "projector_delay", 0)  # checked by the parser
     with workspace(args) as ws:
-        return run_app(ws, theme=_option(args, "theme", DEFAULT_THEME))
+        return run_app(ws, theme=_option(args, "theme", DEFAULT_THEME), projector_delay=delay)
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -172,20 +173,22 @@ def import_events(args: argparse.Namespace) -> int:
     with workspace(args, create=True, writing=True) as ws:
         if args.file == "-":
             result = import_history(
-                ws.store,  # type: ignore[arg-type]  # until store.transfer runs on the roles
+                ws.store,
                 sys.stdin.buffer,
                 domain=ws.domain,
                 actor=ws.actor,
                 name="stdin",
+                clock=ws.clock,
             )
         else:
             with _open_input(args.file) as stream:
                 result = import_history(
-                    ws.store,  # type: ignore[arg-type]  # until store.transfer runs on the roles
+                    ws.store,
                     stream,
                     domain=ws.domain,
                     actor=ws.actor,
                     name=args.file,
+                    clock=ws.clock,
                 )
         restored = ", ".join(f"{n} {kind}s" for kind, n in result.restored.items() if n)
         print(
@@ -294,7 +297,7 @@ def verify(args: argparse.Namespace) -> int:
         if kept is not None:
             anchored_ok, output["anchor"], line = anchor_check(ws, kept)
             ok, lines = ok and anchored_ok, [*lines, line]
-        imports = store_imports(ws.store)  # type: ignore[arg-type]  # until store.transfer runs on the roles
+        imports = store_imports(ws.store)
         output["imports"] = [record.to_json_dict() for record in imports]
         if imports:
             lines.append(describe_imports(imports))
@@ -333,10 +336,10 @@ def export(args: argparse.Namespace) -> int:
         refuse_database_files(Path(args.file), database_path(_option(args, "db")))
     with workspace(args) as ws:
         if args.file == "-":
-            export_history(ws.store, sys.stdout.buffer)  # type: ignore[arg-type]  # until store.transfer runs on the roles
+            export_history(ws.store, sys.stdout.buffer)
             sys.stdout.flush()
         else:
             with replacing_file(args.file, ws.db_path, force=args.force) as out:
-                count = export_history(ws.store, out)  # type: ignore[arg-type]  # until store.transfer runs on the roles
+                count = export_history(ws.store, out)
             say(f"exported {count} events to {args.file}", sys.stderr)
     return 0

@@ -36,6 +36,17 @@ def whole_number(text: str) -> int:
     return value
 
 
+def projector_delay(text: str) -> int:
+    """argparse `type` for `--projector-delay`: whole milliseconds the projector can hold."""
+    from domain.errors import InvalidInput
+    from tui.services.read_side_hooks import checked_delay
+
+    try:
+        return checked_delay(whole_number(text))
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def finite_number(text: str) -> float:
     """argparse `type` for every decimal option: a finite float (no inf, no nan)."""
     try:
@@ -62,6 +73,7 @@ examples:
   eventscope --db bank.db verify --anchor head.json
   eventscope --db bank.db verify --deep             snapshots, read models, commands too
   eventscope --db bank.db --theme light-contrast serve   the app in a browser tab
+  eventscope --db bank.db --projector-delay 3000   read models arrive 3 s after events
 
 exit codes: 0 ok; 1 refused by a rule or verification failed; 2 bad usage or input;
 3 an unexpected error (a bug): one line names the crash log holding the traceback.
@@ -130,11 +142,21 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
         default=False if top else argparse.SUPPRESS,
         help="open the database read-only (SQLite mode=ro): no commands",
     )
-    parser.add_argument_group("app options").add_argument(
+    app_options = parser.add_argument_group("app options")
+    app_options.add_argument(
         "--theme",
         choices=list(THEMES),
         default=default,
         help="the app's colours: dark (default) or light-contrast (high contrast, for projectors)",
+    )
+    app_options.add_argument(
+        "--projector-delay",
+        metavar="MS",
+        type=projector_delay,
+        default=default,
+        help="hold the app's projector back MS ms (0-60000) after new events, to show "
+        "eventual consistency; the palette changes it while the app runs; never delays "
+        "what is recorded",
     )
 
 
@@ -407,7 +429,17 @@ def build_parser() -> _Parser:
         sub,
         "rebuild",
         "rebuild the read models from zero (the old ones stay readable until the swap)",
-        "eventscope rebuild",
+        "eventscope rebuild\n  eventscope rebuild --projection account_balances",
+    )
+    p.add_argument(
+        "--projection",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help=(
+            "rebuild only this read model (repeatable), e.g. after changing its definition; "
+            "the others stay as they are, and snapshots are not rebuilt"
+        ),
     )
     p.set_defaults(handler=readside.rebuild)
 

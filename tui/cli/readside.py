@@ -135,15 +135,21 @@ def diff(args: argparse.Namespace) -> int:
 
 
 def rebuild(args: argparse.Namespace) -> int:
-    """`rebuild`: read models from zero (swapped in when done), then snapshots from zero."""
+    """`rebuild`: read models from zero (swapped in when done), then snapshots from zero;
+    with `--projection NAME`, only those read models."""
+    only: list[str] = list(getattr(args, "projection", None) or [])
     with workspace(args, writing=True) as ws:
         projector = ws.projector()
         try:
-            bar = ProgressBar("rebuilding read models")
-            status = projector.rebuild(progress=bar)
+            for name in only:
+                projector.projection(name)  # an unknown name is refused before any work
+            bar = ProgressBar("rebuilding " + (", ".join(only) if only else "read models"))
+            status = projector.rebuild(progress=bar, only=only)
             bar.finish(f"at #{status.checkpoint}")
         finally:
             projector.close()
+        if only:
+            return 0
         timeline = ws.timeline
         timeline.snapshots.discard()  # from zero: a forged snapshot must not survive
         timeline.drop_caches()

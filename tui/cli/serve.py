@@ -27,6 +27,7 @@ FORWARDED_OPTIONS = (
     ("--synchronous", "synchronous", False),
     ("--busy-timeout", "busy_timeout", False),
     ("--theme", "theme", False),
+    ("--projector-delay", "projector_delay", False),
 )
 """The global options each tab's app process gets, as given to `serve` (flag, attribute,
 whether it is a file path, made absolute)."""

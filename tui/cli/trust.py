@@ -45,7 +45,11 @@ def deep_trust_check(ws: Workspace) -> TrustCheck:
 
 def checks(ws: Workspace, *, deep: bool) -> list[tuple[str, TrustCheck]]:
     """The parts `verify` adds to the chain's report, by their JSON name."""
-    found = [("schema", _schema_check(ws.schema_problem()))]
+    if ws.db_path is None:  # memory: no file, so no triggers or migrations to check
+        none = {"ok": True, "problem": None, "applies": False}
+        found = [("schema", TrustCheck(True, "schema: nothing to check in memory", none))]
+    else:
+        found = [("schema", _schema_check(ws.schema_problem()))]
     if deep:
         found.append(("deep", deep_trust_check(ws)))
     return found

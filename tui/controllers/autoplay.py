@@ -2,16 +2,19 @@
 
 Started while live, it plays on from the present and then waits at the edge for
 new events (a trainer's `simulate` shown at a readable pace); started in the past,
-it stops at the end, and from the end it starts over.
+it stops at the end, and from the end it starts over. `play_schedule` plays in the
+original timing instead, compressed to a chosen length (`tui.services.timed_play`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from tui.controllers.cursor import TimeCursor
 from tui.format import position_text
+from tui.services.timed_play import PlaySchedule
 from tui.services.types import LogIndex
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
@@ -42,9 +45,21 @@ class PlayerHost(Protocol):
 class Autoplay:
     """Plays, pauses and changes speed; one interval timer while playing."""
 
-    def __init__(self, host: PlayerHost, index: Callable[[], LogIndex], speed: int = 10) -> None:
+    def __init__(
+        self,
+        host: PlayerHost,
+        index: Callable[[], LogIndex],
+        speed: int = 10,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.host = host
         self.index = index
+        self.clock = clock
+        """Seconds, for playing in the original timing (tests move it by hand)."""
+        self.schedule: PlaySchedule | None = None
+        """Playing in the original timing, compressed (None: at `speed` events a second)."""
+        self._started = 0.0
         """The positions the log shows now (autoplay visits those, as stepping does)."""
         self.playing = False
         self.speed = speed
@@ -87,6 +102,7 @@ class Autoplay:
         if not self.playing:
             return
         self.playing = False
+        self.schedule = None
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -105,6 +121,9 @@ class Autoplay:
         """Move on by `events_per_tick`; at the end, wait (from live) or stop."""
         if not self.playing:
             return
+        if self.schedule is not None:
+            self._timed_tick(self.schedule)
+            return
         host, cursor = self.host, self.host.time_cursor
         target = self.index().step(cursor.target, self.events_per_tick)
         if target != cursor.target:
@@ -113,7 +132,32 @@ class Autoplay:
             self.pause()
             host.notify("Reached the end of history.", timeout=3)
 
+    def play_schedule(self, schedule: PlaySchedule) -> None:
+        """Play in the original timing, compressed to `schedule.length` seconds."""
+        self.pause()
+        self.schedule, self._started = schedule, self.clock()
+        self.waits = False
+        self.host.go(schedule.positions[0])
+        self.playing = True
+        self._schedule()
+        self.host.show_status(playing=True)
+        self.host.notify(
+            f"Playing {schedule.first_time[:19]} to {schedule.last_time[:19]} in "
+            f"{schedule.length:g} s, in the original timing (space pauses).",
+            timeout=3,
+        )
+
+    def _timed_tick(self, schedule: PlaySchedule) -> None:
+        elapsed = self.clock() - self._started
+        target = schedule.position_after(elapsed)
+        if target != self.host.time_cursor.target:
+            self.host.go(target)
+        if elapsed >= schedule.length:
+            self.pause()
+            self.host.notify(f"Played {schedule.length:g} s of history.", timeout=3)
+
     def _schedule(self) -> None:
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.host.set_interval(self.interval, self.tick, name="autoplay")
+        interval = MIN_TICK_SECONDS if self.schedule is not None else self.interval
+        self._timer = self.host.set_interval(interval, self.tick, name="autoplay")

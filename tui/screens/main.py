@@ -70,6 +70,7 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("b", "bookmark", "Bookmark this position", show=False),
         Binding("p", "save_proof", "Save the proof of this event", show=False),
+        Binding("f", "flow", "CQRS flow of the latest command", show=False),
         Binding("c", "command", "Command"),
         # Read-only: `c` leaves the footer, and pressing it says why (see check_action).
         Binding("c", "command_unavailable", "Command (read-only: unavailable)", show=False),
@@ -407,6 +408,12 @@ class MainScreen(Screen[None]):
         from tui.screens.aggregate import AggregateScreen
 
         self.open_jumper(AggregateScreen(self.session, stream_id))
+
+    def action_flow(self) -> None:
+        """Show the CQRS flow of the latest command (in the past: the cursor's event's)."""
+        from tui.screens.flow import FlowScreen
+
+        self.app.push_screen(FlowScreen(self))
 
     def action_tab(self, delta: int) -> None:
         """Show the next or previous projection tab."""

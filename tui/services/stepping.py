@@ -21,6 +21,7 @@ from domain.timeline import Cursor, Timeline
 from tui.read_side import ReadSide
 from tui.services.calls import InFlight, blocking
 from tui.services.frames import Frame, FrameSource, RowChanges, Rows, compare_rows
+from tui.services.live_changes import live_changes
 from tui.services.queries import Queries
 from tui.services.types import REFUSALS
 
@@ -186,18 +187,20 @@ class Frames:
         if models.stale or (models.position == 0 and self.store.head().position > 0):
             return self.frame_at(self.store.head().position)
         with self._lock:
-            return self._frame(models.position, models.states, None, "read_models")
+            touched = live_changes(self._last, models.position, read_side.changes, self.projections)
+            return self._frame(models.position, models.states, touched, "read_models")
 
     def _frame(
         self,
         position: int,
         states: StateMap,
-        touched: Mapping[str, set[str]] | None,
+        touched: Mapping[str, set[str] | None] | None,
         source: FrameSource | Literal["jump"],
     ) -> Frame:
         """A frame of `states` at `position`, compared with the last frame built.
 
-        `touched` names the rows that can differ from the last frame (None: compare all).
+        `touched` names the rows that can differ from the last frame (None: compare all;
+        a projection named with None: compare all of its rows).
         The cursor's states are its working copy, so their rows are copied; a jump's
         states and the read models are freshly built and kept as they are.
         """
