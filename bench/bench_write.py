@@ -51,6 +51,7 @@ import orjson
 
 # Runs as a script: bench/ is on sys.path (for ledger_history), the project is installed.
 from ledger_history import ledger_history
+from wal_pages import COMMITS, command_pages, runner_pages
 
 from domain.bus import CommandBus
 from domain.clock import format_time
@@ -530,6 +531,18 @@ class Results:
     notes: dict[str, str] = field(default_factory=dict)
 
 
+def wal_page_counts(folder: Path, args: argparse.Namespace) -> str:
+    """WAL pages per one-event commit of each path (see bench/wal_pages.py)."""
+    events = raw_event_rows(COMMITS, 5, seed=1)
+    counts = [f"command {command_pages(folder / 'pages-cmd.db', args.synchronous):.2f}"]
+    raw = RawSingleRunner(folder / "pages-raw.db", args.synchronous, events)
+    counts.append(f"raw insert {runner_pages(raw, raw.path, len(events)):.2f}")
+    if not args.skip_eventsourcing:
+        es = EventsourcingRunner(folder / "pages-es.db", args.synchronous, events, 5)
+        counts.append(f"eventsourcing save() {runner_pages(es, es.path, len(events)):.2f}")
+    return ", ".join(counts)
+
+
 def ordered(round_no: int, steps: list[tuple[str, Callable[[], None]]]) -> list[str]:
     """Run `steps` forwards on even rounds and backwards on odd ones; returns the order."""
     sequence = steps if round_no % 2 == 0 else steps[::-1]
@@ -686,6 +699,9 @@ def verdict(ok: bool) -> str:
 def report(args: argparse.Namespace, results: Results, bulk_events: int) -> str:
     """The results as a compact table, with the goals' ratios and verdicts."""
     out = io.StringIO()
+    # Issue 14: at FULL the fsync floor caps any schema near the library's one-index
+    # table, so the goal is parity there and 1.3x at NORMAL (and OFF).
+    es_goal = 1.0 if args.synchronous in ("FULL", "EXTRA") else 1.3
 
     def line(text: str = "") -> None:
         out.write(text + "\n")
@@ -768,12 +784,12 @@ def report(args: argparse.Namespace, results: Results, bulk_events: int) -> str:
         value = median(results.vs_es)
         line(
             f"{'commands/s / eventsourcing save()/s':<58} {spread(results.vs_es, '.2f'):>22}  "
-            f"{'>= 1.5':>8}  {verdict(value >= 1.5)}"
+            f"{'>= ' + str(es_goal):>8}  {verdict(value >= es_goal)}"
         )
     value = median(results.vs_raw)
     line(
         f"{'us per command / us per raw 1-txn event':<58} {spread(results.vs_raw, '.2f'):>22}  "
-        f"{'<= 1.3':>8}  {verdict(value <= 1.3)}"
+        f"{'<= 1.2':>8}  {verdict(value <= 1.2)}"
     )
     if results.bulk_vs_raw:
         value = median(results.bulk_vs_raw)
@@ -792,8 +808,8 @@ def report(args: argparse.Namespace, results: Results, bulk_events: int) -> str:
             f"{spread(results.es_vs_raw, '.2f'):>22}"
         )
         line(
-            f"       so '>= 1.5x eventsourcing' needs a command in <= {ratio / 1.5:.2f}x the raw "
-            "time (the other goal allows 1.30x)"
+            f"       so '>= {es_goal}x eventsourcing' needs a command in <= "
+            f"{ratio / es_goal:.2f}x the raw time (the other goal allows 1.20x)"
         )
     line()
     for key, label in (
@@ -803,6 +819,7 @@ def report(args: argparse.Namespace, results: Results, bulk_events: int) -> str:
         ("journal", "journal modes (one-event files)"),
         ("bulk_journal", "journal modes (bulk files)"),
         ("es", "eventsourcing connection"),
+        ("wal_pages", "WAL pages per one-event commit"),
     ):
         if key in results.notes:
             line(f"{label + ':':<34} {results.notes[key]}")
@@ -913,6 +930,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 folder.mkdir()
                 rows = bulk_round(round_no, folder, args, events, results, rows)
                 shutil.rmtree(folder)
+        pages = base / "pages"
+        pages.mkdir()
+        results.notes["wal_pages"] = wal_page_counts(pages, args)
         results.load.append(os.getloadavg()[0])
         print(report(args, results, len(events)))
         print(

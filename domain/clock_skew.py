@@ -162,6 +162,10 @@ class TimeBlocks:
         # By block number: a dict, so threads sharing it may each fill in a block.
         self._mins: dict[int, str] = {}
 
+    def known(self) -> int:
+        """How many block minima are kept."""
+        return len(self._mins)
+
     def minimum(self, block: int, block_min: Callable[[int, int], str]) -> str:
         """The minimum time of full block `block` (0-based), read through `block_min`."""
         found = self._mins.get(block)
@@ -185,18 +189,29 @@ class TimeReader:
     times: Callable[[int, int], Sequence[str]]
     block_min: Callable[[int, int], str]
     last_at_or_before: Callable[[int, int, str], int]
+    latest: Callable[[str], int | None] | None = None
+    """Optional: the last position <= head recorded at or before a moment (0 if none),
+    read from a time index; None when it cannot tell cheaply (the block walk runs)."""
 
 
 def position_at(moment: str, log: TimeReader, blocks: TimeBlocks) -> int:
     """The last unflagged position recorded at or before `moment` (0 if none).
 
-    `moment` is in the stored time format. Scans back from the head a block at a
-    time, skipping each full block whose minimum time is after `moment`; a candidate
-    is checked against its window and passed over when it is flagged.
+    `moment` is in the stored time format. While some full block's minimum is not
+    known yet, a store with a time index names the last position recorded by then
+    (`log.latest`); else, or when that one is flagged, this
+    scans back a block at a time, skipping each full block whose minimum time is after
+    `moment`; a candidate is checked against its window and passed over when flagged.
     """
     head = log.head
     size = blocks.size
     last = head
+    cold = blocks.known() < head // size  # a walk would read some blocks' events
+    found = log.latest(moment) if log.latest is not None and cold else None
+    if found is not None:  # the index named the candidate: no walk over the blocks
+        if found == 0 or skew_at(found, head, log.times) is None:
+            return found
+        last = found - 1
     while last >= 1:
         block = (last - 1) // size
         first = block * size + 1

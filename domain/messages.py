@@ -17,7 +17,9 @@ from domain.errors import InvalidInput
 class Message(BaseModel):
     """Base of commands and events: frozen, unknown fields refused."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True
+    )
 
     type_name: ClassVar[str] = ""
     """The stable name stored and shown (e.g. `deposit`, `MoneyDeposited`)."""

@@ -24,6 +24,7 @@ from tui.screens.main import MainScreen
 from tui.services.frames import Frame
 from tui.session import Session
 from tui.themes import DEFAULT_THEME, install_theme
+from tui.widgets.cell_table import CellTable
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
 from tui.widgets.projection_table import ProjectionTable
@@ -103,7 +104,7 @@ class EventscopeApp(App[None]):
         if isinstance(screen, MainScreen):
             sections: list[tuple[str, Iterable[BindingType]]] = [
                 ("Time travel and panels", MainScreen.BINDINGS),
-                ("Projection panel", ProjectionTable.BINDINGS),
+                ("Projection panel", [*CellTable.BINDINGS, *ProjectionTable.BINDINGS]),
                 ("Event log", EventLog.BINDINGS),
                 ("Inspector", EventInspector.BINDINGS),
             ]

@@ -120,8 +120,9 @@ def load_domain(spec: str) -> DomainDescription:
     The attribute must be a `DomainDescription` itself: it is never called, so
     `--domain os:system` is refused rather than run.
     """
-    known = known_domains()
-    target = spec if ":" in spec else known.get(spec)
+    target = spec if ":" in spec else BUNDLED_DOMAINS.get(spec)  # no entry-point scan
+    known = BUNDLED_DOMAINS if target is not None else known_domains()
+    target = target or known.get(spec)
     if target is None:
         raise InvalidInput(
             f"unknown domain {spec!r}; known domains: {', '.join(sorted(known))} "
@@ -448,7 +449,7 @@ def app_session(workspace: Workspace, *, project: bool = True) -> Session:
 
 
 def _recorded_domain(path: Path, name: str) -> DomainDescription:
-    if name not in known_domains():
+    if name not in BUNDLED_DOMAINS and name not in known_domains():
         raise InvalidInput(
             f"{path} was written by the {name!r} domain, which is not installed here; "
             "install its package, or give --domain module:attr"

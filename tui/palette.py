@@ -47,6 +47,7 @@ class EventscopeCommands(Provider):
             ("Go to start", main.action_first, "Before the first event"),
             ("Go to position or time…", main.action_goto, "Type a position or an ISO time"),
             ("Filter events…", main.action_filter, "By stream, type, actor or text"),
+            ("Find in state…", main.action_find, "Rows and cells of every panel, at the cursor"),
             ("Bookmark this position…", main.action_bookmark, "Name the cursor's position"),
             ("Aggregate history…", main.action_aggregate, "One stream's events and states"),
             ("Play / pause", main.action_play, "Replay history like a video"),
@@ -114,9 +115,7 @@ class EventscopeCommands(Provider):
         return entries
 
     def _open_command(self, main: MainScreen, type_name: str) -> None:
-        from tui.screens.command_form import CommandFormScreen
-
-        self.app.push_screen(CommandFormScreen(main.session, type_name), main.run_command_result)
+        main.commands.open_form(type_name)
 
     async def discover(self) -> Hits:
         main = self._main()

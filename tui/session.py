@@ -81,6 +81,7 @@ class Session:
         # Comparing and history
         self.diff = queries.diff
         self.lineage = queries.lineage
+        self.blame = queries.blame
         self.streams = queries.streams
         self.aggregate_history = queries.aggregate_history
         # Frames and stepping

@@ -53,6 +53,21 @@ class Account:
         return self.balance + self.overdraft_limit
 
 
+def _with_balance(state: Account, balance: int) -> Account:
+    """`replace(state, balance=balance)` without its field-by-field introspection: the
+    hot path of every deposit, withdrawal and transfer (and of every replay)."""
+    return Account(
+        state.account_id,
+        state.owner,
+        state.currency,
+        balance,
+        state.overdraft_limit,
+        state.status,
+        state.frozen_reason,
+        state.closed_reason,
+    )
+
+
 def evolve(state: Account, event: Event) -> Account:
     """The account after `event`. Pure: `state` is left untouched.
 
@@ -61,9 +76,9 @@ def evolve(state: Account, event: Event) -> Account:
     """
     match event:
         case MoneyDeposited(amount=amount) | TransferReceived(amount=amount):
-            return replace(state, balance=state.balance + amount)
+            return _with_balance(state, state.balance + amount)
         case MoneyWithdrawn(amount=amount) | TransferSent(amount=amount):
-            return replace(state, balance=state.balance - amount)
+            return _with_balance(state, state.balance - amount)
         case AccountOpened():
             return Account(
                 account_id=event.account_id,

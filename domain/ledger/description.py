@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from domain.description import DomainDescription
+from domain.envelope import PendingEvent, Refusal
 from domain.ledger import LEDGER
-from domain.ledger.demo import generate_demo
 from domain.ledger.projections import LEDGER_PROJECTIONS
 from domain.ledger.replay import command_fields
-from domain.ledger.simulate import run_simulation
 from domain.ledger.summary import summarize
+
+# The demo generator and the traffic simulator are imported when first used: every
+# command (`exec`, `state`, ...) loads this description, and they are a noticeable part
+# of its start-up.
+
+
+def generate_demo(events: int, seed: int) -> Iterator[PendingEvent | Refusal]:
+    """`domain.ledger.demo.generate_demo`, imported on first use."""
+    from domain.ledger.demo import generate_demo as generate
+
+    return generate(events, seed)
+
+
+def run_simulation(*args: Any, **kwargs: Any) -> Any:
+    """`domain.ledger.simulate.run_simulation`, imported on first use."""
+    from domain.ledger.simulate import run_simulation as simulate
+
+    return simulate(*args, **kwargs)
+
 
 LEDGER_DOMAIN = DomainDescription(
     name="ledger",

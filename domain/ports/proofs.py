@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,6 +41,19 @@ class ProofStore(Protocol):
 
     def consistency_path(self, old_size: int, new_size: int) -> list[bytes]:
         """RFC 9162 PROOF(old_size, D[0:new_size]) (empty when old_size is 0 or equal)."""
+        ...
+
+    def nodes(self, ids: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored hashes of the full subtrees `ids` ((level, index); level 0 is the leaf
+        hash of the event at position index + 1); ids not stored are left out."""
+        ...
+
+    def top_indexes(self) -> dict[int, int]:
+        """For each level >= 1 that holds stored nodes, the highest index stored there.
+
+        What the stored tree, not the events, says its size is: `verify --anchor`
+        compares it with the head (`store.proofs.anchor`). O(log n) reads.
+        """
         ...
 
     def keep_checkpoint(self, checkpoint: KeptCheckpoint) -> None:

@@ -6,6 +6,7 @@ The one engine behind the CLI and the app, split by idea:
 - `cursor`: stepping, one event at a time either way;
 - `diff`: rows added, removed and changed between two points;
 - `lineage`: the events that changed one row;
+- `blame`: the events that changed one field of a row (lineage narrowed to it);
 - `aggregate`: one stream folded by its aggregate, event by event;
 - `refusals`: the refused commands recorded up to a point;
 - `replay`: the one upcast-then-fold loop they all use.
@@ -63,6 +64,7 @@ cursor alike. Events stored at an older `schema_version` are upcast on read.
 """
 
 from domain.timeline.aggregate import AggregateAt
+from domain.timeline.blame import BlameEntry, field_blame
 from domain.timeline.cursor import Cursor, Move
 from domain.timeline.diff import ABSENT, Diff, FieldChange, ProjectionDiff, changed_keys, diff_rows
 from domain.timeline.lineage import LineageStep, changed_fields
@@ -72,6 +74,7 @@ __all__ = [
     "ABSENT",
     "DEFAULT_CADENCE",
     "AggregateAt",
+    "BlameEntry",
     "Cursor",
     "Diff",
     "FieldChange",
@@ -83,4 +86,5 @@ __all__ = [
     "changed_fields",
     "changed_keys",
     "diff_rows",
+    "field_blame",
 ]

@@ -178,6 +178,6 @@ def check_checkpoint(
             size,
             head.position,
             f"the first {size} events are not those of the checkpoint ({exc}): "
-            "history was rewritten",
+            "history was rewritten (or forked)",
         )
     return CheckpointAnchorReport(True, size, head.position)

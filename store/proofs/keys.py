@@ -12,9 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING
 
 from domain.errors import InvalidInput
 from store.files import read_small_file
@@ -26,6 +24,11 @@ from store.proofs.verifier import (
     key_id,
     parse_verifier_key,
 )
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+# `cryptography` is imported where a key is made or used: most commands never sign,
+# and it is a noticeable part of every command's start-up.
 
 SIGNING_KEY_ENV = "EVENTSCOPE_SIGNING_KEY_FILE"
 _NAME = re.compile(r"[^\s+]+")
@@ -50,6 +53,8 @@ class SigningKey:
     @property
     def public_bytes(self) -> bytes:
         """The 32-byte public key."""
+        from cryptography.hazmat.primitives import serialization
+
         return self.private.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
@@ -62,6 +67,8 @@ class SigningKey:
 
     def signer_text(self) -> str:
         """The signer key file's one line."""
+        from cryptography.hazmat.primitives import serialization
+
         seed = self.private.private_bytes(
             serialization.Encoding.Raw,
             serialization.PrivateFormat.Raw,
@@ -79,6 +86,8 @@ class SigningKey:
 
 def generate(name: str) -> SigningKey:
     """A new random signing key named `name`."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     return SigningKey(check_key_name(name), Ed25519PrivateKey.generate())
 
 
@@ -98,6 +107,8 @@ def parse_signing_key(text: str, source: str = "the signing key") -> SigningKey:
         raise InvalidInput(f"{source}: the key is not valid base64") from None
     if len(material) != 33 or material[0] != ED25519:
         raise InvalidInput(f"{source} is not an Ed25519 key")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = SigningKey(name, Ed25519PrivateKey.from_private_bytes(material[1:]))
     if key.verifier.key_id.hex() != hex_id:
         raise InvalidInput(f"{source}: the key id does not match the name and key")

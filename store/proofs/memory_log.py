@@ -65,6 +65,19 @@ class InMemoryProofStore:
         with self._lock:
             return tree.consistency_path(old_size, new_size, len(self._leaves), self._fetch)
 
+    def nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        """The stored hashes of these nodes (level 0: leaf hashes); missing ones left out."""
+        with self._lock:
+            return self._fetch(ids)
+
+    def top_indexes(self) -> dict[int, int]:
+        """For each level >= 1 with stored nodes, the highest index stored there."""
+        with self._lock:
+            top: dict[int, int] = {}
+            for level, index in self._nodes:
+                top[level] = max(index, top.get(level, -1))
+        return top
+
     def keep_checkpoint(self, checkpoint: KeptCheckpoint) -> None:
         """Keep an issued checkpoint."""
         with self._lock:

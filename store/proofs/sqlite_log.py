@@ -256,6 +256,33 @@ class SqliteProofStore:
         )
         return result
 
+    def nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        """The stored hashes of these nodes (level 0: the events' leaf hashes)."""
+        result: dict[NodeId, bytes] = self._read(lambda conn, head: self._fetch(conn)(ids))
+        return result
+
+    def top_indexes(self) -> dict[int, int]:
+        """For each level >= 1 with stored nodes, the highest index stored there.
+
+        One primary-key search per level (`max(idx)` of a level is the last entry of
+        its range in the index), so O(log n) whatever the tree's size.
+        """
+
+        def read(conn: sqlite3.Connection, head: int) -> dict[int, int]:
+            del head
+            row = conn.execute("SELECT max(level) FROM merkle_nodes").fetchone()
+            top: dict[int, int] = {}
+            for level in range(1, int(row[0] or 0) + 1):
+                found = conn.execute(
+                    "SELECT max(idx) FROM merkle_nodes WHERE level = ?", (level,)
+                ).fetchone()[0]
+                if found is not None:
+                    top[level] = int(found)
+            return top
+
+        result: dict[int, int] = self._read(read)
+        return result
+
     def keep_checkpoint(self, checkpoint: KeptCheckpoint) -> None:
         """Keep an issued checkpoint."""
         if self.read_only:

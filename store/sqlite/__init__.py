@@ -6,7 +6,8 @@
 - base.py: connections, errors, commit counting; checkpoints.py: WAL checkpoints.
 - statements.py: SQL text and row conversions; schema.py / schema_check.py: the schema.
 - connections.py, writer_queue.py, time_index.py: per-thread connections, the FIFO of
-  in-process writers, and the time index behind `position_at`.
+  in-process writers, and the time index behind `position_at`; group_commit.py: the
+  appends waiting in that FIFO, run in one transaction.
 """
 
 from store.sqlite.store import SYNCHRONOUS_MODES, SqliteEventStore

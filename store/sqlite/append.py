@@ -44,7 +44,7 @@ class Appending(SqliteBase):
         check_append(streams)
         conn = self._conn()
         try:
-            result = self._writers.transaction(
+            result = self._writers.grouped(
                 conn, lambda c: self._append_locked(c, streams, metadata), keep=_new
             )
         except sqlite3.IntegrityError as exc:

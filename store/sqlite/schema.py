@@ -17,18 +17,22 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING
 
 from store.proofs.sqlite_log import TREE_SCHEMA, build_tree
+
+if TYPE_CHECKING:
+    # Imported where migrations run (`apply_migrations`): sqlite-utils is most of the
+    # start-up cost of a command, and a store of the latest schema never needs it.
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
 
 APPLICATION_ID = 0x45565343
 """`PRAGMA application_id` of an eventscope database: "EVSC" in ASCII."""
 
 MIGRATION_SET = "eventscope"
 
-MigrationStep = Callable[[Database], None]
+MigrationStep = Callable[["Database"], None]
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,8 @@ def apply_migrations(conn: sqlite3.Connection) -> int:
     each step in a savepoint, and the caller's commit makes them all durable at once.
     Raises RuntimeError when the file's recorded steps disagree with this version's.
     """
+    from sqlite_utils import Database
+
     db = Database(conn, execute_plugins=False)
     _, current = read_versions(conn)
     pending = [step for step in _STEPS if step.number > current]
@@ -106,6 +112,8 @@ def apply_migrations(conn: sqlite3.Connection) -> int:
 
 
 def _migration_set() -> Migrations:
+    from sqlite_utils.migrations import Migrations
+
     migrations = Migrations(MIGRATION_SET)
     for step in _STEPS:
         migrations(name=step.key)(_versioned(step))

@@ -91,7 +91,7 @@ class SqliteEventStore(Opening, Appending, Loading, Reading, Auditing):
         self._threads = ThreadConnections(
             self._connect, lambda: StoreError(f"the store for {self.path} is closed")
         )
-        self._writers = WriterQueue()
+        self._writers = WriterQueue(busy_timeout_ms)
         """In-process writers take turns here before `BEGIN IMMEDIATE` (FIFO)."""
         self._lock = threading.Lock()
         self._closed = False

@@ -3,13 +3,15 @@
 The rule is `domain.clock_skew`'s; this module only reads what it needs. Times are
 read by primary key (`NOT INDEXED` keeps the planner off the `recorded_at` index for
 position ranges); the `recorded_at` index (schema step 9) answers "is anything
-recorded at or before T at all" without a scan.
+recorded at or before T at all" without a scan, and names the candidate position
+(`_latest`) by scanning index entries only, so a first `position_at` reads no event rows.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Final
 
 from domain.clock_skew import ClockSkew, TimeBlocks, TimeReader, position_at, skew_at
@@ -24,6 +26,38 @@ _LAST_AT_OR_BEFORE: Final = (
     "AND recorded_at <= ? ORDER BY position DESC LIMIT 1"
 )
 _ANY_AT_OR_BEFORE: Final = "SELECT 1 FROM events WHERE recorded_at <= ? LIMIT 1"
+_BY_TIME: Final = "FROM events INDEXED BY events_recorded_at"
+_LATEST_TIME: Final = (
+    f"SELECT position {_BY_TIME} WHERE recorded_at <= ? AND position <= ? "
+    "ORDER BY recorded_at DESC LIMIT 1"
+)
+_LAST_POSITION: Final = f"SELECT max(position) {_BY_TIME} WHERE recorded_at <= ? AND position <= ?"
+_LATER: Final = f"SELECT count(*), min(position) {_BY_TIME} WHERE recorded_at > ? AND position <= ?"
+
+
+def _latest(conn: sqlite3.Connection, head: int) -> Callable[[str], int | None]:
+    """The last position <= head recorded at or before a moment, from the time index.
+
+    One O(log n) probe finds p0, the position of the latest time at or before the
+    moment; the answer is at least p0. Then the shorter side of the index is scanned
+    (index entries only, never the events' rows): before p0, the largest position
+    recorded by then; after it, the events recorded later, which must be exactly the
+    tail of the log (else None: times went back there, and the block walk decides).
+    """
+    execute = conn.execute
+
+    def latest(moment: str) -> int | None:
+        row = execute(_LATEST_TIME, (moment, head)).fetchone()
+        if row is None:
+            return 0
+        if int(row[0]) <= head // 2:
+            return int(execute(_LAST_POSITION, (moment, head)).fetchone()[0] or 0)
+        count, first = execute(_LATER, (moment, head)).fetchone()
+        if not count:
+            return head
+        return head - int(count) if int(first) == head - int(count) + 1 else None
+
+    return latest
 
 
 def _reader(conn: sqlite3.Connection, head: int) -> TimeReader:
@@ -47,7 +81,8 @@ def sqlite_position_at(conn: sqlite3.Connection, moment: str, blocks: TimeBlocks
     if conn.execute(_ANY_AT_OR_BEFORE, (moment,)).fetchone() is None:
         return 0
     head = int(conn.execute(_HEAD).fetchone()[0] or 0)
-    return position_at(moment, _reader(conn, head), blocks)
+    reader = _reader(conn, head)
+    return position_at(moment, replace(reader, latest=_latest(conn, head)), blocks)
 
 
 def sqlite_skew_at(conn: sqlite3.Connection, position: int) -> ClockSkew | None:

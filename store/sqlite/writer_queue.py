@@ -8,10 +8,10 @@ first come first served, and only the thread at the front runs `BEGIN IMMEDIATE`
 the busy handler then only arbitrates between processes. Readers never queue.
 
 Each write is handed in as a unit of work (`transaction(conn, work)`), not run
-between a lock and an unlock by the caller. That keeps the door open for group
-commit: the thread at the front could later run the work of everyone waiting behind
-it in one transaction (a savepoint each, so each keeps its own checks and result)
-and pay one fsync for all. Today each runs its own transaction on its own turn.
+between a lock and an unlock by the caller. Appends go through `grouped`: the thread
+at the front runs the work of every append waiting behind it in one transaction (a
+savepoint each, so each keeps its own checks and result) and pays one fsync for all
+(`store.sqlite.group_commit`). Other writes run their own transaction on their turn.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from store.sqlite.group_commit import MAX_GROUP, Job, begin_immediate, run_group
+
 T = TypeVar("T")
 
 
@@ -33,11 +35,14 @@ def _always(_: object) -> bool:
 class WriterQueue:
     """A fair (FIFO) turn for the threads of one store that want to write."""
 
-    def __init__(self) -> None:
+    def __init__(self, busy_timeout_ms: int = 5000) -> None:
         self._lock = threading.Lock()
         self._waiting: deque[threading.Event] = deque()
         self._owner: int | None = None
         self._depth = 0
+        self._jobs: deque[Job] = deque()
+        """Appends waiting for a group (their tickets wait in `_waiting` too)."""
+        self._busy_timeout_ms = busy_timeout_ms
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -103,7 +108,7 @@ class WriterQueue:
         caller turns them into one-line errors).
         """
         with self.turn():
-            conn.execute("BEGIN IMMEDIATE")
+            begin_immediate(conn, self._busy_timeout_ms)
             try:
                 result = work(conn)
                 conn.execute("COMMIT" if keep(result) else "ROLLBACK")
@@ -112,3 +117,80 @@ class WriterQueue:
                     conn.execute("ROLLBACK")
                 raise
         return result
+
+    def grouped(
+        self,
+        conn: sqlite3.Connection,
+        work: Callable[[sqlite3.Connection], T],
+        *,
+        keep: Callable[[T], bool] = _always,
+    ) -> T:
+        """Like `transaction`, but in one transaction with the appends waiting beside it.
+
+        `work` may run on another thread, with that thread's connection (`conn` is
+        used only when this thread leads the group); it must use only the connection
+        it is given. Its result (or error) comes back here after the group's COMMIT.
+        `keep(result)` False rolls back only this work's savepoint.
+        """
+        me = threading.get_ident()
+        if self._owner == me:  # inside this thread's own turn: no group to wait for
+            return self.transaction(conn, work, keep=keep)
+        job = Job(work, keep)
+        with self._lock:
+            self._jobs.append(job)
+            lead = self._owner is None and not self._waiting
+            if lead:
+                self._owner = me
+            else:
+                job.wake = wake = threading.Event()
+                self._waiting.append(wake)
+        if not lead:
+            self._wait_for_job(job, wake)
+            if job.done:
+                result: T = job.outcome()
+                return result
+            self._owner = me  # the turn was handed to this thread: it leads
+        try:
+            self._lead(conn, job)
+        finally:
+            self._hand_over()
+        result = job.outcome()
+        return result
+
+    def _wait_for_job(self, job: Job, wake: threading.Event) -> None:
+        try:
+            wake.wait()
+        except BaseException:  # interrupted: leave the line, or pass on the turn
+            with self._lock:
+                if wake in self._waiting:
+                    self._waiting.remove(wake)
+                if not job.taken:
+                    if job in self._jobs:
+                        self._jobs.remove(job)
+                    handed = wake.is_set()
+                else:
+                    handed = False  # a leader runs it; its outcome is lost to us
+            if handed:
+                self._hand_over()
+            raise
+
+    def _lead(self, conn: sqlite3.Connection, own: Job) -> None:
+        """Run the waiting appends (this thread's `own` among them) as one group."""
+        with self._lock:
+            group: list[Job] = []
+            if own in self._jobs:  # first, so the leader never waits for a later group
+                self._jobs.remove(own)
+                self._jobs.appendleft(own)
+            while self._jobs and len(group) < MAX_GROUP:
+                job = self._jobs.popleft()
+                job.taken = True
+                group.append(job)
+                if job.wake is not None and job.wake in self._waiting:
+                    self._waiting.remove(job.wake)  # its thread no longer waits for a turn
+        try:
+            run_group(conn, group, self._busy_timeout_ms)
+        finally:
+            for job in group:
+                job.done = True
+                if job.wake is not None:
+                    job.wake.set()

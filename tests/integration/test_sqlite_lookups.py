@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from domain.clock import StepClock, format_time, parse_time
+from domain.clock_skew import TimeBlocks
 from domain.envelope import Metadata, NewEvent, PendingEvent, StreamAppend
 from domain.errors import StoreError
 from store import SqliteEventStore
@@ -346,16 +347,19 @@ def test_position_at_reads_positions_by_primary_key_and_times_by_their_index(
 ) -> None:
     store = opened(db, create=True)
     store.append_bulk(_timed_events(_times(500, seed=1)))
+    store._time_blocks = TimeBlocks(100)  # five full blocks, none of whose minima is known
     assert "events_recorded_at" in objects(db)
     plans = _plans(store, lambda s: s.position_at("2026-03-02T00:00:00Z"))
-    # "Anything at or before T?" by the time index; then ranges of positions by rowid,
-    # never a scan of the whole table.
-    first, head, *ranges = plans
-    assert first == "SEARCH events USING COVERING INDEX events_recorded_at (recorded_at<?)"
+    # "Anything at or before T?" by the time index; the candidate by the time index
+    # (index entries only); then its window's times by rowid ranges: never a scan of the
+    # whole table, never a block walk over the events' rows.
+    first, head, *rest = plans
+    by_time = "SEARCH events USING COVERING INDEX events_recorded_at (recorded_at<?)"
+    assert first == by_time
     assert head == "SEARCH events"  # max(position): the last rowid
-    assert ranges and set(ranges) == {
-        "SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"
-    }
+    assert rest[:2] == [by_time, by_time]  # the latest time by then, then the shorter side
+    assert set(rest[2:]) == {"SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"}
+    assert len(rest[2:]) == 1  # one window of times: the candidate is not flagged
 
 
 # -- the partial correlation index -----------------------------------------------------------

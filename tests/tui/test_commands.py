@@ -79,7 +79,8 @@ async def test_a_refusal_is_shown_in_the_form_and_nothing_is_appended(
         await pilot.press("ctrl+s")
         error = form.query_one("#form-error", Static)
         await wait_for(pilot, lambda: "Refused" in str(error.render()))
-        assert "Nothing was recorded" in str(error.render())
+        assert "No event was recorded" in str(error.render())
+        assert "the refusal was logged" in str(error.render())
         assert isinstance(app.screen, CommandFormScreen)
         assert workspace.store.head().position == head
         assert len(workspace.store.refusals()) == refusals + 1

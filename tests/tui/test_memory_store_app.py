@@ -68,7 +68,11 @@ async def _submit(pilot, command: str, **values: str) -> None:  # type: ignore[n
     form = pilot.app.screen
     form.query_one("#command-type", Select).value = command
     await wait_for(pilot, lambda: form.command.type_name == command)
-    await wait_for(pilot, lambda: all(form.query(f"#input-{name}") for name in values))
+    # The form opens on the command used last: wait for the chosen command's own fields.
+    fields = {f"input-{name}" for name in form.command.model_fields}
+    await wait_for(
+        pilot, lambda: {w.id for w in form.query("#fields Input, #fields Select")} == fields
+    )
     for name, value in values.items():
         form.query_one(f"#input-{name}", Input).value = value
     await pilot.pause()

@@ -55,6 +55,11 @@ KEYS = [
     "i",
     "tab",
     "f",
+    # The cell cursor (enter on a field then opens its blame) and find in state.
+    "comma",
+    "full_stop",
+    "full_stop",
+    "ctrl+f",
 ]
 STEPS = st.lists(
     st.one_of(

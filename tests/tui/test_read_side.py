@@ -12,6 +12,7 @@ from textual.command import CommandPalette
 from tui_support import make_app, open_test_workspace, settle, wait_for
 
 from tui.bootstrap import Workspace
+from tui.screens.confirm import ConfirmScreen
 from tui.widgets.scrubber import TimelineScrubber
 from tui.widgets.status_bar import StatusBar
 
@@ -194,7 +195,10 @@ async def test_a_bookmark_survives_reopening(demo_db: Path) -> None:
             await pilot.press("enter")
             screen = await settle(pilot)
             assert screen.target == 123 and not screen.live
-            screen.forget_bookmark("audit start")
+            screen.forget_bookmark("audit start")  # asks first
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await wait_for(pilot, lambda: bool(app.screen.query("#answer-forget")))
+            await pilot.click("#answer-forget")
             await wait_for(pilot, lambda: not screen.bookmarks, what="the bookmark to go")
             assert second.store.bookmarks() == []
     finally:

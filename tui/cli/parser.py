@@ -6,7 +6,7 @@ import argparse
 import math
 from typing import NoReturn
 
-from tui.cli import commands, proofs, readside, serve, witness
+from tui.cli import blame, commands, proofs, readside, serve, witness
 from tui.themes import THEMES
 
 
@@ -358,13 +358,20 @@ def build_parser() -> _Parser:
         "check the hash chain and the schema; --anchor: against a kept head; --deep: every "
         "snapshot, read model, checkpoint and commands row against a replay",
         "eventscope verify --json > head.json; eventscope verify --anchor head.json; "
-        "eventscope verify --deep",
+        "eventscope verify --anchor c1 --key x.pub; eventscope verify --deep",
     )
     p.add_argument(
         "--anchor",
         metavar="FILE",
-        help="a checkpoint from `checkpoint --out` (checked by a consistency proof), "
-        "or a head saved from `verify --json`",
+        help="a checkpoint from `checkpoint --out` (checked in O(log n) by a consistency "
+        "proof, without walking the chain; add --deep to walk it too), or a head saved from "
+        "`verify --json`",
+    )
+    p.add_argument(
+        "--key",
+        metavar="VERIFIER_KEY",
+        help="with --anchor CHECKPOINT: the log's verifier key (keygen's PREFIX.pub) whose "
+        "signature the checkpoint must carry (default: the --signing-key's, if any)",
     )
     p.add_argument(
         "--deep",
@@ -424,6 +431,22 @@ def build_parser() -> _Parser:
     p.add_argument("--projection", metavar="NAME", help="only this projection")
     p.add_argument("--json", action="store_true", help="added, removed and changed rows as JSON")
     p.set_defaults(handler=readside.diff)
+
+    p = _command(
+        sub,
+        "blame",
+        "the events that changed one field of a row: value before → after, who and which command",
+        "eventscope blame account_balances acc-00042 balance --from 1000 --to 2000",
+    )
+    p.add_argument("projection", metavar="PROJECTION", help="the projection, e.g. account_balances")
+    p.add_argument("key", metavar="KEY", help="the row key, e.g. acc-00042")
+    p.add_argument(
+        "field", metavar="FIELD", help="the field, by name or column title, e.g. balance"
+    )
+    p.add_argument("--from", dest="since", metavar="A", type=whole_number, help="only after A")
+    p.add_argument("--to", metavar="B", type=whole_number, help="only up to B (the head)")
+    p.add_argument("--json", action="store_true", help="one object per change, values as stored")
+    p.set_defaults(handler=blame.blame)
 
     p = _command(
         sub,

@@ -9,7 +9,9 @@ from textual.message import Message
 
 from domain.envelope import Bookmark
 from domain.errors import DomainError
+from domain.text import escape
 from tui.controllers.workers import in_thread
+from tui.format import markup_safe, position_text
 from tui.widgets.scrubber import TimelineScrubber
 
 if TYPE_CHECKING:
@@ -39,8 +41,23 @@ class Bookmarks:
         self.screen.post_message(BookmarksLoaded(self.screen.session.bookmarks()))
 
     def forget(self, name: str) -> None:
-        """Delete the bookmark called `name`, in a worker."""
-        in_thread(self.screen, partial(self._forget, name), group="bookmarks")
+        """Ask first, then delete the bookmark called `name` (in a worker)."""
+        from tui.screens.confirm import ConfirmScreen
+
+        known = next((b for b in self.bookmarks if b.name == name), None)
+        where = f" at {position_text(known.position)}" if known is not None else ""
+        question = ConfirmScreen(
+            "Forget this bookmark?",
+            f"The bookmark “{markup_safe(name)}”{where} will be deleted. "
+            "The position itself and its events stay as they are.",
+            [("forget", "Forget it", "error")],
+            focus="cancel",
+        )
+        self.screen.app.push_screen(question, lambda answer: self._forget_confirmed(name, answer))
+
+    def _forget_confirmed(self, name: str, answer: str | None) -> None:
+        if answer == "forget":
+            in_thread(self.screen, partial(self._forget, name), group="bookmarks")
 
     def _forget(self, name: str) -> None:
         screen = self.screen
@@ -49,7 +66,20 @@ class Bookmarks:
         except DomainError as exc:
             screen.app.call_from_thread(screen.notify, str(exc), severity="error")
             return
+        screen.app.call_from_thread(
+            screen.notify, f"Forgot the bookmark “{escape(name)}”.", timeout=4, markup=False
+        )
         self._load()
+
+    def added(self, bookmark: Bookmark | None) -> None:
+        """Confirm a bookmark just kept (None: the dialog was cancelled), and show it."""
+        if bookmark is not None:
+            self.screen.notify(
+                f"Bookmarked “{escape(bookmark.name)}” at {position_text(bookmark.position)}.",
+                timeout=4,
+                markup=False,
+            )
+        self.load()
 
     def loaded(self, bookmarks: list[Bookmark]) -> None:
         """Show `bookmarks` (from `BookmarksLoaded`)."""

@@ -2,15 +2,19 @@
 
 Fields come from `model_fields` (title from the name, help from the description,
 placeholder from the examples, default prefilled), choices (`Literal`, `Enum`) become
-selects. The model itself validates: each pydantic error is shown under its field as
+selects. The form opens on the command used last, and fields named like the selected
+row's key columns (its account, its sku) start with the row's values. Enter moves to
+the next field; on the last field, or with ctrl+s anywhere, it runs the command. The
+model itself validates, once: each pydantic error is shown right under its field as
 you type (once the field was touched) and all of them on submit. A refusal by a
-business rule is shown at the bottom and nothing is appended.
+business rule is shown at the bottom: no event is appended, the refusal is logged.
 """
 
 from __future__ import annotations
 
 import enum
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -62,9 +66,17 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
             self.error = error
             self.refused = refused
 
-    def __init__(self, session: Session, command: str | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        command: str | None = None,
+        prefill: Mapping[str, str] | None = None,
+    ) -> None:
+        """Open on `command` (the first one by default); fields named in `prefill` start
+        with its values (the selected row's account or sku), whichever command is chosen."""
         super().__init__()
         self.session = session
+        self.prefill = dict(prefill or {})
         commands = list(session.commands)
         self.command: type[Command] = (
             session.domain.model.command_model(command) if command else commands[0]
@@ -117,16 +129,18 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
                         )
                     else:
                         placeholder = str(info.examples[0]) if info.examples else ""
+                        start = self.prefill.get(name, default)
                         widget = Input(
-                            value="" if default in (None, "") else str(default),
+                            value="" if start in (None, "") else str(start),
                             placeholder=placeholder,
                             id=f"input-{name}",
                             compact=True,
                         )
                         widget.cursor_blink = blink
                         yield widget
-                    yield Static(info.description or "", classes="field-help")
+                    # The error sits right under its input, above the field's help.
                     yield Static("", id=f"error-{name}", classes="field-error")
+                    yield Static(info.description or "", classes="field-help")
 
     def on_mount(self) -> None:
         self._focus_first()
@@ -209,7 +223,13 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         self.validate_form(show_all=self._submitted)
 
     @on(Input.Submitted)
-    def _enter(self) -> None:
+    def _enter(self, event: Input.Submitted) -> None:
+        """Enter moves to the next field; only on the last field does it run the command
+        (ctrl+s runs it from anywhere)."""
+        fields = list(self.query("#fields Input, #fields Select"))
+        if event.input in fields and event.input is not fields[-1]:
+            fields[fields.index(event.input) + 1].focus()
+            return
         self.action_submit()
 
     # -- running
@@ -256,7 +276,8 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         error = self.query_one("#form-error", Static)
         if message.refused:
             error.update(
-                f"[b]Refused:[/b] {escape(message.error)}\n[dim]Nothing was recorded.[/dim]"
+                f"[b]Refused:[/b] {markup_safe(message.error)}\n"
+                "[dim]No event was recorded; the refusal was logged (see the Refusals panel).[/dim]"
             )
         else:
             error.update(escape(message.error))

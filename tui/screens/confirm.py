@@ -17,9 +17,18 @@ class ConfirmScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, question: str, answers: Sequence[tuple[str, str, str]]) -> None:
-        """`answers` are (id, label, button variant); the first has the focus."""
+    def __init__(
+        self,
+        title: str,
+        question: str,
+        answers: Sequence[tuple[str, str, str]],
+        *,
+        focus: str | None = None,
+    ) -> None:
+        """`answers` are (id, label, button variant); the first has the focus, or the one
+        called `focus` (`"cancel"` for a destructive question: Enter then does nothing)."""
         super().__init__()
+        self.focus_answer = focus
         self.title_text = title
         self.question = question
         self.answers = list(answers)
@@ -34,7 +43,19 @@ class ConfirmScreen(ModalScreen[str | None]):
                 yield Button("Cancel", id="answer-cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query(Button).first().focus()
+        if not self._focus_answer():
+            # Pushed from another dialog's callback, the buttons may not be there yet.
+            self.call_after_refresh(self._focus_answer)
+
+    def _focus_answer(self) -> bool:
+        """Focus the chosen answer (else the first); False when no button is there yet."""
+        buttons = list(self.query(Button))
+        wanted = f"answer-{self.focus_answer}"
+        chosen = next((b for b in buttons if b.id == wanted), buttons[0] if buttons else None)
+        if chosen is None:
+            return False
+        chosen.focus()
+        return True
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -71,6 +71,8 @@ class DiffScreen(ModalScreen[int | None]):
         self.session = session
         self.a = a
         self.b = b
+        self.changed_cells: dict[str, tuple[str, str, str]] = {}
+        """Diff table row key -> (projection, row key, field) of a changed field's line."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="diff", classes="sheet"):
@@ -148,17 +150,38 @@ class DiffScreen(ModalScreen[int | None]):
                 for i, field in enumerate(diff.fields):
                     before = cell_text(projection, field, diff.before)
                     after = cell_text(projection, field, diff.after)
+                    line = f"{projection.name}:{len(self.changed_cells)}"
+                    self.changed_cells[line] = (projection.name, diff.key, field)
                     table.add_row(
                         key if i == 0 else "",
                         Text("~ changed", style="yellow") if i == 0 else "",
                         stored_text(titles.get(field, field)),
                         Text(before, style="red"),
                         Text(after, style="green"),
+                        key=line,
                     )
         if len(rows) > MAX_ROWS:
             table.add_row(
                 Text(f"… {len(rows) - MAX_ROWS:,} more rows", style="dim"), "", "", "", ""
             )
+
+    @on(DataTable.RowSelected)
+    def _blame_field(self, event: DataTable.RowSelected) -> None:
+        """Enter on a changed field: the events between A and B that changed it."""
+        cell = self.changed_cells.get(str(event.row_key.value))
+        if cell is None or cell[2] not in {
+            c.name for c in self.session.domain.projection(cell[0]).columns
+        }:
+            return
+        from tui.screens.blame import BlameScreen
+
+        low, high = sorted((self.a, self.b))
+        blame = BlameScreen(self.session, *cell, self.b, since=low, to=high)
+        self.app.push_screen(blame, self._jumped)
+
+    def _jumped(self, position: int | None) -> None:
+        if position is not None:
+            self.dismiss(position)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -38,6 +38,11 @@ KEY_NAMES = {
     "right_square_bracket": "]",
     "ctrl+p": "ctrl+p",
     "ctrl+s": "ctrl+s",
+    "ctrl+f": "ctrl+f",
+    "comma": ",",
+    "full_stop": ".",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
 }
 
 
@@ -94,7 +99,8 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(self._listing(), id="help-list")
             yield Static(
                 "[dim]The mouse works too: click or drag on the timeline, click a log row, "
-                "click a link in the inspector, double-click a panel row.[/dim]",
+                "click a link in the inspector, double-click a panel row (on a field: its "
+                "blame).[/dim]",
                 id="help-mouse",
             )
 

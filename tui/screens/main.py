@@ -24,6 +24,7 @@ from tui.controllers.bookmarks import Bookmarks, BookmarksLoaded
 from tui.controllers.checks import ChainChecked, IntegrityChecks
 from tui.controllers.commands import CommandFlow
 from tui.controllers.cursor import TimeCursor
+from tui.controllers.find import FindInState
 from tui.controllers.frames import FrameBuilt, FrameFailed, FrameScheduler, settle_heap
 from tui.controllers.live import HeadMoved, IndexBuilt, LiveWatch, ReadSideChanged
 from tui.controllers.marks import Marks
@@ -36,6 +37,7 @@ from tui.provenance import provenance
 from tui.services.frames import Frame
 from tui.services.types import REFUSALS, EventFilter, HashStatus, Related
 from tui.session import Session
+from tui.widgets.cell_table import CellTable
 from tui.widgets.event_log import EventLog
 from tui.widgets.inspector import EventInspector
 from tui.widgets.key_footer import KeyFooter
@@ -72,6 +74,7 @@ class MainScreen(Screen[None]):
         Binding("p", "save_proof", "Save the proof of this event", show=False),
         Binding("f", "flow", "CQRS flow of the latest command", show=False),
         Binding("c", "command", "Command"),
+        Binding("ctrl+f", "find", "Find in state", show=False),
         # Read-only: `c` leaves the footer, and pressing it says why (see check_action).
         Binding("c", "command_unavailable", "Command (read-only: unavailable)", show=False),
         Binding("a", "aggregate", "Aggregate history of a stream", show=False),
@@ -111,6 +114,7 @@ class MainScreen(Screen[None]):
         self.checks = IntegrityChecks(self)
         self.proofs = ProofSaver(self)
         self.commands = CommandFlow(self)
+        self.finder = FindInState(self)
         self._background_started = False
 
     # -- what the controllers hold, read by the palette, other screens and tests
@@ -283,6 +287,15 @@ class MainScreen(Screen[None]):
 
         self.open_jumper(LineageScreen(self.session, message.projection, message.key, self.target))
 
+    @on(CellTable.CellChosen)
+    def _cell_chosen(self, message: CellTable.CellChosen) -> None:
+        from tui.screens.blame import BlameScreen
+
+        blame = BlameScreen(
+            self.session, message.projection, message.key, message.field, self.target
+        )
+        self.open_jumper(blame)
+
     def open_jumper(self, dialog: ModalScreen[int | None]) -> None:
         """Pause and open `dialog`; the position it returns (if any) is where to go."""
         self.autoplay.pause()
@@ -356,7 +369,7 @@ class MainScreen(Screen[None]):
         """Name the cursor's position and keep it."""
         from tui.screens.bookmark import BookmarkScreen
 
-        self.app.push_screen(BookmarkScreen(self.session, self.target), lambda _: self.saved.load())
+        self.app.push_screen(BookmarkScreen(self.session, self.target), self.saved.added)
 
     def action_save_proof(self) -> None:
         """Save the inclusion proof of the event under the cursor (a JSON bundle)."""
@@ -414,6 +427,10 @@ class MainScreen(Screen[None]):
         from tui.screens.flow import FlowScreen
 
         self.app.push_screen(FlowScreen(self))
+
+    def action_find(self) -> None:
+        """Find text in every panel's rows at the cursor's point in time."""
+        self.finder.open()
 
     def action_tab(self, delta: int) -> None:
         """Show the next or previous projection tab."""

@@ -4,6 +4,7 @@
 - `stepping`: frames and stepping (where the app is, and what changed);
 - `chain`: the chain check;
 - `bookmarks`: named positions;
+- `blame`: field blame as text; `state_search`: finding text in the state at a point;
 - `calls`: in-flight tracking, so closing waits for calls still running;
 - `flow`: one command's CQRS flow, stage by stage (the flow view);
 - `read_side_hooks` and `live_changes`: the projector delay, and the rows each folded

@@ -18,7 +18,7 @@ from domain.clock_skew import skew_of_event
 from domain.description import DomainDescription
 from domain.envelope import Head, RecordedEvent
 from domain.errors import InvalidInput, StoreError
-from domain.timeline import LineageStep, Timeline
+from domain.timeline import BlameEntry, LineageStep, Timeline, field_blame
 from tui.services.calls import InFlight, blocking
 from tui.services.frames import StateDiff, state_diff
 from tui.services.types import AggregateStep, EventFilter, HashStatus, LogIndex, Related, TimeAxis
@@ -223,6 +223,15 @@ class Queries:
     ) -> list[LineageStep]:
         """The events that changed row `key` of a projection, with the row before and after."""
         return self.timeline.lineage_steps(projection_name, key, to=to, guard=self._lock)
+
+    @blocking
+    def blame(
+        self, projection_name: str, key: str, field: str, *, since: int = 0, to: int | None = None
+    ) -> list[BlameEntry]:
+        """The events in `since` < position <= `to` that changed `field` of row `key`."""
+        return field_blame(
+            self.timeline, projection_name, key, field, since=since, to=to, guard=self._lock
+        )
 
     @blocking
     def aggregate_history(self, stream_id: str) -> list[AggregateStep]:

@@ -10,6 +10,7 @@ from textual.widgets import TabbedContent, TabPane
 
 from domain.projection import Column, Projection
 from tui.services.types import REFUSALS, Frame
+from tui.widgets.cell_table import CellTable
 from tui.widgets.projection_table import ProjectionTable
 
 REFUSAL_COLUMNS = (
@@ -36,7 +37,7 @@ class ProjectionPanels(Vertical):
         with TabbedContent(id="panel-tabs"):
             for projection in self.projections:
                 with TabPane(projection.title, id=f"pane-{projection.name}"):
-                    yield ProjectionTable(
+                    yield CellTable(
                         projection.name,
                         projection.columns,
                         projection.key_title,

@@ -25,8 +25,10 @@ from store import InMemoryEventStore, SqliteEventStore, export_events
 from store import import_events as import_jsonl
 from store.postgres.store import PostgresEventStore
 from store.proofs import sqlite_log
+from store.proofs.anchor import check_anchor_fast, expected_tops, tree_tie_problem
 from store.proofs.sqlite_log import SqliteProofStore
 from store.proofs.verifier import (
+    Checkpoint,
     leaf_hash,
     root_from_leaves,
     verify_consistency,
@@ -111,6 +113,18 @@ def check_tree(store: AnyStore, proofs: ProofStore) -> None:
     leaves = [leaf_hash(event.hash) for event in store.iter_all()]
     n = len(leaves)
     assert proofs.tree_size() == n
+    # The stored tree's shape is that of n leaves, and its nodes are the subtrees' roots.
+    assert proofs.top_indexes() == expected_tops(n)
+    edge = [(level, index) for level, index in expected_tops(n).items()]
+    found = proofs.nodes([*edge, (0, n - 1), (1, n + 7)] if n else edge)
+    assert (1, n + 7) not in found
+    for level, index in edge:
+        assert found[(level, index)] == root_from_leaves(
+            leaves[index << level : (index + 1) << level]
+        )
+    if n:
+        assert found[(0, n - 1)] == leaves[-1]
+    assert tree_tie_problem(proofs, store, store.head()) == ""
     for size in sorted({0, 1, n // 3, n // 2, n - 1, n} - {-1}):
         root = proofs.root(size)
         assert root == root_from_leaves(leaves[:size])
@@ -242,3 +256,35 @@ def test_schema_step_10_builds_the_tree_appends_would_have_built(
             proofs.close()
     finally:
         reopened.close()
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    batches=st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=10),
+    share=st.floats(min_value=0, max_value=1),
+)
+def test_the_fast_anchor_check_accepts_every_earlier_tree(
+    kind: str, tmp_path: Path, batches: list[int], share: float
+) -> None:
+    """`verify --anchor`'s O(log n) check passes for a checkpoint of any size m <= n, and
+    fails for one whose root is not the store's tree at m."""
+    folder = tmp_path / f"f{abs(hash((tuple(batches), share)))}"
+    folder.mkdir()
+    opened = Opened(kind, folder)
+    try:
+        for i, count in enumerate(batches):
+            append(opened.store, count, f"t{i}")
+        n = opened.store.head().position
+        m = round(share * n)
+        kept = Checkpoint("test/log", m, opened.proofs.root(m))
+        report = check_anchor_fast(opened.proofs, opened.store, kept, None)
+        assert report.ok, report.problem
+        wrong = Checkpoint("test/log", m, bytes(32) if m else leaf_hash("ab" * 32))
+        failed = check_anchor_fast(opened.proofs, opened.store, wrong, None)
+        assert not failed.ok and "rewritten" in failed.problem
+    finally:
+        opened.close()
