@@ -90,6 +90,27 @@ class PostgresProofStore:
             lambda conn, head: tree.consistency_path(old_size, new_size, head, self._fetch(conn))
         )
 
+    def nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        """The stored hashes of these nodes (level 0: the events' leaf hashes)."""
+        return self._read(lambda conn, head: self._fetch(conn)(ids))
+
+    def top_indexes(self) -> dict[int, int]:
+        """For each level >= 1 with stored nodes, the highest index stored there (one
+        primary-key search per level: O(log n) whatever the tree's size)."""
+
+        def read(conn: psycopg.Connection, head: int) -> dict[int, int]:
+            row = conn.execute("SELECT max(level) FROM merkle_nodes").fetchone()
+            top: dict[int, int] = {}
+            for level in range(1, int(row[0] or 0) + 1 if row else 1):
+                found = conn.execute(
+                    "SELECT max(idx) FROM merkle_nodes WHERE level = %s", (level,)
+                ).fetchone()
+                if found is not None and found[0] is not None:
+                    top[level] = int(found[0])
+            return top
+
+        return self._read(read)
+
     def keep_checkpoint(self, checkpoint: KeptCheckpoint) -> None:
         """Keep an issued checkpoint (append-only)."""
         store = self._store
