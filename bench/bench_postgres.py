@@ -103,6 +103,13 @@ def es_environment(server: PostgresServer, database: str) -> None:
     )
 
 
+def es_tables() -> None:
+    """Create the eventsourcing recorder's tables (its first `Application()` does)."""
+    from eventsourcing.application import Application
+
+    Application().close()
+
+
 def es_writer(args: tuple[dict[str, str], int, int]) -> Result:
     """`commands` one-event saves on this process's own 20 aggregates."""
     environment, index, commands = args
@@ -202,6 +209,7 @@ def main() -> None:
                 database = server.database().rsplit("/", 1)[1]
                 es_environment(server, database)
                 env = {k: os.environ[k] for k in os.environ if k.startswith(("POSTGRES_", "PERS"))}
+                es_tables()  # once, here: 16 processes creating them at once collide
                 es_jobs = [(env, k, options.commands) for k in range(writers)]
                 es_rate, es_latencies, _ = run_processes(es_writer, es_jobs)
                 line += (
