@@ -210,6 +210,7 @@ def main() -> None:
                 es_environment(server, database)
                 env = {k: os.environ[k] for k in os.environ if k.startswith(("POSTGRES_", "PERS"))}
                 es_tables()  # once, here: 16 processes creating them at once collide
+                env["CREATE_TABLE"] = "false"
                 es_jobs = [(env, k, options.commands) for k in range(writers)]
                 es_rate, es_latencies, _ = run_processes(es_writer, es_jobs)
                 line += (
