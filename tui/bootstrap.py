@@ -26,6 +26,8 @@ from store.collector import collector_paused
 from store.deep_check import DeepReport, deep_check
 from store.hashchain import load_key
 from store.memory import InMemoryEventStore
+from store.postgres import is_postgres_url
+from store.postgres.url import database_name, redacted
 from store.projector import Projector
 from store.proofs.sqlite_log import SqliteProofStore
 from store.sidecars import existing_sidecars, forget_read_only_traces
@@ -47,15 +49,19 @@ def default_db_path() -> str:
 
 SQLITE_SCHEME = "sqlite://"
 MEMORY = "memory:"
-NOT_BUILT_YET = {
-    "postgresql://": "the PostgreSQL store is not built yet; give a SQLite file path",
-    "postgres://": "the PostgreSQL store is not built yet; give a SQLite file path",
-}
+NOT_BUILT_YET: dict[str, str] = {}
 
 
 def is_memory(db: str | os.PathLike[str] | None) -> bool:
     """True when `--db` names the in-memory store (`memory:`)."""
     return db is not None and os.fspath(db) == MEMORY
+
+
+def is_fileless(db: str | os.PathLike[str] | None) -> bool:
+    """True when `--db` (or `$EVENTSCOPE_DB`) names a store without a file: `memory:`,
+    or a PostgreSQL URL."""
+    value = os.fspath(db) if db is not None else default_db_path()
+    return is_memory(value) or is_postgres_url(value)
 
 
 def database_path(db: str | os.PathLike[str] | None) -> Path:
@@ -69,9 +75,9 @@ def database_path(db: str | os.PathLike[str] | None) -> Path:
     for prefix, reason in NOT_BUILT_YET.items():
         if value.startswith(prefix):
             raise InvalidInput(f"--db {value}: {reason}")
-    if value.startswith(MEMORY):
+    if value.startswith(MEMORY) or is_postgres_url(value):
         raise InvalidInput(
-            f"--db {value}: this needs a database file, and the in-memory store has none; "
+            f"--db {redacted(value)}: this needs a database file, and this store has none; "
             "give a SQLite file path"
         )
     if value.startswith(SQLITE_SCHEME):
@@ -161,6 +167,8 @@ class Workspace:
     @property
     def name(self) -> str:
         """A short name for titles and checkpoint origins (the file's name, or `memory`)."""
+        if is_postgres_url(self.location):
+            return database_name(self.location)
         return self.db_path.name if self.db_path is not None else "memory"
 
     @property
@@ -222,7 +230,12 @@ class Workspace:
     def schema_problem(self) -> str | None:
         """What is wrong with the store's schema (triggers, version), None when nothing.
 
-        A store without a file has nothing anyone else could change behind its back."""
+        A store in memory has nothing anyone else could change behind its back."""
+        if is_postgres_url(self.location):
+            from store.postgres.store import PostgresEventStore
+
+            assert isinstance(self.store, PostgresEventStore)
+            return self.store.schema_problem()
         if not isinstance(self.store, SqliteEventStore):
             return None
         return schema_problem_of_file(self.store.path, self.store.busy_timeout_ms)
@@ -283,6 +296,17 @@ def open_workspace(
     clock = clock or SystemClock()
     if is_memory(db):
         return _memory_workspace(description, actor, read_only, clock, ids, key_file)
+    if is_fileless(db):  # a PostgreSQL URL, given or in $EVENTSCOPE_DB
+        return _postgres_workspace(
+            os.fspath(db) if db is not None else default_db_path(),
+            description,
+            actor,
+            read_only,
+            create,
+            clock,
+            ids,
+            key_file,
+        )
     path = database_path(db)
     sidecars_before = existing_sidecars(path)
     try:
@@ -344,6 +368,52 @@ def _memory_workspace(
         clock=clock,
         ids=ids or UuidSource(),
         location=MEMORY,
+    )
+
+
+def _postgres_workspace(
+    url: str,
+    description: DomainDescription | None,
+    actor: str | None,
+    read_only: bool,
+    create: bool,
+    clock: Clock,
+    ids: IdSource | None,
+    key_file: str | None,
+) -> Workspace:
+    """A workspace on the PostgreSQL database at `url` (store/postgres)."""
+    from store.postgres.opening import open_postgres
+
+    store = open_postgres(
+        url,
+        clock=clock,
+        key_file=key_file,
+        read_only=read_only,
+        create=create,
+        domain=description.name if description else DEFAULT_DOMAIN,
+    )
+    try:
+        recorded = store.domain or DEFAULT_DOMAIN
+        if description is None:
+            description = _recorded_domain(Path(store.where), recorded)
+        elif recorded != description.name:
+            raise InvalidInput(
+                f"{store.where} was written by the {recorded} domain, not {description.name}; "
+                f"open it with --domain {recorded}"
+            )
+    except BaseException:
+        store.close()
+        raise
+    return Workspace(
+        db_path=None,
+        domain=description,
+        store=store,
+        actor=actor or default_actor(),
+        read_only=read_only,
+        clock=clock,
+        ids=ids or UuidSource(),
+        location=store.where,
+        _proofs=store.proofs,
     )
 
 

@@ -1,5 +1,5 @@
-"""`--db` names a store: a SQLite path or `sqlite:///path`; other stores are refused
-with a sentence until they are built."""
+"""`--db` names a store: a SQLite path or `sqlite:///path`, `memory:`, or a PostgreSQL
+URL; what needs a file refuses the others with a sentence."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ def test_no_value_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("postgresql://localhost/bank", "PostgreSQL store is not built yet"),
-        ("memory:", "needs a database file, and the in-memory store has none"),
+        ("postgresql://localhost/bank", "needs a database file, and this store has none"),
+        ("postgres://u:secret@localhost/bank", "postgres://u:\\*\\*\\*@localhost/bank"),
+        ("memory:", "needs a database file"),
         ("sqlite://bank.db", "write sqlite:///relative.db"),
     ],
 )
@@ -46,10 +47,10 @@ def test_the_cli_opens_a_sqlite_url(cli: Cli, tmp_path: Path) -> None:
     assert cli("--db", url, "verify").code == 0
 
 
-def test_the_cli_refuses_postgresql_in_one_line(cli: Cli) -> None:
-    result = cli("--db", "postgresql://localhost/bank", "verify")
-    assert result.code != 0
-    assert "PostgreSQL store is not built yet" in result.err
+def test_the_cli_names_an_unreachable_postgresql_server_in_one_line(cli: Cli) -> None:
+    result = cli("--db", "postgresql://u:secret@127.0.0.1:1/bank", "verify")
+    assert result.code == 2
+    assert "cannot reach the server" in result.err and "secret" not in result.err
     assert len(result.err.strip().splitlines()) == 1
 
 

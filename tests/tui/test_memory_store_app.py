@@ -1,7 +1,8 @@
-"""The whole app on the in-memory store (`--db memory:`): the app needs only the roles.
+"""The whole app on the in-memory store (`--db memory:`) and on PostgreSQL
+(`--db postgresql://…`): the app needs only the roles.
 
 Step, diff, lineage, a command and a refusal, with the projector writing read models
-into the same in-memory store.
+into the same store.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from tui_support import TEST_CLOCK_START, make_app, settle, wait_for
 from domain.clock import SequentialIds, StepClock
 from domain.ledger.demo import write_demo
 from store.memory import InMemoryEventStore
+from store.postgres.store import PostgresEventStore
 from tui.bootstrap import Workspace, open_workspace
 from tui.screens.command_form import CommandFormScreen
 from tui.screens.confirm import ConfirmScreen
@@ -26,10 +28,17 @@ from tui.widgets.projection_panels import ProjectionPanels
 SIZE = (120, 36)
 
 
-@pytest.fixture
-def memory_workspace() -> Iterator[Workspace]:
+@pytest.fixture(params=["memory", "postgres"])
+def memory_workspace(request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    db = "memory:"
+    if request.param == "postgres":  # the throwaway server (tests/conftest.py)
+        db = request.getfixturevalue("postgres_server").database()
     ws = open_workspace(
-        "memory:", actor="tester", clock=StepClock(TEST_CLOCK_START), ids=SequentialIds("ui")
+        db,
+        actor="tester",
+        clock=StepClock(TEST_CLOCK_START),
+        ids=SequentialIds("ui"),
+        create=True,
     )
     write_demo(ws.store, 600, 7)
     yield ws
@@ -72,7 +81,7 @@ async def _submit(pilot, command: str, **values: str) -> None:  # type: ignore[n
 
 async def test_the_app_runs_whole_on_the_in_memory_store(memory_workspace: Workspace) -> None:
     ws = memory_workspace
-    assert isinstance(ws.store, InMemoryEventStore) and ws.db_path is None
+    assert isinstance(ws.store, InMemoryEventStore | PostgresEventStore) and ws.db_path is None
     head = ws.store.head().position
     app = make_app(ws)
     async with app.run_test(size=SIZE) as pilot:

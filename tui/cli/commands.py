@@ -21,7 +21,7 @@ from store.files import loose_permissions, read_small_file
 from store.hashchain import KEY_FILE_ENV, check_anchor, parse_anchor
 from store.sidecars import existing_sidecars, remove_new_database
 from store.transfer.records import describe_imports, store_imports
-from tui.bootstrap import Workspace, database_path, is_memory, open_workspace
+from tui.bootstrap import Workspace, database_path, is_fileless, open_workspace
 from tui.cli import trust
 from tui.cli.output import say
 from tui.cli.output_file import refuse_database_files, replacing_file
@@ -42,7 +42,7 @@ def workspace(
     if writing and read_only:
         raise InvalidInput("this command writes; drop --read-only")
     db = _option(args, "db")
-    if is_memory(db):  # nothing on disk to create or clean up
+    if is_fileless(db):  # nothing on disk to create or clean up
         with _opened(args, db, read_only=read_only, create=create) as ws:
             yield ws
         return
@@ -289,7 +289,7 @@ def verify(args: argparse.Namespace) -> int:
         except StoreError:
             # A changed schema version stops every open: report it as a failed check.
             db = _option(args, "db")
-            if is_memory(db):
+            if is_fileless(db):
                 raise
             check = trust.schema_check(database_path(db))
             if check.ok:
@@ -337,7 +337,7 @@ def export(args: argparse.Namespace) -> int:
     """`export [FILE]`: every event as JSON Lines, streamed (FILE is replaced only whole)."""
     from store.transfer.export import export_history
 
-    if args.file != "-" and not is_memory(_option(args, "db")):  # before the database opens
+    if args.file != "-" and not is_fileless(_option(args, "db")):  # before the database opens
         refuse_database_files(Path(args.file), database_path(_option(args, "db")))
     with workspace(args) as ws:
         if args.file == "-":

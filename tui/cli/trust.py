@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.text import escape
 from store.sqlite.schema_check import schema_problem_of_file
-from tui.bootstrap import Workspace
+from tui.bootstrap import MEMORY, Workspace
 from tui.derived_check import run_deep_check
 
 
@@ -45,7 +45,7 @@ def deep_trust_check(ws: Workspace) -> TrustCheck:
 
 def checks(ws: Workspace, *, deep: bool) -> list[tuple[str, TrustCheck]]:
     """The parts `verify` adds to the chain's report, by their JSON name."""
-    if ws.db_path is None:  # memory: no file, so no triggers or migrations to check
+    if ws.location == MEMORY:  # no triggers or migrations to check
         none = {"ok": True, "problem": None, "applies": False}
         found = [("schema", TrustCheck(True, "schema: nothing to check in memory", none))]
     else:

@@ -18,8 +18,9 @@ from domain.envelope import (
 )
 from store import InMemoryEventStore, SqliteEventStore
 from store.hashchain import ChainRow
+from store.postgres.store import PostgresEventStore
 
-AnyStore = InMemoryEventStore | SqliteEventStore
+AnyStore = InMemoryEventStore | SqliteEventStore | PostgresEventStore
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Kind:
     name: str
     make: Callable[..., AnyStore]
     tamper: Callable[[AnyStore, int, Callable[[ChainRow], ChainRow]], None]
+    reopen: Callable[[AnyStore], AnyStore] = lambda store: store
+    """Another handle on the same store (another connection; memory: the store itself)."""
 
 
 def _tamper_memory(store: AnyStore, position: int, edit: Callable[[ChainRow], ChainRow]) -> None:
@@ -52,6 +55,26 @@ def _tamper_sqlite(store: AnyStore, position: int, edit: Callable[[ChainRow], Ch
         (*changed, position),
     )
     conn.close()
+
+
+def _tamper_postgres(store: AnyStore, position: int, edit: Callable[[ChainRow], ChainRow]) -> None:
+    """Edit one row as a database administrator could: triggers disabled, then back on."""
+    import psycopg
+
+    assert isinstance(store, PostgresEventStore)
+    row = next(store.iter_chain_rows(after=position - 1, to=position))
+    changed = edit(row)
+    columns = (
+        "position, event_id, stream_id, stream_type, version, type, schema_version, "
+        "recorded_at, data, metadata, prev_hash, hash"
+    )
+    with psycopg.connect(store.url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE events DISABLE TRIGGER USER")
+        conn.execute(
+            f"UPDATE events SET ({columns}) = ({', '.join(['%s'] * 12)}) WHERE position = %s",
+            (*changed, position),
+        )
+        conn.execute("ALTER TABLE events ENABLE TRIGGER USER")
 
 
 IDS = SequentialIds("ev")

@@ -13,7 +13,6 @@ from domain.envelope import (
     StreamAppend,
 )
 from domain.errors import InvalidInput
-from store import InMemoryEventStore, SqliteEventStore
 
 # -- reading -------------------------------------------------------------------------------
 
@@ -223,13 +222,9 @@ def test_text_is_matched_literally_not_as_a_pattern(store: AnyStore) -> None:
 
 
 def test_the_change_token_moves_when_another_handle_commits(kind: Kind, store: AnyStore) -> None:
-    # In memory every handle is the store itself; SQLite opens a second connection.
-    writer = store if isinstance(store, InMemoryEventStore) else SqliteEventStore(store.path)
-    try:
-        before = store.data_version()
-        put(writer, "account-a", 0)
-        assert store.data_version() != before
-        assert store.head().position == 1
-    finally:
-        if writer is not store:
-            writer.close()
+    # In memory every handle is the store itself; SQLite and PostgreSQL open a second one.
+    writer = kind.reopen(store)
+    before = store.data_version()
+    put(writer, "account-a", 0)
+    assert store.data_version() != before
+    assert store.head().position == 1

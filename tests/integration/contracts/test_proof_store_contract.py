@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from postgres_server import PostgresServer
 
 from domain.clock import StepClock
 from domain.envelope import Metadata, NewEvent, PendingEvent, StreamAppend
@@ -22,6 +23,7 @@ from domain.errors import InvalidInput
 from domain.ports import KeptCheckpoint, ProofStore
 from store import InMemoryEventStore, SqliteEventStore, export_events
 from store import import_events as import_jsonl
+from store.postgres.store import PostgresEventStore
 from store.proofs import sqlite_log
 from store.proofs.anchor import check_anchor_fast, expected_tops, tree_tie_problem
 from store.proofs.sqlite_log import SqliteProofStore
@@ -33,7 +35,9 @@ from store.proofs.verifier import (
     verify_inclusion,
 )
 
-AnyStore = InMemoryEventStore | SqliteEventStore
+AnyStore = InMemoryEventStore | SqliteEventStore | PostgresEventStore
+SERVERS: list[PostgresServer] = []
+"""The throwaway PostgreSQL server, once the `kind` fixture asked for it."""
 
 
 class Opened:
@@ -46,6 +50,9 @@ class Opened:
         if kind == "memory":
             memory = InMemoryEventStore(clock=StepClock())
             self.store, self.proofs = memory, memory.proofs
+        elif kind == "postgres":
+            on_server = PostgresEventStore(SERVERS[0].database(), create=True, clock=StepClock())
+            self.store, self.proofs = on_server, on_server.proofs
         else:
             path = folder / f"{name}.db"
             self.store = SqliteEventStore(path, create=True, clock=StepClock())
@@ -58,8 +65,10 @@ class Opened:
         self.store.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def kind(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres" and not SERVERS:  # skips without PostgreSQL
+        SERVERS.append(request.getfixturevalue("postgres_server"))
     return str(request.param)
 
 

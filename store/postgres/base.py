@@ -1,0 +1,152 @@
+"""What every part of the PostgreSQL store shares: the connection, its lock, errors,
+the head, and the chain's settings."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, LiteralString
+
+import psycopg
+
+from domain.clock import Clock
+from domain.clock_skew import TimeBlocks
+from domain.envelope import GENESIS_HASH, Head
+from domain.errors import DomainError, InvalidInput, StoreError
+from store.derived_macs import DerivedMacs
+from store.hashchain import HASH_HMAC, HASH_SHA256, ChainRow
+
+CHAIN_COLUMNS = (
+    "position, event_id, stream_id, stream_type, version, type, schema_version, "
+    "recorded_at, data, metadata, prev_hash, hash"
+)
+"""Column order of a ChainRow (what is hashed, then the links): every event query
+selects these, and `store.hashchain.event_from_row` turns them into an event."""
+
+
+class QmarkConnection:
+    """A psycopg connection seen through `execute(sql, params)` with `?` placeholders.
+
+    The shared helpers written against sqlite3 in portable SQL (`store.derived_macs`,
+    the export and import of `store.transfer`) run on PostgreSQL through it, so their
+    logic exists once. Their SQL never holds a literal `?`.
+    """
+
+    def __init__(self, conn: psycopg.Connection, lock: threading.RLock) -> None:
+        self._pg = conn
+        self._lock = lock
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        with self._lock:
+            return self._pg.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._lock, self._pg.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), list(rows))
+
+
+class PostgresBase:
+    """The state of one open PostgreSQL store, and the helpers its parts share."""
+
+    url: str
+    where: str
+    """The URL without its password: how messages name the database."""
+    clock: Clock
+    read_only: bool
+    macs: DerivedMacs | None
+    _key: bytes | None
+    _digest: Callable[[bytes], str]
+    _pg: psycopg.Connection
+    _lock: threading.RLock
+    _closed: bool
+    _time_blocks: TimeBlocks
+    _meta: dict[str, str]
+
+    def _conn(self) -> Any:
+        """This store's connection as the sqlite3-style view of `QmarkConnection`."""
+        self._open_check()
+        return QmarkConnection(self._pg, self._lock)
+
+    def _error(self, exc: psycopg.Error, action: str) -> DomainError:
+        """One actionable line for a failed statement."""
+        text = " ".join(str(exc).split())
+        if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
+            return StoreError(f"{self.where} is open read-only: cannot {action}")
+        if isinstance(exc, psycopg.errors.UniqueViolation):
+            if "event_id" in text:
+                return InvalidInput("an event id in this append is already recorded")
+            if "commands_pkey" in text:
+                return InvalidInput("a command id in this load is already recorded")
+        if isinstance(exc, psycopg.errors.RestrictViolation):
+            return StoreError(f"{self.where}: {text}")
+        if isinstance(exc, psycopg.OperationalError | psycopg.errors.AdminShutdown):
+            return StoreError(
+                f"{self.where}: the connection to the server was lost while trying to "
+                f"{action}; nothing was half-recorded, try again ({text[:200]})"
+            )
+        return StoreError(f"{self.where}: cannot {action}: {text[:300]}")
+
+    def _query(self, sql: LiteralString | str, params: Sequence[Any] = ()) -> list[Any]:
+        self._open_check()
+        try:
+            with self._lock:
+                return self._pg.execute(sql, params).fetchall()
+        except psycopg.Error as exc:
+            raise self._error(exc, "read") from None
+
+    def _one(self, sql: LiteralString | str, params: Sequence[Any] = ()) -> Any:
+        rows = self._query(sql, params)
+        return rows[0] if rows else None
+
+    def _open_check(self) -> None:
+        if self._closed:
+            raise StoreError(f"the store for {self.where} is closed")
+
+    def head(self) -> Head:
+        """The last position and its hash (0 and the genesis hash when empty)."""
+        row = self._one("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
+        return Head(int(row[0]), row[1]) if row else Head(0, GENESIS_HASH)
+
+    def iter_chain_rows(
+        self, *, after: int = 0, to: int | None = None, chunk: int = 2000
+    ) -> Iterator[ChainRow]:
+        """Raw chain rows (stored JSON texts, not decoded) for verification."""
+        stop = self.head().position if to is None else to
+        position = after
+        while position < stop:
+            rows = self._query(
+                f"SELECT {CHAIN_COLUMNS} FROM events WHERE position > %s AND position <= %s "
+                "ORDER BY position LIMIT %s",
+                (position, stop, chunk),
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield tuple(row)
+            position = rows[-1][0]
+
+    def _refuse_read_only(self, action: str) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.where} is open read-only: cannot {action}")
+
+    def _need_key(self, action: str) -> None:
+        if self.keyed and self._key is None:
+            raise StoreError(
+                f"{self.where} is HMAC-keyed: {action} needs the key (EVENTSCOPE_KEY or "
+                "EVENTSCOPE_KEY_FILE)"
+            )
+
+    @property
+    def hash_mode(self) -> str:
+        """`sha256` or `hmac-sha256`."""
+        return self._meta.get("hash_mode", HASH_SHA256)
+
+    @property
+    def keyed(self) -> bool:
+        """True for an HMAC-keyed chain."""
+        return self.hash_mode == HASH_HMAC
+
+    @property
+    def has_key(self) -> bool:
+        """True when the key of a keyed chain was given (needed to write and verify)."""
+        return self._key is not None

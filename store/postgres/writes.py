@@ -1,0 +1,415 @@
+"""The EventWriter role on PostgreSQL, and the other writes (refusals, bookmarks).
+
+Every write that touches the log runs in one transaction that first takes the append
+lock, `pg_advisory_xact_lock(APPEND_LOCK)`, then reads the head and assigns head+1.
+The lock is held to the commit, so the next writer reads the head only after this
+transaction is visible: positions run 1..N with no hole, and no reader sees N+1 before
+N (docs/postgres.md). The chain rows come from `store.hashchain.ChainExtender`, the
+one set of rules every store follows.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
+
+import psycopg
+
+from domain.envelope import (
+    GENESIS_HASH,
+    AppendResult,
+    Bookmark,
+    Head,
+    Metadata,
+    PendingEvent,
+    RecordedEvent,
+    Refusal,
+    StreamAppend,
+)
+from domain.errors import ConcurrencyConflict, InvalidInput
+from domain.ports import ImportWrites, RecordedItem
+from store import bookmarks as bookmark_rules
+from store.derived_macs import check_command, sign_commands
+from store.hashchain import (
+    ChainExtender,
+    ChainRow,
+    CommandRow,
+    EventRejected,
+    canonical_json,
+    check_append,
+    event_from_row,
+    importing,
+    recording,
+    stored_time,
+)
+from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection
+from store.postgres.import_writes import PostgresImportWrites
+from store.proofs.sqlite_log import extend_tree
+from store.sqlite.statements import RefusalRow, refusal_row
+
+APPEND_LOCK = 0x45565343_00000002
+"""The advisory lock every append, load, import and refusal holds to its commit."""
+
+CHANNEL = "eventscope_changes"
+"""The LISTEN/NOTIFY channel each write transaction notifies on commit."""
+
+_INSERT_EVENT = f"INSERT INTO events ({CHAIN_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})"
+_COMMAND_COLUMNS = (
+    "command_id, command_type, payload, actor, recorded_at, first_position, last_position"
+)
+_INSERT_REFUSAL = (
+    "INSERT INTO refusals (id, recorded_at, at_position, actor, command_id, command_type, "
+    "command, reason, code) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+)
+_HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+_SITUATION = (
+    # All an append must know, read in one round trip under the lock: an earlier result
+    # of this command id, the head, and each stream's version (JSON: {stream: version}).
+    "SELECT c.first_position, h.position, h.hash, h.recorded_at, "
+    "(SELECT json_object_agg(stream_id, version) FROM (SELECT stream_id, max(version) "
+    "AS version FROM events WHERE stream_id = ANY(%s) GROUP BY stream_id) s) "
+    "FROM (SELECT 1) one LEFT JOIN commands c ON c.command_id = %s "
+    "LEFT JOIN LATERAL (SELECT position, hash, recorded_at FROM events "
+    "ORDER BY position DESC LIMIT 1) h ON true"
+)
+_CHANGED = (
+    # The change token and the wake-up of followers, in one statement.
+    "WITH bumped AS (UPDATE changes SET version = version + 1 WHERE id = 1 RETURNING version) "
+    "SELECT pg_notify(%s, version::text) FROM bumped"
+)
+
+
+def _sqlite_view(conn: psycopg.Connection, lock: threading.RLock) -> Any:
+    """`conn` for the helpers of `store.derived_macs` and `store.transfer` (they take a
+    sqlite3-style connection with `?` placeholders)."""
+    return cast(Any, QmarkConnection(conn, lock))
+
+
+class Writing(PostgresBase):
+    """Appends, bulk loads, imports, refusals and bookmarks."""
+
+    def _locked_write(self, action: str, work: Callable[[psycopg.Connection], Any]) -> Any:
+        """Run `work` in one transaction holding the append lock; bump the change token
+        and notify followers in the same transaction."""
+        self._open_check()
+        self._refuse_read_only(action)
+        conn = self._pg
+        try:
+            with self._lock, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+                result = work(conn)
+                conn.execute(_CHANGED, (CHANNEL,))
+                return result
+        except psycopg.Error as exc:
+            raise self._error(exc, action) from None
+
+    def _head_row(self, conn: psycopg.Connection) -> tuple[Head, str]:
+        row = conn.execute(_HEAD).fetchone()
+        if row is None:
+            return Head(0, GENESIS_HASH), ""
+        return Head(int(row[0]), row[1]), row[2]
+
+    def _stream_versions(self, conn: psycopg.Connection, streams: list[str]) -> dict[str, int]:
+        rows = conn.execute(
+            "SELECT stream_id, max(version) FROM events WHERE stream_id = ANY(%s) "
+            "GROUP BY stream_id",
+            (streams,),
+        ).fetchall()
+        return {stream: int(version) for stream, version in rows}
+
+    def _write_rows(
+        self,
+        conn: psycopg.Connection,
+        rows: list[ChainRow],
+        commands: list[CommandRow],
+        refusals: Sequence[RefusalRow] = (),
+    ) -> None:
+        if rows:
+            with conn.cursor() as cur:
+                cur.executemany(_INSERT_EVENT, rows)
+        if commands:
+            signed = sign_commands(_sqlite_view(conn, self._lock), self.macs, commands)
+            mac = self.macs is not None
+            columns = _COMMAND_COLUMNS + (", mac" if mac else "")
+            marks = ", ".join(["%s"] * (8 if mac else 7))
+            with conn.cursor() as cur:
+                cur.executemany(f"INSERT INTO commands ({columns}) VALUES ({marks})", signed)
+        if refusals:
+            row = conn.execute("SELECT coalesce(max(id), 0) FROM refusals").fetchone()
+            first = int(row[0]) + 1 if row else 1
+            with conn.cursor() as cur:
+                cur.executemany(_INSERT_REFUSAL, [(first + i, *r) for i, r in enumerate(refusals)])
+
+    # -- appends ---------------------------------------------------------------------------
+
+    def append(self, streams: Sequence[StreamAppend], metadata: Metadata) -> AppendResult:
+        """Append to one or more streams in one transaction (see `EventWriter.append`)."""
+        check_append(streams)
+        return cast(
+            AppendResult, self._locked_write("append", lambda c: self._append(c, streams, metadata))
+        )
+
+    def _append(
+        self, conn: psycopg.Connection, streams: Sequence[StreamAppend], metadata: Metadata
+    ) -> AppendResult:
+        command_id = metadata.command_id
+        row = conn.execute(_SITUATION, ([a.stream_id for a in streams], command_id)).fetchone()
+        assert row is not None  # one row, always
+        earlier, position, hash_, last_time, found = row
+        if earlier is not None and command_id:
+            duplicate = self._find_command(conn, command_id)
+            if duplicate is not None:
+                return duplicate
+        versions: dict[str, int] = {k: int(v) for k, v in (found or {}).items()}
+        for append in streams:
+            actual = versions.get(append.stream_id, 0)
+            if actual != append.expected_version:
+                raise ConcurrencyConflict(append.stream_id, append.expected_version, actual)
+        if position is None:
+            head, last_time = Head(0, GENESIS_HASH), ""
+        else:
+            head = Head(int(position), hash_)
+        # The writer's own time, never clamped (see `domain.clock_skew`).
+        recorded_at = stored_time(self.clock.now())
+        extender = ChainExtender(
+            head, last_time, self._key, stream_version=lambda s: versions.get(s, 0)
+        )
+        metadata_text = canonical_json(metadata.event_metadata(), "metadata")
+        rows = [
+            extender.row(
+                event.event_id,
+                append.stream_id,
+                append.stream_type,
+                event.type,
+                event.schema_version,
+                recorded_at,
+                canonical_json(event.data),
+                metadata_text,
+            )
+            for append in streams
+            for event in append.events
+        ]
+        if len({row[1] for row in rows}) != len(rows):
+            raise InvalidInput("an event id in this append is already recorded")
+        commands: list[CommandRow] = []
+        if command_id:
+            commands.append(
+                (
+                    command_id,
+                    metadata.command_type,
+                    canonical_json(metadata.command, "command"),
+                    metadata.actor,
+                    recorded_at,
+                    rows[0][0] if rows else 0,
+                    rows[-1][0] if rows else 0,
+                )
+            )
+        self._write_rows(conn, rows, commands)
+        self._extend_tree(conn, rows)
+        events = tuple(event_from_row(row) for row in rows)
+        return AppendResult(command_id, tuple(row[0] for row in rows), events)
+
+    def _extend_tree(self, conn: psycopg.Connection, rows: list[ChainRow]) -> None:
+        """Grow the Merkle tree in the same transaction (store/postgres/proofs.py)."""
+        extend_tree(_sqlite_view(conn, self._lock), rows)
+
+    def find_command(self, command_id: str) -> AppendResult | None:
+        """The result an earlier command with this id recorded, if any."""
+        self._open_check()
+        try:
+            with self._lock:
+                return self._find_command(self._pg, command_id)
+        except psycopg.Error as exc:
+            raise self._error(exc, "read") from None
+
+    def _find_command(self, conn: psycopg.Connection, command_id: str) -> AppendResult | None:
+        row = conn.execute(
+            "SELECT first_position, last_position FROM commands WHERE command_id = %s",
+            (command_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        first, last = int(row[0]), int(row[1])
+        rows = (
+            conn.execute(
+                f"SELECT {CHAIN_COLUMNS} FROM events WHERE position BETWEEN %s AND %s "
+                "ORDER BY position",
+                (first, last),
+            ).fetchall()
+            if first
+            else []
+        )
+        events = tuple(
+            e
+            for e in (event_from_row(tuple(r)) for r in rows)
+            if e.metadata.get("command_id") == command_id
+        )
+        check_command(_sqlite_view(conn, self._lock), self.macs, command_id, first, last, events)
+        return AppendResult(command_id, tuple(e.position for e in events), events, duplicate=True)
+
+    # -- bulk loads and imports --------------------------------------------------------------
+
+    def append_bulk(self, events: Iterable[PendingEvent | Refusal], *, batch: int = 10_000) -> Head:
+        """Load many decided events (demo data) in one transaction; returns the new head
+        (see `EventWriter.append_bulk`)."""
+        return self._load(
+            events, batch, lambda ext, item: ext.pending(item), "load events", refusals=True
+        )
+
+    def import_events(
+        self,
+        events: Iterable[RecordedEvent],
+        validate: Callable[[RecordedEvent], None] | None = None,
+    ) -> Head:
+        """Import recorded events all-or-nothing, keeping positions and hashes (see
+        `EventWriter.import_events`)."""
+        return self._load(events, 10_000, importing(validate), "import events")
+
+    def _load(
+        self,
+        items: Iterable[Any],
+        batch: int,
+        to_row: Callable[[ChainExtender, Any], ChainRow],
+        action: str,
+        *,
+        refusals: bool = False,
+        finish: Callable[[Any, Head], None] | None = None,
+    ) -> Head:
+        """Chain rows for `items` written in one transaction under the append lock.
+
+        `finish(conn, head)` runs last in the same transaction (an import's own
+        records, `store.transfer.importer`), with the sqlite3-style connection view.
+        """
+        if batch < 1:
+            raise InvalidInput("batch must be >= 1")
+
+        def load(conn: psycopg.Connection) -> Head:
+            head, last_time = self._head_row(conn)
+            # Into an empty store (the common case: demo, a moved store) every stream is
+            # at version 0 and no command id is known: no lookup per event.
+            empty = (
+                head.position == 0 and not conn.execute("SELECT 1 FROM commands LIMIT 1").fetchone()
+            )
+
+            def version(stream: str) -> int:
+                return 0 if empty else self._stream_versions(conn, [stream]).get(stream, 0)
+
+            def known(command_id: str) -> bool:
+                if empty:
+                    return False
+                found = conn.execute(
+                    "SELECT 1 FROM commands WHERE command_id = %s", (command_id,)
+                ).fetchone()
+                return found is not None
+
+            extender = ChainExtender(
+                head, last_time, self._key, stream_version=version, command_exists=known
+            )
+            rows: list[ChainRow] = []
+            refused: list[RefusalRow] = []
+            fresh: set[str] = set()
+            for item in items:
+                if refusals and type(item) is Refusal:
+                    refused.append(refusal_row(item, extender.position, extender))
+                    continue
+                row = to_row(extender, item)
+                if row[1] in fresh:
+                    raise EventRejected(f"event id {row[1]} is used twice", extender.count - 1)
+                fresh.add(row[1])
+                rows.append(row)
+                if len(rows) >= batch:
+                    self._refuse_known_ids(conn, rows, head.position)
+                    self._write_rows(conn, rows, extender.take_commands(), refused)
+                    self._extend_tree(conn, rows)
+                    rows, refused = [], []
+            self._refuse_known_ids(conn, rows, head.position)
+            self._write_rows(conn, rows, extender.finish_commands(), refused)
+            self._extend_tree(conn, rows)
+            if finish is not None:
+                finish(_sqlite_view(conn, self._lock), extender.head)
+            return extender.head
+
+        return cast(Head, self._locked_write(action, load))
+
+    def _refuse_known_ids(self, conn: psycopg.Connection, rows: list[ChainRow], start: int) -> None:
+        """Name the first event of `rows` whose id is already recorded (EventRejected at
+        its index in the load, which began after position `start`)."""
+        if not rows:
+            return
+        found = conn.execute(
+            "SELECT event_id FROM events WHERE event_id = ANY(%s) LIMIT 1",
+            ([row[1] for row in rows],),
+        ).fetchone()
+        if found is not None:
+            row = next(r for r in rows if r[1] == found[0])
+            raise EventRejected(f"event id {found[0]} is already recorded", row[0] - start - 1)
+
+    def load_recorded(
+        self,
+        items: Iterable[RecordedItem],
+        finish: Callable[[ImportWrites, Head], None],
+    ) -> Head:
+        """Load an exported history all-or-nothing, then its records through `finish`
+        in the same transaction (see `domain.ports.EventWriter.load_recorded`)."""
+        macs = self.macs
+
+        def write_records(conn: Any, head: Head) -> None:
+            finish(PostgresImportWrites(conn, macs), head)
+
+        return self._load(
+            items, 10_000, recording, "import events", refusals=True, finish=write_records
+        )
+
+    # -- refusals and bookmarks ----------------------------------------------------------------
+
+    def record_refusal(self, refusal: Refusal) -> Refusal:
+        """Keep a refused command for the audit, placed at the current head position."""
+        canonical_json(refusal.command, "command")
+
+        def keep(conn: psycopg.Connection) -> Refusal:
+            head, _ = self._head_row(conn)
+            moment = refusal.recorded_at or stored_time(self.clock.now())
+            row = refusal_row(refusal, head.position)
+            self._write_rows(conn, [], [], [(moment, *row[1:])])
+            kept = conn.execute("SELECT max(id) FROM refusals").fetchone()
+            return Refusal(
+                id=int(kept[0]) if kept else 0,
+                recorded_at=moment,
+                at_position=head.position,
+                actor=refusal.actor,
+                command_id=refusal.command_id,
+                command_type=refusal.command_type,
+                command=dict(refusal.command),
+                reason=refusal.reason,
+                code=refusal.code,
+            )
+
+        return cast(Refusal, self._locked_write("record a refusal", keep))
+
+    def set_bookmark(self, name: str, position: int, *, actor: str) -> Bookmark:
+        """Keep `position` (0..head) under `name`; re-using a name moves that bookmark."""
+        bookmark = Bookmark(bookmark_rules.check_name(name), position, actor, bookmark_rules.now())
+
+        def keep(conn: psycopg.Connection) -> Bookmark:
+            head, _ = self._head_row(conn)
+            bookmark_rules.check_position(position, head.position)
+            conn.execute(
+                "INSERT INTO bookmarks (name, position, actor, created_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
+                "position = excluded.position, actor = excluded.actor, "
+                "created_at = excluded.created_at",
+                (bookmark.name, bookmark.position, bookmark.actor, bookmark.created_at),
+            )
+            return bookmark
+
+        return cast(Bookmark, self._locked_write("set a bookmark", keep))
+
+    def delete_bookmark(self, name: str) -> bool:
+        """Delete the bookmark called `name`; False when there was none."""
+
+        def drop(conn: psycopg.Connection) -> bool:
+            cur = conn.execute("DELETE FROM bookmarks WHERE name = %s", (name,))
+            return cur.rowcount > 0
+
+        return bool(self._locked_write("delete a bookmark", drop))
