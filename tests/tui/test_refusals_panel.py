@@ -60,7 +60,8 @@ async def test_the_tab_counts_refusals_and_loads_older_ones_on_demand(
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot)
         table = await _refusals_tab(screen)
-        await wait_for(pilot, lambda: table.row_count == 2)
+        # The tab gives its table the focus a moment after it is shown: keys go there then.
+        await wait_for(pilot, lambda: app.focused is table and table.row_count == 2)
         count = screen.query_one(RefusalCount)
         assert f"2 of {total} refusals" in str(count.render())
         await pilot.press("down", "down")  # past the last row: older ones come
@@ -76,7 +77,7 @@ async def test_going_back_keeps_the_newest_refusal_there_in_view(workspace: Work
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot)
         table = await _refusals_tab(screen)
-        await wait_for(pilot, lambda: table.row_count > 0)
+        await wait_for(pilot, lambda: app.focused is table and table.row_count > 0)
         await pilot.press(*["down"] * len(refusals))  # look at the oldest rows first
         assert table.cursor == table.row_count - 1
         screen.go(middle.at_position)
