@@ -32,7 +32,6 @@ from domain.envelope import (
 )
 from domain.errors import ConcurrencyConflict, InvalidInput
 from domain.ports import EventStore, ImportRecord, VerifyReport
-from store import bookmarks as bookmark_rules
 from store.filters import is_glob, row_matcher
 from store.hashchain import (
     ChainExtender,
@@ -49,12 +48,13 @@ from store.hashchain import (
     verify,
 )
 from store.memory_audit import AfterLoad, MemoryTransferRecords
+from store.memory_bookmarks import MemoryBookmarks
 from store.memory_read_models import MemoryReadModelData, MemoryReadModels, fold_rows_of
 from store.memory_time_index import memory_position_at
 from store.proofs.memory_log import InMemoryProofStore
 
 
-class InMemoryEventStore(MemoryTransferRecords):
+class InMemoryEventStore(MemoryTransferRecords, MemoryBookmarks):
     """The EventStore port in memory; thread-safe, one lock around every operation."""
 
     def __init__(self, *, clock: Clock | None = None, key: bytes | None = None) -> None:
@@ -470,33 +470,6 @@ class InMemoryEventStore(MemoryTransferRecords):
                 return False
             row = self._rows[event.position - 1]
         return row_verifies(row, event, self._key)
-
-    # -- bookmarks (annotations, not audit facts: mutable, outside the hash chain) ----------
-
-    def bookmarks(self) -> list[Bookmark]:
-        """Every bookmark, by position (then name)."""
-        with self._lock:
-            return sorted(self._bookmarks.values(), key=lambda b: (b.position, b.name))
-
-    def set_bookmark(self, name: str, position: int, *, actor: str) -> Bookmark:
-        """Keep `position` (0..head) under `name`; re-using a name moves that bookmark.
-
-        See `SqliteEventStore.set_bookmark`.
-        """
-        bookmark = Bookmark(bookmark_rules.check_name(name), position, actor, bookmark_rules.now())
-        with self._lock:
-            bookmark_rules.check_position(position, len(self._rows))
-            self._bookmarks[name] = bookmark
-            self._commits += 1
-        return bookmark
-
-    def delete_bookmark(self, name: str) -> bool:
-        """Delete the bookmark called `name`; False when there was none."""
-        with self._lock:
-            if self._bookmarks.pop(name, None) is None:
-                return False
-            self._commits += 1
-            return True
 
     def read_models(self) -> MemoryReadModels:
         """The `ProjectionStore` role: read models kept beside the events, in memory."""
