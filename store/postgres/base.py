@@ -13,8 +13,9 @@ from domain.clock import Clock
 from domain.clock_skew import TimeBlocks
 from domain.envelope import GENESIS_HASH, Head
 from domain.errors import DomainError, InvalidInput, StoreError
+from store.chain_settings import ChainSettings
 from store.derived_macs import DerivedMacs
-from store.hashchain import HASH_HMAC, HASH_SHA256, ChainRow
+from store.hashchain import ChainRow
 
 CHAIN_COLUMNS = (
     "position, event_id, stream_id, stream_type, version, type, schema_version, "
@@ -45,7 +46,7 @@ class QmarkConnection:
             cur.executemany(sql.replace("?", "%s"), list(rows))
 
 
-class PostgresBase:
+class PostgresBase(ChainSettings):
     """The state of one open PostgreSQL store, and the helpers its parts share."""
 
     url: str
@@ -124,29 +125,3 @@ class PostgresBase:
             for row in rows:
                 yield tuple(row)
             position = rows[-1][0]
-
-    def _refuse_read_only(self, action: str) -> None:
-        if self.read_only:
-            raise StoreError(f"{self.where} is open read-only: cannot {action}")
-
-    def _need_key(self, action: str) -> None:
-        if self.keyed and self._key is None:
-            raise StoreError(
-                f"{self.where} is HMAC-keyed: {action} needs the key (EVENTSCOPE_KEY or "
-                "EVENTSCOPE_KEY_FILE)"
-            )
-
-    @property
-    def hash_mode(self) -> str:
-        """`sha256` or `hmac-sha256`."""
-        return self._meta.get("hash_mode", HASH_SHA256)
-
-    @property
-    def keyed(self) -> bool:
-        """True for an HMAC-keyed chain."""
-        return self.hash_mode == HASH_HMAC
-
-    @property
-    def has_key(self) -> bool:
-        """True when the key of a keyed chain was given (needed to write and verify)."""
-        return self._key is not None

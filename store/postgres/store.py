@@ -23,8 +23,6 @@ from domain.errors import StoreError
 from domain.ports import EventStore
 from store.derived_macs import DerivedMacs
 from store.hashchain import (
-    HASH_HMAC,
-    HASH_SHA256,
     digest_function,
     hash_mode,
     key_check_value,
@@ -130,31 +128,6 @@ class PostgresEventStore(Writing, Reading):
                 "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
                 list(values.items()),
             )
-
-    def _check_key(self) -> None:
-        mode = self._meta.get("hash_mode")
-        if mode == HASH_HMAC:
-            if self._key is None:
-                if self.read_only:
-                    return
-                raise StoreError(
-                    f"{self.where} is HMAC-keyed: set EVENTSCOPE_KEY or EVENTSCOPE_KEY_FILE "
-                    "to write to it"
-                )
-            expected = self._meta.get("key_check", "")
-            if key_check_value(self._key, self._meta.get("key_salt", "")) != expected:
-                raise StoreError(
-                    f"the key does not match {self.where}: check EVENTSCOPE_KEY or "
-                    "EVENTSCOPE_KEY_FILE"
-                )
-        elif mode == HASH_SHA256:
-            if self._key is not None:
-                raise StoreError(
-                    f"{self.where} is not keyed (plain SHA-256) but a key was given; unset "
-                    "EVENTSCOPE_KEY and EVENTSCOPE_KEY_FILE to open it"
-                )
-        else:
-            raise StoreError(f"{self.where} has an unknown hash mode {mode!r}")
 
     # -- information ----------------------------------------------------------------------------
 

@@ -18,10 +18,9 @@ from domain.envelope import (
     Head,
 )
 from domain.errors import DomainError, InvalidInput, StoreError
+from store.chain_settings import ChainSettings
 from store.derived_macs import DerivedMacs
 from store.hashchain import (
-    HASH_HMAC,
-    HASH_SHA256,
     ChainRow,
 )
 from store.sqlite import checkpoints
@@ -34,7 +33,7 @@ def _seconds(ms: int) -> str:
     return f"{ms / 1000:g}"
 
 
-class SqliteBase:
+class SqliteBase(ChainSettings):
     """The state of one open SQLite store, and the helpers its parts share."""
 
     path: Path
@@ -187,29 +186,3 @@ class SqliteBase:
         checkpointer.done = commits
         weakref.finalize(self, checkpointer.stop, 0)
         return checkpointer
-
-    def _refuse_read_only(self, action: str) -> None:
-        if self.read_only:
-            raise StoreError(f"{self.path} is open read-only: cannot {action}")
-
-    def _need_key(self, action: str) -> None:
-        if self.keyed and self._key is None:
-            raise StoreError(
-                f"{self.path} is HMAC-keyed: {action} needs the key (EVENTSCOPE_KEY or "
-                "EVENTSCOPE_KEY_FILE)"
-            )
-
-    @property
-    def hash_mode(self) -> str:
-        """`sha256` or `hmac-sha256`."""
-        return self._meta.get("hash_mode", HASH_SHA256)
-
-    @property
-    def keyed(self) -> bool:
-        """True for an HMAC-keyed chain."""
-        return self.hash_mode == HASH_HMAC
-
-    @property
-    def has_key(self) -> bool:
-        """True when the key of a keyed chain was given (needed to write and verify)."""
-        return self._key is not None

@@ -9,8 +9,6 @@ from domain.clock import SystemClock
 from domain.errors import InvalidInput, StoreError
 from store.files import refuse_special_file
 from store.hashchain import (
-    HASH_HMAC,
-    HASH_SHA256,
     hash_mode,
     key_check_value,
 )
@@ -141,28 +139,3 @@ class Opening(SqliteBase):
             return dict(conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error as exc:
             raise self._error(exc, "read its settings") from None
-
-    def _check_key(self) -> None:
-        mode = self._meta.get("hash_mode")
-        if mode == HASH_HMAC:
-            if self._key is None:
-                if self.read_only:
-                    return
-                raise StoreError(
-                    f"{self.path} is HMAC-keyed: set EVENTSCOPE_KEY or EVENTSCOPE_KEY_FILE "
-                    "to write to it"
-                )
-            expected = self._meta.get("key_check", "")
-            if key_check_value(self._key, self._meta.get("key_salt", "")) != expected:
-                raise StoreError(
-                    f"the key does not match {self.path}: check EVENTSCOPE_KEY or "
-                    "EVENTSCOPE_KEY_FILE"
-                )
-        elif mode == HASH_SHA256:
-            if self._key is not None:
-                raise StoreError(
-                    f"{self.path} is not keyed (plain SHA-256) but a key was given; unset "
-                    "EVENTSCOPE_KEY and EVENTSCOPE_KEY_FILE to open it"
-                )
-        else:
-            raise StoreError(f"{self.path} has an unknown hash mode {mode!r}")

@@ -69,6 +69,7 @@ class SqliteEventStore(Opening, Appending, Loading, Reading, Auditing):
         domain: str = "",
     ) -> None:
         self.path = Path(path)
+        self.where = str(self.path)
         self.clock: Clock = clock or SystemClock()
         self.read_only = read_only
         self.busy_timeout_ms = busy_timeout_ms
