@@ -43,6 +43,10 @@ class WriterQueue:
         self._jobs: deque[Job] = deque()
         """Appends waiting for a group (their tickets wait in `_waiting` too)."""
         self._busy_timeout_ms = busy_timeout_ms
+        self.groups = 0
+        """Group transactions run so far (a benchmark reads appends per commit from it)."""
+        self.grouped_appends = 0
+        """Appends those groups took."""
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -187,6 +191,8 @@ class WriterQueue:
                 group.append(job)
                 if job.wake is not None and job.wake in self._waiting:
                     self._waiting.remove(job.wake)  # its thread no longer waits for a turn
+            self.groups += 1
+            self.grouped_appends += len(group)
         try:
             run_group(conn, group, self._busy_timeout_ms)
         finally:
