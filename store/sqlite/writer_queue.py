@@ -30,7 +30,8 @@ T = TypeVar("T")
 
 GATHER_SHARE = 0.25
 """A leader waits for the appends of its previous group's threads at most this share of
-the previous group's transaction time (BEGIN to COMMIT, the fsync included)."""
+the time the previous group's COMMIT took (its fsync, at FULL): waiting pays only where
+one commit shared saves that much; at NORMAL a commit is quick and nobody waits."""
 GATHER_MAX_S = 0.002
 """And never longer than this many seconds."""
 
@@ -49,8 +50,8 @@ class WriterQueue:
         self._gathering = False
         self._last_group = 0
         """How many appends the last group took."""
-        self._last_group_s = 0.0
-        """How long the last group's transaction took, in seconds."""
+        self._last_commit_s = 0.0
+        """How long the last group's COMMIT took, in seconds."""
         self._waiting: deque[threading.Event] = deque()
         self._owner: int | None = None
         self._depth = 0
@@ -201,14 +202,14 @@ class WriterQueue:
         commit; without this wait, 8 such threads settle into two alternating groups
         of about 4 (each paying its own fsync). The wait ends when as many appends
         wait as the previous group had plus those already waiting then, and at the
-        latest after a share of the previous transaction's time: nobody waits for
-        threads that do not come back (a lone writer never waits).
+        latest after a share of the previous COMMIT's time: nobody waits for threads
+        that do not come back (a lone writer never waits), nor where commits are quick.
         """
         previous = self._last_group
         if previous < 2:
             return
         target = min(MAX_GROUP, len(self._jobs) + previous - 1)
-        deadline = time.monotonic() + min(GATHER_MAX_S, self._last_group_s * GATHER_SHARE)
+        deadline = time.monotonic() + min(GATHER_MAX_S, self._last_commit_s * GATHER_SHARE)
         self._gathering = True
         try:
             while len(self._jobs) < target:
@@ -240,11 +241,11 @@ class WriterQueue:
                     self._waiting.remove(job.wake)  # its thread no longer waits for a turn
             self.groups += 1
             self.grouped_appends += len(group)
-        started = time.monotonic()
+        commit_s = 0.0
         try:
-            run_group(conn, group, self._busy_timeout_ms)
+            commit_s = run_group(conn, group, self._busy_timeout_ms)
         finally:
-            self._last_group, self._last_group_s = len(group), time.monotonic() - started
+            self._last_group, self._last_commit_s = len(group), commit_s
             for job in group:
                 job.done = True
                 if job.wake is not None:
