@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
@@ -22,10 +22,12 @@ from store.hashchain import KEY_FILE_ENV, check_anchor, parse_anchor
 from store.sidecars import existing_sidecars, remove_new_database
 from store.transfer.records import describe_imports, store_imports
 from tui.bootstrap import Workspace, database_path, is_fileless, open_workspace
-from tui.cli import trust
 from tui.cli.output import say
 from tui.cli.output_file import refuse_database_files, replacing_file
 from tui.themes import DEFAULT_THEME
+
+if TYPE_CHECKING:
+    from tui.cli import trust  # imported by `verify` (it runs the deep check's child)
 
 
 def _option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -272,6 +274,7 @@ def verify(args: argparse.Namespace) -> int:
     With a checkpoint as the anchor the chain is not walked (unless --deep): the
     checkpoint is checked by a consistency proof, the tree tied to the head in O(log n).
     """
+    from tui.cli import trust
     from tui.cli.proofs import anchor_check, read_anchor  # imports this module
 
     anchor = kept = None
