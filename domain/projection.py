@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Final, Literal, Protocol, runtime_checkable
 
 from domain.envelope import RecordedEvent
 from domain.errors import InvalidInput
@@ -132,6 +132,55 @@ class Projection(Protocol):
         """The streams whose events can touch `row_key`, if known (lets lineage read
         only those streams); None means any event may, so lineage scans everything."""
         ...
+
+
+EVENT_FIELDS: frozenset[str] = frozenset(
+    ("position", "event_id", "stream_id", "stream_type", "version", "type",
+     "schema_version", "data", "metadata", "recorded_at", "prev_hash", "hash")
+)  # fmt: skip
+"""Every field of a `RecordedEvent`: what a projection that declares nothing may read."""
+
+
+@dataclass(frozen=True)
+class EventReads:
+    """What a projection's `apply` reads of an event, so a rebuild can read no more.
+
+    A domain declares them by projection name (`DomainDescription.event_reads`), apart
+    from the projections' modules, whose source is part of their stored identity.
+    `fields` names the `RecordedEvent` attributes `apply` (and what it calls) reads;
+    `upcast` names the event types whose upcasting changes a value it reads (an
+    upcaster that only adds a field the fold never looks at need not run for it; "*"
+    means every type). `tests/integration/test_fused_rebuild.py` holds every bundled
+    projection to its declaration: its rows must be the same with every other field
+    blanked and the other upcasts skipped.
+    """
+
+    fields: frozenset[str]
+    upcast: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = self.fields - EVENT_FIELDS
+        if unknown:
+            raise InvalidInput(f"not fields of a recorded event: {', '.join(sorted(unknown))}")
+
+
+ALL_EVENT_READS: Final = EventReads(EVENT_FIELDS, frozenset(["*"]))
+"""What a projection without a declaration is taken to read: everything, upcast ("*")."""
+
+
+def combined_reads(
+    projections: Sequence[Projection], declared: Mapping[str, EventReads]
+) -> EventReads:
+    """What folding all of `projections` reads of an event: the union of their
+    declarations (`declared`, by projection name); one without a declaration reads
+    everything."""
+    fields: set[str] = set()
+    upcast: set[str] = set()
+    for projection in projections:
+        reads = declared.get(projection.name, ALL_EVENT_READS)
+        fields |= reads.fields
+        upcast |= reads.upcast
+    return EventReads(frozenset(fields), frozenset(upcast))
 
 
 @runtime_checkable

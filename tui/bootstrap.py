@@ -261,6 +261,7 @@ class Workspace:
             self.store,
             self.domain.projections,
             self.domain.model.catalog,
+            reads=self.domain.event_reads,
             **options,  # type: ignore[arg-type]
         )
 
