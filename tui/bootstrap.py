@@ -22,6 +22,7 @@ from domain.ports import EventStore, ProofStore, SnapshotStore
 from domain.snapshots import InMemorySnapshots
 from domain.timeline import Timeline
 from domain.timeline.replay import pause_collector_with
+from store.chunk_cache import NearCursorChunks
 from store.collector import collector_paused
 from store.deep_check import DeepReport, deep_check
 from store.hashchain import load_key
@@ -205,6 +206,7 @@ class Workspace:
                 codec=ZLIB,
                 key=stored_snapshot_key(self.domain.projections),
                 lock=threading.RLock,
+                chunk_cache=NearCursorChunks(lock=threading.RLock),
             )
         return self._timeline
 
