@@ -203,6 +203,7 @@ def _near_cursor_seeks(
         cadence=timeline.cadence, codec=ZLIB, key=timeline.key,
     )  # fmt: skip
     times: dict[str, list[float]] = {"shared": [], "near": []}
+    cpus: dict[str, list[float]] = {"shared": [], "near": []}
     position = rng.randint(0, head)
     for index in range(samples):
         if index % 25 == 0:
@@ -210,10 +211,14 @@ def _near_cursor_seeks(
         position = max(0, min(head, position + rng.randint(-2 * cadence, 2 * cadence)))
         pair = [("shared", shared), ("near", near)]
         for name, each in pair if index % 2 else reversed(pair):
-            times[name].append(_timed(lambda t=each, p=position: t.state_at(p))[0])
+            wall, cpu = _timed(lambda t=each, p=position: t.state_at(p))
+            times[name].append(wall)
+            cpus[name].append(cpu)
     print(f"\n== state_at within {2 * cadence} events of the last (scrubbing), A/B ==")
     print(f"shared chunks (default)    {_ms(times['shared'])}")
     print(f"near-cursor chunks (app)   {_ms(times['near'])}")
+    print(f"  cpu, shared              {_ms(cpus['shared'])}")
+    print(f"  cpu, near-cursor         {_ms(cpus['near'])}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -156,13 +156,25 @@ def _digests(manifest: Mapping[str, Any]) -> list[str]:
     return found
 
 
+_NESTED = frozenset((dict, list))
+
+
 def _copy(value: Any) -> Any:
+    """An independent copy of JSON data (scalars are shared: they are immutable).
+
+    Only dicts and lists recurse: an aux map of 3,000 `[currency, status]` pairs copies
+    several times faster than with a call per scalar."""
     kind = type(value)
     if kind is dict:
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: _copy(v) if type(v) in _NESTED else v for k, v in value.items()}
     if kind is list:
-        return [_copy(v) for v in value]
+        return [_copy(v) if type(v) in _NESTED else v for v in value]
     return value
+
+
+def _copy_rows(chunk: dict[str, Any]) -> dict[str, Any]:
+    """A chunk of rows, each row copied (a fold changes a row's fields in place)."""
+    return {key: dict(row) for key, row in chunk.items()}
 
 
 class ChunkCache:
@@ -251,13 +263,12 @@ def decode_states(
                 if not cache.offer(digest, chunk):
                     target.update(chunk)
                     continue
-            for key, value in chunk.items():
-                target[key] = copy(value)
+            target.update(copy(chunk))
 
     states: StateMap = {}
     for name, (row_digests, aux_manifest) in manifest.items():
         rows: dict[str, Any] = {}
-        fill(rows, row_digests, dict)
+        fill(rows, row_digests, _copy_rows)
         aux: dict[str, Any] = {}
         for key, (kind, value) in aux_manifest.items():
             if kind == "c":
