@@ -90,7 +90,7 @@ class ProjectionState:
     def copy(self) -> ProjectionState:
         """An independent deep copy (rows and aux hold only JSON data)."""
         return ProjectionState(
-            rows={k: dict(v) for k, v in self.rows.items()}, aux=_deep_copy(self.aux)
+            rows={k: dict(v) for k, v in self.rows.items()}, aux=copy_json(self.aux)
         )
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -101,11 +101,14 @@ class ProjectionState:
         return cls(rows=dict(data.get("rows", {})), aux=dict(data.get("aux", {})))
 
 
-def _deep_copy(value: Any) -> Any:
+def copy_json(value: Any) -> Any:
+    """An independent copy of JSON data: dicts and lists copied all the way down, the
+    scalars in them shared (they are immutable), with no call per scalar (an aux map
+    of 3,000 `[currency, status]` pairs copies several times faster that way)."""
     if isinstance(value, dict):
-        return {k: _deep_copy(v) for k, v in value.items()}
+        return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
+        return [copy_json(v) if isinstance(v, dict | list) else v for v in value]
     return value
 
 
