@@ -30,13 +30,30 @@ FOLD_COLUMNS: Final = (
 _ALWAYS: Final = frozenset(("position", "type", "schema_version", "data"))
 
 
-def select_events(fields: frozenset[str] = EVENT_FIELDS) -> str:
-    """The SELECT of `FoldRow`s after a position (parameters: after, limit), with only
-    `fields` read and every other column a NULL (position, type, schema version and
-    data are always read)."""
+def selected_columns(fields: frozenset[str] = EVENT_FIELDS) -> tuple[str, ...]:
+    """The columns a `FoldRow` read for `fields` holds, in `FOLD_COLUMNS` order
+    (position, type, schema version and data are always read). Unless that is every
+    column, such a row ends with one NULL, which stands for every field not read."""
     wanted = fields | _ALWAYS
-    columns = ", ".join(c if c in wanted else "NULL" for c in FOLD_COLUMNS)
-    return f"SELECT {columns} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+    return tuple(c for c in FOLD_COLUMNS if c in wanted)
+
+
+def select_events(fields: frozenset[str] = EVENT_FIELDS) -> str:
+    """The SELECT of `FoldRow`s after a position (parameters: after, limit) reading only
+    `fields` (`selected_columns`): a NULL per column costs as much as a short text, so
+    the rows are narrow rather than NULL-padded."""
+    columns = selected_columns(fields)
+    listed = ", ".join(columns) + ("" if len(columns) == len(FOLD_COLUMNS) else ", NULL")
+    return f"SELECT {listed} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+
+
+def _layout(selected: frozenset[str] | None) -> tuple[int, ...]:
+    """Where each `RecordedEvent` field is in rows read for `selected` (None: whole rows)."""
+    if selected is None:
+        return tuple(range(len(FOLD_COLUMNS)))
+    columns = selected_columns(selected)
+    absent = len(columns)  # the trailing NULL (or nothing, when every column is read)
+    return tuple(columns.index(c) if c in columns else absent for c in FOLD_COLUMNS)
 
 
 SELECT_EVENTS: Final = select_events()
@@ -62,14 +79,15 @@ def fold_rows(
     catalog: EventCatalog,
     changed: Mapping[str, set[str]] | None = None,
     reads: EventReads = ALL_EVENT_READS,
+    selected: frozenset[str] | None = None,
 ) -> None:
     """Fold `SELECT_EVENTS` rows into `states`; with `changed`, collect touched row keys.
 
     `reads` is what the projections read of an event (`combined_reads`): metadata is
     decoded and checked only when they read it, and an old schema version is upcast
     only for the types whose upcast they read (a version newer than the catalog's
-    still goes through the catalog, which refuses it). Fields they do not read may
-    be None in `rows` (`select_events`).
+    still goes through the catalog, which refuses it). `selected`: the rows were read
+    with `select_events(selected)` (narrow; None: whole `SELECT_EVENTS` rows).
 
     Raises `FoldFailure` naming the row and the projection when anything raises.
     """
@@ -82,6 +100,10 @@ def fold_rows(
     upcast_types = reads.upcast
     read_metadata = "metadata" in reads.fields
     make = RecordedEvent
+    (
+        i_position, i_event_id, i_stream_id, i_stream_type, i_version, i_type,
+        i_schema, i_data, i_metadata, i_recorded_at, i_prev_hash, i_hash,
+    ) = _layout(selected)  # fmt: skip
     pairs = [(p.name, p.apply, states[p.name]) for p in projections]
     tracked = None if changed is None else [(n, a, s, changed[n]) for n, a, s in pairs]
     last_data_text = last_meta_text = None
@@ -92,12 +114,12 @@ def fold_rows(
     row: Sequence[Any] = ()
     try:
         for row in rows:
-            data_text = row[7]
+            data_text = row[i_data]
             if data_text != last_data_text:
                 data = loads(data_text)
                 last_data_text = data_text
-            kind = row[5]
-            schema_version = row[6]
+            kind = row[i_type]
+            schema_version = row[i_schema]
             current = versions_get(kind, schema_version)
             if current != schema_version and (
                 upcast_all or kind in upcast_types or schema_version > current
@@ -105,7 +127,7 @@ def fold_rows(
                 data = upcast(kind, schema_version, data)
                 last_data_text = None  # the upcast copy is not what the text decodes to
             if read_metadata:
-                meta_text = row[8]
+                meta_text = row[i_metadata]
                 if meta_text != last_meta_text:
                     metadata = loads(meta_text)
                     last_meta_text = meta_text
@@ -114,8 +136,9 @@ def fold_rows(
             else:
                 metadata = _NO_METADATA
             event = make(
-                row[0], row[1], row[2], row[3], row[4], kind, schema_version,
-                data, metadata, row[9], row[10], row[11],
+                row[i_position], row[i_event_id], row[i_stream_id], row[i_stream_type],
+                row[i_version], kind, schema_version, data, metadata, row[i_recorded_at],
+                row[i_prev_hash], row[i_hash],
             )  # fmt: skip
             # `name` stays bound to the projection that raised, for the error.
             if tracked is None:
@@ -129,6 +152,6 @@ def fold_rows(
     except Exception as exc:
         # Decoding or upcasting failed when `event` is still the previous row's.
         decoded = event is not None and event.position == row[0]
-        failure = ProjectionFailed(row[0], row[5], name if decoded else None, exc)
+        failure = ProjectionFailed(row[0], row[i_type], name if decoded else None, exc)
         index = next(i for i, r in enumerate(rows) if r is row)
         raise FoldFailure(index, failure) from exc

@@ -199,13 +199,14 @@ class ReadModelStore(Protocol):
 class SelectsFoldFields(Protocol):
     """An optional ability of a `ReadModelStore`: reading only some fields of events.
 
-    A rebuild whose folds read, say, no metadata need not fetch it: the store leaves
-    every field outside `fields` as None in the `FoldRow`s it returns (position, type,
-    schema version and data are always read). Stores without it return whole rows.
+    A rebuild whose folds read, say, no metadata need not fetch it. The rows hold
+    `fields` plus position, type, schema version and data, in `RecordedEvent` field
+    order, then one None standing for every field not read (none when that is every
+    field): `store.replay.selected_columns`. Stores without it return whole rows.
     """
 
     def fold_rows_reading(self, after: int, limit: int, fields: frozenset[str]) -> list[FoldRow]:
-        """As `fold_rows`, with only `fields` (of `RecordedEvent`) read from storage."""
+        """As `fold_rows`, with only `fields` (of `RecordedEvent`) read: narrow rows."""
         ...
 
 

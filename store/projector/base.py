@@ -110,12 +110,18 @@ class ProjectorBase:
             self._states = None
             self.lease.release()
 
-    def _rows(self, after: int, limit: int, reads: EventReads) -> list[FoldRow]:
-        """The next events to fold, with only the fields `reads` names when the store
-        can leave the others out (`SelectsFoldFields`)."""
+    def _selected(self, reads: EventReads) -> frozenset[str] | None:
+        """The fields the store reads for folds that read `reads` (None: whole rows,
+        when they read everything or the store cannot leave fields out)."""
+        if reads.fields != EVENT_FIELDS and isinstance(self.models, SelectsFoldFields):
+            return reads.fields
+        return None
+
+    def _rows(self, after: int, limit: int, selected: frozenset[str] | None) -> list[FoldRow]:
+        """The next events to fold, read with only `selected` (`_selected`)."""
         models = self.models
-        if reads.fields != EVENT_FIELDS and isinstance(models, SelectsFoldFields):
-            return models.fold_rows_reading(after, limit, reads.fields)
+        if selected is not None and isinstance(models, SelectsFoldFields):
+            return models.fold_rows_reading(after, limit, selected)
         return models.fold_rows(after, limit)
 
     def _checkpoint_row(self) -> Checkpoint | None:

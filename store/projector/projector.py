@@ -98,6 +98,7 @@ class Projector(Rebuilding):
         self.reads = combined_reads(self.projections, self.event_reads)
 
         self.models = store.read_models()
+        self._selected_fields = self._selected(self.reads)
         self._closed = False
         self._fold_lock = threading.RLock()
         self._committed = threading.Condition()
@@ -200,13 +201,14 @@ class Projector(Rebuilding):
     def _catch_up_batch(self, progress: Progress | None) -> bool:
         """Fold and commit one batch; False when there was nothing to fold."""
         assert self._states is not None
-        rows = self._rows(self._position, self.batch, self.reads)
+        selected = self._selected_fields
+        rows = self._rows(self._position, self.batch, selected)
         if not rows:
             return False
         states = self._states
         changed: dict[str, set[str]] = {p.name: set() for p in self.projections}
         try:
-            fold_rows(rows, self.projections, states, self.catalog, changed, self.reads)
+            fold_rows(rows, self.projections, states, self.catalog, changed, self.reads, selected)
         except FoldFailure as failure:
             self._commit_before_failure(rows, failure)
             raise failure.error from failure.__cause__
@@ -274,8 +276,9 @@ class Projector(Rebuilding):
                 changed: dict[str, set[str]] = {p.name: set() for p in self.projections}
                 try:
                     fold_rows(
-                        good, self.projections, self._states, self.catalog, changed, self.reads
-                    )
+                        good, self.projections, self._states, self.catalog, changed,
+                        self.reads, self._selected_fields,
+                    )  # fmt: skip
                 except FoldFailure as again:  # a projection that is not deterministic
                     raise again.error from again.__cause__
                 self._write_batch(tables, self._states, changed, good[-1][0])

@@ -123,13 +123,14 @@ class Rebuilding(Reading):
         the last position."""
         position = 0
         reads = combined_reads(projections, self.event_reads)
+        selected = self._selected(reads)
         while True:
             limit = self.batch if to is None else min(self.batch, to - position)
-            rows = self._rows(position, limit, reads) if limit > 0 else []
+            rows = self._rows(position, limit, selected) if limit > 0 else []
             if not rows:
                 return position
             try:
-                fold_rows(rows, projections, states, self.catalog, reads=reads)
+                fold_rows(rows, projections, states, self.catalog, reads=reads, selected=selected)
             except FoldFailure as failure:
                 error = failure.error
                 with self._write("record a projection failure") as tables:

@@ -200,8 +200,8 @@ class SqliteReadModels:
         return self._read(SELECT_EVENTS, (after, limit))
 
     def fold_rows_reading(self, after: int, limit: int, fields: frozenset[str]) -> list[FoldRow]:
-        """`fold_rows` with only `fields` fetched (`SelectsFoldFields`): text SQLite
-        does not hand over costs nothing to convert (the hashes alone are 128 bytes)."""
+        """`fold_rows` with only `fields` fetched, narrow (`SelectsFoldFields`): a column
+        SQLite does not hand over costs nothing to convert (the hashes are 128 bytes)."""
         return self._read(_selects(fields), (after, limit))
 
     def head(self) -> int:
