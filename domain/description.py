@@ -8,14 +8,15 @@ descriptions, demo data and simulated traffic. A second domain needs no change i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from domain.envelope import PendingEvent, RecordedEvent, Refusal
 from domain.history_check import CommandFields
 from domain.model import DomainModel
-from domain.projection import Column, Projection, projection_named
+from domain.projection import Column, EventReads, Projection, projection_named
 
 DemoGenerator = Callable[[int, int], Iterator[PendingEvent | Refusal]]
 """`generate(events, seed)`: a deterministic history, in order."""
@@ -46,6 +47,9 @@ class DomainDescription:
     """How payload and aggregate fields read (title, kind, formatter), by `Column.name`:
     aggregate history, the inspector and the CLI format values by them, as panels do
     by their columns. A field not described reads as plain text under its own name."""
+    event_reads: Mapping[str, EventReads] = dataclasses.field(default_factory=dict)
+    """What each projection (by name) reads of an event (`domain.projection.EventReads`),
+    so a rebuild selects, decodes and upcasts no more; one not named reads everything."""
 
     def field(self, name: str) -> Column:
         """The description of payload or aggregate field `name` (a plain one if none)."""

@@ -194,6 +194,7 @@ class Workspace:
         if self._timeline is None:
             from domain.timeline import Timeline
             from domain.timeline.replay import pause_collector_with
+            from store.chunk_cache import NearCursorChunks
             from store.collector import collector_paused
             from store.snapshot_format import ZLIB, stored_snapshot_key
 
@@ -208,6 +209,7 @@ class Workspace:
                 codec=ZLIB,
                 key=stored_snapshot_key(self.domain.projections),
                 lock=threading.RLock,
+                chunk_cache=NearCursorChunks(lock=threading.RLock),
             )
         return self._timeline
 
@@ -274,6 +276,7 @@ class Workspace:
             self.store,
             self.domain.projections,
             self.domain.model.catalog,
+            reads=self.domain.event_reads,
             **options,  # type: ignore[arg-type]
         )
 

@@ -9,6 +9,7 @@ from domain.description import DomainDescription
 from domain.envelope import PendingEvent, Refusal
 from domain.ledger import LEDGER
 from domain.ledger.fields import LEDGER_FIELDS
+from domain.ledger.fold_reads import LEDGER_EVENT_READS
 from domain.ledger.projections import LEDGER_PROJECTIONS
 from domain.ledger.replay import command_fields
 from domain.ledger.summary import summarize
@@ -41,5 +42,6 @@ LEDGER_DOMAIN = DomainDescription(
     demo=generate_demo,
     simulate=run_simulation,
     fields=LEDGER_FIELDS,
+    event_reads=LEDGER_EVENT_READS,
     command_fields=command_fields,
 )
