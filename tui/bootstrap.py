@@ -9,6 +9,7 @@ import getpass
 import importlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -163,6 +164,7 @@ class Workspace:
     _sidecars_before: frozenset[Path] = frozenset()
     _proofs: ProofStore | None = None
     _snapshots: SnapshotStore | None = None
+    _closing: Callable[[], None] | None = None
 
     @property
     def name(self) -> str:
@@ -213,6 +215,16 @@ class Workspace:
             return SqliteSnapshotStore(
                 self.store.path, read_only=self.read_only, macs=self.store.macs
             )
+        if is_postgres_url(self.location):
+            from store.postgres.snapshots import PostgresSnapshotStore
+            from store.postgres.store import PostgresEventStore
+
+            assert isinstance(self.store, PostgresEventStore)
+            kept = PostgresSnapshotStore(
+                self.store.url, read_only=self.read_only, macs=self.store.macs
+            )
+            self._closing = kept.close
+            return kept
         return InMemorySnapshots()
 
     @property
@@ -268,6 +280,8 @@ class Workspace:
         for part in (self._snapshots, self._proofs):
             if isinstance(part, SqliteSnapshotStore | SqliteProofStore):  # in memory: nothing
                 part.close()
+        if self._closing is not None:  # snapshots on PostgreSQL: their own connection
+            self._closing()
         self.store.close()
         if self.read_only and self.db_path is not None:  # no -wal/-shm left that was not there
             forget_read_only_traces(self.db_path, self._sidecars_before)
