@@ -22,7 +22,7 @@ from store.hashchain import KEY_FILE_ENV, check_anchor, parse_anchor
 from store.sidecars import existing_sidecars, remove_new_database
 from store.transfer.records import describe_imports, store_imports
 from tui.bootstrap import Workspace, database_path, is_fileless, open_workspace
-from tui.cli import trust
+from tui.cli import postgres_roles, trust
 from tui.cli.output import say
 from tui.cli.output_file import refuse_database_files, replacing_file
 from tui.themes import DEFAULT_THEME
@@ -113,13 +113,18 @@ def open_app(args: argparse.Namespace) -> int:
 
 
 def init(args: argparse.Namespace) -> int:
-    """`init`: create the database, or confirm an existing one."""
+    """`init`: create the database, or confirm an existing one (on PostgreSQL, with
+    `--writer-role`/`--reader-role`, also grant those roles their privileges)."""
+    writer, reader = postgres_roles.requested_roles(args)
     with workspace(args, create=True, writing=True) as ws:
         head = ws.store.head()
         say(
             f"{ws.location}: eventscope database ({ws.domain.name}, {ws.store.hash_mode}), "
             f"{head.position} events"
         )
+        if writer is not None or reader is not None:
+            for line in postgres_roles.grant(ws, writer, reader):
+                say(f"granted {line}")
     return 0
 
 
