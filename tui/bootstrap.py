@@ -253,18 +253,18 @@ class Workspace:
         return schema_problem_of_file(self.store.path, self.store.busy_timeout_ms)
 
     def deep_check(self) -> DeepReport:
-        """`verify --deep`: replay the events and compare every derived record (blocking)."""
-        if not isinstance(self.store, SqliteEventStore):
-            raise InvalidInput(
-                f"--db {self.location}: the deep check reads a SQLite file; "
-                "this store's derived data lives in this process"
-            )
+        """`verify --deep`: replay the events and compare every derived record (blocking).
+
+        On every store: the check reads the store roles, and the snapshots the timeline
+        keeps in this store (in memory: those of this process)."""
+        _ = self.timeline  # opens this store's snapshots
+        assert self._snapshots is not None
         return deep_check(
-            self.store.path,
+            self.store,
+            self._snapshots,
             self.domain.projections,
             self.domain.model.catalog,
-            macs=self.store.macs,
-            busy_timeout_ms=self.store.busy_timeout_ms,
+            schema_problem=self.schema_problem(),
         )
 
     def projector(self, **options: object) -> Projector:
