@@ -12,15 +12,15 @@ compares on the way:
 - every commands row with the events that carry its command id: they must be exactly
   the positions it claims, and every command id in the events needs its row.
 
-With a key it also checks every HMAC (`store.derived_macs`, through each role's own
-check at use). It is written against the store roles only (the events through the
-ProjectionStore's `fold_rows`, the read models in one ProjectionStore read transaction,
-the SnapshotStore, AuditRecords for the commands rows), so SQLite, PostgreSQL and
-memory are checked by this one implementation. The head is fixed when it starts: a
-writer going on meanwhile appends past it, and the read models are read with their
-checkpoint in one transaction, so neither shows as a difference. It stops at the first
-mismatch (`DeepReport.problem`). Cost: one replay of every event plus one decode per
-snapshot (with a key, one lookup per commands row as well).
+With a key it also checks every HMAC (`store.derived_macs`; snapshots and checkpoints
+through their role's own check at use). It is written against the store roles only:
+the events through the ProjectionStore's `fold_rows`, the read models in one
+ProjectionStore read transaction, the SnapshotStore, AuditRecords' `command_rows`; so
+SQLite, PostgreSQL and memory are checked by this one implementation. The head is
+fixed when it starts: a writer going on meanwhile appends past it, and the read models
+are read with their checkpoint in one transaction, so neither shows as a difference.
+It stops at the first mismatch (`DeepReport.problem`). Cost: one replay of every event
+plus one decode per snapshot.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from domain.snapshots import decode_states
 from domain.text import escape
 from store import read_models as rm
 from store.deep_commands import CommandRowMismatch, CommandRows
-from store.derived_macs import DerivedDataForged, check_chunks
+from store.derived_macs import DerivedDataForged, DerivedMacs, check_chunks
 from store.replay import FoldFailure, fold_rows
 from store.snapshot_format import codec_for, stored_snapshot_key
 
@@ -130,16 +130,17 @@ def deep_check(
     projections: Sequence[Projection],
     catalog: EventCatalog,
     *,
+    macs: DerivedMacs | None = None,
     schema_problem: str | None = None,
     projector: str = "main",
 ) -> DeepReport:
     """Replay the events of `store` and compare every derived record: the snapshots in
     `snapshots` (opened with the chain's key, if any), the read models and checkpoint of
-    the store's ProjectionStore, the commands rows. `schema_problem` (the store's own
-    schema check) is reported first."""
+    the store's ProjectionStore, the commands rows (with `macs`, the chain's key: their
+    HMACs). `schema_problem` (the store's own schema check) is reported first."""
     models = store.read_models()
     try:
-        check = _DeepCheck(store, models, snapshots, tuple(projections), catalog, projector)
+        check = _DeepCheck(store, models, snapshots, tuple(projections), catalog, projector, macs)
         return check.run(schema_problem)
     finally:
         models.close()
@@ -154,6 +155,7 @@ class _DeepCheck:
         projections: tuple[Projection, ...],
         catalog: EventCatalog,
         projector: str,
+        macs: DerivedMacs | None,
     ) -> None:
         self.store = store
         self.models = models
@@ -166,7 +168,7 @@ class _DeepCheck:
         self.events = self.snapshots = 0
         self.read_models_at: int | None = None
         self.head = store.head().position
-        self.commands = CommandRows(store, self.head, keyed=store.has_key)
+        self.commands = CommandRows(store, self.head, macs)
 
     def run(self, schema_problem: str | None) -> DeepReport:
         try:
@@ -206,7 +208,8 @@ class _DeepCheck:
         position, event_hash = 0, GENESIS_HASH
         for target in targets:
             while position < target:
-                rows = [r for r in self.models.fold_rows(position, _BATCH) if r[0] <= target]
+                limit = min(_BATCH, target - position)  # positions run 1..head, no gap
+                rows = [r for r in self.models.fold_rows(position, limit) if r[0] <= target]
                 if not rows:
                     break
                 try:

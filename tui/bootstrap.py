@@ -25,6 +25,7 @@ from domain.timeline import Timeline
 from domain.timeline.replay import pause_collector_with
 from store.collector import collector_paused
 from store.deep_check import DeepReport, deep_check
+from store.derived_macs import DerivedMacs
 from store.hashchain import load_key
 from store.memory import InMemoryEventStore
 from store.postgres import is_postgres_url
@@ -264,8 +265,20 @@ class Workspace:
             self._snapshots,
             self.domain.projections,
             self.domain.model.catalog,
+            macs=self._derived_macs(),
             schema_problem=self.schema_problem(),
         )
+
+    def _derived_macs(self) -> DerivedMacs | None:
+        """The MACs of derived records, with the chain's key (memory keeps none)."""
+        if isinstance(self.store, SqliteEventStore):
+            return self.store.macs
+        if is_postgres_url(self.location):
+            from store.postgres.store import PostgresEventStore
+
+            assert isinstance(self.store, PostgresEventStore)
+            return self.store.macs
+        return None
 
     def projector(self, **options: object) -> Projector:
         """A projector keeping this database's read models (the caller closes it)."""
