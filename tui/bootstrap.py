@@ -269,6 +269,19 @@ class Workspace:
             schema_problem=self.schema_problem(),
         )
 
+    def child_database(self) -> tuple[list[str], dict[str, str]] | None:
+        """How a child process opens this same database: its arguments and environment
+        (a PostgreSQL URL, which may hold a password, goes in `EVENTSCOPE_DB`, never on
+        a command line every user can read); None for `memory:` (this process only)."""
+        if self.db_path is not None:
+            return ["--db", str(self.db_path.resolve())], {}
+        if is_postgres_url(self.location):
+            from store.postgres.store import PostgresEventStore
+
+            assert isinstance(self.store, PostgresEventStore)
+            return [], {"EVENTSCOPE_DB": self.store.url}
+        return None
+
     def _derived_macs(self) -> DerivedMacs | None:
         """The MACs of derived records, with the chain's key (memory keeps none)."""
         if isinstance(self.store, SqliteEventStore):

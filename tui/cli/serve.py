@@ -17,12 +17,9 @@ from pathlib import Path
 from domain.errors import InvalidInput
 from domain.text import escape
 from store.postgres import is_postgres_url
-from tui.bootstrap import default_db_path
 from tui.cli.commands import workspace
 
 INSTALL_HINT = "pip install 'eventscope[serve]'"
-DB_ENV = "EVENTSCOPE_DB"
-"""How the tabs of a PostgreSQL store learn its URL (`tui.bootstrap.default_db_path`)."""
 
 FORWARDED_OPTIONS = (
     ("--domain", "domain", False),
@@ -104,13 +101,11 @@ def serve(args: argparse.Namespace) -> int:
         raise InvalidInput(f"serve needs textual-serve: {INSTALL_HINT}") from None
     with workspace(args) as ws:  # a bad --db, --domain or --actor fails here, not per tab
         # Every tab runs its own app process on the same database: a file, or a server.
-        served_url = is_postgres_url(ws.location)
-        db_path = None if served_url else ws.file
+        db_path = None if is_postgres_url(ws.location) else ws.file  # memory: refused
         shown, name = ws.location, ws.name  # a URL without its password
+        _, tab_env = ws.child_database() or ([], {})
     check_can_listen(args.host, args.port)
-    if served_url:
-        db = getattr(args, "db", None)
-        os.environ[DB_ENV] = os.fspath(db) if db is not None else default_db_path()
+    os.environ.update(tab_env)  # textual-serve passes its environment on to each tab
     if args.public and not is_loopback(args.host):
         print(
             f"eventscope: warning: serving on {escape(args.host)}: anyone who reaches "
