@@ -9,6 +9,7 @@ import getpass
 import importlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ from store.sqlite.schema_check import schema_problem_of_file
 if TYPE_CHECKING:
     from domain.timeline import Timeline
     from store.deep_check import DeepReport
+    from store.derived_macs import DerivedMacs
     from store.projector import Projector
     from tui.session import Session
 
@@ -161,6 +163,7 @@ class Workspace:
     _sidecars_before: frozenset[Path] = frozenset()
     _proofs: ProofStore | None = None
     _snapshots: SnapshotStore | None = None
+    _closing: Callable[[], None] | None = None
 
     @property
     def name(self) -> str:
@@ -221,6 +224,16 @@ class Workspace:
             return SqliteSnapshotStore(
                 self.store.path, read_only=self.read_only, macs=self.store.macs
             )
+        if is_postgres_url(self.location):
+            from store.postgres.snapshots import PostgresSnapshotStore
+            from store.postgres.store import PostgresEventStore
+
+            assert isinstance(self.store, PostgresEventStore)
+            kept = PostgresSnapshotStore(
+                self.store.url, read_only=self.read_only, macs=self.store.macs
+            )
+            self._closing = kept.close
+            return kept
         return InMemorySnapshots()
 
     @property
@@ -252,21 +265,46 @@ class Workspace:
         return schema_problem_of_file(self.store.path, self.store.busy_timeout_ms)
 
     def deep_check(self) -> DeepReport:
-        """`verify --deep`: replay the events and compare every derived record (blocking)."""
+        """`verify --deep`: replay the events and compare every derived record (blocking).
+
+        On every store: the check reads the store roles, and the snapshots the timeline
+        keeps in this store (in memory: those of this process)."""
         from store.deep_check import deep_check
 
-        if not isinstance(self.store, SqliteEventStore):
-            raise InvalidInput(
-                f"--db {self.location}: the deep check reads a SQLite file; "
-                "this store's derived data lives in this process"
-            )
+        _ = self.timeline  # opens this store's snapshots
+        assert self._snapshots is not None
         return deep_check(
-            self.store.path,
+            self.store,
+            self._snapshots,
             self.domain.projections,
             self.domain.model.catalog,
-            macs=self.store.macs,
-            busy_timeout_ms=self.store.busy_timeout_ms,
+            macs=self._derived_macs(),
+            schema_problem=self.schema_problem(),
         )
+
+    def child_database(self) -> tuple[list[str], dict[str, str]] | None:
+        """How a child process opens this same database: its arguments and environment
+        (a PostgreSQL URL, which may hold a password, goes in `EVENTSCOPE_DB`, never on
+        a command line every user can read); None for `memory:` (this process only)."""
+        if self.db_path is not None:
+            return ["--db", str(self.db_path.resolve())], {}
+        if is_postgres_url(self.location):
+            from store.postgres.store import PostgresEventStore
+
+            assert isinstance(self.store, PostgresEventStore)
+            return [], {"EVENTSCOPE_DB": self.store.url}
+        return None
+
+    def _derived_macs(self) -> DerivedMacs | None:
+        """The MACs of derived records, with the chain's key (memory keeps none)."""
+        if isinstance(self.store, SqliteEventStore):
+            return self.store.macs
+        if is_postgres_url(self.location):
+            from store.postgres.store import PostgresEventStore
+
+            assert isinstance(self.store, PostgresEventStore)
+            return self.store.macs
+        return None
 
     def projector(self, **options: object) -> Projector:
         """A projector keeping this database's read models (the caller closes it)."""
@@ -288,6 +326,8 @@ class Workspace:
             for part in (self._snapshots, self._proofs):
                 if isinstance(part, SqliteSnapshotStore | SqliteProofStore):  # in memory: nothing
                     part.close()
+        if self._closing is not None:  # snapshots on PostgreSQL: their own connection
+            self._closing()
         self.store.close()
         if self.read_only and self.db_path is not None:  # no -wal/-shm left that was not there
             forget_read_only_traces(self.db_path, self._sidecars_before)

@@ -115,13 +115,20 @@ def open_app(args: argparse.Namespace) -> int:
 
 
 def init(args: argparse.Namespace) -> int:
-    """`init`: create the database, or confirm an existing one."""
+    """`init`: create the database, or confirm an existing one (on PostgreSQL, with
+    `--writer-role`/`--reader-role`, also grant those roles their privileges)."""
+    from tui.cli import postgres_roles
+
+    writer, reader = postgres_roles.requested_roles(args)
     with workspace(args, create=True, writing=True) as ws:
         head = ws.store.head()
         say(
             f"{ws.location}: eventscope database ({ws.domain.name}, {ws.store.hash_mode}), "
             f"{head.position} events"
         )
+        if writer is not None or reader is not None:
+            for line in postgres_roles.grant(ws, writer, reader):
+                say(f"granted {line}")
     return 0
 
 

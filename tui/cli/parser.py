@@ -190,7 +190,25 @@ def build_parser() -> _Parser:
     parser.set_defaults(handler=lazy.handler("commands", "open_app"))
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
-    p = _command(sub, "init", "create the database (idempotent)", "eventscope --db bank.db init")
+    p = _command(
+        sub,
+        "init",
+        "create the database (idempotent)",
+        "eventscope --db bank.db init\n"
+        "  eventscope --db postgresql://owner@db.example/books init "
+        "--writer-role books_writer --reader-role books_auditor",
+    )
+    p.add_argument(
+        "--writer-role",
+        metavar="ROLE",
+        help="PostgreSQL: let ROLE (an existing role) append and project, never UPDATE, "
+        "DELETE or TRUNCATE the audit tables (see docs/postgres.md)",
+    )
+    p.add_argument(
+        "--reader-role",
+        metavar="ROLE",
+        help="PostgreSQL: let ROLE (an existing role) only read (SELECT), for --read-only use",
+    )
     p.set_defaults(handler=lazy.handler("commands", "init"))
 
     p = _command(
