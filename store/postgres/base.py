@@ -42,8 +42,24 @@ class QmarkConnection:
             return self._pg.execute(sql.replace("?", "%s"), params)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self._lock, self._pg.cursor() as cur:
-            cur.executemany(sql.replace("?", "%s"), list(rows))
+        with self._lock:
+            execute_rows(self._pg, sql.replace("?", "%s"), list(rows))
+
+
+FEW_ROWS = 16
+"""Up to this many rows are inserted by one `execute` each, more by `executemany`."""
+
+
+def execute_rows(conn: psycopg.Connection, sql: Any, rows: Sequence[Sequence[Any]]) -> None:
+    """Run `sql` once per row. A few rows go as separate statements: in pipeline mode
+    they are queued without a wait, where `executemany` would add a sync (a round
+    trip); many go through `executemany`, itself pipelined by psycopg."""
+    if len(rows) <= FEW_ROWS:
+        for row in rows:
+            conn.execute(sql, row)
+        return
+    with conn.cursor() as cur:
+        cur.executemany(sql, rows)
 
 
 class PostgresBase(ChainSettings):

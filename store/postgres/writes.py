@@ -10,6 +10,7 @@ one set of rules every store follows.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
@@ -22,6 +23,7 @@ from domain.envelope import (
     Bookmark,
     Head,
     Metadata,
+    NewEvent,
     PendingEvent,
     RecordedEvent,
     Refusal,
@@ -43,7 +45,7 @@ from store.hashchain import (
     recording,
     stored_time,
 )
-from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection
+from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection, execute_rows
 from store.postgres.import_writes import PostgresImportWrites
 from store.proofs.sqlite_log import extend_tree
 from store.sqlite.statements import RefusalRow, refusal_row
@@ -65,10 +67,16 @@ _INSERT_REFUSAL = (
 _HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 _SITUATION = (
     # All an append must know, read in one round trip under the lock: an earlier result
-    # of this command id, the head, and each stream's version (JSON: {stream: version}).
+    # of this command id, the head, each stream's version (JSON: {stream: version}), and
+    # the Merkle tree's right edge at the head (JSON: [[level, index, hex hash], ...]: the
+    # full subtrees (b, (head >> b) - 1) for each bit b >= 1 set in head), the only
+    # stored nodes that growing the tree can need.
     "SELECT c.first_position, h.position, h.hash, h.recorded_at, "
     "(SELECT json_object_agg(stream_id, version) FROM (SELECT stream_id, max(version) "
-    "AS version FROM events WHERE stream_id = ANY(%s) GROUP BY stream_id) s) "
+    "AS version FROM events WHERE stream_id = ANY(%s) GROUP BY stream_id) s), "
+    "(SELECT json_agg(json_build_array(m.level, m.idx, encode(m.hash, 'hex'))) "
+    "FROM generate_series(1, 62) b JOIN merkle_nodes m "
+    "ON m.level = b AND m.idx = (h.position >> b) - 1 WHERE (h.position >> b) & 1 = 1) "
     "FROM (SELECT 1) one LEFT JOIN commands c ON c.command_id = %s "
     "LEFT JOIN LATERAL (SELECT position, hash, recorded_at FROM events "
     "ORDER BY position DESC LIMIT 1) h ON true"
@@ -89,20 +97,52 @@ def _sqlite_view(conn: psycopg.Connection, lock: threading.RLock) -> Any:
 class Writing(PostgresBase):
     """Appends, bulk loads, imports, refusals and bookmarks."""
 
-    def _locked_write(self, action: str, work: Callable[[psycopg.Connection], Any]) -> Any:
+    def _locked_write(
+        self, action: str, work: Callable[[psycopg.Connection], Any], *, pipelined: bool = False
+    ) -> Any:
         """Run `work` in one transaction holding the append lock; bump the change token
-        and notify followers in the same transaction."""
+        and notify followers in the same transaction.
+
+        `pipelined` runs it in psycopg's pipeline mode: statements are sent without
+        waiting for their results, and a result that `work` fetches is the only wait.
+        An append then costs two round trips, BEGIN + lock + its one read, then its
+        writes + COMMIT, so the lock (which serialises every writer) is held for about
+        one round trip plus the commit (`bench/bench_postgres.py --profile` counts them).
+        """
         self._open_check()
         self._refuse_read_only(action)
         conn = self._pg
         try:
-            with self._lock, conn.transaction():
+            with self._lock:
+                if pipelined and psycopg.Pipeline.is_supported():
+                    return self._pipelined(conn, work)
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+                    result = work(conn)
+                    conn.execute(_CHANGED, (CHANNEL,))
+                    return result
+        except psycopg.Error as exc:
+            raise self._error(exc, action) from None
+
+    @staticmethod
+    def _pipelined(conn: psycopg.Connection, work: Callable[[psycopg.Connection], Any]) -> Any:
+        """`work` between BEGIN and COMMIT sent as plain statements in one pipeline, with
+        one sync at the end (psycopg's `transaction()` adds syncs after BEGIN and around
+        COMMIT: three more round trips). Whatever fails, the transaction is rolled back
+        before the error goes on."""
+        try:
+            with conn.pipeline():  # its end sends the one sync, and waits for it
+                conn.execute("BEGIN")
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
                 result = work(conn)
                 conn.execute(_CHANGED, (CHANNEL,))
-                return result
-        except psycopg.Error as exc:
-            raise self._error(exc, action) from None
+                conn.execute("COMMIT")
+            return result
+        except BaseException:
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+            raise
 
     def _head_row(self, conn: psycopg.Connection) -> tuple[Head, str]:
         row = conn.execute(_HEAD).fetchone()
@@ -126,15 +166,14 @@ class Writing(PostgresBase):
         refusals: Sequence[RefusalRow] = (),
     ) -> None:
         if rows:
-            with conn.cursor() as cur:
-                cur.executemany(_INSERT_EVENT, rows)
+            execute_rows(conn, _INSERT_EVENT, rows)
         if commands:
-            signed = sign_commands(_sqlite_view(conn, self._lock), self.macs, commands)
+            hashes = {row[0]: row[11] for row in rows}
+            signed = sign_commands(_sqlite_view(conn, self._lock), self.macs, commands, hashes)
             mac = self.macs is not None
             columns = _COMMAND_COLUMNS + (", mac" if mac else "")
             marks = ", ".join(["%s"] * (8 if mac else 7))
-            with conn.cursor() as cur:
-                cur.executemany(f"INSERT INTO commands ({columns}) VALUES ({marks})", signed)
+            execute_rows(conn, f"INSERT INTO commands ({columns}) VALUES ({marks})", signed)
         if refusals:
             row = conn.execute("SELECT coalesce(max(id), 0) FROM refusals").fetchone()
             first = int(row[0]) + 1 if row else 1
@@ -146,17 +185,34 @@ class Writing(PostgresBase):
     def append(self, streams: Sequence[StreamAppend], metadata: Metadata) -> AppendResult:
         """Append to one or more streams in one transaction (see `EventWriter.append`)."""
         check_append(streams)
+        # Everything that does not depend on the head is made before taking the lock.
+        texts = [
+            (append, event, canonical_json(event.data))
+            for append in streams
+            for event in append.events
+        ]
+        metadata_text = canonical_json(metadata.event_metadata(), "metadata")
         return cast(
-            AppendResult, self._locked_write("append", lambda c: self._append(c, streams, metadata))
+            AppendResult,
+            self._locked_write(
+                "append",
+                lambda c: self._append(c, streams, metadata, texts, metadata_text),
+                pipelined=True,
+            ),
         )
 
     def _append(
-        self, conn: psycopg.Connection, streams: Sequence[StreamAppend], metadata: Metadata
+        self,
+        conn: psycopg.Connection,
+        streams: Sequence[StreamAppend],
+        metadata: Metadata,
+        texts: list[tuple[StreamAppend, NewEvent, str]],
+        metadata_text: str,
     ) -> AppendResult:
         command_id = metadata.command_id
         row = conn.execute(_SITUATION, ([a.stream_id for a in streams], command_id)).fetchone()
         assert row is not None  # one row, always
-        earlier, position, hash_, last_time, found = row
+        earlier, position, hash_, last_time, found, edge = row
         if earlier is not None and command_id:
             duplicate = self._find_command(conn, command_id)
             if duplicate is not None:
@@ -175,7 +231,6 @@ class Writing(PostgresBase):
         extender = ChainExtender(
             head, last_time, self._key, stream_version=lambda s: versions.get(s, 0)
         )
-        metadata_text = canonical_json(metadata.event_metadata(), "metadata")
         rows = [
             extender.row(
                 event.event_id,
@@ -184,11 +239,10 @@ class Writing(PostgresBase):
                 event.type,
                 event.schema_version,
                 recorded_at,
-                canonical_json(event.data),
+                data_text,
                 metadata_text,
             )
-            for append in streams
-            for event in append.events
+            for append, event, data_text in texts
         ]
         if len({row[1] for row in rows}) != len(rows):
             raise InvalidInput("an event id in this append is already recorded")
@@ -206,13 +260,20 @@ class Writing(PostgresBase):
                 )
             )
         self._write_rows(conn, rows, commands)
-        self._extend_tree(conn, rows)
+        right_edge = {(int(lv), int(ix)): bytes.fromhex(h) for lv, ix, h in edge or ()}
+        self._extend_tree(conn, rows, right_edge)
         events = tuple(event_from_row(row) for row in rows)
         return AppendResult(command_id, tuple(row[0] for row in rows), events)
 
-    def _extend_tree(self, conn: psycopg.Connection, rows: list[ChainRow]) -> None:
-        """Grow the Merkle tree in the same transaction (store/postgres/proofs.py)."""
-        extend_tree(_sqlite_view(conn, self._lock), rows)
+    def _extend_tree(
+        self,
+        conn: psycopg.Connection,
+        rows: list[ChainRow],
+        nodes: dict[tuple[int, int], bytes] | None = None,
+    ) -> None:
+        """Grow the Merkle tree in the same transaction (store/postgres/proofs.py);
+        `nodes`: stored nodes already read (the right edge), not read again."""
+        extend_tree(_sqlite_view(conn, self._lock), rows, nodes)
 
     def find_command(self, command_id: str) -> AppendResult | None:
         """The result an earlier command with this id recorded, if any."""
