@@ -45,6 +45,7 @@ from store.hashchain import (
     recording,
     stored_time,
 )
+from store.postgres.append_sql import SITUATION, STALE_OR_LOCK
 from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection, execute_rows
 from store.postgres.import_writes import PostgresImportWrites
 from store.proofs.sqlite_log import extend_tree
@@ -65,22 +66,6 @@ _INSERT_REFUSAL = (
     "command, reason, code) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
 )
 _HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
-_SITUATION = (
-    # All an append must know, read in one round trip under the lock: an earlier result
-    # of this command id, the head, each stream's version (JSON: {stream: version}), and
-    # the Merkle tree's right edge at the head (JSON: [[level, index, hex hash], ...]: the
-    # full subtrees (b, (head >> b) - 1) for each bit b >= 1 set in head), the only
-    # stored nodes that growing the tree can need.
-    "SELECT c.first_position, h.position, h.hash, h.recorded_at, "
-    "(SELECT json_object_agg(stream_id, version) FROM (SELECT stream_id, max(version) "
-    "AS version FROM events WHERE stream_id = ANY(%s) GROUP BY stream_id) s), "
-    "(SELECT json_agg(json_build_array(m.level, m.idx, encode(m.hash, 'hex'))) "
-    "FROM generate_series(1, 62) b JOIN merkle_nodes m "
-    "ON m.level = b AND m.idx = (h.position >> b) - 1 WHERE (h.position >> b) & 1 = 1) "
-    "FROM (SELECT 1) one LEFT JOIN commands c ON c.command_id = %s "
-    "LEFT JOIN LATERAL (SELECT position, hash, recorded_at FROM events "
-    "ORDER BY position DESC LIMIT 1) h ON true"
-)
 _CHANGED = (
     # The change token and the wake-up of followers, in one statement.
     "WITH bumped AS (UPDATE changes SET version = version + 1 WHERE id = 1 RETURNING version) "
@@ -98,7 +83,12 @@ class Writing(PostgresBase):
     """Appends, bulk loads, imports, refusals and bookmarks."""
 
     def _locked_write(
-        self, action: str, work: Callable[[psycopg.Connection], Any], *, pipelined: bool = False
+        self,
+        action: str,
+        work: Callable[[psycopg.Connection], Any],
+        *,
+        pipelined: bool = False,
+        locks: bool = True,
     ) -> Any:
         """Run `work` in one transaction holding the append lock; bump the change token
         and notify followers in the same transaction.
@@ -108,6 +98,8 @@ class Writing(PostgresBase):
         An append then costs two round trips, BEGIN + lock + its one read, then its
         writes + COMMIT, so the lock (which serialises every writer) is held for about
         one round trip plus the commit (`bench/bench_postgres.py --profile` counts them).
+        With `locks=False`, `work` takes the append lock itself (an append: `STALE_OR_LOCK`)
+        and must write nothing unless it did.
         """
         self._open_check()
         self._refuse_read_only(action)
@@ -115,9 +107,10 @@ class Writing(PostgresBase):
         try:
             with self._lock:
                 if pipelined and psycopg.Pipeline.is_supported():
-                    return self._pipelined(conn, work)
+                    return self._pipelined(conn, work, locks)
                 with conn.transaction():
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+                    if locks:
+                        conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
                     result = work(conn)
                     conn.execute(_CHANGED, (CHANNEL,))
                     return result
@@ -125,7 +118,9 @@ class Writing(PostgresBase):
             raise self._error(exc, action) from None
 
     @staticmethod
-    def _pipelined(conn: psycopg.Connection, work: Callable[[psycopg.Connection], Any]) -> Any:
+    def _pipelined(
+        conn: psycopg.Connection, work: Callable[[psycopg.Connection], Any], locks: bool
+    ) -> Any:
         """`work` between BEGIN and COMMIT sent as plain statements in one pipeline, with
         one sync at the end (psycopg's `transaction()` adds syncs after BEGIN and around
         COMMIT: three more round trips). Whatever fails, the transaction is rolled back
@@ -133,7 +128,8 @@ class Writing(PostgresBase):
         try:
             with conn.pipeline():  # its end sends the one sync, and waits for it
                 conn.execute("BEGIN")
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+                if locks:
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
                 result = work(conn)
                 conn.execute(_CHANGED, (CHANNEL,))
                 conn.execute("COMMIT")
@@ -198,6 +194,7 @@ class Writing(PostgresBase):
                 "append",
                 lambda c: self._append(c, streams, metadata, texts, metadata_text),
                 pipelined=True,
+                locks=False,
             ),
         )
 
@@ -210,9 +207,17 @@ class Writing(PostgresBase):
         metadata_text: str,
     ) -> AppendResult:
         command_id = metadata.command_id
-        row = conn.execute(_SITUATION, ([a.stream_id for a in streams], command_id)).fetchone()
+        stream_ids = [a.stream_id for a in streams]
+        expected = [a.expected_version for a in streams]
+        lock = conn.execute(STALE_OR_LOCK, (APPEND_LOCK, stream_ids, expected, command_id))
+        row = conn.execute(SITUATION, (stream_ids, command_id)).fetchone()
         assert row is not None  # one row, always
         earlier, position, hash_, last_time, found, edge = row
+        locked = lock.fetchone()
+        if not (locked and locked[0]):
+            # Stale before the lock: a conflict, found without queueing for the lock
+            # (versions only grow, so it still holds); nothing is written.
+            raise self._stale(streams, found)
         if earlier is not None and command_id:
             duplicate = self._find_command(conn, command_id)
             if duplicate is not None:
@@ -264,6 +269,19 @@ class Writing(PostgresBase):
         self._extend_tree(conn, rows, right_edge)
         events = tuple(event_from_row(row) for row in rows)
         return AppendResult(command_id, tuple(row[0] for row in rows), events)
+
+    @staticmethod
+    def _stale(
+        streams: Sequence[StreamAppend], found: dict[str, int] | None
+    ) -> ConcurrencyConflict:
+        """The conflict a stale append ran into (its first stream whose version moved)."""
+        versions = {k: int(v) for k, v in (found or {}).items()}
+        for append in streams:
+            actual = versions.get(append.stream_id, 0)
+            if actual != append.expected_version:
+                return ConcurrencyConflict(append.stream_id, append.expected_version, actual)
+        first = streams[0]  # moved back since: unreachable, as versions only grow; retried
+        return ConcurrencyConflict(first.stream_id, first.expected_version, first.expected_version)
 
     def _extend_tree(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,9 +18,10 @@ from round_trips import RoundTripRelay
 
 from domain.clock import StepClock
 from domain.envelope import Metadata, NewEvent, StreamAppend
-from domain.errors import ConcurrencyConflict, InvalidInput
+from domain.errors import ConcurrencyConflict, InvalidInput, StoreError
 from store import SqliteEventStore
 from store.postgres.store import PostgresEventStore
+from store.postgres.writes import APPEND_LOCK
 from store.proofs.verifier import leaf_hash, root_from_leaves
 
 STREAMS = ("account-a", "account-b", "account-c")
@@ -137,3 +139,29 @@ def test_a_refused_append_leaves_the_connection_ready_and_nothing_written(
         _deposit(store, 3, (1, 1))
         assert [e.position for e in store.read_all()] == [1, 2, 3]
         assert store.verify().ok
+
+
+def test_a_stale_append_conflicts_without_queueing_for_the_lock(postgres_url: str) -> None:
+    with PostgresEventStore(postgres_url, create=True) as store:
+        _deposit(store, 0, (1, 1))
+        head = store.head()
+        store._pg.execute("SET lock_timeout = '2s'")  # a wait for the lock fails, not hangs
+        with psycopg.connect(postgres_url, autocommit=True) as holder:
+            holder.execute("BEGIN")
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+            stale = [StreamAppend("account-a", "account", 0, (NewEvent("D", {}, event_id="s"),))]
+            with pytest.raises(ConcurrencyConflict) as conflict:
+                store.append(stale, Metadata(actor="al", command_id="s", command_type="d"))
+            assert (conflict.value.expected, conflict.value.actual) == (0, 1)
+            # An append that is up to date, and a command id seen before, do wait for it.
+            fresh = [StreamAppend("account-a", "account", 1, (NewEvent("D", {}, event_id="f"),))]
+            with pytest.raises(StoreError, match="lock timeout"):
+                store.append(fresh, Metadata(actor="al", command_id="f", command_type="d"))
+            with pytest.raises(StoreError, match="lock timeout"):
+                store.append(stale, Metadata(actor="al", command_id="c0", command_type="d"))
+            holder.execute("ROLLBACK")
+        assert store.head() == head
+        assert store.find_command("c0") is not None
+        assert store.append(
+            stale, Metadata(actor="al", command_id="c0", command_type="d")
+        ).duplicate
