@@ -34,7 +34,8 @@ builds both databases there with `eventscope demo` (the COPY path, timed):
 
     .venv/bin/python bench/bench_app.py --large postgresql: --runs 2
 
-The small database is then on the same server, so the baseline shares the store.
+The small database is then on the same server, so the baseline shares the store; with
+a URL it is a SQLite file, as without PostgreSQL.
 """
 
 from __future__ import annotations
@@ -315,10 +316,13 @@ def parent(args: argparse.Namespace) -> None:
 
         server = start_server() if args.large == "postgresql:" else None
         try:
-            if server is None:
-                _measure(args, [("large, PostgreSQL", args.large)])
-            else:
+            if server is not None:
                 _measure(args, _postgres_databases(args, server))
+            else:  # the baseline: the small demo on SQLite
+                with tempfile.TemporaryDirectory(prefix="bench-app-") as folder:
+                    small = _build_small(Path(folder), args.small_events)
+                    databases = [(f"{args.small_events:,} events, SQLite", small)]
+                    _measure(args, [*databases, ("large, PostgreSQL", args.large)])
         finally:
             if server is not None:
                 server.stop()

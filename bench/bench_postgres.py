@@ -36,6 +36,7 @@ import argparse
 import io
 import multiprocessing
 import os
+import signal
 import statistics
 import sys
 import time
@@ -366,6 +367,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="count one command's round trips")
     options = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on kill too
     server = start_server(durable=True)
     try:
         if options.profile:
