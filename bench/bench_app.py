@@ -162,7 +162,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                 result["head"] = head
                 # Scrubbing is measured once the chain check (a child process on large
                 # stores) is done: on a machine shared with other work it takes a core.
-                await _until(lambda: screen.checks.chain.state not in ("unknown", "checking"), 120)
+                await _until(lambda: screen.checks.chain.state not in ("unknown", "checking"), 600)
                 result["chain_s"] = time.perf_counter() - opened
 
                 async def move(expected: int, action: Any) -> float:
@@ -301,7 +301,7 @@ def _summary(figures: dict[str, Any]) -> dict[str, float]:
         "scrubmax": max(scrub),
         "scrubcpu": figures["scrub_cpu_ms"],
         "page95": _percentile(pages, 95),
-        "jump50": statistics.median(jumps),
+        "jump50": statistics.median(jumps) if jumps else float("nan"),
         "jump95": _percentile(jumps, 95),
         "jumpcpu": figures["jump_cpu_ms"],
         "rss": figures["peak_rss_mb"],
