@@ -26,6 +26,16 @@ What is timed (wall clock, `time.perf_counter`):
 "Screen update drawn" is the compositor's update handed to `App._display` (wrapped to
 note the time): every widget has rendered its lines by then; headless, only the write
 to a terminal is skipped.
+
+On PostgreSQL (issue 11), `--large postgresql://user@host:port/dbname` opens that
+database (build it with `eventscope --db URL demo --events 1000000 --no-open`), and
+`--large postgresql:` starts a throwaway server (tests/support/postgres_server.py) and
+builds both databases there with `eventscope demo` (the COPY path, timed):
+
+    .venv/bin/python bench/bench_app.py --large postgresql: --runs 2
+
+The small database is then on the same server, so the baseline shares the store; with
+a URL it is a SQLite file, as without PostgreSQL.
 """
 
 from __future__ import annotations
@@ -152,7 +162,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                 result["head"] = head
                 # Scrubbing is measured once the chain check (a child process on large
                 # stores) is done: on a machine shared with other work it takes a core.
-                await _until(lambda: screen.checks.chain.state not in ("unknown", "checking"), 120)
+                await _until(lambda: screen.checks.chain.state not in ("unknown", "checking"), 600)
                 result["chain_s"] = time.perf_counter() - opened
 
                 async def move(expected: int, action: Any) -> float:
@@ -212,7 +222,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def _run_child(db: Path, args: argparse.Namespace) -> dict[str, Any]:
+def _run_child(db: Path | str, args: argparse.Namespace) -> dict[str, Any]:
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -235,14 +245,30 @@ def _run_child(db: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 def _build_small(folder: Path, events: int) -> Path:
     path = folder / f"demo-{events}.db"
+    _demo(str(path), events)
+    return path
+
+
+def _demo(db: str, events: int) -> float:
+    """`eventscope --db DB demo --events N --no-open`; returns its seconds."""
     eventscope = Path(sys.executable).with_name("eventscope")
+    started = time.perf_counter()
     subprocess.run(
-        [str(eventscope), "--db", str(path), "demo", "--events", str(events), "--no-open"],
+        [str(eventscope), "--db", db, "demo", "--events", str(events), "--no-open"],
         check=True,
         capture_output=True,
         cwd=ROOT,
     )
-    return path
+    return time.perf_counter() - started
+
+
+def _postgres_databases(args: argparse.Namespace, server: Any) -> list[tuple[str, str]]:
+    """The small and large databases on PostgreSQL, built on a throwaway `server`."""
+    small, large = server.database(), server.database()
+    for url, events in ((small, args.small_events), (large, args.large_events)):
+        seconds = _demo(url, events)
+        print(f"built {events:,} demo events on PostgreSQL in {seconds:.0f} s (eventscope demo)")
+    return [(f"{args.small_events:,} events, PostgreSQL", small), ("large, PostgreSQL", large)]
 
 
 def _row(name: str, value: float, goal: str, ok: bool | None, unit: str) -> str:
@@ -275,7 +301,7 @@ def _summary(figures: dict[str, Any]) -> dict[str, float]:
         "scrubmax": max(scrub),
         "scrubcpu": figures["scrub_cpu_ms"],
         "page95": _percentile(pages, 95),
-        "jump50": statistics.median(jumps),
+        "jump50": statistics.median(jumps) if jumps else float("nan"),
         "jump95": _percentile(jumps, 95),
         "jumpcpu": figures["jump_cpu_ms"],
         "rss": figures["peak_rss_mb"],
@@ -284,40 +310,60 @@ def _summary(figures: dict[str, Any]) -> dict[str, float]:
 
 
 def parent(args: argparse.Namespace) -> None:
+    if args.large.startswith("postgresql:"):
+        sys.path.insert(0, str(ROOT / "tests" / "support"))
+        from postgres_server import start_server
+
+        server = start_server() if args.large == "postgresql:" else None
+        try:
+            if server is not None:
+                _measure(args, _postgres_databases(args, server))
+            else:  # the baseline: the small demo on SQLite
+                with tempfile.TemporaryDirectory(prefix="bench-app-") as folder:
+                    small = _build_small(Path(folder), args.small_events)
+                    databases = [(f"{args.small_events:,} events, SQLite", small)]
+                    _measure(args, [*databases, ("large, PostgreSQL", args.large)])
+        finally:
+            if server is not None:
+                server.stop()
+        return
     large = Path(args.large)
     if not large.exists():
         sys.exit(
             f"{large} does not exist; build it first (2-4 min):\n"
             f"  .venv/bin/eventscope --db {large} demo --events 1000000 --no-open"
         )
+    with tempfile.TemporaryDirectory(prefix="bench-app-") as folder:
+        small = _build_small(Path(folder), args.small_events)
+        _measure(args, [(f"{args.small_events:,} events", small), (f"large: {large}", large)])
+
+
+def _measure(args: argparse.Namespace, databases: list[tuple[str, Path | str]]) -> None:
     print(
         f"bench_app: {args.size} terminal, {args.steps} scrub keys and {args.jumps} jumps "
         f"per run, {args.runs} runs per database, {args.pause * 1000:.0f} ms between moves"
     )
     print(f"load average (1 min) at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    with tempfile.TemporaryDirectory(prefix="bench-app-") as folder:
-        small = _build_small(Path(folder), args.small_events)
-        databases = [(f"{args.small_events:,} events", small), (f"large: {large}", large)]
-        results: dict[str, list[dict[str, float]]] = {label: [] for label, _ in databases}
-        heads: dict[str, int] = {}
-        loads: list[float] = []
-        for _ in range(args.runs):  # alternate, so a busy spell hits both alike
-            for label, db in databases:
-                loads.append(os.getloadavg()[0])
-                figures = _run_child(db, args)
-                heads[label] = figures["head"]
-                results[label].append(_summary(figures))
-        for label, _ in databases:
-            runs = results[label]
-            print(f"\n{label} (head #{heads[label]:,}): median of {len(runs)} runs")
-            print(f"  {'':<34} {'median':>10} {'':<3} {'goal':<10} {'':<4}  runs")
-            for name, key, goal, limit in STATS:
-                values = [run[key] for run in runs]
-                median = statistics.median(values)
-                unit = "MB" if key == "rss" else "ms"
-                ok = None if limit is None else median < limit
-                each = " ".join(f"{v:.0f}" for v in values)
-                print(f"{_row(name, median, goal, ok, unit):<66}  {each}")
+    results: dict[str, list[dict[str, float]]] = {label: [] for label, _ in databases}
+    heads: dict[str, int] = {}
+    loads: list[float] = []
+    for _ in range(args.runs):  # alternate, so a busy spell hits both alike
+        for label, db in databases:
+            loads.append(os.getloadavg()[0])
+            figures = _run_child(db, args)
+            heads[label] = figures["head"]
+            results[label].append(_summary(figures))
+    for label, _ in databases:
+        runs = results[label]
+        print(f"\n{label} (head #{heads[label]:,}): median of {len(runs)} runs")
+        print(f"  {'':<34} {'median':>10} {'':<3} {'goal':<10} {'':<4}  runs")
+        for name, key, goal, limit in STATS:
+            values = [run[key] for run in runs]
+            median = statistics.median(values)
+            unit = "MB" if key == "rss" else "ms"
+            ok = None if limit is None else median < limit
+            each = " ".join(f"{v:.0f}" for v in values)
+            print(f"{_row(name, median, goal, ok, unit):<66}  {each}")
     print(
         f"\nload average (1 min) before each run: {' '.join(f'{v:.1f}' for v in loads)}; "
         f"at the end: {os.getloadavg()[0]:.2f}"
@@ -326,8 +372,13 @@ def parent(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--large", default="/tmp/app1m/d.db", help="the 1M-event demo db")
+    parser.add_argument(
+        "--large", default="/tmp/app1m/d.db", help="the 1M-event demo db, or postgresql:…"
+    )
     parser.add_argument("--small-events", type=int, default=10_000)
+    parser.add_argument(
+        "--large-events", type=int, default=1_000_000, help="events of --large postgresql:"
+    )
     parser.add_argument("--steps", type=int, default=200, help="scrub keys per database")
     parser.add_argument("--jumps", type=int, default=50, help="random jumps per database")
     parser.add_argument("--size", default="120x36", help="terminal size, WxH")

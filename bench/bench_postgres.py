@@ -2,28 +2,41 @@
 
     .venv/bin/pip install -e '.[bench,postgres]'
     .venv/bin/python bench/bench_postgres.py                     # a throwaway server
-    .venv/bin/python bench/bench_postgres.py --commands 2000 --writers 1 4 16
+    .venv/bin/python bench/bench_postgres.py --commands 600 --writers 1 4 16 --rounds 3
+    .venv/bin/python bench/bench_postgres.py --profile           # round trips of one command
 
 Everything runs on one throwaway server started here (tests/support/postgres_server.py,
 with `durable=True`: fsync and synchronous_commit on, as shipped), each figure beside its
-baseline measured in the same run. Rates count from the first command any process sent
-to the last one's end (process start-up and setup are not timed):
+baseline measured in the same run, in alternating pairs (the order flips every round),
+and the median of `--rounds` is printed with its range. Each case gets a fresh database.
+Rates count from the moment every process of a case is ready (a barrier: process
+start-up and setup are not timed) to the last one's end:
 
-1. one writer: `CommandBus.execute` of deposits on 20 accounts (load, decide, append
-   under the advisory lock, hash chain, Merkle tree, idempotency row), against the
-   eventsourcing library's PostgreSQL recorder doing one-event `Application.save()`s;
-2. 1, 4 and 16 writer processes on 6 shared accounts: total commands/s and the p99
-   latency of one command, errors that reached a writer, against eventsourcing's
-   recorder at the same concurrency (each process saves to its own aggregates);
-3. bulk load: `append_bulk` of a demo history, against a raw `COPY` of the same rows into
-   a table of the same schema.
+1. own streams, 1, 4 and 16 writer processes, the same work shape on both sides: each
+   process writes deposits to its own 20 accounts (eventscope: `CommandBus.execute` with
+   a command id: load, decide, append under the advisory lock, hash chain, Merkle tree,
+   idempotency row) against the eventsourcing library's PostgreSQL recorder doing
+   one-event `Application.save()`s on the process's own 20 aggregates. Total commands/s,
+   the p99 latency of one command, and the errors that reached a writer.
+2. shared accounts (eventscope only: the peer has no such rule): the same processes all
+   deposit to 6 shared accounts, so their decisions race; the bus retries a conflict
+   with fresh state (`retries`), and a command that still conflicts after 5 retries is
+   an error that reached its writer.
+3. bulk load: `append_bulk` of a demo history (the `demo` command's path) and the import
+   of its export (`import`'s path: replayed through the domain's rules, then loaded), each
+   against a raw `COPY` of the very same rows into a fresh database of the same schema.
+
+`--profile` counts the round trips of one deposit (tests/support/round_trips.py: the
+client's Sync, Flush and Query messages) and times `append` alone, one writer.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import multiprocessing
 import os
+import signal
 import statistics
 import sys
 import time
@@ -35,14 +48,22 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 
 from postgres_server import PostgresServer, start_server  # noqa: E402
+from round_trips import RoundTripRelay  # noqa: E402
 
 from domain.bus import CommandBus  # noqa: E402
 from domain.clock import SequentialIds  # noqa: E402
-from domain.errors import ConcurrencyConflict, DomainError, RuleRefused  # noqa: E402
+from domain.envelope import AppendResult, Metadata, NewEvent, StreamAppend  # noqa: E402
+from domain.errors import ConcurrencyConflict, DomainError  # noqa: E402
 from domain.ledger import LEDGER  # noqa: E402
 from domain.ledger.demo import generate_demo  # noqa: E402
+from domain.ledger.description import LEDGER_DOMAIN  # noqa: E402
 from store.postgres.base import CHAIN_COLUMNS  # noqa: E402
 from store.postgres.store import PostgresEventStore  # noqa: E402
+from store.transfer.export import export_history  # noqa: E402
+from store.transfer.importer import import_history  # noqa: E402
+
+SHARED_ACCOUNTS = 6
+OWN_ACCOUNTS = 20
 
 
 def p99(values: list[float]) -> float:
@@ -50,61 +71,78 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) > 1 else float("nan")
 
 
-def open_accounts(url: str, accounts: int) -> None:
-    store = PostgresEventStore(url, create=True, domain="ledger")
-    bus = CommandBus(store, LEDGER, ids=SequentialIds("setup"))
+class CountingStore(PostgresEventStore):
+    """The store, counting the conflicts its appends raised (each one a bus retry)."""
+
+    conflicts = 0
+
+    def append(self, streams: Any, metadata: Metadata) -> AppendResult:
+        try:
+            return super().append(streams, metadata)
+        except ConcurrencyConflict:
+            self.conflicts += 1
+            raise
+
+
+def open_accounts(bus: CommandBus, prefix: str, accounts: int) -> None:
     for i in range(accounts):
-        fields = {"account_id": f"a{i}", "owner": f"Owner {i}", "currency": "EUR"}
-        bus.execute_fields("open_account", fields, actor="bench", command_id=f"open-{i}")
-    store.close()
+        fields = {"account_id": f"{prefix}{i}", "owner": f"Owner {i}", "currency": "EUR"}
+        bus.execute_fields("open_account", fields, actor="bench", command_id=f"open-{prefix}{i}")
 
 
-# -- eventscope writers ---------------------------------------------------------------------
+# -- writer processes -------------------------------------------------------------------------
+
+Result = tuple[list[float], int, int, float, float]
+"""A writer's latencies (s), errors that reached it, retries, and when it started and ended."""
+
+_barrier: Any = None
 
 
-Result = tuple[list[float], int, float, float]
-"""A writer's latencies (s), errors that reached it, and when it started and ended."""
+def _ready(barrier: Any) -> None:
+    global _barrier
+    _barrier = barrier
 
 
-def eventscope_writer(args: tuple[str, int, int, int]) -> Result:
-    """`commands` deposits through the bus; returns latencies, errors, start, end."""
-    url, index, commands, accounts = args
-    store = PostgresEventStore(url)
+def eventscope_writer(args: tuple[str, int, int, bool]) -> Result:
+    """`commands` deposits through the bus, on this process's own accounts or the shared ones."""
+    url, index, commands, shared = args
+    store = CountingStore(url)
     bus = CommandBus(store, LEDGER, ids=SequentialIds(f"w{index}"))
+    prefix, accounts = ("s", SHARED_ACCOUNTS) if shared else (f"w{index}-", OWN_ACCOUNTS)
+    if not shared:
+        open_accounts(bus, prefix, accounts)
+    store.conflicts = 0
     latencies: list[float] = []
     errors = 0
+    _barrier.wait()
     began = time.time()
     for n in range(commands):
-        fields = {"account_id": f"a{(n * 7 + index) % accounts}", "amount": "1.00"}
+        fields = {"account_id": f"{prefix}{(n * 7 + index) % accounts}", "amount": "1.00"}
         start = time.perf_counter()
         try:
             bus.execute_fields("deposit", fields, actor=f"w{index}", command_id=f"w{index}-{n}")
-        except (ConcurrencyConflict, RuleRefused):
-            pass  # retried by the bus, then given up: a refusal, not an error
         except DomainError:
-            errors += 1
+            errors += 1  # a conflict after every retry, or anything else: it reached the writer
         latencies.append(time.perf_counter() - start)
     ended = time.time()
     store.close()
-    return latencies, errors, began, ended
+    return latencies, errors, store.conflicts, began, ended
 
 
-# -- the eventsourcing library's recorder ---------------------------------------------------
+def es_environment(server: PostgresServer, database: str) -> dict[str, str]:
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": database,
+        "POSTGRES_HOST": "127.0.0.1",
+        "POSTGRES_PORT": str(server.port),
+        "POSTGRES_USER": server.user,
+        "POSTGRES_PASSWORD": "unused",  # the throwaway server trusts local connections
+    }
 
 
-def es_environment(server: PostgresServer, database: str) -> None:
-    os.environ.update(
-        PERSISTENCE_MODULE="eventsourcing.postgres",
-        POSTGRES_DBNAME=database,
-        POSTGRES_HOST="127.0.0.1",
-        POSTGRES_PORT=str(server.port),
-        POSTGRES_USER=server.user,
-        POSTGRES_PASSWORD="unused",  # the throwaway server trusts local connections
-    )
-
-
-def es_tables() -> None:
+def es_tables(environment: dict[str, str]) -> None:
     """Create the eventsourcing recorder's tables (its first `Application()` does)."""
+    os.environ.update(environment)
     from eventsourcing.application import Application
 
     Application().close()
@@ -127,67 +165,213 @@ def es_writer(args: tuple[dict[str, str], int, int]) -> Result:
             self.balance += amount
 
     app: Application[Any] = Application()
-    aggregates = [Account(f"w{index}-{i}") for i in range(20)]
+    aggregates = [Account(f"w{index}-{i}") for i in range(OWN_ACCOUNTS)]
     app.save(*aggregates)
     latencies: list[float] = []
+    errors = 0
+    _barrier.wait()
     began = time.time()
     for n in range(commands):
         aggregate = aggregates[n % len(aggregates)]
         start = time.perf_counter()
-        aggregate.deposit(100, f"ref {n}")
-        app.save(aggregate)
+        try:
+            aggregate.deposit(100, f"ref {n}")
+            app.save(aggregate)
+        except Exception:  # counted: an error that reached the writer
+            errors += 1
         latencies.append(time.perf_counter() - start)
     ended = time.time()
     app.close()
-    return latencies, 0, began, ended
+    return latencies, errors, 0, began, ended
 
 
-def run_processes(
-    worker: Callable[[Any], Result], jobs: list[Any]
-) -> tuple[float, list[float], int]:
-    """Run `jobs` in parallel processes; (commands/s, latencies, errors)."""
-    with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
+Case = tuple[float, float, int, int]
+"""commands/s, p99 (ms), errors, retries."""
+
+
+def run_processes(worker: Callable[[Any], Result], jobs: list[Any]) -> Case:
+    """Run `jobs` in parallel processes that start their timed work together."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(jobs))
+    with context.Pool(len(jobs), initializer=_ready, initargs=(barrier,)) as pool:
         results = pool.map(worker, jobs)
     latencies = [value for result in results for value in result[0]]
-    elapsed = max(r[3] for r in results) - min(r[2] for r in results)
-    return len(latencies) / elapsed, latencies, sum(result[1] for result in results)
+    elapsed = max(r[4] for r in results) - min(r[3] for r in results)
+    return (
+        len(latencies) / elapsed,
+        p99(latencies) * 1000,
+        sum(r[1] for r in results),
+        sum(r[2] for r in results),
+    )
 
 
-# -- bulk load ------------------------------------------------------------------------------
+def eventscope_case(server: PostgresServer, writers: int, commands: int, shared: bool) -> Case:
+    url = server.database()
+    store = PostgresEventStore(url, create=True, domain="ledger")
+    if shared:
+        open_accounts(CommandBus(store, LEDGER, ids=SequentialIds("setup")), "s", SHARED_ACCOUNTS)
+    store.close()
+    return run_processes(eventscope_writer, [(url, k, commands, shared) for k in range(writers)])
 
 
-def bulk(server: PostgresServer, events: int) -> tuple[float, float]:
-    """(events/s through append_bulk, events/s of a raw COPY of the same rows)."""
+def es_case(server: PostgresServer, writers: int, commands: int) -> Case:
+    environment = es_environment(server, server.database().rsplit("/", 1)[1])
+    es_tables(environment)  # once, here: 16 processes creating them at once collide
+    environment["CREATE_TABLE"] = "false"
+    return run_processes(es_writer, [(environment, k, commands) for k in range(writers)])
+
+
+def median_case(cases: list[Case]) -> str:
+    rates = [c[0] for c in cases]
+    return (
+        f"{statistics.median(rates):7.0f}/s [{min(rates):.0f}-{max(rates):.0f}], "
+        f"p99 {statistics.median(c[1] for c in cases):6.1f} ms, "
+        f"errors {sum(c[2] for c in cases)}"
+    )
+
+
+def writers_rows(server: PostgresServer, options: argparse.Namespace, have_es: bool) -> None:
+    for writers in options.writers:
+        ours: list[Case] = []
+        peer: list[Case] = []
+        shared: list[Case] = []
+        ratios: list[float] = []
+        for round_ in range(options.rounds):
+            order = ["ours", "peer"] if round_ % 2 == 0 else ["peer", "ours"]
+            if not have_es:
+                order = ["ours"]
+            got: dict[str, Case] = {}
+            for which in order:
+                if which == "ours":
+                    got[which] = eventscope_case(server, writers, options.commands, False)
+                else:
+                    got[which] = es_case(server, writers, options.commands)
+            ours.append(got["ours"])
+            if have_es:
+                peer.append(got["peer"])
+                ratios.append(got["ours"][0] / got["peer"][0])
+            shared.append(eventscope_case(server, writers, options.commands, True))
+        line = f"{writers:>2} writer(s), own streams: eventscope {median_case(ours)}"
+        if have_es:
+            line += f" | eventsourcing {median_case(peer)} | ratio {statistics.median(ratios):.2f}x"
+            line += f" [{min(ratios):.2f}-{max(ratios):.2f}]"
+        print(line, flush=True)
+        retries = [c[3] for c in shared]
+        print(
+            f"{writers:>2} writer(s), {SHARED_ACCOUNTS} shared accounts: eventscope "
+            f"{median_case(shared)}, retries {statistics.median(retries):.0f} "
+            f"[{min(retries)}-{max(retries)}] per {writers * options.commands} commands",
+            flush=True,
+        )
+
+
+# -- bulk load --------------------------------------------------------------------------------
+
+
+def raw_copy(server: PostgresServer, rows: list[tuple[Any, ...]]) -> float:
+    """Rows/s of a raw `COPY` of `rows` into a fresh database of the same schema."""
     import psycopg
 
     url = server.database()
-    store = PostgresEventStore(url, create=True, domain="ledger")
-    items = list(generate_demo(events, 7))
-    start = time.perf_counter()
-    head = store.append_bulk(items)
-    ours = head.position / (time.perf_counter() - start)
-    rows = [tuple(row) for row in store.iter_chain_rows()]
-    store.close()
-    copy_url = server.database()
-    PostgresEventStore(copy_url, create=True).close()
-    with psycopg.connect(copy_url) as conn:
+    PostgresEventStore(url, create=True).close()
+    with psycopg.connect(url) as conn:
         start = time.perf_counter()
         with conn.cursor() as cur, cur.copy(f"COPY events ({CHAIN_COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         conn.commit()
-        raw = len(rows) / (time.perf_counter() - start)
-    return ours, raw
+        return len(rows) / (time.perf_counter() - start)
+
+
+def bulk_rows(server: PostgresServer, events: int, rounds: int) -> None:
+    items = list(generate_demo(events, 7))
+    demo: list[float] = []
+    imported: list[float] = []
+    raw: list[float] = []
+    for round_ in range(rounds):
+        url = server.database()
+        store = PostgresEventStore(url, create=True, domain="ledger")
+        start = time.perf_counter()
+        head = store.append_bulk(items)
+        demo.append(head.position / (time.perf_counter() - start))
+        rows = [tuple(row) for row in store.iter_chain_rows()]
+        exported = io.BytesIO()
+        export_history(store, exported)
+        store.close()
+        target = PostgresEventStore(server.database(), create=True, domain="ledger")
+        copy_first = round_ % 2 == 1
+        if copy_first:
+            raw.append(raw_copy(server, rows))
+        start = time.perf_counter()
+        result = import_history(
+            target, io.BytesIO(exported.getvalue()), domain=LEDGER_DOMAIN, actor="bench"
+        )
+        imported.append(result.events / (time.perf_counter() - start))
+        target.close()
+        if not copy_first:
+            raw.append(raw_copy(server, rows))
+    copy_rate = statistics.median(raw)
+    for name, rates in (("demo: append_bulk", demo), ("import (replay + load)", imported)):
+        ratios = [rate / base for rate, base in zip(rates, raw, strict=True)]
+        print(
+            f"bulk load of {events:,} events, {name}: {statistics.median(rates):,.0f} events/s "
+            f"| raw COPY {copy_rate:,.0f} rows/s | {statistics.median(ratios):.0%} of COPY "
+            f"[{min(ratios):.0%}-{max(ratios):.0%}]",
+            flush=True,
+        )
+
+
+# -- profile ----------------------------------------------------------------------------------
+
+
+def profile(server: PostgresServer, commands: int) -> None:
+    """Round trips per deposit, and the time of `append` alone (one writer)."""
+    relay = RoundTripRelay("127.0.0.1", server.port)
+    try:
+        store = PostgresEventStore(relay.url(server.database()), create=True, domain="ledger")
+        bus = CommandBus(store, LEDGER, ids=SequentialIds("p"))
+        open_accounts(bus, "p", 1)
+        trips: list[int] = []
+        for n in range(commands):
+            relay.reset()
+            fields = {"account_id": "p0", "amount": "1.00"}
+            bus.execute_fields("deposit", fields, actor="p", command_id=f"p{n}")
+            trips.append(relay.count)
+        appends: list[float] = []
+        for n in range(commands):
+            version = store.stream_version("p-x")
+            metadata = Metadata(actor="p", command_id=f"x{n}", command_type="deposit")
+            event = NewEvent("E", {"n": n}, event_id=f"x{n}")
+            append = StreamAppend("p-x", "account", version, (event,))
+            start = time.perf_counter()
+            store.append([append], metadata)
+            appends.append(time.perf_counter() - start)
+        store.close()
+    finally:
+        relay.close()
+    print(
+        f"one deposit through the bus: {statistics.median(trips)} round trips (median of "
+        f"{commands}; 1 before the transaction: the command id lookup); append alone: "
+        f"{statistics.median(appends) * 1000:.2f} ms median, through a relay"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=600, help="commands per writer")
-    parser.add_argument("--writers", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--bulk", type=int, default=100_000, help="events in the bulk load")
+    parser.add_argument("--writers", type=int, nargs="*", default=[1, 4, 16])
+    parser.add_argument("--rounds", type=int, default=3, help="alternating pairs per case")
+    parser.add_argument(
+        "--bulk", type=int, default=100_000, help="events in the bulk load (0: none)"
+    )
+    parser.add_argument("--profile", action="store_true", help="count one command's round trips")
     options = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on kill too
     server = start_server(durable=True)
     try:
+        if options.profile:
+            profile(server, 50)
         try:
             import eventsourcing.postgres  # noqa: F401
 
@@ -195,36 +379,12 @@ def main() -> None:
         except ImportError:
             have_es = False
             print("eventsourcing[postgres] is not installed: its baselines are skipped")
-        for writers in options.writers:
-            url = server.database()
-            open_accounts(url, 6 if writers > 1 else 20)
-            accounts = 6 if writers > 1 else 20
-            jobs = [(url, k, options.commands, accounts) for k in range(writers)]
-            rate, latencies, errors = run_processes(eventscope_writer, jobs)
-            line = (
-                f"{writers:>2} writer(s): eventscope {rate:8.0f} commands/s, "
-                f"p99 {p99(latencies) * 1000:6.1f} ms, {errors} errors"
-            )
-            if have_es:
-                database = server.database().rsplit("/", 1)[1]
-                es_environment(server, database)
-                env = {k: os.environ[k] for k in os.environ if k.startswith(("POSTGRES_", "PERS"))}
-                es_tables()  # once, here: 16 processes creating them at once collide
-                env["CREATE_TABLE"] = "false"
-                es_jobs = [(env, k, options.commands) for k in range(writers)]
-                es_rate, es_latencies, _ = run_processes(es_writer, es_jobs)
-                line += (
-                    f" | eventsourcing {es_rate:8.0f} saves/s, p99 "
-                    f"{p99(es_latencies) * 1000:6.1f} ms | ratio {rate / es_rate:4.2f}x"
-                )
-            print(line, flush=True)
-        ours, raw = bulk(server, options.bulk)
-        print(
-            f"bulk load of {options.bulk:,} events: append_bulk {ours:,.0f} events/s, raw COPY "
-            f"{raw:,.0f} rows/s ({ours / raw:.0%} of COPY)"
-        )
+        writers_rows(server, options, have_es)
+        if options.bulk:
+            bulk_rows(server, options.bulk, options.rounds)
     finally:
         server.stop()
+    print(f"load average at end: {os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,18 @@ Every figure is measured in this run, beside its baseline (brief §9):
 - snapshot bytes (sum of blobs) over event bytes (the `events` table and its indexes,
   from SQLite's dbstat);
 - peak RSS (`ru_maxrss`) of this process.
+
+On PostgreSQL (issue 11), `--db postgresql://user@host:port/dbname` measures that
+database (built with `eventscope demo` when empty), and `--db postgresql:` starts a
+throwaway server for the run (tests/support/postgres_server.py) and builds it there:
+
+    .venv/bin/python bench/bench_timeline.py --db postgresql: --events 1000000
+
+The history is written by `eventscope --db URL demo --events N --no-open` in a child
+process (the bulk path: `COPY`), timed. The timeline is the composition root's
+(`tui.bootstrap.open_workspace(URL).timeline`, with its snapshot store), its snapshots
+built once (timed), then `state_at(random P)` and the cursor steps as above; the
+SQLite-only rows (raw floor, dbstat sizes) are left out.
 """
 
 from __future__ import annotations
@@ -221,67 +233,11 @@ def _near_cursor_seeks(
     print(f"  cpu, near-cursor         {_ms(cpus['near'])}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--db", type=Path, default=None)
-    parser.add_argument("--cadence", type=int, default=DEFAULT_CADENCE)
-    parser.add_argument("--samples", type=int, default=300, help="random state_at positions")
-    parser.add_argument("--step-points", type=int, default=40, help="random cursor positions")
-    parser.add_argument("--skip-replay", action="store_true", help="skip the full replays")
-    args = parser.parse_args(argv)
-
-    path = args.db or Path(tempfile.gettempdir()) / f"eventscope-bench-{args.events}-{args.seed}.db"
-    if not path.exists():
-        _build(path, args.events, args.seed)
-    store = SqliteEventStore(path, synchronous="NORMAL")
-    snapshots = SqliteSnapshotStore(path)
-    pause_collector_with(collector_paused)  # as the composition root does
-    timeline = Timeline(
-        store, LEDGER_PROJECTIONS, CATALOG, snapshots, cadence=args.cadence,
-        codec=ZLIB, key=stored_snapshot_key(LEDGER_PROJECTIONS),
-    )  # fmt: skip
-    head = timeline.head()
-    print(f"database: {path} ({head:,} events, synchronous=NORMAL for snapshot writes)")
-    print(f"cadence: a snapshot every {args.cadence} events; Python {sys.version.split()[0]}")
-
-    dropped = timeline.discard_stale_snapshots()
-    if dropped:
-        print(f"dropped {dropped} snapshots of other projection definitions")
-    started = time.perf_counter()
-    written = timeline.build_snapshots()
-    if written:
-        print(f"built {written} snapshots in {time.perf_counter() - started:.1f} s")
-
-    print("\n== replay (events/s; the floor is measured in this run) ==")
-    if not args.skip_replay:
-        count, floor = _raw_floor(path)
-        floor_rate = count / floor
-        print(f"raw floor  (select + orjson x2 + inline fold) {floor_rate:>12,.0f} ev/s")
-        count, read = _store_read(store)
-        print(f"store read (iter_all -> RecordedEvent)       {count / read:>12,.0f} ev/s")
-        states = initial_states(LEDGER_PROJECTIONS)
-        saving, timeline.save_snapshots = timeline.save_snapshots, False
-        wall, cpu = _timed(lambda: timeline.advance(states, 0, head))
-        timeline.save_snapshots = saving
-        rate = head / wall
-        print(
-            f"timeline replay, five projections          {rate:>12,.0f} ev/s "
-            f"({rate / floor_rate:.0%} of the floor; reads through EventStore.iter_all)"
-        )
-        del states
-        count, elapsed = _projector_path(path)
-        rate = count / elapsed
-        ratio = rate / floor_rate
-        verdict = _verdict(ratio >= GOAL_REPLAY_OF_FLOOR)
-        print(
-            f"rebuild path (store.replay.fold_rows), five {rate:>12,.0f} ev/s "
-            f"({ratio:.0%} of the floor; goal >= {GOAL_REPLAY_OF_FLOOR:.0%}: {verdict})"
-        )
-
+def _state_at_and_steps(
+    timeline: Timeline, head: int, args: argparse.Namespace, rng: random.Random
+) -> None:
+    """The state_at(random P) and cursor-step figures, on any store."""
     print("\n== state_at(random P), all five projections, refusals overlaid ==")
-    rng = random.Random(args.seed)
     for _ in range(5):  # warm the page cache and the refusal index
         timeline.state_at(rng.randint(0, head))
     walls, cpus = [], []
@@ -324,6 +280,118 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"all steps                  {_ms(steps)}")
     print(f"goal p99 < {GOAL_STEP_P99_MS:.0f} ms: {_verdict(step_p99 < GOAL_STEP_P99_MS)}")
 
+
+def _postgres_main(args: argparse.Namespace) -> int:
+    """The PostgreSQL run: build (or reuse) the history, then state_at and the steps."""
+    sys.path.insert(0, str(ROOT / "tests" / "support"))
+    from postgres_server import start_server
+
+    from tui.bootstrap import open_workspace
+
+    server = start_server() if args.db == "postgresql:" else None
+    url = server.database() if server is not None else args.db
+    try:
+        ws = open_workspace(url, create=True, actor="bench")
+        empty = ws.store.head().position == 0
+        ws.close()
+        if empty:
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "tui", "--db", url, "demo", "--events", str(args.events),
+                 "--seed", str(args.seed), "--no-open"],
+                check=True, capture_output=True, cwd=ROOT,
+            )  # fmt: skip
+            print(
+                f"built {args.events:,} demo events with `eventscope demo` in "
+                f"{time.perf_counter() - started:.0f} s (COPY path, snapshots, read models)"
+            )
+        ws = open_workspace(url, actor="bench")
+        timeline = ws.timeline
+        head = timeline.head()
+        print(f"database: PostgreSQL {url.rsplit('/', 1)[-1]} ({head:,} events)")
+        started = time.perf_counter()
+        written = timeline.build_snapshots()
+        print(
+            f"snapshots: {written} built in {time.perf_counter() - started:.1f} s by this "
+            f"session (store: {type(ws._snapshots).__name__})"
+        )
+        _state_at_and_steps(timeline, head, args, random.Random(args.seed))
+        ws.close()
+    finally:
+        if server is not None:
+            server.stop()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average now: {load} on {os.cpu_count()} CPUs")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--db", default=None, help="a SQLite file, or postgresql://… (see above)")
+    parser.add_argument("--cadence", type=int, default=DEFAULT_CADENCE)
+    parser.add_argument("--samples", type=int, default=300, help="random state_at positions")
+    parser.add_argument("--step-points", type=int, default=40, help="random cursor positions")
+    parser.add_argument("--skip-replay", action="store_true", help="skip the full replays")
+    args = parser.parse_args(argv)
+    if args.db is not None and args.db.startswith("postgresql:"):
+        return _postgres_main(args)
+
+    path = (
+        Path(args.db)
+        if args.db
+        else Path(tempfile.gettempdir()) / f"eventscope-bench-{args.events}-{args.seed}.db"
+    )
+    if not path.exists():
+        _build(path, args.events, args.seed)
+    store = SqliteEventStore(path, synchronous="NORMAL")
+    snapshots = SqliteSnapshotStore(path)
+    pause_collector_with(collector_paused)  # as the composition root does
+    timeline = Timeline(
+        store, LEDGER_PROJECTIONS, CATALOG, snapshots, cadence=args.cadence,
+        codec=ZLIB, key=stored_snapshot_key(LEDGER_PROJECTIONS),
+    )  # fmt: skip
+    head = timeline.head()
+    print(f"database: {path} ({head:,} events, synchronous=NORMAL for snapshot writes)")
+    print(f"cadence: a snapshot every {args.cadence} events; Python {sys.version.split()[0]}")
+
+    dropped = timeline.discard_stale_snapshots()
+    if dropped:
+        print(f"dropped {dropped} snapshots of other projection definitions")
+    started = time.perf_counter()
+    written = timeline.build_snapshots()
+    if written:
+        print(f"built {written} snapshots in {time.perf_counter() - started:.1f} s")
+
+    print("\n== replay (events/s; the floor is measured in this run) ==")
+    if not args.skip_replay:
+        count, floor = _raw_floor(path)
+        floor_rate = count / floor
+        print(f"raw floor  (select + orjson x2 + inline fold) {floor_rate:>12,.0f} ev/s")
+        count, read = _store_read(store)
+        print(f"store read (iter_all -> RecordedEvent)       {count / read:>12,.0f} ev/s")
+        states = initial_states(LEDGER_PROJECTIONS)
+        saving, timeline.save_snapshots = timeline.save_snapshots, False
+        wall, _cpu = _timed(lambda: timeline.advance(states, 0, head))
+        timeline.save_snapshots = saving
+        rate = head / wall
+        print(
+            f"timeline replay, five projections          {rate:>12,.0f} ev/s "
+            f"({rate / floor_rate:.0%} of the floor; reads through EventStore.iter_all)"
+        )
+        del states
+        count, elapsed = _projector_path(path)
+        rate = count / elapsed
+        ratio = rate / floor_rate
+        verdict = _verdict(ratio >= GOAL_REPLAY_OF_FLOOR)
+        print(
+            f"rebuild path (store.replay.fold_rows), five {rate:>12,.0f} ev/s "
+            f"({ratio:.0%} of the floor; goal >= {GOAL_REPLAY_OF_FLOOR:.0%}: {verdict})"
+        )
+
+    rng = random.Random(args.seed)
+    _state_at_and_steps(timeline, head, args, rng)
     _near_cursor_seeks(timeline, rng, head, args.cadence, args.samples)
 
     print("\n== storage ==")

@@ -101,13 +101,24 @@ _COMMAND_ROW = (
 
 
 def sign_commands(
-    conn: sqlite3.Connection, macs: DerivedMacs | None, rows: Sequence[Sequence[object]]
+    conn: sqlite3.Connection,
+    macs: DerivedMacs | None,
+    rows: Sequence[Sequence[object]],
+    hashes: Mapping[int, str] | None = None,
 ) -> list[tuple[object, ...]]:
     """Commands rows with their MAC appended (as they are without a key); their events
-    must already be written in this transaction."""
+    must already be written in this transaction, or their hashes be in `hashes`
+    (position -> hash: the rows the caller is writing, so nothing is read back)."""
     if macs is None:
         return [tuple(row) for row in rows]
-    return [(*row, macs.command(row, event_hash_at(conn, int(str(row[6]))))) for row in rows]
+    known = hashes or {}
+    return [
+        (
+            *row,
+            macs.command(row, known.get(int(str(row[6]))) or event_hash_at(conn, int(str(row[6])))),
+        )
+        for row in rows
+    ]
 
 
 def command_problem(

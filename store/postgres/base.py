@@ -3,6 +3,7 @@ the head, and the chain's settings."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, LiteralString
@@ -42,8 +43,62 @@ class QmarkConnection:
             return self._pg.execute(sql.replace("?", "%s"), params)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self._lock, self._pg.cursor() as cur:
-            cur.executemany(sql.replace("?", "%s"), list(rows))
+        with self._lock:
+            execute_rows(self._pg, sql.replace("?", "%s"), list(rows))
+
+
+FEW_ROWS = 16
+"""Up to this many rows are inserted by one `execute` each; more go through `COPY`."""
+
+_PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \((?:%s, ?)*%s\)")
+"""An INSERT of bare values into named columns: what `COPY` can do instead."""
+
+
+def execute_rows(conn: psycopg.Connection, sql: Any, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert `rows` with `sql` (an INSERT with one placeholder per column).
+
+    A few rows go as separate statements: in pipeline mode they are queued without a
+    wait, where `executemany` would add a sync (a round trip). Many rows of a plain
+    INSERT go through `COPY … FROM STDIN` (the bulk loads and imports: the same rows,
+    the same constraints and triggers, several times faster than `executemany`);
+    anything else through `executemany`.
+    """
+    if len(rows) <= FEW_ROWS:
+        for row in rows:
+            conn.execute(sql, row)
+        return
+    plain = _PLAIN_INSERT.fullmatch(sql) if isinstance(sql, str) else None
+    with conn.cursor() as cur:
+        if plain is None or conn.pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF:
+            cur.executemany(sql, rows)
+            return
+        table, columns = plain.groups()
+        with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for start in range(0, len(rows), 2000):
+                copy.write("".join(map(_copy_line, rows[start : start + 2000])))
+
+
+_COPY_SPECIAL = re.compile(r"[\\\n\r\t]").search
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_field(value: Any) -> str:
+    """One value in COPY's text format: NULL as \\N, bytes as bytea hex, text escaped."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL(value) else value
+    if isinstance(value, int):
+        return str(value)
+    raise TypeError(f"no COPY text form for {type(value).__name__}")
+
+
+def _copy_line(row: Sequence[Any]) -> str:
+    """A row as one line of COPY's text format (psycopg's own `write_row` does the same
+    in pure Python, a third of a bulk load's time)."""
+    return "\t".join(map(_copy_field, row)) + "\n"
 
 
 class PostgresBase(ChainSettings):

@@ -10,6 +10,7 @@ one set of rules every store follows.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
@@ -22,6 +23,7 @@ from domain.envelope import (
     Bookmark,
     Head,
     Metadata,
+    NewEvent,
     PendingEvent,
     RecordedEvent,
     Refusal,
@@ -43,7 +45,8 @@ from store.hashchain import (
     recording,
     stored_time,
 )
-from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection
+from store.postgres.append_sql import SITUATION, STALE_OR_LOCK
+from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection, execute_rows
 from store.postgres.import_writes import PostgresImportWrites
 from store.proofs.sqlite_log import extend_tree
 from store.sqlite.statements import RefusalRow, refusal_row
@@ -63,16 +66,6 @@ _INSERT_REFUSAL = (
     "command, reason, code) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
 )
 _HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
-_SITUATION = (
-    # All an append must know, read in one round trip under the lock: an earlier result
-    # of this command id, the head, and each stream's version (JSON: {stream: version}).
-    "SELECT c.first_position, h.position, h.hash, h.recorded_at, "
-    "(SELECT json_object_agg(stream_id, version) FROM (SELECT stream_id, max(version) "
-    "AS version FROM events WHERE stream_id = ANY(%s) GROUP BY stream_id) s) "
-    "FROM (SELECT 1) one LEFT JOIN commands c ON c.command_id = %s "
-    "LEFT JOIN LATERAL (SELECT position, hash, recorded_at FROM events "
-    "ORDER BY position DESC LIMIT 1) h ON true"
-)
 _CHANGED = (
     # The change token and the wake-up of followers, in one statement.
     "WITH bumped AS (UPDATE changes SET version = version + 1 WHERE id = 1 RETURNING version) "
@@ -89,20 +82,63 @@ def _sqlite_view(conn: psycopg.Connection, lock: threading.RLock) -> Any:
 class Writing(PostgresBase):
     """Appends, bulk loads, imports, refusals and bookmarks."""
 
-    def _locked_write(self, action: str, work: Callable[[psycopg.Connection], Any]) -> Any:
+    def _locked_write(
+        self,
+        action: str,
+        work: Callable[[psycopg.Connection], Any],
+        *,
+        pipelined: bool = False,
+        locks: bool = True,
+    ) -> Any:
         """Run `work` in one transaction holding the append lock; bump the change token
-        and notify followers in the same transaction."""
+        and notify followers in the same transaction.
+
+        `pipelined` runs it in psycopg's pipeline mode: statements are sent without
+        waiting for their results, and a result that `work` fetches is the only wait.
+        An append then costs two round trips, BEGIN + lock + its one read, then its
+        writes + COMMIT, so the lock (which serialises every writer) is held for about
+        one round trip plus the commit (`bench/bench_postgres.py --profile` counts them).
+        With `locks=False`, `work` takes the append lock itself (an append: `STALE_OR_LOCK`)
+        and must write nothing unless it did.
+        """
         self._open_check()
         self._refuse_read_only(action)
         conn = self._pg
         try:
-            with self._lock, conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
-                result = work(conn)
-                conn.execute(_CHANGED, (CHANNEL,))
-                return result
+            with self._lock:
+                if pipelined and psycopg.Pipeline.is_supported():
+                    return self._pipelined(conn, work, locks)
+                with conn.transaction():
+                    if locks:
+                        conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+                    result = work(conn)
+                    conn.execute(_CHANGED, (CHANNEL,))
+                    return result
         except psycopg.Error as exc:
             raise self._error(exc, action) from None
+
+    @staticmethod
+    def _pipelined(
+        conn: psycopg.Connection, work: Callable[[psycopg.Connection], Any], locks: bool
+    ) -> Any:
+        """`work` between BEGIN and COMMIT sent as plain statements in one pipeline, with
+        one sync at the end (psycopg's `transaction()` adds syncs after BEGIN and around
+        COMMIT: three more round trips). Whatever fails, the transaction is rolled back
+        before the error goes on."""
+        try:
+            with conn.pipeline():  # its end sends the one sync, and waits for it
+                conn.execute("BEGIN")
+                if locks:
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+                result = work(conn)
+                conn.execute(_CHANGED, (CHANNEL,))
+                conn.execute("COMMIT")
+            return result
+        except BaseException:
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+            raise
 
     def _head_row(self, conn: psycopg.Connection) -> tuple[Head, str]:
         row = conn.execute(_HEAD).fetchone()
@@ -126,15 +162,14 @@ class Writing(PostgresBase):
         refusals: Sequence[RefusalRow] = (),
     ) -> None:
         if rows:
-            with conn.cursor() as cur:
-                cur.executemany(_INSERT_EVENT, rows)
+            execute_rows(conn, _INSERT_EVENT, rows)
         if commands:
-            signed = sign_commands(_sqlite_view(conn, self._lock), self.macs, commands)
+            hashes = {row[0]: row[11] for row in rows}
+            signed = sign_commands(_sqlite_view(conn, self._lock), self.macs, commands, hashes)
             mac = self.macs is not None
             columns = _COMMAND_COLUMNS + (", mac" if mac else "")
             marks = ", ".join(["%s"] * (8 if mac else 7))
-            with conn.cursor() as cur:
-                cur.executemany(f"INSERT INTO commands ({columns}) VALUES ({marks})", signed)
+            execute_rows(conn, f"INSERT INTO commands ({columns}) VALUES ({marks})", signed)
         if refusals:
             row = conn.execute("SELECT coalesce(max(id), 0) FROM refusals").fetchone()
             first = int(row[0]) + 1 if row else 1
@@ -146,17 +181,43 @@ class Writing(PostgresBase):
     def append(self, streams: Sequence[StreamAppend], metadata: Metadata) -> AppendResult:
         """Append to one or more streams in one transaction (see `EventWriter.append`)."""
         check_append(streams)
+        # Everything that does not depend on the head is made before taking the lock.
+        texts = [
+            (append, event, canonical_json(event.data))
+            for append in streams
+            for event in append.events
+        ]
+        metadata_text = canonical_json(metadata.event_metadata(), "metadata")
         return cast(
-            AppendResult, self._locked_write("append", lambda c: self._append(c, streams, metadata))
+            AppendResult,
+            self._locked_write(
+                "append",
+                lambda c: self._append(c, streams, metadata, texts, metadata_text),
+                pipelined=True,
+                locks=False,
+            ),
         )
 
     def _append(
-        self, conn: psycopg.Connection, streams: Sequence[StreamAppend], metadata: Metadata
+        self,
+        conn: psycopg.Connection,
+        streams: Sequence[StreamAppend],
+        metadata: Metadata,
+        texts: list[tuple[StreamAppend, NewEvent, str]],
+        metadata_text: str,
     ) -> AppendResult:
         command_id = metadata.command_id
-        row = conn.execute(_SITUATION, ([a.stream_id for a in streams], command_id)).fetchone()
+        stream_ids = [a.stream_id for a in streams]
+        expected = [a.expected_version for a in streams]
+        lock = conn.execute(STALE_OR_LOCK, (APPEND_LOCK, stream_ids, expected, command_id))
+        row = conn.execute(SITUATION, (stream_ids, command_id)).fetchone()
         assert row is not None  # one row, always
-        earlier, position, hash_, last_time, found = row
+        earlier, position, hash_, last_time, found, edge = row
+        locked = lock.fetchone()
+        if not (locked and locked[0]):
+            # Stale before the lock: a conflict, found without queueing for the lock
+            # (versions only grow, so it still holds); nothing is written.
+            raise self._stale(streams, found)
         if earlier is not None and command_id:
             duplicate = self._find_command(conn, command_id)
             if duplicate is not None:
@@ -175,7 +236,6 @@ class Writing(PostgresBase):
         extender = ChainExtender(
             head, last_time, self._key, stream_version=lambda s: versions.get(s, 0)
         )
-        metadata_text = canonical_json(metadata.event_metadata(), "metadata")
         rows = [
             extender.row(
                 event.event_id,
@@ -184,11 +244,10 @@ class Writing(PostgresBase):
                 event.type,
                 event.schema_version,
                 recorded_at,
-                canonical_json(event.data),
+                data_text,
                 metadata_text,
             )
-            for append in streams
-            for event in append.events
+            for append, event, data_text in texts
         ]
         if len({row[1] for row in rows}) != len(rows):
             raise InvalidInput("an event id in this append is already recorded")
@@ -206,13 +265,33 @@ class Writing(PostgresBase):
                 )
             )
         self._write_rows(conn, rows, commands)
-        self._extend_tree(conn, rows)
+        right_edge = {(int(lv), int(ix)): bytes.fromhex(h) for lv, ix, h in edge or ()}
+        self._extend_tree(conn, rows, right_edge)
         events = tuple(event_from_row(row) for row in rows)
         return AppendResult(command_id, tuple(row[0] for row in rows), events)
 
-    def _extend_tree(self, conn: psycopg.Connection, rows: list[ChainRow]) -> None:
-        """Grow the Merkle tree in the same transaction (store/postgres/proofs.py)."""
-        extend_tree(_sqlite_view(conn, self._lock), rows)
+    @staticmethod
+    def _stale(
+        streams: Sequence[StreamAppend], found: dict[str, int] | None
+    ) -> ConcurrencyConflict:
+        """The conflict a stale append ran into (its first stream whose version moved)."""
+        versions = {k: int(v) for k, v in (found or {}).items()}
+        for append in streams:
+            actual = versions.get(append.stream_id, 0)
+            if actual != append.expected_version:
+                return ConcurrencyConflict(append.stream_id, append.expected_version, actual)
+        first = streams[0]  # moved back since: unreachable, as versions only grow; retried
+        return ConcurrencyConflict(first.stream_id, first.expected_version, first.expected_version)
+
+    def _extend_tree(
+        self,
+        conn: psycopg.Connection,
+        rows: list[ChainRow],
+        nodes: dict[tuple[int, int], bytes] | None = None,
+    ) -> None:
+        """Grow the Merkle tree in the same transaction (store/postgres/proofs.py);
+        `nodes`: stored nodes already read (the right edge), not read again."""
+        extend_tree(_sqlite_view(conn, self._lock), rows, nodes)
 
     def find_command(self, command_id: str) -> AppendResult | None:
         """The result an earlier command with this id recorded, if any."""

@@ -18,7 +18,7 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +55,16 @@ _PROGRESS_FROM = 100_000
 """A migration over at least this many events shows its progress on stderr."""
 
 
-def _lookup(conn: sqlite3.Connection, known: dict[int, str]) -> Any:
+def _lookup(
+    conn: sqlite3.Connection,
+    known: dict[int, str],
+    nodes: Mapping[tuple[int, int], bytes] | None = None,
+) -> Any:
     def lookup(level: int, index: int) -> bytes:
+        if nodes is not None:
+            node = nodes.get((level, index))
+            if node is not None:
+                return node
         if level == 0:
             chain = known.get(index)
             if chain is None:
@@ -87,17 +95,23 @@ def _tree_in_schema() -> bool:
     return schema.latest_version() >= TREE_STEP
 
 
-def extend_tree(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
+def extend_tree(
+    conn: sqlite3.Connection,
+    rows: Sequence[Sequence[Any]],
+    stored: Mapping[tuple[int, int], bytes] | None = None,
+) -> None:
     """Add the leaves of chain rows just inserted (position first, hash last), in order.
 
     Runs in the caller's transaction. The row before the first one is the previous
     leaf, whose chain hash the first row carries as its prev_hash: a one-event append
-    usually reads nothing and writes one node.
+    usually reads nothing and writes one node. `stored` holds stored nodes the caller
+    already read (`(level, index) -> hash`, e.g. the tree's right edge, read with the
+    head by PostgreSQL's append): they are not read again.
     """
     if not rows or not _tree_in_schema():
         return
     start = rows[0][0] - 1
-    extender = tree.TreeExtender(start, _lookup(conn, {start - 1: rows[0][10]}))
+    extender = tree.TreeExtender(start, _lookup(conn, {start - 1: rows[0][10]}, stored))
     nodes = extender.add(row[11] for row in rows)
     if len(nodes) == 1:
         conn.execute(_INSERT_NODE, nodes[0])
