@@ -25,6 +25,7 @@ from tui.bootstrap import Workspace, database_path, is_fileless, open_workspace
 from tui.cli import trust
 from tui.cli.output import say
 from tui.cli.output_file import refuse_database_files, replacing_file
+from tui.services.event_context import EventReading
 from tui.themes import DEFAULT_THEME
 
 
@@ -241,6 +242,7 @@ def log(args: argparse.Namespace) -> int:
         before = None if args.to is None or args.to >= 2**63 - 1 else args.to + 1
         remaining = args.limit
         out = sys.stdout
+        reading = EventReading(ws.timeline, ws.domain)
         while remaining is None or remaining > 0:
             page_size = 1000 if remaining is None else min(1000, remaining)
             page = ws.store.events_page(
@@ -256,7 +258,7 @@ def log(args: argparse.Namespace) -> int:
                     out.write(orjson.dumps(event.to_json_dict()).decode() + "\n")
                 else:
                     summary = flag_problem(event_problem(ws.domain.model, event))
-                    summary += ws.domain.summary(event)
+                    summary += reading.summary(event)
                     out.write(format_event_line(event, summary) + "\n")
             if len(page) < page_size:
                 break

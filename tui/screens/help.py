@@ -62,7 +62,9 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
                 rows.append(("1 … 9", "Show projection panel 1 to 9"))
                 digits = True
             continue
-        rows.append((key_text(binding.key), binding.description or binding.action))
+        rows.append(
+            (key_text(binding.key), binding.tooltip or binding.description or binding.action)
+        )
     return rows
 
 
@@ -77,16 +79,17 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:
         super().__init__()
-        # A key bound twice (the main screen repeats `?` so the footer shows it first)
-        # is listed once, in the first section that has it.
-        seen: set[str] = set()
+        # A key bound twice to the same thing (the main screen repeats `?` so the footer
+        # shows it first) is listed once, in the first section that has it. A key that
+        # does something else elsewhere (↑ in the log, enter on a refusal) keeps its row.
+        seen: set[tuple[str, str]] = set()
         self.sections: list[tuple[str, list[tuple[str, str]]]] = []
         for title, bindings in sections:
             rows = []
-            for keys, description in binding_rows(bindings):
-                if keys not in seen:
-                    seen.add(keys)
-                    rows.append((keys, description))
+            for row in binding_rows(bindings):
+                if row not in seen:
+                    seen.add(row)
+                    rows.append(row)
             if rows:
                 self.sections.append((title, rows))
         self.query_text = ""

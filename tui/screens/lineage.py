@@ -41,7 +41,12 @@ def change_text(projection: Projection, step: LineageStep) -> Text:
 class LineageScreen(ModalScreen[int | None]):
     """Where a read-model row came from. Enter jumps to the chosen event."""
 
-    BINDINGS = [Binding("escape,q", "close", "Close"), Binding("enter", "jump", "Go to event")]
+    # enter is a priority binding: the focused table binds enter too (hidden), and the
+    # footer must say what enter does here.
+    BINDINGS = [
+        Binding("escape,q", "close", "Close"),
+        Binding("enter", "jump", "Go to event", priority=True),
+    ]
 
     class Loaded(Message):
         def __init__(self, steps: list[LineageStep] | None, error: str = "") -> None:

@@ -6,7 +6,7 @@ so a balance reads `1,441.36` here exactly as in the panels, never as raw minor 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rich.text import Text
@@ -32,7 +32,7 @@ def fill_history(
     table: DataTable[Any],
     steps: Sequence[AggregateStep],
     domain: DomainDescription,
-    summarize: Callable[[RecordedEvent], str],
+    summarize: Callable[[RecordedEvent, Mapping[str, Any]], str],
 ) -> str:
     """Fill `table` (cleared) with one row per step, keyed by the event's position.
 
@@ -66,8 +66,11 @@ def fill_history(
             cells.append(
                 Text(text, style=CHANGED if changed else "", justify="right" if numeric else "left")
             )
+        # The state before the event reads it in its context (an overdraft change in
+        # the account's currency) without folding the stream again.
+        what = summarize(event, previous)
         previous = step.state
-        cells += [stored_text(event.type), stored_text(summarize(event)), stored_text(event.actor)]
+        cells += [stored_text(event.type), stored_text(what), stored_text(event.actor)]
         table.add_row(*cells, key=str(event.position))
     last = steps[-1].state if steps else {}
     shown = [(domain.field(n).title, domain.field(n).format(last)) for n in constant]
