@@ -27,7 +27,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from domain.envelope import AppendResult
 from domain.errors import DomainError, InvalidInput, RuleRefused
@@ -107,6 +107,8 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Run", id="run", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+        # The form's own keys (ctrl+s Run, esc Cancel), not the main screen's behind it.
+        yield Footer()
 
     def _field_widgets(self, blink: bool) -> ComposeResult:
         for name, info in self.command.model_fields.items():

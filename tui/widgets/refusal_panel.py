@@ -23,7 +23,13 @@ class RefusalTable(ProjectionTable):
     """The refusals, newest first; Enter opens one whole, ↓ at the end loads older ones."""
 
     BINDINGS = [
-        Binding("enter", "choose", "Details"),
+        Binding(
+            "enter",
+            "choose",
+            "Details",
+            tooltip="The refused command whole: who, when, its fields, the full reason, "
+            "the position it was refused at",
+        ),
         Binding("down", "cursor(1)", "Row down / older", show=False),
     ]
 

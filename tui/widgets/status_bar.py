@@ -84,13 +84,22 @@ class StatusBar(Widget):
 
     def _content(self, width: int) -> Content:
         # Parsed part by part through a cache: most parts repeat from one step to the next.
-        left = Content("  ").join(_markup(part) for part in self._left())
-        right = Content("  ").join(_markup(part) for part in self._right())
+        left_parts, right_parts = self._left(), self._right()
+        left = Content("  ").join(_markup(part) for part in left_parts)
+        right = Content("  ").join(_markup(part) for part in right_parts)
         room = max(0, width - right.cell_length - 2)
+        # When narrow, what gives way first: a read-model check that passed (what went
+        # wrong on the left matters more), then who you are, then the app's name; only
+        # then is the left cut, so the position and the head stay whole ("of #6…" never).
         if left.cell_length > room and self.view.derived.state != "broken":
-            # What went wrong on the left matters more than a check that passed.
-            right = Content("  ").join(_markup(part) for part in self._right()[1:])
-            room = max(0, width - right.cell_length - 2)
+            right_parts = right_parts[1:]
+        if left.cell_length > room and self.view.actor and not self.view.read_only:
+            right_parts = right_parts[:-1]
+        right = Content("  ").join(_markup(part) for part in right_parts)
+        room = max(0, width - right.cell_length - 2)
+        if left.cell_length > room:
+            left_parts = [markup_safe(self.view.db_name), *left_parts[1:]]
+            left = Content("  ").join(_markup(part) for part in left_parts)
         if left.cell_length > room:
             left = left.truncate(room, ellipsis=True)
         gap = max(2, width - left.cell_length - right.cell_length)
