@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.markup import escape
 from textual.widget import Widget
 
+from domain.text import escape as escape_text
 from tui.derived_check import DerivedStatus
 from tui.format import markup_safe, position_text, time_text
 from tui.services.types import ChainStatus
@@ -93,13 +94,21 @@ class StatusBar(Widget):
         # then is the left cut, so the position and the head stay whole ("of #6…" never).
         if left.cell_length > room and self.view.derived.state != "broken":
             right_parts = right_parts[1:]
+            right = Content("  ").join(_markup(part) for part in right_parts)
+            room = max(0, width - right.cell_length - 2)
         if left.cell_length > room and self.view.actor and not self.view.read_only:
             right_parts = right_parts[:-1]
-        right = Content("  ").join(_markup(part) for part in right_parts)
-        room = max(0, width - right.cell_length - 2)
+            right = Content("  ").join(_markup(part) for part in right_parts)
+            room = max(0, width - right.cell_length - 2)
         if left.cell_length > room:
-            left_parts = [markup_safe(self.view.db_name), *left_parts[1:]]
-            left = Content("  ").join(_markup(part) for part in left_parts)
+            # The database's name gives way before the positions (cut, then gone).
+            rest = Content("  ").join(_markup(part) for part in left_parts[1:])
+            name = Content(escape_text(self.view.db_name))
+            name_room = room - rest.cell_length - 2
+            if name_room >= 4:
+                left = Content.assemble(name.truncate(name_room, ellipsis=True), "  ", rest)
+            else:
+                left = rest
         if left.cell_length > room:
             left = left.truncate(room, ellipsis=True)
         gap = max(2, width - left.cell_length - right.cell_length)
