@@ -245,6 +245,12 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         command = self.validate_form(show_all=True)
         if command is None:
             self.query_one("#form-error", Static).update("Fix the fields marked ✗, then run again.")
+            # Land on the first field to fix: its error is right under it, scrolled into view.
+            for field in self.query(".field.-invalid"):
+                inputs = field.query("Input, Select")
+                if inputs:
+                    inputs.first().focus()
+                    break
             return
         self._executing = True
         self.query_one("#run", Button).disabled = True
