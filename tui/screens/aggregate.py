@@ -96,7 +96,13 @@ class AggregateScreen(SelectsRows, ModalScreen[int | None]):
         self.query_one(".dialog-title", Label).update(
             Text.assemble("Aggregate history  ", (escape(message.stream), "bold"))
         )
-        fixed = fill_history(table, self.steps, self.session.domain, self.session.queries.summary)
+        fixed = fill_history(
+            table,
+            self.steps,
+            self.session.domain,
+            self.session.queries.summary,
+            table.scrollable_content_region.width,
+        )
         summary.update(
             Text.assemble(
                 (f"{len(self.steps):,} events", "bold"),
