@@ -13,7 +13,7 @@ from tui.widgets.status_bar import StatusBar, StatusView
 
 @settings(max_examples=60, deadline=None)
 @given(
-    width=st.sampled_from([80, 100, 120, 200]),
+    width=st.sampled_from([50, 60, 80, 100, 120, 200]),
     head=st.integers(min_value=1, max_value=10_000_000),
     data=st.data(),
     name=st.text(alphabet="abcdefghij.-_", min_size=1, max_size=80),

@@ -109,12 +109,16 @@ class StatusBar(Widget):
                 left = Content.assemble(name.truncate(name_room, ellipsis=True), "  ", rest)
             else:
                 left = rest
+        if left.cell_length > room and not self.view.live:
+            # Then the cursor's time (the scrubber shows it too), before anything is cut.
+            rest = Content("  ").join(_markup(part) for part in self._left(with_time=False)[1:])
+            left = rest if rest.cell_length <= room else left
         if left.cell_length > room:
             left = left.truncate(room, ellipsis=True)
         gap = max(2, width - left.cell_length - right.cell_length)
         return Content.assemble(left, " " * gap, right)
 
-    def _left(self) -> list[str]:
+    def _left(self, *, with_time: bool = True) -> list[str]:
         v = self.view
         parts = [f"[b]eventscope[/b] [dim]·[/dim] {markup_safe(v.db_name)}"]
         if v.live:
@@ -122,8 +126,8 @@ class StatusBar(Widget):
         else:
             parts.append(
                 f"[reverse $warning] AT {position_text(v.position)} [/]"
-                f" {escape(time_text(v.time))}"
-                f" [dim]of {position_text(v.head)}[/dim]"
+                + (f" {escape(time_text(v.time))}" if with_time else "")
+                + f" [dim]of {position_text(v.head)}[/dim]"
             )
         if v.replaying:
             parts.append("[$text-warning]replaying…[/]")
