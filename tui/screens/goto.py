@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Footer, Input, Label, Static
 
 from domain.errors import DomainError
 from tui.format import position_text
@@ -43,6 +43,8 @@ class GotoScreen(ModalScreen[int | None]):
             )
             yield Input(placeholder="position or time", id="goto-input")
             yield Static("", id="goto-error", classes="error")
+        # The dialog's own keys, not the main screen's behind it.
+        yield Footer()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

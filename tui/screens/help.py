@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Footer, Input, Label, Static
 
 KEY_NAMES = {
     "left": "←",
@@ -106,6 +106,8 @@ class HelpScreen(ModalScreen[None]):
                 "blame).[/dim]",
                 id="help-mouse",
             )
+        # The dialog's own keys, not the main screen's behind it.
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#help-filter", Input).focus()
