@@ -15,7 +15,7 @@ import pytest
 from test_columns_fit import NUMBER
 from test_snapshot_sizes import SIZE_IDS, SIZES, steady_log
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 from tui_support import main_screen, make_app, settle, type_into, wait_for
 
 from tui.bootstrap import Workspace
@@ -79,7 +79,13 @@ async def form_with_an_error(pilot: Pilot[Any]) -> None:
     await pilot.press("c")
     if not screen.live:
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
-        await pilot.press("tab", "enter")  # "Stay here"
+        # "Stay here": tab only once the dialog has focused its first answer, enter once
+        # the focus is on "Stay here" (a key sent earlier lands on "Return to live").
+        confirm = pilot.app.screen
+        await wait_for(pilot, lambda: confirm.focused is not None)
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: getattr(confirm.focused, "id", "") == "answer-stay")
+        await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandFormScreen))
     form = pilot.app.screen
     assert isinstance(form, CommandFormScreen)
@@ -88,6 +94,11 @@ async def form_with_an_error(pilot: Pilot[Any]) -> None:
     await type_into(pilot, "#input-amount", "-5")
     await pilot.press("ctrl+s")
     await wait_for(pilot, lambda: bool(form.query(".field-error.-shown")), what="the error")
+    # Every part of the outcome drawn, not a fixed pause: the line under the fields and
+    # the focus on the field to fix (the form scrolls to it when short).
+    general = form.query_one("#form-error", Static)
+    amount = form.query_one("#input-amount")
+    await wait_for(pilot, lambda: "Fix the fields" in str(general.render()) and amount.has_focus)
     await pilot.pause(0.05)
 
 
