@@ -41,7 +41,9 @@ class GotoScreen(ModalScreen[int | None]):
                 "or a UTC time ([b]2026-03-01[/b], [b]2026-03-01T14:02[/b]).",
                 classes="dialog-help",
             )
-            yield Input(placeholder="position or time", id="goto-input")
+            field = Input(placeholder="position or time", id="goto-input")
+            field.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+            yield field
             yield Static("", id="goto-error", classes="error")
         # The dialog's own keys, not the main screen's behind it.
         yield Footer()

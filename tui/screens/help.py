@@ -97,7 +97,11 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help", classes="sheet"):
             yield Label("Keys", classes="dialog-title")
-            yield Input(placeholder="type to filter: a key or a word", id="help-filter")
+            field = Input(placeholder="type to filter: a key or a word", id="help-filter")
+            # As every other input: the app's blink setting (off in tests and screenshots,
+            # where a blinking cursor made the help's snapshot differ 1 run in 3).
+            field.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+            yield field
             with VerticalScroll(id="help-keys"):
                 yield Static(self._listing(), id="help-list")
             yield Static(
