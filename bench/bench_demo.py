@@ -13,8 +13,10 @@ Into fresh files, in WAL mode, all at ONE `synchronous` setting, it measures:
    and hashes are identical) into the same schema in one transaction; and the same
    with the events table's indexes dropped and rebuilt around it, which is what
    `append_bulk` does into an empty store;
-4. generation + load: `write_demo(store, N)`, the path `eventscope demo` takes,
-   events and refusals together.
+4. generation + load: `write_demo(store, N)`, events and refusals together;
+5. what `eventscope demo` adds: its history ends now (`domain.demo_timing.ending_at`),
+   which plays the generator once to learn when it ends, then again with every time
+   moved; timed with the load, into a fresh store.
 
 The ratios that matter: 2 / 3 (the brief's bulk-load goal: at least 50% of raw
 `executemany`) and 4 against 1 (how much loading adds to generating).
@@ -32,9 +34,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from domain.demo_timing import ending_at
 from domain.envelope import PendingEvent, Refusal
 from domain.ledger.demo import generate_demo, write_demo
 from store.sqlite import SYNCHRONOUS_MODES, SqliteEventStore
@@ -124,6 +128,17 @@ def write_demo_into(path: Path, synchronous: str, events: int, seed: int) -> tup
     return wall, kept
 
 
+def write_ending_now(path: Path, synchronous: str, events: int, seed: int) -> tuple[float, float]:
+    """(wall, CPU) seconds for the history of `eventscope demo`: ending now, loaded."""
+    store = new_store(path, synchronous)
+    end = datetime.now(UTC)
+    try:
+        wall, cpu, _ = timed(lambda: store.append_bulk(ending_at(generate_demo, events, seed, end)))
+    finally:
+        store.close()
+    return wall, cpu
+
+
 def rate(events: int, seconds: float) -> str:
     return f"{events / seconds:>10,.0f} ev/s" if seconds > 0 else "-"
 
@@ -169,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"4. write_demo (generate + load)    {both:8.2f} s  {rate(n, both)}"
             f"   ({kept:,} refusals kept)"
+        )
+        shifted, shifted_cpu = write_ending_now(folder / "demo-now.db", sync, n, args.seed)
+        print(
+            f"5. as `eventscope demo` (ends now)  {shifted:8.2f} s  {rate(n, shifted)}"
+            f"   (CPU {shifted_cpu:.2f} s; 10M at this rate: {shifted * 1e7 / n / 60:.0f} min)"
         )
         print(
             f"append_bulk is {raw / bulk:.0%} of raw executemany's speed "

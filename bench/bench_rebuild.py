@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.ledger_history import ledger_history
 from domain.ledger import LEDGER
+from domain.ledger.description import LEDGER_DOMAIN
 from domain.ledger.projections import LEDGER_PROJECTIONS
 from domain.projection import Projection
 from store.projector import Projector
@@ -108,7 +109,14 @@ def rebuild(
 ) -> Timing:
     """Time for one `Projector.rebuild()` (fold, fill the new tables, swap); with `only`,
     the partial rebuild `eventscope rebuild --projection` runs (the others kept)."""
-    projector = Projector(store, projections, LEDGER.catalog, name="bench", batch=batch)
+    projector = Projector(
+        store,
+        projections,
+        LEDGER.catalog,
+        name="bench",
+        batch=batch,
+        reads=LEDGER_DOMAIN.event_reads,
+    )
     started = _clock()
     projector.rebuild(only=only)
     elapsed = _since(started)

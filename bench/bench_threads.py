@@ -10,7 +10,8 @@ eventsourcing library (one `Application` on its SQLite module, each thread savin
 aggregate) each write `--events` events into fresh files at the same `synchronous`
 setting. Their order alternates every round (`--rounds`); the ratio is taken within a
 round. Printed: events/s, latency p50 and p99 per command (or `save()`), commits per
-second of eventscope (group commit: a commit covers many appends) and the 1-minute load.
+second of eventscope (group commit: a commit covers many appends), its appends per
+group commit and the 1-minute load.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from store.sqlite import SYNCHRONOUS_MODES, SqliteEventStore
 
 Result = tuple[float, list[float]]
 """(wall seconds for all events, per-operation latencies in seconds)."""
+GROUPS: dict[int, list[float]] = {}
+"""Appends per group commit of eventscope, by thread count (one figure per run)."""
 
 
 def run_threads(threads: int, per_thread: int, op: Callable[[int, int], None]) -> Result:
@@ -93,9 +96,13 @@ def run_eventscope(path: Path, synchronous: str, threads: int, per_thread: int) 
             actor=ACTOR,
         )
 
+    writers = store._writers  # the bench reads the queue's counters
+    groups, appends = writers.groups, writers.grouped_appends
     try:
         return run_threads(threads, per_thread, deposit)
     finally:
+        done = writers.groups - groups
+        GROUPS.setdefault(threads, []).append((writers.grouped_appends - appends) / max(1, done))
         store.close()
 
 
@@ -176,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{'threads':>7} | {'eventscope ev/s':>15} {'p50 us':>8} {'p99 us':>8} | "
         f"{'eventsourcing ev/s':>18} {'p50 us':>8} {'p99 us':>8} | ratio (paired median)",
     ]
+    lines_groups: list[str] = []
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
         for threads in args.threads:
             per_thread = max(1, args.events // threads)
@@ -190,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     one_round(base, args.synchronous, threads, per_thread, round_no, ours, theirs)
                 print(f"  {threads} threads, round {round_no + 1} done", file=sys.stderr)
             rate, p50, p99 = summary(ours, events)
+            lines_groups.append(f"{threads}: {median(GROUPS.get(threads, [])):.1f}")
             if not theirs:
                 lines.append(f"{threads:>7} | {rate:>15,.0f} {p50:>8,.0f} {p99:>8,.0f} |")
                 continue
@@ -204,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{threads:>7} | {rate:>15,.0f} {p50:>8,.0f} {p99:>8,.0f} | "
                 f"{lib_rate:>18,.0f} {lib_p50:>8,.0f} {lib_p99:>8,.0f} | {ratio:.2f}x"
             )
+    groups = ", ".join(lines_groups)
+    lines.append(f"eventscope appends per group commit (median of rounds), by threads: {groups}")
     lines.append(
         f"load average (1 min): {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
     )

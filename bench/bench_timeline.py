@@ -52,6 +52,7 @@ from domain.ledger.projections import LEDGER_PROJECTIONS  # noqa: E402
 from domain.projection import initial_states  # noqa: E402
 from domain.timeline import DEFAULT_CADENCE, Timeline  # noqa: E402
 from domain.timeline.replay import pause_collector_with  # noqa: E402
+from store.chunk_cache import NearCursorChunks  # noqa: E402
 from store.collector import collector_paused  # noqa: E402
 from store.replay import SELECT_EVENTS, fold_rows  # noqa: E402
 from store.snapshot_format import ZLIB, stored_snapshot_key  # noqa: E402
@@ -185,6 +186,41 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _near_cursor_seeks(
+    timeline: Timeline, rng: random.Random, head: int, cadence: int, samples: int
+) -> None:
+    """Seeks near the cursor (scrubbing, a jump between two marks, stepping back out of
+    a window): `state_at` within two cadences of the last position, on two timelines
+    over the same store, alternating: the default chunk cache (shared chunks, admitted
+    on a second sighting) and `NearCursorChunks` (what the app uses)."""
+    near = Timeline(
+        timeline.store, timeline.projections, timeline.catalog, timeline.snapshots,
+        cadence=timeline.cadence, codec=ZLIB, key=timeline.key,
+        chunk_cache=NearCursorChunks(),
+    )  # fmt: skip
+    shared = Timeline(
+        timeline.store, timeline.projections, timeline.catalog, timeline.snapshots,
+        cadence=timeline.cadence, codec=ZLIB, key=timeline.key,
+    )  # fmt: skip
+    times: dict[str, list[float]] = {"shared": [], "near": []}
+    cpus: dict[str, list[float]] = {"shared": [], "near": []}
+    position = rng.randint(0, head)
+    for index in range(samples):
+        if index % 25 == 0:
+            position = rng.randint(0, head)  # a new place to scrub around
+        position = max(0, min(head, position + rng.randint(-2 * cadence, 2 * cadence)))
+        pair = [("shared", shared), ("near", near)]
+        for name, each in pair if index % 2 else reversed(pair):
+            wall, cpu = _timed(lambda t=each, p=position: t.state_at(p))
+            times[name].append(wall)
+            cpus[name].append(cpu)
+    print(f"\n== state_at within {2 * cadence} events of the last (scrubbing), A/B ==")
+    print(f"shared chunks (default)    {_ms(times['shared'])}")
+    print(f"near-cursor chunks (app)   {_ms(times['near'])}")
+    print(f"  cpu, shared              {_ms(cpus['shared'])}")
+    print(f"  cpu, near-cursor         {_ms(cpus['near'])}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -287,6 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"step -1 x{len(long_run):<5} in a row     {_ms(long_run)}")
     print(f"all steps                  {_ms(steps)}")
     print(f"goal p99 < {GOAL_STEP_P99_MS:.0f} ms: {_verdict(step_p99 < GOAL_STEP_P99_MS)}")
+
+    _near_cursor_seeks(timeline, rng, head, args.cadence, args.samples)
 
     print("\n== storage ==")
     snapshot_bytes = timeline.snapshot_size()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from domain.clock import Clock, IdSource, SystemClock, UuidSource
@@ -20,8 +21,14 @@ STREAM_ID_MAX = 200
 """Longest actor, caller-chosen command id and stream id, in characters."""
 
 
+@lru_cache(maxsize=4096)
 def _entered(value: str, field: str, max_length: int) -> str:
-    """`checked_text` for what a caller names a command by: InvalidInput (exit 2) if unsafe."""
+    """`checked_text` for what a caller names a command by: InvalidInput (exit 2) if unsafe.
+
+    Every command checks its actor and each stream id it writes, mostly the same few
+    texts: the answer for a text seen before is remembered (a refusal is not: it is
+    raised again each time).
+    """
     try:
         return checked_text(value, field=field, max_length=max_length)
     except UnsafeText as exc:

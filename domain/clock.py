@@ -76,17 +76,39 @@ class IdSource(Protocol):
         ...
 
 
+_VARIANT = {digit: format(int(digit, 16) & 0x3 | 0x8, "x") for digit in "0123456789abcdef"}
+"""A random hex digit to the RFC 4122 variant digit (8, 9, a or b) keeping its two low bits."""
+UUID_BATCH = 64
+"""Ids drawn from the operating system's random source in one read."""
+
+
 class UuidSource:
     """Random UUID4 ids."""
 
+    def __init__(self) -> None:
+        self._pool: list[str] = []
+        """Random 32-hex-digit strings not handed out yet (list.pop is atomic: threads
+        sharing the source never get the same one)."""
+        self._pid = os.getpid()
+
     def new_id(self) -> str:
-        # The same text as str(uuid.uuid4()) without building a UUID object (a
-        # command makes several ids; this is on the hot path).
-        raw = bytearray(os.urandom(16))
-        raw[6] = (raw[6] & 0x0F) | 0x40
-        raw[8] = (raw[8] & 0x3F) | 0x80
-        h = raw.hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        # The same text as str(uuid.uuid4()) without building a UUID object, from one
+        # os.urandom read per UUID_BATCH ids (a command makes several; a read is a
+        # system call, most of the cost of an id).
+        try:
+            if self._pid != os.getpid():  # a forked child must not repeat its parent's ids
+                raise IndexError
+            h = self._pool.pop()
+        except IndexError:
+            h = self._refill()
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+    def _refill(self) -> str:
+        self._pid = os.getpid()
+        raw = os.urandom(16 * UUID_BATCH).hex()
+        fresh = [raw[i : i + 32] for i in range(0, len(raw), 32)]
+        self._pool = fresh  # a new list: what a parent left before a fork is never used
+        return fresh.pop()
 
 
 class SequentialIds:

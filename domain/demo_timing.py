@@ -38,6 +38,18 @@ def ending_at(
     if last is None:
         return
     shift = end - parse_time(last)
+    # The events of one command share a time: each distinct time is moved once. Events
+    # are rebuilt field by field (`dataclasses.replace` costs three times as much, and a
+    # 10M-event demo moves 10M of them).
+    text = moved = ""
     for item in generate(events, seed):
-        moved = format_time(datetime.fromisoformat(item.recorded_at) + shift)
-        yield dataclasses.replace(item, recorded_at=moved)
+        if item.recorded_at != text:
+            text = item.recorded_at
+            moved = format_time(datetime.fromisoformat(text) + shift)
+        if type(item) is PendingEvent:
+            yield PendingEvent(
+                item.event_id, item.stream_id, item.stream_type, item.version, item.type,
+                item.data, item.metadata, moved, item.schema_version, item.command,
+            )  # fmt: skip
+        else:
+            yield dataclasses.replace(item, recorded_at=moved)

@@ -8,14 +8,15 @@ descriptions, demo data and simulated traffic. A second domain needs no change i
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.envelope import PendingEvent, RecordedEvent, Refusal
 from domain.history_check import CommandFields
 from domain.model import DomainModel
-from domain.projection import Column, Projection, projection_named
+from domain.projection import Column, EventReads, Projection, projection_named
 
 DemoGenerator = Callable[[int, int], Iterator[PendingEvent | Refusal]]
 """`generate(events, seed)`: a deterministic history, in order."""
@@ -46,7 +47,10 @@ class DomainDescription:
     """How payload and aggregate fields read (title, kind, formatter), by `Column.name`:
     aggregate history, the inspector and the CLI format values by them, as panels do
     by their columns. A field not described reads as plain text under its own name."""
-    context_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    event_reads: Mapping[str, EventReads] = dataclasses.field(default_factory=dict)
+    """What each projection (by name) reads of an event (`domain.projection.EventReads`),
+    so a rebuild selects, decodes and upcasts no more; one not named reads everything."""
+    context_fields: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     """Event types whose payload leaves out what reading it needs, and the fields of
     their aggregate's state (just before the event) that supply it: the ledger's
     `OverdraftLimitChanged` carries no currency, its account does. Whoever shows the

@@ -47,7 +47,7 @@ import orjson
 
 from domain.errors import InvalidInput
 from domain.ports import Snapshot
-from domain.projection import Projection, ProjectionState, StateMap
+from domain.projection import Projection, ProjectionState, StateMap, copy_json
 
 CHUNK_ROWS = 256
 """Rows (or aux entries) per chunk: small enough that an append-only table shares all
@@ -156,13 +156,9 @@ def _digests(manifest: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _copy(value: Any) -> Any:
-    kind = type(value)
-    if kind is dict:
-        return {k: _copy(v) for k, v in value.items()}
-    if kind is list:
-        return [_copy(v) for v in value]
-    return value
+def _copy_rows(chunk: dict[str, Any]) -> dict[str, Any]:
+    """A chunk of rows, each row copied (a fold changes a row's fields in place)."""
+    return {key: dict(row) for key, row in chunk.items()}
 
 
 class ChunkCache:
@@ -251,18 +247,17 @@ def decode_states(
                 if not cache.offer(digest, chunk):
                     target.update(chunk)
                     continue
-            for key, value in chunk.items():
-                target[key] = copy(value)
+            target.update(copy(chunk))
 
     states: StateMap = {}
     for name, (row_digests, aux_manifest) in manifest.items():
         rows: dict[str, Any] = {}
-        fill(rows, row_digests, dict)
+        fill(rows, row_digests, _copy_rows)
         aux: dict[str, Any] = {}
         for key, (kind, value) in aux_manifest.items():
             if kind == "c":
                 part: dict[str, Any] = {}
-                fill(part, value, _copy)
+                fill(part, value, copy_json)
                 aux[key] = part
             else:
                 aux[key] = value

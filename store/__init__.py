@@ -12,18 +12,48 @@
 `store` imports `domain`, never `tui`.
 """
 
-from domain.ports import VerifyReport
-from store.hashchain import (
-    AnchorReport,
-    check_anchor,
-    load_key,
-    parse_anchor,
-    verify,
-    verify_events,
-)
-from store.jsonl import export_events, import_events
-from store.memory import InMemoryEventStore
-from store.sqlite import SqliteEventStore
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from domain.ports import VerifyReport
+    from store.hashchain import (
+        AnchorReport,
+        check_anchor,
+        load_key,
+        parse_anchor,
+        verify,
+        verify_events,
+    )
+    from store.jsonl import export_events, import_events
+    from store.memory import InMemoryEventStore
+    from store.sqlite import SqliteEventStore
+
+_HOMES = {
+    "VerifyReport": "domain.ports",
+    "AnchorReport": "store.hashchain",
+    "check_anchor": "store.hashchain",
+    "load_key": "store.hashchain",
+    "parse_anchor": "store.hashchain",
+    "verify": "store.hashchain",
+    "verify_events": "store.hashchain",
+    "export_events": "store.jsonl",
+    "import_events": "store.jsonl",
+    "InMemoryEventStore": "store.memory",
+    "SqliteEventStore": "store.sqlite",
+}
+"""Where each name below lives. They are imported on first use (PEP 562), so that
+importing one adapter (`store.sqlite` for `exec`) does not load every other one."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'store' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
+
 
 __all__ = [
     "AnchorReport",

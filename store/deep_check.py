@@ -1,8 +1,8 @@
-"""`verify --deep`: recompute every derived table from the events and compare.
+"""`verify --deep`: recompute every derived record from the events and compare.
 
 Snapshots, read models, projector checkpoints and commands rows are derived from the
-events, and shown as truth. Without a key nothing stops someone with the file from
-editing them, so this check replays the history once, from the first event, and
+events, and shown as truth. Without a key nothing stops someone with the database
+from editing them, so this check replays the history once, from the first event, and
 compares on the way:
 
 - every snapshot of the current projection definitions, decoded, with the replay at its
@@ -12,42 +12,38 @@ compares on the way:
 - every commands row with the events that carry its command id: they must be exactly
   the positions it claims, and every command id in the events needs its row.
 
-With a key it also checks every HMAC (`store.derived_macs`). It reads everything in one
-read transaction, so a writer going on meanwhile never shows as a difference, and it
-stops at the first mismatch (`DeepReport.problem`). Cost: one replay of every event
+With a key it also checks every HMAC (`store.derived_macs`; snapshots and checkpoints
+through their role's own check at use). It is written against the store roles only:
+the events through the ProjectionStore's `fold_rows`, the read models in one
+ProjectionStore read transaction, the SnapshotStore, AuditRecords' `command_rows`; so
+SQLite, PostgreSQL and memory are checked by this one implementation. The head is
+fixed when it starts: a writer going on meanwhile appends past it, and the read models
+are read with their checkpoint in one transaction, so neither shows as a difference.
+It stops at the first mismatch (`DeepReport.problem`). Cost: one replay of every event
 plus one decode per snapshot.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
 
+from domain.envelope import GENESIS_HASH
 from domain.model import EventCatalog
-from domain.ports import Snapshot
+from domain.ports import EventStore, Snapshot, SnapshotStore
+from domain.ports.projections import ReadModelStore
 from domain.projection import Projection, StateMap, initial_states
 from domain.snapshots import decode_states
 from domain.text import escape
 from store import read_models as rm
-from store.connection import connect
 from store.deep_commands import CommandRowMismatch, CommandRows
-from store.derived_macs import DerivedDataForged, DerivedMacs, check_checkpoint, check_chunks, same
+from store.derived_macs import DerivedDataForged, DerivedMacs, check_chunks
 from store.replay import FoldFailure, fold_rows
 from store.snapshot_format import codec_for, stored_snapshot_key
-from store.sqlite.read_models import SqliteReadModelTables
-from store.sqlite.schema_check import schema_problem
 
-_EVENTS = (
-    "SELECT position, event_id, stream_id, stream_type, version, type, schema_version, "
-    "data, metadata, recorded_at, prev_hash, hash, json_extract(metadata, '$.command_id') "
-    "FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?"
-)
-"""`store.replay.SELECT_EVENTS`' columns plus the command id (which `fold_rows` ignores)."""
 _BATCH = 5000
 
 
@@ -129,48 +125,55 @@ class _Mismatch(Exception):
 
 
 def deep_check(
-    path: Path,
+    store: EventStore,
+    snapshots: SnapshotStore,
     projections: Sequence[Projection],
     catalog: EventCatalog,
     *,
     macs: DerivedMacs | None = None,
+    schema_problem: str | None = None,
     projector: str = "main",
-    busy_timeout_ms: int = 5000,
 ) -> DeepReport:
-    """Replay the events of the database at `path` and compare every derived table."""
-    conn = connect(path, "ro", busy_timeout_ms)
+    """Replay the events of `store` and compare every derived record: the snapshots in
+    `snapshots` (opened with the chain's key, if any), the read models and checkpoint of
+    the store's ProjectionStore, the commands rows (with `macs`, the chain's key: their
+    HMACs). `schema_problem` (the store's own schema check) is reported first."""
+    models = store.read_models()
     try:
-        conn.execute("BEGIN")
-        return _DeepCheck(conn, tuple(projections), catalog, macs, projector).run()
+        check = _DeepCheck(store, models, snapshots, tuple(projections), catalog, projector, macs)
+        return check.run(schema_problem)
     finally:
-        conn.close()
+        models.close()
 
 
 class _DeepCheck:
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        store: EventStore,
+        models: ReadModelStore,
+        snapshots: SnapshotStore,
         projections: tuple[Projection, ...],
         catalog: EventCatalog,
-        macs: DerivedMacs | None,
         projector: str,
+        macs: DerivedMacs | None,
     ) -> None:
-        self.conn = conn
+        self.store = store
+        self.models = models
+        self.kept = snapshots
         self.projections = projections
         self.catalog = catalog
-        self.macs = macs
         self.projector = projector
         self.key = stored_snapshot_key(projections)
         self.notes: list[str] = []
         self.events = self.snapshots = 0
         self.read_models_at: int | None = None
-        self.commands = CommandRows(conn, macs)
+        self.head = store.head().position
+        self.commands = CommandRows(store, self.head, macs)
 
-    def run(self) -> DeepReport:
+    def run(self, schema_problem: str | None) -> DeepReport:
         try:
-            problem = schema_problem(self.conn)
-            if problem is not None:
-                raise _Mismatch(DeepProblem("schema", problem))
+            if schema_problem is not None:
+                raise _Mismatch(DeepProblem("schema", schema_problem))
             self._replay()
             self.commands.finish()
         except _Mismatch as mismatch:
@@ -192,9 +195,8 @@ class _DeepCheck:
     # -- the replay --------------------------------------------------------------------
 
     def _replay(self) -> None:
-        head_row = self.conn.execute("SELECT max(position) FROM events").fetchone()
-        head = int(head_row[0] or 0)
-        snapshots = self._snapshot_rows()
+        head = self.head
+        snapshots = self.kept.positions(self.key)
         read_models = self._read_models(head)
         beyond = [p for p in snapshots if p > head]
         if beyond:
@@ -203,21 +205,25 @@ class _DeepCheck:
             )
         targets = sorted({*snapshots, *([read_models[0]] if read_models else []), head})
         states = initial_states(self.projections)
-        position = 0
+        position, event_hash = 0, GENESIS_HASH
         for target in targets:
-            for rows in self._rows(position, target):
+            while position < target:
+                limit = min(_BATCH, target - position)  # positions run 1..head, no gap
+                rows = [r for r in self.models.fold_rows(position, limit) if r[0] <= target]
+                if not rows:
+                    break
                 try:
                     fold_rows(rows, self.projections, states, self.catalog)
                 except FoldFailure as failure:
                     error = failure.error
                     raise _Mismatch(DeepProblem("replay", str(error), error.position)) from None
-                self.commands.feed(rows)
+                self.commands.feed(rows, [_command_id(row[8]) for row in rows])
                 self.events += len(rows)
-                position = rows[-1][0]
+                position, event_hash = rows[-1][0], rows[-1][11]
             if position != target:
                 break  # a gap in the events: `verify` names it
-            for snapshot in snapshots.get(target, ()):
-                self._check_snapshot(target, snapshot, states)
+            if target in snapshots:
+                self._check_snapshot(target, event_hash, states)
             if read_models is not None and read_models[0] == target:
                 self._compare(
                     states,
@@ -228,36 +234,20 @@ class _DeepCheck:
                 )
                 self.read_models_at = target
 
-    def _rows(self, after: int, to: int) -> Iterator[list[Any]]:
-        while after < to:
-            rows = self.conn.execute(_EVENTS, (after, to, _BATCH)).fetchall()
-            if not rows:
-                return
-            yield rows
-            after = rows[-1][0]
-
     # -- snapshots -----------------------------------------------------------------------
 
-    def _snapshot_rows(self) -> dict[int, list[tuple[Any, ...]]]:
-        found: dict[int, list[tuple[Any, ...]]] = {}
+    def _check_snapshot(self, position: int, event_hash: str, states: StateMap) -> None:
         try:
-            rows = self.conn.execute(
-                "SELECT position, event_hash, encoding, blob, mac FROM snapshots "
-                "WHERE key = ? ORDER BY position",
-                (self.key,),
-            ).fetchall()
-        except sqlite3.OperationalError:
-            return found  # no snapshot table yet
-        for row in rows:
-            found.setdefault(int(row[0]), []).append(tuple(row))
-        return found
-
-    def _check_snapshot(self, position: int, row: tuple[Any, ...], states: StateMap) -> None:
-        _, event_hash, encoding, blob, mac = row
-        hash_row = self.conn.execute(
-            "SELECT hash FROM events WHERE position = ?", (position,)
-        ).fetchone()
-        if hash_row is None or hash_row[0] != event_hash:
+            snapshot = self.kept.latest(self.key, position)
+        except DerivedDataForged:  # the store's check at use, with a key
+            raise _Mismatch(
+                DeepProblem(
+                    "snapshot", f"snapshot at #{position} does not match its HMAC", position
+                )
+            ) from None
+        if snapshot is None or snapshot.position != position:
+            return  # deleted meanwhile (snapshots are a cache)
+        if snapshot.event_hash != event_hash:
             raise _Mismatch(
                 DeepProblem(
                     "snapshot",
@@ -265,16 +255,8 @@ class _DeepCheck:
                     position,
                 )
             )
-        snapshot = Snapshot(self.key, position, str(event_hash), str(encoding), bytes(blob))
-        if self.macs is not None and not same(mac, self.macs.of_snapshot(snapshot)):
-            raise _Mismatch(
-                DeepProblem(
-                    "snapshot", f"snapshot at #{position} does not match its HMAC", position
-                )
-            )
         try:
-            codec = codec_for(snapshot.encoding)
-            decoded = decode_states(snapshot.encoding, snapshot.blob, self._chunks, None, codec)
+            decoded = self._decode(snapshot)
         except DerivedDataForged as forged:
             message = f"snapshot at #{position}: {forged.message}"
             raise _Mismatch(DeepProblem("snapshot", message, position)) from None
@@ -289,53 +271,49 @@ class _DeepCheck:
         )
         self.snapshots += 1
 
+    def _decode(self, snapshot: Snapshot) -> StateMap:
+        codec = codec_for(snapshot.encoding)
+        return decode_states(snapshot.encoding, snapshot.blob, self._chunks, None, codec)
+
     def _chunks(self, digests: Sequence[str]) -> dict[str, bytes]:
-        found: dict[str, bytes] = {}
-        for start in range(0, len(digests), 500):
-            batch = list(digests[start : start + 500])
-            marks = ",".join("?" * len(batch))
-            for digest, blob in self.conn.execute(
-                f"SELECT digest, blob FROM snapshot_chunks WHERE key = ? AND digest IN ({marks})",
-                (self.key, *batch),
-            ):
-                found[str(digest)] = bytes(blob)
+        found = self.kept.chunks(self.key, digests)
         check_chunks(found)  # content-addressed: a chunk must match its name, key or not
         return found
 
     # -- read models ---------------------------------------------------------------------
 
     def _read_models(self, head: int) -> tuple[int, StateMap] | None:
-        """(checkpoint position, the persisted states) when they can be compared."""
-        checkpoint = rm.read_checkpoint(self.conn, self.projector)
+        """(checkpoint position, the persisted states) when they can be compared: read
+        with their checkpoint in one transaction of the ProjectionStore role."""
         fingerprint, _ = rm.fingerprint(self.projections)
-        if checkpoint is None:
-            self.notes.append("no read models yet (run 'eventscope project')")
-            return None
-        if checkpoint.fingerprint != fingerprint:
-            self.notes.append("the read models were built by other projection definitions")
-            return None
-        position = checkpoint.position
-        if position > head:
-            raise _Mismatch(
-                DeepProblem(
-                    "checkpoint",
-                    f"projector checkpoint at #{position} is beyond the head #{head}",
-                    position,
+        with self.models.transaction("check the read models", write=False) as tables:
+            checkpoint = tables.checkpoint(self.projector)
+            if checkpoint is None:
+                self.notes.append("no read models yet (run 'eventscope project')")
+                return None
+            if checkpoint.fingerprint != fingerprint:
+                self.notes.append("the read models were built by other projection definitions")
+                return None
+            position = checkpoint.position
+            if position > head:
+                raise _Mismatch(
+                    DeepProblem(
+                        "checkpoint",
+                        f"projector checkpoint at #{position} is beyond the head #{head}",
+                        position,
+                    )
                 )
-            )
-        try:
-            check_checkpoint(self.conn, self.macs, self.projector, position, fingerprint)
-        except DerivedDataForged as forged:
-            raise _Mismatch(DeepProblem("checkpoint", forged.message, position)) from None
-        tables = rm.existing_tables(self.conn)
-        states: StateMap = {}
-        for projection in self.projections:
-            if rm.rows_table(projection.name) in tables:
-                states[projection.name] = rm.read_state(
-                    SqliteReadModelTables(self.conn, None), projection
-                )[0]
-            else:
-                states[projection.name] = projection.initial()
+            try:
+                tables.check_checkpoint(self.projector, position, fingerprint)
+            except DerivedDataForged as forged:
+                raise _Mismatch(DeepProblem("checkpoint", forged.message, position)) from None
+            present = tables.tables()
+            states: StateMap = {}
+            for projection in self.projections:
+                if projection.name in present:
+                    states[projection.name] = rm.read_state(tables, projection)[0]
+                else:
+                    states[projection.name] = projection.initial()
         return position, states
 
     # -- comparing -----------------------------------------------------------------------
@@ -346,6 +324,14 @@ class _DeepCheck:
         difference = first_difference(self.projections, expected, actual)
         if difference is not None:
             raise _Mismatch(DeepProblem(kind, f"{what}: {difference}", position))
+
+
+def _command_id(metadata: object) -> object:
+    """The command id in an event's stored metadata (JSON text), if any."""
+    try:
+        return orjson.loads(metadata).get("command_id")  # type: ignore[arg-type]
+    except (orjson.JSONDecodeError, AttributeError, TypeError):
+        return None
 
 
 def _norm(value: Any) -> bytes:

@@ -72,6 +72,13 @@ class MemoryTransferRecords:
             chosen = rows[bisect_left(firsts, max(first, 1)) : bisect_right(firsts, last)]
         return [_command_record(row) for row in chosen]
 
+    def command_rows(self, first: int, last: int) -> list[tuple[Any, ...]]:
+        """The commands rows whose first position is in first..last, by that position then
+        id; in memory they carry no HMAC (None)."""
+        with self._lock:
+            rows = [c for c in self._commands.values() if first <= c[5] <= last]
+        return [(*row, None) for row in sorted(rows, key=lambda c: (c[5], c[0]))]
+
     def empty_commands(self) -> list[CommandRecord]:
         """The commands that recorded no event (positions 0..0), by time, then id."""
         with self._lock:

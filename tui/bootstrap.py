@@ -9,8 +9,8 @@ import getpass
 import importlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,25 +19,23 @@ from domain.clock import Clock, IdSource, SystemClock, UuidSource
 from domain.description import DomainDescription
 from domain.errors import InvalidInput
 from domain.ports import EventStore, ProofStore, SnapshotStore
-from domain.snapshots import InMemorySnapshots
-from domain.timeline import Timeline
-from domain.timeline.replay import pause_collector_with
-from store.collector import collector_paused
-from store.deep_check import DeepReport, deep_check
 from store.hashchain import load_key
-from store.memory import InMemoryEventStore
 from store.postgres import is_postgres_url
 from store.postgres.url import database_name, redacted
-from store.projector import Projector
-from store.proofs.sqlite_log import SqliteProofStore
 from store.sidecars import existing_sidecars, forget_read_only_traces
-from store.snapshot_format import ZLIB, stored_snapshot_key
-from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
 from store.sqlite.schema_check import schema_problem_of_file
 
 if TYPE_CHECKING:
+    from domain.timeline import Timeline
+    from store.deep_check import DeepReport
+    from store.derived_macs import DerivedMacs
+    from store.projector import Projector
     from tui.session import Session
+
+# The read side (timeline, snapshots, projector, deep check), the in-memory store and
+# the plug-in entry points are imported where they are first used: `exec` needs none
+# of them (start-up, issue 14).
 
 DEFAULT_DB = "eventscope.db"
 
@@ -106,6 +104,8 @@ ENTRY_POINT_GROUP = "eventscope.domains"
 
 def _installed_domains() -> dict[str, str]:
     """Domains installed by packages, under the `eventscope.domains` entry-point group."""
+    from importlib.metadata import entry_points
+
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
@@ -163,6 +163,7 @@ class Workspace:
     _sidecars_before: frozenset[Path] = frozenset()
     _proofs: ProofStore | None = None
     _snapshots: SnapshotStore | None = None
+    _closing: Callable[[], None] | None = None
 
     @property
     def name(self) -> str:
@@ -194,6 +195,12 @@ class Workspace:
     def timeline(self) -> Timeline:
         """Time travel over this database, with snapshots kept in the same file."""
         if self._timeline is None:
+            from domain.timeline import Timeline
+            from domain.timeline.replay import pause_collector_with
+            from store.chunk_cache import NearCursorChunks
+            from store.collector import collector_paused
+            from store.snapshot_format import ZLIB, stored_snapshot_key
+
             snapshots = self._snapshots = self._open_snapshots()
             pause_collector_with(collector_paused)  # the domain switches no gc itself
             self._timeline = Timeline(
@@ -205,20 +212,37 @@ class Workspace:
                 codec=ZLIB,
                 key=stored_snapshot_key(self.domain.projections),
                 lock=threading.RLock,
+                chunk_cache=NearCursorChunks(lock=threading.RLock),
             )
         return self._timeline
 
     def _open_snapshots(self) -> SnapshotStore:
+        from domain.snapshots import InMemorySnapshots
+        from store.snapshots import SqliteSnapshotStore
+
         if isinstance(self.store, SqliteEventStore):
             return SqliteSnapshotStore(
                 self.store.path, read_only=self.read_only, macs=self.store.macs
             )
+        if is_postgres_url(self.location):
+            from store.postgres.snapshots import PostgresSnapshotStore
+            from store.postgres.store import PostgresEventStore
+
+            assert isinstance(self.store, PostgresEventStore)
+            kept = PostgresSnapshotStore(
+                self.store.url, read_only=self.read_only, macs=self.store.macs
+            )
+            self._closing = kept.close
+            return kept
         return InMemorySnapshots()
 
     @property
     def proofs(self) -> ProofStore:
         """The Merkle tree and issued checkpoints of this database (the ProofStore role)."""
         if self._proofs is None:
+            from store.memory import InMemoryEventStore
+            from store.proofs.sqlite_log import SqliteProofStore
+
             if isinstance(self.store, SqliteEventStore):
                 self._proofs = SqliteProofStore(self.store.path, read_only=self.read_only)
             elif isinstance(self.store, InMemoryEventStore):
@@ -241,33 +265,69 @@ class Workspace:
         return schema_problem_of_file(self.store.path, self.store.busy_timeout_ms)
 
     def deep_check(self) -> DeepReport:
-        """`verify --deep`: replay the events and compare every derived record (blocking)."""
-        if not isinstance(self.store, SqliteEventStore):
-            raise InvalidInput(
-                f"--db {self.location}: the deep check reads a SQLite file; "
-                "this store's derived data lives in this process"
-            )
+        """`verify --deep`: replay the events and compare every derived record (blocking).
+
+        On every store: the check reads the store roles, and the snapshots the timeline
+        keeps in this store (in memory: those of this process)."""
+        from store.deep_check import deep_check
+
+        _ = self.timeline  # opens this store's snapshots
+        assert self._snapshots is not None
         return deep_check(
-            self.store.path,
+            self.store,
+            self._snapshots,
             self.domain.projections,
             self.domain.model.catalog,
-            macs=self.store.macs,
-            busy_timeout_ms=self.store.busy_timeout_ms,
+            macs=self._derived_macs(),
+            schema_problem=self.schema_problem(),
         )
+
+    def child_database(self) -> tuple[list[str], dict[str, str]] | None:
+        """How a child process opens this same database: its arguments and environment
+        (a PostgreSQL URL, which may hold a password, goes in `EVENTSCOPE_DB`, never on
+        a command line every user can read); None for `memory:` (this process only)."""
+        if self.db_path is not None:
+            return ["--db", str(self.db_path.resolve())], {}
+        if is_postgres_url(self.location):
+            from store.postgres.store import PostgresEventStore
+
+            assert isinstance(self.store, PostgresEventStore)
+            return [], {"EVENTSCOPE_DB": self.store.url}
+        return None
+
+    def _derived_macs(self) -> DerivedMacs | None:
+        """The MACs of derived records, with the chain's key (memory keeps none)."""
+        if isinstance(self.store, SqliteEventStore):
+            return self.store.macs
+        if is_postgres_url(self.location):
+            from store.postgres.store import PostgresEventStore
+
+            assert isinstance(self.store, PostgresEventStore)
+            return self.store.macs
+        return None
 
     def projector(self, **options: object) -> Projector:
         """A projector keeping this database's read models (the caller closes it)."""
+        from store.projector import Projector
+
         return Projector(
             self.store,
             self.domain.projections,
             self.domain.model.catalog,
+            reads=self.domain.event_reads,
             **options,  # type: ignore[arg-type]
         )
 
     def close(self) -> None:
-        for part in (self._snapshots, self._proofs):
-            if isinstance(part, SqliteSnapshotStore | SqliteProofStore):  # in memory: nothing
-                part.close()
+        if self._snapshots is not None or self._proofs is not None:
+            from store.proofs.sqlite_log import SqliteProofStore
+            from store.snapshots import SqliteSnapshotStore
+
+            for part in (self._snapshots, self._proofs):
+                if isinstance(part, SqliteSnapshotStore | SqliteProofStore):  # in memory: nothing
+                    part.close()
+        if self._closing is not None:  # snapshots on PostgreSQL: their own connection
+            self._closing()
         self.store.close()
         if self.read_only and self.db_path is not None:  # no -wal/-shm left that was not there
             forget_read_only_traces(self.db_path, self._sidecars_before)
@@ -358,6 +418,8 @@ def _memory_workspace(
     key_file: str | None,
 ) -> Workspace:
     """A workspace on a new, empty in-memory store (it lives as long as this process)."""
+    from store.memory import InMemoryEventStore
+
     if read_only:
         raise InvalidInput("--db memory: starts empty, so --read-only would show nothing")
     return Workspace(

@@ -12,6 +12,7 @@ app stays responsive; a small one in the calling (worker) thread. Textual-free.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -86,21 +87,23 @@ class DerivedCheck:
     def run(self) -> DerivedStatus:
         """Check now (blocking: call from a worker thread)."""
         try:
-            if self.ws.db_path is not None and self.ws.store.head().position > self.child_events:
-                report = self._in_child()
+            child = self.ws.child_database()
+            if child is not None and self.ws.store.head().position > self.child_events:
+                report = self._in_child(*child)
                 if report is not None:
                     return DerivedStatus.of(report)
             return DerivedStatus.of(run_deep_check(self.ws))
         except DomainError as exc:
             return DerivedStatus("unchecked", exc.message)
 
-    def _in_child(self) -> DeepReport | None:
+    def _in_child(self, db_args: list[str], env: dict[str, str]) -> DeepReport | None:
         """The report of `eventscope --read-only verify --deep --json`; None when the
-        child could not say (a key it cannot find, the app closing)."""
+        child could not say (a key it cannot find, the app closing). `db_args` and `env`
+        name the database (`Workspace.child_database`)."""
         import tui
 
         command = [
-            sys.executable, "-m", "tui", "--db", str(self.ws.file.resolve()),
+            sys.executable, "-m", "tui", *db_args,
             "--domain", self.ws.domain.name, "--read-only", "verify", "--deep", "--json",
         ]  # fmt: skip
         nice = shutil.which("nice")
@@ -114,6 +117,7 @@ class DerivedCheck:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 text=True,
+                env={**os.environ, **env},
                 cwd=str(Path(tui.__file__).resolve().parents[1]),
             )
         out, _ = child.communicate()

@@ -158,6 +158,14 @@ class AuditRecords(Protocol):
         """The commands that recorded no event (positions 0..0), by time, then id."""
         ...
 
+    def command_rows(self, first: int, last: int) -> list[tuple[Any, ...]]:
+        """The commands rows as stored, whose first position is in first..last, by that
+        position then id (`command_rows(0, 0)`: those that recorded no event): command
+        id, type, payload text (None if unknown), actor, recorded_at, first and last
+        position, and the HMAC (None without a key, or in memory, where nothing is
+        kept outside the process). What `verify --deep` recomputes the HMACs from."""
+        ...
+
     def refusals_between(self, first: int, last: int) -> list[Refusal]:
         """Refusals recorded while the head was at first..last, oldest first (by that
         position, then in the order they were recorded)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from domain.projection import Row
 
@@ -192,6 +192,21 @@ class ReadModelStore(Protocol):
 
     def close(self) -> None:
         """Release connections; idempotent."""
+        ...
+
+
+@runtime_checkable
+class SelectsFoldFields(Protocol):
+    """An optional ability of a `ReadModelStore`: reading only some fields of events.
+
+    A rebuild whose folds read, say, no metadata need not fetch it. The rows hold
+    `fields` plus position, type, schema version and data, in `RecordedEvent` field
+    order, then one None standing for every field not read (none when that is every
+    field): `store.replay.selected_columns`. Stores without it return whole rows.
+    """
+
+    def fold_rows_reading(self, after: int, limit: int, fields: frozenset[str]) -> list[FoldRow]:
+        """As `fold_rows`, with only `fields` (of `RecordedEvent`) read: narrow rows."""
         ...
 
 

@@ -48,8 +48,10 @@ class Timeline:
     events stored at an older schema version (None: no upcasting). `snapshots`
     defaults to an in-memory store (nothing survives the process). The composition
     root injects what the domain must not do itself: the snapshot `codec`
-    (compression), the snapshot `key` (which hashes projection sources), and `lock`
-    (a lock factory, when worker threads share the timeline).
+    (compression), the snapshot `key` (which hashes projection sources), `lock`
+    (a lock factory, when worker threads share the timeline) and `chunk_cache` (which
+    decoded chunks to keep; by default shared ones, `ChunkCache`; the app keeps those
+    of the snapshots restored last, `store.chunk_cache.NearCursorChunks`).
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class Timeline:
         codec: SnapshotCodec = PLAIN,
         key: str | None = None,
         lock: Lock = nullcontext,
+        chunk_cache: ChunkCache | None = None,
     ) -> None:
         if cadence < 1:
             raise InvalidInput(f"cadence must be at least 1, got {cadence}")
@@ -91,7 +94,7 @@ class Timeline:
         self._saved: set[int] | None = None
         self._trusted = True
         self._failed_saves = 0
-        self._chunk_cache = ChunkCache(lock=lock)
+        self._chunk_cache = chunk_cache if chunk_cache is not None else ChunkCache(lock=lock)
         # Chunk digests known to be stored: most of a new snapshot's chunks are.
         self._stored_chunks: set[str] = set()
 

@@ -13,7 +13,7 @@ from domain.ports import CommandRecord, ImportRecord, VerifyReport
 from store.filters import is_glob, row_matcher
 from store.hashchain import event_from_row, row_verifies, stored_time, verify
 from store.postgres.base import CHAIN_COLUMNS, PostgresBase
-from store.sqlite.import_records import IMPORT_COLUMNS, command_record
+from store.sqlite.import_records import COMMAND_ROWS, IMPORT_COLUMNS, command_record
 from store.sqlite.statements import REFUSAL_COLUMNS, refusal_from_row
 
 COMMAND_COLUMNS = (
@@ -287,6 +287,11 @@ class Reading(PostgresBase):
             "ORDER BY recorded_at, command_id"
         )
         return [command_record(row) for row in rows]
+
+    def command_rows(self, first: int, last: int) -> list[tuple[Any, ...]]:
+        """The stored commands rows whose first position is in first..last (with their
+        HMAC), by that position then id."""
+        return [tuple(row) for row in self._query(COMMAND_ROWS.replace("?", "%s"), (first, last))]
 
     def refusals_between(self, first: int, last: int) -> list[Refusal]:
         """Refusals recorded while the head was at first..last, oldest first."""

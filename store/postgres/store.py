@@ -30,6 +30,7 @@ from store.hashchain import (
 )
 from store.postgres import schema
 from store.postgres.connect import connect
+from store.postgres.privileges import grant_roles
 from store.postgres.proofs import PostgresProofStore
 from store.postgres.read_models import PostgresReadModels
 from store.postgres.reads import Reading
@@ -153,6 +154,16 @@ class PostgresEventStore(Writing, Reading):
                 return schema.schema_problem(self._pg)
         except psycopg.Error as exc:
             raise self._error(exc, "check the schema") from None
+
+    def grant_roles(self, *, writer: str | None, reader: str | None) -> list[str]:
+        """Grant a writer role and a reader role their privileges (`privileges.py`)."""
+        self._open_check()
+        self._refuse_read_only("grant privileges")
+        try:
+            with self._lock:
+                return grant_roles(self._pg, self.where, writer=writer, reader=reader)
+        except psycopg.Error as exc:
+            raise self._error(exc, "grant privileges") from None
 
     def read_models(self) -> PostgresReadModels:
         """The `ProjectionStore` role: read-model access for one projector."""

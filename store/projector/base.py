@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Self
 
 from domain.errors import DomainError
 from domain.fold_failure import ProjectionFailed
 from domain.model import EventCatalog
-from domain.ports import EventStore, ReadModelStore, ReadModelTables
-from domain.ports.projections import Checkpoint
-from domain.projection import Projection, StateMap
+from domain.ports import EventStore, FoldRow, ReadModelStore, ReadModelTables
+from domain.ports.projections import Checkpoint, SelectsFoldFields
+from domain.projection import EVENT_FIELDS, EventReads, Projection, StateMap
 from domain.refusals import RefusalIndex
 from store.lease import Lease
 
@@ -48,6 +48,8 @@ class ProjectorBase:
     _rebuilding: bool
     _refusals: RefusalIndex
     _refusals_lock: threading.Lock
+    event_reads: Mapping[str, EventReads]
+    reads: EventReads
 
     @property
     def owner_id(self) -> str:
@@ -107,6 +109,20 @@ class ProjectorBase:
         with self._fold_lock:
             self._states = None
             self.lease.release()
+
+    def _selected(self, reads: EventReads) -> frozenset[str] | None:
+        """The fields the store reads for folds that read `reads` (None: whole rows,
+        when they read everything or the store cannot leave fields out)."""
+        if reads.fields != EVENT_FIELDS and isinstance(self.models, SelectsFoldFields):
+            return reads.fields
+        return None
+
+    def _rows(self, after: int, limit: int, selected: frozenset[str] | None) -> list[FoldRow]:
+        """The next events to fold, read with only `selected` (`_selected`)."""
+        models = self.models
+        if selected is not None and isinstance(models, SelectsFoldFields):
+            return models.fold_rows_reading(after, limit, selected)
+        return models.fold_rows(after, limit)
 
     def _checkpoint_row(self) -> Checkpoint | None:
         with self._transaction("read the projector checkpoint", write=False) as tables:

@@ -27,13 +27,13 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from domain.errors import DomainError, InvalidInput, StoreError
 from domain.fold_failure import ProjectionFailed
 from domain.model import EventCatalog
 from domain.ports import EventStore, FoldRow, LeaseRow, ReadModelTables
-from domain.projection import Projection, StateMap
+from domain.projection import EventReads, Projection, StateMap, combined_reads
 from domain.refusals import RefusalIndex
 from store import read_models as rm
 from store.lease import Lease, LeaseLost
@@ -54,7 +54,9 @@ class Projector(Rebuilding):
     `catalog` upcasts events stored at an old schema version before any projection
     sees them. `name` names this read model (one per domain is usual). `clock` gives
     seconds since the epoch for the lease, so tests can move time; `batch` is how many
-    events one transaction covers.
+    events one transaction covers. `reads` says what each projection (by name) reads
+    of an event (`DomainDescription.event_reads`): folds read no more from the store
+    (`store.replay.fold_rows`); a projection not named reads everything.
 
     Thread use: one thread at a time folds (`catch_up`, `follow`, `rebuild` share a
     lock); `status`, `wait_for` and the readers may be called from any thread."""
@@ -73,6 +75,7 @@ class Projector(Rebuilding):
         lease_seconds: float = 10.0,
         batch: int = 5000,
         clock: Callable[[], float] = time.time,
+        reads: Mapping[str, EventReads] | None = None,
     ) -> None:
         if batch < 1:
             raise InvalidInput("batch must be >= 1")
@@ -91,8 +94,11 @@ class Projector(Rebuilding):
         self._clock = clock
         self.fingerprint, self.definitions = rm.fingerprint(self.projections)
         self._by_name = {p.name: p for p in self.projections}
+        self.event_reads = dict(reads or {})
+        self.reads = combined_reads(self.projections, self.event_reads)
 
         self.models = store.read_models()
+        self._selected_fields = self._selected(self.reads)
         self._closed = False
         self._fold_lock = threading.RLock()
         self._committed = threading.Condition()
@@ -195,13 +201,14 @@ class Projector(Rebuilding):
     def _catch_up_batch(self, progress: Progress | None) -> bool:
         """Fold and commit one batch; False when there was nothing to fold."""
         assert self._states is not None
-        rows = self.models.fold_rows(self._position, self.batch)
+        selected = self._selected_fields
+        rows = self._rows(self._position, self.batch, selected)
         if not rows:
             return False
         states = self._states
         changed: dict[str, set[str]] = {p.name: set() for p in self.projections}
         try:
-            fold_rows(rows, self.projections, states, self.catalog, changed)
+            fold_rows(rows, self.projections, states, self.catalog, changed, self.reads, selected)
         except FoldFailure as failure:
             self._commit_before_failure(rows, failure)
             raise failure.error from failure.__cause__
@@ -268,7 +275,10 @@ class Projector(Rebuilding):
             if good and self._states is not None:
                 changed: dict[str, set[str]] = {p.name: set() for p in self.projections}
                 try:
-                    fold_rows(good, self.projections, self._states, self.catalog, changed)
+                    fold_rows(
+                        good, self.projections, self._states, self.catalog, changed,
+                        self.reads, self._selected_fields,
+                    )  # fmt: skip
                 except FoldFailure as again:  # a projection that is not deterministic
                     raise again.error from again.__cause__
                 self._write_batch(tables, self._states, changed, good[-1][0])

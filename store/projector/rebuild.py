@@ -8,8 +8,9 @@ import contextlib
 from collections.abc import Sequence
 
 from domain.errors import DomainError, InvalidInput, StoreError
-from domain.projection import Projection, StateMap, initial_states
+from domain.projection import Projection, StateMap, combined_reads, initial_states
 from store import read_models as rm
+from store.collector import collector_paused
 from store.lease import LeaseLost
 from store.projector.base import _WRITE_CHUNK
 from store.projector.reads import Reading
@@ -95,8 +96,9 @@ class Rebuilding(Reading):
         self._rebuilding = True
         try:
             states = initial_states(projections)
-            position = self._fold_all(projections, states, to, progress)
-            self._fill_new_tables(projections, states)
+            with collector_paused():  # millions of dicts, no cyclic garbage
+                position = self._fold_all(projections, states, to, progress)
+                self._fill_new_tables(projections, states)
             self._swap(projections, states, position)
         except LeaseLost:
             raise  # the `__new` tables may be the new lease holder's now
@@ -120,13 +122,15 @@ class Rebuilding(Reading):
         """Fold every event (up to `to`) into `states`, renewing the lease as it goes;
         the last position."""
         position = 0
+        reads = combined_reads(projections, self.event_reads)
+        selected = self._selected(reads)
         while True:
             limit = self.batch if to is None else min(self.batch, to - position)
-            rows = self.models.fold_rows(position, limit) if limit > 0 else []
+            rows = self._rows(position, limit, selected) if limit > 0 else []
             if not rows:
                 return position
             try:
-                fold_rows(rows, projections, states, self.catalog)
+                fold_rows(rows, projections, states, self.catalog, reads=reads, selected=selected)
             except FoldFailure as failure:
                 error = failure.error
                 with self._write("record a projection failure") as tables:

@@ -21,6 +21,7 @@ from store.hashchain import (
 )
 from store.sqlite.base import SqliteBase
 from store.sqlite.import_records import (
+    COMMAND_ROWS,
     COMMANDS_BETWEEN,
     EMPTY_COMMANDS,
     command_record,
@@ -103,6 +104,11 @@ class Auditing(SqliteBase):
     def empty_commands(self) -> list[CommandRecord]:
         """The commands that recorded no event (positions 0..0), by time, then id."""
         return [command_record(row) for row in self._query(EMPTY_COMMANDS)]
+
+    def command_rows(self, first: int, last: int) -> list[tuple[Any, ...]]:
+        """The stored commands rows whose first position is in first..last (with their
+        HMAC), by that position then id."""
+        return [tuple(row) for row in self._query(COMMAND_ROWS, (first, last))]
 
     def refusals_between(self, first: int, last: int) -> list[Refusal]:
         """Refusals recorded while the head was at first..last, oldest first."""

@@ -71,8 +71,10 @@ def begin_immediate(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
         time.sleep(BEGIN_RETRY_SLEEP)
 
 
-def run_group(conn: sqlite3.Connection, jobs: Sequence[Job], busy_timeout_ms: int) -> None:
+def run_group(conn: sqlite3.Connection, jobs: Sequence[Job], busy_timeout_ms: int) -> float:
     """Run `jobs` in one transaction on `conn`, a savepoint each; fill in each outcome.
+
+    Returns how many seconds the COMMIT took (the fsync, at FULL), 0 when there was none.
 
     Never raises for a job's own failure (it is that job's outcome). A failure of the
     transaction itself (BEGIN, COMMIT, a savepoint that cannot be rolled back) becomes
@@ -85,10 +87,9 @@ def run_group(conn: sqlite3.Connection, jobs: Sequence[Job], busy_timeout_ms: in
     except sqlite3.Error as exc:
         for job in jobs:
             job.error = exc
-        return
+        return 0.0
     if len(jobs) == 1:  # alone: its own transaction, no savepoint to pay for
-        _run_alone(conn, jobs[0])
-        return
+        return _run_alone(conn, jobs[0])
     interrupted: BaseException | None = None
     failed: BaseException | None = None
     for job in jobs:
@@ -113,8 +114,9 @@ def run_group(conn: sqlite3.Connection, jobs: Sequence[Job], busy_timeout_ms: in
             job.result = result
     if interrupted is None and failed is None:
         try:
+            started = time.monotonic()
             conn.execute("COMMIT")
-            return
+            return time.monotonic() - started
         except sqlite3.Error as exc:
             failed = exc
     if conn.in_transaction:
@@ -128,13 +130,19 @@ def run_group(conn: sqlite3.Connection, jobs: Sequence[Job], busy_timeout_ms: in
             job.error = reason
     if interrupted is not None:
         raise interrupted
+    return 0.0
 
 
-def _run_alone(conn: sqlite3.Connection, job: Job) -> None:
-    """One job in the transaction `run_group` began: COMMIT, or ROLLBACK on any failure."""
+def _run_alone(conn: sqlite3.Connection, job: Job) -> float:
+    """One job in the transaction `run_group` began: COMMIT, or ROLLBACK on any failure.
+
+    Returns the seconds the COMMIT took (0 for a rollback or a failure)."""
     try:
         result = job.work(conn)
-        conn.execute("COMMIT" if job.keep(result) else "ROLLBACK")
+        started = time.monotonic()
+        commit = job.keep(result)
+        conn.execute("COMMIT" if commit else "ROLLBACK")
+        took = time.monotonic() - started if commit else 0.0
     except BaseException as exc:
         if conn.in_transaction:
             with contextlib.suppress(sqlite3.Error):
@@ -142,5 +150,6 @@ def _run_alone(conn: sqlite3.Connection, job: Job) -> None:
         job.error = exc
         if not isinstance(exc, Exception):  # an interrupt is this thread's own: re-raise
             raise
-        return
+        return 0.0
     job.result = result
+    return took

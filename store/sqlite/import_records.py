@@ -23,6 +23,11 @@ COMMANDS_BETWEEN = (
     f"SELECT {_COMMAND_COLUMNS} FROM commands WHERE first_position BETWEEN max(?, 1) AND ? "
     "ORDER BY first_position"
 )
+COMMAND_ROWS = (
+    f"SELECT {_COMMAND_COLUMNS}, mac FROM commands WHERE first_position BETWEEN ? AND ? "
+    "ORDER BY first_position, command_id"
+)
+"""Stored rows with their HMAC, for `verify --deep` (portable: PostgreSQL runs it too)."""
 EMPTY_COMMANDS = (
     f"SELECT {_COMMAND_COLUMNS} FROM commands WHERE first_position = 0 "
     "ORDER BY recorded_at, command_id"

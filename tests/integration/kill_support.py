@@ -16,7 +16,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import sys
 import time
 import traceback
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness_stores import Target, open_store, raw_connection, settle
 from reliability_support import (
     HANG_GUARD,
     LEDGER_WORKLOAD,
@@ -40,7 +40,6 @@ from domain.bus import CommandBus
 from domain.clock import SequentialIds
 from domain.errors import RuleRefused
 from store.projector import Projector
-from store.sqlite import SqliteEventStore
 
 
 @dataclass
@@ -146,7 +145,7 @@ class Zygote:
 
     def cycle(
         self,
-        db: Path,
+        db: Target,
         acks: Path,
         cycle: int,
         seed: int,
@@ -174,7 +173,7 @@ class Zygote:
 
 
 def kill_cycles(
-    db: Path,
+    db: Target,
     work: Path,
     cycles: int,
     *,
@@ -212,6 +211,7 @@ def kill_cycles(
             delay = rng.randint(*delay_ms)
             seed_n = rng.randrange(1 << 30)
             ending = zygote.cycle(db, acks_path, cycle, seed_n, delay, retry_path, workload.name)
+            settle(db, HANG_GUARD)  # PostgreSQL: the dead writer's session has ended
             acks = read_acks(acks_path)
             errors = acks_path.with_suffix(".err").read_text()
             assert not errors, f"cycle {cycle}: the writer failed before the kill:\n{errors}"
@@ -258,9 +258,9 @@ def kill_cycles(
     return figures
 
 
-def _recorded(db: Path, command_id: str) -> list[int] | None:
+def _recorded(db: Target, command_id: str) -> list[int] | None:
     """The positions a command recorded (None when it recorded nothing)."""
-    with contextlib.closing(sqlite3.connect(db)) as conn:
+    with raw_connection(db, HANG_GUARD) as conn:
         row = conn.execute(
             "SELECT first_position, last_position FROM commands WHERE command_id = ?",
             (command_id,),
@@ -268,14 +268,14 @@ def _recorded(db: Path, command_id: str) -> list[int] | None:
     return None if row is None else list(range(row[0], row[1] + 1))
 
 
-def _check_cycle_commands(db: Path, cycle: int, acks: CycleAcks) -> str:
+def _check_cycle_commands(db: Target, cycle: int, acks: CycleAcks) -> str:
     """Only acknowledged commands, plus at most the one in flight, reached the file.
 
     Returns what became of the command in flight: "committed", "refused" (its
     refusal was recorded), or "" (nothing recorded, or none in flight).
     """
     prefix = f"k{cycle}-"
-    with contextlib.closing(sqlite3.connect(db)) as conn:
+    with raw_connection(db, HANG_GUARD) as conn:
         committed = {
             row[0]
             for row in conn.execute(
@@ -306,7 +306,7 @@ def _kill_writer(db: str, cycle: int, seed: int, retry: dict[str, Any] | None, d
     flushed; first retries the previous writer's in-flight command, if given.
     """
     workload = WORKLOADS[domain]
-    store = SqliteEventStore(db, synchronous="FULL")
+    store = open_store(db, synchronous="FULL")
     bus = CommandBus(store, workload.model, ids=SequentialIds(f"k{cycle}"))
     catalog = workload.model.catalog
     projector = Projector(store, workload.projections, catalog, lease_seconds=0.5, batch=100)

@@ -8,6 +8,7 @@ processes on one database file:
 
     python projector_support.py write DB COMMANDS SEED
     python projector_support.py follow DB LEASE_SECONDS
+    python projector_support.py catch-up DB_OR_URL BATCH LEASE_SECONDS
 """
 
 from __future__ import annotations
@@ -275,8 +276,24 @@ def _follow(db: str, lease_seconds: float) -> None:
     store.close()
 
 
+def _catch_up(db: str, batch: int, lease_seconds: float) -> None:
+    """One catch-up in small batches on a SQLite file or a PostgreSQL URL (killed in
+    the middle by tests/integration/test_projector_kill.py)."""
+    from harness_stores import open_store as open_target
+
+    store = open_target(db if db.startswith("postgresql://") else Path(db))
+    projector = ledger_projector(store, lease_seconds=lease_seconds, batch=batch)  # type: ignore[arg-type]
+    print("catching up", flush=True)
+    projector.catch_up()
+    print("caught up", flush=True)
+    projector.close()
+    store.close()
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "write":
+    if sys.argv[1] == "catch-up":
+        _catch_up(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+    elif sys.argv[1] == "write":
         _write(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == "follow":
         _follow(sys.argv[2], float(sys.argv[3]))

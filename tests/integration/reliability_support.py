@@ -27,6 +27,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cli_support import CliResult
+from harness_stores import (
+    AnyStore,
+    Target,
+    add_json_extract,
+    is_postgres,
+    open_store,
+    raw_connection,
+)
 
 from domain.bus import CommandBus
 from domain.clock import SequentialIds
@@ -39,7 +47,6 @@ from domain.model import DomainModel
 from domain.projection import Projection, StateMap, fold
 from store.hashchain import canonical_row, chain_hash
 from store.projector import Projector
-from store.sqlite import SqliteEventStore
 from tui.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,9 +113,16 @@ def run_cli(*args: str) -> CliResult:
 # -- the ledger every suite works on ------------------------------------------------------
 
 
-def create_ledger(db: Path, *, key: bytes | None = None, synchronous: str = "FULL") -> None:
+def _create(db: Target, domain: str, key: bytes | None, synchronous: str) -> AnyStore:
+    """A new store at `db` (a SQLite file or a PostgreSQL database) for `domain`."""
+    if is_postgres(db):
+        add_json_extract(str(db))
+    return open_store(db, create=True, domain=domain, key=key, synchronous=synchronous)
+
+
+def create_ledger(db: Target, *, key: bytes | None = None, synchronous: str = "FULL") -> None:
     """A new database with the six shared accounts opened and funded (12 events)."""
-    store = SqliteEventStore.init(db, domain="ledger", key=key, synchronous=synchronous)
+    store = _create(db, "ledger", key, synchronous)
     try:
         bus = CommandBus(store, LEDGER, ids=SequentialIds("setup"))
         for n, (account, currency) in enumerate(ACCOUNTS.items()):
@@ -124,11 +138,11 @@ def create_ledger(db: Path, *, key: bytes | None = None, synchronous: str = "FUL
         store.close()
 
 
-def create_inventory(db: Path, *, key: bytes | None = None, synchronous: str = "FULL") -> None:
+def create_inventory(db: Target, *, key: bytes | None = None, synchronous: str = "FULL") -> None:
     """A new inventory with the three shared SKUs registered and stocked at `ams` and
     `rtm`: 15 events (each SKU registered before its first receipt, and each receipt
     opening its warehouse first), so position 6 is a receipt, as in the ledger a deposit."""
-    store = SqliteEventStore.init(db, domain="inventory", key=key, synchronous=synchronous)
+    store = _create(db, "inventory", key, synchronous)
     try:
         bus = CommandBus(store, INVENTORY, ids=SequentialIds("setup"))
         for warehouse in WAREHOUSES[:2]:
@@ -383,9 +397,10 @@ class AuditFigures:
 
 
 class StoreAudit:
-    """Checks a database file with plain sqlite3, independently of eventscope's reads.
+    """Checks a database file with plain sqlite3 (a PostgreSQL database with plain
+    psycopg), independently of eventscope's reads.
 
-    Each `check` covers the whole file's structure (`PRAGMA integrity_check`, positions
+    Each `check` covers the whole file's structure (SQLite: `PRAGMA integrity_check`; positions
     1..head without gaps, unique event ids) and the events added since the last check:
     every command's events adjacent, complete (a transfer or a move has both halves,
     equal, on the right streams; see `Workload.check_group`) and matching its
@@ -395,7 +410,7 @@ class StoreAudit:
     """
 
     def __init__(
-        self, db: Path, workload: Workload = LEDGER_WORKLOAD, *, key: bytes | None = None
+        self, db: Target, workload: Workload = LEDGER_WORKLOAD, *, key: bytes | None = None
     ) -> None:
         self.db = db
         self.workload = workload
@@ -410,14 +425,13 @@ class StoreAudit:
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         # Read-write, as the next writer would open it: a crashed writer's WAL is
-        # recovered here, exactly as eventscope would recover it.
-        conn = sqlite3.connect(self.db, isolation_level=None, timeout=HANG_GUARD)
-        try:
-            conn.execute("BEGIN")
+        # recovered here, exactly as eventscope would recover it. On PostgreSQL one
+        # REPEATABLE READ snapshot, so every query of the audit sees the same rows.
+        with raw_connection(self.db, HANG_GUARD) as conn:
+            begin = "BEGIN ISOLATION LEVEL REPEATABLE READ" if is_postgres(self.db) else "BEGIN"
+            conn.execute(begin)
             yield conn
             conn.execute("COMMIT")
-        finally:
-            conn.close()
 
     def check(
         self,
@@ -430,8 +444,9 @@ class StoreAudit:
         """Audit the file; `acked` commands must hold exactly these positions, `refused`
         ones a refusals row and no events, `absent` ones nothing at all."""
         with self._connection() as conn:
-            result = conn.execute("PRAGMA integrity_check").fetchall()
-            assert result == [("ok",)], f"integrity_check: {result}"
+            if not is_postgres(self.db):  # the server checks its own pages
+                result = conn.execute("PRAGMA integrity_check").fetchall()
+                assert result == [("ok",)], f"integrity_check: {result}"
             count, low, high, ids = conn.execute(
                 "SELECT count(*), min(position), max(position), count(DISTINCT event_id) "
                 "FROM events"
@@ -445,7 +460,7 @@ class StoreAudit:
             self._check_new_events(conn, head)
             self._check_commands(conn, acked or {}, refused, absent)
         if full:
-            with SqliteEventStore(self.db, key=self.key, read_only=True) as store:
+            with open_store(self.db, key=self.key, read_only=True) as store:
                 report = store.verify()
             assert report.ok, f"verify: {report.message}"
             assert report.head.hash == self.head_hash
@@ -536,7 +551,7 @@ class StoreAudit:
 
 
 def final_states_check(
-    db: Path, workload: Workload = LEDGER_WORKLOAD, *, key: bytes | None = None
+    db: Target, workload: Workload = LEDGER_WORKLOAD, *, key: bytes | None = None
 ) -> tuple[int, StateMap]:
     """The read models a (re)started projector catches up to must equal a full replay.
 
@@ -545,7 +560,7 @@ def final_states_check(
     """
     from projector_support import assert_same_states, persisted
 
-    with SqliteEventStore(db, key=key) as store:
+    with open_store(db, key=key) as store:
         projections = workload.projections
         projector = Projector(store, projections, workload.model.catalog, lease_seconds=5)
         try:
@@ -621,9 +636,9 @@ def stop_all(processes: Iterable[subprocess.Popen[str]]) -> None:
 
 
 def check_against_raw_events(
-    db: Path, states: StateMap, workload: Workload = LEDGER_WORKLOAD
+    db: Target, states: StateMap, workload: Workload = LEDGER_WORKLOAD
 ) -> None:
     """The read models recomputed from the raw rows with SQL alone (balances and
     per-currency sums; stock levels and per-SKU sums)."""
-    with contextlib.closing(sqlite3.connect(db)) as conn:
+    with raw_connection(db, HANG_GUARD) as conn:
         workload.check_raw(conn, states)

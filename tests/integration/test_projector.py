@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from postgres_server import PostgresServer
 from projector_support import (
     CASES,
     DomainCase,
@@ -37,6 +38,7 @@ from domain.ledger.events import EVENTS
 from domain.ledger.projections import LEDGER_PROJECTIONS, ledger_projections
 from domain.model import EventCatalog
 from domain.projection import Column, ProjectionState
+from store.postgres.store import PostgresEventStore
 from store.projector import ProjectionFailed, Projector, ProjectorBusy
 from store.projector import projector as store_projector
 from store.replay import fold_rows
@@ -604,25 +606,57 @@ def test_a_read_only_store_reads_the_read_models_but_never_writes(
 def test_persisted_tables_equal_a_replay_for_any_commands_and_batches(
     domain: DomainCase, seed: int, rounds: list[tuple[int, int, bool]]
 ) -> None:
-    rng = random.Random(seed)
-    projections = domain.projections
     with tempfile.TemporaryDirectory() as folder:
         store = domain.new_store(Path(folder) / f"{domain.name}.db")
-        bus = domain.bus(store)
-        projector = domain.projector(store)
-        for commands, batch, restart in rounds:
-            domain.run_commands(bus, rng, commands)
-            if restart:  # a new process, say: it must resume from the tables exactly
-                projector.close()
-                projector = domain.projector(store)
-            projector.batch = batch
-            projector.catch_up()
-            assert_same_states(persisted(projector), replayed(store, projections))
-        incremental = persisted(projector)
-        projector.rebuild()
-        assert_same_states(persisted(projector), incremental)
-        models = projector.read_models()
-        expected = with_refusals(store, incremental, models.position, projections)
-        assert_same_states(models.states, expected)
-        projector.close()
-        store.close()
+        _persisted_tables_equal_a_replay(domain, store, seed, rounds)
+
+
+@pytest.mark.parametrize("domain", CASES, ids=case_id)
+@settings(
+    # Each example a new PostgreSQL database: fewer than on SQLite, the same property.
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rounds=st.lists(
+        st.tuples(st.integers(0, 25), st.integers(1, 9), st.booleans()), min_size=1, max_size=4
+    ),
+)
+def test_persisted_tables_equal_a_replay_on_postgresql(
+    domain: DomainCase,
+    postgres_server: PostgresServer,
+    seed: int,
+    rounds: list[tuple[int, int, bool]],
+) -> None:
+    url = postgres_server.database()
+    store = PostgresEventStore(url, create=True, domain=domain.name)
+    _persisted_tables_equal_a_replay(domain, store, seed, rounds)
+
+
+def _persisted_tables_equal_a_replay(
+    domain: DomainCase, store: Any, seed: int, rounds: list[tuple[int, int, bool]]
+) -> None:
+    """Commands in rounds, each followed by a catch-up in batches of some size (and now
+    and then a restarted projector): the tables always equal a replay, and a rebuild."""
+    rng = random.Random(seed)
+    projections = domain.projections
+    bus = domain.bus(store)
+    projector = domain.projector(store)
+    for commands, batch, restart in rounds:
+        domain.run_commands(bus, rng, commands)
+        if restart:  # a new process, say: it must resume from the tables exactly
+            projector.close()
+            projector = domain.projector(store)
+        projector.batch = batch
+        projector.catch_up()
+        assert_same_states(persisted(projector), replayed(store, projections))
+    incremental = persisted(projector)
+    projector.rebuild()
+    assert_same_states(persisted(projector), incremental)
+    models = projector.read_models()
+    expected = with_refusals(store, incremental, models.position, projections)
+    assert_same_states(models.states, expected)
+    projector.close()
+    store.close()

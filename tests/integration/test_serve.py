@@ -5,8 +5,10 @@ The server as a process (signals, tabs, a browser) is tested in tests/browser/.
 
 from __future__ import annotations
 
+import os
 import shlex
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import pytest
 from cli_support import Cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reliability_support import run_cli
 
 from tui.cli.parser import build_parser
 from tui.cli.serve import app_command, is_loopback
@@ -125,3 +128,40 @@ def test_a_port_in_use_is_one_line(cli: Cli, ledger: None, served: list[Any]) ->
 def test_bad_theme_is_one_line(cli: Cli, ledger: None) -> None:
     result = cli("--theme", "solarized", "serve")
     assert result.code == 2 and result.err.count("\n") == 1 and "--theme" in result.err
+
+
+def test_serving_postgresql_keeps_the_password_off_every_command_line_and_output(
+    served: list[Any], postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENTSCOPE_DB", "restored-after-the-test")
+    secret = "s3cret-pass"  # the throwaway server trusts local connections: any password
+    url = postgres_url.replace("postgresql://postgres@", f"postgresql://postgres:{secret}@")
+    assert run_cli("--db", url, "init").code == 0
+    opened = run_cli(
+        "--db", url, "exec", "open_account", "account_id=a1", "owner=Ann", "currency=EUR"
+    )
+    assert opened.code == 0, opened
+    result = run_cli("--db", url, "serve")
+    assert result.code == 0, result.err
+    server = served[-1]
+    shown = [server.command, server.title, server.banner, result.out, result.err]
+    assert not any(secret in text for text in shown), shown
+    assert "postgresql://postgres:***@127.0.0.1" in server.banner  # named, password masked
+    argv = shlex.split(server.command)
+    assert argv[:4] == ["exec", sys.executable, "-m", "tui"]
+    assert not any(arg.startswith("--db") for arg in argv)
+    # Each tab's app finds the store in its environment, as textual-serve passes it on.
+    tab = subprocess.run(
+        [*argv[1:], "log", "--json"],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert tab.returncode == 0, tab.stderr
+    assert '"AccountOpened"' in tab.stdout and secret not in tab.stdout + tab.stderr
+
+
+def test_serving_memory_is_refused_with_one_line(served: list[Any]) -> None:
+    result = run_cli("--db", "memory:", "serve")
+    assert result.code == 2 and not served and result.err.count("\n") == 1

@@ -75,3 +75,23 @@ def test_a_large_history_is_checked_in_a_child_process(demo_db: Path) -> None:
         assert in_process.position == in_child.position == DEMO_EVENTS
     finally:
         workspace.close()
+
+
+def test_on_postgresql_the_child_finds_the_database_in_its_environment(
+    postgres_url: str,
+) -> None:
+    """The child gets the URL (which may hold a password) in `EVENTSCOPE_DB`, never on
+    its command line; it says what the check in-process says."""
+    from tui.cli import main
+
+    assert main(["--db", postgres_url, "demo", "--events", "300", "--no-open"]) == 0
+    workspace = open_test_workspace(postgres_url)  # type: ignore[arg-type]
+    try:
+        args, env = workspace.child_database() or ([], {})
+        assert args == [] and env == {"EVENTSCOPE_DB": postgres_url}
+        in_process = DerivedCheck(workspace, child_events=10**9).run()
+        in_child = DerivedCheck(workspace, child_events=0).run()
+        assert in_process.state == in_child.state == "ok", (in_process, in_child)
+        assert in_process.position == in_child.position == 300
+    finally:
+        workspace.close()

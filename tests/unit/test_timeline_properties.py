@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from timeline_support import CASES, TimelineCase, case_id, expected, full, rows
 
+from domain.ports import EventStore
 from domain.snapshots import (
     ENCODING,
     ChunkCache,
@@ -29,7 +30,6 @@ from domain.snapshots import (
     encode_states,
 )
 from domain.timeline import Timeline, changed_keys
-from store.memory import InMemoryEventStore
 
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 """Per domain (the ledger alone had 30, the inventory's own file 40)."""
@@ -38,7 +38,7 @@ each_domain = pytest.mark.parametrize("case", CASES, ids=case_id)
 
 
 def _timeline(
-    case: TimelineCase, store: InMemoryEventStore, cadence: int = 3, chunk_rows: int = 2
+    case: TimelineCase, store: EventStore, cadence: int = 3, chunk_rows: int = 2
 ) -> Timeline:
     # Two rows a chunk: even small states then share chunks between snapshots.
     return Timeline(

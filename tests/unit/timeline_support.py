@@ -108,10 +108,18 @@ def run_plan(
             bus.execute_fields(name, fields, actor=actor)
 
 
-def ledger_history(plan: Sequence[Step]) -> InMemoryEventStore:
-    """A fresh in-memory store holding `plan` run through the ledger's real bus."""
+MakeStore = Callable[[StepClock], EventStore]
+"""A fresh, empty store on that clock (the integration tests give SQLite and PostgreSQL)."""
+
+
+def in_memory(tick: StepClock) -> EventStore:
+    return InMemoryEventStore(clock=tick)
+
+
+def ledger_history(plan: Sequence[Step], make: MakeStore = in_memory) -> EventStore:
+    """A fresh store (in memory by default) holding `plan` run through the ledger's real bus."""
     tick = clock()
-    store = InMemoryEventStore(clock=tick)
+    store = make(tick)
     run_plan(store, plan, tick)
     return store
 
@@ -148,10 +156,10 @@ inventory_plans = st.lists(
 )
 
 
-def inventory_history(plan: Sequence[InventoryStep]) -> InMemoryEventStore:
+def inventory_history(plan: Sequence[InventoryStep], make: MakeStore = in_memory) -> EventStore:
     """`plan` run through the inventory's real bus; refused and invalid commands included."""
     tick = clock()
-    store = InMemoryEventStore(clock=tick)
+    store = make(tick)
     bus = CommandBus(store, INVENTORY, clock=tick, ids=SequentialIds("t"))
     for sku in SKUS[:2]:
         fields: dict[str, Any] = {"sku": sku, "name": "Thing", "unit": "each"}
@@ -190,7 +198,8 @@ class TimelineCase:
 
     name: str
     plans: st.SearchStrategy[list[Any]]
-    history: Callable[[Any], InMemoryEventStore]
+    history: Callable[..., EventStore]
+    """`history(plan)` in memory, `history(plan, make)` in the store `make` gives."""
     projections: Sequence[Projection]
     catalog: EventCatalog
     model: DomainModel

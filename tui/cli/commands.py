@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
@@ -22,11 +22,13 @@ from store.hashchain import KEY_FILE_ENV, check_anchor, parse_anchor
 from store.sidecars import existing_sidecars, remove_new_database
 from store.transfer.records import describe_imports, store_imports
 from tui.bootstrap import Workspace, database_path, is_fileless, open_workspace
-from tui.cli import trust
 from tui.cli.output import say
 from tui.cli.output_file import refuse_database_files, replacing_file
 from tui.services.event_context import EventReading
 from tui.themes import DEFAULT_THEME
+
+if TYPE_CHECKING:
+    from tui.cli import trust  # imported by `verify` (it runs the deep check's child)
 
 
 def _option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -114,13 +116,20 @@ def open_app(args: argparse.Namespace) -> int:
 
 
 def init(args: argparse.Namespace) -> int:
-    """`init`: create the database, or confirm an existing one."""
+    """`init`: create the database, or confirm an existing one (on PostgreSQL, with
+    `--writer-role`/`--reader-role`, also grant those roles their privileges)."""
+    from tui.cli import postgres_roles
+
+    writer, reader = postgres_roles.requested_roles(args)
     with workspace(args, create=True, writing=True) as ws:
         head = ws.store.head()
         say(
             f"{ws.location}: eventscope database ({ws.domain.name}, {ws.store.hash_mode}), "
             f"{head.position} events"
         )
+        if writer is not None or reader is not None:
+            for line in postgres_roles.grant(ws, writer, reader):
+                say(f"granted {line}")
     return 0
 
 
@@ -274,6 +283,7 @@ def verify(args: argparse.Namespace) -> int:
     With a checkpoint as the anchor the chain is not walked (unless --deep): the
     checkpoint is checked by a consistency proof, the tree tied to the head in O(log n).
     """
+    from tui.cli import trust
     from tui.cli.proofs import anchor_check, read_anchor  # imports this module
 
     anchor = kept = None

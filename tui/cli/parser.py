@@ -6,7 +6,7 @@ import argparse
 import math
 from typing import NoReturn
 
-from tui.cli import blame, commands, readside
+from tui.cli import lazy
 from tui.themes import THEMES
 
 
@@ -187,11 +187,29 @@ def build_parser() -> _Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_globals(parser, top=True)
-    parser.set_defaults(handler=commands.open_app)
+    parser.set_defaults(handler=lazy.handler("commands", "open_app"))
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
-    p = _command(sub, "init", "create the database (idempotent)", "eventscope --db bank.db init")
-    p.set_defaults(handler=commands.init)
+    p = _command(
+        sub,
+        "init",
+        "create the database (idempotent)",
+        "eventscope --db bank.db init\n"
+        "  eventscope --db postgresql://owner@db.example/books init "
+        "--writer-role books_writer --reader-role books_auditor",
+    )
+    p.add_argument(
+        "--writer-role",
+        metavar="ROLE",
+        help="PostgreSQL: let ROLE (an existing role) append and project, never UPDATE, "
+        "DELETE or TRUNCATE the audit tables (see docs/postgres.md)",
+    )
+    p.add_argument(
+        "--reader-role",
+        metavar="ROLE",
+        help="PostgreSQL: let ROLE (an existing role) only read (SELECT), for --read-only use",
+    )
+    p.set_defaults(handler=lazy.handler("commands", "init"))
 
     p = _command(
         sub,
@@ -210,7 +228,7 @@ def build_parser() -> _Parser:
         help="idempotency key: a second exec with the same id appends nothing "
         "(at most 200 characters, no control, bidi or invisible characters)",
     )
-    p.set_defaults(handler=commands.exec_command)
+    p.set_defaults(handler=lazy.handler("commands", "exec_command"))
 
     p = _command(
         sub,
@@ -218,7 +236,7 @@ def build_parser() -> _Parser:
         "list the domain's commands and their fields",
         "eventscope commands",
     )
-    p.set_defaults(handler=commands.list_commands)
+    p.set_defaults(handler=lazy.handler("commands", "list_commands"))
 
     p = _command(
         sub,
@@ -236,7 +254,7 @@ def build_parser() -> _Parser:
     p.add_argument("--to", metavar="P", type=whole_number, help="last position (inclusive)")
     p.add_argument("--limit", metavar="N", type=whole_number, help="at most N events")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.set_defaults(handler=commands.log)
+    p.set_defaults(handler=lazy.handler("commands", "log"))
 
     p = _command(
         sub,
@@ -266,7 +284,7 @@ def build_parser() -> _Parser:
         "checkpoint and commands rows (names the first mismatch)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(handler=commands.verify)
+    p.set_defaults(handler=lazy.handler("commands", "verify"))
 
     p = _command(
         sub,
@@ -277,7 +295,7 @@ def build_parser() -> _Parser:
     )
     p.add_argument("file", metavar="FILE", nargs="?", default="-", help="output file (- = stdout)")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    p.set_defaults(handler=commands.export)
+    p.set_defaults(handler=lazy.handler("commands", "export"))
 
     p = _command(
         sub,
@@ -287,7 +305,7 @@ def build_parser() -> _Parser:
         "eventscope --db copy.db import backup.jsonl",
     )
     p.add_argument("file", metavar="FILE", help="input file (- = stdin)")
-    p.set_defaults(handler=commands.import_events)
+    p.set_defaults(handler=lazy.handler("commands", "import_events"))
 
     p = _command(
         sub,
@@ -304,7 +322,7 @@ def build_parser() -> _Parser:
     )
     p.add_argument("--projection", metavar="NAME", help="only this projection")
     p.add_argument("--json", action="store_true", help="rows keyed by row key, as JSON")
-    p.set_defaults(handler=readside.state)
+    p.set_defaults(handler=lazy.handler("readside", "state"))
 
     p = _command(
         sub,
@@ -316,7 +334,7 @@ def build_parser() -> _Parser:
     p.add_argument("b", metavar="B", type=whole_number, help="the later position")
     p.add_argument("--projection", metavar="NAME", help="only this projection")
     p.add_argument("--json", action="store_true", help="added, removed and changed rows as JSON")
-    p.set_defaults(handler=readside.diff)
+    p.set_defaults(handler=lazy.handler("readside", "diff"))
 
     p = _command(
         sub,
@@ -332,7 +350,7 @@ def build_parser() -> _Parser:
     p.add_argument("--from", dest="since", metavar="A", type=whole_number, help="only after A")
     p.add_argument("--to", metavar="B", type=whole_number, help="only up to B (the head)")
     p.add_argument("--json", action="store_true", help="one object per change, values as stored")
-    p.set_defaults(handler=blame.blame)
+    p.set_defaults(handler=lazy.handler("blame", "blame"))
 
     p = _command(
         sub,
@@ -350,7 +368,7 @@ def build_parser() -> _Parser:
             "the others stay as they are, and snapshots are not rebuilt"
         ),
     )
-    p.set_defaults(handler=readside.rebuild)
+    p.set_defaults(handler=lazy.handler("readside", "rebuild"))
 
     p = _command(
         sub,
@@ -362,7 +380,7 @@ def build_parser() -> _Parser:
     p.add_argument(
         "--interval", metavar="S", type=finite_number, default=0.1, help="poll interval in seconds"
     )
-    p.set_defaults(handler=readside.project)
+    p.set_defaults(handler=lazy.handler("readside", "project"))
 
     p = _command(
         sub,
@@ -381,7 +399,7 @@ def build_parser() -> _Parser:
         "e.g. 2026-03-01T18:00Z for the same history on every run",
     )
     p.add_argument("--no-open", action="store_true", help="write the data; do not open the app")
-    p.set_defaults(handler=readside.demo)
+    p.set_defaults(handler=lazy.handler("readside", "demo"))
 
     p = _command(
         sub,
@@ -398,7 +416,7 @@ def build_parser() -> _Parser:
     p.add_argument("--seed", metavar="S", type=whole_number, default=1, help="random seed (1)")
     p.add_argument("--json", action="store_true", help="one JSON object per command")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
-    p.set_defaults(handler=readside.simulate)
+    p.set_defaults(handler=lazy.handler("readside", "simulate"))
 
     from tui.cli.parser_extra import proof_commands, serve_command
 

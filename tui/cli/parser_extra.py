@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.cli import proofs, serve, witness
+from tui.cli import lazy
 from tui.cli.parser import _command, _Parser, whole_number
 
 
@@ -24,7 +24,7 @@ def proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         action="store_true",
         help="a witness key: PREFIX.pub is a cosigner key (C2SP tlog-cosignature)",
     )
-    p.set_defaults(handler=proofs.keygen)
+    p.set_defaults(handler=lazy.handler("proofs", "keygen"))
 
     p = _command(
         sub,
@@ -34,7 +34,7 @@ def proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--out", metavar="FILE", help="write to a new FILE (default: stdout)")
     p.add_argument("--origin", metavar="O", help="log name (default eventscope/<db file name>)")
-    p.set_defaults(handler=proofs.checkpoint)
+    p.set_defaults(handler=lazy.handler("proofs", "checkpoint"))
 
     p = _command(
         sub,
@@ -55,7 +55,7 @@ def proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument(
         "--json", action="store_true", help="a JSON bundle (default: c2sp.org/tlog-proof text)"
     )
-    p.set_defaults(handler=proofs.prove)
+    p.set_defaults(handler=lazy.handler("proofs", "prove"))
 
     p = _command(
         sub,
@@ -73,7 +73,7 @@ def proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         metavar="WITNESS_KEY",
         help="a witness's PREFIX.pub: the checkpoint must carry its cosignature (repeatable)",
     )
-    p.set_defaults(handler=proofs.verify_proof)
+    p.set_defaults(handler=lazy.handler("proofs", "verify_proof"))
 
     p = _command(
         sub,
@@ -92,7 +92,7 @@ def proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--state", required=True, metavar="DIR", help="the witness's folder of cosigned heads"
     )
     p.add_argument("--out", metavar="FILE", help="write to a new FILE (default: stdout)")
-    p.set_defaults(handler=witness.cosign)
+    p.set_defaults(handler=lazy.handler("witness", "cosign"))
 
 
 def serve_command(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -120,4 +120,4 @@ def serve_command(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="the address browsers use, behind a proxy or with --host 0.0.0.0 "
         "(default http://HOST:PORT)",
     )
-    p.set_defaults(handler=serve.serve)
+    p.set_defaults(handler=lazy.handler("serve", "serve"))

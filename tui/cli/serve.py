@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import shlex
 import socket
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from domain.errors import InvalidInput
 from domain.text import escape
+from store.postgres import is_postgres_url
 from tui.cli.commands import workspace
 
 INSTALL_HINT = "pip install 'eventscope[serve]'"
@@ -43,12 +45,18 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
-def app_command(args: argparse.Namespace, db_path: Path) -> str:
+def app_command(args: argparse.Namespace, db_path: Path | None) -> str:
     """The shell command textual-serve runs for each browser tab: this Python, `-m tui`, on
     the same database with the same global options; every argument quoted, and `exec` so
-    the shell leaves no process of its own."""
+    the shell leaves no process of its own.
+
+    `db_path` None: a PostgreSQL store, whose URL (it may hold a password) the tabs get
+    from `$EVENTSCOPE_DB` in their environment, never on a command line that `ps` shows
+    to every user and textual-serve prints."""
     # `--flag=value`: a value starting with "-" must not read as an option.
-    argv = [sys.executable, "-m", "tui", f"--db={db_path.absolute()}"]
+    argv = [sys.executable, "-m", "tui"]
+    if db_path is not None:
+        argv.append(f"--db={db_path.absolute()}")
     for flag, name, is_path in FORWARDED_OPTIONS:
         value = getattr(args, name, None)
         if value is not None:
@@ -92,8 +100,12 @@ def serve(args: argparse.Namespace) -> int:
     except ImportError:
         raise InvalidInput(f"serve needs textual-serve: {INSTALL_HINT}") from None
     with workspace(args) as ws:  # a bad --db, --domain or --actor fails here, not per tab
-        db_path = ws.file  # every tab runs its own app process on the same database
+        # Every tab runs its own app process on the same database: a file, or a server.
+        db_path = None if is_postgres_url(ws.location) else ws.file  # memory: refused
+        shown, name = ws.location, ws.name  # a URL without its password
+        _, tab_env = ws.child_database() or ([], {})
     check_can_listen(args.host, args.port)
+    os.environ.update(tab_env)  # textual-serve passes its environment on to each tab
     if args.public and not is_loopback(args.host):
         print(
             f"eventscope: warning: serving on {escape(args.host)}: anyone who reaches "
@@ -107,8 +119,8 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         public_url=url,
-        title=f"eventscope · {db_path.name}",
-        banner=f"eventscope: serving {escape(str(db_path))} on {escape(url)} (Ctrl-C stops)",
+        title=f"eventscope · {name}",
+        banner=f"eventscope: serving {escape(shown)} on {escape(url)} (Ctrl-C stops)",
     )
     server.serve()
     return 0

@@ -81,6 +81,22 @@ def test_positions_by_command_after_a_bulk_load_and_an_import(kind: Kind) -> Non
     assert target.positions_by_command("bulk-cmd-2") == [7, 8, 9]
 
 
+def test_command_rows_are_the_stored_rows_by_first_position(kind: Kind) -> None:
+    """What `verify --deep` reads: each row as stored, with its HMAC (a keyed store that
+    keeps rows outside the process signs them; memory keeps none)."""
+    for key in (None, b"the contract's key"):
+        store = kind.make(key=key)
+        _correlated(store)
+        store.append([], meta("c-empty"))
+        rows = store.command_rows(1, 4)
+        assert [(r[0], r[5], r[6]) for r in rows] == [("c1", 1, 2), ("c2", 3, 3), ("c3", 4, 4)]
+        assert [r[0] for r in store.command_rows(0, 0)] == ["c-empty"]
+        assert store.command_rows(6, 1 << 62) == []
+        assert all(len(r) == 8 for r in rows)
+        signed = key is not None and kind.name != "memory"
+        assert all((r[7] is not None) == signed for r in rows), rows
+
+
 # -- bookmarks -----------------------------------------------------------------------------
 
 

@@ -1,29 +1,78 @@
-"""The SnapshotStore contract: content-addressed projection snapshots, in memory and in
-SQLite (beside the events)."""
+"""The SnapshotStore contract: content-addressed projection snapshots, in memory, in
+SQLite and in PostgreSQL (beside the events); with a key, a forged manifest or chunk is
+refused when read, on every store that keeps them outside this process."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from domain.ports import Snapshot, SnapshotStore
 from domain.snapshots import InMemorySnapshots
+from store.derived_macs import DerivedDataForged, DerivedMacs
+from store.postgres.snapshots import PostgresSnapshotStore
+from store.postgres.store import PostgresEventStore
 from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
 
+KEY = b"the snapshot contract's key"
 
-@pytest.fixture(params=["memory", "sqlite"])
+
+def _open(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, key: bytes | None
+) -> tuple[SnapshotStore, Callable[[str, str, bytes], None]]:
+    """A store of snapshots of `kind`, and how to overwrite a stored blob behind its back
+    (`table`, `where` digest or "" for the manifest, new bytes)."""
+    macs = DerivedMacs.from_key(key)
+    if kind == "sqlite":
+        path = tmp_path / "snapshots.db"
+        SqliteEventStore(path, create=True, key=key).close()
+
+        def forge_sqlite(table: str, digest: str, blob: bytes) -> None:
+            with sqlite3.connect(path) as conn:
+                where = " WHERE digest = ?" if digest else ""
+                conn.execute(
+                    f"UPDATE {table} SET blob = ?{where}", (blob, *[digest][: 1 if digest else 0])
+                )
+
+        return SqliteSnapshotStore(path, macs=macs), forge_sqlite
+    url = request.getfixturevalue("postgres_url")
+    PostgresEventStore(url, create=True, key=key).close()
+
+    def forge_postgres(table: str, digest: str, blob: bytes) -> None:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            where = " WHERE digest = %s" if digest else ""
+            conn.execute(
+                f"UPDATE {table} SET blob = %s{where}",  # type: ignore[arg-type]
+                (blob, *([digest] if digest else [])),
+            )
+
+    return PostgresSnapshotStore(url, macs=macs), forge_postgres
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def snapshots(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SnapshotStore]:
     if request.param == "memory":
         yield InMemorySnapshots()
         return
-    path = tmp_path / "snapshots.db"
-    SqliteEventStore(path, create=True).close()
-    kept = SqliteSnapshotStore(path)
+    kept, _ = _open(request.param, request, tmp_path, None)
     yield kept
-    kept.close()
+    kept.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def keyed(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[SnapshotStore, Callable[[str, str, bytes], None]]]:
+    """Snapshots kept with the chain's key, and a forger that writes behind their back."""
+    kept, forge = _open(request.param, request, tmp_path, KEY)
+    yield kept, forge
+    kept.close()  # type: ignore[attr-defined]
 
 
 def snap(key: str, position: int, blob: bytes = b"manifest") -> Snapshot:
@@ -67,3 +116,32 @@ def test_discard_keeps_only_the_named_key(snapshots: SnapshotStore) -> None:
     assert snapshots.positions("new") == [1]
     assert snapshots.discard() == 1
     assert snapshots.size() == 0
+
+
+def test_a_keyed_snapshot_reads_back(
+    keyed: tuple[SnapshotStore, Callable[[str, str, bytes], None]],
+) -> None:
+    snapshots, _ = keyed
+    snapshots.save(snap("k", 4, b"manifest"), {"d1": b"{}"})
+    found = snapshots.latest("k", 10)
+    assert found is not None and found.blob == b"manifest"
+
+
+def test_a_forged_manifest_is_refused_with_a_key(
+    keyed: tuple[SnapshotStore, Callable[[str, str, bytes], None]],
+) -> None:
+    snapshots, forge = keyed
+    snapshots.save(snap("k", 4, b"manifest"), {})
+    forge("snapshots", "", b"forged manifest")
+    with pytest.raises(DerivedDataForged, match="#4 does not match its HMAC"):
+        snapshots.latest("k", 10)
+
+
+def test_a_forged_chunk_is_refused_with_a_key(
+    keyed: tuple[SnapshotStore, Callable[[str, str, bytes], None]],
+) -> None:
+    snapshots, forge = keyed
+    snapshots.save(snap("k", 4), {"d1": b'{"rows": {}}'})
+    forge("snapshot_chunks", "d1", b'{"rows": {"forged": 1}}')
+    with pytest.raises(DerivedDataForged, match="chunk d1 does not match its digest"):
+        snapshots.chunks("k", ["d1"])

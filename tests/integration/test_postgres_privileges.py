@@ -1,0 +1,136 @@
+"""`init --writer-role W --reader-role R` on PostgreSQL: the server itself refuses what
+the roles may not do, even with eventscope's triggers dropped.
+
+Real roles on the throwaway server: the writer appends, projects (its read models) and
+keeps bookmarks, but an UPDATE, DELETE or TRUNCATE of the audit tables, or disabling
+their triggers, is refused by the server's privileges; the reader reads everything
+(with --read-only) and writes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from itertools import count
+
+import psycopg
+import pytest
+from postgres_server import PostgresServer
+from reliability_support import run_cli
+
+from store.postgres.schema import APPEND_ONLY_TABLES
+from store.postgres.store import PostgresEventStore
+
+_names = count()
+
+
+def _as(url: str, role: str) -> str:
+    """`url` connecting as `role` (the throwaway server trusts local connections)."""
+    rest = url.split("@", 1)[1]
+    return f"postgresql://{role}@{rest}"
+
+
+@pytest.fixture
+def roles(postgres_server: PostgresServer) -> Iterator[tuple[str, str, str, str]]:
+    """A store set up by the owner with a writer and a reader role: (owner URL, writer
+    URL, reader URL, writer role name)."""
+    n = f"{os.getpid()}_{next(_names)}"
+    writer, reader = f"books_writer_{n}", f"books_auditor_{n}"
+    with psycopg.connect(postgres_server.url(), autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {writer} LOGIN")
+        admin.execute(f"CREATE ROLE {reader} LOGIN")
+    owner = postgres_server.database()
+    assert run_cli("--db", owner, "init").code == 0
+    assert (
+        run_cli(
+            "--db", owner, "exec", "open_account", "account_id=a1", "owner=Ann", "currency=EUR"
+        ).code
+        == 0
+    )
+    assert run_cli("--db", owner, "rebuild").code == 0  # read models the owner built
+    done = run_cli("--db", owner, "init", "--writer-role", writer, "--reader-role", reader)
+    assert done.code == 0, done
+    assert f"granted {writer}: SELECT, INSERT on events" in done.out
+    yield owner, _as(owner, writer), _as(owner, reader), writer
+
+
+def test_the_writer_role_appends_projects_and_bookmarks(roles: tuple[str, str, str, str]) -> None:
+    _, writer, _, _ = roles
+    deposit = run_cli("--db", writer, "exec", "deposit", "account_id=a1", "amount=5.00")
+    assert deposit.code == 0, deposit
+    rebuilt = run_cli("--db", writer, "rebuild")  # drops and replaces the owner's tables
+    assert rebuilt.code == 0, rebuilt
+    with PostgresEventStore(writer) as store:
+        store.set_bookmark("checked", 2, actor="ann")
+        assert store.verify().ok
+    assert run_cli("--db", writer, "verify").code == 0
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE events SET data = '{}'",
+        "DELETE FROM events",
+        "TRUNCATE events",
+        "DELETE FROM commands",
+        "UPDATE refusals SET reason = 'x'",
+        "TRUNCATE merkle_nodes",
+        "ALTER TABLE events DISABLE TRIGGER USER",
+        "DROP TRIGGER events_append_only ON events",
+    ],
+)
+def test_the_server_refuses_the_writer_role_changing_history_even_without_triggers(
+    roles: tuple[str, str, str, str], statement: str
+) -> None:
+    owner, writer, _, _ = roles
+    with psycopg.connect(owner, autocommit=True) as conn:  # as if someone had dropped them
+        for table in APPEND_ONLY_TABLES:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    with psycopg.connect(writer, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
+        assert conn.execute("SELECT count(*) FROM events").fetchone() == (1,)  # untouched
+
+
+def test_the_reader_role_reads_everything_and_writes_nothing(
+    roles: tuple[str, str, str, str],
+) -> None:
+    _, writer, reader, _ = roles
+    assert run_cli("--db", writer, "exec", "deposit", "account_id=a1", "amount=5.00").code == 0
+    assert run_cli("--db", writer, "rebuild").code == 0  # tables the writer now owns
+    for command in (["log"], ["state"], ["verify"]):
+        shown = run_cli("--db", reader, "--read-only", *command)
+        assert shown.code == 0, (command, shown)
+    with psycopg.connect(reader, autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        ]
+        assert any(t.startswith("rm_") for t in tables)
+        for table in tables:
+            conn.execute(f'SELECT count(*) FROM "{table}"')
+        for statement in (
+            "INSERT INTO bookmarks (name, position) VALUES ('x', 1)",
+            "UPDATE changes SET version = 0",
+            "DELETE FROM projector_lease",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+
+
+def test_roles_are_refused_with_one_line_where_they_cannot_apply(
+    postgres_url: str, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    db = Path(str(tmp_path)) / "bank.db"
+    on_file = run_cli("--db", str(db), "init", "--writer-role", "w")
+    assert on_file.code == 2 and "are for PostgreSQL" in on_file.err
+    assert not db.exists()
+    unknown = run_cli("--db", postgres_url, "init", "--reader-role", "nobody_here")
+    assert unknown.code == 2 and len(unknown.err.strip().splitlines()) == 1
+    assert "no such role" in unknown.err
+    odd = run_cli("--db", postgres_url, "init", "--writer-role", "x; DROP TABLE events")
+    assert odd.code == 2 and "plain role name" in odd.err
