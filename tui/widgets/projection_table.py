@@ -30,12 +30,8 @@ from tui.services.frames import natural_key
 from tui.services.types import RowChanges, Rows
 from tui.widgets.column_fit import GAP, cut, fit_columns, key_columns, narrowest
 
-LINEAGE_KEY = Binding(
-    "enter",
-    "choose",
-    "Lineage",
-    tooltip="The selected row's lineage: the events that changed it, with command and actor",
-)
+LINEAGE_HELP = "The selected row's lineage: the events that changed it, with command and actor"
+LINEAGE_KEY = Binding("enter", "choose", "Lineage", tooltip=LINEAGE_HELP)
 """Enter on a row: its lineage (a subclass that rebinds enter lists this one too)."""
 
 
