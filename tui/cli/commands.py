@@ -24,7 +24,6 @@ from store.transfer.records import describe_imports, store_imports
 from tui.bootstrap import Workspace, database_path, is_fileless, open_workspace
 from tui.cli.output import say
 from tui.cli.output_file import refuse_database_files, replacing_file
-from tui.services.event_context import EventReading
 from tui.themes import DEFAULT_THEME
 
 if TYPE_CHECKING:
@@ -251,6 +250,9 @@ def log(args: argparse.Namespace) -> int:
         before = None if args.to is None or args.to >= 2**63 - 1 else args.to + 1
         remaining = args.limit
         out = sys.stdout
+        # Imported here: `exec` and the other commands load no timeline (start-up).
+        from tui.services.event_context import EventReading
+
         reading = EventReading(ws.timeline, ws.domain)
         while remaining is None or remaining > 0:
             page_size = 1000 if remaining is None else min(1000, remaining)

@@ -13,12 +13,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.description import DomainDescription
 from domain.envelope import RecordedEvent
 from domain.errors import InvalidInput
-from domain.timeline import Timeline
+
+if TYPE_CHECKING:
+    from domain.timeline import Timeline
 
 STATES_KEPT = 1024
 """States before an event kept for reuse (an account's limit changes, paged through)."""
