@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.envelope import PendingEvent, RecordedEvent, Refusal
@@ -50,6 +50,15 @@ class DomainDescription:
     event_reads: Mapping[str, EventReads] = dataclasses.field(default_factory=dict)
     """What each projection (by name) reads of an event (`domain.projection.EventReads`),
     so a rebuild selects, decodes and upcasts no more; one not named reads everything."""
+    context_fields: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    """Event types whose payload leaves out what reading it needs, and the fields of
+    their aggregate's state (just before the event) that supply it: the ledger's
+    `OverdraftLimitChanged` carries no currency, its account does. Whoever shows the
+    event (`tui/services/event_context.py`) folds the stream with the one timeline
+    engine and passes those fields as `context` to `summary` and `readable_payload`."""
+    value_text: Callable[[str, Any, Mapping[str, Any]], str | None] | None = None
+    """`value_text(field, value, row)`: a payload value as a person reads it whole, its
+    unit included (the ledger: `1,441.36 EUR`), or None to leave it to `fields`."""
 
     def field(self, name: str) -> Column:
         """The description of payload or aggregate field `name` (a plain one if none)."""
@@ -58,14 +67,40 @@ class DomainDescription:
                 return column
         return Column(name, name.replace("_", " ").capitalize())
 
-    def summary(self, event: RecordedEvent) -> str:
-        """The domain's one-line summary of `event`, or its data as key=value pairs."""
+    def summary(self, event: RecordedEvent, context: Mapping[str, Any] | None = None) -> str:
+        """The domain's one-line summary of `event`, or its data as key=value pairs.
+
+        `context` (see `context_fields`) is read under the event's own data, which wins.
+        """
+        if context:
+            event = replace(event, data={**context, **event.data})
         if self.summarize is not None:
             try:
                 return self.summarize(event)
             except (KeyError, TypeError, ValueError):
                 pass  # an old or odd payload: fall back to the raw fields below
         return " ".join(f"{k}={v}" for k, v in event.data.items() if v not in ("", None))
+
+    def readable_payload(
+        self, data: Mapping[str, Any], context: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """`data` with every number written by the one rule: money with its unit
+        (`"amount": "1,441.36 EUR"`), counts grouped; text and the rest as stored.
+
+        Only for reading: the stored payload is what the hash covers and stays as it is.
+        """
+        row = {**(context or {}), **data}
+        readable: dict[str, Any] = {}
+        for name, value in data.items():
+            readable[name] = value
+            if not isinstance(value, int) or isinstance(value, bool):
+                continue
+            text = self.value_text(name, value, row) if self.value_text is not None else None
+            if text is None and self.field(name).numeric:
+                text = self.field(name).format(row)
+            if text is not None:
+                readable[name] = text
+        return readable
 
     def projection(self, name: str) -> Projection:
         """The projection called `name`; unknown names list the known ones."""

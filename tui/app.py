@@ -146,7 +146,17 @@ class EventscopeApp(App[None]):
         )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Textual's own key panel docks beside the screen and squeezes it; "Keys"
+            # here opens the app's help (`?`), the one list of keys with a filter.
+            if command.title == "Keys":
+                yield SystemCommand(
+                    "Keys",
+                    "The keys of this screen, with a filter as you type (?)",
+                    self.action_help,
+                )
+            else:
+                yield command
         yield SystemCommand(
             "Toggle dark/light", "Switch between a dark and a light theme", self._toggle_theme
         )

@@ -8,7 +8,7 @@ from typing import Any
 from domain.description import DomainDescription
 from domain.envelope import PendingEvent, Refusal
 from domain.ledger import LEDGER
-from domain.ledger.fields import LEDGER_FIELDS
+from domain.ledger.fields import CONTEXT_FIELDS, LEDGER_FIELDS, value_text
 from domain.ledger.fold_reads import LEDGER_EVENT_READS
 from domain.ledger.projections import LEDGER_PROJECTIONS
 from domain.ledger.replay import command_fields
@@ -43,5 +43,7 @@ LEDGER_DOMAIN = DomainDescription(
     simulate=run_simulation,
     fields=LEDGER_FIELDS,
     event_reads=LEDGER_EVENT_READS,
+    context_fields=CONTEXT_FIELDS,
+    value_text=value_text,
     command_fields=command_fields,
 )

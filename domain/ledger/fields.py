@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from domain.cells import grouped_decimal
-from domain.ledger.money import grouped_amount
+from domain.ledger.money import grouped_amount, money_text
 from domain.projection import Column
 
 
@@ -46,3 +46,22 @@ LEDGER_FIELDS: Final[tuple[Column, ...]] = (
     Column("reason", "Reason"),
 )
 """The ledger's payload and aggregate fields, by name (`DomainDescription.field`)."""
+
+
+MONEY_FIELDS: Final[frozenset[str]] = frozenset(c.name for c in LEDGER_FIELDS if c.kind == "money")
+
+
+def value_text(name: str, value: Any, row: Mapping[str, Any]) -> str | None:
+    """A money field as a person reads it whole (`1,441.36 EUR`, by `money_text`); None
+    for any other field. Without a currency (imported garbage) the money cell's rule."""
+    if name not in MONEY_FIELDS:
+        return None
+    currency = row.get("currency")
+    if isinstance(currency, str) and currency and isinstance(value, int):
+        return money_text(value, currency)
+    return money_cell(value, row)
+
+
+CONTEXT_FIELDS: Final[dict[str, tuple[str, ...]]] = {"OverdraftLimitChanged": ("currency",)}
+"""`OverdraftLimitChanged` carries no currency: it is read in its account's
+(`DomainDescription.context_fields`)."""

@@ -49,8 +49,8 @@ def summarize(event: RecordedEvent) -> str:
     if kind == "AccountUnfrozen":
         return f"unfroze {d['account_id']}: {d['reason']}"
     if kind == "OverdraftLimitChanged":
-        # The event carries no currency: the limits are shown grouped, in minor units
-        # only when the payload names a currency (an upcast or imported one may).
+        # The event carries no currency: readers pass its account's as context
+        # (`CONTEXT_FIELDS`); read alone, the limits are grouped minor units.
         currency = str(d.get("currency", ""))
         old = _limit(int(d["old_limit"]), currency)
         return f"overdraft of {d['account_id']}: {old} → {_limit(int(d['new_limit']), currency)}"

@@ -60,6 +60,31 @@ async def test_enter_moves_to_the_next_field_and_never_submits_half_a_form(
         assert column.index(error) == column.index(form.query_one("#input-amount")) + 1
 
 
+async def test_a_refused_run_lands_on_the_first_field_to_fix_with_its_footer_keys(
+    workspace: Workspace,
+) -> None:
+    """At 80x24 the form scrolls: ctrl+s with a bad amount focuses the amount (its error
+    under it, in view), and the footer shows the form's own keys."""
+    from textual.widgets import Footer
+
+    app = make_app(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        form = await _form(pilot, "deposit")
+        form.query_one("#input-account_id", Input).focus()
+        form.query_one("#input-amount", Input).value = "-5"
+        await pilot.press("ctrl+s")
+        amount = form.query_one("#input-amount", Input)
+        await wait_for(pilot, lambda: amount.has_focus, what="the amount to take the focus")
+        error = form.query_one("#error-amount", Static)
+        await wait_for(pilot, lambda: "✗" in str(error.render()))
+        scroll = form.query_one("#fields")
+        await wait_for(pilot, lambda: scroll.region.contains_region(amount.region))
+        keys = {b.binding.description for b in form.active_bindings.values()}
+        assert {"Run", "Cancel"} <= keys
+        assert form.query(Footer), "the form has its own footer"
+
+
 async def test_the_form_opens_on_the_last_command_prefilled_from_the_selected_row(
     domain_workspace: Workspace,
 ) -> None:

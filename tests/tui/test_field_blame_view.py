@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
@@ -18,7 +17,6 @@ from tui.widgets.cell_table import CellTable
 from tui.widgets.projection_panels import ProjectionPanels
 
 SIZE = (120, 36)
-SnapCompare = Callable[..., bool]
 
 
 def _column_index(table: CellTable, field: str) -> int:
@@ -120,22 +118,6 @@ async def test_enter_on_a_changed_field_in_the_diff_blames_it_between_a_and_b(
         await pilot.press("enter")  # jumps: both dialogs close
         screen = await settle(pilot)
         assert screen.target == positions[-1]  # the cursor starts on the newest up to B
-
-
-def test_field_blame_snapshot(snap_compare: SnapCompare, workspace: Workspace) -> None:
-    """At #450, Enter on the first account's Balance cell: every change, later ones dimmed."""
-
-    async def run_before(pilot: Pilot[Any]) -> None:
-        screen = await settle(pilot)
-        screen.go(450)
-        await settle(pilot)
-        await _to_balance_cell(pilot)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, BlameScreen))
-        await wait_for(pilot, lambda: bool(pilot.app.screen.query("#blame-table")), 10)
-        await pilot.pause(0.1)
-
-    assert snap_compare(make_app(workspace), terminal_size=SIZE, run_before=run_before)
 
 
 async def test_blame_works_on_every_domains_first_panel(domain_workspace: Workspace) -> None:

@@ -62,3 +62,14 @@ async def test_help_on_a_dialog_lists_the_dialog_keys(workspace: Workspace) -> N
         assert main_only and not main_only & descriptions
         await pilot.press("escape")
         assert isinstance(app.screen, CommandFormScreen)
+
+
+async def test_the_palette_s_keys_entry_opens_the_app_s_help(workspace: Workspace) -> None:
+    """Not Textual's key panel, which docks beside the screen and squeezes the header."""
+    app = make_app(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        keys = [c for c in app.get_system_commands(app.screen) if c.title == "Keys"]
+        assert len(keys) == 1
+        app.call_later(keys[0].callback)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))

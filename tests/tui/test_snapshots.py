@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 from tui_support import make_app, settle, type_into, wait_for
 
 from tui.bootstrap import Workspace
@@ -78,9 +79,13 @@ def test_diff_view(snap_compare: SnapCompare, workspace: Workspace) -> None:
         await settle(pilot)
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, DiffScreen))
-        await wait_for(pilot, lambda: bool(pilot.app.screen.query("#diff-account_balances")))
+        diff = pilot.app.screen
+        await wait_for(pilot, lambda: bool(diff.query("#diff-account_balances")))
+        table = diff.query_one("#diff-account_balances", DataTable)
+        # Drawn, not paused for: the table has its rows and the focus.
+        await wait_for(pilot, lambda: table.row_count > 0 and table.has_focus)
         pilot.app.clear_notifications()
-        await pilot.pause(0.1)
+        await pilot.pause(0.05)
 
     assert snap_compare(make_app(workspace), terminal_size=(120, 36), run_before=run_before)
 
@@ -111,6 +116,15 @@ def test_help_screen(snap_compare: SnapCompare, workspace: Workspace) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
-        await pilot.pause(0.1)
+        keys = pilot.app.screen
+        # Drawn, not paused for: the filter has the focus and the list has its size.
+        await wait_for(
+            pilot,
+            lambda: (
+                keys.query_one("#help-filter").has_focus
+                and keys.query_one("#help-list").size.height > 10
+            ),
+        )
+        await pilot.pause(0.05)
 
     assert snap_compare(make_app(workspace), terminal_size=(100, 40), run_before=run_before)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from textual.pilot import Pilot
 from textual.widgets import DataTable
 from tui_support import make_app, settle, type_into, wait_for
 
@@ -18,7 +17,6 @@ from tui.services.state_search import search_state
 from tui.widgets.cell_table import CellTable
 
 SIZE = (120, 36)
-SnapCompare = Callable[..., bool]
 
 
 def _money(value: Any, row: Mapping[str, Any]) -> str:
@@ -159,21 +157,3 @@ async def test_the_palette_offers_find_in_state(workspace: Workspace) -> None:
         await pilot.pause(0.2)
         await pilot.press(*"find in state", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, FindScreen))
-
-
-def test_state_search_snapshot(snap_compare: SnapCompare, workspace: Workspace) -> None:
-    """At #450, ctrl+f "5410": an amount typed without separators finds 5,410.20."""
-
-    async def run_before(pilot: Pilot[Any]) -> None:
-        screen = await settle(pilot)
-        screen.go(450)
-        await settle(pilot)
-        await pilot.press("ctrl+f")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, FindScreen))
-        await type_into(pilot, "#find-query", "5410")
-        find = pilot.app.screen
-        assert isinstance(find, FindScreen)
-        await wait_for(pilot, lambda: find.result is not None and find.result.query == "5410")
-        await pilot.pause(0.1)
-
-    assert snap_compare(make_app(workspace), terminal_size=SIZE, run_before=run_before)

@@ -250,6 +250,10 @@ def log(args: argparse.Namespace) -> int:
         before = None if args.to is None or args.to >= 2**63 - 1 else args.to + 1
         remaining = args.limit
         out = sys.stdout
+        # Imported here: `exec` and the other commands load no timeline (start-up).
+        from tui.services.event_context import EventReading
+
+        reading = EventReading(ws.timeline, ws.domain)
         while remaining is None or remaining > 0:
             page_size = 1000 if remaining is None else min(1000, remaining)
             page = ws.store.events_page(
@@ -265,7 +269,7 @@ def log(args: argparse.Namespace) -> int:
                     out.write(orjson.dumps(event.to_json_dict()).decode() + "\n")
                 else:
                     summary = flag_problem(event_problem(ws.domain.model, event))
-                    summary += ws.domain.summary(event)
+                    summary += reading.summary(event)
                     out.write(format_event_line(event, summary) + "\n")
             if len(page) < page_size:
                 break

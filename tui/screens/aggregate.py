@@ -14,15 +14,16 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from domain.text import escape
 from tui.format import markup_safe
+from tui.screens.row_enter import SelectsRows, row_enter
 from tui.services.types import AggregateStep
 from tui.session import Session
 from tui.widgets.aggregate_rows import fill_history
 
 
-class AggregateScreen(ModalScreen[int | None]):
+class AggregateScreen(SelectsRows, ModalScreen[int | None]):
     """Pick a stream; see its events and the state after each. Enter jumps there."""
 
-    BINDINGS = [Binding("escape", "close", "Close")]
+    BINDINGS = [Binding("escape", "close", "Close"), row_enter("Go to event")]
 
     class Loaded(Message):
         def __init__(self, stream: str, steps: list[AggregateStep] | None, error: str = ""):
@@ -95,7 +96,13 @@ class AggregateScreen(ModalScreen[int | None]):
         self.query_one(".dialog-title", Label).update(
             Text.assemble("Aggregate history  ", (escape(message.stream), "bold"))
         )
-        fixed = fill_history(table, self.steps, self.session.domain, self.session.queries.summary)
+        fixed = fill_history(
+            table,
+            self.steps,
+            self.session.domain,
+            self.session.queries.summary,
+            table.scrollable_content_region.width,
+        )
         summary.update(
             Text.assemble(
                 (f"{len(self.steps):,} events", "bold"),

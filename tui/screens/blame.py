@@ -25,7 +25,12 @@ from tui.session import Session
 class BlameScreen(ModalScreen[int | None]):
     """Who changed one field of one row, and when. Enter jumps to the chosen event."""
 
-    BINDINGS = [Binding("escape,q", "close", "Close"), Binding("enter", "jump", "Go to event")]
+    # enter is a priority binding: the focused table binds enter too (hidden), and the
+    # footer must say what enter does here.
+    BINDINGS = [
+        Binding("escape,q", "close", "Close"),
+        Binding("enter", "jump", "Go to event", priority=True),
+    ]
 
     class Loaded(Message):
         def __init__(self, lines: list[BlameLine] | None, error: str = "") -> None:

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from domain.envelope import Bookmark
 from domain.errors import DomainError
@@ -43,6 +43,8 @@ class BookmarkScreen(ModalScreen[Bookmark | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+        # The dialog's own keys, not the main screen's behind it.
+        yield Footer()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")

@@ -27,7 +27,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from domain.envelope import AppendResult
 from domain.errors import DomainError, InvalidInput, RuleRefused
@@ -107,6 +107,8 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Run", id="run", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+        # The form's own keys (ctrl+s Run, esc Cancel), not the main screen's behind it.
+        yield Footer()
 
     def _field_widgets(self, blink: bool) -> ComposeResult:
         for name, info in self.command.model_fields.items():
@@ -243,6 +245,12 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         command = self.validate_form(show_all=True)
         if command is None:
             self.query_one("#form-error", Static).update("Fix the fields marked ✗, then run again.")
+            # Land on the first field to fix: its error is right under it, scrolled into view.
+            for field in self.query(".field.-invalid"):
+                inputs = field.query("Input, Select")
+                if inputs:
+                    inputs.first().focus()
+                    break
             return
         self._executing = True
         self.query_one("#run", Button).disabled = True

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 
 class ConfirmScreen(ModalScreen[str | None]):
@@ -41,6 +41,8 @@ class ConfirmScreen(ModalScreen[str | None]):
                 for answer, label, variant in self.answers:
                     yield Button(label, id=f"answer-{answer}", variant=variant, compact=True)  # type: ignore[arg-type]
                 yield Button("Cancel", id="answer-cancel", compact=True)
+        # The dialog's own keys, not the main screen's behind it.
+        yield Footer()
 
     def on_mount(self) -> None:
         if not self._focus_answer():

@@ -25,6 +25,7 @@ from textual.widgets import (
 
 from domain.projection import Column, Projection
 from tui.format import markup_safe, position_text, stored_text, time_text, value_text
+from tui.screens.row_enter import SelectsRows, row_enter
 from tui.services.frames import RowDiff, StateDiff
 from tui.session import Session
 
@@ -48,13 +49,14 @@ def row_summary(columns: list[Column], row: Mapping[str, Any]) -> str:
     # (cells are escaped by `Column.format`; callers wrap the line in `Text`, never markup)
 
 
-class DiffScreen(ModalScreen[int | None]):
+class DiffScreen(SelectsRows, ModalScreen[int | None]):
     """The field-level difference between two positions, one tab per projection."""
 
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
         Binding("a", "go('a')", "Go to A"),
         Binding("b", "go('b')", "Go to B"),
+        row_enter("Blame of the field"),
     ]
 
     class Computed(Message):

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from domain.text import escape
 from tui.services.types import EventFilter
@@ -62,6 +62,8 @@ class FilterScreen(ModalScreen[EventFilter | None]):
                 yield Button("Apply", id="apply", variant="primary", compact=True)
                 yield Button("Clear", id="clear", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+        # The dialog's own keys, not the main screen's behind it.
+        yield Footer()
 
     def _filter(self) -> EventFilter:
         values = {

@@ -22,15 +22,17 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from domain.projection import Projection, Row
 from tui.format import position_text, stored_text
+from tui.screens.row_enter import SelectsRows, row_enter
 from tui.services.state_search import StateMatch, StateSearch, search_state
 
 
-class FindScreen(ModalScreen[StateMatch | None]):
+class FindScreen(SelectsRows, ModalScreen[StateMatch | None]):
     """Search the state shown at `position`; dismisses with the chosen match."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Close"),
-        Binding("down", "to_matches", "Matches", show=False),
+        Binding("down", "to_matches", "Matches"),
+        row_enter("Go to match"),
     ]
 
     class Found(Message):

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Footer, Input, Label, Static
 
 from domain.errors import DomainError
 from tui.format import position_text
@@ -41,8 +41,12 @@ class GotoScreen(ModalScreen[int | None]):
                 "or a UTC time ([b]2026-03-01[/b], [b]2026-03-01T14:02[/b]).",
                 classes="dialog-help",
             )
-            yield Input(placeholder="position or time", id="goto-input")
+            field = Input(placeholder="position or time", id="goto-input")
+            field.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+            yield field
             yield Static("", id="goto-error", classes="error")
+        # The dialog's own keys, not the main screen's behind it.
+        yield Footer()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Footer, Input, Label, Static
 
 KEY_NAMES = {
     "left": "←",
@@ -62,7 +62,9 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
                 rows.append(("1 … 9", "Show projection panel 1 to 9"))
                 digits = True
             continue
-        rows.append((key_text(binding.key), binding.description or binding.action))
+        rows.append(
+            (key_text(binding.key), binding.tooltip or binding.description or binding.action)
+        )
     return rows
 
 
@@ -77,16 +79,17 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:
         super().__init__()
-        # A key bound twice (the main screen repeats `?` so the footer shows it first)
-        # is listed once, in the first section that has it.
-        seen: set[str] = set()
+        # A key bound twice to the same thing (the main screen repeats `?` so the footer
+        # shows it first) is listed once, in the first section that has it. A key that
+        # does something else elsewhere (↑ in the log, enter on a refusal) keeps its row.
+        seen: set[tuple[str, str]] = set()
         self.sections: list[tuple[str, list[tuple[str, str]]]] = []
         for title, bindings in sections:
             rows = []
-            for keys, description in binding_rows(bindings):
-                if keys not in seen:
-                    seen.add(keys)
-                    rows.append((keys, description))
+            for row in binding_rows(bindings):
+                if row not in seen:
+                    seen.add(row)
+                    rows.append(row)
             if rows:
                 self.sections.append((title, rows))
         self.query_text = ""
@@ -94,7 +97,11 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help", classes="sheet"):
             yield Label("Keys", classes="dialog-title")
-            yield Input(placeholder="type to filter: a key or a word", id="help-filter")
+            field = Input(placeholder="type to filter: a key or a word", id="help-filter")
+            # As every other input: the app's blink setting (off in tests and screenshots,
+            # where a blinking cursor made the help's snapshot differ 1 run in 3).
+            field.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+            yield field
             with VerticalScroll(id="help-keys"):
                 yield Static(self._listing(), id="help-list")
             yield Static(
@@ -103,6 +110,8 @@ class HelpScreen(ModalScreen[None]):
                 "blame).[/dim]",
                 id="help-mouse",
             )
+        # The dialog's own keys, not the main screen's behind it.
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#help-filter", Input).focus()

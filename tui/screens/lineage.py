@@ -15,10 +15,25 @@ from textual.widgets import DataTable, Footer, Label, LoadingIndicator, Static
 
 from domain.projection import Projection
 from domain.text import escape
-from tui.format import markup_safe, position_text, stored_text, time_text
+from tui.format import markup_safe, position_text, short_time_text, stored_text, time_text
 from tui.screens.diff import cell_text
 from tui.services.types import LineageStep
 from tui.session import Session
+from tui.widgets.column_fit import cut_words
+
+WIDE = 110
+"""Below this table width times read `12-05 03:44:55` (the year is in the scrubber)."""
+
+
+def cut_text(text: Text, width: int) -> Text:
+    """`text` cut between words to `width` cells with "…" (`tui.widgets.column_fit.cut_words`),
+    keeping its styles."""
+    plain = text.plain
+    shown = cut_words(plain, width)
+    if shown == plain:
+        return text
+    kept = shown.removesuffix("…")
+    return Text.assemble(text[: len(kept)], "…")
 
 
 def change_text(projection: Projection, step: LineageStep) -> Text:
@@ -41,7 +56,12 @@ def change_text(projection: Projection, step: LineageStep) -> Text:
 class LineageScreen(ModalScreen[int | None]):
     """Where a read-model row came from. Enter jumps to the chosen event."""
 
-    BINDINGS = [Binding("escape,q", "close", "Close"), Binding("enter", "jump", "Go to event")]
+    # enter is a priority binding: the focused table binds enter too (hidden), and the
+    # footer must say what enter does here.
+    BINDINGS = [
+        Binding("escape,q", "close", "Close"),
+        Binding("enter", "jump", "Go to event", priority=True),
+    ]
 
     class Loaded(Message):
         def __init__(self, steps: list[LineageStep] | None, error: str = "") -> None:
@@ -89,31 +109,43 @@ class LineageScreen(ModalScreen[int | None]):
             return
         self.steps = message.steps
         later = sum(1 for s in self.steps if s.event.position > self.cursor)
-        text = f"[b]{len(self.steps):,}[/b] events changed this row"
+        count = len(self.steps)
+        text = f"[b]{count:,}[/b] {'event' if count == 1 else 'events'} changed this row"
         if later:
             text += f"; {later:,} of them after the cursor ({position_text(self.cursor)}, dimmed)"
         summary.update(text + ". Enter jumps to an event.")
         table: DataTable[Any] = DataTable(id="lineage-table", cursor_type="row")
         await self.query_one("#lineage").mount(table)
+        # What changed comes right after where and when, cut between words to the room
+        # left (an amount whole or not at all); the event, command and actor follow.
+        # The sheet's width: the table was just mounted and has no size yet.
+        width = self.query_one("#lineage").content_region.width
+        narrow = 0 < width < WIDE
+        pos_width = max(len(position_text(s.event.position)) for s in self.steps) if count else 3
+        room = width - (pos_width + 2) - ((14 if narrow else 19) + 2) - 2 if width else 0
         table.add_column("Pos", key="pos")
         table.add_column("Time", key="time")
+        table.add_column("Change", key="change")
         table.add_column("Event", key="event")
         table.add_column("Command", key="command")
         table.add_column("Actor", key="actor")
-        table.add_column("Change", key="change")
         current = 0
         for i, step in enumerate(self.steps):
             event = step.event
             style = "dim" if event.position > self.cursor else ""
             if event.position <= self.cursor:
                 current = i
+            when = short_time_text(event.recorded_at) if narrow else time_text(event.recorded_at)
+            change = change_text(self.projection, step)
+            if room > 0:
+                change = cut_text(change, room)
             table.add_row(
                 Text(position_text(event.position), style=style, justify="right"),
-                Text(time_text(event.recorded_at), style=style),
+                Text(when, style=style),
+                change,
                 stored_text(event.type, style=style),
                 stored_text(str(event.metadata.get("command_type", "")), style=style),
                 stored_text(event.actor, style=style),
-                change_text(self.projection, step),
                 key=str(event.position),
             )
         table.move_cursor(row=current)

@@ -84,6 +84,12 @@ class MainScreen(Screen[None]):
         Binding("right_square_bracket", "tab(1)", "Next panel", show=False),
         *(Binding(str(n), f"select_tab({n - 1})", f"Panel {n}", show=False) for n in range(1, 10)),
         Binding("i", "toggle_inspector", "Show or hide the inspector", show=False),
+        Binding(
+            "r",
+            "raw_payload",
+            "Inspector: the payload as stored (exact minor units) or readable",
+            show=False,
+        ),
         Binding("escape", "clear_marks", "Clear marks", show=False),
     ]
 
@@ -171,6 +177,10 @@ class MainScreen(Screen[None]):
     def action_toggle_inspector(self) -> None:
         """Show or hide the inspector (when narrow, it takes the log's place)."""
         self.toggle_class("-inspector-toggled")
+
+    def action_raw_payload(self) -> None:
+        """Show the inspected payload as stored, or with readable numbers again."""
+        self.query_one("#inspector", EventInspector).toggle_raw()
 
     def on_mount(self) -> None:
         self.show_status(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from array import array
 from collections.abc import Mapping
-from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from domain.clock import format_time, parse_time
@@ -20,6 +19,7 @@ from domain.envelope import Head, RecordedEvent
 from domain.errors import InvalidInput, StoreError
 from domain.timeline import BlameEntry, LineageStep, Timeline, field_blame
 from tui.services.calls import InFlight, blocking
+from tui.services.event_context import EventReading, state_dict
 from tui.services.frames import StateDiff, state_diff
 from tui.services.time_axis import folded_axis
 from tui.services.types import AggregateStep, EventFilter, HashStatus, LogIndex, Related, TimeAxis
@@ -51,6 +51,7 @@ class Queries:
         self.timeline = timeline
         self.calls = calls
         self._lock = lock
+        self.reading = EventReading(timeline, domain)
 
     @blocking
     def head(self) -> Head:
@@ -62,9 +63,11 @@ class Queries:
         """A number that moves when another connection commits (cheap to poll)."""
         return self.store.data_version()
 
-    def summary(self, event: RecordedEvent) -> str:
-        """The domain's one-line summary of `event`."""
-        return self.domain.summary(event)
+    def summary(self, event: RecordedEvent, before: Mapping[str, Any] | None = None) -> str:
+        """The domain's one-line summary of `event`, in its context (`EventReading`:
+        an overdraft change in its account's currency). Blocking for such an event
+        unless `before`, its aggregate's state just before it, is given."""
+        return self.reading.summary(event, before)
 
     @blocking
     def log_index(self, event_filter: EventFilter, previous: LogIndex | None = None) -> LogIndex:
@@ -136,7 +139,11 @@ class Queries:
             shared = self.store.positions_by_correlation(correlation)
             correlated = tuple(p for p in shared if p not in same)
         return Related(
-            same_command=same, correlated=correlated, cause=cause, summary=self.summary(event)
+            same_command=same,
+            correlated=correlated,
+            cause=cause,
+            summary=self.summary(event),
+            readable=self.reading.readable_payload(event),
         )
 
     @blocking
@@ -244,18 +251,5 @@ class Queries:
         """Every event of `stream_id` with the aggregate's state after it."""
         history = self.timeline.aggregate_history(self.domain.model, stream_id)
         return [
-            AggregateStep(event=at.event, state=_as_dict(at.state)) for at in history if at.event
+            AggregateStep(event=at.event, state=state_dict(at.state)) for at in history if at.event
         ]
-
-
-def _as_dict(state: Any) -> dict[str, Any]:
-    """An aggregate state as plain data, whatever its shape."""
-    if is_dataclass(state) and not isinstance(state, type):
-        return asdict(state)
-    dump = getattr(state, "model_dump", None)
-    if dump is not None:
-        result: dict[str, Any] = dump(mode="json")
-        return result
-    if isinstance(state, Mapping):
-        return dict(state)
-    return {"state": repr(state)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -167,6 +168,9 @@ class Related:
     """The first position recorded by the command named in `causation_id`, if another."""
     summary: str = ""
     """What the event did, in the domain's words and number rule (`+1,441.36 EUR to a1`)."""
+    readable: Mapping[str, Any] | None = None
+    """The payload with its numbers written by the one rule (`"amount": "1,441.36 EUR"`);
+    the inspector shows it, and the payload as stored one key (`r`) away."""
 
 
 @dataclass(frozen=True)

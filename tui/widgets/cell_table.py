@@ -17,9 +17,12 @@ from textual.message import Message
 from textual.strip import Strip
 
 from tui.widgets.column_fit import GAP
-from tui.widgets.projection_table import ProjectionTable
+from tui.widgets.projection_table import LINEAGE_KEY, ProjectionTable
 
 CELL_CURSOR = Style(reverse=True, bold=True)
+
+CELL_KEYS = Binding.Group("Cell", compact=True)
+"""`,` and `.` share one footer label: ", . Cell"."""
 
 
 class CellTable(ProjectionTable):
@@ -30,13 +33,25 @@ class CellTable(ProjectionTable):
             "comma,less_than_sign",
             "column(-1)",
             "Previous column (enter on a field: its blame)",
-            show=False,
+            group=CELL_KEYS,
         ),
         Binding(
             "full_stop,greater_than_sign",
             "column(1)",
             "Next column (enter on a field: its blame)",
-            show=False,
+            group=CELL_KEYS,
+        ),
+        # Enter is bound twice: `choose` (the row's lineage) while no field's cell is
+        # chosen, `blame` once one is (check_action enables one of them), so the footer
+        # says what Enter does here: "⏎ Lineage" or "⏎ Blame". Both are listed here: a
+        # subclass's binding of a key replaces its base classes' bindings of that key.
+        LINEAGE_KEY,
+        Binding(
+            "enter",
+            "blame",
+            "Blame",
+            tooltip="On a field's cell (chosen with , or .): its blame, every event "
+            "that changed that value",
         ),
     ]
 
@@ -88,7 +103,7 @@ class CellTable(ProjectionTable):
         else:
             at = shown.index(self.column) + delta
             self.column = shown[max(0, min(len(shown) - 1, at))]
-        self.refresh()
+        self._column_moved()
 
     def reveal(self, key: str, field: str | None = None) -> None:
         """Put the cursor on row `key` (and on `field`'s cell, when given and drawn)."""
@@ -101,7 +116,23 @@ class CellTable(ProjectionTable):
             names = [c.name for c in self.columns]
             if field in names:
                 self.column = names.index(field) + offset
+        self._column_moved()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose":
+            return self.chosen_field is None
+        if action == "blame":
+            return self.chosen_field is not None
+        return True
+
+    def action_blame(self) -> None:
+        """Enter on a field's cell: its blame."""
+        self.action_choose()
+
+    def _column_moved(self) -> None:
+        """The cell cursor moved: Enter may now mean blame instead of lineage (or back)."""
         self.refresh()
+        self.refresh_bindings()
 
     def action_choose(self) -> None:
         """Enter: the blame of the chosen field, or the lineage of the row."""
@@ -122,6 +153,7 @@ class CellTable(ProjectionTable):
                     self.column = i
                     break
                 left += width + GAP
+            self.refresh_bindings()
         super().on_click(event)
 
     # -- drawing: the chosen cell of the cursor row stands out

@@ -76,6 +76,21 @@ def cut(text: str, width: int, kind: ColumnKind | None) -> str:
     return set_cell_size(text, width - 1) + "…"
 
 
+def cut_words(text: str, width: int) -> str:
+    """Free text (a log line's summary) in `width` cells, cut at a space and ending with
+    "…" when it does not fit: an amount inside it (`-26.79 USD`) is shown whole or not
+    at all, never as `-26.7`. One long word is cut like any text."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    head = set_cell_size(text, width - 1)
+    space = head.rstrip().rfind(" ")
+    if space > 0:
+        return head[:space] + " …"
+    return head + "…"
+
+
 def fit_columns(
     widths: Sequence[int], floors: Sequence[int], ranks: Sequence[int], available: int
 ) -> list[tuple[int, int]]:

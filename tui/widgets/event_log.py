@@ -24,6 +24,7 @@ from domain.envelope import RecordedEvent
 from domain.text import escape
 from tui.format import payload_summary, position_text, short_time_text, time_text
 from tui.services.types import LogIndex
+from tui.widgets.column_fit import cut_words
 
 PageFetcher = Callable[[LogIndex, int, int], list[RecordedEvent]]
 """`fetch(index, start_row, count)`: blocking, called from a worker thread."""
@@ -345,8 +346,11 @@ class EventLog(ScrollView, can_focus=True):
             (_fit(event.stream_id, stream_w), part("log--stream")),
             (_fit(event.type, type_w), part("log--type")),
             (_fit(event.actor, actor_w), part("log--actor")),
-            (escape(self._summaries.get(event.position, "")), part("log--summary")),
         ]
+        # The summary fills the rest of the line, cut between words (money stays whole).
+        used = sum(len(text) + (1 if i > 1 else 0) for i, (text, _) in enumerate(cells) if text)
+        summary = cut_words(escape(self._summaries.get(event.position, "")), width - used - 1)
+        cells.append((summary, part("log--summary")))
         return self._join(cells, row_style, width)
 
     def _join(self, cells: Sequence[tuple[str, Style | None]], base: Style, width: int) -> Strip:

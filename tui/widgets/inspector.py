@@ -77,6 +77,8 @@ class EventInspector(Widget, can_focus=True):
         self._width = 0
         self._shown = False
         self._settle: Timer | None = None
+        self.raw = False
+        """Show the payload as stored (exact minor units) instead of readable numbers."""
 
     def on_resize(self) -> None:
         width = self._text_width
@@ -103,6 +105,12 @@ class EventInspector(Widget, can_focus=True):
             self._settle.stop()
         self._settle = self.set_timer(SETTLE_SECONDS, self._inspect)
 
+    def toggle_raw(self) -> None:
+        """Switch the payload between readable numbers and the JSON as stored."""
+        self.raw = not self.raw
+        if self._shown:
+            self._prepare(self.event, self._text_width, self._related, self._hash)
+
     def _inspect(self) -> None:
         self._settle = None
         self._prepare(self.event, self._text_width, None, None)
@@ -127,7 +135,7 @@ class EventInspector(Widget, can_focus=True):
         if get_current_worker().is_cancelled:
             return
         console = Console(width=width, color_system="truecolor", force_terminal=True)
-        renderable = render_event(event, related, status, self._origin)
+        renderable = render_event(event, related, status, self._origin, raw=self.raw)
         lines = console.render_lines(renderable, console.options.update_width(width), pad=False)
         strips = [Strip(line) for line in lines]
         if not get_current_worker().is_cancelled:
@@ -208,8 +216,13 @@ def render_event(
     related: Related | None,
     status: HashStatus | None,
     origin: Provenance | None = None,
+    *,
+    raw: bool = False,
 ) -> RenderableType:
-    """The inspector's content for `event` (pure: safe to call from a worker)."""
+    """The inspector's content for `event` (pure: safe to call from a worker).
+
+    The payload reads with its numbers written by the one rule (`related.readable`),
+    unless `raw` asks for it as stored; the heading names the key that switches."""
     if event is None:
         return Text.from_markup(
             "[b]Before the first event[/b]\n\n"
@@ -228,13 +241,23 @@ def render_event(
     title.append(time_text(event.recorded_at, micros=True) + " UTC", style="dim")
     if related is not None and related.summary:
         title.append("\n" + escape(related.summary))
-    payload = payload_text(event.data)
+    readable = related.readable if related is not None else None
+    heading = Text("payload", style="bold underline")
+    if readable is None or readable == event.data:
+        payload = payload_text(event.data)
+    elif raw:
+        payload = payload_text(event.data)
+        heading.append(" as stored", style="bold underline")
+        heading.append("   r: readable", style="dim")
+    else:
+        payload = payload_text(readable)
+        heading.append("   r: as stored", style="dim")
     flags = _flags(origin)
     return Group(
         title,
         *flags,
         Text(""),
-        Text("payload", style="bold underline"),
+        heading,
         payload,
         Text(""),
         Text("metadata", style="bold underline"),

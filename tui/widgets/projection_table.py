@@ -30,6 +30,10 @@ from tui.services.frames import natural_key
 from tui.services.types import RowChanges, Rows
 from tui.widgets.column_fit import GAP, cut, fit_columns, key_columns, narrowest
 
+LINEAGE_HELP = "The selected row's lineage: the events that changed it, with command and actor"
+LINEAGE_KEY = Binding("enter", "choose", "Lineage", tooltip=LINEAGE_HELP)
+"""Enter on a row: its lineage (a subclass that rebinds enter lists this one too)."""
+
 
 class ProjectionTable(ScrollView, can_focus=True):
     """A read-only, virtual table of one projection's rows, with changes highlighted."""
@@ -37,7 +41,7 @@ class ProjectionTable(ScrollView, can_focus=True):
     BINDINGS = [
         Binding("up", "cursor(-1)", "Row up", show=False),
         Binding("down", "cursor(1)", "Row down", show=False),
-        Binding("enter", "choose", "Lineage"),
+        LINEAGE_KEY,
         Binding("v", "view_row", "Whole row", show=False),
     ]
 

@@ -23,7 +23,13 @@ class RefusalTable(ProjectionTable):
     """The refusals, newest first; Enter opens one whole, ↓ at the end loads older ones."""
 
     BINDINGS = [
-        Binding("enter", "choose", "Details"),
+        Binding(
+            "enter",
+            "choose",
+            "Details",
+            tooltip="The refused command whole: who, when, its fields, the full reason, "
+            "the position it was refused at",
+        ),
         Binding("down", "cursor(1)", "Row down / older", show=False),
     ]
 
@@ -82,5 +88,16 @@ def count_line(shown: int, total: int, position: int) -> str:
 class RefusalCount(Static):
     """One line above the refusal table: how many exist and how many are shown."""
 
+    _line = ""
+
     def show_count(self, shown: int, total: int, position: int) -> None:
-        self.update(count_line(shown, total, position))
+        """Say how many refusals exist up to `position` and how many are shown.
+
+        Called on every frame (each scrub key): the line's box never changes (one row,
+        the panel's width), so it is repainted without a layout of the whole screen,
+        which cost about half the CPU of a key at 200k events.
+        """
+        line = count_line(shown, total, position)
+        if line != self._line:
+            self._line = line
+            self.update(line, layout=False)

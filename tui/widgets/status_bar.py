@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.markup import escape
 from textual.widget import Widget
 
+from domain.text import escape as escape_text
 from tui.derived_check import DerivedStatus
 from tui.format import markup_safe, position_text, time_text
 from tui.services.types import ChainStatus
@@ -84,19 +85,40 @@ class StatusBar(Widget):
 
     def _content(self, width: int) -> Content:
         # Parsed part by part through a cache: most parts repeat from one step to the next.
-        left = Content("  ").join(_markup(part) for part in self._left())
-        right = Content("  ").join(_markup(part) for part in self._right())
+        left_parts, right_parts = self._left(), self._right()
+        left = Content("  ").join(_markup(part) for part in left_parts)
+        right = Content("  ").join(_markup(part) for part in right_parts)
         room = max(0, width - right.cell_length - 2)
+        # When narrow, what gives way first: a read-model check that passed (what went
+        # wrong on the left matters more), then who you are, then the app's name; only
+        # then is the left cut, so the position and the head stay whole ("of #6…" never).
         if left.cell_length > room and self.view.derived.state != "broken":
-            # What went wrong on the left matters more than a check that passed.
-            right = Content("  ").join(_markup(part) for part in self._right()[1:])
+            right_parts = right_parts[1:]
+            right = Content("  ").join(_markup(part) for part in right_parts)
             room = max(0, width - right.cell_length - 2)
+        if left.cell_length > room and self.view.actor and not self.view.read_only:
+            right_parts = right_parts[:-1]
+            right = Content("  ").join(_markup(part) for part in right_parts)
+            room = max(0, width - right.cell_length - 2)
+        if left.cell_length > room:
+            # The database's name gives way before the positions (cut, then gone).
+            rest = Content("  ").join(_markup(part) for part in left_parts[1:])
+            name = Content(escape_text(self.view.db_name))
+            name_room = room - rest.cell_length - 2
+            if name_room >= 4:
+                left = Content.assemble(name.truncate(name_room, ellipsis=True), "  ", rest)
+            else:
+                left = rest
+        if left.cell_length > room and not self.view.live:
+            # Then the cursor's time (the scrubber shows it too), before anything is cut.
+            rest = Content("  ").join(_markup(part) for part in self._left(with_time=False)[1:])
+            left = rest if rest.cell_length <= room else left
         if left.cell_length > room:
             left = left.truncate(room, ellipsis=True)
         gap = max(2, width - left.cell_length - right.cell_length)
         return Content.assemble(left, " " * gap, right)
 
-    def _left(self) -> list[str]:
+    def _left(self, *, with_time: bool = True) -> list[str]:
         v = self.view
         parts = [f"[b]eventscope[/b] [dim]·[/dim] {markup_safe(v.db_name)}"]
         if v.live:
@@ -104,8 +126,8 @@ class StatusBar(Widget):
         else:
             parts.append(
                 f"[reverse $warning] AT {position_text(v.position)} [/]"
-                f" {escape(time_text(v.time))}"
-                f" [dim]of {position_text(v.head)}[/dim]"
+                + (f" {escape(time_text(v.time))}" if with_time else "")
+                + f" [dim]of {position_text(v.head)}[/dim]"
             )
         if v.replaying:
             parts.append("[$text-warning]replaying…[/]")
