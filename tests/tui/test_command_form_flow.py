@@ -71,8 +71,12 @@ async def test_a_refused_run_lands_on_the_first_field_to_fix_with_its_footer_key
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         form = await _form(pilot, "deposit")
-        form.query_one("#input-account_id", Input).focus()
+        account = form.query_one("#input-account_id", Input)
+        account.focus()
         form.query_one("#input-amount", Input).value = "-5"
+        # As when typed: the focus and the amount's Changed message land before ctrl+s.
+        await wait_for(pilot, lambda: account.has_focus, what="the account to take the focus")
+        await pilot.pause()
         await pilot.press("ctrl+s")
         amount = form.query_one("#input-amount", Input)
         await wait_for(pilot, lambda: amount.has_focus, what="the amount to take the focus")
