@@ -297,7 +297,10 @@ class MainScreen(Screen[None]):
             return open_refusal(self, message.key)
         from tui.screens.lineage import LineageScreen
 
-        self.open_jumper(LineageScreen(self.session, message.projection, message.key, self.target))
+        lineage = LineageScreen(
+            self.session, message.projection, message.key, self.target, message.row
+        )
+        self.open_jumper(lineage)
 
     @on(RefusalTable.OlderWanted)
     def _older_refusals(self) -> None:
@@ -308,7 +311,12 @@ class MainScreen(Screen[None]):
         from tui.screens.blame import BlameScreen
 
         blame = BlameScreen(
-            self.session, message.projection, message.key, message.field, self.target
+            self.session,
+            message.projection,
+            message.key,
+            message.field,
+            self.target,
+            row=message.row,
         )
         self.open_jumper(blame)
 
