@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.cells import cell_len
+from rich.console import JustifyMethod
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -179,13 +180,10 @@ class BlameScreen(ModalScreen[int | None]):
             drawn = []
             for index, cut_to in fitted:
                 text = cut(texts[index], cut_to, None)
-                if index in (1, 3):
-                    colour = "red" if index == 1 else "green"
-                    justify = "right" if numeric else "left"
-                    drawn.append(Text(text, style=f"{colour} {style}", justify=justify))
-                else:
-                    justify = "right" if index == 0 else "left"
-                    drawn.append(Text(text, style=style, justify=justify))
+                colour = {1: "red", 3: "green"}.get(index, "")
+                right = index == 0 or (numeric and index in (1, 3))
+                justify: JustifyMethod = "right" if right else "left"
+                drawn.append(Text(text, style=f"{colour} {style}".strip(), justify=justify))
             table.add_row(*drawn, key=str(line.position))
         table.move_cursor(row=current)
         table.focus()
