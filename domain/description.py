@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.envelope import PendingEvent, RecordedEvent, Refusal
 from domain.history_check import CommandFields
-from domain.model import DomainModel
+from domain.model import AggregateType, DomainModel
 from domain.projection import Column, EventReads, Projection, projection_named
 
 DemoGenerator = Callable[[int, int], Iterator[PendingEvent | Refusal]]
@@ -56,6 +56,13 @@ class DomainDescription:
     `OverdraftLimitChanged` carries no currency, its account does. Whoever shows the
     event (`tui/services/event_context.py`) folds the stream with the one timeline
     engine and passes those fields as `context` to `summary` and `readable_payload`."""
+    command_context: Mapping[str, tuple[AggregateType[Any], tuple[str, ...]]] = dataclasses.field(
+        default_factory=dict
+    )
+    """Command fields naming an aggregate whose state supplies what reading the other
+    fields needs, and which fields of it: the ledger's `account_id` gives its account's
+    `currency`, so a refused `amount` typed `1047.76` reads `1,047.76 EUR`
+    (`tui/services/event_context.py` folds the stream as of the refusal)."""
     value_text: Callable[[str, Any, Mapping[str, Any]], str | None] | None = None
     """`value_text(field, value, row)`: a payload value as a person reads it whole, its
     unit included (the ledger: `1,441.36 EUR`), or None to leave it to `fields`."""
@@ -85,7 +92,8 @@ class DomainDescription:
         self, data: Mapping[str, Any], context: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """`data` with every number written by the one rule: money with its unit
-        (`"amount": "1,441.36 EUR"`), counts grouped; text and the rest as stored.
+        (`"amount": "1,441.36 EUR"`, also when typed as text in a command: `"1047.76"`),
+        counts grouped; text and the rest as stored.
 
         Only for reading: the stored payload is what the hash covers and stays as it is.
         """
@@ -93,6 +101,8 @@ class DomainDescription:
         readable: dict[str, Any] = {}
         for name, value in data.items():
             readable[name] = value
+            if isinstance(value, str) and self.value_text is not None:
+                readable[name] = self.value_text(name, value, row) or value
             if not isinstance(value, int) or isinstance(value, bool):
                 continue
             text = self.value_text(name, value, row) if self.value_text is not None else None

@@ -48,6 +48,18 @@ def short_time_text(recorded_at: str) -> str:
     return time_text(recorded_at)[5:19]
 
 
+SHORT_TIMES_BELOW = 110
+"""Below this table width times read `12-05 03:44:55` (the year is in the scrubber)."""
+
+
+def table_time_text(recorded_at: str, width: int) -> str:
+    """A dialog table's time cell: `2026-03-01 14:02:11`, or `03-01 14:02:11` in a
+    table narrower than `SHORT_TIMES_BELOW` (width 0: not known yet, drawn whole)."""
+    if 0 < width < SHORT_TIMES_BELOW:
+        return short_time_text(recorded_at)
+    return time_text(recorded_at)
+
+
 def value_text(value: Any) -> str:
     """A JSON value as a person reads it: strings bare (escaped), None as a dash."""
     if value is None:

@@ -8,6 +8,7 @@ from typing import Any
 from domain.description import DomainDescription
 from domain.envelope import PendingEvent, Refusal
 from domain.ledger import LEDGER
+from domain.ledger.account import ACCOUNT
 from domain.ledger.fields import CONTEXT_FIELDS, LEDGER_FIELDS, value_text
 from domain.ledger.fold_reads import LEDGER_EVENT_READS
 from domain.ledger.projections import LEDGER_PROJECTIONS
@@ -45,5 +46,9 @@ LEDGER_DOMAIN = DomainDescription(
     event_reads=LEDGER_EVENT_READS,
     context_fields=CONTEXT_FIELDS,
     value_text=value_text,
+    command_context={
+        "account_id": (ACCOUNT, ("currency",)),
+        "from_account": (ACCOUNT, ("currency",)),
+    },
     command_fields=command_fields,
 )

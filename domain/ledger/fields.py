@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from domain.cells import grouped_decimal
-from domain.ledger.money import grouped_amount, money_text
+from domain.errors import InvalidInput
+from domain.ledger.money import grouped_amount, money_text, parse_amount
 from domain.projection import Column
 
 
@@ -52,14 +53,21 @@ MONEY_FIELDS: Final[frozenset[str]] = frozenset(c.name for c in LEDGER_FIELDS if
 
 
 def value_text(name: str, value: Any, row: Mapping[str, Any]) -> str | None:
-    """A money field as a person reads it whole (`1,441.36 EUR`, by `money_text`); None
-    for any other field. Without a currency (imported garbage) the money cell's rule."""
+    """A money field as a person reads it whole (`1,441.36 EUR`, by `money_text`), in
+    minor units or as typed in a command (`"1047.76"`); None for any other field (and
+    for text that is no amount of the currency). Without a currency (imported garbage)
+    the money cell's rule."""
     if name not in MONEY_FIELDS:
         return None
     currency = row.get("currency")
+    if isinstance(value, str) and isinstance(currency, str) and currency:
+        try:  # a command's amount as typed (`1047.76`); anything else stays as typed
+            value = parse_amount(value, currency)
+        except InvalidInput:
+            return None
     if isinstance(currency, str) and currency and isinstance(value, int):
         return money_text(value, currency)
-    return money_cell(value, row)
+    return None if isinstance(value, str) else money_cell(value, row)
 
 
 CONTEXT_FIELDS: Final[dict[str, tuple[str, ...]]] = {"OverdraftLimitChanged": ("currency",)}

@@ -148,6 +148,12 @@ async def test_no_number_is_cut_in_blame_or_state_search(
         assert isinstance(blame, BlameScreen)
         table = blame.query_one("#blame-table", DataTable)
         text = "\n".join(screen_lines(pilot))
+        # Every column ends inside the dialog: none clipped at its edge (the time whole).
+        drawn = sum(c.get_render_width(table) for c in table.columns.values())
+        assert drawn <= table.scrollable_content_region.width, (size, drawn)
+        for row in visible_rows(table):
+            time = str(table.get_row_at(row)[-1])
+            assert time and time in text, (size, time)
         shown = visible_rows(table)
         assert len(shown) > 0
         for row in shown:

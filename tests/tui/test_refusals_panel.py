@@ -4,11 +4,12 @@ ones on demand, and a move back in time keeps the newest refusal there in view."
 from __future__ import annotations
 
 import pytest
+from rich.console import Console
 from tui_support import make_app, settle, wait_for
 
 from tui.bootstrap import Workspace
 from tui.screens.main import MainScreen
-from tui.screens.refusal import RefusalScreen
+from tui.screens.refusal import RefusalScreen, refusal_table
 from tui.services.types import REFUSALS
 from tui.widgets.projection_panels import ProjectionPanels
 from tui.widgets.refusal_panel import RefusalCount, RefusalTable, count_line
@@ -100,3 +101,33 @@ def test_the_count_line_says_what_is_shown_and_what_exists() -> None:
     assert "loads older" in count_line(500, 7012, 99_800)
     assert "loads older" not in count_line(3, 3, 10)
     assert count_line(1, 1, 10).startswith("1 of 1 refusal up")
+
+
+async def test_a_refused_amount_reads_with_its_account_s_currency(workspace: Workspace) -> None:
+    """The detail writes a typed `1047.76` as the log does (`1,047.76 EUR`), the
+    currency taken from the command's account as of the refusal."""
+    from domain.ledger.money import money_text, parse_amount
+    from tui.controllers.refusals import open_refusal
+
+    refused = [r for r in workspace.store.refusals(limit=500) if "amount" in r.command]
+    assert refused, "the demo refuses some amounts"
+    refusal = next(r for r in refused if "account_id" in r.command)
+    account = refusal.command["account_id"]
+    currency = workspace.timeline.aggregate_at(
+        workspace.domain.model, f"account-{account}", position=refusal.at_position
+    ).state.currency
+    typed = refusal.command["amount"]
+    app = make_app(workspace, verify=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        open_refusal(screen, str(refusal.id))
+        await wait_for(pilot, lambda: isinstance(app.screen, RefusalScreen))
+        detail = app.screen
+        assert isinstance(detail, RefusalScreen) and detail.readable is not None
+        expected = money_text(parse_amount(typed, currency), currency)
+        assert detail.readable["amount"] == expected
+        console = Console(width=100, record=True)
+        console.print(refusal_table(detail.refusal, detail.readable))  # what the dialog shows
+        text = console.export_text()
+        lines = [line.split() for line in text.splitlines()]
+        assert ["amount", *expected.split()] in lines, text

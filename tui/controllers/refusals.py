@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from tui.controllers.workers import in_thread
@@ -17,8 +18,20 @@ def open_refusal(screen: MainScreen, key: str) -> None:
 
     frame = screen.frame
     row = frame.rows.get(REFUSALS, {}).get(key) if frame is not None else None
-    if row is not None:
-        screen.open_jumper(RefusalScreen(row))
+    if row is None:
+        return
+    command = row.get("command")
+    fields = command if isinstance(command, Mapping) else {}
+    at = int(row.get("at_position") or 0)
+
+    def read() -> None:
+        try:  # the money with its currency; a failed read shows the fields as typed
+            readable = screen.session.queries.readable_command(fields, at)
+        except Exception:
+            readable = None
+        screen.app.call_from_thread(lambda: screen.open_jumper(RefusalScreen(row, readable)))
+
+    in_thread(screen, read, group="refusal")
 
 
 def load_older_refusals(screen: MainScreen) -> None:

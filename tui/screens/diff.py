@@ -23,7 +23,7 @@ from textual.widgets import (
     TabPane,
 )
 
-from domain.projection import Column, Projection
+from domain.projection import Column, Projection, Row
 from tui.format import markup_safe, position_text, stored_text, time_text, value_text
 from tui.screens.row_enter import SelectsRows, row_enter
 from tui.services.frames import RowDiff, StateDiff
@@ -74,6 +74,7 @@ class DiffScreen(SelectsRows, ModalScreen[int | None]):
         self.a = a
         self.b = b
         self.changed_cells: dict[str, tuple[str, str, str]] = {}
+        self.changed_rows: dict[str, Row | None] = {}
         """Diff table row key -> (projection, row key, field) of a changed field's line."""
 
     def compose(self) -> ComposeResult:
@@ -154,6 +155,7 @@ class DiffScreen(SelectsRows, ModalScreen[int | None]):
                     after = cell_text(projection, field, diff.after)
                     line = f"{projection.name}:{len(self.changed_cells)}"
                     self.changed_cells[line] = (projection.name, diff.key, field)
+                    self.changed_rows[line] = diff.after or diff.before
                     table.add_row(
                         key if i == 0 else "",
                         Text("~ changed", style="yellow") if i == 0 else "",
@@ -178,7 +180,8 @@ class DiffScreen(SelectsRows, ModalScreen[int | None]):
         from tui.screens.blame import BlameScreen
 
         low, high = sorted((self.a, self.b))
-        blame = BlameScreen(self.session, *cell, self.b, since=low, to=high)
+        row = self.changed_rows.get(str(event.row_key.value))
+        blame = BlameScreen(self.session, *cell, self.b, since=low, to=high, row=row)
         self.app.push_screen(blame, self._jumped)
 
     def _jumped(self, position: int | None) -> None:

@@ -13,16 +13,21 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, LoadingIndicator, Static
 
-from domain.projection import Projection
+from domain.projection import Projection, Row
 from domain.text import escape
-from tui.format import markup_safe, position_text, short_time_text, stored_text, time_text
+from tui.format import (
+    SHORT_TIMES_BELOW,
+    markup_safe,
+    position_text,
+    stored_text,
+    table_time_text,
+)
 from tui.screens.diff import cell_text
 from tui.services.types import LineageStep
 from tui.session import Session
-from tui.widgets.column_fit import cut_words
+from tui.widgets.column_fit import cut_words, row_name
 
-WIDE = 110
-"""Below this table width times read `12-05 03:44:55` (the year is in the scrubber)."""
+WIDE = SHORT_TIMES_BELOW
 
 
 def cut_text(text: Text, width: int) -> Text:
@@ -69,19 +74,22 @@ class LineageScreen(ModalScreen[int | None]):
             self.steps = steps
             self.error = error
 
-    def __init__(self, session: Session, projection: str, key: str, cursor: int) -> None:
+    def __init__(
+        self, session: Session, projection: str, key: str, cursor: int, row: Row | None = None
+    ) -> None:
         super().__init__()
         self.session = session
         self.projection = session.domain.projection(projection)
         self.key = key
+        self.row = row
         self.cursor = cursor
         self.steps: list[LineageStep] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="lineage", classes="sheet"):
+            name = row_name(self.projection.key_title, self.projection.columns, self.key, self.row)
             yield Label(
-                f"Lineage  {self.projection.title} · {self.projection.key_title} "
-                f"{markup_safe(self.key)}",
+                Text(f"Lineage  {escape(self.projection.title)} · {name}"),
                 classes="dialog-title",
             )
             yield Static("", id="lineage-summary", classes="dialog-help")
@@ -135,7 +143,7 @@ class LineageScreen(ModalScreen[int | None]):
             style = "dim" if event.position > self.cursor else ""
             if event.position <= self.cursor:
                 current = i
-            when = short_time_text(event.recorded_at) if narrow else time_text(event.recorded_at)
+            when = table_time_text(event.recorded_at, width)
             change = change_text(self.projection, step)
             if room > 0:
                 change = cut_text(change, room)

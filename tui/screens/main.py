@@ -67,7 +67,9 @@ class MainScreen(Screen[None]):
         Binding("end", "last", "Last event", priority=True, show=False),
         Binding("g", "goto", "Go to"),
         Binding("l", "live", "Live"),
+        # One key, two labels: the footer says what space does now (check_action).
         Binding("space", "play", "Play"),
+        Binding("space", "pause", "Pause"),
         Binding("plus,equals_sign", "speed(1)", "Play faster", show=False),
         Binding("minus", "speed(-1)", "Play slower", show=False),
         Binding("m", "mark", "Mark A/B"),
@@ -225,6 +227,8 @@ class MainScreen(Screen[None]):
     def show_status(self, **view: Any) -> None:
         """Update the header (`StatusBar.update_view`'s fields)."""
         self.query_one(StatusBar).update_view(**view)
+        if "playing" in view:
+            self.refresh_bindings()  # the footer's space: Play or Pause
 
     def go(self, position: int, *, live: bool = False) -> None:
         """Move the time cursor to `position` (or follow the head when `live`)."""
@@ -297,7 +301,10 @@ class MainScreen(Screen[None]):
             return open_refusal(self, message.key)
         from tui.screens.lineage import LineageScreen
 
-        self.open_jumper(LineageScreen(self.session, message.projection, message.key, self.target))
+        lineage = LineageScreen(
+            self.session, message.projection, message.key, self.target, message.row
+        )
+        self.open_jumper(lineage)
 
     @on(RefusalTable.OlderWanted)
     def _older_refusals(self) -> None:
@@ -308,7 +315,12 @@ class MainScreen(Screen[None]):
         from tui.screens.blame import BlameScreen
 
         blame = BlameScreen(
-            self.session, message.projection, message.key, message.field, self.target
+            self.session,
+            message.projection,
+            message.key,
+            message.field,
+            self.target,
+            row=message.row,
         )
         self.open_jumper(blame)
 
@@ -353,6 +365,10 @@ class MainScreen(Screen[None]):
 
     def action_play(self) -> None:
         """Play history forward like a video, or pause."""
+        self.autoplay.toggle()
+
+    def action_pause(self) -> None:
+        """Pause autoplay (space while playing)."""
         self.autoplay.toggle()
 
     def action_speed(self, direction: int) -> None:
@@ -413,6 +429,8 @@ class MainScreen(Screen[None]):
             return not self.session.read_only
         if action == "command_unavailable":
             return self.session.read_only
+        if action in ("play", "pause"):
+            return self.autoplay.playing == (action == "pause")
         return True
 
     def action_command_unavailable(self) -> None:

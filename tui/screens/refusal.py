@@ -19,9 +19,10 @@ from tui.format import position_text, stored_text, time_text
 from tui.widgets.inspector import actor_text
 
 
-def refusal_table(refusal: Mapping[str, Any]) -> Table:
+def refusal_table(refusal: Mapping[str, Any], readable: Mapping[str, Any] | None = None) -> Table:
     """Who, when, the command and its fields, the full reason and the position, as a
-    two-column grid (every stored string escaped, in `Text`, never markup)."""
+    two-column grid (every stored string escaped, in `Text`, never markup). `readable`:
+    the command's fields as the one rule reads them (`Queries.readable_command`)."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -39,6 +40,7 @@ def refusal_table(refusal: Mapping[str, Any]) -> Table:
     grid.add_row("Reason", stored_text(str(refusal.get("reason", ""))))
     command = refusal.get("command")
     fields = command if isinstance(command, Mapping) else {}
+    fields = readable if readable is not None else fields
     grid.add_row("Fields", Text("none", style="dim") if not fields else "")
     for name, value in fields.items():
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -55,9 +57,12 @@ class RefusalScreen(ModalScreen[int | None]):
         Binding("g,enter", "go", "Go to where it was refused"),
     ]
 
-    def __init__(self, refusal: Mapping[str, Any]) -> None:
+    def __init__(
+        self, refusal: Mapping[str, Any], readable: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__()
         self.refusal = dict(refusal)
+        self.readable = readable
 
     @property
     def at_position(self) -> int:
@@ -67,7 +72,7 @@ class RefusalScreen(ModalScreen[int | None]):
         with Vertical(id="refusal", classes="dialog"):
             yield Label("Refused command", classes="dialog-title")
             with VerticalScroll(id="refusal-body"):
-                yield Static(refusal_table(self.refusal), id="refusal-detail")
+                yield Static(refusal_table(self.refusal, self.readable), id="refusal-detail")
         yield Footer()
 
     def on_mount(self) -> None:

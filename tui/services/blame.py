@@ -32,6 +32,8 @@ class BlameLine:
     event_type: str
     before: str
     after: str
+    recorded_at: str = ""
+    """The event's stored time, raw (`time` is it drawn whole)."""
 
 
 def column_of(projection: Projection, field: str) -> Column:
@@ -66,6 +68,7 @@ def blame_lines(
             event_type=escape(e.event.type),
             before=field_text(column, field, e.before_row),
             after=field_text(column, field, e.after_row),
+            recorded_at=e.event.recorded_at,
         )
         for e in entries
     ]

@@ -69,6 +69,26 @@ class EventReading:
         """`event`'s payload with numbers written by the one rule (money with its unit)."""
         return self.domain.readable_payload(event.data, self.context(event))
 
+    def readable_command(self, fields: Mapping[str, Any], at_position: int) -> dict[str, Any]:
+        """A command's fields as typed, read by the one rule: its money with the
+        currency it names, or its account's as of `at_position` (blocking)."""
+        context: dict[str, Any] = {}
+        for name, (aggregate, wanted) in self.domain.command_context.items():
+            key = fields.get(name)
+            if not isinstance(key, str) or not key or all(f in fields for f in wanted):
+                continue
+            try:
+                at = self.timeline.aggregate_at(
+                    self.domain.model, aggregate.stream_id(key), position=at_position
+                )
+            except (InvalidInput, KeyError, TypeError, ValueError):
+                continue  # no such aggregate (often why it was refused)
+            state = state_dict(at.state)
+            context |= {f: state[f] for f in wanted if state.get(f) not in (None, "", 0)}
+            if context:
+                break
+        return self.domain.readable_payload(fields, context)
+
     def _fold_before(self, stream_id: str, version: int) -> dict[str, Any]:
         try:
             at = self.timeline.aggregate_at(self.domain.model, stream_id, version - 1)

@@ -212,6 +212,11 @@ class Queries:
         return self.store.position_at(format_time(moment))
 
     @blocking
+    def readable_command(self, fields: Mapping[str, Any], at_position: int) -> dict[str, Any]:
+        """A refused command's fields read by the one rule (`EventReading.readable_command`)."""
+        return self.reading.readable_command(fields, at_position)
+
+    @blocking
     def streams(self, prefix: str = "", limit: int = 10_000) -> list[str]:
         """Stream ids (for the aggregate history picker and the palette), by id."""
         found: list[str] = []

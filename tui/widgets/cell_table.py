@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.strip import Strip
 
+from domain.projection import Row
 from tui.widgets.column_fit import GAP
 from tui.widgets.projection_table import LINEAGE_KEY, ProjectionTable
 
@@ -58,11 +59,12 @@ class CellTable(ProjectionTable):
     class CellChosen(Message):
         """The user asked for the blame of one field of one row (enter on a cell)."""
 
-        def __init__(self, projection: str, key: str, field: str) -> None:
+        def __init__(self, projection: str, key: str, field: str, row: Row | None = None) -> None:
             super().__init__()
             self.projection = projection
             self.key = key
             self.field = field
+            self.row = row
 
     column: int | None = None
     """The chosen cell's index in the row's cells (None: the whole row)."""
@@ -139,7 +141,7 @@ class CellTable(ProjectionTable):
         key = self.selected_key
         field = self.chosen_field
         if key is not None and field is not None:
-            self.post_message(self.CellChosen(self.projection, key, field))
+            self.post_message(self.CellChosen(self.projection, key, field, self._rows.get(key)))
         else:
             super().action_choose()
 

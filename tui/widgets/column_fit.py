@@ -46,6 +46,22 @@ def key_columns(key: str, row: Row, columns: Sequence[Column]) -> tuple[int, ...
     return tuple(found) or None
 
 
+def row_name(key_title: str, columns: Sequence[Column], key: str, row: Row | None) -> str:
+    """How a dialog's title names a row: by the columns its key is built from
+    (`#131 · Flag overdraft · Account acc-1`, `Day 2026-06-01 · Cur EUR`), never by an
+    internal composite key; `<key title> <key>` when the key says more than the
+    columns (or no row is known). Escaped for a terminal; not markup-safe."""
+    shown_by = key_columns(key, row, columns) if row is not None else None
+    if row is None or shown_by is None:
+        return f"{escape(key_title)} {escape(key)}"
+    parts = []
+    for index in shown_by:
+        column = columns[index]
+        cell = column.format(row)
+        parts.append(f"#{cell}" if column.title == "#" else f"{column.title} {cell}")
+    return " · ".join(parts)
+
+
 def _same(value: object, part: str) -> bool:
     if value is None or isinstance(value, bool):
         return False

@@ -60,10 +60,11 @@ class ProjectionTable(ScrollView, can_focus=True):
     class RowChosen(Message):
         """The user asked for the history of one row (enter or double click)."""
 
-        def __init__(self, projection: str, key: str) -> None:
+        def __init__(self, projection: str, key: str, row: Row | None = None) -> None:
             super().__init__()
             self.projection = projection
             self.key = key
+            self.row = row
 
     def __init__(
         self,
@@ -478,7 +479,7 @@ class ProjectionTable(ScrollView, can_focus=True):
         """Ask for the lineage of the selected row."""
         key = self.selected_key
         if key is not None:
-            self.post_message(self.RowChosen(self.projection, key))
+            self.post_message(self.RowChosen(self.projection, key, self._rows.get(key)))
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
