@@ -6,7 +6,6 @@ Everything else (the CLI commands, the app, tests) asks for a `Workspace` here.
 from __future__ import annotations
 
 import getpass
-import importlib
 import os
 import threading
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from store.postgres.url import database_name, redacted
 from store.sidecars import existing_sidecars, forget_read_only_traces
 from store.sqlite import SqliteEventStore
 from store.sqlite.schema_check import schema_problem_of_file
+from tui.domains import DEFAULT_DOMAIN, load_domain, recorded_domain
 
 if TYPE_CHECKING:
     from domain.timeline import Timeline
@@ -92,54 +92,6 @@ def default_actor() -> str:
         return getpass.getuser()
     except Exception:  # no user database entry (some containers): still record someone
         return os.environ.get("USER") or "unknown"
-
-
-DEFAULT_DOMAIN = "ledger"
-BUNDLED_DOMAINS = {
-    "ledger": "domain.ledger.description:LEDGER_DOMAIN",
-    "inventory": "domain.inventory.description:INVENTORY_DOMAIN",
-}
-ENTRY_POINT_GROUP = "eventscope.domains"
-
-
-def _installed_domains() -> dict[str, str]:
-    """Domains installed by packages, under the `eventscope.domains` entry-point group."""
-    from importlib.metadata import entry_points
-
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
-def known_domains() -> dict[str, str]:
-    """Every domain name this installation can open, with its `module:attr`."""
-    return {**BUNDLED_DOMAINS, **_installed_domains()}
-
-
-def load_domain(spec: str) -> DomainDescription:
-    """The domain named `spec` (bundled or installed), or at `module:attr`.
-
-    The attribute must be a `DomainDescription` itself: it is never called, so
-    `--domain os:system` is refused rather than run.
-    """
-    target = spec if ":" in spec else BUNDLED_DOMAINS.get(spec)  # no entry-point scan
-    known = BUNDLED_DOMAINS if target is not None else known_domains()
-    target = target or known.get(spec)
-    if target is None:
-        raise InvalidInput(
-            f"unknown domain {spec!r}; known domains: {', '.join(sorted(known))} "
-            "(or give --domain module:attr)"
-        )
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InvalidInput(f"cannot import domain module {module_name!r}: {exc}") from None
-    found = getattr(module, attr, None)
-    if not isinstance(found, DomainDescription):
-        raise InvalidInput(
-            f"{target} is not an eventscope DomainDescription (it is {type(found).__name__}); "
-            "give --domain module:attr naming one"
-        )
-    return found
 
 
 @dataclass
@@ -383,7 +335,7 @@ def open_workspace(
         try:
             recorded = store.domain
             if description is None:
-                description = _recorded_domain(path, recorded or DEFAULT_DOMAIN)
+                description = recorded_domain(path, recorded or DEFAULT_DOMAIN)
             elif recorded and recorded != description.name:
                 raise InvalidInput(
                     f"{path} was written by the {recorded} domain, not {description.name}; "
@@ -457,7 +409,7 @@ def _postgres_workspace(
     try:
         recorded = store.domain or DEFAULT_DOMAIN
         if description is None:
-            description = _recorded_domain(Path(store.where), recorded)
+            description = recorded_domain(Path(store.where), recorded)
         elif recorded != description.name:
             raise InvalidInput(
                 f"{store.where} was written by the {recorded} domain, not {description.name}; "
@@ -508,12 +460,3 @@ def app_session(workspace: Workspace, *, project: bool = True) -> Session:
         read_side=read_side,
         flows=Flows(store, domain, queries, calls),
     )
-
-
-def _recorded_domain(path: Path, name: str) -> DomainDescription:
-    if name not in BUNDLED_DOMAINS and name not in known_domains():
-        raise InvalidInput(
-            f"{path} was written by the {name!r} domain, which is not installed here; "
-            "install its package, or give --domain module:attr"
-        )
-    return load_domain(name)

@@ -8,7 +8,7 @@ from pathlib import Path
 from tui_support import DEMO_EVENTS, DEMO_SEED, build_read_side, load_demo
 
 from store.sqlite import SqliteEventStore
-from tui.bootstrap import load_domain
+from tui.domains import load_domain
 
 DOMAINS = ("ledger", "inventory")
 

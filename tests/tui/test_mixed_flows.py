@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from tui_support import make_app, open_test_workspace, settle
 
 from domain.errors import DomainError
-from tui.bootstrap import load_domain, open_workspace
+from tui.bootstrap import open_workspace
+from tui.domains import load_domain
 from tui.widgets.projection_table import ProjectionTable
 
 EVENTS = 400
