@@ -104,7 +104,8 @@ class EventscopeApp(App[None]):
             return
         if isinstance(screen, MainScreen):
             sections: list[tuple[str, Iterable[BindingType]]] = [
-                ("Time travel and panels", MainScreen.BINDINGS),
+                # Of keys bound twice (c, space), the one that applies now.
+                ("Time travel and panels", [b for b in MainScreen.BINDINGS if _applies(screen, b)]),
                 ("Projection panel", [*CellTable.BINDINGS, *ProjectionTable.BINDINGS]),
                 ("Refusals panel", RefusalTable.BINDINGS),
                 ("Event log", EventLog.BINDINGS),
@@ -212,3 +213,9 @@ def open_app(
     except DomainError:
         first = None  # the app's first frame tries again, and says why
     return EventscopeApp(session, watch=watch, verify=verify, first_frame=first, theme=theme)
+
+
+def _applies(screen: MainScreen, item: BindingType) -> bool:
+    """Whether the screen would run this binding now (`check_action` says so)."""
+    binding = item if isinstance(item, Binding) else Binding(*item)
+    return screen.check_action(binding.action, ()) is not False

@@ -73,3 +73,19 @@ async def test_the_palette_s_keys_entry_opens_the_app_s_help(workspace: Workspac
         assert len(keys) == 1
         app.call_later(keys[0].callback)
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+
+async def test_help_lists_of_a_key_bound_twice_the_meaning_it_has_now(
+    workspace: Workspace,
+) -> None:
+    """`c` (Command, or unavailable when read-only) and `space` (Play, or Pause while
+    playing) are each bound twice: the help lists the one that applies now."""
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        meanings = {d for k, d in listed(help_screen) if k in ("c", "space")}
+        assert meanings == {"Command", "Play"}
