@@ -71,6 +71,8 @@ class CommandFlow:
     events: tuple[RecordedEvent, ...] = ()
     changes: Mapping[str, list[RowDiff]] = field(default_factory=dict)
     """Projection name -> the rows the command's events changed (before → after)."""
+    readable: Mapping[str, Any] = field(default_factory=dict)
+    """`fields` read by the one rule (money with its currency), for display."""
 
     @property
     def accepted(self) -> bool:
@@ -110,7 +112,7 @@ def stages(flow: CommandFlow, progress: FlowProgress) -> list[Stage]:
 
     A stage is done only when every stage before it is (they light up in order).
     """
-    fields = ", ".join(f"{k}={v}" for k, v in flow.fields.items())
+    fields = ", ".join(f"{k}={v}" for k, v in (flow.readable or flow.fields).items())
     found = [
         Stage("command", "done", f"{flow.command_type}({fields}) by {flow.actor}"),
     ]
@@ -234,6 +236,7 @@ class Flows:
             handler=self._handler(found.command_type),
             reason=found.reason,
             code=found.code,
+            readable=self.queries.readable_command(found.command, found.at_position),
         )
 
     def _read_accepted(self, key: FlowKey) -> CommandFlow:
@@ -256,4 +259,5 @@ class Flows:
             handler=self._handler(command_type),
             events=events,
             changes={name: rows for name, rows in diff.rows.items() if rows},
+            readable=self.queries.readable_command(fields, events[0].position - 1),
         )
