@@ -165,3 +165,24 @@ def test_serving_postgresql_keeps_the_password_off_every_command_line_and_output
 def test_serving_memory_is_refused_with_one_line(served: list[Any]) -> None:
     result = run_cli("--db", "memory:", "serve")
     assert result.code == 2 and not served and result.err.count("\n") == 1
+
+
+def test_a_thread_that_ends_while_the_apps_are_listed_is_skipped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`running_apps` reads /proc/self/task/*/children; a thread can end between the
+    listing and the read (a crash at Ctrl-C in CI): that thread is skipped, not fatal."""
+    from tui.cli import web_server
+
+    task = tmp_path / "task"
+    (task / "1").mkdir(parents=True)
+    (task / "1" / "children").write_text("")
+    real_path = web_server.Path
+
+    def fake_path(text: str) -> Path:
+        return task if text == "/proc/self/task" else real_path(text)
+
+    ended = task / "2" / "children"  # listed, then gone before it is read
+    monkeypatch.setattr(web_server, "Path", fake_path)
+    monkeypatch.setattr(Path, "glob", lambda self, pattern: iter([task / "1" / "children", ended]))
+    assert web_server.running_apps(["python", "-m", "tui"]) == []

@@ -58,7 +58,11 @@ def running_apps(argv: list[str]) -> list[int]:
     wanted = b"".join(arg.encode() + b"\0" for arg in argv)
     found = []
     for children in Path("/proc/self/task").glob("*/children"):
-        for pid in children.read_text().split():
+        try:
+            pids = children.read_text().split()
+        except OSError:  # the thread ended between the listing and the read
+            continue
+        for pid in pids:
             with contextlib.suppress(OSError):  # ended meanwhile
                 status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
                 if status != "Z" and Path(f"/proc/{pid}/cmdline").read_bytes() == wanted:
