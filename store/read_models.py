@@ -34,7 +34,7 @@ import orjson
 from domain.errors import InvalidInput
 from domain.ports.projections import Checkpoint, ReadModelTables
 from domain.projection import Projection, ProjectionState, Row
-from store.derived_macs import DerivedMacs, checkpoint_mac
+from store.derived_macs import DerivedMacs, check_checkpoint, checkpoint_mac
 from store.snapshot_format import stored_definition
 
 READ_MODEL_FORMAT: Final = 1
@@ -137,6 +137,35 @@ def record_failure(
         "updated_at = excluded.updated_at",
         (name, message, position, updated_at),
     )
+
+
+class CheckpointRecords:
+    """The checkpoint part of `ReadModelTables`, on a `?`-placeholder connection: one
+    body for the SQLite and PostgreSQL adapters, which set `_sql` and `_macs`."""
+
+    _sql: Any
+    _macs: DerivedMacs | None
+
+    def checkpoint(self, name: str) -> Checkpoint | None:
+        return read_checkpoint(self._sql, name)
+
+    def check_checkpoint(self, name: str, position: int, fingerprint: str) -> None:
+        check_checkpoint(self._sql, self._macs, name, position, fingerprint)
+
+    def write_checkpoint(
+        self,
+        name: str,
+        position: int,
+        fingerprint: str,
+        definitions: Mapping[str, str],
+        updated_at: str,
+    ) -> None:
+        write_checkpoint(
+            self._sql, name, position, fingerprint, definitions, updated_at, self._macs
+        )
+
+    def record_failure(self, name: str, message: str, position: int, updated_at: str) -> None:
+        record_failure(self._sql, name, message, position, updated_at)
 
 
 def existing_tables(conn: sqlite3.Connection) -> set[str]:

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 import psycopg
 
 from domain.errors import StoreError
-from domain.ports.projections import Checkpoint, FoldRow, LeaseRow
+from domain.ports.projections import FoldRow, LeaseRow
 from domain.projection import Row
 from store import read_models as rm
-from store.derived_macs import DerivedMacs, check_checkpoint
+from store.derived_macs import DerivedMacs
 from store.postgres.base import QmarkConnection
 from store.postgres.connect import connect
 from store.replay import SELECT_EVENTS
@@ -38,34 +38,14 @@ _TABLES: Final = (
 )
 
 
-class PostgresReadModelTables:
+class PostgresReadModelTables(rm.CheckpointRecords):
     """`ReadModelTables` on one PostgreSQL connection inside its transaction."""
 
     def __init__(self, conn: psycopg.Connection, lock: threading.RLock, macs: DerivedMacs | None):
         self.conn = conn
         self._view: Any = QmarkConnection(conn, lock)
+        self._sql = self._view
         self._macs = macs
-
-    def checkpoint(self, name: str) -> Checkpoint | None:
-        return rm.read_checkpoint(self._view, name)
-
-    def check_checkpoint(self, name: str, position: int, fingerprint: str) -> None:
-        check_checkpoint(self._view, self._macs, name, position, fingerprint)
-
-    def write_checkpoint(
-        self,
-        name: str,
-        position: int,
-        fingerprint: str,
-        definitions: Mapping[str, str],
-        updated_at: str,
-    ) -> None:
-        rm.write_checkpoint(
-            self._view, name, position, fingerprint, definitions, updated_at, self._macs
-        )
-
-    def record_failure(self, name: str, message: str, position: int, updated_at: str) -> None:
-        rm.record_failure(self._view, name, message, position, updated_at)
 
     def _existing(self) -> set[str]:
         return {row[0] for row in self.conn.execute(_TABLES).fetchall()}

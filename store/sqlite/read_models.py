@@ -11,15 +11,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from domain.errors import StoreError
-from domain.ports.projections import Checkpoint, FoldRow, LeaseRow
+from domain.ports.projections import FoldRow, LeaseRow
 from domain.projection import Row
 from store import read_models as rm
 from store.connection import connect
-from store.derived_macs import DerivedMacs, check_checkpoint
+from store.derived_macs import DerivedMacs
 from store.replay import SELECT_EVENTS, select_events
 from store.sqlite.connections import ThreadConnections
 
@@ -32,33 +32,13 @@ _HEAD: Final = "SELECT position FROM events ORDER BY position DESC LIMIT 1"
 _LEASE: Final = "SELECT owner, expires_at, seconds FROM projector_lease WHERE name = ?"
 
 
-class SqliteReadModelTables:
+class SqliteReadModelTables(rm.CheckpointRecords):
     """`ReadModelTables` on one SQLite connection inside its transaction."""
 
     def __init__(self, conn: sqlite3.Connection, macs: DerivedMacs | None) -> None:
         self.conn = conn
+        self._sql = conn
         self._macs = macs
-
-    def checkpoint(self, name: str) -> Checkpoint | None:
-        return rm.read_checkpoint(self.conn, name)
-
-    def check_checkpoint(self, name: str, position: int, fingerprint: str) -> None:
-        check_checkpoint(self.conn, self._macs, name, position, fingerprint)
-
-    def write_checkpoint(
-        self,
-        name: str,
-        position: int,
-        fingerprint: str,
-        definitions: Mapping[str, str],
-        updated_at: str,
-    ) -> None:
-        rm.write_checkpoint(
-            self.conn, name, position, fingerprint, definitions, updated_at, self._macs
-        )
-
-    def record_failure(self, name: str, message: str, position: int, updated_at: str) -> None:
-        rm.record_failure(self.conn, name, message, position, updated_at)
 
     def tables(self) -> set[str]:
         prefix = rm.rows_table("")
