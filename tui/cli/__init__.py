@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from domain.errors import DomainError
 from tui.cli.output import say
 from tui.cli.parser import CliUsageError, build_parser
+from tui.pydantic_plugins import use_lean_plugin_scan
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
+    use_lean_plugin_scan()  # before the first validator is built (start-up, issue 14)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
