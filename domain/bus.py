@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain.clock import Clock, IdSource, SystemClock, UuidSource
 from domain.envelope import AppendResult, Metadata, NewEvent, Refusal, StreamAppend
 from domain.errors import ConcurrencyConflict, InvalidInput, RuleRefused
 from domain.messages import Command
 from domain.model import AggregateType, DomainModel, Emit
-from domain.ports import EventStore
 from domain.text import UnsafeText, checked_text
+
+if TYPE_CHECKING:
+    from domain.ports import EventStore
 
 ACTOR_MAX = 100
 COMMAND_ID_MAX = 200

@@ -15,11 +15,13 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from domain.envelope import Refusal
-from domain.ports import EventStore
 from domain.projection import ProjectionState
+
+if TYPE_CHECKING:
+    from domain.ports import EventStore
 
 
 @dataclass(frozen=True, slots=True)

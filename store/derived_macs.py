@@ -20,15 +20,16 @@ import hmac
 import sqlite3
 import zlib
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import orjson
 
 from domain.envelope import GENESIS_HASH, RecordedEvent
 from domain.errors import IntegrityError
-from domain.ports import Snapshot
-from domain.snapshots import chunk_digest
 from domain.text import escape
-from store.snapshot_format import chunk_json
+
+if TYPE_CHECKING:
+    from domain.ports import Snapshot
 
 REBUILD_HINT = "run 'eventscope rebuild'"
 DEEP_HINT = "the commands table was edited; run 'eventscope verify --deep'"
@@ -181,6 +182,10 @@ def check_snapshot(macs: DerivedMacs, snapshot: Snapshot, mac: object) -> None:
 def check_chunks(chunks: Mapping[str, bytes]) -> None:
     """Refuse a snapshot chunk whose content is not what its digest (in the
     authenticated manifest) names."""
+    # Imported here: appends (`exec`) sign commands rows and read no snapshot.
+    from domain.snapshots import chunk_digest
+    from store.snapshot_format import chunk_json
+
     for digest, blob in chunks.items():
         try:
             actual = chunk_digest(chunk_json(blob))

@@ -17,7 +17,6 @@ from domain.bus import CommandBus, checked_actor
 from domain.clock import Clock, IdSource, SystemClock, UuidSource
 from domain.description import DomainDescription
 from domain.errors import InvalidInput
-from domain.ports import EventStore, ProofStore, SnapshotStore
 from store.hashchain import load_key
 from store.postgres import is_postgres_url
 from store.postgres.url import database_name, redacted
@@ -27,6 +26,7 @@ from store.sqlite.schema_check import schema_problem_of_file
 from tui.domains import DEFAULT_DOMAIN, load_domain, recorded_domain
 
 if TYPE_CHECKING:
+    from domain.ports import EventStore, ProofStore, SnapshotStore
     from domain.timeline import Timeline
     from store.deep_check import DeepReport
     from store.derived_macs import DerivedMacs

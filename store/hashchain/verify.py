@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from domain.envelope import GENESIS_HASH, Head, RecordedEvent
 from domain.errors import InvalidInput
-from domain.ports import EventStore, VerifyReport
 from store.hashchain.rows import (
     ChainRow,
     canonical_row,
@@ -20,6 +19,9 @@ from store.hashchain.rows import (
     hash_mode,
     is_hash,
 )
+
+if TYPE_CHECKING:  # built in `verify` only: appending (`exec`) loads no port (start-up)
+    from domain.ports import EventStore, VerifyReport
 
 # -- verifying ---------------------------------------------------------------------------
 
@@ -75,6 +77,8 @@ def verify(rows: Iterable[ChainRow], key: bytes | None) -> VerifyReport:
         prev = computed
         expected = position + 1
     checked = expected - 1
+    from domain.ports import VerifyReport  # see the note on imports above
+
     return VerifyReport(
         ok=bad is None,
         checked=checked,

@@ -20,14 +20,16 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import StoreError
-from domain.ports import KeptCheckpoint
 from store.connection import connect
 from store.proofs import tree
 from store.proofs.tree import NodeId
 from store.proofs.verifier import leaf_hash
+
+if TYPE_CHECKING:
+    from domain.ports import KeptCheckpoint
 
 TREE_SCHEMA = (
     """CREATE TABLE merkle_nodes (
@@ -319,6 +321,8 @@ class SqliteProofStore:
             ).fetchall()
         )
         rows.reverse()
+        from domain.ports import KeptCheckpoint  # appending (`exec`) reads none (start-up)
+
         return [KeptCheckpoint(int(s), bytes(r), str(t), str(at)) for s, r, t, at in rows]
 
     def size_in_bytes(self) -> int:

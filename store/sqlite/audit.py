@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -13,7 +13,6 @@ from domain.envelope import (
     RecordedEvent,
     Refusal,
 )
-from domain.ports import CommandRecord, ImportRecord, VerifyReport
 from store import bookmarks as bookmark_rules
 from store.hashchain import (
     row_verifies,
@@ -38,6 +37,9 @@ from store.sqlite.statements import (
     refusal_from_row,
     refusal_row,
 )
+
+if TYPE_CHECKING:
+    from domain.ports import CommandRecord, ImportRecord, VerifyReport
 
 
 class Auditing(SqliteBase):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.envelope import (
     GENESIS_HASH,
@@ -16,7 +16,6 @@ from domain.envelope import (
     Refusal,
 )
 from domain.errors import InvalidInput
-from domain.ports import ImportWrites, RecordedItem
 from store.derived_macs import sign_commands
 from store.hashchain import (
     ChainExtender,
@@ -38,6 +37,9 @@ from store.sqlite.statements import (
     RefusalRow,
     refusal_row,
 )
+
+if TYPE_CHECKING:
+    from domain.ports import ImportWrites, RecordedItem
 
 
 class Loading(SqliteBase):

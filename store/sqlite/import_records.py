@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from domain.envelope import Bookmark
-from domain.ports import CommandRecord, ImportRecord
 from store.derived_macs import DerivedMacs, sign_commands
 from store.hashchain import canonical_json
 from store.sqlite.statements import INSERT_COMMAND, INSERT_SIGNED_COMMAND
+
+if TYPE_CHECKING:
+    from domain.ports import CommandRecord, ImportRecord
 
 _COMMAND_COLUMNS = (
     "command_id, command_type, payload, actor, recorded_at, first_position, last_position"
@@ -44,6 +46,8 @@ _INSERT_BOOKMARK = "INSERT INTO bookmarks (name, position, actor, created_at) VA
 
 def command_record(row: Sequence[Any]) -> CommandRecord:
     """A commands row (`_COMMAND_COLUMNS`) as a `CommandRecord`."""
+    from domain.ports import CommandRecord  # appending (`exec`) reads none (start-up)
+
     command_id, command_type, payload, actor, recorded_at, first, last = row
     return CommandRecord(
         command_id,
@@ -58,6 +62,8 @@ def command_record(row: Sequence[Any]) -> CommandRecord:
 
 def read_imports(conn: sqlite3.Connection) -> list[ImportRecord]:
     """Every import record, oldest first ([] for a file from before the imports table)."""
+    from domain.ports import ImportRecord  # appending (`exec`) reads none (start-up)
+
     try:
         rows = conn.execute(f"SELECT {IMPORT_COLUMNS} FROM imports ORDER BY id").fetchall()
     except sqlite3.OperationalError as exc:
@@ -115,4 +121,6 @@ class SqliteImportWrites:
         values = record.to_json_dict()
         del values["id"]
         cursor = self._conn.execute(INSERT_IMPORT, tuple(values.values()))
+        from domain.ports import ImportRecord
+
         return ImportRecord(int(cursor.lastrowid or 0), *tuple(values.values()))

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from domain.clock import Clock, SystemClock
 from domain.clock_skew import TimeBlocks
 from domain.errors import InvalidInput, StoreError
-from domain.ports import EventStore, ProjectionStore
 from store.derived_macs import DerivedMacs
 from store.hashchain import (
     digest_function,
@@ -32,12 +31,15 @@ from store.sqlite.bulk import Loading
 from store.sqlite.connections import ThreadConnections
 from store.sqlite.opening import Opening
 from store.sqlite.queries import Reading
-from store.sqlite.read_models import SqliteReadModels
 from store.sqlite.statements import (
     INSERT_COMMAND,
     INSERT_SIGNED_COMMAND,
 )
 from store.sqlite.writer_queue import WriterQueue
+
+if TYPE_CHECKING:
+    from domain.ports import EventStore, ProjectionStore
+    from store.sqlite.read_models import SqliteReadModels
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
@@ -147,6 +149,9 @@ class SqliteEventStore(Opening, Appending, Loading, Reading, Auditing):
 
     def read_models(self) -> SqliteReadModels:
         """The `ProjectionStore` role: read-model access for one projector."""
+        # Imported here: `exec` appends and opens no read model (start-up, issue 14).
+        from store.sqlite.read_models import SqliteReadModels
+
         return SqliteReadModels(self)
 
     def close(self) -> None:

@@ -12,22 +12,21 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
-from domain.cells import time_cell
-from domain.envelope import RecordedEvent
 from domain.errors import InvalidInput, StoreError
-from domain.history_check import event_problem, flag_problem
 from domain.text import escape
 from store.files import loose_permissions, read_small_file
-from store.hashchain import KEY_FILE_ENV, check_anchor, parse_anchor
+from store.hashchain import KEY_FILE_ENV
 from store.sidecars import existing_sidecars, remove_new_database
-from store.transfer.records import describe_imports, store_imports
 from tui.bootstrap import Workspace, database_path, is_fileless, open_workspace
 from tui.cli.output import say
-from tui.cli.output_file import refuse_database_files, replacing_file
 from tui.themes import DEFAULT_THEME
 
 if TYPE_CHECKING:
+    from domain.envelope import RecordedEvent
     from tui.cli import trust  # imported by `verify` (it runs the deep check's child)
+
+# What only reading, verifying or exporting needs is imported in those commands:
+# `exec` loads none of it (start-up, issue 14).
 
 
 def _option(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -232,6 +231,8 @@ def format_event_line(event: RecordedEvent, summary: str) -> str:
     Every stored part is escaped (`domain.text.escape`) before it is padded: a newline
     in an actor cannot forge a second line, nor an escape sequence drive the terminal.
     """
+    from domain.cells import time_cell
+
     when = escape(time_cell(event.recorded_at, {}))
     return (
         f"{event.position:>9}  {when}  {escape(event.stream_id):<18} {escape(event.type):<22} "
@@ -251,6 +252,7 @@ def log(args: argparse.Namespace) -> int:
         remaining = args.limit
         out = sys.stdout
         # Imported here: `exec` and the other commands load no timeline (start-up).
+        from domain.history_check import event_problem, flag_problem
         from tui.services.event_context import EventReading
 
         reading = EventReading(ws.timeline, ws.domain)
@@ -285,6 +287,8 @@ def verify(args: argparse.Namespace) -> int:
     With a checkpoint as the anchor the chain is not walked (unless --deep): the
     checkpoint is checked by a consistency proof, the tree tied to the head in O(log n).
     """
+    from store.hashchain import check_anchor, parse_anchor
+    from store.transfer.records import describe_imports, store_imports
     from tui.cli import trust
     from tui.cli.proofs import anchor_check, read_anchor  # imports this module
 
@@ -350,6 +354,7 @@ def _verify_failed_schema(args: argparse.Namespace, check: trust.TrustCheck) -> 
 def export(args: argparse.Namespace) -> int:
     """`export [FILE]`: every event as JSON Lines, streamed (FILE is replaced only whole)."""
     from store.transfer.export import export_history
+    from tui.cli.output_file import refuse_database_files, replacing_file
 
     if args.file != "-" and not is_fileless(_option(args, "db")):  # before the database opens
         refuse_database_files(Path(args.file), database_path(_option(args, "db")))
