@@ -25,6 +25,21 @@ NOT_FOR_EXEC = (
     "tui.cli.proofs",
     "tui.cli.serve",
     "tui.derived_check",
+    # pydantic's plug-in lookup reads package metadata only when a plug-in may be
+    # installed (tui/pydantic_plugins.py)
+    "importlib.metadata",
+    # the store roles' types, the read-model role, snapshot formats: built only by
+    # reads, verification and the projector, never by an append
+    "domain.ports",
+    "store.read_models",
+    "store.sqlite.read_models",
+    "store.replay",
+    "domain.snapshots",
+    "store.snapshot_format",
+    # what only `verify`, `log` and `export` print or write
+    "store.transfer.records",
+    "tui.cli.output_file",
+    "tempfile",
 )
 
 
@@ -69,3 +84,63 @@ def test_the_startup_check_can_fail(tmp_path: Path) -> None:
     """`state` reads the past: the same check sees the timeline loaded there."""
     _setup(tmp_path)
     assert "domain.timeline" in _loaded_by(tmp_path, "state")
+
+
+COLLECTOR_PROBE = """
+import gc, sys
+from tui.cli import commands, main, start_up
+
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(start_up._paused))
+seen = []
+real_init = commands.init
+
+def init(args):
+    seen.append(gc.isenabled())
+    return real_init(args)
+
+commands.init = init
+if sys.argv[1] == "console":
+    start_up.pause_collector()
+code = main(["--db", sys.argv[2], "--actor", "ann", *sys.argv[3:]])
+assert code == 0, code
+print(gc.isenabled(), gc.get_freeze_count() > 0, any(collections), len(collections), seen,
+      file=sys.stderr)
+"""
+
+
+def _collector_after(tmp_path: Path, how: str, *argv: str) -> list[str]:
+    """What the collector did in `eventscope ARGV`, run as the console script runs it
+    (`how` = "console") or through `main()` from Python ("main"): enabled afterwards,
+    start-up frozen, collected while paused, collections, enabled in `init`'s handler."""
+    done = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_PROBE, how, str(tmp_path / "x.db"), *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stderr.splitlines()[-1].split(maxsplit=4)
+
+
+def test_exec_start_up_runs_without_collections_then_collects_again(tmp_path: Path) -> None:
+    _setup(tmp_path)
+    enabled, frozen, collected_while_paused, _, _ = _collector_after(
+        tmp_path, "console", "exec", "deposit", "account_id=a1", "amount=1.00"
+    )
+    assert (enabled, frozen, collected_while_paused) == ("True", "True", "False")
+
+
+def test_other_commands_run_their_handler_with_the_collector_on(tmp_path: Path) -> None:
+    enabled, frozen, collected_while_paused, _, seen = _collector_after(tmp_path, "console", "init")
+    assert (enabled, frozen, collected_while_paused, seen) == ("True", "True", "False", "[True]")
+
+
+def test_main_from_python_leaves_the_collector_alone(tmp_path: Path) -> None:
+    """The counterpart: without the console script's pause, start-up does collect."""
+    _setup(tmp_path)
+    enabled, frozen, _, collections, _ = _collector_after(
+        tmp_path, "main", "exec", "deposit", "account_id=a1", "amount=1.00"
+    )
+    assert (enabled, frozen) == ("True", "False")
+    assert int(collections) > 0

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from domain.errors import DomainError
+from tui.cli import start_up
 from tui.cli.output import say
 from tui.cli.parser import CliUsageError, build_parser
 from tui.pydantic_plugins import use_lean_plugin_scan
@@ -22,6 +23,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if not getattr(args, "own_start_up", False):  # else the handler says when (exec)
+            start_up.start_up_done()
         code: int = args.handler(args)
     except CliUsageError as exc:
         say(f"eventscope: error: {exc}", sys.stderr)
@@ -43,9 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(report_crash(exc), file=sys.stderr)
         return CRASH_EXIT_CODE
+    finally:
+        start_up.start_up_done()
     return code
 
 
 def entry_point() -> None:
     """The `eventscope` console script."""
-    sys.exit(main())
+    start_up.pause_collector()
+    code = main()
+    start_up.before_exit()
+    sys.exit(code)

@@ -18,6 +18,7 @@ from store.files import loose_permissions, read_small_file
 from store.hashchain import KEY_FILE_ENV
 from store.sidecars import existing_sidecars, remove_new_database
 from tui.bootstrap import Workspace, database_path, is_fileless, open_workspace
+from tui.cli import start_up
 from tui.cli.output import say
 from tui.themes import DEFAULT_THEME
 
@@ -157,6 +158,7 @@ def exec_command(args: argparse.Namespace) -> int:
     with workspace(args, writing=True) as ws:
         fields = parse_fields(args.fields, args.json_data)
         command = ws.domain.model.parse_command(args.type, fields)
+        start_up.start_up_done()  # the domain and its models are loaded: collect again
         result = ws.bus.execute(command, actor=ws.actor, command_id=args.command_id)
         _dump(result.to_json_dict())
     return 0

@@ -228,7 +228,7 @@ def build_parser() -> _Parser:
         help="idempotency key: a second exec with the same id appends nothing "
         "(at most 200 characters, no control, bidi or invisible characters)",
     )
-    p.set_defaults(handler=lazy.handler("commands", "exec_command"))
+    p.set_defaults(handler=lazy.handler("commands", "exec_command"), own_start_up=True)
 
     p = _command(
         sub,
