@@ -5,7 +5,6 @@ Everything else (the CLI commands, the app, tests) asks for a `Workspace` here.
 
 from __future__ import annotations
 
-import getpass
 import os
 import threading
 from collections.abc import Callable
@@ -88,6 +87,8 @@ def database_path(db: str | os.PathLike[str] | None) -> Path:
 
 def default_actor() -> str:
     """The OS user, recorded on every command unless `--actor` says otherwise."""
+    import getpass  # here: `exec --actor NAME` needs no user database (start-up)
+
     try:
         return getpass.getuser()
     except Exception:  # no user database entry (some containers): still record someone

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from domain.history_check import same_named_fields
 from domain.ledger.account import ACCOUNT
 from domain.ledger.events import UNKNOWN_CHANNEL
 from domain.ledger.money import format_amount
@@ -28,6 +27,9 @@ def command_fields(command: type[Command], events: Sequence[Event], ctx: Context
     Amounts are written in the account's currency (the event's when the account was
     never opened), so a deposit recorded in another currency shows as exactly that.
     """
+    # Imported here: only an import replays history; `exec` loads no history check.
+    from domain.history_check import same_named_fields
+
     fields = same_named_fields(command, events, ctx)
     first = events[0]
     account_id = getattr(first, "account_id", None) or getattr(first, "from_account", "")
