@@ -35,6 +35,8 @@ def verify(rows: Iterable[ChainRow], key: bytes | None) -> VerifyReport:
     checked for order: the hash covers them.
     Streams: memory stays bounded by the number of streams, not events.
     """
+    from domain.ports import VerifyReport  # see the note on imports above
+
     digest = digest_function(key)
     dumps = orjson.dumps
     mode = hash_mode(key)
@@ -77,8 +79,6 @@ def verify(rows: Iterable[ChainRow], key: bytes | None) -> VerifyReport:
         prev = computed
         expected = position + 1
     checked = expected - 1
-    from domain.ports import VerifyReport  # see the note on imports above
-
     return VerifyReport(
         ok=bad is None,
         checked=checked,

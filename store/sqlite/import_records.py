@@ -118,9 +118,9 @@ class SqliteImportWrites:
 
     def add_import(self, record: ImportRecord) -> ImportRecord:
         """Append an import record with the next id; returns it with that id."""
+        from domain.ports import ImportRecord
+
         values = record.to_json_dict()
         del values["id"]
         cursor = self._conn.execute(INSERT_IMPORT, tuple(values.values()))
-        from domain.ports import ImportRecord
-
         return ImportRecord(int(cursor.lastrowid or 0), *tuple(values.values()))
