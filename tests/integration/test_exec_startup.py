@@ -106,15 +106,18 @@ if sys.argv[1] == "console":
     start_up.pause_collector()
 code = main(["--db", sys.argv[2], "--actor", "ann", *sys.argv[3:]])
 assert code == 0, code
-print(gc.isenabled(), gc.get_freeze_count() > 0, any(collections), len(collections), seen,
-      file=sys.stderr)
+frozen = gc.get_freeze_count()
+start_up.before_exit()
+print(gc.isenabled(), frozen > 0, any(collections), gc.get_freeze_count() > frozen,
+      len(collections), seen, file=sys.stderr)
 """
 
 
 def _collector_after(tmp_path: Path, how: str, *argv: str) -> list[str]:
     """What the collector did in `eventscope ARGV`, run as the console script runs it
     (`how` = "console") or through `main()` from Python ("main"): enabled afterwards,
-    start-up frozen, collected while paused, collections, enabled in `init`'s handler."""
+    start-up frozen, collected while paused, the last pass at exit skipped, collections,
+    enabled in `init`'s handler."""
     done = subprocess.run(
         [sys.executable, "-c", COLLECTOR_PROBE, how, str(tmp_path / "x.db"), *argv],
         cwd=ROOT,
@@ -122,26 +125,30 @@ def _collector_after(tmp_path: Path, how: str, *argv: str) -> list[str]:
         text=True,
         check=True,
     )
-    return done.stderr.splitlines()[-1].split(maxsplit=4)
+    return done.stderr.splitlines()[-1].split(maxsplit=5)
 
 
 def test_exec_start_up_runs_without_collections_then_collects_again(tmp_path: Path) -> None:
     _setup(tmp_path)
-    enabled, frozen, collected_while_paused, _, _ = _collector_after(
+    enabled, frozen, collected_while_paused, lean_exit, _, _ = _collector_after(
         tmp_path, "console", "exec", "deposit", "account_id=a1", "amount=1.00"
     )
     assert (enabled, frozen, collected_while_paused) == ("True", "True", "False")
+    assert lean_exit == "True"  # a one-shot command skips the collector's last pass
 
 
 def test_other_commands_run_their_handler_with_the_collector_on(tmp_path: Path) -> None:
-    enabled, frozen, collected_while_paused, _, seen = _collector_after(tmp_path, "console", "init")
+    enabled, frozen, collected_while_paused, lean_exit, _, seen = _collector_after(
+        tmp_path, "console", "init"
+    )
     assert (enabled, frozen, collected_while_paused, seen) == ("True", "True", "False", "[True]")
+    assert lean_exit == "False"  # it exits as Python always does
 
 
 def test_main_from_python_leaves_the_collector_alone(tmp_path: Path) -> None:
     """The counterpart: without the console script's pause, start-up does collect."""
     _setup(tmp_path)
-    enabled, frozen, _, collections, _ = _collector_after(
+    enabled, frozen, _, _, collections, _ = _collector_after(
         tmp_path, "main", "exec", "deposit", "account_id=a1", "amount=1.00"
     )
     assert (enabled, frozen) == ("True", "False")

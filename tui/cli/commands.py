@@ -158,7 +158,9 @@ def exec_command(args: argparse.Namespace) -> int:
     with workspace(args, writing=True) as ws:
         fields = parse_fields(args.fields, args.json_data)
         command = ws.domain.model.parse_command(args.type, fields)
-        start_up.start_up_done()  # the domain and its models are loaded: collect again
+        # The domain and its models are loaded: collect again (and, once the workspace
+        # is closed, skip the collector's last pass at exit).
+        start_up.start_up_done(one_shot=True)
         result = ws.bus.execute(command, actor=ws.actor, command_id=args.command_id)
         _dump(result.to_json_dict())
     return 0

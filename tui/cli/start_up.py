@@ -5,8 +5,9 @@ and frees almost none of them, yet every burst of allocations triggers collectio
 traverse them all, and so does the last pass when the interpreter exits: together
 about a fifth of `eventscope exec deposit`'s CPU time. The console script pauses the
 collector until the command's start-up is over, then freezes what start-up built
-(`gc.freeze`: later collections skip it) and collects as usual. `main()` called from
-Python (tests, embedding) never pauses anything.
+(`gc.freeze`: later collections skip it) and collects as usual. A one-shot command
+(`exec`) also skips the last pass at exit. `main()` called from Python (tests,
+embedding) never pauses anything.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import gc
 
 _paused = False
+_one_shot = False
 
 
 def pause_collector() -> None:
@@ -24,11 +26,14 @@ def pause_collector() -> None:
         _paused = True
 
 
-def start_up_done() -> None:
+def start_up_done(*, one_shot: bool = False) -> None:
     """Start-up is over: keep its objects out of later collections and collect again.
 
-    Does nothing unless `pause_collector` paused the collector (and only once)."""
-    global _paused
+    Does nothing unless `pause_collector` paused the collector (and only once).
+    `one_shot`: the command closes what it opened itself and then ends, so
+    `before_exit` may skip the last pass."""
+    global _paused, _one_shot
+    _one_shot = _one_shot or one_shot
     if _paused:
         _paused = False
         gc.freeze()
@@ -36,8 +41,12 @@ def start_up_done() -> None:
 
 
 def before_exit() -> None:
-    """The process ends now: skip the collector's last pass over every live object.
+    """After a one-shot command the process ends now: skip the collector's last pass
+    over every live object.
 
     What the interpreter does at exit still runs (atexit handlers, flushing and closing
-    the standard streams); only cyclic garbage left at exit is not traversed."""
-    gc.freeze()
+    the standard streams); only cyclic garbage left at exit is not traversed. Other
+    commands exit as Python always does (an object in a cycle may hold a file or a
+    connection that only that pass closes)."""
+    if _one_shot:
+        gc.freeze()
