@@ -47,7 +47,8 @@ import orjson
 
 from domain.errors import InvalidInput
 from domain.ports import Snapshot
-from domain.projection import Projection, ProjectionState, StateMap, copy_json
+from domain.projection import Projection, ProjectionState, StateMap
+from domain.snapshot_chunks import private_copy, shared_form
 
 CHUNK_ROWS = 256
 """Rows (or aux entries) per chunk: small enough that an append-only table shares all
@@ -224,6 +225,7 @@ def decode_states(
         raise InvalidInput(f"unknown snapshot encoding {encoding!r}")
     manifest = orjson.loads(codec.decompress(blob))
     cache = cache if cache is not None else ChunkCache(0)
+    caching = cache.max_entries > 0
     # Take the cached chunks first: admitting new ones below may evict some.
     have: dict[str, dict[str, Any]] = {}
     wanted: list[str] = []
@@ -239,7 +241,7 @@ def decode_states(
         raise InvalidInput(f"snapshot chunk {missing[0]} is missing")
     loads, inflate = orjson.loads, codec.decompress
 
-    def fill(target: dict[str, Any], digests: Iterable[str], copy: Callable[[Any], Any]) -> None:
+    def fill_rows(target: dict[str, Any], digests: Iterable[str]) -> None:
         for digest in digests:
             chunk = have.get(digest)
             if chunk is None:
@@ -247,17 +249,29 @@ def decode_states(
                 if not cache.offer(digest, chunk):
                     target.update(chunk)
                     continue
-            target.update(copy(chunk))
+            target.update(_copy_rows(chunk))
+
+    def fill_aux(target: dict[str, Any], digests: Iterable[str]) -> None:
+        for digest in digests:
+            chunk = have.get(digest)
+            if chunk is None:
+                raw = inflate(fetched[digest])
+                chunk = loads(raw)
+                if caching:  # the cache keeps a copy in its own form; `chunk` stays ours
+                    cache.offer(digest, shared_form(raw, chunk))
+                target.update(chunk)
+            else:
+                target.update(private_copy(chunk))
 
     states: StateMap = {}
     for name, (row_digests, aux_manifest) in manifest.items():
         rows: dict[str, Any] = {}
-        fill(rows, row_digests, _copy_rows)
+        fill_rows(rows, row_digests)
         aux: dict[str, Any] = {}
         for key, (kind, value) in aux_manifest.items():
             if kind == "c":
                 part: dict[str, Any] = {}
-                fill(part, value, copy_json)
+                fill_aux(part, value)
                 aux[key] = part
             else:
                 aux[key] = value
