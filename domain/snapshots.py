@@ -168,10 +168,21 @@ class ChunkCache:
     A chunk is admitted on its second sighting: chunks that change with every
     snapshot (most account rows) would only push the shared ones out. Holds at most
     `max_entries` rows or aux entries; least recently used chunks go first.
+
+    With `grow`, the bound grows to a quarter more than the largest state restored
+    through it (`fit`): a restore reads its chunks in manifest order, so a cache a
+    little smaller than one state's shared chunks evicts each chunk just before the
+    next restore asks for it, and parses nearly everything (at 10M demo events a
+    state is about 180,000 entries). Memory then stays within about one state's worth.
     """
 
-    def __init__(self, max_entries: int = 100_000, lock: Lock = nullcontext) -> None:
+    def __init__(
+        self, max_entries: int = 100_000, lock: Lock = nullcontext, *, grow: bool = False
+    ) -> None:
         self.max_entries = max_entries
+        self.grow = grow
+        self._seen_limit = 4 * max(1, max_entries // CHUNK_ROWS)
+        """How many digests seen once are remembered (about four states' chunks)."""
         self._chunks: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._entries = 0
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -192,7 +203,7 @@ class ChunkCache:
         with self._lock:
             if digest not in self._seen:
                 self._seen[digest] = None
-                if len(self._seen) > 4 * max(1, self.max_entries // CHUNK_ROWS):
+                if len(self._seen) > self._seen_limit:
                     self._seen.popitem(last=False)
                 return False
             if len(chunk) > self.max_entries:
@@ -204,6 +215,14 @@ class ChunkCache:
                 _, dropped = self._chunks.popitem(last=False)
                 self._entries -= len(dropped)
             return True
+
+    def fit(self, entries: int, chunks: int) -> None:
+        """With `grow`: raise the bound to hold a state of `entries` rows and aux entries
+        in `chunks` chunks, with a quarter to spare (it never shrinks)."""
+        if self.grow:
+            with self._lock:
+                self.max_entries = max(self.max_entries, entries + entries // 4)
+                self._seen_limit = max(self._seen_limit, 4 * chunks)
 
     def clear(self) -> None:
         """Forget every chunk."""
@@ -276,6 +295,12 @@ def decode_states(
             else:
                 aux[key] = value
         states[name] = ProjectionState(rows=rows, aux=aux)
+    if caching:  # room for the next restore (the next snapshots are about as large)
+        entries = sum(
+            len(state.rows) + sum(len(v) for v in state.aux.values() if isinstance(v, dict))
+            for state in states.values()
+        )
+        cache.fit(entries, len(have) + len(wanted))
     return states
 
 
