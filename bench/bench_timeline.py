@@ -208,7 +208,7 @@ def _near_cursor_seeks(
     near = Timeline(
         timeline.store, timeline.projections, timeline.catalog, timeline.snapshots,
         cadence=timeline.cadence, codec=ZLIB, key=timeline.key,
-        chunk_cache=NearCursorChunks(),
+        chunk_cache=NearCursorChunks(grow=True),
     )  # fmt: skip
     shared = Timeline(
         timeline.store, timeline.projections, timeline.catalog, timeline.snapshots,

@@ -47,7 +47,8 @@ import orjson
 
 from domain.errors import InvalidInput
 from domain.ports import Snapshot
-from domain.projection import Projection, ProjectionState, StateMap, copy_json
+from domain.projection import Projection, ProjectionState, StateMap
+from domain.snapshot_chunks import private_copy, shared_form
 
 CHUNK_ROWS = 256
 """Rows (or aux entries) per chunk: small enough that an append-only table shares all
@@ -167,10 +168,21 @@ class ChunkCache:
     A chunk is admitted on its second sighting: chunks that change with every
     snapshot (most account rows) would only push the shared ones out. Holds at most
     `max_entries` rows or aux entries; least recently used chunks go first.
+
+    With `grow`, the bound grows to a quarter more than the largest state restored
+    through it (`fit`): a restore reads its chunks in manifest order, so a cache a
+    little smaller than one state's shared chunks evicts each chunk just before the
+    next restore asks for it, and parses nearly everything (at 10M demo events a
+    state is about 180,000 entries). Memory then stays within about one state's worth.
     """
 
-    def __init__(self, max_entries: int = 100_000, lock: Lock = nullcontext) -> None:
+    def __init__(
+        self, max_entries: int = 100_000, lock: Lock = nullcontext, *, grow: bool = False
+    ) -> None:
         self.max_entries = max_entries
+        self.grow = grow
+        self._seen_limit = 4 * max(1, max_entries // CHUNK_ROWS)
+        """How many digests seen once are remembered (about four states' chunks)."""
         self._chunks: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._entries = 0
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -191,7 +203,7 @@ class ChunkCache:
         with self._lock:
             if digest not in self._seen:
                 self._seen[digest] = None
-                if len(self._seen) > 4 * max(1, self.max_entries // CHUNK_ROWS):
+                if len(self._seen) > self._seen_limit:
                     self._seen.popitem(last=False)
                 return False
             if len(chunk) > self.max_entries:
@@ -203,6 +215,14 @@ class ChunkCache:
                 _, dropped = self._chunks.popitem(last=False)
                 self._entries -= len(dropped)
             return True
+
+    def fit(self, entries: int, chunks: int) -> None:
+        """With `grow`: raise the bound to hold a state of `entries` rows and aux entries
+        in `chunks` chunks, with a quarter to spare (it never shrinks)."""
+        if self.grow:
+            with self._lock:
+                self.max_entries = max(self.max_entries, entries + entries // 4)
+                self._seen_limit = max(self._seen_limit, 4 * chunks)
 
     def clear(self) -> None:
         """Forget every chunk."""
@@ -224,6 +244,7 @@ def decode_states(
         raise InvalidInput(f"unknown snapshot encoding {encoding!r}")
     manifest = orjson.loads(codec.decompress(blob))
     cache = cache if cache is not None else ChunkCache(0)
+    caching = cache.max_entries > 0
     # Take the cached chunks first: admitting new ones below may evict some.
     have: dict[str, dict[str, Any]] = {}
     wanted: list[str] = []
@@ -239,7 +260,7 @@ def decode_states(
         raise InvalidInput(f"snapshot chunk {missing[0]} is missing")
     loads, inflate = orjson.loads, codec.decompress
 
-    def fill(target: dict[str, Any], digests: Iterable[str], copy: Callable[[Any], Any]) -> None:
+    def fill_rows(target: dict[str, Any], digests: Iterable[str]) -> None:
         for digest in digests:
             chunk = have.get(digest)
             if chunk is None:
@@ -247,21 +268,39 @@ def decode_states(
                 if not cache.offer(digest, chunk):
                     target.update(chunk)
                     continue
-            target.update(copy(chunk))
+            target.update(_copy_rows(chunk))
+
+    def fill_aux(target: dict[str, Any], digests: Iterable[str]) -> None:
+        for digest in digests:
+            chunk = have.get(digest)
+            if chunk is None:
+                raw = inflate(fetched[digest])
+                chunk = loads(raw)
+                if caching:  # the cache keeps a copy in its own form; `chunk` stays ours
+                    cache.offer(digest, shared_form(raw, chunk))
+                target.update(chunk)
+            else:
+                target.update(private_copy(chunk))
 
     states: StateMap = {}
     for name, (row_digests, aux_manifest) in manifest.items():
         rows: dict[str, Any] = {}
-        fill(rows, row_digests, _copy_rows)
+        fill_rows(rows, row_digests)
         aux: dict[str, Any] = {}
         for key, (kind, value) in aux_manifest.items():
             if kind == "c":
                 part: dict[str, Any] = {}
-                fill(part, value, copy_json)
+                fill_aux(part, value)
                 aux[key] = part
             else:
                 aux[key] = value
         states[name] = ProjectionState(rows=rows, aux=aux)
+    if caching:  # room for the next restore (the next snapshots are about as large)
+        entries = sum(
+            len(state.rows) + sum(len(v) for v in state.aux.values() if isinstance(v, dict))
+            for state in states.values()
+        )
+        cache.fit(entries, len(have) + len(wanted))
     return states
 
 

@@ -10,7 +10,8 @@ first: the chunks of the snapshots restored last stay, whatever their age, and a
 restore near them inflates and parses only the chunks that changed.
 
 Memory stays bounded by `max_entries` rows (or aux entries) in all, as the default
-cache is. When one state is larger than that, keeping each chunk at first sight
+cache is (with `grow`, a quarter more than the largest state restored, if that is more:
+`ChunkCache.fit`). When one state is larger than that, keeping each chunk at first sight
 would only make a restore evict its own earlier chunks: a chunk is then kept only if
 it fits without evicting one of the restore under way (the restore's first chunks
 stay, the rest are parsed as they would be without a cache).
@@ -36,8 +37,10 @@ class NearCursorChunks(ChunkCache):
     begins the next restore.
     """
 
-    def __init__(self, max_entries: int = DEFAULT_ENTRIES, lock: Lock = nullcontext) -> None:
-        super().__init__(max_entries, lock)
+    def __init__(
+        self, max_entries: int = DEFAULT_ENTRIES, lock: Lock = nullcontext, *, grow: bool = False
+    ) -> None:
+        super().__init__(max_entries, lock, grow=grow)
         self._kept: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._count = 0
         self._current: set[str] = set()

@@ -50,8 +50,9 @@ class Timeline:
     root injects what the domain must not do itself: the snapshot `codec`
     (compression), the snapshot `key` (which hashes projection sources), `lock`
     (a lock factory, when worker threads share the timeline) and `chunk_cache` (which
-    decoded chunks to keep; by default shared ones, `ChunkCache`; the app keeps those
-    of the snapshots restored last, `store.chunk_cache.NearCursorChunks`).
+    decoded chunks to keep; by default shared ones, `ChunkCache`, grown to fit the
+    states restored; the app keeps those of the snapshots restored last,
+    `store.chunk_cache.NearCursorChunks`).
     """
 
     def __init__(
@@ -94,7 +95,9 @@ class Timeline:
         self._saved: set[int] | None = None
         self._trusted = True
         self._failed_saves = 0
-        self._chunk_cache = chunk_cache if chunk_cache is not None else ChunkCache(lock=lock)
+        self._chunk_cache = (
+            chunk_cache if chunk_cache is not None else ChunkCache(lock=lock, grow=True)
+        )
         # Chunk digests known to be stored: most of a new snapshot's chunks are.
         self._stored_chunks: set[str] = set()
 

@@ -18,7 +18,7 @@ from domain.ledger import CATALOG
 from domain.ledger.demo import generate_demo
 from domain.ledger.projections import LEDGER_PROJECTIONS
 from domain.projection import StateMap
-from domain.snapshots import InMemorySnapshots
+from domain.snapshots import ChunkCache, InMemorySnapshots
 from domain.timeline import Timeline
 from store.chunk_cache import NearCursorChunks
 from store.snapshot_format import ZLIB
@@ -139,3 +139,32 @@ def test_the_cache_stays_within_its_bound(limit: int, restores: list[list[int]])
             if chunk is not None:
                 assert len(chunk) == digests[digest]
                 assert cache.get(digest) is chunk  # used by this restore: still kept
+
+
+@pytest.mark.parametrize("kind", ["shared", "near"])
+def test_a_growing_cache_keeps_a_state_larger_than_its_first_bound(
+    ledger: tuple[SqliteEventStore, CountingSnapshots], kind: str
+) -> None:
+    """A cache smaller than one state evicts each chunk just before the next restore
+    needs it; with `grow` its bound follows the states restored (`ChunkCache.fit`), so
+    the same snapshot restored again is read from the cache, as a small state is."""
+    store, snapshots = ledger
+    timeline(store, snapshots, None).build_snapshots()
+    position = 3_900
+    fetched: dict[bool, list[int]] = {}
+    for grow in (False, True):
+        cache = ChunkCache(40, grow=grow) if kind == "shared" else NearCursorChunks(40, grow=grow)
+        each = Timeline(
+            store, LEDGER_PROJECTIONS, CATALOG, snapshots, cadence=CADENCE, chunk_rows=8,
+            codec=ZLIB, chunk_cache=cache,
+        )  # fmt: skip
+        fetched[grow] = []
+        for _ in range(4):
+            before = snapshots.fetched
+            assert rows(each.state_at(position)) == rows(replayed(store, position))
+            fetched[grow].append(snapshots.fetched - before)
+        assert cache.max_entries == 40 or grow
+    # The default cache admits a chunk on its second sighting (and remembered few
+    # sightings before it grew); the near one at once.
+    assert fetched[True][-1] == 0
+    assert fetched[False][-1] > 0
