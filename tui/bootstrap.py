@@ -165,7 +165,7 @@ class Workspace:
                 codec=ZLIB,
                 key=stored_snapshot_key(self.domain.projections),
                 lock=threading.RLock,
-                chunk_cache=NearCursorChunks(lock=threading.RLock, grow=True),
+                chunk_cache=NearCursorChunks(lock=threading.RLock),  # bounded: RSS (issue 14)
             )
         return self._timeline
 
