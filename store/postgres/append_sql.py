@@ -4,6 +4,12 @@ of everything the append must know, both in the first of its two round trips."""
 
 from __future__ import annotations
 
+APPEND_LOCK = 0x45565343_00000002
+"""The advisory lock every append, load, import and refusal holds to its commit."""
+
+CHANNEL = "eventscope_changes"
+"""The LISTEN/NOTIFY channel each write transaction notifies on commit."""
+
 SITUATION = (
     # All an append must know, read in one round trip under the lock: an earlier result
     # of this command id, the head, each stream's version (JSON: {stream: version}), and
