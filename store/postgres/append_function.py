@@ -26,8 +26,8 @@ import psycopg
 
 from domain.envelope import GENESIS_HASH, AppendResult, Metadata, NewEvent, StreamAppend
 from domain.errors import InvalidInput
-from store.postgres.append_sql import APPEND_LOCK, CHANNEL
 from store.hashchain import ChainRow, canonical_json, canonical_tail, event_from_row
+from store.postgres.append_sql import APPEND_LOCK, CHANNEL
 
 APPEND_FUNCTION = (
     """

@@ -108,7 +108,8 @@ class Writing(PostgresBase):
         conn = self._pg
         try:
             with self._lock:
-                if pipelined and psycopg.Pipeline.is_supported():
+                idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+                if pipelined and idle and psycopg.Pipeline.is_supported():
                     return self._pipelined(conn, work, locks)
                 with conn.transaction():
                     if locks:

@@ -22,8 +22,8 @@ from domain.clock import StepClock
 from domain.envelope import Metadata, NewEvent, StreamAppend
 from domain.errors import ConcurrencyConflict, InvalidInput, StoreError
 from store import SqliteEventStore
+from store.postgres.append_sql import APPEND_LOCK
 from store.postgres.store import PostgresEventStore
-from store.postgres.writes import APPEND_LOCK
 from store.proofs.verifier import leaf_hash, root_from_leaves
 
 STREAMS = ("account-a", "account-b", "account-c")
