@@ -57,8 +57,20 @@ def test_the_canonical_tail_after_the_position_is_the_canonical_row(
     import orjson
 
     data_text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
-    row = (position, names[0], names[1], names[2], version, names[3], schema_version,
-           "2026-01-01T00:00:00.000000Z", data_text, '{"actor":"a"}', "0" * 64, "0" * 64)  # fmt: skip
+    row = (
+        position,
+        names[0],
+        names[1],
+        names[2],
+        version,
+        names[3],
+        schema_version,
+        "2026-01-01T00:00:00.000000Z",
+        data_text,
+        '{"actor":"a"}',
+        "0" * 64,
+        "0" * 64,
+    )
     assert b"[" + str(position).encode() + canonical_tail(*row[1:10]) == canonical_row(row)
 
 
@@ -91,8 +103,12 @@ def test_the_server_hashes_awkward_events_as_the_sqlite_store_does(
             for k, (stream, (type_, data, schema)) in enumerate(events):
                 event = NewEvent(type_, data, schema_version=schema, event_id=f"e{n}-{k}-é")
                 by_stream.setdefault(stream, []).append(event)
-            metadata = Metadata(actor=actor, command_id=f"c{n}", command_type=actor,
-                                command={"n": n, "actor": actor})  # fmt: skip
+            metadata = Metadata(
+                actor=actor,
+                command_id=f"c{n}",
+                command_type=actor,
+                command={"n": n, "actor": actor},
+            )
             for store in (pg, lite):
                 appends = [
                     StreamAppend(stream, f"type {stream}", store.stream_version(stream), tuple(got))
