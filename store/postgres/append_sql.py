@@ -21,7 +21,9 @@ SITUATION = (
     "AS version FROM events WHERE stream_id = ANY(%s) GROUP BY stream_id) s), "
     "(SELECT json_agg(json_build_array(m.level, m.idx, encode(m.hash, 'hex'))) "
     "FROM generate_series(1, 62) b JOIN merkle_nodes m "
-    "ON m.level = b AND m.idx = (h.position >> b) - 1 WHERE (h.position >> b) & 1 = 1) "
+    "ON m.level = b AND m.idx = (h.position >> b) - 1 WHERE (h.position >> b) & 1 = 1), "
+    # When the lock was granted (this runs right after it): `last_lock_grant`.
+    "extract(epoch FROM clock_timestamp()) "
     "FROM (SELECT 1) one LEFT JOIN commands c ON c.command_id = %s "
     "LEFT JOIN LATERAL (SELECT position, hash, recorded_at FROM events "
     "ORDER BY position DESC LIMIT 1) h ON true"

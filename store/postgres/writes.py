@@ -239,7 +239,7 @@ class Writing(PostgresBase):
         lock = conn.execute(STALE_OR_LOCK, (APPEND_LOCK, stream_ids, expected, command_id))
         row = conn.execute(SITUATION, (stream_ids, command_id)).fetchone()
         assert row is not None  # one row, always
-        earlier, position, hash_, last_time, found, edge = row
+        earlier, position, hash_, last_time, found, edge, self.last_lock_grant = row
         locked = lock.fetchone()
         if not (locked and locked[0]):
             # Stale before the lock: a conflict, found without queueing for the lock
