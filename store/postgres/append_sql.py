@@ -23,7 +23,7 @@ SITUATION = (
     "FROM generate_series(1, 62) b JOIN merkle_nodes m "
     "ON m.level = b AND m.idx = (h.position >> b) - 1 WHERE (h.position >> b) & 1 = 1), "
     # When the lock was granted (this runs right after it): `last_lock_grant`.
-    "extract(epoch FROM clock_timestamp()) "
+    "extract(epoch FROM clock_timestamp())::float8 "
     "FROM (SELECT 1) one LEFT JOIN commands c ON c.command_id = %s "
     "LEFT JOIN LATERAL (SELECT position, hash, recorded_at FROM events "
     "ORDER BY position DESC LIMIT 1) h ON true"
