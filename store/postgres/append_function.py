@@ -189,38 +189,17 @@ def append_on_server(
     """
     if len({event.event_id for _, event, _ in texts}) != len(texts):
         raise InvalidInput("an event id in this append is already recorded")
-    ids: list[str] = []
-    event_streams: list[str] = []
-    types_of_streams: list[str] = []
-    versions: list[int] = []
-    types: list[str] = []
-    schema_versions: list[int] = []
-    data: list[str] = []
-    tails: list[bytes] = []
+    # Each event's nine canonical columns after its position (a ChainRow's [1:10]).
+    columns: list[tuple[Any, ...]] = []
     placed: dict[str, int] = {}
     for append, event, data_text in texts:
         version = placed.get(append.stream_id, append.expected_version) + 1
         placed[append.stream_id] = version
-        ids.append(event.event_id)
-        event_streams.append(append.stream_id)
-        types_of_streams.append(append.stream_type)
-        versions.append(version)
-        types.append(event.type)
-        schema_versions.append(event.schema_version)
-        data.append(data_text)
-        tails.append(
-            canonical_tail(
-                event.event_id,
-                append.stream_id,
-                append.stream_type,
-                version,
-                event.type,
-                event.schema_version,
-                recorded_at,
-                data_text,
-                metadata_text,
-            )
-        )
+        columns.append(
+            (event.event_id, append.stream_id, append.stream_type, version, event.type,
+             event.schema_version, recorded_at, data_text, metadata_text)
+        )  # fmt: skip
+    by_column = list(zip(*columns, strict=True)) if columns else [()] * 9
     command_id = metadata.command_id or ""
     payload_text = canonical_json(metadata.command, "command") if command_id else None
     params: tuple[Any, ...] = (
@@ -228,14 +207,10 @@ def append_on_server(
         command_id,
         [a.stream_id for a in streams],
         [a.expected_version for a in streams],
-        ids,
-        event_streams,
-        types_of_streams,
-        versions,
-        types,
-        schema_versions,
-        data,
-        tails,
+        # event ids, streams, stream types, versions, types, schema versions, data (the
+        # time and the metadata text are one value for all, sent once).
+        *(list(by_column[k]) for k in (0, 1, 2, 3, 4, 5, 7)),
+        [canonical_tail(*c) for c in columns],
         metadata_text,
         recorded_at,
         metadata.command_type,
@@ -250,21 +225,8 @@ def append_on_server(
         versions_found = {k: int(v) for k, v in (found or {}).items()}
         return ServerOutcome(outcome, AppendResult(command_id, (), ()), versions_found, locked_at)
     rows: list[ChainRow] = [
-        (
-            first + i,
-            ids[i],
-            event_streams[i],
-            types_of_streams[i],
-            versions[i],
-            types[i],
-            schema_versions[i],
-            recorded_at,
-            data[i],
-            metadata_text,
-            hashes[i],
-            hashes[i + 1],
-        )
-        for i in range(len(ids))
+        (first + i, *c, hashes[i], hashes[i + 1])
+        for i, c in enumerate(columns)
     ]
     events = tuple(event_from_row(row) for row in rows)
     result = AppendResult(command_id, tuple(row[0] for row in rows), events)
