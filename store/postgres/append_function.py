@@ -225,8 +225,7 @@ def append_on_server(
         versions_found = {k: int(v) for k, v in (found or {}).items()}
         return ServerOutcome(outcome, AppendResult(command_id, (), ()), versions_found, locked_at)
     rows: list[ChainRow] = [
-        (first + i, *c, hashes[i], hashes[i + 1])
-        for i, c in enumerate(columns)
+        (first + i, *c, hashes[i], hashes[i + 1]) for i, c in enumerate(columns)
     ]
     events = tuple(event_from_row(row) for row in rows)
     result = AppendResult(command_id, tuple(row[0] for row in rows), events)

@@ -77,13 +77,6 @@ def _sqlite_view(conn: psycopg.Connection, lock: threading.RLock) -> Any:
 class Writing(PostgresBase):
     """Appends, bulk loads, imports, refusals and bookmarks."""
 
-    server_append = True
-    last_lock_grant: float | None = None
-    """When the server granted the append lock to this store's last append (epoch s)."""
-    """Unkeyed appends run as one call of `eventscope_append` (store/postgres/
-    append_function.py); False keeps the client path (`bench/bench_postgres.py` compares
-    both). A keyed chain always takes the client path: its key stays on the client."""
-
     def _locked_write(
         self,
         action: str,
