@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_postgres.py                     # a throwaway server
     .venv/bin/python bench/bench_postgres.py --commands 600 --writers 1 4 16 --rounds 3
     .venv/bin/python bench/bench_postgres.py --profile           # round trips of one command
+    .venv/bin/python bench/bench_postgres.py --main --bulk 0     # + main's append path, A/B
 
 Everything runs on one throwaway server started here (tests/support/postgres_server.py,
 with `durable=True`: fsync and synchronous_commit on, as shipped), each figure beside its
@@ -19,9 +20,18 @@ start-up and setup are not timed) to the last one's end:
    one-event `Application.save()`s on the process's own 20 aggregates. Total commands/s,
    the p99 latency of one command, and the errors that reached a writer.
 2. shared accounts (eventscope only: the peer has no such rule): the same processes all
-   deposit to 6 shared accounts, so their decisions race; the bus retries a conflict
-   with fresh state (`retries`), and a command that still conflicts after 5 retries is
-   an error that reached its writer.
+   deposit to 6 shared accounts, so their decisions race; after a conflict (`retries`)
+   the bus decides again under the append lock (`locked`: `exclusive_appends`), and a
+   command that still conflicts after 5 retries is an error that reached its writer.
+
+`--main` adds main's path beside each eventscope row, in the same alternating rounds:
+the client-side append (two round trips, the rows hashed in Python under the lock:
+`server_append = False`) and the bus without the locked decision (`exclusive_after`
+above its retries). `lock` is the append lock's hold as the writer sees it, from the
+server granting it (`eventscope_append` returns that time) to the writer receiving the
+committed result (so the commit's WAL flush and the reply are inside): median and p99.
+`1/rate` is the serial time per command: with every append under one lock, throughput
+is 1 / (lock hold), so the two should be close at 16 writers.
 3. bulk load: `append_bulk` of a demo history (the `demo` command's path) and the import
    of its export (`import`'s path: replayed through the domain's rules, then loaded), each
    against a raw `COPY` of the very same rows into a fresh database of the same schema.
@@ -33,6 +43,7 @@ client's Sync, Flush and Query messages) and times `append` alone, one writer.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import multiprocessing
 import os
@@ -40,7 +51,7 @@ import signal
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,16 +83,39 @@ def p99(values: list[float]) -> float:
 
 
 class CountingStore(PostgresEventStore):
-    """The store, counting the conflicts its appends raised (each one a bus retry)."""
+    """The store, counting the conflicts its appends raised (each one a bus retry), the
+    locked decisions, and how long each append's lock was held (grant to reply)."""
 
     conflicts = 0
+    locked = 0
+    inside = False
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.holds: list[float] = []
 
     def append(self, streams: Any, metadata: Metadata) -> AppendResult:
+        self.last_lock_grant = None
         try:
-            return super().append(streams, metadata)
+            result = super().append(streams, metadata)
         except ConcurrencyConflict:
             self.conflicts += 1
             raise
+        if self.last_lock_grant is not None and not self.inside:
+            self.holds.append(time.time() - self.last_lock_grant)
+        return result
+
+    @contextlib.contextmanager
+    def exclusive_appends(self) -> Iterator[None]:
+        """Counted; the appends inside are left out of `holds` (the block holds the
+        lock from before its reads: their grant time is not the block's)."""
+        self.locked += 1
+        self.inside = True
+        try:
+            with super().exclusive_appends():
+                yield
+        finally:
+            self.inside = False
 
 
 def open_accounts(bus: CommandBus, prefix: str, accounts: int) -> None:
@@ -92,8 +126,9 @@ def open_accounts(bus: CommandBus, prefix: str, accounts: int) -> None:
 
 # -- writer processes -------------------------------------------------------------------------
 
-Result = tuple[list[float], int, int, float, float]
-"""A writer's latencies (s), errors that reached it, retries, and when it started and ended."""
+Result = tuple[list[float], int, int, float, float, list[float], int]
+"""A writer's latencies (s), errors that reached it, retries, when it started and ended,
+its appends' lock holds (s), and its locked decisions."""
 
 _barrier: Any = None
 
@@ -103,15 +138,20 @@ def _ready(barrier: Any) -> None:
     _barrier = barrier
 
 
-def eventscope_writer(args: tuple[str, int, int, bool]) -> Result:
-    """`commands` deposits through the bus, on this process's own accounts or the shared ones."""
-    url, index, commands, shared = args
+def eventscope_writer(args: tuple[str, int, int, bool, bool]) -> Result:
+    """`commands` deposits through the bus, on this process's own accounts or the shared
+    ones; `main`: main's path (the client-side append, no locked decision)."""
+    url, index, commands, shared, main = args
     store = CountingStore(url)
     bus = CommandBus(store, LEDGER, ids=SequentialIds(f"w{index}"))
+    if main:
+        store.server_append = False
+        bus.exclusive_after = bus.max_retries + 1
     prefix, accounts = ("s", SHARED_ACCOUNTS) if shared else (f"w{index}-", OWN_ACCOUNTS)
     if not shared:
         open_accounts(bus, prefix, accounts)
-    store.conflicts = 0
+    store.conflicts = store.locked = 0
+    store.holds.clear()
     latencies: list[float] = []
     errors = 0
     _barrier.wait()
@@ -126,7 +166,7 @@ def eventscope_writer(args: tuple[str, int, int, bool]) -> Result:
         latencies.append(time.perf_counter() - start)
     ended = time.time()
     store.close()
-    return latencies, errors, store.conflicts, began, ended
+    return latencies, errors, store.conflicts, began, ended, store.holds, store.locked
 
 
 def es_environment(server: PostgresServer, database: str) -> dict[str, str]:
@@ -182,11 +222,11 @@ def es_writer(args: tuple[dict[str, str], int, int]) -> Result:
         latencies.append(time.perf_counter() - start)
     ended = time.time()
     app.close()
-    return latencies, errors, 0, began, ended
+    return latencies, errors, 0, began, ended, [], 0
 
 
-Case = tuple[float, float, int, int]
-"""commands/s, p99 (ms), errors, retries."""
+Case = tuple[float, float, int, int, list[float], int]
+"""commands/s, p99 (ms), errors, retries, lock holds (s), locked decisions."""
 
 
 def run_processes(worker: Callable[[Any], Result], jobs: list[Any]) -> Case:
@@ -202,16 +242,21 @@ def run_processes(worker: Callable[[Any], Result], jobs: list[Any]) -> Case:
         p99(latencies) * 1000,
         sum(r[1] for r in results),
         sum(r[2] for r in results),
+        [hold for result in results for hold in result[5]],
+        sum(r[6] for r in results),
     )
 
 
-def eventscope_case(server: PostgresServer, writers: int, commands: int, shared: bool) -> Case:
+def eventscope_case(
+    server: PostgresServer, writers: int, commands: int, shared: bool, main: bool = False
+) -> Case:
     url = server.database()
     store = PostgresEventStore(url, create=True, domain="ledger")
     if shared:
         open_accounts(CommandBus(store, LEDGER, ids=SequentialIds("setup")), "s", SHARED_ACCOUNTS)
     store.close()
-    return run_processes(eventscope_writer, [(url, k, commands, shared) for k in range(writers)])
+    jobs = [(url, k, commands, shared, main) for k in range(writers)]
+    return run_processes(eventscope_writer, jobs)
 
 
 def es_case(server: PostgresServer, writers: int, commands: int) -> Case:
@@ -223,46 +268,65 @@ def es_case(server: PostgresServer, writers: int, commands: int) -> Case:
 
 def median_case(cases: list[Case]) -> str:
     rates = [c[0] for c in cases]
-    return (
+    line = (
         f"{statistics.median(rates):7.0f}/s [{min(rates):.0f}-{max(rates):.0f}], "
         f"p99 {statistics.median(c[1] for c in cases):6.1f} ms, "
         f"errors {sum(c[2] for c in cases)}"
+    )
+    holds = [hold for case in cases for hold in case[4]]
+    if len(holds) > 1:
+        line += (
+            f", lock {statistics.median(holds) * 1000:.2f} ms (p99 {p99(holds) * 1000:.1f}), "
+            f"1/rate {1000 / statistics.median(rates):.2f} ms"
+        )
+    return line
+
+
+def shared_line(label: str, cases: list[Case], commands: int) -> str:
+    retries = [c[3] for c in cases]
+    locked = [c[5] for c in cases]
+    return (
+        f"{label} {median_case(cases)}, retries {statistics.median(retries):.0f} "
+        f"[{min(retries)}-{max(retries)}], locked {statistics.median(locked):.0f} "
+        f"per {commands} commands"
     )
 
 
 def writers_rows(server: PostgresServer, options: argparse.Namespace, have_es: bool) -> None:
     for writers in options.writers:
-        ours: list[Case] = []
-        peer: list[Case] = []
-        shared: list[Case] = []
+        got: dict[str, list[Case]] = {}
         ratios: list[float] = []
+        arms = ["ours", "peer", "main"] if options.main else ["ours", "peer"]
+        if not have_es:
+            arms.remove("peer")
         for round_ in range(options.rounds):
-            order = ["ours", "peer"] if round_ % 2 == 0 else ["peer", "ours"]
-            if not have_es:
-                order = ["ours"]
-            got: dict[str, Case] = {}
+            order = arms if round_ % 2 == 0 else arms[::-1]
+            this: dict[str, Case] = {}
             for which in order:
-                if which == "ours":
-                    got[which] = eventscope_case(server, writers, options.commands, False)
+                if which == "peer":
+                    this[which] = es_case(server, writers, options.commands)
                 else:
-                    got[which] = es_case(server, writers, options.commands)
-            ours.append(got["ours"])
+                    main = which == "main"
+                    this[which] = eventscope_case(server, writers, options.commands, False, main)
+                    shared = eventscope_case(server, writers, options.commands, True, main)
+                    got.setdefault(f"{which} shared", []).append(shared)
+                got.setdefault(which, []).append(this[which])
             if have_es:
-                peer.append(got["peer"])
-                ratios.append(got["ours"][0] / got["peer"][0])
-            shared.append(eventscope_case(server, writers, options.commands, True))
-        line = f"{writers:>2} writer(s), own streams: eventscope {median_case(ours)}"
+                ratios.append(this["ours"][0] / this["peer"][0])
+        line = f"{writers:>2} writer(s), own streams: eventscope {median_case(got['ours'])}"
         if have_es:
-            line += f" | eventsourcing {median_case(peer)} | ratio {statistics.median(ratios):.2f}x"
-            line += f" [{min(ratios):.2f}-{max(ratios):.2f}]"
+            line += f" | eventsourcing {median_case(got['peer'])}"
+            line += (
+                f" | ratio {statistics.median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]"
+            )
         print(line, flush=True)
-        retries = [c[3] for c in shared]
-        print(
-            f"{writers:>2} writer(s), {SHARED_ACCOUNTS} shared accounts: eventscope "
-            f"{median_case(shared)}, retries {statistics.median(retries):.0f} "
-            f"[{min(retries)}-{max(retries)}] per {writers * options.commands} commands",
-            flush=True,
-        )
+        if options.main:
+            print(f"{writers:>2} writer(s), own streams: main's path {median_case(got['main'])}")
+        total = writers * options.commands
+        label = f"{writers:>2} writer(s), {SHARED_ACCOUNTS} shared accounts:"
+        print(shared_line(f"{label} eventscope", got["ours shared"], total), flush=True)
+        if options.main:
+            print(shared_line(f"{label} main's path", got["main shared"], total), flush=True)
 
 
 # -- bulk load --------------------------------------------------------------------------------
@@ -365,6 +429,11 @@ def main() -> None:
         "--bulk", type=int, default=100_000, help="events in the bulk load (0: none)"
     )
     parser.add_argument("--profile", action="store_true", help="count one command's round trips")
+    parser.add_argument(
+        "--main",
+        action="store_true",
+        help="also run main's path (client-side append, no locked decision) in the same rounds",
+    )
     options = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on kill too

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -124,12 +125,16 @@ class CommandBus:
         ids: IdSource | None = None,
         max_retries: int = 5,
         cache: AggregateCache | None = None,
+        exclusive_after: int = 1,
     ) -> None:
         self.store = store
         self.model = model
         self.clock = clock or SystemClock()
         self.ids = ids or UuidSource()
         self.max_retries = max_retries
+        self.exclusive_after = exclusive_after
+        """Conflicts after which a command is decided under the store's append lock
+        (`EventWriter.exclusive_appends`); above `max_retries`: never."""
         self.cache = cache or AggregateCache()
 
     def load(
@@ -196,45 +201,63 @@ class CommandBus:
         conflicts = 0
         trusted = True  # the first decision may use cached states as they are
         while True:
-            decision = _Decision(self, trust_cache=trusted)
+            # After a conflict, decide again under the store's append lock: nobody can
+            # move a stream between the read and the write, so that attempt cannot be
+            # overtaken (progress however many writers share the streams).
+            exclusive = conflicts >= self.exclusive_after
+            with self.store.exclusive_appends() if exclusive else nullcontext():
+                outcome = self._attempt(command, handler, metadata, trusted and not exclusive)
             trusted = False
-            try:
-                emits = handler(command, decision)
-            except RuleRefused as refused:
-                if decision.stale_streams():
-                    # The cached state was behind another writer: decide again on
-                    # fresh state rather than record a refusal that may not hold.
-                    continue
-                self.store.record_refusal(
-                    Refusal(
-                        recorded_at=self.clock.now(),
-                        actor=actor,
-                        command_id=command_id,
-                        command_type=command.type_name,
-                        command=payload,
-                        reason=refused.message,
-                        code=refused.code,
-                    )
+            if isinstance(outcome, AppendResult):
+                return outcome
+            if isinstance(outcome, RuleRefused):
+                raise outcome  # recorded; raised here, after the block committed it
+            if outcome is None:
+                continue  # a refusal decided on a stale cache: decide again, fresh
+            if conflicts == self.max_retries:
+                raise outcome
+            conflicts += 1
+
+    def _attempt(
+        self, command: Command, handler: Any, metadata: Metadata, trusted: bool
+    ) -> AppendResult | RuleRefused | ConcurrencyConflict | None:
+        """One decision and its append: the result, the refusal (recorded), the conflict
+        met, or None when a refusal rested on a cached state another writer had moved."""
+        decision = _Decision(self, trust_cache=trusted)
+        try:
+            emits = handler(command, decision)
+        except RuleRefused as refused:
+            if decision.stale_streams():
+                # The cached state was behind another writer: decide again on
+                # fresh state rather than record a refusal that may not hold.
+                return None
+            self.store.record_refusal(
+                Refusal(
+                    recorded_at=self.clock.now(),
+                    actor=metadata.actor,
+                    command_id=metadata.command_id,
+                    command_type=metadata.command_type,
+                    command=metadata.command,
+                    reason=refused.message,
+                    code=refused.code,
                 )
-                raise
-            appends = self._appends(decision, emits)
-            try:
-                result = self.store.append(appends, metadata)
-            except ConcurrencyConflict as conflict:
-                # The cached states stay: history is immutable, so the next attempt
-                # reads only the events after them. Forgetting them made every retry
-                # replay whole hot streams, widening the window for the next conflict
-                # (on six shared accounts, 8 writers x 1000 commands: 49-133 commands
-                # exhausted their retries, 1-2 without). Only a store behind the cache
-                # (history cut or replaced) means the cache cannot be trusted.
-                if conflict.actual < conflict.expected:
-                    self.cache.forget(conflict.stream_id)
-                if conflicts == self.max_retries:
-                    raise
-                conflicts += 1
-                continue
-            self._remember(decision, emits, result)
-            return result
+            )
+            return refused
+        appends = self._appends(decision, emits)
+        try:
+            result = self.store.append(appends, metadata)
+        except ConcurrencyConflict as conflict:
+            # The cached states stay: history is immutable, so the next attempt
+            # reads only the events after them. Forgetting them made every retry
+            # replay whole hot streams, widening the window for the next conflict
+            # (on six shared accounts, 8 writers x 1000 commands: 49-133 commands
+            # exhausted their retries, 1-2 without). Only a store behind the cache
+            # (history cut or replaced) means the cache cannot be trusted.
+            if conflict.actual < conflict.expected:
+                self.cache.forget(conflict.stream_id)
+            return conflict
+        self._remember(decision, emits, result)
+        return result
 
     def _earlier_result(
         self, command: Command, payload: dict[str, Any], command_id: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +118,12 @@ class InMemoryEventStore(MemoryTransferRecords, MemoryBookmarks):
         for command in commands:
             self._commands[command[0]] = command
         self._commits += 1
+
+    @contextmanager
+    def exclusive_appends(self) -> Iterator[None]:
+        """No other thread appends inside (see `EventWriter.exclusive_appends`)."""
+        with self._lock:
+            yield
 
     def append(self, streams: Sequence[StreamAppend], metadata: Metadata) -> AppendResult:
         """Append to one or more streams atomically (see `EventStore.append`)."""

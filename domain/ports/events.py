@@ -7,6 +7,7 @@ holds one contract suite per role, run against each store.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from domain.envelope import (
@@ -43,6 +44,17 @@ class EventWriter(Protocol):
 
     def find_command(self, command_id: str) -> AppendResult | None:
         """The result an earlier command with this id recorded, if any."""
+        ...
+
+    def exclusive_appends(self) -> AbstractContextManager[None]:
+        """A block in which no other writer appends: the store's append lock, held.
+
+        Reads inside see the current state, so a decision made inside on what it reads
+        cannot be overtaken: an append inside meets no conflict. What is appended or
+        refused inside is committed when the block ends (the bus decides here again
+        after a conflict: progress, whatever the contention). Re-entrant on its thread;
+        keep it short, every other writer waits for it.
+        """
         ...
 
     def append_bulk(self, events: Iterable[PendingEvent | Refusal], *, batch: int = 10_000) -> Head:

@@ -89,6 +89,18 @@ def canonical_row(row: ChainRow) -> bytes:
     return orjson.dumps(row[:10])
 
 
+def canonical_tail(*columns: Any) -> bytes:
+    """The canonical array after its position: the nine columns that follow it, as
+    `,"event_id",…,"metadata_text"]`.
+
+    `b"[" + str(position).encode() + canonical_tail(*row[1:10]) == canonical_row(row)`
+    (compact JSON: the position, a comma, then the rest of the array), so the hash can
+    be taken where the position is assigned (PostgreSQL's `eventscope_append`) from a
+    tail made before it is known.
+    """
+    return b"," + orjson.dumps(columns)[1:]
+
+
 @functools.lru_cache(maxsize=8)
 def digest_function(key: bytes | None) -> Callable[[bytes], str]:
     """A function from message bytes to a hex digest: SHA-256, or HMAC-SHA-256 with `key`.

@@ -4,6 +4,12 @@ of everything the append must know, both in the first of its two round trips."""
 
 from __future__ import annotations
 
+APPEND_LOCK = 0x45565343_00000002
+"""The advisory lock every append, load, import and refusal holds to its commit."""
+
+CHANNEL = "eventscope_changes"
+"""The LISTEN/NOTIFY channel each write transaction notifies on commit."""
+
 SITUATION = (
     # All an append must know, read in one round trip under the lock: an earlier result
     # of this command id, the head, each stream's version (JSON: {stream: version}), and
@@ -15,7 +21,9 @@ SITUATION = (
     "AS version FROM events WHERE stream_id = ANY(%s) GROUP BY stream_id) s), "
     "(SELECT json_agg(json_build_array(m.level, m.idx, encode(m.hash, 'hex'))) "
     "FROM generate_series(1, 62) b JOIN merkle_nodes m "
-    "ON m.level = b AND m.idx = (h.position >> b) - 1 WHERE (h.position >> b) & 1 = 1) "
+    "ON m.level = b AND m.idx = (h.position >> b) - 1 WHERE (h.position >> b) & 1 = 1), "
+    # When the lock was granted (this runs right after it): `last_lock_grant`.
+    "extract(epoch FROM clock_timestamp())::float8 "
     "FROM (SELECT 1) one LEFT JOIN commands c ON c.command_id = %s "
     "LEFT JOIN LATERAL (SELECT position, hash, recorded_at FROM events "
     "ORDER BY position DESC LIMIT 1) h ON true"

@@ -117,6 +117,12 @@ class PostgresBase(ChainSettings):
     _closed: bool
     _time_blocks: TimeBlocks
     _meta: dict[str, str]
+    server_append = True
+    """Unkeyed appends run as one call of `eventscope_append` (store/postgres/
+    append_function.py); False keeps the client path (`bench/bench_postgres.py` compares
+    both). A keyed chain always takes the client path: its key stays on the client."""
+    last_lock_grant: float | None = None
+    """When the server granted the append lock to this store's last append (epoch s)."""
 
     def _conn(self) -> Any:
         """This store's connection as the sqlite3-style view of `QmarkConnection`."""

@@ -13,6 +13,8 @@ auditors as one that can only read.
   UPDATE, DELETE; reader SELECT;
 - `changes` (the change token): writer SELECT, UPDATE; reader SELECT;
 - `meta`, `eventscope_schema`: both SELECT;
+- the append function (`eventscope_append` and its two helpers): writer EXECUTE; it
+  runs with the caller's rights, so it writes only what the writer may insert;
 - the projector's `rm_*` tables: the writer owns them (it creates, rebuilds and drops
   them); reader SELECT.
 
@@ -31,6 +33,7 @@ import psycopg
 from psycopg import sql
 
 from domain.errors import InvalidInput, StoreError
+from store.postgres.append_function import FUNCTIONS
 from store.postgres.schema import APPEND_ONLY_TABLES
 
 DERIVED_TABLES = (
@@ -95,6 +98,9 @@ def grant_roles(
             *_each("GRANT SELECT, UPDATE ON {table} TO {role}", ("changes",), writer),
             *_each("GRANT SELECT ON {table} TO {role}", READ_ONLY_TABLES, writer),
             *_each("GRANT USAGE ON SEQUENCE {table} TO {role}", _SEQUENCES, writer),
+            # The append function runs with the caller's rights (SECURITY INVOKER): this
+            # grant keeps it callable where EXECUTE was revoked from PUBLIC.
+            *_each("GRANT EXECUTE ON FUNCTION {table} TO {role}", FUNCTIONS, writer),
             # Read models built before: the writer's projector rebuilds and drops them.
             *_each("ALTER TABLE {table} OWNER TO {role}", tuple(_read_model_tables(conn)), writer),
         ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import psycopg
 
 from domain.errors import StoreError
+from store.postgres.append_function import APPEND_FUNCTION, STALE_FUNCTION, VERSIONS_FUNCTION
 
 MIGRATION_LOCK = 0x45565343_00000001
 """The advisory lock taken while migrating, so two processes never migrate at once."""
@@ -212,6 +213,8 @@ STEPS: tuple[Step, ...] = (
             _next_id("checkpoints"),
         ],
     ),
+    # The append in one server-side call (store/postgres/append_function.py).
+    Step(3, "append_function", [STALE_FUNCTION, VERSIONS_FUNCTION, APPEND_FUNCTION]),
 )
 
 

@@ -29,16 +29,18 @@ from store.hashchain import (
     load_key,
 )
 from store.postgres import schema
+from store.postgres.append_sql import CHANNEL
 from store.postgres.connect import connect
+from store.postgres.exclusive import ExclusiveAppends
 from store.postgres.privileges import grant_roles
 from store.postgres.proofs import PostgresProofStore
 from store.postgres.read_models import PostgresReadModels
 from store.postgres.reads import Reading
 from store.postgres.url import redacted
-from store.postgres.writes import CHANNEL, Writing
+from store.postgres.writes import Writing
 
 
-class PostgresEventStore(Writing, Reading):
+class PostgresEventStore(Writing, ExclusiveAppends, Reading):
     """Every event-store role (`domain.ports.EventStore`) over one PostgreSQL database.
 
     `url` is `postgresql://user@host:port/dbname`; `create=True` sets up an empty

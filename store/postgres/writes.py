@@ -45,17 +45,12 @@ from store.hashchain import (
     recording,
     stored_time,
 )
-from store.postgres.append_sql import SITUATION, STALE_OR_LOCK
+from store.postgres.append_function import append_on_server
+from store.postgres.append_sql import APPEND_LOCK, CHANNEL, SITUATION, STALE_OR_LOCK
 from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection, execute_rows
 from store.postgres.import_writes import PostgresImportWrites
 from store.proofs.sqlite_log import extend_tree
 from store.sqlite.statements import RefusalRow, refusal_row
-
-APPEND_LOCK = 0x45565343_00000002
-"""The advisory lock every append, load, import and refusal holds to its commit."""
-
-CHANNEL = "eventscope_changes"
-"""The LISTEN/NOTIFY channel each write transaction notifies on commit."""
 
 _INSERT_EVENT = f"INSERT INTO events ({CHAIN_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})"
 _COMMAND_COLUMNS = (
@@ -106,7 +101,8 @@ class Writing(PostgresBase):
         conn = self._pg
         try:
             with self._lock:
-                if pipelined and psycopg.Pipeline.is_supported():
+                idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+                if pipelined and idle and psycopg.Pipeline.is_supported():
                     return self._pipelined(conn, work, locks)
                 with conn.transaction():
                     if locks:
@@ -188,6 +184,8 @@ class Writing(PostgresBase):
             for event in append.events
         ]
         metadata_text = canonical_json(metadata.event_metadata(), "metadata")
+        if self.server_append and self._key is None and self.macs is None:
+            return self._append_on_server(streams, metadata, texts, metadata_text)
         return cast(
             AppendResult,
             self._locked_write(
@@ -197,6 +195,28 @@ class Writing(PostgresBase):
                 locks=False,
             ),
         )
+
+    def _append_on_server(
+        self,
+        streams: Sequence[StreamAppend],
+        metadata: Metadata,
+        texts: list[tuple[StreamAppend, NewEvent, str]],
+        metadata_text: str,
+    ) -> AppendResult:
+        self._open_check()
+        self._refuse_read_only("append")
+        moment = stored_time(self.clock.now())  # the writer's own time, never clamped
+        try:
+            with self._lock:
+                done = append_on_server(self._pg, streams, metadata, texts, metadata_text, moment)
+                if done.outcome == "duplicate":
+                    return self._find_command(self._pg, metadata.command_id) or done.result
+        except psycopg.Error as exc:
+            raise self._error(exc, "append") from None
+        if done.outcome != "ok":
+            raise self._stale(streams, done.versions)
+        self.last_lock_grant = done.locked_at
+        return done.result
 
     def _append(
         self,
@@ -212,7 +232,7 @@ class Writing(PostgresBase):
         lock = conn.execute(STALE_OR_LOCK, (APPEND_LOCK, stream_ids, expected, command_id))
         row = conn.execute(SITUATION, (stream_ids, command_id)).fetchone()
         assert row is not None  # one row, always
-        earlier, position, hash_, last_time, found, edge = row
+        earlier, position, hash_, last_time, found, edge, self.last_lock_grant = row
         locked = lock.fetchone()
         if not (locked and locked[0]):
             # Stale before the lock: a conflict, found without queueing for the lock

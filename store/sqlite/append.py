@@ -5,7 +5,8 @@ for everything it must know (`situation_sql`), the chain hashes computed in line
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import orjson
 
@@ -54,6 +55,17 @@ class Appending(SqliteBase):
         if not result.duplicate:
             self._committed(conn)
         return result
+
+    @contextmanager
+    def exclusive_appends(self) -> Iterator[None]:
+        """The write lock held for the block (see `EventWriter.exclusive_appends`)."""
+        conn = self._conn()
+        try:
+            with self._writers.exclusive(conn):
+                yield
+        except sqlite3.Error as exc:
+            raise self._error(exc, "append") from None
+        self._committed(conn)
 
     def _append_locked(
         self, conn: sqlite3.Connection, streams: Sequence[StreamAppend], metadata: Metadata

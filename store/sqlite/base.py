@@ -141,6 +141,8 @@ class SqliteBase(ChainSettings):
 
     def _committed(self, conn: sqlite3.Connection) -> None:
         """Count a committed write; every `CHECKPOINT_EVERY` commits, see to a checkpoint."""
+        if conn.in_transaction:  # a write inside an exclusive block: counted at its end
+            return
         commits = self._commits = self._commits + 1
         if commits >= self._checkpoint_due:
             self._checkpoint(conn, commits)

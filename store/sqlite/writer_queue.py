@@ -127,6 +127,8 @@ class WriterQueue:
         caller turns them into one-line errors).
         """
         with self.turn():
+            if conn.in_transaction:  # inside this thread's `exclusive` block
+                return _in_savepoint(conn, work, keep)
             begin_immediate(conn, self._busy_timeout_ms)
             try:
                 result = work(conn)
@@ -136,6 +138,24 @@ class WriterQueue:
                     conn.execute("ROLLBACK")
                 raise
         return result
+
+    @contextmanager
+    def exclusive(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """This thread's turn and `BEGIN IMMEDIATE`, held for the block: no other
+        writer, in this process or another, writes until it ends. Committed at its end,
+        rolled back if it raises; writes inside run in savepoints. Re-entrant."""
+        with self.turn():
+            if conn.in_transaction:
+                yield
+                return
+            begin_immediate(conn, self._busy_timeout_ms)
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def grouped(
         self,
@@ -250,3 +270,21 @@ class WriterQueue:
                 job.done = True
                 if job.wake is not None:
                     job.wake.set()
+
+
+def _in_savepoint(
+    conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], keep: Callable[[T], bool]
+) -> T:
+    """`work(conn)` in a savepoint of the open transaction; undone if it raises, or if
+    `keep(result)` is False."""
+    conn.execute("SAVEPOINT exclusive_write")
+    try:
+        result = work(conn)
+    except BaseException:
+        conn.execute("ROLLBACK TO exclusive_write")
+        conn.execute("RELEASE exclusive_write")
+        raise
+    if not keep(result):
+        conn.execute("ROLLBACK TO exclusive_write")
+    conn.execute("RELEASE exclusive_write")
+    return result

@@ -17,8 +17,8 @@ import psycopg
 from cli_support import CliResult
 from reliability_support import HANG_GUARD, create_ledger, run_cli
 
+from store.postgres.append_sql import APPEND_LOCK
 from store.postgres.store import PostgresEventStore
-from store.postgres.writes import APPEND_LOCK
 
 _WRITER_WAITING = """
 SELECT holder.pid FROM pg_locks holder

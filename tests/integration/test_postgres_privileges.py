@@ -16,8 +16,11 @@ from itertools import count
 import psycopg
 import pytest
 from postgres_server import PostgresServer
+from psycopg.errors import InsufficientPrivilege
 from reliability_support import run_cli
 
+from domain.envelope import Metadata, NewEvent, StreamAppend
+from store.postgres.append_function import FUNCTIONS, append_on_server
 from store.postgres.schema import APPEND_ONLY_TABLES
 from store.postgres.store import PostgresEventStore
 
@@ -64,6 +67,53 @@ def test_the_writer_role_appends_projects_and_bookmarks(roles: tuple[str, str, s
         store.set_bookmark("checked", 2, actor="ann")
         assert store.verify().ok
     assert run_cli("--db", writer, "verify").code == 0
+
+
+def _one_append(store: PostgresEventStore, command_id: str) -> None:
+    version = store.stream_version("probe")
+    event = NewEvent("Probed", {"n": version}, event_id=f"probe-{command_id}")
+    store.append(
+        [StreamAppend("probe", "probe", version, (event,))],
+        Metadata(actor="ann", command_id=command_id, command_type="probe"),
+    )
+
+
+def test_the_writer_role_appends_through_the_append_function_without_public_execute(
+    roles: tuple[str, str, str, str],
+) -> None:
+    owner, writer, _, _ = roles
+    with psycopg.connect(owner, autocommit=True) as conn:  # an administrator's hardening
+        for function in FUNCTIONS:
+            conn.execute(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")
+    with PostgresEventStore(writer) as store:
+        before = store.head().position
+        _one_append(store, "w-1")
+        assert store.last_lock_grant is not None  # it went through eventscope_append
+        assert store.head().position == before + 1 and store.verify().ok
+        assert store.proofs.tree_size() == before + 1
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["reader", "reader read-only"])
+def test_the_server_refuses_the_reader_role_calling_the_append_function(
+    roles: tuple[str, str, str, str], read_only: bool
+) -> None:
+    _, _, reader, _ = roles
+    options = "-c default_transaction_read_only=on" if read_only else ""
+    refusal = psycopg.errors.ReadOnlySqlTransaction if read_only else InsufficientPrivilege
+    event = NewEvent("Probed", {}, event_id="probe-r")
+    append = StreamAppend("probe", "probe", 0, (event,))
+    with psycopg.connect(reader, autocommit=True, options=options) as conn:
+        before = conn.execute("SELECT count(*) FROM events").fetchone()
+        with pytest.raises(refusal):  # the server's refusal, not eventscope's
+            append_on_server(
+                conn,
+                [append],
+                Metadata(actor="ann", command_id="r-1", command_type="probe"),
+                [(append, event, "{}")],
+                "{}",
+                "2026-01-01T00:00:00.000000Z",
+            )
+        assert conn.execute("SELECT count(*) FROM events").fetchone() == before
 
 
 @pytest.mark.parametrize(

@@ -179,6 +179,9 @@ def test_a_server_older_than_supported_is_refused(
 
 def test_a_connection_lost_mid_append_records_nothing(postgres_url: str) -> None:
     store = PostgresEventStore(postgres_url, create=True)
+    # The client path (a keyed chain's); the server-side call is cut mid-append in
+    # test_postgres_connection_lost.py.
+    store.server_append = False
     _append(store)
     killer = psycopg.connect(postgres_url, autocommit=True)
     pid = store._pg.info.backend_pid

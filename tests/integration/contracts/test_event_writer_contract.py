@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -346,3 +347,43 @@ def test_import_into_a_keyed_store_needs_the_same_key(kind: Kind) -> None:
     with pytest.raises(InvalidInput, match="keyed database"):
         kind.make().import_events(exported(source))
     assert kind.make(key=b"k1").import_events(exported(source)) == source.head()
+
+
+# -- exclusive appends (the bus's decision under the lock) ----------------------------------
+
+
+def test_an_exclusive_block_keeps_other_writers_out_until_it_ends(kind: Kind) -> None:
+    store = kind.make()
+    put(store, "account-a", 0)
+    other = kind.reopen(store)  # another connection (memory: the store, from another thread)
+    landed: list[Any] = []
+    rival = threading.Thread(target=lambda: landed.append(put(other, "account-b", 0)))
+    with store.exclusive_appends():
+        rival.start()
+        rival.join(0.3)  # it waits for the block, however long it lasts
+        assert landed == []
+        assert store.stream_version("account-b") == 0
+        with store.exclusive_appends():  # re-entrant on its thread
+            mine = put(store, "account-a", 1)
+        kept = store.record_refusal(refusal("refused-inside"))
+    rival.join()
+    assert mine.positions == (2,) and kept.at_position == 2
+    assert landed[0].positions == (3,)  # after the block, never inside it
+    assert [e.position for e in store.read_all()] == [1, 2, 3]
+    assert [r.command_id for r in store.refusals()] == ["refused-inside"]
+    assert store.verify().ok
+
+
+def test_an_exclusive_block_that_raises_keeps_nothing_it_wrote(kind: Kind) -> None:
+    if kind.name == "memory":
+        pytest.skip("the in-memory store applies each write at once (it has no transaction)")
+    store = kind.make()
+    put(store, "account-a", 0)
+    head = store.head()
+    with pytest.raises(RuntimeError), store.exclusive_appends():
+        put(store, "account-a", 1)
+        store.record_refusal(refusal("undone"))
+        raise RuntimeError("the decision failed after its writes")
+    assert store.head() == head and store.refusals() == []
+    assert put(store, "account-a", 1).positions == (2,)  # the lock was released
+    assert store.verify().ok
