@@ -135,6 +135,13 @@ class PostgresBase(ChainSettings):
                 return InvalidInput("a command id in this load is already recorded")
         if isinstance(exc, psycopg.errors.RestrictViolation):
             return StoreError(f"{self.where}: {text}")
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            # A role `init --reader-role` set up (or one never granted anything): say
+            # who may not do what, and the two ways on, not only the server's words.
+            return StoreError(
+                f"{self.where}: role {self._pg.info.user} may not {action} ({text[:120]}); "
+                "connect as the writer role (`init --writer-role`), or read with --read-only"
+            )
         if isinstance(exc, psycopg.OperationalError | psycopg.errors.AdminShutdown):
             return StoreError(
                 f"{self.where}: the connection to the server was lost while trying to "
