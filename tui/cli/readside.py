@@ -205,7 +205,8 @@ def demo(args: argparse.Namespace) -> int:
         if head:
             print(
                 f"{ws.location} already holds {head:,} event{'s' if head != 1 else ''}: "
-                "opening it as it is (demo data is written only into an empty database; pick another --db)",
+                "opening it as it is (demo data is written only into an empty database; "
+                "pick another --db)",
                 file=sys.stderr,
             )
         else:
