@@ -10,17 +10,15 @@ their triggers, is refused by the server's privileges; the reader reads everythi
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
 
 import psycopg
 import pytest
+from follow_support import following, until
 from postgres_server import PostgresServer
-from reliability_support import HANG_GUARD, LineReader, run_cli, subprocess_env
+from reliability_support import run_cli
 
 from store.postgres.schema import APPEND_ONLY_TABLES
 from store.postgres.store import PostgresEventStore
@@ -175,36 +173,13 @@ def test_project_follow_as_the_writer_role_keeps_the_read_models_up(
     roles: tuple[str, str, str, str],
 ) -> None:
     owner, writer, _, _ = roles
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "tui", "--db", writer, "project", "--follow", "--interval", "0.2"],
-        env=subprocess_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert daemon.stdout is not None
-        statuses = LineReader(daemon.stdout)
-        assert "up to date" in _until(statuses, "up to date")
+    with following(writer) as (_, statuses):
+        until(statuses, "up to date")
         assert run_cli("--db", writer, "exec", "deposit", "account_id=a1", "amount=2.00").code == 0
         head = _counts(owner)[0]
-        assert f"#{head} of {head}" in _until(statuses, f"#{head} of {head} · up to date")
-        daemon.send_signal(signal.SIGINT)
-        _, errors = daemon.communicate(timeout=HANG_GUARD)
-        assert daemon.returncode == 0, errors
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
+        until(statuses, f"#{head} of {head} · up to date")
     shown = run_cli("--db", owner, "--read-only", "verify", "--deep")
     assert shown.code == 0 and f"read models at #{head}" in shown.out, shown
-
-
-def _until(statuses: LineReader, text: str) -> str:
-    """The daemon's first status line holding `text` (a hang guard, not a timing)."""
-    while text not in (line := statuses.next(f"status '{text}'")):
-        pass
-    return line
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,10 @@ where it used to exit.
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-
 import psycopg
 import pytest
-from reliability_support import HANG_GUARD, LineReader, create_ledger, run_cli, subprocess_env
+from follow_support import following, until
+from reliability_support import create_ledger, run_cli
 
 from domain.bus import CommandBus
 from domain.clock import SequentialIds
@@ -65,46 +62,17 @@ def test_project_follow_keeps_following_after_the_server_ended_its_sessions(
     postgres_url: str,
 ) -> None:
     create_ledger(postgres_url)
-    follow = ["project", "--follow", "--interval", "0.2"]
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "tui", "--db", postgres_url, *follow],
-        env=subprocess_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert daemon.stdout is not None
-        statuses = LineReader(daemon.stdout)
-        head = _head(postgres_url)
-        _until(statuses, f"#{head} of {head} · up to date")
+    with PostgresEventStore(postgres_url, read_only=True) as store:
+        head = store.head().position
+    with following(postgres_url) as (daemon, statuses):
+        until(statuses, f"#{head} of {head} · up to date")
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             ended = admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             ).fetchone()
         assert ended is not None and ended[0] >= 1
-        assert (
-            run_cli("--db", postgres_url, "exec", "deposit", "account_id=e1", "amount=1").code == 0
-        )
-        _until(statuses, f"#{head + 1} of {head + 1} · up to date")
+        deposit = run_cli("--db", postgres_url, "exec", "deposit", "account_id=e1", "amount=1")
+        assert deposit.code == 0, deposit
+        until(statuses, f"#{head + 1} of {head + 1} · up to date")
         assert daemon.poll() is None, "the daemon stopped on a lost connection"
-        daemon.send_signal(signal.SIGINT)
-        _, errors = daemon.communicate(timeout=HANG_GUARD)
-        assert daemon.returncode == 0, errors
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
-
-
-def _head(url: str) -> int:
-    with PostgresEventStore(url, read_only=True) as store:
-        return store.head().position
-
-
-def _until(statuses: LineReader, text: str) -> str:
-    """The daemon's first status line holding `text` (a hang guard, not a timing)."""
-    while text not in (line := statuses.next(f"status '{text}'")):
-        pass
-    return line
