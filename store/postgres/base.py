@@ -17,6 +17,7 @@ from domain.errors import DomainError, InvalidInput, StoreError
 from store.chain_settings import ChainSettings
 from store.derived_macs import DerivedMacs
 from store.hashchain import ChainRow
+from store.postgres.connect import connect
 
 CHAIN_COLUMNS = (
     "position, event_id, stream_id, stream_type, version, type, schema_version, "
@@ -141,6 +142,13 @@ class PostgresBase(ChainSettings):
                 return InvalidInput("a command id in this load is already recorded")
         if isinstance(exc, psycopg.errors.RestrictViolation):
             return StoreError(f"{self.where}: {text}")
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            # A role `init --reader-role` set up (or one never granted anything): say
+            # who may not do what, and the two ways on, not only the server's words.
+            return StoreError(
+                f"{self.where}: role {self._pg.info.user} may not {action} ({text[:120]}); "
+                "connect as the writer role (`init --writer-role`), or read with --read-only"
+            )
         if isinstance(exc, psycopg.OperationalError | psycopg.errors.AdminShutdown):
             return StoreError(
                 f"{self.where}: the connection to the server was lost while trying to "
@@ -161,8 +169,19 @@ class PostgresBase(ChainSettings):
         return rows[0] if rows else None
 
     def _open_check(self) -> None:
+        """Refuse a closed store; reconnect a connection the server or network lost.
+
+        Every operation starts here, outside any transaction, so a lost connection (a
+        restarted server, `pg_terminate_backend`, a network cut) fails the one operation
+        it broke, with one line saying to try again, and the next one reconnects: an app
+        left open keeps working instead of failing every read until restarted.
+        """
         if self._closed:
             raise StoreError(f"the store for {self.where} is closed")
+        if self._pg.closed:
+            with self._lock:
+                if self._pg.closed and not self._closed:
+                    self._pg = connect(self.url, read_only=self.read_only)
 
     def head(self) -> Head:
         """The last position and its hash (0 and the genesis hash when empty)."""

@@ -36,13 +36,24 @@ def is_postgres_url(value: str) -> bool:
     return value.startswith(SCHEMES)
 
 
+SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
+"""URL parameters whose values messages never show."""
+
+
 def redacted(url: str) -> str:
-    """`url` without its password, to name the database in messages."""
+    """`url` without its passwords (`:secret@`, `?password=`, `?sslpassword=`), to name
+    the database in messages."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    if parts.password is not None:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1))
+    if parts.query:
+        pairs = [pair.partition("=") for pair in parts.query.split("&")]
+        query = "&".join(
+            f"{name}=***" if name in SECRET_PARAMETERS else f"{name}{eq}{value}"
+            for name, eq, value in pairs
+        )
+        parts = parts._replace(query=query)
+    return parts.geturl()
 
 
 def check_url(url: str) -> str:

@@ -28,6 +28,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from domain.errors import DomainError, InvalidInput, StoreError
 from domain.fold_failure import ProjectionFailed
@@ -306,34 +307,48 @@ class Projector(Rebuilding):
         stop = stop or threading.Event()
         seen_version: int | None = None
         last: ProjectorStatus | None = None
+        failing = False
+        """The last round failed on the store (not on a projection): the error shown is
+        cleared once a round succeeds."""
 
         def report(_: int = 0, __: int = 0) -> None:
             nonlocal last
             if on_status is not None:
-                current = self.status()
+                try:
+                    current = self.status()
+                except StoreError:  # the store does not answer: say so with what we know
+                    if last is None:
+                        return
+                    current = replace(last, error=self._error)
                 if current != last:
                     last = current
                     on_status(current)
 
         try:
             while not stop.is_set():
-                version = self.models.data_version()
-                moved = version != seen_version
-                seen_version = version
-                if moved:
-                    self.hooks.hold(stop)
                 was_leader = self.lease.held
+                moved = False
                 try:
+                    version = self.models.data_version()
+                    moved = version != seen_version
+                    seen_version = version
+                    if moved:
+                        self.hooks.hold(stop)
                     with self._fold_lock:
                         if self._hold_lease() and (moved or not was_leader or self._states is None):
                             self.catch_up(progress=report, stop=stop)
+                    if failing:
+                        failing, moved = False, True
+                        self._error = self._error_position = None
                 except ProjectionFailed:
                     report()
                     raise
                 except StoreError as exc:
-                    # Locked beyond the busy timeout, a disk hiccup: keep following,
-                    # and show it meanwhile.
+                    # Locked beyond the busy timeout, a disk hiccup, a connection the
+                    # server ended (reopened on the next round): keep following, show
+                    # it meanwhile, and catch up once the store answers again.
                     self._error, self._error_position = str(exc), None
+                    seen_version, failing = None, True
                 if moved or self.lease.held != was_leader or self._error:
                     report()
                 stop.wait(poll_interval)

@@ -54,6 +54,27 @@ def test_the_cli_names_an_unreachable_postgresql_server_in_one_line(cli: Cli) ->
     assert len(result.err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "password=s3cr3t-pw",
+        "sslmode=prefer&password=s3cr3t-pw",
+        "sslpassword=s3cr3t-pw&password=s3cr3t-pw&foo=1",  # unknown `foo`: refused early
+        "password=s3cr3t-pw&connect_timeout=bad",
+    ],
+)
+def test_a_password_given_as_a_url_parameter_is_never_printed(
+    cli: Cli, postgres_url: str, query: str
+) -> None:
+    missing = postgres_url.rsplit("/", 1)[0] + "/no_such_database"
+    for url in (f"{missing}?{query}", "postgresql://u@127.0.0.1:1/bank?" + query):
+        result = cli("--db", url, "verify")
+        assert result.code == 2, result
+        assert "s3cr3t-pw" not in result.err + result.out, result.err
+        assert "password=***" in result.err
+        assert len(result.err.strip().splitlines()) == 1
+
+
 def test_the_cli_runs_on_the_in_memory_store(cli: Cli) -> None:
     result = cli("--db", "memory:", "demo", "--events", "500", "--no-open")
     assert result.code == 0, result.err

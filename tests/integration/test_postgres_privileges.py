@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from itertools import count
+from pathlib import Path
 
 import psycopg
 import pytest
+from follow_support import following, until
 from postgres_server import PostgresServer
 from psycopg.errors import InsufficientPrivilege
 from reliability_support import run_cli
@@ -171,11 +173,9 @@ def test_the_reader_role_reads_everything_and_writes_nothing(
 
 
 def test_roles_are_refused_with_one_line_where_they_cannot_apply(
-    postgres_url: str, tmp_path: object
+    postgres_url: str, tmp_path: Path
 ) -> None:
-    from pathlib import Path
-
-    db = Path(str(tmp_path)) / "bank.db"
+    db = tmp_path / "bank.db"
     on_file = run_cli("--db", str(db), "init", "--writer-role", "w")
     assert on_file.code == 2 and "are for PostgreSQL" in on_file.err
     assert not db.exists()
@@ -184,3 +184,92 @@ def test_roles_are_refused_with_one_line_where_they_cannot_apply(
     assert "no such role" in unknown.err
     odd = run_cli("--db", postgres_url, "init", "--writer-role", "x; DROP TABLE events")
     assert odd.code == 2 and "plain role name" in odd.err
+
+
+# -- the CLI as a new user runs it, connected as each role (not as the superuser) --------
+
+
+def _counts(owner: str) -> tuple[int, int, int]:
+    """(events, refusals, commands rows), as the owner sees them."""
+    with psycopg.connect(owner, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM refusals), "
+            "(SELECT count(*) FROM commands)"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def test_the_writer_role_runs_commands_and_is_refused_by_the_rules(
+    roles: tuple[str, str, str, str],
+) -> None:
+    owner, writer, _, _ = roles
+    opened = run_cli(
+        "--db", writer, "exec", "open_account", "account_id=b2", "owner=Bo", "currency=EUR"
+    )
+    assert opened.code == 0, opened
+    assert run_cli("--db", writer, "exec", "deposit", "account_id=b2", "amount=9.00").code == 0
+    before = _counts(owner)
+    refused = run_cli("--db", writer, "exec", "withdraw", "account_id=b2", "amount=100.00")
+    assert refused.code == 1, refused  # refused by a rule, and the refusal is recorded
+    assert len(refused.err.strip().splitlines()) == 1 and "refused" in refused.err
+    assert _counts(owner) == (before[0], before[1] + 1, before[2])
+    for command in (["log"], ["state", "--at", "2"], ["verify", "--deep"], ["commands"]):
+        shown = run_cli("--db", writer, *command)
+        assert shown.code == 0, (command, shown)
+
+
+def test_project_follow_as_the_writer_role_keeps_the_read_models_up(
+    roles: tuple[str, str, str, str],
+) -> None:
+    owner, writer, _, _ = roles
+    with following(writer) as (_, statuses):
+        until(statuses, "up to date")
+        assert run_cli("--db", writer, "exec", "deposit", "account_id=a1", "amount=2.00").code == 0
+        head = _counts(owner)[0]
+        until(statuses, f"#{head} of {head} · up to date")
+    shown = run_cli("--db", owner, "--read-only", "verify", "--deep")
+    assert shown.code == 0 and f"read models at #{head}" in shown.out, shown
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["exec", "deposit", "account_id=a1", "amount=1.00"],
+        ["exec", "withdraw", "account_id=a1", "amount=1000.00"],  # a refusal is a write too
+        ["project"],
+        ["rebuild"],
+    ],
+)
+def test_the_reader_role_is_refused_each_write_with_one_clear_line(
+    roles: tuple[str, str, str, str], command: list[str]
+) -> None:
+    owner, _, reader, _ = roles
+    before = _counts(owner)
+    refused = run_cli("--db", reader, *command)
+    assert refused.code == 2, refused
+    line = refused.err.strip()
+    assert len(line.splitlines()) == 1, line
+    assert "Traceback" not in line
+    role = reader.split("//", 1)[1].split("@", 1)[0]
+    assert f"role {role} may not" in line and "--read-only" in line, line
+    assert _counts(owner) == before
+
+
+def test_the_reader_role_reads_everything_with_read_only(
+    roles: tuple[str, str, str, str], tmp_path: Path
+) -> None:
+    _, _, reader, _ = roles
+    for command in (
+        ["log"],
+        ["state", "--at", "1"],
+        ["diff", "0", "1"],
+        ["verify", "--deep"],
+        ["blame", "account_balances", "a1", "balance"],
+        ["export", str(tmp_path / "books.jsonl")],
+    ):
+        shown = run_cli("--db", reader, "--read-only", *command)
+        assert shown.code == 0, (command, shown)
+    assert (tmp_path / "books.jsonl").stat().st_size > 0
+    writes = run_cli("--db", reader, "--read-only", "exec", "deposit", "account_id=a1", "amount=1")
+    assert writes.code == 2 and len(writes.err.strip().splitlines()) == 1, writes

@@ -90,7 +90,8 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
         default=default,
         help=(
             "database: a file path or sqlite:///PATH (default: $EVENTSCOPE_DB, else "
-            "./eventscope.db), or memory: for an in-memory store that lives as long as "
+            "./eventscope.db), postgresql://USER@HOST:PORT/DBNAME for a PostgreSQL "
+            "database, or memory: for an in-memory store that lives as long as "
             "the command (e.g. --db memory: demo)"
         ),
     )
@@ -140,7 +141,8 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
         "--read-only",
         action="store_true",
         default=False if top else argparse.SUPPRESS,
-        help="open the database read-only (SQLite mode=ro): no commands",
+        help="open the database read-only (SQLite mode=ro; PostgreSQL "
+        "default_transaction_read_only): no commands",
     )
     app_options = parser.add_argument_group("app options")
     app_options.add_argument(

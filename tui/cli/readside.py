@@ -204,8 +204,9 @@ def demo(args: argparse.Namespace) -> int:
         head = ws.store.head().position
         if head:
             print(
-                f"{ws.location} already holds {head:,} events: opening it as it is "
-                "(demo data is written only into an empty database; pick another --db)",
+                f"{ws.location} already holds {head:,} event{'s' if head != 1 else ''}: "
+                "opening it as it is (demo data is written only into an empty database; "
+                "pick another --db)",
                 file=sys.stderr,
             )
         else:

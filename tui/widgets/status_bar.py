@@ -195,13 +195,21 @@ def short_error(text: str) -> str:
     """A projector error cut to what failed and where, to fit the header.
 
     `projection audit_flags failed on event #7 (MoneyDeposited): ValueError: …` becomes
-    `audit_flags failed at #7 (MoneyDeposited)`; other errors lose their cause only.
+    `audit_flags failed at #7 (MoneyDeposited)`; other errors lose their cause only. A
+    leading database URL (`postgresql://u:***@host/db: role u may not …`, how the
+    PostgreSQL store names itself) is dropped too: the header names the database already.
     """
+    location, _, rest = text.partition(": ")
+    if rest and "://" in location and not any(c.isspace() for c in location):
+        text = rest
     head, _, _ = text.partition(": ")
     named = _FAILED.fullmatch(head)
     if named is not None:
         return f"{named['what']} failed at {named['where']}"
-    return head or text
+    head = head.partition("; ")[0]
+    return _CAUSE.sub("", head) or text
 
 
+_CAUSE = re.compile(r" \([^()]*\)$")
+"""The server's own words in brackets at the end (the CLI prints them)."""
 _FAILED = re.compile(r"(?:projection )?(?P<what>.+?) failed on event (?P<where>#\d+ \(.*\))")
