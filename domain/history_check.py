@@ -199,14 +199,39 @@ class HistoryCheck:
 
     # -- checking an import --------------------------------------------------------------
     def offer(self, event: RecordedEvent, payload: dict[str, Any] | None = None) -> None:
-        """Check `event`'s shape now and its command's rules once the command is complete."""
+        """Check `event`'s shape now and its command's rules once the command is complete.
+
+        Its data is validated with its model when its command is decided (or sooner,
+        when a check fails: see `decode_offered`); an event recorded exactly as the
+        handler emits it needs no second validation.
+        """
         index = self._count
         self._count += 1
         try:
             self._check_metadata(event.metadata)
-            self._check_stream(event)
         except InvalidInput as exc:
+            self.decode_offered()
             raise HistoryRefused(exc.message, index) from None
+        try:
+            self._check_stream(event)
+            self._join(event, payload, index)
+        except InvalidInput as exc:
+            # Where a check of each event in turn would have failed first: an earlier
+            # event's data, then this one's.
+            self.decode_offered()
+            self._decode_at(event, index)
+            raise HistoryRefused(exc.message, index) from None
+
+    def decode_offered(self) -> None:
+        """Validate the data of the events offered since the last decided command;
+        `HistoryRefused` names the first that does not validate. Call it before
+        refusing one of them for another reason (e.g. the chain), so that the refusal
+        is the one a check of each event in turn would have met first."""
+        if self._group is not None:
+            self._decoded(self._group)
+
+    def _join(self, event: RecordedEvent, payload: dict[str, Any] | None, index: int) -> None:
+        """Add `event` to its command's group, deciding the previous command first."""
         command_id = event.metadata["command_id"]
         group = self._group
         if group is not None and group.command_id != command_id:
@@ -253,13 +278,17 @@ class HistoryCheck:
     def _decoded(self, group: _Group) -> list[Event]:
         """The group's events as their current models (each validated, upcast first)."""
         if len(group.decoded) != len(group.events):
-            group.decoded = []
-            for event, at in zip(group.events, group.indexes, strict=True):
-                try:
-                    group.decoded.append(decode_event(self.model, event))
-                except InvalidInput as exc:
-                    raise HistoryRefused(exc.message, at) from None
+            group.decoded = [
+                self._decode_at(event, at)
+                for event, at in zip(group.events, group.indexes, strict=True)
+            ]
         return group.decoded
+
+    def _decode_at(self, event: RecordedEvent, index: int) -> Event:
+        try:
+            return decode_event(self.model, event)
+        except InvalidInput as exc:
+            raise HistoryRefused(exc.message, index) from None
 
     def _decide(self, group: _Group) -> None:
         try:
