@@ -169,18 +169,18 @@ def _check(
         assert target.empty_commands() == [] and target.imports() == []
 
 
-STORES = ["memory", "sqlite"]
-EXAMPLES = settings(max_examples=8, deadline=None)
-
-
-@pytest.mark.parametrize("kind", STORES)
-@EXAMPLES
-@given(
+HISTORIES = given(
     size=st.integers(20, 600),
     seed=st.integers(0, 10_000),
     tamper=st.sampled_from(sorted(TAMPERS)),
     at=st.floats(0.0, 1.0),
 )
+"""A demo history's size and seed, and which tampering where (a fraction of the way in)."""
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@settings(max_examples=8, deadline=None)
+@HISTORIES
 def test_an_export_imports_as_it_was_and_a_tampered_line_is_refused_there(
     kind: str, size: int, seed: int, tamper: str, at: float
 ) -> None:
@@ -188,12 +188,7 @@ def test_an_export_imports_as_it_was_and_a_tampered_line_is_refused_there(
 
 
 @settings(max_examples=4, deadline=None)
-@given(
-    size=st.integers(20, 600),
-    seed=st.integers(0, 10_000),
-    tamper=st.sampled_from(sorted(TAMPERS)),
-    at=st.floats(0.0, 1.0),
-)
+@HISTORIES
 def test_on_postgres_a_tampered_line_aborts_the_streamed_copy_and_writes_nothing(
     postgres_server: PostgresServer, size: int, seed: int, tamper: str, at: float
 ) -> None:
