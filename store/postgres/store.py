@@ -30,6 +30,7 @@ from store.hashchain import (
 )
 from store.postgres import schema
 from store.postgres.append_sql import CHANNEL
+from store.postgres.bookmark_writes import BookmarkWrites
 from store.postgres.connect import connect
 from store.postgres.exclusive import ExclusiveAppends
 from store.postgres.privileges import grant_roles
@@ -37,10 +38,9 @@ from store.postgres.proofs import PostgresProofStore
 from store.postgres.read_models import PostgresReadModels
 from store.postgres.reads import Reading
 from store.postgres.url import redacted
-from store.postgres.writes import Writing
 
 
-class PostgresEventStore(Writing, ExclusiveAppends, Reading):
+class PostgresEventStore(BookmarkWrites, ExclusiveAppends, Reading):
     """Every event-store role (`domain.ports.EventStore`) over one PostgreSQL database.
 
     `url` is `postgresql://user@host:port/dbname`; `create=True` sets up an empty
