@@ -16,9 +16,8 @@ from flow_support import open_account, run_form
 from postgres_server import PostgresServer
 from textual.pilot import Pilot
 from textual.widgets import Static
-from tui_support import TEST_CLOCK_START, main_screen, make_app, wait_for
+from tui_support import main_screen, make_app, open_test_workspace, wait_for
 
-from domain.clock import SequentialIds, StepClock
 from domain.ledger.demo import write_demo
 from tui.bootstrap import Workspace, open_workspace
 from tui.screens.command_form import CommandFormScreen
@@ -52,13 +51,7 @@ def role_urls(postgres_server: PostgresServer) -> Iterator[tuple[str, str, str]]
 
 
 def _workspace(url: str, *, read_only: bool = False) -> Workspace:
-    return open_workspace(
-        url,
-        actor="tester",
-        read_only=read_only,
-        clock=StepClock(TEST_CLOCK_START),
-        ids=SequentialIds("roles"),
-    )
+    return open_test_workspace(url, read_only=read_only, ids="roles")
 
 
 def _projected(pilot: Pilot[None], position: int) -> bool:

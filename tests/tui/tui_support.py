@@ -47,14 +47,14 @@ def build_read_side(path: Path) -> None:
         workspace.close()
 
 
-def open_test_workspace(db: Path, *, read_only: bool = False) -> Workspace:
-    """The database with a fixed clock, fixed ids and a fixed actor."""
+def open_test_workspace(db: Path | str, *, read_only: bool = False, ids: str = "ui") -> Workspace:
+    """The database (a path or a URL) with a fixed clock, fixed ids and a fixed actor."""
     return open_workspace(
         db,
         actor="tester",
         read_only=read_only,
         clock=StepClock(TEST_CLOCK_START),
-        ids=SequentialIds("ui"),
+        ids=SequentialIds(ids),
     )
 
 
