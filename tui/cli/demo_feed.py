@@ -49,8 +49,10 @@ def history_in_child(
     here as `InvalidInput`; any other failure of the child as a `RuntimeError` naming
     it. Closing the iterator early kills the child.
     """
-    context = multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = (
+        multiprocessing.get_context("fork")
+        if "fork" in multiprocessing.get_all_start_methods()
+        else multiprocessing.get_context("spawn")
     )
     receiving, sending = context.Pipe(duplex=False)
     child = context.Process(
