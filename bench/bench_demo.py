@@ -14,9 +14,9 @@ Into fresh files, in WAL mode, all at ONE `synchronous` setting, it measures:
    with the events table's indexes dropped and rebuilt around it, which is what
    `append_bulk` does into an empty store;
 4. generation + load: `write_demo(store, N)`, events and refusals together;
-5. what `eventscope demo` adds: its history ends now (`domain.demo_timing.ending_at`),
-   which plays the generator once to learn when it ends, then again with every time
-   moved; timed with the load, into a fresh store, all in one process (main's way);
+5. what `eventscope demo` adds: its history ends now (`domain.demo_timing.ending_at`;
+   one generation pass, since the history knows its last time before it is played;
+   main before 2026-12-06 played it twice), generated and loaded in one process;
 6. the same history as `eventscope demo` now writes it: generated in a child process
    (`tui.cli.demo_feed.history_in_child`) while this one loads, so wall time can fall
    below the CPU time; CPU is given for both processes. Rows 5 and 6 alternate in
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         shifted = statistics.median(w for w, _ in one)
         shifted_cpu = statistics.median(c for _, c in one)
         print(
-            f"5. as main's `demo` (ends now)     {shifted:8.2f} s  {rate(n, shifted)}"
+            f"5. in one process (ends now)       {shifted:8.2f} s  {rate(n, shifted)}"
             f"   (CPU {shifted_cpu:.2f} s; 10M at this rate: {shifted * 1e7 / n / 60:.0f} min)"
         )
         fed = statistics.median(w for w, _, _ in two)
