@@ -2,9 +2,12 @@
 
 A generator starts its calendar at a fixed date, so a history made months ago ends
 months before today, and the first live write then squeezes all of it into a corner
-of the timeline. `ending_at` plays the history once to learn when it ends, then again
-with every time moved by the same amount: the events, their order and the gaps between
-them are unchanged, only the calendar moves. Pure: the caller says what "now" is.
+of the timeline. `ending_at` moves every time by the same amount so that the last one
+is the chosen moment: the events, their order and the gaps between them are
+unchanged, only the calendar moves. A history that knows its last time before it is
+played (`last_time`, as `domain.demo_engine.DemoRun` does) is played once; any other
+is played once to learn when it ends, then again, moved. Pure: the caller says what
+"now" is.
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ def ending_at(
     generate: Generate, events: int, seed: int, end: datetime
 ) -> Iterator[PendingEvent | Refusal]:
     """`generate(events, seed)` with every time moved so that the last one is `end`."""
-    last = last_time(generate, events, seed)
+    history = generate(events, seed)
+    last: str | None = getattr(history, "last_time", "")
+    if last == "":  # it cannot tell: a dry run learns it
+        last = last_time(generate, events, seed)
     if last is None:
         return
     shift = end - parse_time(last)
@@ -42,7 +48,7 @@ def ending_at(
     # are rebuilt field by field (`dataclasses.replace` costs three times as much, and a
     # 10M-event demo moves 10M of them).
     text = moved = ""
-    for item in generate(events, seed):
+    for item in history:
         if item.recorded_at != text:
             text = item.recorded_at
             moved = format_time(datetime.fromisoformat(text) + shift)

@@ -41,6 +41,12 @@ from store.sqlite.statements import (
 if TYPE_CHECKING:
     from domain.ports import ImportWrites, RecordedItem
 
+BULK_CACHE_KIB = 262_144
+"""SQLite's page cache during a bulk load, in KiB (default: 2 MiB). The commands rows
+go into an index keyed by random UUIDs, and one transaction holds the whole load: with
+the default cache, pages spill to the WAL and are read back again and again as the
+index grows (at 300k events, 24% more CPU). Pages are taken only as needed."""
+
 
 class Loading(SqliteBase):
     """The EventWriter role's bulk load and import."""
@@ -107,6 +113,8 @@ class Loading(SqliteBase):
         if batch < 1:
             raise InvalidInput("batch must be >= 1")
         conn = self._conn()
+        cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+        conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -143,6 +151,8 @@ class Loading(SqliteBase):
             raise self._integrity(exc) from None
         except sqlite3.Error as exc:
             raise self._error(exc, action) from None
+        finally:
+            conn.execute(f"PRAGMA cache_size = {int(cache)}")
         # A load leaves a long WAL: copy it now, in the caller's time, as SQLite's own
         # checkpoint after the commit did.
         self._commits += 1

@@ -1,10 +1,13 @@
-"""`eventscope demo` plays its generator once, and writes exactly what the two-pass
-writer of 2026-12-06 (main at 48a5660) wrote: the same events, hashes, head, commands
-and refusals, for both domains, at a fixed `--end`.
+"""`eventscope demo` plays its generator once (the history knows its last time before it
+is played, `domain.demo_engine.DemoRun`), in a child process that feeds the load, and
+writes the same bytes for the same seed and `--end` on every run, for both domains.
 
-The golden digests below were computed with that code (`--end 2026-03-01T18:00Z`,
-5,000 events): a change to the generator, the time shift or the load that changes a
-single stored byte fails here.
+The golden digests below were computed on 2026-12-06 (branch demogen2) when the
+generator's end started to follow from its parameters: the last command is stamped at
+the end of the planned days, and the last planned day plans a surplus. The history
+before its last day is the one main's two-pass writer wrote (48a5660); the last day
+changed on purpose. `--end 2026-03-01T18:00Z`, 5,000 events: a change to the
+generator, the time shift, the feed or the load that changes one stored byte fails here.
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ GOLDEN = {
     # domain, seed: (head position, head hash, digest of events + commands + refusals)
     ("ledger", 7): (
         5000,
-        "056612b605c0e53d2cf945507bc54df69f8c76c663efdc2207b4ad2f3205ed24",
-        "a9bb0df81876de74939b423dfdd6b2ed83f2a69c5906fd6ccf16677ba969d294",
+        "4179f2f14effaef2f3edfdb232363536e1a7412c78d55d0cd2e0c88faca6aa6f",
+        "2a0a9065738e20a381081e71c8d589e00bf413816319bd61ff55c8b75a0d75a9",
     ),
     ("inventory", 3): (
         5000,
-        "6997e8e638b8a9483477ac27fef96c5736c888ff630f48a4c3de3129bfc2c093",
-        "34f14e7b973ce7a08d8e294fd06e87adc71862a532397806f31a112af3a6d51a",
+        "e5204e0339a248f8aa3dbbaceeacde863dc16572e0b9f80783f2b1dc3eb23056",
+        "6b3ef3bb6c1677006c1de454e31cc5a00008ffb10f93917fd31055d1d97d671d",
     ),
 }
 
@@ -50,7 +53,7 @@ def stored_digest(db: Path) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize(("domain", "seed"), sorted(GOLDEN))
-def test_demo_writes_the_same_bytes_as_the_two_pass_writer(
+def test_demo_writes_the_golden_bytes_for_a_seed_and_end(
     cli: Cli, db: Path, domain: str, seed: int
 ) -> None:
     result = cli(

@@ -16,7 +16,10 @@ import sys
 from collections import defaultdict
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from domain import demo_engine
 from domain.clock import format_time, parse_time
 from domain.envelope import PendingEvent
 from domain.errors import InvalidInput
@@ -140,3 +143,38 @@ def test_history_does_not_depend_on_the_process_hash_seed(case: DemoCase) -> Non
         for seed in ("1", "2")
     }
     assert len(digests) == 1
+
+
+@settings(max_examples=12, deadline=None)
+@given(events=st.integers(0, 700), seed=st.integers(0, 10_000))
+def test_the_history_knows_its_last_time_before_it_is_played(
+    case: DemoCase, events: int, seed: int
+) -> None:
+    """The end follows from the parameters (no dry run): the last command is stamped at
+    `last_time`, and nothing comes after it."""
+    run = case.generate(events, seed, **dict(case.options))
+    told = run.last_time
+    items = list(run)
+    if events == 0:
+        assert told is None
+        return
+    assert told is not None
+    assert items[-1].recorded_at == told
+    assert max(item.recorded_at for item in items) == told
+
+
+@pytest.mark.parametrize("surplus", [0.3, 0.7])
+def test_days_that_run_out_go_on_before_the_end(
+    case: DemoCase, surplus: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the planned days run out before the last event (forced here by a last day
+    that plans too little), later days are squeezed before the end, never past it."""
+    monkeypatch.setattr(demo_engine, "LAST_DAY_SURPLUS", surplus)
+    run = case.generate(2_000, 5, **dict(case.options))
+    told = run.last_time
+    items = list(run)
+    times = [item.recorded_at for item in items]
+    assert len(events_of(items)) == 2_000
+    assert times == sorted(times)
+    assert times[-1] == told
+    assert len([t for t in times if t == told]) < 5  # the last command only

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import closing
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,6 @@ import orjson
 
 from domain.cells import position_label
 from domain.clock import parse_time
-from domain.demo_timing import ending_at
 from domain.errors import InvalidInput
 from domain.projection import Projection, StateMap
 from domain.text import escape
@@ -211,9 +211,12 @@ def demo(args: argparse.Namespace) -> int:
             )
         else:
             end = _demo_end(args.end, ws.clock.now())
-            history = ending_at(generate, args.events, args.seed, end)
+            from tui.cli.demo_feed import history_in_child
+
+            # Generated in a child process: generating and loading use two cores.
             bar = ProgressBar("writing demo events")
-            loaded = ws.store.append_bulk(_counted(history, bar))
+            with closing(history_in_child(generate, args.events, args.seed, end)) as history:
+                loaded = ws.store.append_bulk(_counted(history, bar, args.events))
             bar.finish(f"{loaded.position:,} events, seed {args.seed}")
             bar = ProgressBar("writing snapshots")
             written = ws.timeline.build_snapshots(progress=bar)
@@ -250,17 +253,16 @@ def _demo_end(text: str | None, now: str) -> datetime:
     return end
 
 
-def _counted(items: Any, bar: ProgressBar) -> Any:
+def _counted(items: Any, bar: ProgressBar, total: int) -> Any:
     from domain.envelope import PendingEvent
 
-    total = getattr(items, "total", None)
     done = 0
     for item in items:
         yield item
         if type(item) is PendingEvent:
             done += 1
             if done % 5000 == 0:
-                bar(done, total or done)
+                bar(done, total)
     bar(done, done)
 
 
