@@ -22,11 +22,7 @@ Every figure is measured in this run, beside its baseline (brief §9):
   refusals overlaid; wall p50/p99/max, and CPU time (less sensitive to neighbours);
   on SQLite, A/B in this run: the tail after the snapshot folded from narrow rows
   (`store.timeline_tail`, what the app does) and from full events (the old path),
-  alternating at the same positions. Measured after the heap is settled as the CLI
-  and the app settle theirs (`gc.collect()` then `gc.freeze()`: `tui/cli/start_up.py`,
-  `tui.controllers.frames.settle_heap`), so that a full collection does not walk this
-  process's start-up objects in the middle of a seek; `--no-freeze` leaves the heap
-  as it is (each full collection then walks everything: 15-20 ms at 1M);
+  alternating at the same positions;
 - cursor steps: at `--step-points` random positions, 25 steps back then 25 forward
   (each timed), plus one long run of steps back across snapshot boundaries;
 - snapshot bytes (sum of blobs) over event bytes (the `events` table and its indexes,
@@ -253,10 +249,6 @@ def _state_at_and_steps(
 ) -> None:
     """The state_at(random P) and cursor-step figures, on any store."""
     print("\n== state_at(random P), all five projections, refusals overlaid ==")
-    if args.freeze:  # as the CLI and the app settle their heaps (see the docstring)
-        gc.collect()
-        gc.freeze()
-    print(f"heap {'settled (gc.freeze)' if args.freeze else 'not settled (--no-freeze)'}")
     # The A/B twin folds each tail from full events (the timeline's own loop).
     full = None if timeline.tail is None else _twin(timeline, tail=None)
     for _ in range(5):  # warm the page cache and the refusal index
@@ -367,12 +359,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=300, help="random state_at positions")
     parser.add_argument("--step-points", type=int, default=40, help="random cursor positions")
     parser.add_argument("--skip-replay", action="store_true", help="skip the full replays")
-    parser.add_argument(
-        "--no-freeze",
-        dest="freeze",
-        action="store_false",
-        help="do not settle the heap (gc.freeze) before the seeks, as the CLI and app do",
-    )
     args = parser.parse_args(argv)
     if args.db is not None and args.db.startswith("postgresql:"):
         return _postgres_main(args)
