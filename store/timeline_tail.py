@@ -5,8 +5,8 @@ only the columns the folds declare (`DomainDescription.event_reads`, combined ov
 the timeline's projections) and folds them with `store.replay.fold_rows`, the
 rebuild's loop, whose read models `tests/integration/test_fused_rebuild.py` holds
 identical to a plain replay. `lean_tail` builds one where the store can read narrow
-rows (`domain.ports.SelectsFoldFields`: SQLite), and gives None elsewhere (the
-timeline then folds full events).
+rows (`domain.ports.SelectsFoldFields`: SQLite and PostgreSQL), and gives None
+elsewhere (the in-memory store; the timeline then folds full events).
 """
 
 from __future__ import annotations

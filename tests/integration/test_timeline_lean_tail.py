@@ -1,7 +1,7 @@
-"""A seek's tail folded from narrow rows (`store.timeline_tail`) on a real SQLite file.
+"""A seek's tail folded from narrow rows (`store.timeline_tail`) on SQLite and PostgreSQL.
 
 The state at P must be the fold of the first P events whichever way the tail after
-the snapshot is folded: from narrow rows (what the app does on SQLite) or from full
+the snapshot is folded: from narrow rows (what the app does) or from full
 events (the timeline's own loop). Histories and the oracle are the unit properties'
 (`tests/unit/timeline_support.py`), both domains. The trust checks stay on the lean
 path: a snapshot of another history is not used, a forged one is refused, and a fold
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness_stores import open_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,10 +27,12 @@ from domain.fold_failure import ProjectionFailed
 from domain.inventory.fold_reads import INVENTORY_EVENT_READS
 from domain.ledger.fold_reads import LEDGER_EVENT_READS
 from domain.ledger.projections import LEDGER_PROJECTIONS
-from domain.ports import EventStore
+from domain.ports import EventStore, SnapshotStore
 from domain.projection import EventReads, Projection, ProjectionState, StateMap
 from domain.timeline import Timeline
 from store.derived_macs import DerivedDataForged, DerivedMacs
+from store.postgres.snapshots import PostgresSnapshotStore
+from store.postgres.store import PostgresEventStore
 from store.snapshots import SqliteSnapshotStore
 from store.sqlite import SqliteEventStore
 from store.timeline_tail import LeanTail, lean_tail
@@ -56,15 +59,23 @@ class CountingTail:
         self.tail(states, after, to)
 
 
-def _store(path: Path) -> Any:
+def _store(target: Path | str) -> Any:
     def make(tick: StepClock) -> EventStore:
-        return SqliteEventStore(path, create=True, clock=tick, key=KEY, synchronous="OFF")
+        return open_store(target, create=True, clock=tick, key=KEY, synchronous="OFF")
 
     return make
 
 
+def _snapshots(store: EventStore) -> SnapshotStore:
+    """The store's own snapshots, authenticated with the chain's key."""
+    if isinstance(store, PostgresEventStore):
+        return PostgresSnapshotStore(store.url, macs=DerivedMacs(KEY))
+    assert isinstance(store, SqliteEventStore)
+    return SqliteSnapshotStore(store.path, macs=DerivedMacs(KEY))
+
+
 def _timeline(
-    store: SqliteEventStore,
+    store: SqliteEventStore | PostgresEventStore,
     projections: Sequence[Projection],
     case: TimelineCase,
     cadence: int,
@@ -76,26 +87,37 @@ def _timeline(
         made = lean_tail(store, projections, case.catalog, READS[case.name])
         assert isinstance(made, LeanTail)
         tail = CountingTail(made)
-    snapshots = SqliteSnapshotStore(store.path, macs=DerivedMacs(KEY))
+    snapshots = _snapshots(store)
     timeline = Timeline(
         store, projections, case.catalog, snapshots, cadence=cadence, chunk_rows=2, tail=tail
     )
     return timeline, tail
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Each call gives a new, empty target: a SQLite file or a PostgreSQL database."""
+
+    def make() -> Path | str:
+        if request.param == "postgres":
+            return str(request.getfixturevalue("postgres_server").database())
+        return tmp_path_factory.mktemp("lean") / "history.db"
+
+    return make
+
+
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 @settings(
-    max_examples=8,
+    max_examples=5,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
 def test_lean_tail_state_at_is_the_fold_of_the_first_p_events(
-    case: TimelineCase, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+    case: TimelineCase, fresh: Any, data: st.DataObject
 ) -> None:
-    path = tmp_path_factory.mktemp("lean") / "history.db"
-    store = case.history(data.draw(case.plans, label="plan"), _store(path))
-    assert isinstance(store, SqliteEventStore)
+    store = case.history(data.draw(case.plans, label="plan"), _store(fresh()))
+    assert isinstance(store, SqliteEventStore | PostgresEventStore)
     cadence = data.draw(st.integers(2, 9), label="cadence")
     head = store.head().position
     truth = [full(expected(store, p, case.projections)) for p in range(head + 1)]
