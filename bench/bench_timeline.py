@@ -20,7 +20,7 @@ Every figure is measured in this run, beside its baseline (brief §9):
   projector's rebuild loop, judged against the goal (>= 50% of the raw floor);
 - state_at(random P): `--samples` uniform random positions, every projection,
   refusals overlaid; wall p50/p99/max, and CPU time (less sensitive to neighbours);
-  on SQLite, A/B in this run: the tail after the snapshot folded from narrow rows
+  A/B in this run: the tail after the snapshot folded from narrow rows
   (`store.timeline_tail`, what the app does) and from full events (the old path),
   alternating at the same positions;
 - cursor steps: at `--step-points` random positions, 25 steps back then 25 forward
