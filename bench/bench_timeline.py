@@ -20,6 +20,9 @@ Every figure is measured in this run, beside its baseline (brief §9):
   projector's rebuild loop, judged against the goal (>= 50% of the raw floor);
 - state_at(random P): `--samples` uniform random positions, every projection,
   refusals overlaid; wall p50/p99/max, and CPU time (less sensitive to neighbours);
+  A/B in this run: the tail after the snapshot folded from narrow rows
+  (`store.timeline_tail`, what the app does) and from full events (the old path),
+  alternating at the same positions;
 - cursor steps: at `--step-points` random positions, 25 steps back then 25 forward
   (each timed), plus one long run of steps back across snapshot boundaries;
 - snapshot bytes (sum of blobs) over event bytes (the `events` table and its indexes,
@@ -60,6 +63,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from domain.ledger import CATALOG  # noqa: E402
+from domain.ledger.fold_reads import LEDGER_EVENT_READS  # noqa: E402
 from domain.ledger.projections import LEDGER_PROJECTIONS  # noqa: E402
 from domain.projection import initial_states  # noqa: E402
 from domain.timeline import DEFAULT_CADENCE, Timeline  # noqa: E402
@@ -70,6 +74,7 @@ from store.replay import SELECT_EVENTS, fold_rows  # noqa: E402
 from store.snapshot_format import ZLIB, stored_snapshot_key  # noqa: E402
 from store.snapshots import SqliteSnapshotStore  # noqa: E402
 from store.sqlite import SqliteEventStore  # noqa: E402
+from store.timeline_tail import lean_tail  # noqa: E402
 
 GOAL_STATE_AT_P99_MS = 50.0
 STRETCH_STATE_AT_P99_MS = 20.0
@@ -205,15 +210,8 @@ def _near_cursor_seeks(
     a window): `state_at` within two cadences of the last position, on two timelines
     over the same store, alternating: the default chunk cache (shared chunks, admitted
     on a second sighting) and `NearCursorChunks` (what the app uses)."""
-    near = Timeline(
-        timeline.store, timeline.projections, timeline.catalog, timeline.snapshots,
-        cadence=timeline.cadence, codec=ZLIB, key=timeline.key,
-        chunk_cache=NearCursorChunks(grow=True),
-    )  # fmt: skip
-    shared = Timeline(
-        timeline.store, timeline.projections, timeline.catalog, timeline.snapshots,
-        cadence=timeline.cadence, codec=ZLIB, key=timeline.key,
-    )  # fmt: skip
+    near = _twin(timeline, chunk_cache=NearCursorChunks(grow=True))
+    shared = _twin(timeline)
     times: dict[str, list[float]] = {"shared": [], "near": []}
     cpus: dict[str, list[float]] = {"shared": [], "near": []}
     position = rng.randint(0, head)
@@ -233,22 +231,49 @@ def _near_cursor_seeks(
     print(f"  cpu, near-cursor         {_ms(cpus['near'])}")
 
 
+def _twin(timeline: Timeline, **changes: object) -> Timeline:
+    """A timeline over the same store and snapshots, with its own chunk cache."""
+    settings: dict[str, object] = {
+        "cadence": timeline.cadence, "codec": timeline.codec, "key": timeline.key,
+        "tail": timeline.tail,
+    }  # fmt: skip
+    settings.update(changes)
+    return Timeline(
+        timeline.store, timeline.projections, timeline.catalog, timeline.snapshots,
+        **settings,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
 def _state_at_and_steps(
     timeline: Timeline, head: int, args: argparse.Namespace, rng: random.Random
 ) -> None:
     """The state_at(random P) and cursor-step figures, on any store."""
     print("\n== state_at(random P), all five projections, refusals overlaid ==")
+    # The A/B twin folds each tail from full events (the timeline's own loop).
+    full = None if timeline.tail is None else _twin(timeline, tail=None)
     for _ in range(5):  # warm the page cache and the refusal index
-        timeline.state_at(rng.randint(0, head))
-    walls, cpus = [], []
-    for _ in range(args.samples):
         position = rng.randint(0, head)
-        wall, cpu = _timed(lambda p=position: timeline.state_at(p))
-        walls.append(wall)
-        cpus.append(cpu)
+        timeline.state_at(position)
+        if full is not None:
+            full.state_at(position)
+    walls, cpus, full_walls, full_cpus = [], [], [], []
+    for index in range(args.samples):
+        position = rng.randint(0, head)
+        pair = [(timeline, walls, cpus), (full, full_walls, full_cpus)]
+        for each, wall_list, cpu_list in pair if index % 2 else reversed(pair):
+            if each is not None:
+                wall, cpu = _timed(lambda t=each, p=position: t.state_at(p))
+                wall_list.append(wall)
+                cpu_list.append(cpu)
     p99 = _pct(walls, 0.99) * 1e3
+    if full is not None:
+        print("tail from narrow rows (store.timeline_tail, the app's):")
     print(f"wall  {_ms(walls)}")
     print(f"cpu   {_ms(cpus)}")
+    if full is not None:
+        print("tail from full events (A/B baseline, same positions, alternating):")
+        print(f"wall  {_ms(full_walls)}")
+        print(f"cpu   {_ms(full_cpus)}")
     print(
         f"goal p99 < {GOAL_STATE_AT_P99_MS:.0f} ms: {_verdict(p99 < GOAL_STATE_AT_P99_MS)}; "
         f"stretch < {STRETCH_STATE_AT_P99_MS:.0f} ms: {_verdict(p99 < STRETCH_STATE_AT_P99_MS)}"
@@ -351,6 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     timeline = Timeline(
         store, LEDGER_PROJECTIONS, CATALOG, snapshots, cadence=args.cadence,
         codec=ZLIB, key=stored_snapshot_key(LEDGER_PROJECTIONS),
+        tail=lean_tail(store, LEDGER_PROJECTIONS, CATALOG, LEDGER_EVENT_READS),
     )  # fmt: skip
     head = timeline.head()
     print(f"database: {path} ({head:,} events, synchronous=NORMAL for snapshot writes)")

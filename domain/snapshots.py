@@ -198,13 +198,25 @@ class ChunkCache:
                 self._chunks.move_to_end(digest)
             return chunk
 
+    def admits(self, digest: str) -> bool:
+        """Whether an `offer` of `digest` now may keep it (here: seen before), so that a
+        caller builds what it would offer only then. Counts as a sighting."""
+        with self._lock:
+            return self._sighted(digest)
+
+    def _sighted(self, digest: str) -> bool:
+        """Record a sighting of `digest` (under the lock); True if it was seen before."""
+        if digest in self._seen:
+            return True
+        self._seen[digest] = None
+        if len(self._seen) > self._seen_limit:
+            self._seen.popitem(last=False)
+        return False
+
     def offer(self, digest: str, chunk: dict[str, Any]) -> bool:
         """Keep `chunk` if it was seen before; True when kept (the caller must copy)."""
         with self._lock:
-            if digest not in self._seen:
-                self._seen[digest] = None
-                if len(self._seen) > self._seen_limit:
-                    self._seen.popitem(last=False)
+            if not self._sighted(digest):
                 return False
             if len(chunk) > self.max_entries:
                 return False
@@ -276,7 +288,9 @@ def decode_states(
             if chunk is None:
                 raw = inflate(fetched[digest])
                 chunk = loads(raw)
-                if caching:  # the cache keeps a copy in its own form; `chunk` stays ours
+                # The cache keeps a copy in its own form (only built when it may keep
+                # it: most chunks parsed are seen once); `chunk` stays ours.
+                if caching and cache.admits(digest):
                     cache.offer(digest, shared_form(raw, chunk))
                 target.update(chunk)
             else:

@@ -64,6 +64,10 @@ class NearCursorChunks(ChunkCache):
                 self._kept.move_to_end(digest)
             return chunk
 
+    def admits(self, digest: str) -> bool:
+        """True: this cache may keep any chunk at its first sighting (see `offer`)."""
+        return True
+
     def offer(self, digest: str, chunk: dict[str, Any]) -> bool:
         """Keep `chunk` at once (True: the caller must copy it), least recently used
         out first, unless making room would evict a chunk of this same restore."""

@@ -11,6 +11,7 @@ events.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -38,6 +39,7 @@ def selected_columns(fields: frozenset[str] = EVENT_FIELDS) -> tuple[str, ...]:
     return tuple(c for c in FOLD_COLUMNS if c in wanted)
 
 
+@functools.cache
 def select_events(fields: frozenset[str] = EVENT_FIELDS) -> str:
     """The SELECT of `FoldRow`s after a position (parameters: after, limit) reading only
     `fields` (`selected_columns`): a NULL per column costs as much as a short text, so

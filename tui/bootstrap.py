@@ -153,6 +153,7 @@ class Workspace:
             from store.chunk_cache import NearCursorChunks
             from store.collector import collector_paused
             from store.snapshot_format import ZLIB, stored_snapshot_key
+            from store.timeline_tail import lean_tail
 
             snapshots = self._snapshots = self._open_snapshots()
             pause_collector_with(collector_paused)  # the domain switches no gc itself
@@ -166,6 +167,12 @@ class Workspace:
                 key=stored_snapshot_key(self.domain.projections),
                 lock=threading.RLock,
                 chunk_cache=NearCursorChunks(lock=threading.RLock),  # bounded: RSS (issue 14)
+                tail=lean_tail(  # a seek's tail from narrow rows, where the store has them
+                    self.store,
+                    self.domain.projections,
+                    self.domain.model.catalog,
+                    self.domain.event_reads,
+                ),
             )
         return self._timeline
 

@@ -35,6 +35,7 @@ from domain.timeline.diff import Diff, diff_rows
 from domain.timeline.lineage import LineageStep, lineage_steps
 from domain.timeline.refusals import RefusalLog, overlay
 from domain.timeline.replay import HistoryChanged, Progress, Upcaster, fold, gc_paused
+from domain.timeline.tail import TailFold
 
 DEFAULT_CADENCE = 1024
 """Events between snapshots (see `domain.timeline` for the reasoning)."""
@@ -52,7 +53,8 @@ class Timeline:
     (a lock factory, when worker threads share the timeline) and `chunk_cache` (which
     decoded chunks to keep; by default shared ones, `ChunkCache`, grown to fit the
     states restored; the app keeps those of the snapshots restored last,
-    `store.chunk_cache.NearCursorChunks`).
+    `store.chunk_cache.NearCursorChunks`) and `tail` (how a seek folds the events
+    after its snapshot, from narrow rows: `domain.timeline.tail`; None: full events).
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class Timeline:
         key: str | None = None,
         lock: Lock = nullcontext,
         chunk_cache: ChunkCache | None = None,
+        tail: TailFold | None = None,
     ) -> None:
         if cadence < 1:
             raise InvalidInput(f"cadence must be at least 1, got {cadence}")
@@ -100,6 +103,8 @@ class Timeline:
         )
         # Chunk digests known to be stored: most of a new snapshot's chunks are.
         self._stored_chunks: set[str] = set()
+        self.tail = tail
+        """The store's fold of a seek's tail (None: `advance` folds full events)."""
 
     # -- reading events -----------------------------------------------------------------
 
@@ -145,7 +150,12 @@ class Timeline:
         with gc_paused():
             start, states, expected = self._restore(position)
             try:
-                self.advance(states, start, position, expected_hash=expected, progress=progress)
+                tail = self._tail_for(start, position)
+                if tail is not None:
+                    self._check_start(start, expected)
+                    tail(states, start, position)
+                else:
+                    self.advance(states, start, position, expected_hash=expected, progress=progress)
             except HistoryChanged:
                 # The history under the snapshots changed (a replaced database file):
                 # stop trusting them in this timeline rather than show a wrong state.
@@ -172,6 +182,20 @@ class Timeline:
         """The latest `limit` refusals recorded while the head was <= `position`, newest
         first (see `domain.timeline.refusals.RefusalLog`; callers lock)."""
         return self.refusal_log.latest(position, limit)
+
+    def _tail_for(self, start: int, to: int) -> TailFold | None:
+        """`self.tail` if it is to fold the events after `start` up to `to`: only a
+        tail that passes no grid point (where `advance` may have a snapshot to save)."""
+        return self.tail if to < (start // self.cadence + 1) * self.cadence else None
+
+    def _check_start(self, start: int, expected_hash: str | None) -> None:
+        """HistoryChanged unless the event at `start` has `expected_hash` (None: no
+        snapshot under the states, nothing to check)."""
+        if expected_hash is None:
+            return
+        first = next(iter(self.store.iter_all(after=start - 1, to=start)), None)
+        if first is None or first.hash != expected_hash:
+            raise HistoryChanged()
 
     def _restore(self, position: int) -> tuple[int, StateMap, str | None]:
         """The latest snapshot at or before `position`, decoded (or the start), and the
@@ -209,15 +233,10 @@ class Timeline:
         from a snapshot of it). Saves a snapshot at every grid point passed that has
         none yet, when enabled.
         """
-        if expected_hash is not None:
-            events = iter(self.store.iter_all(after=start - 1, to=max(start, to)))
-            first = next(events, None)
-            if first is None or first.hash != expected_hash:
-                raise HistoryChanged()
-        else:
-            events = iter(self.store.iter_all(after=start, to=to))
+        self._check_start(start, expected_hash)
         if to <= start:
             return
+        events = iter(self.store.iter_all(after=start, to=to))
         cadence = self.cadence
         saving = self.save_snapshots and self._trusted
         grid = (start // cadence + 1) * cadence

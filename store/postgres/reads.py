@@ -66,6 +66,16 @@ class Reading(PostgresBase):
             params.append(to_version)
         return _events(self._query(sql + " ORDER BY version", params))
 
+    def fold_rows_reading(
+        self, after: int, limit: int, fields: frozenset[str]
+    ) -> list[Sequence[Any]]:
+        """Up to `limit` events after `after`, in order, as narrow `FoldRow`s of only
+        `fields` (`domain.ports.SelectsFoldFields`): what a seek's tail folds
+        (`store.timeline_tail`), as on SQLite."""
+        from store.replay import select_events  # not at import: the CLI's start-up
+
+        return self._query(select_events(fields).replace("?", "%s"), (after, limit))
+
     def read_all(
         self, *, after: int = 0, to: int | None = None, limit: int | None = None
     ) -> list[RecordedEvent]:

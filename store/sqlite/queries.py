@@ -84,6 +84,16 @@ class Reading(SqliteBase):
         for rows in self._chunks(CHAIN_COLUMNS, after, to, chunk):
             yield from map(event_from_row, rows)
 
+    def fold_rows_reading(
+        self, after: int, limit: int, fields: frozenset[str]
+    ) -> list[Sequence[Any]]:
+        """Up to `limit` events after `after`, in order, as narrow `FoldRow`s of only
+        `fields` (`domain.ports.SelectsFoldFields`; `store.replay.select_events`): what a
+        seek's tail folds (`store.timeline_tail`)."""
+        from store.replay import select_events  # not at import: the CLI's start-up
+
+        return self._query(select_events(fields), (after, limit))
+
     def position_at(self, timestamp: str) -> int:
         """The last position recorded at or before `timestamp` whose time is not flagged
         as clock skew (0 if none); see `domain.clock_skew`. Any ISO time (no zone: UTC)."""
