@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from domain.clock_skew import TimeReader, position_at
-from domain.envelope import Bookmark, RecordedEvent, Refusal, StreamSummary
+from domain.envelope import Bookmark, RecordedEvent, Refusal, RefusalMark, StreamSummary
 from domain.ports import CommandRecord, ImportRecord, VerifyReport
 from store.filters import is_glob, row_matcher
 from store.hashchain import event_from_row, row_verifies, stored_time, verify
@@ -243,6 +243,11 @@ class Reading(PostgresBase):
             sql += " LIMIT %s"
             params.append(max(0, limit))
         return [refusal_from_row(row) for row in self._query(sql, params)]
+
+    def refusal_marks(self, *, after_id: int = 0) -> list[RefusalMark]:
+        """Every refusal with an id above `after_id`, as a `RefusalMark`, by id ascending."""
+        sql = "SELECT id, at_position, actor, recorded_at FROM refusals WHERE id > %s ORDER BY id"
+        return [RefusalMark._make(row) for row in self._query(sql, (after_id,))]
 
     def command_payload(self, command_id: str) -> tuple[str, dict[str, object]] | None:
         """The (command type, payload) recorded for this command id, if any."""

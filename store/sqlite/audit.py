@@ -12,6 +12,7 @@ from domain.envelope import (
     Bookmark,
     RecordedEvent,
     Refusal,
+    RefusalMark,
 )
 from store import bookmarks as bookmark_rules
 from store.hashchain import (
@@ -74,6 +75,11 @@ class Auditing(SqliteBase):
         sql += " ORDER BY at_position DESC, id DESC LIMIT ?"
         params.append(-1 if limit is None else limit)
         return [refusal_from_row(row) for row in self._query(sql, params)]
+
+    def refusal_marks(self, *, after_id: int = 0) -> list[RefusalMark]:
+        """Every refusal with an id above `after_id`, as a `RefusalMark`, by id ascending."""
+        sql = "SELECT id, at_position, actor, recorded_at FROM refusals WHERE id > ? ORDER BY id"
+        return [RefusalMark._make(row) for row in self._query(sql, (after_id,))]
 
     def command_payload(self, command_id: str) -> tuple[str, dict[str, object]] | None:
         """The (command type, payload) recorded for this command id, if any.
