@@ -4,6 +4,8 @@ as an odd import records them)."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,7 +49,7 @@ def test_refusal_tallies_match_a_count_however_the_refusals_arrive(
 ) -> None:
     index = RefusalIndex()
     bounds = [0, *sorted(cuts), len(marks)]
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in pairwise(bounds):
         index.add(marks[start:end])
     assert index.count == len(marks)
     for position in range(-1, 32):

@@ -39,9 +39,7 @@ def test_refusal_marks_place_every_refusal_by_id_without_its_command(store: AnyS
     second = store.record_refusal(refusal("r2", actor="bob"))
     third = store.record_refusal(refusal("r3"))
     marks = store.refusal_marks()
-    assert marks == [
-        (r.id, r.at_position, r.actor, r.recorded_at) for r in (first, second, third)
-    ]
+    assert marks == [(r.id, r.at_position, r.actor, r.recorded_at) for r in (first, second, third)]
     assert [m.actor for m in marks] == ["alice", "bob", "alice"]
     assert store.refusal_marks(after_id=second.id) == marks[2:]
     assert store.refusal_marks(after_id=third.id) == []
