@@ -125,6 +125,10 @@ class AuditRecords(Protocol):
         """Every refusal with an id above `after_id`, as a `RefusalMark`, by id ascending."""
         ...
 
+    def refusal_count(self, *, to_position: int | None = None) -> int:
+        """How many refusals were recorded while the head was at or before `to_position`."""
+        ...
+
     def command_payload(self, command_id: str) -> tuple[str, dict[str, object]] | None:
         """The (command type, payload) recorded for this command id, if any."""
         ...

@@ -69,8 +69,11 @@ class RefusalLog:
         return found
 
     def count_at(self, position: int) -> int:
-        """How many refusals have `at_position <= position` (reads the places if unread)."""
-        if self._read_at < 0 or position >= self._read_at:
+        """How many refusals have `at_position <= position` (until `load()`, the store
+        counts them: the first frame should not wait for every refusal's place)."""
+        if self._read_at < 0:
+            return self._store.refusal_count(to_position=position)
+        if position >= self._read_at:
             self._catch_up()
         return bisect.bisect_right(self._keys, (position, float("inf")))
 

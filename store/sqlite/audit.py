@@ -81,6 +81,13 @@ class Auditing(SqliteBase):
         sql = "SELECT id, at_position, actor, recorded_at FROM refusals WHERE id > ? ORDER BY id"
         return [RefusalMark._make(row) for row in self._query(sql, (after_id,))]
 
+    def refusal_count(self, *, to_position: int | None = None) -> int:
+        """How many refusals were recorded while the head was at or before `to_position`."""
+        if to_position is None:
+            return int(self._query("SELECT count(*) FROM refusals")[0][0])
+        sql = "SELECT count(*) FROM refusals WHERE at_position <= ?"
+        return int(self._query(sql, (to_position,))[0][0])
+
     def command_payload(self, command_id: str) -> tuple[str, dict[str, object]] | None:
         """The (command type, payload) recorded for this command id, if any.
 

@@ -43,6 +43,8 @@ def test_refusal_marks_place_every_refusal_by_id_without_its_command(store: AnyS
     assert [m.actor for m in marks] == ["alice", "bob", "alice"]
     assert store.refusal_marks(after_id=second.id) == marks[2:]
     assert store.refusal_marks(after_id=third.id) == []
+    assert store.refusal_count() == 3
+    assert [store.refusal_count(to_position=p) for p in (0, 1, 2, 3)] == [1, 1, 3, 3]
 
 
 # -- correlation and command lookup --------------------------------------------------------
