@@ -32,8 +32,11 @@ from store.sqlite.statements import (
     BY_COMMAND,
     BY_CORRELATION,
     CHAIN_COLUMNS,
+    EVERY_POSITION,
     INSERT_REFUSAL,
     REFUSAL_COLUMNS,
+    REFUSAL_COUNT,
+    REFUSAL_MARKS,
     SET_BOOKMARK,
     refusal_from_row,
     refusal_row,
@@ -78,15 +81,12 @@ class Auditing(SqliteBase):
 
     def refusal_marks(self, *, after_id: int = 0) -> list[RefusalMark]:
         """Every refusal with an id above `after_id`, as a `RefusalMark`, by id ascending."""
-        sql = "SELECT id, at_position, actor, recorded_at FROM refusals WHERE id > ? ORDER BY id"
-        return [RefusalMark._make(row) for row in self._query(sql, (after_id,))]
+        return [RefusalMark._make(row) for row in self._query(REFUSAL_MARKS, (after_id,))]
 
     def refusal_count(self, *, to_position: int | None = None) -> int:
         """How many refusals were recorded while the head was at or before `to_position`."""
-        if to_position is None:
-            return int(self._query("SELECT count(*) FROM refusals")[0][0])
-        sql = "SELECT count(*) FROM refusals WHERE at_position <= ?"
-        return int(self._query(sql, (to_position,))[0][0])
+        at = EVERY_POSITION if to_position is None else to_position
+        return int(self._query(REFUSAL_COUNT, (at,))[0][0])
 
     def command_payload(self, command_id: str) -> tuple[str, dict[str, object]] | None:
         """The (command type, payload) recorded for this command id, if any.
