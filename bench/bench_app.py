@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_app.py --large /tmp/app1m/d.db       # the goal run
     .venv/bin/python bench/bench_app.py --large /tmp/app1m/d.db --steps 100 --jumps 30
+    .venv/bin/python bench/bench_app.py --large /mnt/ro/ledger-10m.db --read-only
 
 Runs the real app (`EventscopeApp` on a `Session`, projector, watcher and chain check
 all on, as `eventscope` opens it) headless under Textual's `run_test`, once on the
@@ -9,7 +10,10 @@ all on, as `eventscope` opens it) headless under Textual's `run_test`, once on t
 1000000 --no-open`) and once on a 10k-event demo written into a temporary folder in
 this run. Each database is measured in its own child process, so each peak RSS is one
 app's. The large database is opened writable, as the app would open it: its projector
-takes the lease (and writes nothing when the read models are current).
+takes the lease (and writes nothing when the read models are current). With
+`--read-only` both are opened as `eventscope --read-only` opens them (no projector: the
+present is the timeline's state at the head); on a read-only mount nothing at all is
+written, not even SQLite's `-shm` (the way to measure a file that must stay untouched).
 
 What is timed (wall clock, `time.perf_counter`):
 
@@ -139,7 +143,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
     async def run() -> None:
         opened = time.perf_counter()
-        workspace = open_workspace(args.child)
+        workspace = open_workspace(args.child, read_only=args.read_only)
         app = open_app(workspace)
         app.cursor_blink = False
         display = app._display
@@ -202,6 +206,10 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                 result["page_ms"] = pages
                 result["jump_ms"] = jumps
                 result["chain"] = screen.checks.chain.state
+                result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                # The figures, before the app and the workspace close (a crash while
+                # closing must not lose them; the parent reads the last line).
+                print(json.dumps(result), flush=True)
                 await pilot.pause(0.05)
         finally:
             workspace.close()
@@ -238,6 +246,7 @@ def _run_child(db: Path | str, args: argparse.Namespace) -> dict[str, Any]:
         str(args.seed),
         "--pause",
         str(args.pause),
+        *(["--read-only"] if args.read_only else []),
     ]
     out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -386,6 +395,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="app runs per database")
     parser.add_argument(
         "--pause", type=float, default=0.05, help="seconds between one move landing and the next"
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="open both databases as `--read-only` does"
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()

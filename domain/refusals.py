@@ -15,9 +15,10 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from itertools import accumulate, islice, pairwise
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from domain.envelope import Refusal
+from domain.envelope import Refusal, RefusalMark
 from domain.projection import ProjectionState
 
 if TYPE_CHECKING:
@@ -31,6 +32,10 @@ class RefusalTally:
     count: int
     first_at: str
     last_at: str
+
+
+def _place(pair: tuple[int, str]) -> int:
+    return pair[0]
 
 
 @runtime_checkable
@@ -48,8 +53,9 @@ class RefusalIndex:
     """Every refusal's (at_position, recorded_at) by actor, for tallies at any position.
 
     Loaded once from the store and topped up by `refresh()`, which reads only the
-    refusals newer than the last one seen (refusal ids only grow). A tally is a
-    bisect per actor, so overlaying refusals costs microseconds per read.
+    refusals with ids above the last one seen (refusal ids only grow), as
+    `RefusalMark`s: no refused command is decoded. A tally is a bisect per actor, so
+    overlaying refusals costs microseconds per read.
     """
 
     def __init__(self, lock: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
@@ -66,57 +72,55 @@ class RefusalIndex:
         # a real (reentrant) lock.
         self._lock = lock()
 
-    def add(self, refusals: Iterable[Refusal]) -> None:
+    def add(self, refusals: Iterable[Refusal | RefusalMark]) -> None:
         """Index refusals, given oldest first (ids ascending)."""
         with self._lock:
             self._add(refusals)
 
-    def _add(self, refusals: Iterable[Refusal]) -> None:
+    def _add(self, refusals: Iterable[Refusal | RefusalMark]) -> None:
+        fresh: dict[str, tuple[list[int], list[str]]] = {}
+        last_id, added = self._last_id, 0
         for refusal in refusals:
-            actor, at, when = refusal.actor, refusal.at_position, refusal.recorded_at
-            positions = self._positions.setdefault(actor, [])
-            times = self._times.setdefault(actor, [])
-            first = self._first.setdefault(actor, [])
-            last = self._last.setdefault(actor, [])
-            if positions and at < positions[-1]:
-                # at_position is the head when refused, so it never decreases with the
-                # id; only an odd import gets here, and rebuilding one actor is fine.
-                self._insert(actor, at, when)
-            else:
-                positions.append(at)
-                times.append(when)
-                first.append(min(first[-1], when) if first else when)
-                last.append(max(last[-1], when) if last else when)
-            self._last_id = max(self._last_id, refusal.id)
-            self.count += 1
+            found = fresh.get(refusal.actor)
+            if found is None:
+                found = fresh[refusal.actor] = ([], [])
+            found[0].append(refusal.at_position)
+            found[1].append(refusal.recorded_at)
+            if refusal.id > last_id:
+                last_id = refusal.id
+            added += 1
+        for actor, (positions, times) in fresh.items():
+            self._extend(actor, positions, times)
+        self._last_id = last_id
+        self.count += added
 
-    def _insert(self, actor: str, at: int, when: str) -> None:
-        pairs = list(zip(self._positions[actor], self._times[actor], strict=True))
-        pairs.append((at, when))
-        pairs.sort(key=lambda pair: pair[0])
-        positions: list[int] = []
-        times: list[str] = []
-        first: list[str] = []
-        last: list[str] = []
-        for position, moment in pairs:
-            positions.append(position)
-            times.append(moment)
-            first.append(min(first[-1], moment) if first else moment)
-            last.append(max(last[-1], moment) if last else moment)
-        self._positions[actor], self._times[actor] = positions, times
-        self._first[actor], self._last[actor] = first, last
+    def _extend(self, actor: str, positions: list[int], times: list[str]) -> None:
+        """Append one actor's new refusals (oldest first), with first and last seen."""
+        kept_positions = self._positions.setdefault(actor, [])
+        kept_times = self._times.setdefault(actor, [])
+        first = self._first.setdefault(actor, [])
+        last = self._last.setdefault(actor, [])
+        if all(a <= b for a, b in pairwise(kept_positions[-1:] + positions)):
+            kept_positions.extend(positions)
+            kept_times.extend(times)
+            # `initial` carries on the running min / max; islice drops its echo.
+            start_first, start_last = (first[-1], last[-1]) if first else (times[0], times[0])
+            first.extend(islice(accumulate(times, min, initial=start_first), 1, None))
+            last.extend(islice(accumulate(times, max, initial=start_last), 1, None))
+            return
+        # at_position is the head when refused, so it never decreases with the id; only
+        # an odd import gets here, and rebuilding one actor is fine (a stable sort keeps
+        # equal positions in id order).
+        pairs = sorted(zip(kept_positions + positions, kept_times + times, strict=True), key=_place)
+        self._positions[actor] = [position for position, _ in pairs]
+        self._times[actor] = every = [moment for _, moment in pairs]
+        self._first[actor] = list(accumulate(every, min))
+        self._last[actor] = list(accumulate(every, max))
 
     def refresh(self, store: EventStore) -> bool:
         """Read the refusals recorded since the last refresh; True when there were any."""
         with self._lock:
-            # Newest first: one row answers "anything new?", then read in growing pages.
-            limit = 1
-            while True:
-                newest = store.refusals(limit=limit)
-                if len(newest) < limit or newest[-1].id <= self._last_id:
-                    break
-                limit = 64 if limit == 1 else limit * 4
-            fresh = [r for r in reversed(newest) if r.id > self._last_id]
+            fresh = store.refusal_marks(after_id=self._last_id)
             self._add(fresh)
             return bool(fresh)
 

@@ -28,6 +28,7 @@ from domain.envelope import (
     PendingEvent,
     RecordedEvent,
     Refusal,
+    RefusalMark,
     StreamAppend,
     StreamSummary,
 )
@@ -343,6 +344,16 @@ class InMemoryEventStore(MemoryTransferRecords, MemoryBookmarks):
                 if to_position is None or r.at_position <= to_position
             ]
         return found if limit is None else found[: max(0, limit)]
+
+    def refusal_marks(self, *, after_id: int = 0) -> list[RefusalMark]:
+        """Every refusal with an id above `after_id`, as a `RefusalMark`, by id ascending."""
+        with self._lock:
+            kept = [r for r in self._refusals if r.id > after_id]
+        return [RefusalMark(r.id, r.at_position, r.actor, r.recorded_at) for r in kept]
+
+    def refusal_count(self, *, to_position: int | None = None) -> int:
+        """How many refusals were recorded while the head was at or before `to_position`."""
+        return len(self.refusals(to_position=to_position))
 
     def _matching(
         self, stream: str | None, type_: str | None, actor: str | None

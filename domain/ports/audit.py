@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from domain.envelope import Bookmark, Refusal
+from domain.envelope import Bookmark, Refusal, RefusalMark
 from domain.text import escape
 
 
@@ -119,6 +119,14 @@ class AuditRecords(Protocol):
         self, *, to_position: int | None = None, limit: int | None = None
     ) -> list[Refusal]:
         """Refusals recorded while the head was at or before `to_position`, newest first."""
+        ...
+
+    def refusal_marks(self, *, after_id: int = 0) -> list[RefusalMark]:
+        """Every refusal with an id above `after_id`, as a `RefusalMark`, by id ascending."""
+        ...
+
+    def refusal_count(self, *, to_position: int | None = None) -> int:
+        """How many refusals were recorded while the head was at or before `to_position`."""
         ...
 
     def command_payload(self, command_id: str) -> tuple[str, dict[str, object]] | None:

@@ -33,84 +33,65 @@ def overlay(
 
 
 class RefusalLog:
-    """The latest refusals as of any position, from one list kept in memory.
+    """The latest refusals as of any position: their places in memory, rows on demand.
 
-    Refusals are few next to events (~7,000 in the 1M-event demo), and one recorded
-    later than the list was read has an `at_position` at or past the head of that
-    time, so only points at or past it need to look for new ones. A lookup is then
-    a bisect, and the same tuple comes back until a move crosses a refusal (callers
-    may compare results by identity). Not thread-safe: callers lock.
+    Only each refusal's place, (at_position, id), is kept, read once as `RefusalMark`s
+    and topped up; the `limit` refusals a frame shows are read from the store when a
+    move crosses a refusal (the same tuple comes back until one does: callers may
+    compare results by identity). Decoded, every refusal of the 10M-event demo
+    (65,779) took most of the app's first paint and tens of MB. A refusal recorded
+    later than the places were read has an `at_position` at or past the head of that
+    time, so only points at or past it need to look for new ones. Not thread-safe:
+    callers lock.
     """
-
-    TOP_UP = 64
 
     def __init__(self, store: EventStore) -> None:
         self._store = store
-        self._items: list[Refusal] = []
-        """Every refusal, by (at_position, id)."""
-        self._max_id = 0
         self._keys: list[tuple[int, int]] = []
+        """Every refusal's (at_position, id), ascending."""
+        self._max_id = 0
         self._read_at = -1
-        """The head when the list was last brought up to date (-1: never read)."""
+        """The head when the places were last brought up to date (-1: never read)."""
         self._last: tuple[int, int, tuple[Refusal, ...]] | None = None
 
     def latest(self, position: int, limit: int) -> tuple[Refusal, ...]:
         """The latest `limit` refusals with `at_position <= position`, newest first.
 
-        Until `load()` has read the list, the store answers for just those (the first
-        frame should not wait for every refusal).
+        Until `load()` has read the places, every new position asks the store (the
+        first frame should not wait for every refusal).
         """
-        if self._read_at < 0:
-            key = -position - 1
-            last = self._last
-            if last is not None and last[:2] == (key, limit):
-                return last[2]
-            found = tuple(self._store.refusals(to_position=position, limit=limit))
-            self._last = (key, limit, found)
-            return found
-        if position >= self._read_at:
-            self._catch_up()
-        count = bisect.bisect_right(self._keys, (position, float("inf")))
+        key = -position - 1 if self._read_at < 0 else self.count_at(position)
         last = self._last
-        if last is not None and last[:2] == (count, limit):
+        if last is not None and last[:2] == (key, limit):
             return last[2]
-        found = tuple(reversed(self._items[max(0, count - limit) : count]))
-        self._last = (count, limit, found)
+        found = tuple(self._store.refusals(to_position=position, limit=limit))
+        self._last = (key, limit, found)
         return found
 
     def count_at(self, position: int) -> int:
-        """How many refusals have `at_position <= position` (reads the list if unread)."""
-        if self._read_at < 0 or position >= self._read_at:
+        """How many refusals have `at_position <= position` (until `load()`, the store
+        counts them: the first frame should not wait for every refusal's place)."""
+        if self._read_at < 0:
+            return self._store.refusal_count(to_position=position)
+        if position >= self._read_at:
             self._catch_up()
         return bisect.bisect_right(self._keys, (position, float("inf")))
 
     def load(self) -> None:
-        """Read every refusal into memory (once; then only new ones are read)."""
+        """Read every refusal's place (once; then only new ones are read)."""
         if self._read_at < 0:
             self._catch_up()
 
     def _catch_up(self) -> None:
         head = self._store.head().position
-        if self._read_at < 0:
-            self._load()
-        else:
-            newest = self._store.refusals(limit=self.TOP_UP)
-            fresh = [r for r in newest if r.id > self._max_id]
-            if len(fresh) == len(newest) == self.TOP_UP:
-                self._load()
-            elif fresh:
-                for refusal in reversed(fresh):
-                    key = (refusal.at_position, refusal.id)
-                    index = bisect.bisect_right(self._keys, key)
-                    self._keys.insert(index, key)
-                    self._items.insert(index, refusal)
-                self._max_id = max(r.id for r in fresh)
-                self._last = None
+        fresh = [(m.at_position, m.id) for m in self._store.refusal_marks(after_id=self._max_id)]
+        if fresh:
+            if len(fresh) < 64:
+                for key in fresh:
+                    bisect.insort(self._keys, key)
+            else:
+                self._keys.extend(fresh)
+                self._keys.sort()
+            self._max_id = max(self._max_id, max(key[1] for key in fresh))
+            self._last = None
         self._read_at = head
-
-    def _load(self) -> None:
-        items = sorted(self._store.refusals(), key=lambda r: (r.at_position, r.id))
-        self._items = items
-        self._keys = [(r.at_position, r.id) for r in items]
-        self._max_id = max((r.id for r in items), default=0)
-        self._last = None

@@ -8,13 +8,19 @@ from typing import Any
 import orjson
 
 from domain.clock_skew import TimeReader, position_at
-from domain.envelope import Bookmark, RecordedEvent, Refusal, StreamSummary
+from domain.envelope import Bookmark, RecordedEvent, Refusal, RefusalMark, StreamSummary
 from domain.ports import CommandRecord, ImportRecord, VerifyReport
 from store.filters import is_glob, row_matcher
 from store.hashchain import event_from_row, row_verifies, stored_time, verify
 from store.postgres.base import CHAIN_COLUMNS, PostgresBase
 from store.sqlite.import_records import COMMAND_ROWS, IMPORT_COLUMNS, command_record
-from store.sqlite.statements import REFUSAL_COLUMNS, refusal_from_row
+from store.sqlite.statements import (
+    EVERY_POSITION,
+    REFUSAL_COLUMNS,
+    REFUSAL_COUNT,
+    REFUSAL_MARKS,
+    refusal_from_row,
+)
 
 COMMAND_COLUMNS = (
     "command_id, command_type, payload, actor, recorded_at, first_position, last_position"
@@ -253,6 +259,16 @@ class Reading(PostgresBase):
             sql += " LIMIT %s"
             params.append(max(0, limit))
         return [refusal_from_row(row) for row in self._query(sql, params)]
+
+    def refusal_marks(self, *, after_id: int = 0) -> list[RefusalMark]:
+        """Every refusal with an id above `after_id`, as a `RefusalMark`, by id ascending."""
+        rows = self._query(REFUSAL_MARKS.replace("?", "%s"), (after_id,))
+        return [RefusalMark._make(row) for row in rows]
+
+    def refusal_count(self, *, to_position: int | None = None) -> int:
+        """How many refusals were recorded while the head was at or before `to_position`."""
+        at = EVERY_POSITION if to_position is None else to_position
+        return int(self._query(REFUSAL_COUNT.replace("?", "%s"), (at,))[0][0])
 
     def command_payload(self, command_id: str) -> tuple[str, dict[str, object]] | None:
         """The (command type, payload) recorded for this command id, if any."""

@@ -12,6 +12,7 @@ from domain.envelope import (
     Bookmark,
     RecordedEvent,
     Refusal,
+    RefusalMark,
 )
 from store import bookmarks as bookmark_rules
 from store.hashchain import (
@@ -31,8 +32,11 @@ from store.sqlite.statements import (
     BY_COMMAND,
     BY_CORRELATION,
     CHAIN_COLUMNS,
+    EVERY_POSITION,
     INSERT_REFUSAL,
     REFUSAL_COLUMNS,
+    REFUSAL_COUNT,
+    REFUSAL_MARKS,
     SET_BOOKMARK,
     refusal_from_row,
     refusal_row,
@@ -74,6 +78,15 @@ class Auditing(SqliteBase):
         sql += " ORDER BY at_position DESC, id DESC LIMIT ?"
         params.append(-1 if limit is None else limit)
         return [refusal_from_row(row) for row in self._query(sql, params)]
+
+    def refusal_marks(self, *, after_id: int = 0) -> list[RefusalMark]:
+        """Every refusal with an id above `after_id`, as a `RefusalMark`, by id ascending."""
+        return [RefusalMark._make(row) for row in self._query(REFUSAL_MARKS, (after_id,))]
+
+    def refusal_count(self, *, to_position: int | None = None) -> int:
+        """How many refusals were recorded while the head was at or before `to_position`."""
+        at = EVERY_POSITION if to_position is None else to_position
+        return int(self._query(REFUSAL_COUNT, (at,))[0][0])
 
     def command_payload(self, command_id: str) -> tuple[str, dict[str, object]] | None:
         """The (command type, payload) recorded for this command id, if any.

@@ -71,6 +71,10 @@ LIKE_SPECIAL = re.compile(r"[\\%_]")
 REFUSAL_COLUMNS = (
     "id, recorded_at, at_position, actor, command_id, command_type, command, reason, code"
 )
+REFUSAL_MARKS = "SELECT id, at_position, actor, recorded_at FROM refusals WHERE id > ? ORDER BY id"
+REFUSAL_COUNT = "SELECT count(*) FROM refusals WHERE at_position <= ?"
+EVERY_POSITION = 2**63 - 1
+"""A `to_position` past any head (SQLite's and PostgreSQL's largest integer)."""
 INSERT_REFUSAL = (
     "INSERT INTO refusals (recorded_at, at_position, actor, command_id, command_type, "
     "command, reason, code) VALUES (?,?,?,?,?,?,?,?)"

@@ -9,7 +9,8 @@ import pytest
 from domain.errors import InvalidInput
 from domain.timeline import Timeline, diff_rows
 from tui.bootstrap import Workspace, app_session
-from tui.services.frames import compare_rows, row_diffs
+from tui.services import stepping
+from tui.services.frames import RowChanges, compare_rows, row_diffs
 from tui.services.types import EventFilter, LogIndex, TimeAxis
 
 
@@ -79,6 +80,35 @@ def test_frames_equal_the_timeline_state_wherever_the_cursor_goes(workspace: Wor
         expected = timeline.state_at(position)
         for projection in session.projections:
             assert frame.rows[projection.name] == expected[projection.name].rows, position
+
+
+@pytest.mark.parametrize("keep_rows", [0, 10**9], ids=["cursor-dropped", "cursor-kept"])
+def test_frames_stay_exact_when_a_jump_drops_or_keeps_a_big_cursor(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, keep_rows: int
+) -> None:
+    monkeypatch.setattr(stepping, "KEEP_CURSOR_ROWS", keep_rows)
+    session = app_session(workspace, project=False)
+    timeline = Timeline(workspace.store, session.projections, workspace.domain.model.catalog)
+    head = workspace.store.head().position
+    last = session.frames.frame_at(300)
+    for position, rest in ((301, False), (600, True), (601, False), (302, False), (303, True)):
+        frame = session.frames.frame_at(position)
+        if rest:
+            session.frames.prepare_steps(position)
+        expected = timeline.state_at(min(position, head))
+        for projection in session.projections:
+            name = projection.name
+            assert frame.rows[name] == expected[name].rows, (position, name)
+            found = frame.changes.get(name)
+            wanted = compare_rows(last.rows[name], frame.rows[name])
+            assert _changes(found) == _changes(wanted), (position, name)
+        last = frame
+
+
+def _changes(changes: RowChanges | None) -> tuple[object, ...]:
+    if not changes:
+        return ()
+    return (changes.added, changes.removed, dict(changes.changed))
 
 
 def test_frames_report_what_changed_since_the_last(workspace: Workspace) -> None:

@@ -239,8 +239,14 @@ def test_refusals_at_a_point_are_those_recorded_by_then(
         return [r for r in every if r.at_position <= position][:limit]
 
     positions = data.draw(st.lists(st.integers(0, head + 2), max_size=8), label="positions")
+
+    def count(position: int) -> int:
+        return sum(r.at_position <= position for r in store.refusals())
+
     for position in positions:  # before the log is loaded: the store answers
         assert list(timeline.refusals_at(position, limit)) == wanted(position)
+        assert timeline.refusal_log.count_at(position) == count(position)
     timeline.refusal_log.load()
     for position in [*positions, head]:
         assert list(timeline.refusals_at(position, limit)) == wanted(position)
+        assert timeline.refusal_log.count_at(position) == count(position)

@@ -27,6 +27,9 @@ from tui.services.types import REFUSALS
 
 REFUSAL_ROWS = 500
 """How many of the latest refusals a frame carries."""
+KEEP_CURSOR_ROWS = 20_000
+"""A cursor a jump left behind is kept (a jump back near it is then a step) only while
+its states hold at most this many rows (the 1M-event demo: ~7,000; 10M: ~67,000)."""
 NEAR = 128
 """Moves up to this many events go through the stepping cursor; longer ones (jumps,
 PgUp/PgDn) show `state_at` first, which skips the cursor's journaling, and move the
@@ -70,6 +73,20 @@ class CursorTimeline:
 
     def state_at(self, position: int) -> StateMap:
         return self.timeline.state_at(position)
+
+    def left_behind(self) -> None:
+        """A jump moved away from the cursor: drop it when its states are big.
+
+        A cursor holds a whole state and a copy of it (the base of its window); kept,
+        it makes a jump back near it a step. Past `KEEP_CURSOR_ROWS` rows that costs
+        more memory than the jump back saves time (at 10M events ~110 MB): the next
+        `seek` builds a cursor where it is needed.
+        """
+        cursor = self._cursor
+        if cursor is not None:
+            rows = sum(len(state.rows) for state in cursor.states.values())
+            if rows > KEEP_CURSOR_ROWS:
+                self._cursor = None
 
 
 class RefusalRows:
@@ -142,13 +159,19 @@ class Frames:
 
         A step moves the cursor, which reports the rows it changed; a jump reads the
         state at `position` (a snapshot plus the events after it) and leaves the cursor
-        where it was, for `prepare_steps` to bring over when there is time.
+        where it was (or drops a big one), for `prepare_steps` to bring over when there
+        is time.
         """
         with self._lock:
             self._refusals.load()
             last = self._last
             step = last is not None and is_step(last.position, position)
             if not (step or self._timeline.near(position)):
+                # Free what the jump leaves behind (the frame copied from the cursor,
+                # a big cursor) before `state_at` builds another whole state: at 10M
+                # events each is ~55 MB. `prepare_steps` builds a cursor here.
+                self._timeline.left_behind()
+                self._cursor_frame = None
                 return self._frame(position, self._timeline.state_at(position), None, "jump")
             states, touched = self._timeline.seek(position)
             if self._last is None or self._last is not self._cursor_frame:

@@ -33,6 +33,20 @@ def test_refusals_are_kept_at_the_head_position(store: AnyStore) -> None:
     assert store.head().position == 2
 
 
+def test_refusal_marks_place_every_refusal_by_id_without_its_command(store: AnyStore) -> None:
+    first = store.record_refusal(refusal("r1"))
+    fill(store, 2)
+    second = store.record_refusal(refusal("r2", actor="bob"))
+    third = store.record_refusal(refusal("r3"))
+    marks = store.refusal_marks()
+    assert marks == [(r.id, r.at_position, r.actor, r.recorded_at) for r in (first, second, third)]
+    assert [m.actor for m in marks] == ["alice", "bob", "alice"]
+    assert store.refusal_marks(after_id=second.id) == marks[2:]
+    assert store.refusal_marks(after_id=third.id) == []
+    assert store.refusal_count() == 3
+    assert [store.refusal_count(to_position=p) for p in (0, 1, 2, 3)] == [1, 1, 3, 3]
+
+
 # -- correlation and command lookup --------------------------------------------------------
 
 
