@@ -92,6 +92,8 @@ class DerivedCheck:
                 report = self._in_child(*child)
                 if report is not None:
                     return DerivedStatus.of(report)
+            if self._closed:  # never start the whole replay here while the app closes
+                return DerivedStatus("unchecked", "the app closed before the check ended")
             return DerivedStatus.of(run_deep_check(self.ws))
         except DomainError as exc:
             return DerivedStatus("unchecked", exc.message)

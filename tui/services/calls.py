@@ -40,6 +40,12 @@ class InFlight:
             if not self._count:
                 self._idle.notify_all()
 
+    def stop_if_closing(self) -> None:
+        """Raise StoreError once closing began: a long call (many queries) checks this
+        between its queries, so quitting never waits for the rest of it."""
+        if self._closed:
+            raise StoreError("the app is closing")
+
     def close(self, timeout: float) -> bool:
         """Refuse new calls and wait for those running; False if some still run."""
         with self._idle:
