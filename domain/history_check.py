@@ -217,9 +217,13 @@ class HistoryCheck:
             self._join(event, payload, index)
         except InvalidInput as exc:
             # Where a check of each event in turn would have failed first: an earlier
-            # event's data, then this one's.
+            # event's data, then this one's (its shape is checked before the command
+            # before it is decided), then the refusal itself, at the line it names: a
+            # command decided when this event arrived is refused at its own first event.
             self.decode_offered()
             self._decode_at(event, index)
+            if isinstance(exc, HistoryRefused):
+                raise
             raise HistoryRefused(exc.message, index) from None
 
     def decode_offered(self) -> None:

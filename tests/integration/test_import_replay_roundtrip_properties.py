@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from postgres_server import PostgresServer
 
@@ -177,9 +177,14 @@ HISTORIES = given(
 )
 """A demo history's size and seed, and which tampering where (a fraction of the way in)."""
 
+REFUSED_LATE = example(size=20, seed=0, tamper="amount + 1", at=0.0)
+"""Named line 6 for a deposit tampered at line 4: its command was decided (and refused)
+when the next command's first event arrived, and the refusal took that event's index."""
+
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 @settings(max_examples=8, deadline=None)
+@REFUSED_LATE
 @HISTORIES
 def test_an_export_imports_as_it_was_and_a_tampered_line_is_refused_there(
     kind: str, size: int, seed: int, tamper: str, at: float
@@ -188,6 +193,7 @@ def test_an_export_imports_as_it_was_and_a_tampered_line_is_refused_there(
 
 
 @settings(max_examples=4, deadline=None)
+@REFUSED_LATE
 @HISTORIES
 def test_on_postgres_a_tampered_line_aborts_the_streamed_copy_and_writes_nothing(
     postgres_server: PostgresServer, size: int, seed: int, tamper: str, at: float
