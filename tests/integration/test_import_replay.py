@@ -116,6 +116,27 @@ LEDGER_CASES: dict[str, tuple[Build, str]] = {
         ),
         "metadata.actor contains control",
     ),
+    # Lax validation would turn these into the domain's own values: the ledger's events
+    # validate strictly, and the replay compares the recorded JSON with what the handler
+    # emits, type for type (whitespace a model strips included).
+    "amount recorded as text": (
+        lambda w: w.forge(
+            "account-a1", "MoneyDeposited", {**_deposit("a1", 500), "amount": "500"}, "deposit"
+        ),
+        "amount: Input should be a valid integer",
+    ),
+    "amount recorded as a float": (
+        lambda w: w.forge(
+            "account-a1", "MoneyDeposited", {**_deposit("a1", 500), "amount": 500.0}, "deposit"
+        ),
+        "amount: Input should be a valid integer",
+    ),
+    "reference recorded with padding": (
+        lambda w: w.forge(
+            "account-a1", "MoneyDeposited", {**_deposit("a1", 500), "reference": " r1 "}, "deposit"
+        ),
+        "reference is ' r1 ' but the rules give 'r1'",
+    ),
     "data that does not validate": (
         lambda w: w.forge(
             "account-a1", "MoneyDeposited", {**_deposit("a1", 500), "amount": "lots"}, "deposit"

@@ -62,7 +62,27 @@ def _listed(data: dict[str, Any]) -> bool:
     return True
 
 
-TAMPERS: dict[str, Tamper] = {"amount + 1": _more, "reference": _renamed, "a list": _listed}
+def _as_text(data: dict[str, Any]) -> bool:
+    if not isinstance(data.get("amount"), int):
+        return False
+    data["amount"] = str(data["amount"])  # lax validation would read "100" as 100
+    return True
+
+
+def _padded(data: dict[str, Any]) -> bool:
+    if not isinstance(data.get("reference"), str):
+        return False
+    data["reference"] = f" {data['reference']} "  # a model that strips would accept it
+    return True
+
+
+TAMPERS: dict[str, Tamper] = {
+    "amount + 1": _more,
+    "reference": _renamed,
+    "a list": _listed,
+    "amount as text": _as_text,
+    "padded reference": _padded,
+}
 
 
 def _rechained(lines: list[bytes]) -> list[bytes]:
