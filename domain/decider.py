@@ -97,6 +97,10 @@ class InMemoryDecider:
     def new_id(self) -> str:
         return uuid4_from(self._ids)
 
+    def record_id(self) -> str:
+        """The id of a command or an event this decider records (drawn from its ids)."""
+        return uuid4_from(self._ids)
+
     # -- deciding ----------------------------------------------------------------------
     def execute(
         self,
@@ -112,7 +116,7 @@ class InMemoryDecider:
         """
         if payload is None:
             payload = command.payload()
-        command_id = uuid4_from(self._ids)
+        command_id = self.record_id()
         try:
             emits = self.model.handlers[type(command)](command, self)
         except RuleRefused as refused:
@@ -134,7 +138,7 @@ class InMemoryDecider:
         )
         # The bus draws every event id (in emit order) before it appends, grouped by
         # stream; drawing them first keeps a replay's ids in step with these.
-        event_ids = [uuid4_from(self._ids) for _ in emits]
+        event_ids = [self.record_id() for _ in emits]
         kept: dict[str, Any] | None = payload
         changes = (
             self._one(emits[0], event_ids) if len(emits) == 1 else self._fold(emits, event_ids)

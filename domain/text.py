@@ -114,8 +114,14 @@ def checked_text(value: str, *, field: str, max_length: int, required: bool = Tr
     or blank text. Use it wherever text enters: command fields, actors, command ids,
     stream ids, bookmark names.
     """
-    normal = unicodedata.normalize("NFC", value)
-    bad = _UNSAFE.findall(normal)
+    if value.isascii() and value.isprintable():
+        # Printable ASCII (U+0020..U+007E) is already NFC and holds no unsafe character:
+        # only the length and blankness are left to check (ids, actors, most text).
+        normal = value
+        bad: list[str] = []
+    else:
+        normal = unicodedata.normalize("NFC", value)
+        bad = _UNSAFE.findall(normal)
     if bad:
         # Named as U+XXXX: a backslash escape would be escaped again by `DomainError`.
         shown = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in bad))

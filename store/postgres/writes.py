@@ -46,6 +46,7 @@ from store.hashchain import (
 from store.postgres.append_function import append_on_server
 from store.postgres.append_sql import APPEND_LOCK, CHANNEL, SITUATION, STALE_OR_LOCK
 from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection, execute_rows
+from store.postgres.bulk_load import load_items
 from store.postgres.import_writes import PostgresImportWrites
 from store.proofs.sqlite_log import extend_tree
 from store.sqlite.statements import RefusalRow, refusal_row
@@ -154,8 +155,11 @@ class Writing(PostgresBase):
         rows: list[ChainRow],
         commands: list[CommandRow],
         refusals: Sequence[RefusalRow] = (),
+        *,
+        copied: bool = False,
     ) -> None:
-        if rows:
+        """Write event rows (unless `copied`: sent already), commands rows and refusals."""
+        if rows and not copied:
             execute_rows(conn, _INSERT_EVENT, rows)
         if commands:
             hashes = {row[0]: row[11] for row in rows}
@@ -403,26 +407,19 @@ class Writing(PostgresBase):
             extender = ChainExtender(
                 head, last_time, self._key, stream_version=version, command_exists=known
             )
-            rows: list[ChainRow] = []
-            refused: list[RefusalRow] = []
-            fresh: set[str] = set()
-            for item in items:
-                if refusals and type(item) is Refusal:
-                    refused.append(refusal_row(item, extender.position, extender))
-                    continue
-                row = to_row(extender, item)
-                if row[1] in fresh:
-                    raise EventRejected(f"event id {row[1]} is used twice", extender.count - 1)
-                fresh.add(row[1])
-                rows.append(row)
-                if len(rows) >= batch:
+
+            def write(
+                rows: list[ChainRow], refused: list[RefusalRow], copied: bool, last: bool
+            ) -> None:
+                if not copied:
                     self._refuse_known_ids(conn, rows, head.position)
-                    self._write_rows(conn, rows, extender.take_commands(), refused)
-                    self._extend_tree(conn, rows)
-                    rows, refused = [], []
-            self._refuse_known_ids(conn, rows, head.position)
-            self._write_rows(conn, rows, extender.finish_commands(), refused)
-            self._extend_tree(conn, rows)
+                commands = extender.finish_commands() if last else extender.take_commands()
+                self._write_rows(conn, rows, commands, refused, copied=copied)
+                self._extend_tree(conn, rows)
+
+            load_items(
+                conn, extender, items, to_row, write, batch=batch, refusals=refusals, stream=empty
+            )
             if finish is not None:
                 finish(_sqlite_view(conn, self._lock), extender.head)
             return extender.head

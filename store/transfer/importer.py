@@ -315,5 +315,9 @@ def import_history(
     try:
         head = store.load_recorded(state.items(), finish)
     except EventRejected as exc:
+        try:
+            check.decode_offered()  # an event's data not validating is named first
+        except HistoryRefused as invalid:
+            raise state.refused(invalid) from None
         raise state.refused(exc) from None
     return ImportResult(head, len(state.event_lines), made[0], dict(state.restored))

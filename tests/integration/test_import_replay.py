@@ -116,6 +116,27 @@ LEDGER_CASES: dict[str, tuple[Build, str]] = {
         ),
         "metadata.actor contains control",
     ),
+    # Lax validation would turn these into the domain's own values: the ledger's events
+    # validate strictly, and the replay compares the recorded JSON with what the handler
+    # emits, type for type (whitespace a model strips included).
+    "amount recorded as text": (
+        lambda w: w.forge(
+            "account-a1", "MoneyDeposited", {**_deposit("a1", 500), "amount": "500"}, "deposit"
+        ),
+        "amount: Input should be a valid integer",
+    ),
+    "amount recorded as a float": (
+        lambda w: w.forge(
+            "account-a1", "MoneyDeposited", {**_deposit("a1", 500), "amount": 500.0}, "deposit"
+        ),
+        "amount: Input should be a valid integer",
+    ),
+    "reference recorded with padding": (
+        lambda w: w.forge(
+            "account-a1", "MoneyDeposited", {**_deposit("a1", 500), "reference": " r1 "}, "deposit"
+        ),
+        "reference is ' r1 ' but the rules give 'r1'",
+    ),
     "data that does not validate": (
         lambda w: w.forge(
             "account-a1", "MoneyDeposited", {**_deposit("a1", 500), "amount": "lots"}, "deposit"
@@ -306,3 +327,26 @@ def test_the_todo_plugin_checks_its_rules_too(
     assert cli("--domain", "todo_domain:TODO_DOMAIN", "init", db_path=target).code == 0
     r = cli("--domain", "todo_domain:TODO_DOMAIN", "import", str(path), db_path=target)
     assert r.code == 2 and "line 3: " in r.err and "already done" in r.err, r.err
+
+
+def test_a_plugin_value_its_lax_model_would_accept_is_refused(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The to-do plug-in's events validate laxly (padding stripped): the replay compares
+    the recorded JSON with what the handler emits, so a padded text is refused."""
+    monkeypatch.syspath_prepend(
+        str(Path(__file__).resolve().parents[2] / "examples" / "todo_domain")
+    )
+    from todo_domain import TODO_DOMAIN
+
+    w = HistoryWriter(TODO_DOMAIN)
+    w.run("add_todo", todo_id="milk", text="buy milk")
+    w.forge("todo-eggs", "TodoAdded", {"todo_id": "eggs", "text": " buy eggs "}, "add_todo")
+    path = write_file(tmp_path / "todo.jsonl", list(w.events))
+    target = tmp_path / "todo.db"
+    assert cli("--domain", "todo_domain:TODO_DOMAIN", "init", db_path=target).code == 0
+    before = database_digest(target)
+    r = cli("--domain", "todo_domain:TODO_DOMAIN", "import", str(path), db_path=target)
+    assert r.code == 2 and "line 2: " in r.err, r.err
+    assert "text is ' buy eggs ' but the rules give 'buy eggs'" in r.err, r.err
+    assert database_digest(target) == before
