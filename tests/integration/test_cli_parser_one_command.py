@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +41,16 @@ def test_help_and_unclear_command_lines_build_every_command() -> None:
 def test_an_option_value_is_not_taken_for_the_command() -> None:
     assert _commands(build_parser(["--actor", "log", "exec", "deposit"])) == {"exec"}
     assert _commands(build_parser(["--actor=log", "exec", "deposit"])) == {"exec"}
+
+
+def test_usage_is_wrapped_to_the_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building uses a formatter of a fixed width; what is printed, the terminal's."""
+    lines = {}
+    for columns in (50, 200):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        lines[columns] = build_parser(["exec", "deposit"]).format_usage().splitlines()
+    assert len(lines[50]) > len(lines[200])
+    assert max(len(line) for line in lines[50]) < 60 < max(len(line) for line in lines[200])
 
 
 def _parsed(parse: Any, argv: list[str]) -> dict[str, Any] | str:

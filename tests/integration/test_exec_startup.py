@@ -42,6 +42,11 @@ NOT_FOR_EXEC = (
     "tempfile",
     # an import's replay through the rules
     "domain.history_check",
+    # the terminal's width, read only when help is printed (with the compression
+    # modules shutil loads), and the commands that are not run (tui/cli/parser.py)
+    "shutil",
+    "lzma",
+    "bz2",
 )
 
 

@@ -21,6 +21,31 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise CliUsageError(f"{message} (see `{self.prog} --help`)")
 
+    _printing = False
+
+    def format_help(self) -> str:
+        self._printing = True
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self._printing = True
+        return super().format_usage()
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        formatter = self.formatter_class
+        if self._printing or not (
+            isinstance(formatter, type) and issubclass(formatter, argparse.HelpFormatter)
+        ):
+            return super()._get_formatter()
+        # Building the parser asks for a formatter per option, only to check its metavar:
+        # the terminal's width is read for text to print alone (reading it imports
+        # shutil and the compression modules, 2 ms of `exec`'s start-up: issue 14).
+        return formatter(prog=self.prog, width=_BUILDING_WIDTH)
+
+
+_BUILDING_WIDTH = 1_000
+"""The width of the formatters argparse asks for while building (nothing is printed)."""
+
 
 INT64 = (-(2**63), 2**63 - 1)
 """SQLite's INTEGER range: every whole-number option must fit in it."""
