@@ -55,4 +55,5 @@ def entry_point() -> None:
     start_up.pause_collector()
     code = main()
     start_up.before_exit()
+    start_up.end_one_shot(code)
     sys.exit(code)
