@@ -42,6 +42,11 @@ NOT_FOR_EXEC = (
     "tempfile",
     # an import's replay through the rules
     "domain.history_check",
+    # the terminal's width, read only when help is printed (with the compression
+    # modules shutil loads), and the commands that are not run (tui/cli/parser.py)
+    "shutil",
+    "lzma",
+    "bz2",
 )
 
 
@@ -153,3 +158,55 @@ def test_main_from_python_leaves_the_collector_alone(tmp_path: Path) -> None:
     )
     assert (enabled, frozen) == ("True", "False")
     assert int(collections) > 0
+
+
+EXIT_PROBE = """
+import atexit, sys, threading
+from tui.cli import main, start_up
+
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+stop = threading.Event()
+if sys.argv[1] == "thread":
+    threading.Thread(target=stop.wait, args=(60,)).start()
+start_up.pause_collector()
+code = main(["--db", sys.argv[2], "--actor", "ann", *sys.argv[3:]])
+start_up.before_exit()
+start_up.end_one_shot(code)
+print("back in Python", file=sys.stderr)
+stop.set()
+sys.exit(code)
+"""
+
+
+def _exit_of(tmp_path: Path, how: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`eventscope ARGV` run as the console script runs it, with an exit handler that
+    says it ran, alone or beside a thread that is still running (`how` = "thread")."""
+    return subprocess.run(
+        [sys.executable, "-c", EXIT_PROBE, how, str(tmp_path / "x.db"), *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_exec_ends_after_the_exit_handlers_without_the_teardown(tmp_path: Path) -> None:
+    _setup(tmp_path)
+    done = _exit_of(tmp_path, "alone", "exec", "deposit", "account_id=a1", "amount=1.00")
+    assert done.returncode == 0
+    assert '"type":"MoneyDeposited"' in done.stdout  # flushed before the end
+    assert "atexit ran" in done.stderr and "back in Python" not in done.stderr
+    refused = _exit_of(tmp_path, "alone", "exec", "withdraw", "account_id=a1", "amount=99.00")
+    assert refused.returncode == 1 and "refused" in refused.stderr
+    assert "back in Python" not in refused.stderr
+
+
+def test_other_commands_and_running_threads_exit_as_python_does(tmp_path: Path) -> None:
+    """The counterpart: Python's own exit, which waits for the thread."""
+    _setup(tmp_path)
+    for how, argv in (
+        ("thread", ("exec", "deposit", "account_id=a1", "amount=1.00")),
+        ("alone", ("init",)),
+    ):
+        done = _exit_of(tmp_path, how, *argv)
+        assert done.returncode == 0, done.stderr
+        assert "atexit ran" in done.stderr and "back in Python" in done.stderr, argv

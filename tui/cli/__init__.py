@@ -13,16 +13,15 @@ from collections.abc import Sequence
 from domain.errors import DomainError
 from tui.cli import start_up
 from tui.cli.output import say
-from tui.cli.parser import CliUsageError, build_parser
+from tui.cli.parser import CliUsageError, parse_arguments
 from tui.pydantic_plugins import use_lean_plugin_scan
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     use_lean_plugin_scan()  # before the first validator is built (start-up, issue 14)
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse_arguments(sys.argv[1:] if argv is None else argv)
         if not getattr(args, "own_start_up", False):  # else the handler says when (exec)
             start_up.start_up_done()
         code: int = args.handler(args)
@@ -56,4 +55,5 @@ def entry_point() -> None:
     start_up.pause_collector()
     code = main()
     start_up.before_exit()
+    start_up.end_one_shot(code)
     sys.exit(code)

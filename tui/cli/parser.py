@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import NoReturn
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from tui.cli import lazy
 from tui.themes import THEMES
@@ -19,6 +20,31 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise CliUsageError(f"{message} (see `{self.prog} --help`)")
+
+    _printing = False
+
+    def format_help(self) -> str:
+        self._printing = True
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self._printing = True
+        return super().format_usage()
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        formatter = self.formatter_class
+        if self._printing or not (
+            isinstance(formatter, type) and issubclass(formatter, argparse.HelpFormatter)
+        ):
+            return super()._get_formatter()
+        # Building the parser asks for a formatter per option, only to check its metavar:
+        # the terminal's width is read for text to print alone (reading it imports
+        # shutil and the compression modules, 2 ms of `exec`'s start-up: issue 14).
+        return formatter(prog=self.prog, width=_BUILDING_WIDTH)
+
+
+_BUILDING_WIDTH = 1_000
+"""The width of the formatters argparse asks for while building (nothing is printed)."""
 
 
 INT64 = (-(2**63), 2**63 - 1)
@@ -162,15 +188,37 @@ def _add_globals(parser: argparse.ArgumentParser, *, top: bool, actor: bool = Tr
     )
 
 
+class _Unbuilt(_Parser):
+    """Stands in for a command the arguments do not run: what is added to it is dropped."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        return argparse.Action([], argparse.SUPPRESS)
+
+    def set_defaults(self, **kwargs: Any) -> None:
+        pass
+
+
+class Commands:
+    """The subcommands being built: all of them, or only `only` (start-up, issue 14:
+    the 20 commands and their options are about 9 ms of `exec deposit`)."""
+
+    def __init__(self, action: argparse._SubParsersAction[_Parser], only: str | None) -> None:
+        self.action = action
+        self.only = only
+        self.unbuilt = _Unbuilt(add_help=False)
+
+
 def _command(
-    sub: argparse._SubParsersAction[_Parser],
+    sub: Commands,
     name: str,
     help_text: str,
     example: str,
     *,
     actor: bool = True,
 ) -> _Parser:
-    parser: _Parser = sub.add_parser(
+    if sub.only is not None and name != sub.only:
+        return sub.unbuilt
+    parser: _Parser = sub.action.add_parser(
         name,
         help=help_text,
         description=help_text,
@@ -181,8 +229,36 @@ def _command(
     return parser
 
 
-def build_parser() -> _Parser:
-    """The full `eventscope` parser."""
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """`argv` parsed by a parser that builds only the command it runs, when that is
+    plain to see; a usage error is told by the full parser, so it reads as always."""
+    try:
+        return build_parser(argv).parse_args(argv)
+    except CliUsageError:
+        return build_parser().parse_args(argv)
+
+
+def _command_run_by(parser: _Parser, argv: Sequence[str]) -> str | None:
+    """The first word of `argv` after options of `parser` spelled out in full (none for
+    help, an abbreviation, an unknown option, or no command word)."""
+    if "-h" in argv or "--help" in argv:
+        return None
+    words = iter(argv)
+    for word in words:
+        if not word.startswith("-"):
+            return word
+        name, equals, _ = word.partition("=")
+        action = parser._option_string_actions.get(name)
+        if action is None or (action.nargs is not None and (equals or action.nargs != 0)):
+            return None
+        if action.nargs is None and not equals:
+            next(words, None)  # its value, even one that looks like a command
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> _Parser:
+    """The `eventscope` parser: every command, or with `argv` only the command it runs
+    (when that is plain to see; see `parse_arguments`)."""
     parser = _Parser(
         prog="eventscope",
         description=GLOBAL_HELP,
@@ -190,7 +266,10 @@ def build_parser() -> _Parser:
     )
     _add_globals(parser, top=True)
     parser.set_defaults(handler=lazy.handler("commands", "open_app"))
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    sub = Commands(
+        parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser),
+        only=None if argv is None else _command_run_by(parser, argv),
+    )
 
     p = _command(
         sub,

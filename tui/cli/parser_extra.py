@@ -3,13 +3,11 @@ and of `serve`: split from `tui.cli.parser`, which builds the whole CLI with the
 
 from __future__ import annotations
 
-import argparse
-
 from tui.cli import lazy
-from tui.cli.parser import _command, _Parser, whole_number
+from tui.cli.parser import Commands, _command, whole_number
 
 
-def proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+def proof_commands(sub: Commands) -> None:
     """keygen, checkpoint, prove, verify-proof (docs/proofs.md)."""
     p = _command(
         sub,
@@ -95,7 +93,7 @@ def proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.set_defaults(handler=lazy.handler("witness", "cosign"))
 
 
-def serve_command(sub: argparse._SubParsersAction[_Parser]) -> None:
+def serve_command(sub: Commands) -> None:
     """serve: the app in a web browser (textual-serve), one app process per tab."""
     p = _command(
         sub,
