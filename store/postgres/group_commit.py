@@ -3,9 +3,10 @@
 An unkeyed append outside a transaction is one `CALL eventscope_append_shared(...)`
 (migration 4), with the arguments `eventscope_append` takes (append_function.py):
 
-1. it tries the append lock, `pg_try_advisory_xact_lock(APPEND_LOCK)`; granted, this
-   writer is the *combiner*: it appends its own entry as `eventscope_append` does, then
-   every entry waiting in the queue, and commits them all together: one WAL flush;
+1. it tries the append lock, `pg_try_advisory_xact_lock(APPEND_LOCK)`; granted, with
+   nothing queued, it appends as `eventscope_append` alone (main's path); granted with
+   entries queued, this writer is the *combiner*: it appends its own entry, then every
+   entry waiting in the queue, and commits them all together: one WAL flush;
 2. refused (another writer holds the lock), it checks the expected versions (a stale
    append conflicts without queueing, as in the function) and *enqueues* its arguments
    into the UNLOGGED table `eventscope_append_queue`, and commits that: a transaction
@@ -174,6 +175,15 @@ DECLARE
     failed_message text;
 BEGIN
     IF pg_try_advisory_xact_lock(a_lock) THEN
+        IF NOT EXISTS (SELECT 1 FROM eventscope_append_queue) THEN
+            -- Alone: the append as main made it (a writer that queues from now on finds
+            -- no result after this commit and combines its entry itself).
+            SELECT f.o_outcome, f.o_first, f.o_hashes, f.o_versions, f.o_locked_at
+            INTO o_outcome, o_first, o_hashes, o_versions, o_locked_at
+            FROM eventscope_append({_NAMES}) f;
+            o_batch := 1;
+            RETURN;
+        END IF;
         -- The combiner from the start: its own append, then the queue, one commit.
         BEGIN
             SELECT f.o_outcome, f.o_first, f.o_hashes, f.o_versions, f.o_locked_at
