@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 
@@ -187,10 +187,24 @@ def append_on_server(
     stream: the function refuses the append (`conflict`) unless each expected version
     is current under the lock, so those versions are the ones the server would assign.
     """
+    return call_append(conn, _CALL, streams, metadata, texts, metadata_text, recorded_at)[0]
+
+
+def call_append(
+    conn: psycopg.Connection,
+    statement: LiteralString,
+    streams: Sequence[StreamAppend],
+    metadata: Metadata,
+    texts: Sequence[tuple[StreamAppend, NewEvent, str]],
+    metadata_text: str,
+    recorded_at: str,
+) -> tuple[ServerOutcome, tuple[Any, ...]]:
+    """Run `statement` (a call taking `eventscope_append`'s eighteen arguments, whose
+    row starts with its five outputs): the outcome, and the whole row."""
     params, columns = append_arguments(streams, metadata, texts, metadata_text, recorded_at)
-    row = conn.execute(_CALL, params).fetchone()
-    assert row is not None  # the function returns one row, always
-    return server_outcome(row, columns, metadata.command_id or "")
+    row = conn.execute(statement, params).fetchone()
+    assert row is not None  # one row, always
+    return server_outcome(row, columns, metadata.command_id or ""), tuple(row)
 
 
 def append_arguments(

@@ -35,11 +35,7 @@ from collections.abc import Sequence
 import psycopg
 
 from domain.envelope import Metadata, NewEvent, StreamAppend
-from store.postgres.append_function import (
-    ServerOutcome,
-    append_arguments,
-    server_outcome,
-)
+from store.postgres.append_function import ServerOutcome, call_append
 
 _ARGUMENTS = (
     ("a_lock", "bigint"),
@@ -250,9 +246,11 @@ ROUTINES = ("eventscope_combine", "eventscope_append_shared")
 """What a writer role must be able to execute for shared commits (privileges.py)."""
 
 _CALL = (
+    # The eighteen arguments (typed as `_ARGUMENTS`), then the six INOUT outputs.
     "CALL eventscope_append_shared("
-    + ", ".join(f"%s::{kind}" for _, kind in _ARGUMENTS)
-    + ", NULL, NULL, NULL, NULL, NULL, NULL)"
+    "%s::bigint, %s::text, %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], "
+    "%s::bigint[], %s::text[], %s::integer[], %s::text[], %s::bytea[], %s::text, %s::text, "
+    "%s::text, %s::text, %s::text, %s::text, NULL, NULL, NULL, NULL, NULL, NULL)"
 )
 
 
@@ -267,7 +265,6 @@ def append_shared(
     """Append through a shared commit: the outcome, and how many appends its commit
     held (0 for a conflict found before queueing). `conn` is in autocommit mode with no
     transaction open (the procedure commits inside)."""
-    params, columns = append_arguments(streams, metadata, texts, metadata_text, recorded_at)
-    row = conn.execute(_CALL, params).fetchone()
-    assert row is not None  # CALL returns its INOUT parameters as one row
-    return server_outcome(row, columns, metadata.command_id or ""), int(row[5] or 0)
+    # CALL returns its INOUT parameters as one row.
+    done, row = call_append(conn, _CALL, streams, metadata, texts, metadata_text, recorded_at)
+    return done, int(row[5] or 0)

@@ -9,8 +9,8 @@ their triggers, is refused by the server's privileges; the reader reads everythi
 
 from __future__ import annotations
 
-import os
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from itertools import count
 from pathlib import Path

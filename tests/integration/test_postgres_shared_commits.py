@@ -198,9 +198,7 @@ def _catch(call: Callable[[], AppendResult]) -> Any:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(
-    batches=st.lists(st.lists(st.booleans(), min_size=4, max_size=4), min_size=1, max_size=5)
-)
+@given(batches=st.lists(st.lists(st.booleans(), min_size=4, max_size=4), min_size=1, max_size=5))
 def test_appends_in_random_batches_chain_and_grow_the_tree_as_one_by_one(
     postgres_server: PostgresServer,
     tmp_path_factory: pytest.TempPathFactory,
