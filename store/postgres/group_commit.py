@@ -12,11 +12,10 @@ An unkeyed append outside a transaction is one `CALL eventscope_append_shared(..
    into the UNLOGGED table `eventscope_append_queue`, and commits that: a transaction
    that wrote only unlogged tables writes no WAL of its own, so its commit does not wait
    for a flush (docs/postgres.md: the figure);
-3. it waits for the batch under way: `pg_advisory_xact_lock_shared(BATCH_LOCK)`, which
-   a combiner holds from its read of the queue to its commit, so it is granted after
-   that commit's flush; then it looks for its result in the UNLOGGED table
-   `eventscope_append_results`, which the combiner wrote in the same transaction as the
-   events (so a result is visible only once they are durable);
+3. it waits for the holder: `pg_advisory_xact_lock_shared(APPEND_LOCK)`, granted when the
+   holder's transaction ends (after its flush); then it looks for its result in the
+   UNLOGGED table `eventscope_append_results`, which the combiner wrote in the same
+   transaction as the events (so a result is visible only once they are durable);
 4. no result (it enqueued after the holder read the queue): it waits for the lock
    exclusively, and, granted, combines the queue itself (its own entry with it).
 
@@ -63,12 +62,6 @@ _ARGUMENTS = (
 _DECLARED = ", ".join(f"{name} {kind}" for name, kind in _ARGUMENTS)
 _NAMES = ", ".join(name for name, _ in _ARGUMENTS)
 _FROM_ENTRY = ", ".join(f"q.{name}" for name, _ in _ARGUMENTS)
-
-BATCH_LOCK = 0x45565343_00000003
-"""Held exclusively by a combiner, after the append lock, from its read of the queue to
-its commit; queued writers wait for it shared. Only combiners take it, so a queued writer
-never waits behind writers queued for the append lock itself (an `exclusive_appends`
-block, a keyed append, a load): it waits for the batch that may hold its entry."""
 
 QUEUE_TABLES = ("eventscope_append_queue", "eventscope_append_results")
 """The two UNLOGGED tables of shared commits: a writer role needs to write both."""
@@ -118,14 +111,6 @@ DECLARE
 BEGIN
     -- The caller holds the append lock. One read of the queue: the entries committed
     -- before it, taken (deleted) whatever becomes of them.
-    IF NOT EXISTS (SELECT 1 FROM eventscope_append_queue) THEN
-        RETURN 0;
-    END IF;
-    -- Queued writers wait for this lock (shared): they look for their results when
-    -- this transaction ends. Taken before the read, so an entry read here is answered
-    -- at this commit.
-    PERFORM set_config('lock_timeout', '0', true);
-    PERFORM pg_advisory_xact_lock({BATCH_LOCK});
     SELECT array_agg(e.ticket) INTO taken FROM eventscope_append_queue e;
     IF taken IS NULL THEN
         RETURN 0;
@@ -231,7 +216,7 @@ BEGIN
         -- writer that gave up here would leave its entry to be appended after it left.
         PERFORM set_config('lock_timeout', '0', true);
         IF NOT combined THEN
-            PERFORM pg_advisory_xact_lock_shared({BATCH_LOCK});  -- no batch under way
+            PERFORM pg_advisory_xact_lock_shared(a_lock);  -- the holder has committed
         END IF;
         DELETE FROM eventscope_append_results x WHERE x.pid = me AND x.ticket = my_ticket
         RETURNING * INTO r;
