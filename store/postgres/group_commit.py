@@ -221,6 +221,9 @@ BEGIN
         DELETE FROM eventscope_append_results x WHERE x.pid = me AND x.ticket = my_ticket
         RETURNING * INTO r;
         EXIT WHEN FOUND;
+        IF combined THEN  -- it combined the queue itself: its result must be there
+            RAISE EXCEPTION 'eventscope: the queued append % has no result', my_ticket;
+        END IF;
         COMMIT;  -- lets the shared lock go
         PERFORM set_config('lock_timeout', '0', true);
         PERFORM pg_advisory_xact_lock(a_lock);
