@@ -5,6 +5,8 @@
     .venv/bin/python bench/bench_postgres.py --commands 600 --writers 1 4 16 --rounds 3
     .venv/bin/python bench/bench_postgres.py --profile           # round trips of one command
     .venv/bin/python bench/bench_postgres.py --main --bulk 0     # + main's append path, A/B
+    hi .venv/bin/python bench/bench_postgres.py --writers 1 4 16 --commands 300 \
+        --rounds 2 --bulk 0 --main                               # the README's run F
 
 Everything runs on one throwaway server started here (tests/support/postgres_server.py,
 with `durable=True`: fsync and synchronous_commit on, as shipped), each figure beside its
@@ -25,9 +27,12 @@ start-up and setup are not timed) to the last one's end:
    command that still conflicts after 5 retries is an error that reached its writer.
 
 `--main` adds main's path beside each eventscope row, in the same alternating rounds:
-the client-side append (two round trips, the rows hashed in Python under the lock:
-`server_append = False`) and the bus without the locked decision (`exclusive_after`
-above its retries). `lock` is the append lock's hold as the writer sees it, from the
+each append one call of `eventscope_append`, one commit (and one WAL flush) each
+(`shared_commits = False`), where eventscope now lets concurrent writers share one
+commit (store/postgres/group_commit.py). `appends/commit` is how many appends one
+commit held: the count of appends over the count of commits (each shared append knows
+its commit's size b; the commits are the sum of 1/b), 1 on main's path. `lock` is the
+append lock's hold as the writer sees it, from the
 server granting it (`eventscope_append` returns that time) to the writer receiving the
 committed result (so the commit's WAL flush and the reply are inside): median and p99.
 `1/rate` is the serial time per command: with every append under one lock, throughput
@@ -93,6 +98,7 @@ class CountingStore(PostgresEventStore):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.holds: list[float] = []
+        self.batches: list[int] = []
 
     def append(self, streams: Any, metadata: Metadata) -> AppendResult:
         self.last_lock_grant = None
@@ -103,6 +109,7 @@ class CountingStore(PostgresEventStore):
             raise
         if self.last_lock_grant is not None and not self.inside:
             self.holds.append(time.time() - self.last_lock_grant)
+        self.batches.append(1 if self.inside or not self.shared_commits else self.last_batch)
         return result
 
     @contextlib.contextmanager
@@ -126,9 +133,10 @@ def open_accounts(bus: CommandBus, prefix: str, accounts: int) -> None:
 
 # -- writer processes -------------------------------------------------------------------------
 
-Result = tuple[list[float], int, int, float, float, list[float], int]
+Result = tuple[list[float], int, int, float, float, list[float], int, list[int]]
 """A writer's latencies (s), errors that reached it, retries, when it started and ended,
-its appends' lock holds (s), and its locked decisions."""
+its appends' lock holds (s), its locked decisions, and the size of each append's
+commit (appends it held)."""
 
 _barrier: Any = None
 
@@ -140,18 +148,17 @@ def _ready(barrier: Any) -> None:
 
 def eventscope_writer(args: tuple[str, int, int, bool, bool]) -> Result:
     """`commands` deposits through the bus, on this process's own accounts or the shared
-    ones; `main`: main's path (the client-side append, no locked decision)."""
+    ones; `main`: main's path (each append its own commit)."""
     url, index, commands, shared, main = args
     store = CountingStore(url)
     bus = CommandBus(store, LEDGER, ids=SequentialIds(f"w{index}"))
-    if main:
-        store.server_append = False
-        bus.exclusive_after = bus.max_retries + 1
+    store.shared_commits = not main
     prefix, accounts = ("s", SHARED_ACCOUNTS) if shared else (f"w{index}-", OWN_ACCOUNTS)
     if not shared:
         open_accounts(bus, prefix, accounts)
     store.conflicts = store.locked = 0
     store.holds.clear()
+    store.batches.clear()
     latencies: list[float] = []
     errors = 0
     _barrier.wait()
@@ -166,7 +173,16 @@ def eventscope_writer(args: tuple[str, int, int, bool, bool]) -> Result:
         latencies.append(time.perf_counter() - start)
     ended = time.time()
     store.close()
-    return latencies, errors, store.conflicts, began, ended, store.holds, store.locked
+    return (
+        latencies,
+        errors,
+        store.conflicts,
+        began,
+        ended,
+        store.holds,
+        store.locked,
+        store.batches,
+    )
 
 
 def es_environment(server: PostgresServer, database: str) -> dict[str, str]:
@@ -222,11 +238,12 @@ def es_writer(args: tuple[dict[str, str], int, int]) -> Result:
         latencies.append(time.perf_counter() - start)
     ended = time.time()
     app.close()
-    return latencies, errors, 0, began, ended, [], 0
+    return latencies, errors, 0, began, ended, [], 0, []
 
 
-Case = tuple[float, float, int, int, list[float], int]
-"""commands/s, p99 (ms), errors, retries, lock holds (s), locked decisions."""
+Case = tuple[float, float, int, int, list[float], int, float]
+"""commands/s, p99 (ms), errors, retries, lock holds (s), locked decisions, appends per
+commit (0: not measured)."""
 
 
 def run_processes(worker: Callable[[Any], Result], jobs: list[Any]) -> Case:
@@ -237,6 +254,8 @@ def run_processes(worker: Callable[[Any], Result], jobs: list[Any]) -> Case:
         results = pool.map(worker, jobs)
     latencies = [value for result in results for value in result[0]]
     elapsed = max(r[4] for r in results) - min(r[3] for r in results)
+    batches = [b for result in results for b in result[7] if b > 0]
+    commits = sum(1 / b for b in batches)
     return (
         len(latencies) / elapsed,
         p99(latencies) * 1000,
@@ -244,6 +263,7 @@ def run_processes(worker: Callable[[Any], Result], jobs: list[Any]) -> Case:
         sum(r[2] for r in results),
         [hold for result in results for hold in result[5]],
         sum(r[6] for r in results),
+        len(batches) / commits if commits else 0.0,
     )
 
 
@@ -273,6 +293,9 @@ def median_case(cases: list[Case]) -> str:
         f"p99 {statistics.median(c[1] for c in cases):6.1f} ms, "
         f"errors {sum(c[2] for c in cases)}"
     )
+    per_commit = [c[6] for c in cases if c[6]]
+    if per_commit:
+        line += f", appends/commit {statistics.median(per_commit):.2f}"
     holds = [hold for case in cases for hold in case[4]]
     if len(holds) > 1:
         line += (
@@ -432,7 +455,7 @@ def main() -> None:
     parser.add_argument(
         "--main",
         action="store_true",
-        help="also run main's path (client-side append, no locked decision) in the same rounds",
+        help="also run main's path (each append its own commit) in the same rounds",
     )
     options = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)

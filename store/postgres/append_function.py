@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 
@@ -187,6 +187,35 @@ def append_on_server(
     stream: the function refuses the append (`conflict`) unless each expected version
     is current under the lock, so those versions are the ones the server would assign.
     """
+    return call_append(conn, _CALL, streams, metadata, texts, metadata_text, recorded_at)[0]
+
+
+def call_append(
+    conn: psycopg.Connection,
+    statement: LiteralString,
+    streams: Sequence[StreamAppend],
+    metadata: Metadata,
+    texts: Sequence[tuple[StreamAppend, NewEvent, str]],
+    metadata_text: str,
+    recorded_at: str,
+) -> tuple[ServerOutcome, tuple[Any, ...]]:
+    """Run `statement` (a call taking `eventscope_append`'s eighteen arguments, whose
+    row starts with its five outputs): the outcome, and the whole row."""
+    params, columns = append_arguments(streams, metadata, texts, metadata_text, recorded_at)
+    row = conn.execute(statement, params).fetchone()
+    assert row is not None  # one row, always
+    return server_outcome(row, columns, metadata.command_id or ""), tuple(row)
+
+
+def append_arguments(
+    streams: Sequence[StreamAppend],
+    metadata: Metadata,
+    texts: Sequence[tuple[StreamAppend, NewEvent, str]],
+    metadata_text: str,
+    recorded_at: str,
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """The eighteen arguments of `eventscope_append` for this append, and each event's
+    nine canonical columns after its position (to rebuild the rows from the result)."""
     if len({event.event_id for _, event, _ in texts}) != len(texts):
         raise InvalidInput("an event id in this append is already recorded")
     # Each event's nine canonical columns after its position (a ChainRow's [1:10]).
@@ -218,9 +247,15 @@ def append_on_server(
         metadata.actor,
         CHANNEL,
     )
-    row = conn.execute(_CALL, params).fetchone()
-    assert row is not None  # the function returns one row, always
-    outcome, first, hashes, found, locked_at = row
+    return params, columns
+
+
+def server_outcome(
+    row: Sequence[Any], columns: list[tuple[Any, ...]], command_id: str
+) -> ServerOutcome:
+    """The outcome of `row` (outcome, first position, hashes, versions, lock time), the
+    first five outputs of `eventscope_append` and of the shared-commit procedure."""
+    outcome, first, hashes, found, locked_at = row[:5]
     if outcome != "ok":
         versions_found = {k: int(v) for k, v in (found or {}).items()}
         return ServerOutcome(outcome, AppendResult(command_id, (), ()), versions_found, locked_at)

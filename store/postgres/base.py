@@ -101,6 +101,12 @@ class PostgresBase(ChainSettings):
     """Unkeyed appends run as one call of `eventscope_append` (store/postgres/
     append_function.py); False keeps the client path (`bench/bench_postgres.py` compares
     both). A keyed chain always takes the client path: its key stays on the client."""
+    shared_commits = True
+    """Unkeyed appends outside `exclusive_appends` share commits with other writers'
+    (store/postgres/group_commit.py); False calls `eventscope_append` alone, one commit
+    each (main's path before shared commits: `bench/bench_postgres.py --main`)."""
+    last_batch = 0
+    """How many appends the commit of this store's last shared-commit append held."""
     last_lock_grant: float | None = None
     """When the server granted the append lock to this store's last append (epoch s)."""
 

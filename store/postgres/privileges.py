@@ -15,6 +15,9 @@ auditors as one that can only read.
 - `meta`, `eventscope_schema`: both SELECT;
 - the append function (`eventscope_append` and its two helpers): writer EXECUTE; it
   runs with the caller's rights, so it writes only what the writer may insert;
+- shared commits (migration 4): the UNLOGGED `eventscope_append_queue` and
+  `eventscope_append_results`: writer SELECT, INSERT, UPDATE, DELETE, reader nothing;
+  `eventscope_append_shared` and `eventscope_combine`: writer EXECUTE;
 - the projector's `rm_*` tables: the writer owns them (it creates, rebuilds and drops
   them); reader SELECT.
 
@@ -34,6 +37,7 @@ from psycopg import sql
 
 from domain.errors import InvalidInput, StoreError
 from store.postgres.append_function import FUNCTIONS
+from store.postgres.group_commit import QUEUE_TABLES, ROUTINES
 from store.postgres.schema import APPEND_ONLY_TABLES
 
 DERIVED_TABLES = (
@@ -101,6 +105,13 @@ def grant_roles(
             # The append function runs with the caller's rights (SECURITY INVOKER): this
             # grant keeps it callable where EXECUTE was revoked from PUBLIC.
             *_each("GRANT EXECUTE ON FUNCTION {table} TO {role}", FUNCTIONS, writer),
+            # Shared commits (store/postgres/group_commit.py): the queue and its results,
+            # to the writer role only.
+            *_each("REVOKE ALL ON {table} FROM {role}", QUEUE_TABLES, writer),
+            *_each(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}", QUEUE_TABLES, writer
+            ),
+            *_each("GRANT EXECUTE ON ROUTINE {table} TO {role}", ROUTINES, writer),
             # Read models built before: the writer's projector rebuilds and drops them.
             *_each("ALTER TABLE {table} OWNER TO {role}", tuple(_read_model_tables(conn)), writer),
         ]
@@ -113,7 +124,7 @@ def grant_roles(
             sql.SQL("GRANT USAGE ON SCHEMA {schema} TO {role}").format(
                 schema=sql.Identifier(_schema(conn)), role=sql.Identifier(reader)
             ),
-            *_each("REVOKE ALL ON {table} FROM {role}", every, reader),
+            *_each("REVOKE ALL ON {table} FROM {role}", every + QUEUE_TABLES, reader),
             *_each("GRANT SELECT ON {table} TO {role}", every, reader),
             *_each("GRANT SELECT ON {table} TO {role}", tuple(_read_model_tables(conn)), reader),
         ]

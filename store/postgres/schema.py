@@ -16,6 +16,8 @@ import psycopg
 
 from domain.errors import StoreError
 from store.postgres.append_function import APPEND_FUNCTION, STALE_FUNCTION, VERSIONS_FUNCTION
+from store.postgres.group_commit import COMBINE_FUNCTION, SHARED_PROCEDURE
+from store.postgres.group_commit import TABLES as QUEUE_TABLES
 
 MIGRATION_LOCK = 0x45565343_00000001
 """The advisory lock taken while migrating, so two processes never migrate at once."""
@@ -215,6 +217,8 @@ STEPS: tuple[Step, ...] = (
     ),
     # The append in one server-side call (store/postgres/append_function.py).
     Step(3, "append_function", [STALE_FUNCTION, VERSIONS_FUNCTION, APPEND_FUNCTION]),
+    # Writers sharing one commit (store/postgres/group_commit.py).
+    Step(4, "shared_commits", [*QUEUE_TABLES, COMBINE_FUNCTION, SHARED_PROCEDURE]),
 )
 
 

@@ -47,6 +47,7 @@ from store.postgres.append_function import append_on_server
 from store.postgres.append_sql import APPEND_LOCK, CHANNEL, SITUATION, STALE_OR_LOCK
 from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection, execute_rows
 from store.postgres.bulk_load import load_items
+from store.postgres.group_commit import append_shared
 from store.postgres.import_writes import PostgresImportWrites
 from store.proofs.sqlite_log import extend_tree
 from store.sqlite.statements import RefusalRow, refusal_row
@@ -59,6 +60,7 @@ _INSERT_REFUSAL = (
     "INSERT INTO refusals (id, recorded_at, at_position, actor, command_id, command_type, "
     "command, reason, code) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
 )
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 _HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 _CHANGED = (
     # The change token and the wake-up of followers, in one statement.
@@ -210,7 +212,13 @@ class Writing(PostgresBase):
         moment = stored_time(self.clock.now())  # the writer's own time, never clamped
         try:
             with self._lock:
-                done = append_on_server(self._pg, streams, metadata, texts, metadata_text, moment)
+                conn = self._pg
+                if self.shared_commits and conn.info.transaction_status == _IDLE:
+                    done, self.last_batch = append_shared(
+                        conn, streams, metadata, texts, metadata_text, moment
+                    )
+                else:  # inside `exclusive_appends` (the lock held): the function
+                    done = append_on_server(conn, streams, metadata, texts, metadata_text, moment)
                 if done.outcome == "duplicate":
                     return self._find_command(self._pg, metadata.command_id) or done.result
         except psycopg.Error as exc:

@@ -9,10 +9,12 @@ their triggers, is refused by the server's privileges; the reader reads everythi
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -23,6 +25,8 @@ from reliability_support import run_cli
 
 from domain.envelope import Metadata, NewEvent, StreamAppend
 from store.postgres.append_function import FUNCTIONS, append_on_server
+from store.postgres.append_sql import APPEND_LOCK
+from store.postgres.group_commit import QUEUE_TABLES, ROUTINES, append_shared
 from store.postgres.schema import APPEND_ONLY_TABLES
 from store.postgres.store import PostgresEventStore
 
@@ -85,8 +89,8 @@ def test_the_writer_role_appends_through_the_append_function_without_public_exec
 ) -> None:
     owner, writer, _, _ = roles
     with psycopg.connect(owner, autocommit=True) as conn:  # an administrator's hardening
-        for function in FUNCTIONS:
-            conn.execute(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")
+        for function in FUNCTIONS + ROUTINES:
+            conn.execute(f"REVOKE EXECUTE ON ROUTINE {function} FROM PUBLIC")
     with PostgresEventStore(writer) as store:
         before = store.head().position
         _one_append(store, "w-1")
@@ -95,19 +99,35 @@ def test_the_writer_role_appends_through_the_append_function_without_public_exec
         assert store.proofs.tree_size() == before + 1
 
 
+@pytest.mark.parametrize(
+    "call, held",
+    [(append_on_server, False), (append_shared, False), (append_shared, True)],
+    ids=["alone", "shared", "shared, queueing"],
+)
 @pytest.mark.parametrize("read_only", [False, True], ids=["reader", "reader read-only"])
 def test_the_server_refuses_the_reader_role_calling_the_append_function(
-    roles: tuple[str, str, str, str], read_only: bool
+    roles: tuple[str, str, str, str], read_only: bool, call: Callable[..., Any], held: bool
 ) -> None:
-    _, _, reader, _ = roles
+    """`held`: another session holds the append lock, so the shared append would queue
+    (the reader may not write the queue either)."""
+    owner, _, reader, _ = roles
     options = "-c default_transaction_read_only=on" if read_only else ""
-    refusal = psycopg.errors.ReadOnlySqlTransaction if read_only else InsufficientPrivilege
+    refusal: Any = psycopg.errors.ReadOnlySqlTransaction if read_only else InsufficientPrivilege
+    if read_only and call is append_shared:  # refused its read of the queue, or a write
+        refusal = (psycopg.errors.ReadOnlySqlTransaction, InsufficientPrivilege)
     event = NewEvent("Probed", {}, event_id="probe-r")
     append = StreamAppend("probe", "probe", 0, (event,))
-    with psycopg.connect(reader, autocommit=True, options=options) as conn:
+    with (
+        psycopg.connect(reader, autocommit=True, options=options) as conn,
+        psycopg.connect(owner, autocommit=True) as holder,
+        contextlib.ExitStack() as stack,
+    ):
+        if held:
+            stack.enter_context(holder.transaction())
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
         before = conn.execute("SELECT count(*) FROM events").fetchone()
         with pytest.raises(refusal):  # the server's refusal, not eventscope's
-            append_on_server(
+            call(
                 conn,
                 [append],
                 Metadata(actor="ann", command_id="r-1", command_type="probe"),
@@ -162,6 +182,10 @@ def test_the_reader_role_reads_everything_and_writes_nothing(
         ]
         assert any(t.startswith("rm_") for t in tables)
         for table in tables:
+            if table in QUEUE_TABLES:  # the writers' shared-commit queue: writers only
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(f'SELECT count(*) FROM "{table}"')
+                continue
             conn.execute(f'SELECT count(*) FROM "{table}"')
         for statement in (
             "INSERT INTO bookmarks (name, position) VALUES ('x', 1)",
