@@ -169,6 +169,7 @@ DECLARE
     r eventscope_append_results;
     failed_state text;
     failed_message text;
+    timed_out boolean;
 BEGIN
     IF pg_try_advisory_xact_lock(a_lock) THEN
         IF NOT EXISTS (SELECT 1 FROM eventscope_append_queue) THEN
@@ -212,11 +213,27 @@ BEGIN
         clock_timestamp(), {_NAMES};
     COMMIT;  -- unlogged rows only: no WAL flush to wait for
     LOOP
-        -- The waits are bounded by the holder's transaction, never by lock_timeout: a
-        -- writer that gave up here would leave its entry to be appended after it left.
-        PERFORM set_config('lock_timeout', '0', true);
+        -- A wait obeys the session's lock_timeout. When it runs out, the writer withdraws
+        -- its entry and reports the timeout; if a combiner took the entry first (its
+        -- transaction deleted it), the writer waits for that commit and reads its result,
+        -- so a writer that gives up never leaves its append to land after it left.
         IF NOT combined THEN
-            PERFORM pg_advisory_xact_lock_shared(a_lock);  -- the holder has committed
+            timed_out := false;
+            BEGIN
+                PERFORM pg_advisory_xact_lock_shared(a_lock);  -- the holder has committed
+            EXCEPTION WHEN lock_not_available THEN
+                GET STACKED DIAGNOSTICS failed_message = MESSAGE_TEXT;
+                timed_out := true;
+            END;
+            IF timed_out THEN
+                PERFORM set_config('lock_timeout', '0', true);
+                DELETE FROM eventscope_append_queue e WHERE e.ticket = my_ticket;
+                IF FOUND THEN
+                    COMMIT;
+                    RAISE EXCEPTION USING ERRCODE = '55P03', MESSAGE = failed_message;
+                END IF;
+                PERFORM pg_advisory_xact_lock_shared(a_lock);  -- taken: wait for its commit
+            END IF;
         END IF;
         DELETE FROM eventscope_append_results x WHERE x.pid = me AND x.ticket = my_ticket
         RETURNING * INTO r;
@@ -225,8 +242,23 @@ BEGIN
             RAISE EXCEPTION 'eventscope: the queued append % has no result', my_ticket;
         END IF;
         COMMIT;  -- lets the shared lock go
-        PERFORM set_config('lock_timeout', '0', true);
-        PERFORM pg_advisory_xact_lock(a_lock);
+        timed_out := false;
+        BEGIN
+            PERFORM pg_advisory_xact_lock(a_lock);
+        EXCEPTION WHEN lock_not_available THEN
+            GET STACKED DIAGNOSTICS failed_message = MESSAGE_TEXT;
+            timed_out := true;
+        END;
+        IF timed_out THEN
+            PERFORM set_config('lock_timeout', '0', true);
+            DELETE FROM eventscope_append_queue e WHERE e.ticket = my_ticket;
+            IF FOUND THEN
+                COMMIT;
+                RAISE EXCEPTION USING ERRCODE = '55P03', MESSAGE = failed_message;
+            END IF;
+            COMMIT;  -- another combiner took it: wait for its commit, then read the result
+            CONTINUE;
+        END IF;
         PERFORM eventscope_combine(0);  -- this entry, unless another combiner took it
         COMMIT;
         combined := true;

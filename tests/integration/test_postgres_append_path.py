@@ -167,3 +167,7 @@ def test_a_stale_append_conflicts_without_queueing_for_the_lock(postgres_url: st
         assert store.append(
             stale, Metadata(actor="al", command_id="c0", command_type="d")
         ).duplicate
+        # A writer whose wait timed out withdrew its queued entry: no later commit (the
+        # one just made could have combined it) appends what its writer was told failed.
+        assert store.head() == head and store.find_command("f") is None
+        assert store._pg.execute("SELECT count(*) FROM eventscope_append_queue").fetchone() == (0,)
