@@ -4,7 +4,8 @@ and of `serve`: split from `tui.cli.parser`, which builds the whole CLI with the
 from __future__ import annotations
 
 from tui.cli import lazy
-from tui.cli.parser import Commands, _command, whole_number
+from tui.cli.arg_types import whole_number
+from tui.cli.parser import Commands, _command
 
 
 def proof_commands(sub: Commands) -> None:
