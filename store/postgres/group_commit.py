@@ -170,6 +170,7 @@ DECLARE
     failed_state text;
     failed_message text;
     timed_out boolean;
+    want_lock boolean := false;
 BEGIN
     IF pg_try_advisory_xact_lock(a_lock) THEN
         IF NOT EXISTS (SELECT 1 FROM eventscope_append_queue) THEN
@@ -217,10 +218,16 @@ BEGIN
         -- its entry and reports the timeout; if a combiner took the entry first (its
         -- transaction deleted it), the writer waits for that commit and reads its result,
         -- so a writer that gives up never leaves its append to land after it left.
+        -- First the shared wait (the holder has committed), then, with no result yet,
+        -- the exclusive one, to combine the queue itself.
         IF NOT combined THEN
             timed_out := false;
             BEGIN
-                PERFORM pg_advisory_xact_lock_shared(a_lock);  -- the holder has committed
+                IF want_lock THEN
+                    PERFORM pg_advisory_xact_lock(a_lock);
+                ELSE
+                    PERFORM pg_advisory_xact_lock_shared(a_lock);
+                END IF;
             EXCEPTION WHEN lock_not_available THEN
                 GET STACKED DIAGNOSTICS failed_message = MESSAGE_TEXT;
                 timed_out := true;
@@ -233,6 +240,10 @@ BEGIN
                     RAISE EXCEPTION USING ERRCODE = '55P03', MESSAGE = failed_message;
                 END IF;
                 PERFORM pg_advisory_xact_lock_shared(a_lock);  -- taken: wait for its commit
+            ELSIF want_lock THEN
+                PERFORM eventscope_combine(0);  -- this entry, unless another combiner took it
+                COMMIT;
+                combined := true;
             END IF;
         END IF;
         DELETE FROM eventscope_append_results x WHERE x.pid = me AND x.ticket = my_ticket
@@ -242,26 +253,7 @@ BEGIN
             RAISE EXCEPTION 'eventscope: the queued append % has no result', my_ticket;
         END IF;
         COMMIT;  -- lets the shared lock go
-        timed_out := false;
-        BEGIN
-            PERFORM pg_advisory_xact_lock(a_lock);
-        EXCEPTION WHEN lock_not_available THEN
-            GET STACKED DIAGNOSTICS failed_message = MESSAGE_TEXT;
-            timed_out := true;
-        END;
-        IF timed_out THEN
-            PERFORM set_config('lock_timeout', '0', true);
-            DELETE FROM eventscope_append_queue e WHERE e.ticket = my_ticket;
-            IF FOUND THEN
-                COMMIT;
-                RAISE EXCEPTION USING ERRCODE = '55P03', MESSAGE = failed_message;
-            END IF;
-            COMMIT;  -- another combiner took it: wait for its commit, then read the result
-            CONTINUE;
-        END IF;
-        PERFORM eventscope_combine(0);  -- this entry, unless another combiner took it
-        COMMIT;
-        combined := true;
+        want_lock := true;
     END LOOP;
     COMMIT;
     IF r.outcome = 'error' THEN
