@@ -22,12 +22,18 @@ from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from domain.decider import InMemoryDecider, event_data
 from domain.envelope import PendingEvent, RecordedEvent, Refusal
 from domain.errors import DomainError, InvalidInput
+from domain.history_compare import (
+    json_kind,
+    listing,
+    recorded_as_emitted,
+    same_types,
+    short_value,
+)
 from domain.messages import Command, Event
 from domain.model import Context, DomainModel
 from domain.text import UnsafeText, checked_text
@@ -66,7 +72,7 @@ def metadata_is_text(metadata: Any) -> bool:
 def metadata_problem(metadata: Any) -> str:
     """What is wrong with stored metadata ('' when nothing), for flagging it on display."""
     if not isinstance(metadata, dict):
-        return f"metadata must be a JSON object, not {_json_kind(metadata)}"
+        return f"metadata must be a JSON object, not {json_kind(metadata)}"
     try:
         check_metadata(metadata)
     except InvalidInput as exc:
@@ -101,7 +107,7 @@ def check_metadata(metadata: Mapping[str, Any], known: Container[str] = ()) -> N
             raise InvalidInput(f"metadata.{name} is missing")
         value = metadata[name]
         if not isinstance(value, str):
-            raise InvalidInput(f"metadata.{name} must be text, not {_json_kind(value)}")
+            raise InvalidInput(f"metadata.{name} must be text, not {json_kind(value)}")
         if value in known or value in passed:
             continue
         try:
@@ -383,8 +389,7 @@ class HistoryCheck:
         recorded = group.events
         if len(emitted) != len(recorded):
             raise HistoryRefused(
-                f"{command_type} records {_listing(recorded)} but the rules give "
-                f"{_listing(emitted)}",
+                f"{command_type} records {listing(recorded)} but the rules give {listing(emitted)}",
                 group.indexes[0],
             )
         bound: dict[str, Any] = {}
@@ -422,77 +427,12 @@ class HistoryCheck:
                     if bound.setdefault(expected, value) == value:
                         continue
                     expected = bound[expected]
-                if value != expected or not _same_types(value, expected):
+                if value != expected or not same_types(value, expected):
                     raise HistoryRefused(
-                        f"{theirs.type} on {theirs.stream_id}: {name} is {_short(value)} "
-                        f"but the rules give {_short(expected)}",
+                        f"{theirs.type} on {theirs.stream_id}: {name} is {short_value(value)} "
+                        f"but the rules give {short_value(expected)}",
                         at,
                     )
-
-
-def recorded_as_emitted(recorded: Sequence[RecordedEvent], emitted: Sequence[PendingEvent]) -> bool:
-    """True when `recorded` are exactly the events the bus would write for `emitted`:
-    the same streams, types and schema versions, and data equal as JSON, type for type
-    (1, 1.0 and true differ), so that nothing is left to validate or compare."""
-    if len(recorded) != len(emitted):
-        return False
-    for theirs, mine in zip(recorded, emitted, strict=True):
-        if (
-            theirs.stream_id != mine.stream_id
-            or theirs.type != mine.type
-            or theirs.stream_type != mine.stream_type
-            or theirs.schema_version != mine.schema_version
-            or theirs.data != mine.data
-        ):
-            return False
-        try:
-            # Equal values whose canonical JSON is equal too: the same types all the way
-            # down (1, 1.0 and true dump as 1, 1.0 and true), in C rather than a walk.
-            if _canonical(theirs.data) != _canonical(mine.data):
-                return False
-        except orjson.JSONEncodeError:
-            return False  # not plain JSON (an int beyond 64 bits): compared field by field
-    return True
-
-
-def _canonical(data: dict[str, Any]) -> bytes:
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-
-
-def _same_types(a: Any, b: Any) -> bool:
-    """Whether two equal JSON values have the same types all the way down."""
-    if type(a) is not type(b):
-        return False
-    if type(a) is dict:
-        return all(_same_types(value, b[key]) for key, value in a.items())
-    if type(a) is list:
-        return all(map(_same_types, a, b))
-    return True
-
-
-def _listing(events: Sequence[RecordedEvent | PendingEvent]) -> str:
-    count = len(events)
-    items = ", ".join(f"{e.type} on {e.stream_id}" for e in events[:4])
-    return f"{count} event{'s' if count != 1 else ''} ({items})"
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a JSON boolean"
-    if isinstance(value, int | float):
-        return "a JSON number"
-    if isinstance(value, list):
-        return "a JSON list"
-    if isinstance(value, dict):
-        return "a JSON object"
-    return type(value).__name__
 
 
 def _first_error(exc: ValidationError) -> str:

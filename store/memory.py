@@ -28,7 +28,6 @@ from domain.envelope import (
     PendingEvent,
     RecordedEvent,
     Refusal,
-    RefusalMark,
     StreamAppend,
     StreamSummary,
 )
@@ -332,28 +331,6 @@ class InMemoryEventStore(MemoryTransferRecords, MemoryBookmarks):
         if command is None or command[2] is None:
             return None
         return command[1], orjson.loads(command[2])
-
-    def refusals(
-        self, *, to_position: int | None = None, limit: int | None = None
-    ) -> list[Refusal]:
-        """Refusals recorded while the head was at or before `to_position`, newest first."""
-        with self._lock:
-            found = [
-                replace(r, command=dict(r.command))
-                for r in reversed(self._refusals)
-                if to_position is None or r.at_position <= to_position
-            ]
-        return found if limit is None else found[: max(0, limit)]
-
-    def refusal_marks(self, *, after_id: int = 0) -> list[RefusalMark]:
-        """Every refusal with an id above `after_id`, as a `RefusalMark`, by id ascending."""
-        with self._lock:
-            kept = [r for r in self._refusals if r.id > after_id]
-        return [RefusalMark(r.id, r.at_position, r.actor, r.recorded_at) for r in kept]
-
-    def refusal_count(self, *, to_position: int | None = None) -> int:
-        """How many refusals were recorded while the head was at or before `to_position`."""
-        return len(self.refusals(to_position=to_position))
 
     def _matching(
         self, stream: str | None, type_: str | None, actor: str | None

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from domain.envelope import Bookmark, Head, Refusal
+from domain.envelope import Bookmark, Head, Refusal, RefusalMark
 from domain.ports import CommandRecord, ImportRecord, ImportWrites, RecordedItem
 from store.hashchain import ChainExtender, ChainRow, CommandRow, canonical_json, recording
 
@@ -45,7 +45,7 @@ def _command_record(row: CommandRow) -> CommandRecord:
 
 
 class MemoryTransferRecords:
-    """What export and import need from the in-memory store."""
+    """The in-memory store's audit records: refusals, and what export and import need."""
 
     _lock: threading.RLock
     _commands: dict[str, CommandRow]
@@ -56,6 +56,28 @@ class MemoryTransferRecords:
 
     _by_first: tuple[int, list[int], list[CommandRow]] = (-1, [], [])
     """The commands that recorded events, by first position (for a count of commands)."""
+
+    def refusals(
+        self, *, to_position: int | None = None, limit: int | None = None
+    ) -> list[Refusal]:
+        """Refusals recorded while the head was at or before `to_position`, newest first."""
+        with self._lock:
+            found = [
+                replace(r, command=dict(r.command))
+                for r in reversed(self._refusals)
+                if to_position is None or r.at_position <= to_position
+            ]
+        return found if limit is None else found[: max(0, limit)]
+
+    def refusal_marks(self, *, after_id: int = 0) -> list[RefusalMark]:
+        """Every refusal with an id above `after_id`, as a `RefusalMark`, by id ascending."""
+        with self._lock:
+            kept = [r for r in self._refusals if r.id > after_id]
+        return [RefusalMark(r.id, r.at_position, r.actor, r.recorded_at) for r in kept]
+
+    def refusal_count(self, *, to_position: int | None = None) -> int:
+        """How many refusals were recorded while the head was at or before `to_position`."""
+        return len(self.refusals(to_position=to_position))
 
     def commands_between(self, first: int, last: int) -> list[CommandRecord]:
         """The commands whose first event is at a position in first..last, by that position.
