@@ -108,6 +108,7 @@ DECLARE
     failed_state text;
     failed_message text;
     n integer;
+    done eventscope_append_results[] := '{{}}';
 BEGIN
     -- The caller holds the append lock. One read of the queue: the entries committed
     -- before it, taken (deleted) whatever becomes of them.
@@ -117,7 +118,7 @@ BEGIN
     END IF;
     SELECT array_agg(e ORDER BY e.enqueued_at, e.ticket) INTO entries
     FROM eventscope_append_queue e
-    JOIN pg_stat_activity a ON a.pid = e.pid
+    JOIN pg_stat_get_activity(NULL) a ON a.pid = e.pid
         AND (a.backend_start IS NULL OR a.backend_start = e.backend_start)
     WHERE e.ticket = ANY(taken);
     DELETE FROM eventscope_append_queue e WHERE e.ticket = ANY(taken);
@@ -141,20 +142,23 @@ BEGIN
             GET STACKED DIAGNOSTICS failed_state = RETURNED_SQLSTATE,
                 failed_message = MESSAGE_TEXT;
         END;
-        INSERT INTO eventscope_append_results (pid, ticket, outcome, first_position, hashes,
-            versions, locked_at, batch, sqlstate, message)
-        VALUES (q.pid, q.ticket, v_outcome, v_first, v_hashes, v_versions, v_locked_at,
-            n + a_also, failed_state, failed_message)
-        ON CONFLICT (pid) DO UPDATE SET ticket = excluded.ticket,
-            outcome = excluded.outcome, first_position = excluded.first_position,
-            hashes = excluded.hashes, versions = excluded.versions,
-            locked_at = excluded.locked_at, batch = excluded.batch,
-            sqlstate = excluded.sqlstate, message = excluded.message;
+        done := done || ROW(q.pid, q.ticket, v_outcome, v_first, v_hashes, v_versions,
+            v_locked_at, n + a_also, failed_state, failed_message)::eventscope_append_results;
     END LOOP;
+    -- The results, set-based (migration 5): a row of a session's earlier append, which a
+    -- writer that died after its entry was taken never read, is replaced.
+    DELETE FROM eventscope_append_results x WHERE x.pid = ANY(
+        SELECT d.pid FROM unnest(done) d);
+    INSERT INTO eventscope_append_results SELECT * FROM unnest(done);
     RETURN n;
 END
 $fn$"""
 """Append every queued entry under the lock the caller holds; returns how many."""
+
+LOCK_PATIENCE_MS = 20.0
+"""How long a writer that finds the append lock taken, with nobody queued, waits for it
+(as main's path does) before it queues its append for a combiner, when the database or
+session sets no `eventscope.lock_patience` (ms; 0: queue at once, migration 4's way)."""
 
 SHARED_PROCEDURE = f"""
 CREATE OR REPLACE PROCEDURE eventscope_append_shared(
@@ -171,8 +175,42 @@ DECLARE
     failed_message text;
     timed_out boolean;
     want_lock boolean := false;
+    granted boolean := pg_try_advisory_xact_lock(a_lock);
+    patience double precision;
+    own_timeout text;
 BEGIN
-    IF pg_try_advisory_xact_lock(a_lock) THEN
+    IF NOT granted THEN
+        -- Stale before the lock: a conflict, found without queueing (as eventscope_append).
+        IF a_command_id = '' OR NOT EXISTS (
+            SELECT 1 FROM commands c WHERE c.command_id = a_command_id
+        ) THEN
+            IF eventscope_stale(a_streams, a_expected) THEN
+                o_outcome := 'conflict';
+                o_versions := eventscope_versions(a_streams);
+                RETURN;
+            END IF;
+        END IF;
+        -- Patience (migration 5): with nobody queued, wait for the lock itself, as
+        -- eventscope_append does, for up to `eventscope.lock_patience` ms; queue only
+        -- when that runs out (or a queue exists: its combiner takes this entry too).
+        own_timeout := current_setting('lock_timeout');
+        patience := coalesce(nullif(current_setting('eventscope.lock_patience', true), ''),
+            '{LOCK_PATIENCE_MS}')::double precision;
+        IF patience > 0 AND NOT EXISTS (SELECT 1 FROM eventscope_append_queue) AND (
+            own_timeout = '0'
+            OR extract(epoch FROM own_timeout::interval) * 1000 > patience
+        ) THEN
+            BEGIN  -- a timeout undoes this block's SET LOCAL with it
+                PERFORM set_config('lock_timeout', patience || 'ms', true);
+                PERFORM pg_advisory_xact_lock(a_lock);
+                PERFORM set_config('lock_timeout', own_timeout, true);
+                granted := true;
+            EXCEPTION WHEN lock_not_available THEN
+                granted := false;
+            END;
+        END IF;
+    END IF;
+    IF granted THEN
         IF NOT EXISTS (SELECT 1 FROM eventscope_append_queue) THEN
             -- Alone: the append as main made it (a writer that queues from now on finds
             -- no result after this commit and combines its entry itself).
@@ -198,19 +236,9 @@ BEGIN
         END IF;
         RETURN;
     END IF;
-    -- Stale before the lock: a conflict, found without queueing (as eventscope_append).
-    IF a_command_id = '' OR NOT EXISTS (
-        SELECT 1 FROM commands c WHERE c.command_id = a_command_id
-    ) THEN
-        IF eventscope_stale(a_streams, a_expected) THEN
-            o_outcome := 'conflict';
-            o_versions := eventscope_versions(a_streams);
-            RETURN;
-        END IF;
-    END IF;
     my_ticket := me::text || '-' || md5(random()::text || clock_timestamp()::text);
     INSERT INTO eventscope_append_queue
-    SELECT my_ticket, me, (SELECT a.backend_start FROM pg_stat_activity a WHERE a.pid = me),
+    SELECT my_ticket, me, (SELECT a.backend_start FROM pg_stat_get_activity(me) a),
         clock_timestamp(), {_NAMES};
     COMMIT;  -- unlogged rows only: no WAL flush to wait for
     LOOP

@@ -219,6 +219,9 @@ STEPS: tuple[Step, ...] = (
     Step(3, "append_function", [STALE_FUNCTION, VERSIONS_FUNCTION, APPEND_FUNCTION]),
     # Writers sharing one commit (store/postgres/group_commit.py).
     Step(4, "shared_commits", [*QUEUE_TABLES, COMBINE_FUNCTION, SHARED_PROCEDURE]),
+    # A writer waits for the lock a while before it queues; results written set-based
+    # (store/postgres/group_commit.py: both routines replaced, their grants kept).
+    Step(5, "lock_patience", [COMBINE_FUNCTION, SHARED_PROCEDURE]),
 )
 
 
