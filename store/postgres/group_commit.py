@@ -8,7 +8,10 @@ An unkeyed append outside a transaction is one `CALL eventscope_append_shared(..
    entries queued, this writer is the *combiner*: it appends its own entry, then every
    entry waiting in the queue, and commits them all together: one WAL flush;
 2. refused (another writer holds the lock), it checks the expected versions (a stale
-   append conflicts without queueing, as in the function) and *enqueues* its arguments
+   append conflicts without queueing, as in the function); with nobody queued it waits
+   for the lock, for up to `eventscope.lock_patience` ms (migration 5: `LOCK_PATIENCE_MS`
+   by default), and, granted, goes on as in 1; when that runs out, or when it found a
+   queue (whose combiner takes its entry too), it *enqueues* its arguments
    into the UNLOGGED table `eventscope_append_queue`, and commits that: a transaction
    that wrote only unlogged tables writes no WAL of its own, so its commit does not wait
    for a flush (docs/postgres.md: the figure);
@@ -24,7 +27,7 @@ enqueued, and appends each by calling `eventscope_append` itself, inside its own
 subtransaction (a PL/pgSQL `BEGIN ... EXCEPTION` block): the same checks (duplicate
 command id, stale versions, under the lock), the same hashes and tree, the same
 commands row; an entry's conflict or error fails that entry only. Entries whose session
-is gone (`pg_stat_activity`) are dropped, not appended. One procedure call is one round
+is gone (`pg_stat_get_activity`) are dropped, not appended. One procedure call is one round
 trip for the writer, whichever role it plays.
 """
 
