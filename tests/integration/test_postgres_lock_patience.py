@@ -67,18 +67,38 @@ def _in_background(call: Callable[[], Any]) -> tuple[threading.Thread, list[Any]
     return thread, got
 
 
+def _append_past_the_lock(
+    url: str, store: PostgresEventStore, version: int, event_id: str, until: Callable[[], bool]
+) -> Any:
+    """Append `event_id` to stream "a" while the test holds the append lock, let go once
+    `until()` holds; the append's result, or the exception it raised."""
+    with _lock_held(url):
+        thread, got = _in_background(
+            partial(_append, store, "a", version, event_id, f"c-{event_id}")
+        )
+        _wait_for(until, "the writer queued or waiting")
+    thread.join()
+    return got[0]
+
+
+def _waiting_unqueued(url: str) -> bool:
+    """True once one writer waits for the lock; it must not have queued meanwhile."""
+    if _lock_waiters(url) != 1:
+        return False
+    assert _queued(url) == 0
+    return True
+
+
 def test_a_writer_that_finds_the_lock_taken_waits_for_it_instead_of_queueing(
     postgres_url: str,
 ) -> None:
     PostgresEventStore(postgres_url, create=True).close()
     with PostgresEventStore(postgres_url) as store:
         _patient(store, _FOREVER)
-        with _lock_held(postgres_url):
-            thread, got = _in_background(lambda: _append(store, "a", 0, "e1", "c1"))
-            _wait_for(lambda: _lock_waiters(postgres_url) == 1, "the writer waiting")
-            assert _queued(postgres_url) == 0
-        thread.join()
-        assert isinstance(got[0], AppendResult) and got[0].positions == (1,)
+        got = _append_past_the_lock(
+            postgres_url, store, 0, "e1", partial(_waiting_unqueued, postgres_url)
+        )
+        assert isinstance(got, AppendResult) and got.positions == (1,)
         assert store.last_batch == 1 and store.verify().ok
 
 
@@ -86,11 +106,10 @@ def test_a_writer_queues_once_its_patience_runs_out(postgres_url: str) -> None:
     PostgresEventStore(postgres_url, create=True).close()
     with PostgresEventStore(postgres_url) as store:
         _patient(store, "1")
-        with _lock_held(postgres_url):
-            thread, got = _in_background(lambda: _append(store, "a", 0, "e1", "c1"))
-            _wait_for(lambda: _queued(postgres_url) == 1, "the append queued")
-        thread.join()
-        assert isinstance(got[0], AppendResult) and got[0].positions == (1,)
+        got = _append_past_the_lock(
+            postgres_url, store, 0, "e1", lambda: _queued(postgres_url) == 1
+        )
+        assert isinstance(got, AppendResult) and got.positions == (1,)
         assert _queued(postgres_url) == 0 and store.verify().ok
 
 
@@ -155,11 +174,8 @@ def test_a_database_of_schema_4_upgrades_to_lock_patience(
         )
         old._pg.execute(impatient)
         assert _append(old, "a", 0, "e1", "c1").positions == (1,)
-        with _lock_held(postgres_url):
-            thread, got = _in_background(lambda: _append(old, "a", 1, "e2", "c2"))
-            _wait_for(lambda: _queued(postgres_url) == 1, "the schema-4 append queued")
-        thread.join()
-        assert isinstance(got[0], AppendResult) and got[0].positions == (2,)
+        got = _append_past_the_lock(postgres_url, old, 1, "e2", lambda: _queued(postgres_url) == 1)
+        assert isinstance(got, AppendResult) and got.positions == (2,)
     monkeypatch.undo()
     with PostgresEventStore(postgres_url) as store:
         with psycopg.connect(postgres_url) as conn:
@@ -169,12 +185,10 @@ def test_a_database_of_schema_4_upgrades_to_lock_patience(
         ).fetchone()
         assert source is not None and "eventscope.lock_patience" in source[0]
         _patient(store, _FOREVER)
-        with _lock_held(postgres_url):
-            thread, got = _in_background(lambda: _append(store, "a", 2, "e3", "c3"))
-            _wait_for(lambda: _lock_waiters(postgres_url) == 1, "the writer waiting")
-            assert _queued(postgres_url) == 0
-        thread.join()
-        assert isinstance(got[0], AppendResult) and got[0].positions == (3,)
+        got = _append_past_the_lock(
+            postgres_url, store, 2, "e3", partial(_waiting_unqueued, postgres_url)
+        )
+        assert isinstance(got, AppendResult) and got.positions == (3,)
         assert store.verify().ok
 
 
