@@ -5,6 +5,7 @@
     .venv/bin/python bench/bench_postgres.py --commands 600 --writers 1 4 16 --rounds 3
     .venv/bin/python bench/bench_postgres.py --profile           # round trips of one command
     .venv/bin/python bench/bench_postgres.py --main --bulk 0     # + main's append path, A/B
+    .venv/bin/python bench/bench_postgres.py --writers 16 --bulk 0 --patience 20  # lock patience
     hi .venv/bin/python bench/bench_postgres.py --writers 1 4 16 --commands 300 \
         --rounds 2 --bulk 0 --main                               # the README's run F
 
@@ -146,6 +147,10 @@ def _ready(barrier: Any) -> None:
     _barrier = barrier
 
 
+PATIENCE_VARIABLE = "EVENTSCOPE_BENCH_LOCK_PATIENCE"
+"""How `--patience` reaches the writer processes (spawned: they inherit the environment)."""
+
+
 def eventscope_writer(args: tuple[str, int, int, bool, bool]) -> Result:
     """`commands` deposits through the bus, on this process's own accounts or the shared
     ones; `main`: main's path (each append its own commit)."""
@@ -153,6 +158,9 @@ def eventscope_writer(args: tuple[str, int, int, bool, bool]) -> Result:
     store = CountingStore(url)
     bus = CommandBus(store, LEDGER, ids=SequentialIds(f"w{index}"))
     store.shared_commits = not main
+    patience = os.environ.get(PATIENCE_VARIABLE)
+    if patience is not None:  # `--patience`: this session's eventscope.lock_patience
+        store._pg.execute("SELECT set_config('eventscope.lock_patience', %s, false)", (patience,))
     prefix, accounts = ("s", SHARED_ACCOUNTS) if shared else (f"w{index}-", OWN_ACCOUNTS)
     if not shared:
         open_accounts(bus, prefix, accounts)
@@ -457,7 +465,14 @@ def main() -> None:
         action="store_true",
         help="also run main's path (each append its own commit) in the same rounds",
     )
+    parser.add_argument(
+        "--patience",
+        help="the writers' eventscope.lock_patience in ms (default: the database's, "
+        "store/postgres/group_commit.py LOCK_PATIENCE_MS)",
+    )
     options = parser.parse_args()
+    if options.patience is not None:
+        os.environ[PATIENCE_VARIABLE] = options.patience
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on kill too
     server = start_server(durable=True)
