@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from test_columns_fit import NUMBER
-from test_snapshot_sizes import SIZE_IDS, SIZES, steady_log
+from test_snapshot_sizes import SIZE_IDS, SIZES
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
-from tui_support import main_screen, make_app, settle, type_into, wait_for
+from tui_support import main_screen, make_app, settle, steady_log, type_into, wait_for
 
 from tui.bootstrap import Workspace
 from tui.screens.blame import BlameScreen
