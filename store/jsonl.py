@@ -212,20 +212,7 @@ class EventLines:
             digest = value[name]
             if not isinstance(digest, str) or not is_hash(digest):
                 raise self.fail(f"{name} must be 64 lowercase hex digits, not {_show(digest)}")
-        return RecordedEvent(
-            value["position"],
-            value["event_id"],
-            value["stream_id"],
-            value["stream_type"],
-            value["version"],
-            value["type"],
-            value["schema_version"],
-            value["data"],
-            value["metadata"],
-            moment,
-            value["prev_hash"],
-            value["hash"],
-        )
+        return RecordedEvent(*map(value.__getitem__, FIELDS))  # FIELDS: its order
 
 
 def import_events(
