@@ -322,7 +322,8 @@ class HistoryCheck:
         if guess is not None and self._decided_as_guessed(group, command, guess):
             return
         try:
-            accepted = decider.execute(first.actor, command)
+            # The recorded payload stands for `command.payload()`: the replay keeps neither.
+            accepted = decider.execute(first.actor, command, payload=group.payload)
         except (DomainError, ValueError, TypeError) as exc:
             raise HistoryRefused(f"{command_type} refused by the rules: {exc}", index) from None
         if accepted is None:
@@ -380,7 +381,7 @@ class HistoryCheck:
         decider.guessed[:] = guess
         decider.undo = {}
         try:
-            accepted = decider.execute(group.events[0].actor, command)
+            accepted = decider.execute(group.events[0].actor, command, payload=group.payload)
         except (DomainError, ValueError, TypeError):
             accepted = None
         emitted = [e for e in decider.out if isinstance(e, PendingEvent)]
