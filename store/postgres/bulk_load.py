@@ -23,6 +23,7 @@ at its line before any row is sent.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -40,6 +41,9 @@ STREAM_BATCH = 2_000
 """Rows per batch handed to the writer thread: small enough that the server starts
 soon and the last batch's wait is short, large enough that the per-batch statements
 (COPY's start and end, the tree's right edge) cost little."""
+
+GIL_HANDOFF_S = 0.0005
+"""The interpreter's switch interval while a writer thread runs (see `_stream`)."""
 
 WriteBatch = Callable[[list[ChainRow], list[RefusalRow], list[CommandRow], bool], None]
 """`write(rows, refusals, commands, copied)`: write a batch's commands rows, refusals
@@ -100,6 +104,12 @@ def _stream(
             failed.append(exc)
 
     writer = threading.Thread(target=send, name="eventscope-load-writer", daemon=True)
+    # Each time the server answers or drains the socket, the writer needs the GIL back
+    # from this thread, which gives it up only when asked and after the switch interval
+    # (5 ms by default): a dozen such waits a batch would make the writer the slower
+    # side. Asked sooner for the load's length.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, GIL_HANDOFF_S))
     writer.start()
     try:
         last = False
@@ -111,8 +121,11 @@ def _stream(
     finally:
         # Also on a refusal or Ctrl-C: the writer ends after its current batch, and the
         # connection is the caller's again (to roll back) only once it has.
-        _hand(jobs, None, writer, failed, raising=False)
-        writer.join()
+        try:
+            _hand(jobs, None, writer, failed, raising=False)
+            writer.join()
+        finally:
+            sys.setswitchinterval(interval)
     if failed:
         raise failed[0]
 

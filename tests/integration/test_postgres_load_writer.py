@@ -6,6 +6,7 @@ thread is gone; a load that succeeds has every batch, in order."""
 from __future__ import annotations
 
 import io
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +27,7 @@ from store.transfer.importer import import_history
 EVENTS = 400
 BATCH = 50
 """Small batches, so that a few hundred events cross many of them."""
+SWITCH_INTERVAL = sys.getswitchinterval()
 
 
 @pytest.fixture
@@ -46,6 +48,8 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _writers() -> list[threading.Thread]:
+    """The load's writer threads still alive; the switch interval must be back as well."""
+    assert sys.getswitchinterval() == SWITCH_INTERVAL
     return [t for t in threading.enumerate() if t.name == "eventscope-load-writer"]
 
 
