@@ -40,7 +40,8 @@ committed result (so the commit's WAL flush and the reply are inside): median an
 is 1 / (lock hold), so the two should be close at 16 writers.
 3. bulk load: `append_bulk` of a demo history (the `demo` command's path) and the import
    of its export (`import`'s path: replayed through the domain's rules, then loaded), each
-   against a raw `COPY` of the very same rows into a fresh database of the same schema.
+   against a raw `COPY` of the very same rows into a fresh database of the same schema,
+   and the import's client CPU (process time, all its threads) per event.
 
 `--profile` counts the round trips of one deposit (tests/support/round_trips.py: the
 client's Sync, Flush and Query messages) and times `append` alone, one writer.
@@ -383,6 +384,7 @@ def bulk_rows(server: PostgresServer, events: int, rounds: int) -> None:
     demo: list[float] = []
     imported: list[float] = []
     raw: list[float] = []
+    client: list[float] = []  # the import's process time (all its threads), µs an event
     for round_ in range(rounds):
         url = server.database()
         store = PostgresEventStore(url, create=True, domain="ledger")
@@ -397,11 +399,12 @@ def bulk_rows(server: PostgresServer, events: int, rounds: int) -> None:
         copy_first = round_ % 2 == 1
         if copy_first:
             raw.append(raw_copy(server, rows))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = import_history(
             target, io.BytesIO(exported.getvalue()), domain=LEDGER_DOMAIN, actor="bench"
         )
         imported.append(result.events / (time.perf_counter() - start))
+        client.append((time.process_time() - cpu) / result.events * 1e6)
         target.close()
         if not copy_first:
             raw.append(raw_copy(server, rows))
@@ -414,6 +417,11 @@ def bulk_rows(server: PostgresServer, events: int, rounds: int) -> None:
             f"[{min(ratios):.0%}-{max(ratios):.0%}]",
             flush=True,
         )
+    print(
+        f"import: client CPU {statistics.median(client):.1f} µs an event "
+        f"[{min(client):.1f}-{max(client):.1f}] (process time, the server's not counted)",
+        flush=True,
+    )
 
 
 # -- profile ----------------------------------------------------------------------------------

@@ -17,14 +17,13 @@ Pure: no IO, nothing stored.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from domain.decider import InMemoryDecider, event_data
+from domain.decider import event_data
 from domain.envelope import PendingEvent, RecordedEvent, Refusal
 from domain.errors import DomainError, InvalidInput
 from domain.history_compare import (
@@ -36,7 +35,8 @@ from domain.history_compare import (
 )
 from domain.messages import Command, Event
 from domain.model import Context, DomainModel
-from domain.text import UnsafeText, checked_text
+from domain.replay_decider import ReplayDecider, id_places
+from domain.text import UnsafeText, checked_text, plain_texts
 
 CommandFields = Callable[[type[Command], Sequence[Event], Context], dict[str, Any]]
 """`fields(command_model, events, ctx)`: the fields of the command that recorded
@@ -144,23 +144,6 @@ def same_named_fields(
     return fields
 
 
-class _ReplayDecider(InMemoryDecider):
-    """The decider, handing out ids that stand for "whatever the file recorded"."""
-
-    def __init__(self, model: DomainModel) -> None:
-        super().__init__(model, random.Random(0))
-        self.minted: list[str] = []
-
-    def new_id(self) -> str:
-        token = f"\0replay-id-{len(self.minted)}"
-        self.minted.append(token)
-        return token
-
-    def record_id(self) -> str:
-        # The replay compares the recorded command and event ids, never these: none drawn.
-        return ""
-
-
 @dataclass
 class _Group:
     command_id: str
@@ -185,9 +168,11 @@ class HistoryCheck:
     def __init__(self, model: DomainModel, command_fields: CommandFields | None) -> None:
         self.model = model
         self.command_fields = command_fields
-        self._decider = _ReplayDecider(model)
+        self._decider = ReplayDecider(model)
         self._group: _Group | None = None
         self._count = 0
+        self._id_places: dict[str, tuple[tuple[int, str], ...]] = {}
+        """Per command type, where its handler put the ids it drew (learned once)."""
         self._safe_texts: set[str] = set()
         """Metadata values `check_metadata` accepted: actors, command types and a
         command's ids repeat on every event, and a value's verdict never changes."""
@@ -277,8 +262,10 @@ class HistoryCheck:
     def _check_metadata(self, metadata: dict[str, Any]) -> None:
         """`check_metadata`, run once per distinct value (the same rule, remembered)."""
         safe = self._safe_texts
-        if metadata_is_text(metadata) and safe.issuperset(map(metadata.get, METADATA_FIELDS)):
-            return
+        if metadata_is_text(metadata):
+            values = list(map(metadata.__getitem__, METADATA_FIELDS))
+            if plain_texts(values, METADATA_MAX_LENGTH) or safe.issuperset(values):
+                return
         check_metadata(metadata, safe)
         if len(safe) >= _SAFE_TEXTS_KEPT:
             safe.clear()
@@ -331,8 +318,12 @@ class HistoryCheck:
         decider.minted.clear()
         decider.out.clear()
         before = {e.stream_id: decider.states.get(e.stream_id) for e in group.events}
+        guess = self._guess(group, command_type)
+        if guess is not None and self._decided_as_guessed(group, command, guess):
+            return
         try:
-            accepted = decider.execute(first.actor, command)
+            # The recorded payload stands for `command.payload()`: the replay keeps neither.
+            accepted = decider.execute(first.actor, command, payload=group.payload)
         except (DomainError, ValueError, TypeError) as exc:
             raise HistoryRefused(f"{command_type} refused by the rules: {exc}", index) from None
         if accepted is None:
@@ -353,6 +344,8 @@ class HistoryCheck:
             return
         self._decoded(group)
         self._compare(group, command_type, emitted)
+        if decider.minted and command_type not in self._id_places:
+            self._id_places[command_type] = id_places(decider.minted, emitted)
         # Fold the recorded events (not the emitted ones, whose minted ids are stand-ins).
         for stream_id, state in before.items():
             if state is None:
@@ -362,6 +355,51 @@ class HistoryCheck:
         for event, decoded, at in zip(group.events, group.decoded, group.indexes, strict=True):
             self._fold_checked(event, decoded, at)
         decider.out.clear()
+
+    def _guess(self, group: _Group, command_type: str) -> list[str] | None:
+        """The ids the file recorded where this command type's handler put the ids it
+        drew last time (e.g. a transfer's id), or None when there is nothing to guess."""
+        places = self._id_places.get(command_type)
+        if not places:
+            return None
+        events = group.events
+        guess: list[str] = []
+        for at, name in places:
+            value = events[at].data.get(name) if at < len(events) else None
+            if type(value) is not str or not value or value.startswith("\0"):
+                return None
+            guess.append(value)
+        return guess
+
+    def _decided_as_guessed(self, group: _Group, command: Command, guess: list[str]) -> bool:
+        """Decide the command with the handler drawing the `guess`ed ids: True when it
+        emits exactly the recorded events (a history the bus could have written, with
+        those ids drawn), else False with the command undone (it is decided again with
+        stand-in ids, as a command without a guess is)."""
+        decider = self._decider
+        position = decider.position
+        decider.guessed[:] = guess
+        decider.undo = {}
+        try:
+            accepted = decider.execute(group.events[0].actor, command, payload=group.payload)
+        except (DomainError, ValueError, TypeError):
+            accepted = None
+        emitted = [e for e in decider.out if isinstance(e, PendingEvent)]
+        if (
+            accepted is not None
+            and not decider.minted
+            and not decider.guessed
+            and recorded_as_emitted(group.events, emitted)
+        ):
+            decider.undo = None
+            for event in group.events:
+                decider.versions[event.stream_id] = event.version
+            decider.position = group.events[-1].position
+            decider.out.clear()
+            return True
+        decider.rewind(position)
+        self._id_places[group.events[0].metadata["command_type"]] = ()  # stop guessing
+        return False
 
     def _fold_checked(self, event: RecordedEvent, decoded: Event, index: int) -> None:
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 # Format (Cf) characters of Unicode 15, written out: computing them at import would cost
 # the CLI ~100 ms. tests/unit/test_text_escaping.py checks this list against unicodedata.
@@ -134,6 +135,20 @@ def checked_text(value: str, *, field: str, max_length: int, required: bool = Tr
     if required and not normal.strip():
         raise UnsafeText(f"{field} is empty: give a value")
     return normal
+
+
+def plain_texts(values: Sequence[str], max_length: int) -> bool:
+    """True when `checked_text` would take each of `values` as it is, decided at once:
+    all printable ASCII, none blank, none longer than `max_length` (ids and actors, the
+    common case). False decides nothing: then check each with `checked_text`."""
+    joined = "".join(values)
+    return (
+        bool(values)
+        and joined.isascii()
+        and joined.isprintable()
+        and max(map(len, values)) <= max_length
+        and all(map(str.strip, values))
+    )
 
 
 # Scripts written together in one name (Japanese mixes kanji and kana; Korean, hanja).

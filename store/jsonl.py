@@ -130,6 +130,58 @@ class EventLines:
 
     def event_of(self, value: dict[str, Any]) -> RecordedEvent:
         """The JSON object as an event, checking every field's shape."""
+        position = value.get("position")
+        version = value.get("version")
+        schema_version = value.get("schema_version")
+        moment = value.get("recorded_at")
+        prev_hash = value.get("prev_hash")
+        digest = value.get("hash")
+        event_id = value.get("event_id")
+        stream_id = value.get("stream_id")
+        stream_type = value.get("stream_type")
+        type_ = value.get("type")
+        if (
+            # Every field as it should be, tested at once; the checks below name a fault.
+            value.keys() == _FIELD_SET
+            and type(position) is int
+            and type(version) is int
+            and type(schema_version) is int
+            and min(position, version, schema_version) >= 1
+            and type(event_id) is str
+            and type(stream_id) is str
+            and type(stream_type) is str
+            and type(type_) is str
+            and event_id != ""
+            and stream_id != ""
+            and stream_type != ""
+            and type_ != ""
+            and type(value["data"]) is dict
+            and type(value["metadata"]) is dict
+            and type(moment) is str
+            and type(prev_hash) is str
+            and type(digest) is str
+            and is_stored_time(moment)
+            and is_hash(prev_hash)
+            and is_hash(digest)
+        ):
+            return RecordedEvent(
+                position,
+                event_id,
+                stream_id,
+                stream_type,
+                version,
+                type_,
+                schema_version,
+                value["data"],
+                value["metadata"],
+                moment,
+                prev_hash,
+                digest,
+            )
+        return self._checked_event(value)
+
+    def _checked_event(self, value: dict[str, Any]) -> RecordedEvent:
+        """`event_of` field by field, raising InvalidInput for the first fault."""
         keys = value.keys()
         if keys != _FIELD_SET:
             missing = [f for f in FIELDS if f not in value]
@@ -160,20 +212,7 @@ class EventLines:
             digest = value[name]
             if not isinstance(digest, str) or not is_hash(digest):
                 raise self.fail(f"{name} must be 64 lowercase hex digits, not {_show(digest)}")
-        return RecordedEvent(
-            value["position"],
-            value["event_id"],
-            value["stream_id"],
-            value["stream_type"],
-            value["version"],
-            value["type"],
-            value["schema_version"],
-            value["data"],
-            value["metadata"],
-            moment,
-            value["prev_hash"],
-            value["hash"],
-        )
+        return RecordedEvent(*map(value.__getitem__, FIELDS))  # FIELDS: its order
 
 
 def import_events(

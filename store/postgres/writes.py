@@ -159,13 +159,16 @@ class Writing(PostgresBase):
         refusals: Sequence[RefusalRow] = (),
         *,
         copied: bool = False,
+        lock: threading.RLock | None = None,
     ) -> None:
-        """Write event rows (unless `copied`: sent already), commands rows and refusals."""
+        """Write event rows (unless `copied`: sent already), commands rows and refusals;
+        `lock` replaces the store's in the helpers (a bulk load's writer thread)."""
         if rows and not copied:
             execute_rows(conn, _INSERT_EVENT, rows)
         if commands:
             hashes = {row[0]: row[11] for row in rows}
-            signed = sign_commands(_sqlite_view(conn, self._lock), self.macs, commands, hashes)
+            view = _sqlite_view(conn, lock or self._lock)
+            signed = sign_commands(view, self.macs, commands, hashes)
             mac = self.macs is not None
             columns = _COMMAND_COLUMNS + (", mac" if mac else "")
             marks = ", ".join(["%s"] * (8 if mac else 7))
@@ -318,10 +321,11 @@ class Writing(PostgresBase):
         conn: psycopg.Connection,
         rows: list[ChainRow],
         nodes: dict[tuple[int, int], bytes] | None = None,
+        lock: threading.RLock | None = None,
     ) -> None:
         """Grow the Merkle tree in the same transaction (store/postgres/proofs.py);
-        `nodes`: stored nodes already read (the right edge), not read again."""
-        extend_tree(_sqlite_view(conn, self._lock), rows, nodes)
+        `nodes`: stored nodes already read (the right edge); `lock`: see `_write_rows`."""
+        extend_tree(_sqlite_view(conn, lock or self._lock), rows, nodes)
 
     def find_command(self, command_id: str) -> AppendResult | None:
         """The result an earlier command with this id recorded, if any."""
@@ -416,14 +420,20 @@ class Writing(PostgresBase):
                 head, last_time, self._key, stream_version=version, command_exists=known
             )
 
+            # Streamed (`empty`), batches are written by a thread of their own while this
+            # one holds the store's lock: the statements of that thread take another.
+            lock = threading.RLock() if empty else self._lock
+
             def write(
-                rows: list[ChainRow], refused: list[RefusalRow], copied: bool, last: bool
+                rows: list[ChainRow],
+                refused: list[RefusalRow],
+                commands: list[CommandRow],
+                copied: bool,
             ) -> None:
                 if not copied:
                     self._refuse_known_ids(conn, rows, head.position)
-                commands = extender.finish_commands() if last else extender.take_commands()
-                self._write_rows(conn, rows, commands, refused, copied=copied)
-                self._extend_tree(conn, rows)
+                self._write_rows(conn, rows, commands, refused, copied=copied, lock=lock)
+                self._extend_tree(conn, rows, lock=lock)
 
             load_items(
                 conn, extender, items, to_row, write, batch=batch, refusals=refusals, stream=empty

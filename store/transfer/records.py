@@ -52,6 +52,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "import": IMPORT_FIELDS,
 }
 
+_KEYS = {kind: frozenset((RECORD, *fields)) for kind, fields in KINDS.items()}
+
 
 def store_imports(store: AuditRecords) -> list[ImportRecord]:
     """The store's import records, oldest first ([] when they cannot be read)."""
@@ -87,6 +89,8 @@ def check_record(value: Mapping[str, Any]) -> str:
     if not isinstance(kind, str) or kind not in KINDS:
         known = ", ".join(KINDS)
         raise InvalidInput(f"record kind {kind!r} is unknown; known kinds: {known}")
+    if value.keys() == _KEYS[kind]:
+        return kind
     fields = KINDS[kind]
     missing = [f for f in fields if f not in value]
     extra = sorted(k for k in value if k != RECORD and k not in fields)

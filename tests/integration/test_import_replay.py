@@ -350,3 +350,33 @@ def test_a_plugin_value_its_lax_model_would_accept_is_refused(
     assert r.code == 2 and "line 2: " in r.err, r.err
     assert "text is ' buy eggs ' but the rules give 'buy eggs'" in r.err, r.err
     assert database_digest(target) == before
+
+
+def test_a_transfer_naming_two_transfer_ids_is_refused_after_one_that_did_not(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # The first transfer shows the replay where the handler puts the id it draws; the
+    # second is then decided with the id its first event recorded, and still refused.
+    w = HistoryWriter(LEDGER_DOMAIN)
+    _bank(w)
+    w.run("transfer", from_account="a1", to_account="a2", amount="10.00")
+    sent = {
+        "transfer_id": "t1",
+        "from_account": "a1",
+        "to_account": "a2",
+        "amount": 1000,
+        "currency": "EUR",
+        "reference": "",
+    }
+    w.forge("account-a1", "TransferSent", sent, "transfer")
+    received = {**sent, "transfer_id": "t2"}
+    w.forge("account-a2", "TransferReceived", received, "transfer", same_command=True)
+    path = write_file(tmp_path / "history.jsonl", list(w.events))
+    target = tmp_path / "target.db"
+    assert cli("--domain", "ledger", "init", db_path=target).code == 0
+    before = database_digest(target)
+    r = cli("import", str(path), db_path=target)
+    assert r.code == 2, r.err
+    assert f"line {len(w.events)}: " in r.err, r.err
+    assert "transfer_id is 't2' but the rules give 't1'" in r.err, r.err
+    assert database_digest(target) == before

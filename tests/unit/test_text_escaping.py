@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from domain.errors import InvalidInput, one_line
 from domain.fields import FreeText
 from domain.messages import Command, parse_message
-from domain.text import UnsafeText, checked_text, escape, mixed_scripts
+from domain.text import UnsafeText, checked_text, escape, mixed_scripts, plain_texts
 
 INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
@@ -145,3 +145,31 @@ def test_free_text_fields_refuse_unsafe_text_with_one_line(
 def test_free_text_fields_are_normalised_to_nfc() -> None:
     assert parse_message(_Note, {"text": "Zoe\u0308"}).text == "Zoë"
     assert parse_message(_Note, {"text": "ok"}).extra == ""
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=12),
+            st.text(max_size=12),
+        ),
+        max_size=5,
+    ),
+    st.integers(0, 12),
+)
+def test_plain_texts_holds_only_what_checked_text_takes_unchanged(
+    values: list[str], max_length: int
+) -> None:
+    if plain_texts(values, max_length):
+        for value in values:
+            assert checked_text(value, field="f", max_length=max_length) == value
+    else:
+        # Something checked_text would refuse or change, or nothing to check at all.
+        def taken(value: str) -> bool:
+            try:
+                return checked_text(value, field="f", max_length=max_length) == value
+            except UnsafeText:
+                return False
+
+        plain = all(v.isascii() and v.isprintable() for v in values)
+        assert not values or not plain or not all(map(taken, values))
