@@ -47,6 +47,8 @@ NOT_FOR_EXEC = (
     "shutil",
     "lzma",
     "bz2",
+    # the domain's projections, loaded when first read (domain/deferred.py)
+    "domain.ledger.projections",
 )
 
 
