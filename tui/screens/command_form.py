@@ -81,6 +81,9 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         self.command: type[Command] = (
             session.domain.model.command_model(command) if command else commands[0]
         )
+        self.fields_of = self.command.type_name
+        """The command whose fields are mounted: after a switch, `command` changes at once
+        and this once the new fields are in place and focused."""
         self._touched: set[str] = set()
         self._submitted = False
         self._executing = False
@@ -167,7 +170,11 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         await scroll.remove_children()
         blink = bool(getattr(self.app, "cursor_blink", True))
         await scroll.mount_compose(self._field_widgets(blink))
-        self._focus_first()
+        # The new fields are live before this handler resumes: a field focused (or run)
+        # meanwhile keeps the focus rather than lose it to the first field.
+        if self.focused is None or self.focused not in scroll.query("Input, Select"):
+            self._focus_first()
+        self.fields_of = self.command.type_name
 
     # -- values and validation
 
