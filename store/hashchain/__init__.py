@@ -6,9 +6,6 @@ key) over the canonical row (`rows`). Both stores extend the chain through
 one place; `verify` walks it, `keys` reads the HMAC key.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
 from domain.envelope import GENESIS_HASH
 from store.hashchain.extender import (
     ChainExtender,
@@ -41,32 +38,14 @@ from store.hashchain.rows import (
     key_check_value,
     stored_time,
 )
-
-if TYPE_CHECKING:
-    from store.hashchain.verify import (
-        AnchorReport,
-        check_anchor,
-        parse_anchor,
-        row_verifies,
-        verify,
-        verify_events,
-    )
-
-# The verifier (`verify`, anchors) is loaded when first named: appending (`exec`) never
-# verifies, and the module is a noticeable part of its start-up (issue 14).
-_VERIFY_NAMES = frozenset(
-    ("AnchorReport", "check_anchor", "parse_anchor", "row_verifies", "verify", "verify_events")
+from store.hashchain.verify import (
+    AnchorReport,
+    check_anchor,
+    parse_anchor,
+    row_verifies,
+    verify,
+    verify_events,
 )
-
-
-def __getattr__(name: str) -> Any:
-    if name in _VERIFY_NAMES:
-        verifier = import_module("store.hashchain.verify")
-        # Importing the submodule bound `verify` here to the module: the function wins.
-        globals().update({each: getattr(verifier, each) for each in _VERIFY_NAMES})
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 __all__ = [
     "GENESIS_HASH",

@@ -15,6 +15,10 @@ from domain.envelope import (
     RefusalMark,
 )
 from store import bookmarks as bookmark_rules
+from store.hashchain import (
+    row_verifies,
+    verify,
+)
 from store.sqlite.base import SqliteBase
 from store.sqlite.import_records import (
     COMMAND_ROWS,
@@ -138,8 +142,6 @@ class Auditing(SqliteBase):
 
     def verify(self) -> VerifyReport:
         """Walk the whole chain (streamed) and report the first problem, if any."""
-        from store.hashchain.verify import verify
-
         self._need_key("verifying")
         return verify(self.iter_chain_rows(chunk=10_000), self._key)
 
@@ -151,8 +153,6 @@ class Auditing(SqliteBase):
         link to the event before is not checked (`verify` walks the links). A keyed
         chain opened without its key raises StoreError: it cannot be checked.
         """
-        from store.hashchain.verify import row_verifies
-
         self._need_key("checking a hash")
         rows = self._query(
             f"SELECT {CHAIN_COLUMNS} FROM events WHERE position = ?", (event.position,)

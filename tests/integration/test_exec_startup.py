@@ -49,9 +49,7 @@ NOT_FOR_EXEC = (
     "bz2",
     # the domain's projections, loaded when first read (domain/deferred.py)
     "domain.ledger.projections",
-    # the chain's verifier (store.hashchain loads it when first named) and the
-    # books-at-a-time index with its clock-skew rules (on the first position_at)
-    "store.hashchain.verify",
+    # the books-at-a-time index with its clock-skew rules (on the first position_at)
     "store.sqlite.time_index",
     "domain.clock_skew",
 )
