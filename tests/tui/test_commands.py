@@ -159,6 +159,27 @@ async def test_a_field_focused_while_the_command_switches_keeps_the_focus(
         assert switched and amount.has_focus
 
 
+async def test_after_a_run_the_form_says_to_fix_the_fields_while_any_is_invalid(
+    workspace: Workspace,
+) -> None:
+    """A change that reaches the form after ctrl+s (typed just before it) leaves the
+    line in place while a field is still invalid; a valid form clears it."""
+    account = _open_account(workspace)
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await _open_form(pilot, "deposit")
+        await _fill(pilot, form, account_id=account, amount="-5")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        line = form.query_one("#form-error", Static)
+        assert "Fix the fields" in str(line.render())
+        await _fill(pilot, form, amount="-6")
+        assert "Fix the fields" in str(line.render())
+        await _fill(pilot, form, amount="5")
+        assert str(line.render()) == ""
+
+
 async def test_a_required_field_left_empty_is_named(workspace: Workspace) -> None:
     app = make_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
