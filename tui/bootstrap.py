@@ -117,6 +117,13 @@ class Workspace:
     _proofs: ProofStore | None = None
     _snapshots: SnapshotStore | None = None
     _closing: Callable[[], None] | None = None
+    _in_use: bool = False
+
+    def leave_open(self) -> None:
+        """Make `close` leave the connections open: a worker thread still runs a query on
+        them (closing a connection under a running query can crash the process); the
+        operating system closes them when the process ends."""
+        self._in_use = True
 
     @property
     def name(self) -> str:
@@ -279,6 +286,8 @@ class Workspace:
         )
 
     def close(self) -> None:
+        if self._in_use:
+            return
         if self._snapshots is not None or self._proofs is not None:
             from store.proofs.sqlite_log import SqliteProofStore
             from store.snapshots import SqliteSnapshotStore

@@ -96,12 +96,14 @@ class Session:
         """Stop the projector (giving its lease up), any chain check still running, and
         wait for the calls still running in worker threads (up to `timeout` seconds).
 
-        The workspace stays open: whoever opened it closes it, after this.
+        The workspace stays open: whoever opened it closes it, after this; if a call is
+        still running after `timeout`, closing the workspace leaves its connections open.
         """
         self.chain.close()
         if self.read_side is not None:
             self.read_side.stop()
-        self.calls.close(timeout)
+        if not self.calls.close(timeout):
+            self.workspace.leave_open()
 
 
 __all__ = ["Session"]

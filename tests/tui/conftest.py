@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from domain_demos import DOMAINS, load_domain_demo
-from tui_support import load_demo, open_test_workspace
+from textual.app import App
+from textual.pilot import Pilot
+from tui_support import load_demo, open_test_workspace, screen_at_rest, steady_log
 
 from tui.bootstrap import Workspace
+
+SnapCompare = Callable[..., bool]
+RunBefore = Callable[[Pilot[Any]], Awaitable[None] | None]
+
+
+@pytest.fixture
+def snap_compare(snap_compare: SnapCompare) -> SnapCompare:
+    """pytest-textual-snapshot's `snap_compare`, which takes its screenshot with the event
+    log's columns at their caps (`steady_log`) and only once the screen has stopped
+    changing.
+
+    The library takes it after one idle pause: under load a widget's last repaint (a
+    scrollbar after a scroll, a band on the scrubber after the log moved) can still be
+    pending then, and the snapshot flips between two drawings of the same state.
+    """
+
+    def compare(
+        app: App[Any],
+        terminal_size: tuple[int, int] = (80, 24),
+        run_before: RunBefore | None = None,
+    ) -> bool:
+        async def then_at_rest(pilot: Pilot[Any]) -> None:
+            if run_before is not None:
+                steps = run_before(pilot)
+                if inspect.isawaitable(steps):
+                    await steps
+            await steady_log(pilot)
+            await screen_at_rest(pilot)
+
+        return snap_compare(app, terminal_size=terminal_size, run_before=then_at_rest)
+
+    return compare
 
 
 @pytest.fixture(scope="session")

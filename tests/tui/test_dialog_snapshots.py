@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from test_columns_fit import NUMBER
-from test_snapshot_sizes import SIZE_IDS, SIZES, steady_log
+from test_snapshot_sizes import SIZE_IDS, SIZES
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
-from tui_support import main_screen, make_app, settle, type_into, wait_for
+from tui_support import main_screen, make_app, settle, steady_log, type_into, wait_for
 
 from tui.bootstrap import Workspace
 from tui.screens.blame import BlameScreen
@@ -92,6 +92,9 @@ async def form_with_an_error(pilot: Pilot[Any]) -> None:
     form.query_one("#command-type").value = "deposit"  # type: ignore[attr-defined]
     await wait_for(pilot, lambda: form.fields_of == "deposit")
     await type_into(pilot, "#input-amount", "-5")
+    # The form has taken the change in (a late Input.Changed would clear the line under
+    # the fields that ctrl+s writes).
+    await wait_for(pilot, lambda: "amount" in form._touched)
     await pilot.press("ctrl+s")
     await wait_for(pilot, lambda: bool(form.query(".field-error.-shown")), what="the error")
     # Every part of the outcome drawn, not a fixed pause: the line under the fields and

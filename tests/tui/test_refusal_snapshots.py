@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from test_snapshot_sizes import SIZE_IDS, SIZES, steady_log
+from test_snapshot_sizes import SIZE_IDS, SIZES
 from textual.pilot import Pilot
-from tui_support import main_screen, make_app, settle, wait_for
+from tui_support import main_screen, make_app, settle, steady_log, wait_for
 
 from tui.bootstrap import Workspace
 from tui.screens.refusal import RefusalScreen

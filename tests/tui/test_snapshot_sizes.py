@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from tui_support import main_screen, make_app, settle, wait_for
+from tui_support import make_app, settle, steady_log, wait_for
 
 from tui.bootstrap import Workspace
 from tui.screens.help import HelpScreen
@@ -20,19 +20,6 @@ from tui.screens.help import HelpScreen
 SnapCompare = Callable[..., bool]
 SIZES = [(80, 24), (120, 36), (200, 60)]
 SIZE_IDS = [f"{w}x{h}" for w, h in SIZES]
-
-
-async def steady_log(pilot: Pilot[Any]) -> None:
-    """Widen the event log's columns to their caps.
-
-    The log sizes its columns to the longest names in the pages it has read, and which
-    pages it has read by now depends on timing (a prefetch may or may not have landed),
-    so a snapshot would flip between two layouts under load.
-    """
-    log = main_screen(pilot).query_one("#log")
-    log._seen = (99, 99, 99)  # type: ignore[attr-defined]
-    log.refresh()
-    await pilot.pause(0.05)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)

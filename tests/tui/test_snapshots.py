@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable
-from tui_support import make_app, settle, type_into, wait_for
+from textual.widgets import DataTable, Static
+from tui_support import make_app, settle, steady_log, type_into, wait_for
 
 from tui.bootstrap import Workspace
 from tui.screens.command_form import CommandFormScreen
@@ -77,6 +77,7 @@ def test_diff_view(snap_compare: SnapCompare, workspace: Workspace) -> None:
         await pilot.press("m")
         screen.go(400)
         await settle(pilot)
+        await steady_log(pilot)
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, DiffScreen))
         diff = pilot.app.screen
@@ -103,8 +104,12 @@ def test_command_form_with_errors(snap_compare: SnapCompare, workspace: Workspac
         await wait_for(pilot, lambda: form.fields_of == "deposit")
         await type_into(pilot, "#input-account_id", "Bad Id")
         await type_into(pilot, "#input-amount", "-5")
+        # Both changes taken in (a late Input.Changed would clear the line ctrl+s writes).
+        await wait_for(pilot, lambda: {"account_id", "amount"} <= form._touched)
         await pilot.press("ctrl+s")
-        await pilot.pause(0.1)
+        # The outcome drawn, not paused for: the line under the fields names the errors.
+        general = form.query_one("#form-error", Static)
+        await wait_for(pilot, lambda: "Fix the fields" in str(general.render()))
 
     assert snap_compare(make_app(workspace), terminal_size=(100, 30), run_before=run_before)
 

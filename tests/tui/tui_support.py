@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -75,7 +76,7 @@ def main_screen(pilot: Pilot[None]) -> MainScreen:
 
 
 async def wait_for(
-    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0, what: str = ""
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 15.0, what: str = ""
 ) -> float:
     """Let the app run until `condition()` holds; returns how long it took."""
     start = time.monotonic()
@@ -104,12 +105,50 @@ def is_settled(screen: MainScreen) -> bool:
     )
 
 
-async def settle(pilot: Pilot[None], timeout: float = 5.0) -> MainScreen:
+async def settle(pilot: Pilot[None], timeout: float = 15.0) -> MainScreen:
     """Wait until the main screen shows the cursor's state with nothing pending."""
     screen = main_screen(pilot)
     await wait_for(pilot, lambda: is_settled(screen), timeout, "the app to settle")
     await pilot.pause(0.02)  # let the last paint happen (a bare pause waits for CPU idle)
     return screen
+
+
+async def steady_log(pilot: Pilot[Any]) -> None:
+    """Give the event log's columns the widths of the longest names in the whole history.
+
+    The log sizes its columns to the longest names in the pages it has read, and which
+    pages it has read by now depends on timing (a prefetch may or may not have landed),
+    so a snapshot would flip between two layouts under load. This sets the widths the
+    log reaches once it has read every page.
+    """
+    screen = main_screen(pilot)
+    events = list(screen.session.store.iter_all())
+    log = screen.query_one("#log")
+    log._seen = (  # type: ignore[attr-defined]
+        max(len(e.stream_id) for e in events),
+        max(len(e.type) for e in events),
+        max(len(e.actor) for e in events),
+    )
+    log.refresh()
+    await pilot.pause(0.05)
+
+
+async def screen_at_rest(pilot: Pilot[Any], looks: int = 3, timeout: float = 10.0) -> None:
+    """Let the app run until `looks` screenshots in a row, 50 ms apart, are the same.
+
+    Raises when the screen is still changing after `timeout` seconds (something animates
+    that a snapshot cannot hold still).
+    """
+    start = time.monotonic()
+    last = pilot.app.export_screenshot()
+    same = 1
+    while same < looks:
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"the screen kept changing for {timeout}s")
+        await pilot.pause(0.05)
+        now = pilot.app.export_screenshot()
+        same = same + 1 if now == last else 1
+        last = now
 
 
 async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:

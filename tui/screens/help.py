@@ -76,6 +76,7 @@ class HelpScreen(ModalScreen[None]):
     """
 
     BINDINGS = [Binding("escape", "close", "Close")]
+    AUTO_FOCUS = "#help-filter"
 
     def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:
         super().__init__()
@@ -112,9 +113,6 @@ class HelpScreen(ModalScreen[None]):
             )
         # The dialog's own keys, not the main screen's behind it.
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#help-filter", Input).focus()
 
     @on(Input.Changed, "#help-filter")
     def _filter(self, event: Input.Changed) -> None:

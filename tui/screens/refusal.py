@@ -56,6 +56,9 @@ class RefusalScreen(ModalScreen[int | None]):
         Binding("escape,q", "close", "Close"),
         Binding("g,enter", "go", "Go to where it was refused"),
     ]
+    AUTO_FOCUS = "#refusal-body"
+    """Focused when the screen shows (by Textual, which finds nothing to focus, without
+    raising, if the app closes as the dialog opens)."""
 
     def __init__(
         self, refusal: Mapping[str, Any], readable: Mapping[str, Any] | None = None
@@ -74,9 +77,6 @@ class RefusalScreen(ModalScreen[int | None]):
             with VerticalScroll(id="refusal-body"):
                 yield Static(refusal_table(self.refusal, self.readable), id="refusal-detail")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#refusal-body", VerticalScroll).focus()
 
     def action_go(self) -> None:
         """Close and move the time cursor to where the command was refused."""

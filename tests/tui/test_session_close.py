@@ -1,0 +1,49 @@
+"""Closing the app's session while a worker thread still runs a database call: the
+workspace then leaves its connection open for that call instead of closing it under
+the running query (which can crash the process); once every call ended, it closes."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from tui_support import open_test_workspace
+
+from domain.errors import StoreError
+from tui.bootstrap import app_session
+
+
+def test_a_call_still_running_keeps_the_connection_open(demo_db: Path) -> None:
+    workspace = open_test_workspace(demo_db)
+    session = app_session(workspace, project=False)
+    started, release, done = threading.Event(), threading.Event(), threading.Event()
+    heads: list[int] = []
+
+    def long_call() -> None:
+        with session.calls:  # as a @blocking service method counts itself
+            started.set()
+            release.wait(10)
+            heads.append(workspace.store.head().position)  # the query after the close
+        done.set()
+
+    worker = threading.Thread(target=long_call)
+    worker.start()
+    assert started.wait(10)
+    session.close(timeout=0.05)  # gives up waiting: the call still runs
+    workspace.close()
+    release.set()
+    worker.join(10)
+    assert done.is_set() and heads and heads[0] > 0  # the connection was left open for it
+    workspace.store.close()  # the test closes it itself (the process would at its end)
+
+
+def test_with_no_call_running_the_workspace_closes(demo_db: Path) -> None:
+    workspace = open_test_workspace(demo_db)
+    session = app_session(workspace, project=False)
+    with session.calls:
+        pass
+    session.close(timeout=0.05)
+    workspace.close()
+    with pytest.raises(StoreError, match="is closed"):
+        workspace.store.head()
