@@ -249,6 +249,10 @@ def _state_at_and_steps(
 ) -> None:
     """The state_at(random P) and cursor-step figures, on any store."""
     print("\n== state_at(random P), all five projections, refusals overlaid ==")
+    # What set-up built is frozen, as the console script does after start-up and the
+    # app at rest (tui/cli/start_up.py, settle_heap): the collector walks what came since.
+    gc.collect()
+    gc.freeze()
     # The A/B twin folds each tail from full events (the timeline's own loop).
     full = None if timeline.tail is None else _twin(timeline, tail=None)
     for _ in range(5):  # warm the page cache and the refusal index

@@ -13,7 +13,10 @@ is known once, when the chunk enters the cache:
   at all means no nested container (a string holding a bracket only makes the test
   fail, which falls back to a copy: never the other way round).
 - `SharedContainers`: every value is a list or dict of scalars: a restore copies each
-  value with its own `copy()` (one level deep is all the way down).
+  value (one level deep is all the way down). Lists are kept as tuples: a tuple of
+  scalars is dropped from the cyclic collector's lists at its first young collection
+  and a list never is, so on the 1M demo the cache's ~26,000 `[currency, status]`
+  pairs were 40% of what every full collection walked (and what set it off).
 - anything else stays a plain dict and is copied by `copy_json`.
 
 Rows chunks are not shaped: a row is always copied (`dict(row)`), because folds
@@ -52,7 +55,9 @@ def shared_form(raw: bytes, chunk: dict[str, Any]) -> dict[str, Any]:
         if items is None or not all(isinstance(item, _SCALARS) for item in items):
             copied: dict[str, Any] = copy_json(chunk)
             return copied
-    return SharedContainers({key: value.copy() for key, value in chunk.items()})
+    return SharedContainers(
+        {key: tuple(value) if type(value) is list else value.copy() for key, value in chunk.items()}
+    )
 
 
 def private_copy(chunk: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +68,9 @@ def private_copy(chunk: dict[str, Any]) -> dict[str, Any]:
     if kind is SharedScalars:
         return chunk
     if kind is SharedContainers:
-        return {key: value.copy() for key, value in chunk.items()}
+        return {
+            key: list(value) if type(value) is tuple else value.copy()
+            for key, value in chunk.items()
+        }
     copied: dict[str, Any] = copy_json(chunk)
     return copied

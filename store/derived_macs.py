@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import sqlite3
-import zlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -183,6 +182,8 @@ def check_chunks(chunks: Mapping[str, bytes]) -> None:
     """Refuse a snapshot chunk whose content is not what its digest (in the
     authenticated manifest) names."""
     # Imported here: appends (`exec`) sign commands rows and read no snapshot.
+    import zlib
+
     from domain.snapshots import chunk_digest
     from store.snapshot_format import chunk_json
 

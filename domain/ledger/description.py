@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from domain.deferred import DeferredSequence
 from domain.description import DomainDescription
 from domain.envelope import PendingEvent, Refusal
 from domain.ledger import LEDGER
 from domain.ledger.account import ACCOUNT
 from domain.ledger.fields import CONTEXT_FIELDS, LEDGER_FIELDS, value_text
 from domain.ledger.fold_reads import LEDGER_EVENT_READS
-from domain.ledger.projections import LEDGER_PROJECTIONS
 from domain.ledger.replay import command_fields
 from domain.ledger.summary import summarize
+from domain.projection import Projection
 
-# The demo generator and the traffic simulator are imported when first used: every
-# command (`exec`, `state`, ...) loads this description, and they are a noticeable part
-# of its start-up.
+# The projections, the demo generator and the traffic simulator are imported when first
+# used: every command (`exec`, `state`, ...) loads this description, and they are a
+# noticeable part of its start-up.
+
+
+def _projections() -> Sequence[Projection]:
+    """`domain.ledger.projections.LEDGER_PROJECTIONS`, imported when first read (`exec`
+    reads none)."""
+    from domain.ledger.projections import LEDGER_PROJECTIONS
+
+    return LEDGER_PROJECTIONS
 
 
 def generate_demo(events: int, seed: int) -> Iterator[PendingEvent | Refusal]:
@@ -38,7 +47,7 @@ LEDGER_DOMAIN = DomainDescription(
     name="ledger",
     title="Ledger",
     model=LEDGER,
-    projections=LEDGER_PROJECTIONS,
+    projections=DeferredSequence(_projections),
     summarize=summarize,
     demo=generate_demo,
     simulate=run_simulation,

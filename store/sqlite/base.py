@@ -9,10 +9,9 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.clock import Clock
-from domain.clock_skew import TimeBlocks
 from domain.envelope import (
     GENESIS_HASH,
     Head,
@@ -27,6 +26,9 @@ from store.sqlite import checkpoints
 from store.sqlite.connections import ThreadConnections
 from store.sqlite.statements import CHAIN_COLUMNS, HEAD
 from store.sqlite.writer_queue import WriterQueue
+
+if TYPE_CHECKING:
+    from domain.clock_skew import TimeBlocks
 
 
 def _seconds(ms: int) -> str:
@@ -53,7 +55,7 @@ class SqliteBase(ChainSettings):
     _commits: int
     _checkpoint_due: int
     _checkpointer: checkpoints.Checkpointer | None
-    _time_blocks: TimeBlocks
+    _time_blocks: TimeBlocks | None
     _meta: dict[str, str]
 
     def _connect(self) -> sqlite3.Connection:

@@ -22,7 +22,6 @@ from store.sqlite.statements import (
     exact_filters,
     filter_sql,
 )
-from store.sqlite.time_index import sqlite_position_at
 
 _IN_CHUNK = 500
 """Positions per `IN (...)` query (SQLite allows at least 999 parameters)."""
@@ -97,7 +96,12 @@ class Reading(SqliteBase):
     def position_at(self, timestamp: str) -> int:
         """The last position recorded at or before `timestamp` whose time is not flagged
         as clock skew (0 if none); see `domain.clock_skew`. Any ISO time (no zone: UTC)."""
+        from domain.clock_skew import TimeBlocks
+        from store.sqlite.time_index import sqlite_position_at
+
         moment = stored_time(timestamp)
+        if self._time_blocks is None:
+            self._time_blocks = TimeBlocks()
         try:
             return sqlite_position_at(self._conn(), moment, self._time_blocks)
         except sqlite3.Error as exc:

@@ -17,7 +17,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from domain.clock import Clock, SystemClock
-from domain.clock_skew import TimeBlocks
 from domain.errors import InvalidInput, StoreError
 from store.derived_macs import DerivedMacs
 from store.hashchain import (
@@ -102,7 +101,8 @@ class SqliteEventStore(Opening, Appending, Loading, Reading, Auditing):
         """Write transactions this store committed (all threads; drives checkpoints)."""
         self._checkpoint_due = checkpoints.CHECKPOINT_EVERY
         self._checkpointer: checkpoints.Checkpointer | None = None
-        self._time_blocks = TimeBlocks()
+        self._time_blocks = None
+        """The time blocks of `position_at`, made on its first call (`exec` never asks)."""
         self._check_file(create)
         try:
             conn = self._conn()

@@ -47,6 +47,11 @@ NOT_FOR_EXEC = (
     "shutil",
     "lzma",
     "bz2",
+    # the domain's projections, loaded when first read (domain/deferred.py)
+    "domain.ledger.projections",
+    # the books-at-a-time index with its clock-skew rules (on the first position_at)
+    "store.sqlite.time_index",
+    "domain.clock_skew",
 )
 
 

@@ -37,7 +37,7 @@ async def run_form(pilot: Pilot[Any], command: str, **values: str) -> None:
     form = pilot.app.screen
     assert isinstance(form, CommandFormScreen)
     form.query_one("#command-type").value = command  # type: ignore[attr-defined]
-    await wait_for(pilot, lambda: form.command.type_name == command)
+    await wait_for(pilot, lambda: form.fields_of == command)
     fields = {f"input-{name}" for name in form.command.model_fields}
     await wait_for(
         pilot, lambda: {w.id for w in form.query("#fields Input, #fields Select")} == fields

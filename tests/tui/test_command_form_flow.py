@@ -26,7 +26,7 @@ async def _form(pilot, command: str | None = None) -> CommandFormScreen:  # type
     assert isinstance(form, CommandFormScreen)
     if command is not None and form.command.type_name != command:
         form.query_one("#command-type", Select).value = command
-        await wait_for(pilot, lambda: form.command.type_name == command)
+        await wait_for(pilot, lambda: form.fields_of == command)
     fields = {f"input-{name}" for name in form.command.model_fields}
     await wait_for(
         pilot, lambda: {w.id for w in form.query("#fields Input, #fields Select")} == fields

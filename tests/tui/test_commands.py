@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Input, Select, Static
@@ -30,7 +32,7 @@ async def _open_form(pilot, command: str) -> CommandFormScreen:  # type: ignore[
     form = pilot.app.screen
     assert isinstance(form, CommandFormScreen)
     form.query_one("#command-type", Select).value = command
-    await wait_for(pilot, lambda: form.command.type_name == command)
+    await wait_for(pilot, lambda: form.fields_of == command)
     fields = {f"input-{name}" for name in form.command.model_fields}
     await wait_for(
         pilot, lambda: {w.id for w in form.query("#fields Input, #fields Select")} == fields
@@ -109,6 +111,73 @@ async def test_invalid_fields_are_explained_inline_and_nothing_runs(workspace: W
         assert "Fix the fields" in str(form.query_one("#form-error", Static).render())
         assert isinstance(app.screen, CommandFormScreen)
         assert workspace.store.head().position == head
+
+
+async def test_a_field_focused_while_the_command_switches_keeps_the_focus(
+    workspace: Workspace,
+) -> None:
+    """The new command's fields are live before the switch's handler resumes: typing
+    into one (or running the form) in that window must not lose the focus to the first
+    field when the handler ends. This is what made the form's error snapshots flaky."""
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandFormScreen))
+        form = app.screen
+        assert isinstance(form, CommandFormScreen)
+        scroll = form.query_one("#fields")
+        mount_compose = scroll.mount_compose
+        held: list[bool] = []
+        switched: list[bool] = []
+
+        async def mount_then_wait(*args: Any, **kwargs: Any) -> None:
+            # Hold the handler between the mount and what follows it, as a busy
+            # machine may, so the test acts in that window every time.
+            await mount_compose(*args, **kwargs)
+            held.append(True)
+            await asyncio.sleep(1.0)
+            switched.append(True)
+
+        scroll.mount_compose = mount_then_wait  # type: ignore[method-assign]
+        target = "withdraw" if form.command.type_name == "deposit" else "deposit"
+        form.query_one("#command-type", Select).value = target
+        while not held:  # not pilot.pause: it would wait for the handler to end
+            await asyncio.sleep(0.01)
+        assert not switched
+        amount = form.query_one("#input-amount", Input)
+        amount.focus()
+        amount.value = "-5"
+        for _ in range(500):  # focus is set through the app's queue, not held
+            if amount.has_focus:
+                break
+            await asyncio.sleep(0.01)
+        assert amount.has_focus and not switched
+        form.action_submit()  # ctrl+s, as the app runs it while the handler is held
+        await wait_for(pilot, lambda: form.fields_of == target, what="the switch to end")
+        await pilot.pause()
+        assert switched and amount.has_focus
+
+
+async def test_after_a_run_the_form_says_to_fix_the_fields_while_any_is_invalid(
+    workspace: Workspace,
+) -> None:
+    """A change that reaches the form after ctrl+s (typed just before it) leaves the
+    line in place while a field is still invalid; a valid form clears it."""
+    account = _open_account(workspace)
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await _open_form(pilot, "deposit")
+        await _fill(pilot, form, account_id=account, amount="-5")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        line = form.query_one("#form-error", Static)
+        assert "Fix the fields" in str(line.render())
+        await _fill(pilot, form, amount="-6")
+        assert "Fix the fields" in str(line.render())
+        await _fill(pilot, form, amount="5")
+        assert str(line.render()) == ""
 
 
 async def test_a_required_field_left_empty_is_named(workspace: Workspace) -> None:

@@ -90,7 +90,7 @@ async def form_with_an_error(pilot: Pilot[Any]) -> None:
     form = pilot.app.screen
     assert isinstance(form, CommandFormScreen)
     form.query_one("#command-type").value = "deposit"  # type: ignore[attr-defined]
-    await wait_for(pilot, lambda: bool(form.query("#input-amount")))
+    await wait_for(pilot, lambda: form.fields_of == "deposit")
     await type_into(pilot, "#input-amount", "-5")
     # The form has taken the change in (a late Input.Changed would clear the line under
     # the fields that ctrl+s writes).

@@ -67,7 +67,7 @@ async def _submit(pilot, command: str, **values: str) -> None:  # type: ignore[n
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandFormScreen))
     form = pilot.app.screen
     form.query_one("#command-type", Select).value = command
-    await wait_for(pilot, lambda: form.command.type_name == command)
+    await wait_for(pilot, lambda: form.fields_of == command)
     # The form opens on the command used last: wait for the chosen command's own fields.
     fields = {f"input-{name}" for name in form.command.model_fields}
     await wait_for(

@@ -79,7 +79,7 @@ async def open_form(pilot: Pilot[None], command: str) -> CommandFormScreen:
     form = pilot.app.screen
     assert isinstance(form, CommandFormScreen)
     form.query_one("#command-type", Select).value = command
-    await wait_for(pilot, lambda: form.command.type_name == command)
+    await wait_for(pilot, lambda: form.fields_of == command)
     fields = {f"input-{name}" for name in form.command.model_fields}
     await wait_for(
         pilot, lambda: {w.id for w in form.query("#fields Input, #fields Select")} == fields

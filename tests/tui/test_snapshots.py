@@ -101,7 +101,7 @@ def test_command_form_with_errors(snap_compare: SnapCompare, workspace: Workspac
         form = pilot.app.screen
         assert isinstance(form, CommandFormScreen)
         form.query_one("#command-type").value = "deposit"  # type: ignore[attr-defined]
-        await wait_for(pilot, lambda: bool(form.query("#input-amount")))
+        await wait_for(pilot, lambda: form.fields_of == "deposit")
         await type_into(pilot, "#input-account_id", "Bad Id")
         await type_into(pilot, "#input-amount", "-5")
         # Both changes taken in (a late Input.Changed would clear the line ctrl+s writes).

@@ -35,6 +35,9 @@ from domain.messages import Command, field_errors
 from tui.format import markup_safe
 from tui.session import Session
 
+FIX_FIELDS = "Fix the fields marked ✗, then run again."
+"""The form's line when it was run with invalid fields."""
+
 
 def field_choices(info: FieldInfo) -> list[str] | None:
     """The allowed values of a choice field (Literal or Enum), else None."""
@@ -81,6 +84,9 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         self.command: type[Command] = (
             session.domain.model.command_model(command) if command else commands[0]
         )
+        self.fields_of = self.command.type_name
+        """The command whose fields are mounted: after a switch, `command` changes at once
+        and this once the new fields are in place and focused."""
         self._touched: set[str] = set()
         self._submitted = False
         self._executing = False
@@ -167,7 +173,11 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         await scroll.remove_children()
         blink = bool(getattr(self.app, "cursor_blink", True))
         await scroll.mount_compose(self._field_widgets(blink))
-        self._focus_first()
+        # The new fields are live before this handler resumes: a field focused (or run)
+        # meanwhile keeps the focus rather than lose it to the first field.
+        if self.focused is None or self.focused not in scroll.query("Input, Select"):
+            self._focus_first()
+        self.fields_of = self.command.type_name
 
     # -- values and validation
 
@@ -221,8 +231,11 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         if not widget_id.startswith("input-"):
             return
         self._touched.add(widget_id.removeprefix("input-"))
-        self.query_one("#form-error", Static).update("")
-        self.validate_form(show_all=self._submitted)
+        command = self.validate_form(show_all=self._submitted)
+        # An earlier outcome (a refusal, an error) no longer holds; after a run, an
+        # invalid form still says so (a change typed just before ctrl+s arrives after it).
+        invalid = self._submitted and command is None
+        self.query_one("#form-error", Static).update(FIX_FIELDS if invalid else "")
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
@@ -244,7 +257,7 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         self._submitted = True
         command = self.validate_form(show_all=True)
         if command is None:
-            self.query_one("#form-error", Static).update("Fix the fields marked ✗, then run again.")
+            self.query_one("#form-error", Static).update(FIX_FIELDS)
             # Land on the first field to fix: its error is right under it, scrolled into view.
             for field in self.query(".field.-invalid"):
                 inputs = field.query("Input, Select")
