@@ -129,6 +129,10 @@ async def steady_log(pilot: Pilot[Any]) -> None:
         max(len(e.type) for e in events),
         max(len(e.actor) for e in events),
     )
+    # And scrolled as a jump from the top would leave it: the cursor's row in view (where
+    # the log was before depends on the heights it had when earlier moves scrolled it).
+    log.scroll_to(y=0, animate=False, immediate=True)
+    log._scroll_to_row(log.index.index_at_or_before(log.selected))  # type: ignore[attr-defined]
     log.refresh()
     await pilot.pause(0.05)
 
