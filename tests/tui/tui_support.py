@@ -142,7 +142,14 @@ async def screen_at_rest(pilot: Pilot[Any], looks: int = 3, timeout: float = 10.
 
     Raises when the screen is still changing after `timeout` seconds (something animates
     that a snapshot cannot hold still).
+
+    First every widget of the screen is laid out and drawn again: a scrollbar can keep
+    the thumb of a scroll made before its table knew its size (a DataTable moves its
+    cursor into view after its next refresh), and stay so until something repaints it.
     """
+    for widget in pilot.app.screen.walk_children(with_self=True):
+        widget.refresh(layout=True)
+    await pilot.pause(0.05)
     start = time.monotonic()
     last = pilot.app.export_screenshot()
     same = 1
