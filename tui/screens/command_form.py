@@ -12,6 +12,7 @@ business rule is shown at the bottom: no event is appended, the refusal is logge
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import typing
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -57,10 +59,17 @@ def field_label(name: str) -> str:
 class CommandFormScreen(ModalScreen[AppendResult | None]):
     """Pick a command, fill its fields, run it through the bus in a worker."""
 
+    # The keys that move between fields act at once, before the app hands on the keys
+    # typed after them (`priority`): typed faster than the app handles them, those keys
+    # land in the next field, as typed slowly. Running waits for the keys before it.
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "submit", "Run", priority=True),
-    ]
+        Binding("enter", "next_field", "Next field (runs on the last)", show=False,
+                priority=True),
+        Binding("tab", "move_focus(1)", "Next field", show=False, priority=True),
+        Binding("shift+tab", "move_focus(-1)", "Previous field", show=False, priority=True),
+    ]  # fmt: skip
 
     class Finished(Message):
         def __init__(self, result: AppendResult | None, error: str = "", refused: bool = False):
@@ -237,21 +246,44 @@ class CommandFormScreen(ModalScreen[AppendResult | None]):
         invalid = self._submitted and command is None
         self.query_one("#form-error", Static).update(FIX_FIELDS if invalid else "")
 
-    @on(Input.Submitted)
-    def _enter(self, event: Input.Submitted) -> None:
-        """Enter moves to the next field; only on the last field does it run the command
-        (ctrl+s runs it from anywhere)."""
+    async def action_next_field(self) -> None:
+        """Enter in a field moves to the next; on the last field it runs the command
+        (ctrl+s runs it from anywhere). Elsewhere (a select, a button) it does what it
+        does there."""
         fields = list(self.query("#fields Input, #fields Select"))
-        if event.input in fields and event.input is not fields[-1]:
-            fields[fields.index(event.input) + 1].focus()
-            return
-        self.action_submit()
+        focused = self.focused
+        if not isinstance(focused, Input) or focused not in fields:
+            raise SkipAction()
+        if focused is fields[-1]:
+            await self.action_submit()
+        else:
+            self.set_focus(fields[fields.index(focused) + 1])  # now, not after a refresh
+
+    def action_move_focus(self, step: int) -> None:
+        """Tab / shift+tab: the next / previous control, now."""
+        if step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
+
+    async def _keys_handled(self) -> None:
+        """Until every field has handled the keys already handed to it."""
+        handled: list[asyncio.Future[None]] = []
+        for widget in self.query("#fields Input"):
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            widget.call_later(done.set_result, None)
+            handled.append(done)
+        if handled:
+            await asyncio.wait(handled, timeout=5)
 
     # -- running
 
     @on(Button.Pressed, "#run")
-    def action_submit(self) -> None:
-        """Validate every field, then run the command through the bus."""
+    async def action_submit(self) -> None:
+        """Validate every field as typed so far, then run the command through the bus."""
+        if self._executing:
+            return
+        await self._keys_handled()
         if self._executing:
             return
         self._submitted = True
