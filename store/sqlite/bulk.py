@@ -27,6 +27,7 @@ from store.hashchain import (
 )
 from store.proofs.sqlite_log import extend_tree
 from store.sqlite.base import SqliteBase
+from store.sqlite.bulk_commands import DeferredCommands
 from store.sqlite.import_records import SqliteImportWrites
 from store.sqlite.statements import (
     FIND_COMMAND,
@@ -128,6 +129,9 @@ class Loading(SqliteBase):
                     command_exists=_never if empty else self._command_lookup(conn),
                 )
                 indexes = self._drop_event_indexes(conn) if empty else []
+                # Into an empty store, the commands rows are written in key order at
+                # the end (`store.sqlite.bulk_commands`); otherwise as they come.
+                deferred = DeferredCommands(conn, self._insert_command) if empty else None
                 rows: list[ChainRow] = []
                 refused: list[RefusalRow] = []
                 for item in items:
@@ -136,9 +140,11 @@ class Loading(SqliteBase):
                         continue
                     rows.append(to_row(extender, item))
                     if len(rows) >= batch:
-                        self._write_rows(conn, rows, extender.take_commands(), refused)
+                        self._write_rows(conn, rows, extender.take_commands(), refused, deferred)
                         rows, refused = [], []
-                self._write_rows(conn, rows, extender.finish_commands(), refused)
+                self._write_rows(conn, rows, extender.finish_commands(), refused, deferred)
+                if deferred is not None:
+                    deferred.flush()
                 if finish is not None:  # an import's own records (`load_recorded`)
                     finish(conn, extender.head)
                 for sql in indexes:
@@ -165,12 +171,17 @@ class Loading(SqliteBase):
         rows: list[ChainRow],
         commands: list[CommandRow],
         refusals: list[RefusalRow],
+        deferred: DeferredCommands | None,
     ) -> None:
         if rows:
             conn.executemany(INSERT_EVENT, rows)
             extend_tree(conn, rows)
         if commands:
-            conn.executemany(self._insert_command, sign_commands(conn, self.macs, commands))
+            signed = sign_commands(conn, self.macs, commands)
+            if deferred is None:
+                conn.executemany(self._insert_command, signed)
+            else:
+                deferred.write(signed)
         if refusals:
             conn.executemany(INSERT_REFUSAL, refusals)
 
