@@ -16,6 +16,7 @@ from domain.envelope import (
     Refusal,
 )
 from domain.errors import InvalidInput
+from store.collector import collector_paused
 from store.derived_macs import sign_commands
 from store.hashchain import (
     ChainExtender,
@@ -117,6 +118,26 @@ class Loading(SqliteBase):
         cache = conn.execute("PRAGMA cache_size").fetchone()[0]
         conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
         try:
+            with collector_paused():  # see `_loaded`
+                return self._loaded(conn, items, batch, to_row, action, refusals, finish)
+        finally:
+            conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
+    def _loaded(
+        self,
+        conn: sqlite3.Connection,
+        items: Iterable[Any],
+        batch: int,
+        to_row: Callable[[ChainExtender, Any], ChainRow],
+        action: str,
+        refusals: bool,
+        finish: Callable[[sqlite3.Connection, Head], None] | None,
+    ) -> Head:
+        """The load itself, with the cyclic garbage collector paused: a load keeps a set
+        of every command id it met (millions in a 10M-event demo) and allocates rows in
+        bursts, so each full collection traversed all of it again (at 2.5M events, a
+        quarter of the loader's CPU; `bench/bench_demo_load.py`). It makes no cycles."""
+        try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 head = conn.execute(HEAD).fetchone()
@@ -157,8 +178,6 @@ class Loading(SqliteBase):
             raise self._integrity(exc) from None
         except sqlite3.Error as exc:
             raise self._error(exc, action) from None
-        finally:
-            conn.execute(f"PRAGMA cache_size = {int(cache)}")
         # A load leaves a long WAL: copy it now, in the caller's time, as SQLite's own
         # checkpoint after the commit did.
         self._commits += 1
