@@ -86,14 +86,16 @@ def timed_phases() -> None:
         print(f"  checkpoint: {time.perf_counter() - start:.1f} s", flush=True)
         return result
 
-    flush = bulk.DeferredCommands.flush
+    deferred = getattr(bulk, "DeferredCommands", None)  # None: main before 2026-12-06
+    if deferred is not None:
+        flush = deferred.flush
 
-    def timed_flush(self: Any) -> None:
-        start = time.perf_counter()
-        flush(self)
-        print(f"  commands in key order: {time.perf_counter() - start:.1f} s", flush=True)
+        def timed_flush(self: Any) -> None:
+            start = time.perf_counter()
+            flush(self)
+            print(f"  commands in key order: {time.perf_counter() - start:.1f} s", flush=True)
 
-    bulk.DeferredCommands.flush = timed_flush  # type: ignore[method-assign]
+        deferred.flush = timed_flush
     bulk.Loading._rebuild_index = timed_rebuild  # type: ignore[method-assign]
     bulk.Loading._checkpoint = timed_checkpoint  # type: ignore[method-assign]
 
