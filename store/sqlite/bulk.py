@@ -44,10 +44,13 @@ if TYPE_CHECKING:
     from domain.ports import ImportWrites, RecordedItem
 
 BULK_CACHE_KIB = 262_144
-"""SQLite's page cache during a bulk load, in KiB (default: 2 MiB). The commands rows
-go into an index keyed by random UUIDs, and one transaction holds the whole load: with
-the default cache, pages spill to the WAL and are read back again and again as the
-index grows (at 300k events, 24% more CPU). Pages are taken only as needed."""
+"""SQLite's page cache during a bulk load, in KiB (default: 2 MiB). Into a store that
+holds events, the commands rows go into an index keyed by random UUIDs, and one
+transaction holds the whole load: with the default cache, pages spill to the WAL and
+are read back again and again as the index grows (at 300k events, 24% more CPU). Into
+an empty store they are written in key order at the end (`DeferredCommands`), and a
+larger cache only delays the spilling of pages written once. Pages are taken only as
+needed."""
 
 
 class Loading(SqliteBase):
