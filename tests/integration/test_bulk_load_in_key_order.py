@@ -84,7 +84,9 @@ def test_a_failed_load_into_an_empty_store_leaves_nothing_behind(
     stores.append(store)
     last = max(at for at, item in enumerate(items) if type(item) is PendingEvent)
     broken = list(items)
-    broken[last] = replace(items[last], version=1)  # its stream has events already
+    event = items[last]
+    assert type(event) is PendingEvent
+    broken[last] = replace(event, version=1)  # its stream has events already
     with pytest.raises(InvalidInput):
         store.append_bulk(broken)
     assert store.head().position == 0
