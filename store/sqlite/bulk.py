@@ -16,6 +16,7 @@ from domain.envelope import (
     Refusal,
 )
 from domain.errors import InvalidInput
+from store.collector import collector_paused
 from store.derived_macs import sign_commands
 from store.hashchain import (
     ChainExtender,
@@ -27,6 +28,7 @@ from store.hashchain import (
 )
 from store.proofs.sqlite_log import extend_tree
 from store.sqlite.base import SqliteBase
+from store.sqlite.bulk_commands import DeferredCommands
 from store.sqlite.import_records import SqliteImportWrites
 from store.sqlite.statements import (
     FIND_COMMAND,
@@ -42,10 +44,13 @@ if TYPE_CHECKING:
     from domain.ports import ImportWrites, RecordedItem
 
 BULK_CACHE_KIB = 262_144
-"""SQLite's page cache during a bulk load, in KiB (default: 2 MiB). The commands rows
-go into an index keyed by random UUIDs, and one transaction holds the whole load: with
-the default cache, pages spill to the WAL and are read back again and again as the
-index grows (at 300k events, 24% more CPU). Pages are taken only as needed."""
+"""SQLite's page cache during a bulk load, in KiB (default: 2 MiB). Into a store that
+holds events, the commands rows go into an index keyed by random UUIDs, and one
+transaction holds the whole load: with the default cache, pages spill to the WAL and
+are read back again and again as the index grows (at 300k events, 24% more CPU). Into
+an empty store they are written in key order at the end (`DeferredCommands`), and a
+larger cache only delays the spilling of pages written once. Pages are taken only as
+needed."""
 
 
 class Loading(SqliteBase):
@@ -116,6 +121,26 @@ class Loading(SqliteBase):
         cache = conn.execute("PRAGMA cache_size").fetchone()[0]
         conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
         try:
+            with collector_paused():  # see `_loaded`
+                return self._loaded(conn, items, batch, to_row, action, refusals, finish)
+        finally:
+            conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
+    def _loaded(
+        self,
+        conn: sqlite3.Connection,
+        items: Iterable[Any],
+        batch: int,
+        to_row: Callable[[ChainExtender, Any], ChainRow],
+        action: str,
+        refusals: bool,
+        finish: Callable[[sqlite3.Connection, Head], None] | None,
+    ) -> Head:
+        """The load itself, with the cyclic garbage collector paused: a load keeps a set
+        of every command id it met (millions in a 10M-event demo) and allocates rows in
+        bursts, so each full collection traversed all of it again (at 2.5M events, a
+        quarter of the loader's CPU; `bench/bench_demo_load.py`). It makes no cycles."""
+        try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 head = conn.execute(HEAD).fetchone()
@@ -128,6 +153,9 @@ class Loading(SqliteBase):
                     command_exists=_never if empty else self._command_lookup(conn),
                 )
                 indexes = self._drop_event_indexes(conn) if empty else []
+                # Into an empty store, the commands rows are written in key order at
+                # the end (`store.sqlite.bulk_commands`); otherwise as they come.
+                deferred = DeferredCommands(conn, self._insert_command) if empty else None
                 rows: list[ChainRow] = []
                 refused: list[RefusalRow] = []
                 for item in items:
@@ -136,9 +164,11 @@ class Loading(SqliteBase):
                         continue
                     rows.append(to_row(extender, item))
                     if len(rows) >= batch:
-                        self._write_rows(conn, rows, extender.take_commands(), refused)
+                        self._write_rows(conn, rows, extender.take_commands(), refused, deferred)
                         rows, refused = [], []
-                self._write_rows(conn, rows, extender.finish_commands(), refused)
+                self._write_rows(conn, rows, extender.finish_commands(), refused, deferred)
+                if deferred is not None:
+                    deferred.flush()
                 if finish is not None:  # an import's own records (`load_recorded`)
                     finish(conn, extender.head)
                 for sql in indexes:
@@ -151,8 +181,6 @@ class Loading(SqliteBase):
             raise self._integrity(exc) from None
         except sqlite3.Error as exc:
             raise self._error(exc, action) from None
-        finally:
-            conn.execute(f"PRAGMA cache_size = {int(cache)}")
         # A load leaves a long WAL: copy it now, in the caller's time, as SQLite's own
         # checkpoint after the commit did.
         self._commits += 1
@@ -165,12 +193,17 @@ class Loading(SqliteBase):
         rows: list[ChainRow],
         commands: list[CommandRow],
         refusals: list[RefusalRow],
+        deferred: DeferredCommands | None,
     ) -> None:
         if rows:
             conn.executemany(INSERT_EVENT, rows)
             extend_tree(conn, rows)
         if commands:
-            conn.executemany(self._insert_command, sign_commands(conn, self.macs, commands))
+            signed = sign_commands(conn, self.macs, commands)
+            if deferred is None:
+                conn.executemany(self._insert_command, signed)
+            else:
+                deferred.write(signed)
         if refusals:
             conn.executemany(INSERT_REFUSAL, refusals)
 
