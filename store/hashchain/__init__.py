@@ -6,11 +6,6 @@ key) over the canonical row (`rows`). Both stores extend the chain through
 one place; `verify` walks it, `keys` reads the HMAC key.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
 from domain.envelope import GENESIS_HASH
 from store.hashchain.extender import (
     ChainExtender,
@@ -43,29 +38,14 @@ from store.hashchain.rows import (
     key_check_value,
     stored_time,
 )
-
-if TYPE_CHECKING:
-    from store.hashchain.verify import (
-        AnchorReport,
-        check_anchor,
-        parse_anchor,
-        row_verifies,
-        verify,
-        verify_events,
-    )
-
-_VERIFYING = frozenset(
-    {"AnchorReport", "check_anchor", "parse_anchor", "row_verifies", "verify", "verify_events"}
+from store.hashchain.verify import (
+    AnchorReport,
+    check_anchor,
+    parse_anchor,
+    row_verifies,
+    verify,
+    verify_events,
 )
-"""Names of `store.hashchain.verify`, imported on first use (PEP 562): appending (`exec`)
-walks no chain, and that module costs a one-shot command about 2 ms (start-up, issue 14)."""
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _VERIFYING:
-        raise AttributeError(f"module 'store.hashchain' has no attribute {name!r}")
-    return getattr(importlib.import_module("store.hashchain.verify"), name)
-
 
 __all__ = [
     "GENESIS_HASH",

@@ -14,6 +14,10 @@ from domain.envelope import (
     RefusalMark,
 )
 from store import bookmarks as bookmark_rules
+from store.hashchain import (
+    row_verifies,
+    verify,
+)
 from store.sqlite.base import SqliteBase
 from store.sqlite.import_records import (
     COMMAND_ROWS,
@@ -139,8 +143,6 @@ class Auditing(SqliteBase):
     def verify(self) -> VerifyReport:
         """Walk the whole chain (streamed) and report the first problem, if any."""
         self._need_key("verifying")
-        from store.hashchain import verify  # not loaded by appends (start-up, issue 14)
-
         return verify(self.iter_chain_rows(chunk=10_000), self._key)
 
     def verify_event(self, event: RecordedEvent) -> bool:
@@ -155,8 +157,6 @@ class Auditing(SqliteBase):
         rows = self._query(
             f"SELECT {CHAIN_COLUMNS} FROM events WHERE position = ?", (event.position,)
         )
-        from store.hashchain import row_verifies
-
         return bool(rows) and row_verifies(rows[0], event, self._key)
 
     def bookmarks(self) -> list[Bookmark]:
