@@ -13,14 +13,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from domain.envelope import PendingEvent, RecordedEvent, Refusal
+from domain.envelope import RecordedEvent, Refusal
 from domain.model import AggregateType, DomainModel
 from domain.projection import Column, EventReads, Projection, projection_named
 
 if TYPE_CHECKING:
     from domain.history_check import CommandFields
+    from domain.store_records import PendingEvent
 
-DemoGenerator = Callable[[int, int], Iterator[PendingEvent | Refusal]]
+DemoGenerator = Callable[[int, int], Iterator["PendingEvent | Refusal"]]
 """`generate(events, seed)`: a deterministic history, in order."""
 
 

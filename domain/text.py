@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import cache
 
 # Format (Cf) characters of Unicode 15, written out: computing them at import would cost
 # the CLI ~100 ms. tests/unit/test_text_escaping.py checks this list against unicodedata.
@@ -63,8 +64,14 @@ def _char_class(ranges: tuple[tuple[int, int], ...]) -> str:
 
 
 _UNSAFE_CLASS = "\\x00-\\x1f\\x7f-\\x9f" + _char_class(_FORMAT_RANGES + _INVISIBLE_RANGES)
-_UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
-_UNSAFE_OR_BACKSLASH = re.compile(f"[{_UNSAFE_CLASS}\\\\]")
+
+
+@cache
+def _unsafe(backslash: bool = False) -> re.Pattern[str]:
+    """The unsafe characters (and the backslash, with `backslash`) as a pattern, compiled
+    on first use: a command whose texts are all printable ASCII never needs it, and the
+    two patterns cost a one-shot `exec` about 2 ms to compile (start-up, issue 14)."""
+    return re.compile(f"[{_UNSAFE_CLASS}\\\\]" if backslash else f"[{_UNSAFE_CLASS}]")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -92,7 +99,9 @@ def escape(text: str, *, backslash: bool = True) -> str:
     escapes (JSON drawn for a person, with `ensure_ascii` off): the bidi and invisible
     characters JSON keeps raw are then shown as `\\u202e`, a valid JSON escape too.
     """
-    pattern = _UNSAFE_OR_BACKSLASH if backslash else _UNSAFE
+    if text.isascii() and text.isprintable() and not (backslash and "\\" in text):
+        return text  # printable ASCII holds no unsafe character
+    pattern = _unsafe(backslash)
     if pattern.search(text) is None:
         return text
     return pattern.sub(_visible, text)
@@ -100,7 +109,7 @@ def escape(text: str, *, backslash: bool = True) -> str:
 
 def unsafe_characters(text: str) -> list[str]:
     """The unsafe characters of `text` (as `escape` shows them), in order, for messages."""
-    return [_visible(m) for m in _UNSAFE.finditer(text)]
+    return [_visible(m) for m in _unsafe().finditer(text)]
 
 
 class UnsafeText(ValueError):
@@ -122,7 +131,7 @@ def checked_text(value: str, *, field: str, max_length: int, required: bool = Tr
         bad: list[str] = []
     else:
         normal = unicodedata.normalize("NFC", value)
-        bad = _UNSAFE.findall(normal)
+        bad = _unsafe().findall(normal)
     if bad:
         # Named as U+XXXX: a backslash escape would be escaped again by `DomainError`.
         shown = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in bad))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.deferred import DeferredSequence
 from domain.description import DomainDescription
-from domain.envelope import PendingEvent, Refusal
+from domain.envelope import Refusal
 from domain.ledger import LEDGER
 from domain.ledger.account import ACCOUNT
 from domain.ledger.fields import CONTEXT_FIELDS, LEDGER_FIELDS, value_text
@@ -15,6 +15,9 @@ from domain.ledger.fold_reads import LEDGER_EVENT_READS
 from domain.ledger.replay import command_fields
 from domain.ledger.summary import summarize
 from domain.projection import Projection
+
+if TYPE_CHECKING:
+    from domain.store_records import PendingEvent
 
 # The projections, the demo generator and the traffic simulator are imported when first
 # used: every command (`exec`, `state`, ...) loads this description, and they are a

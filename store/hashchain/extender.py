@@ -5,11 +5,11 @@ imports, so both stores (SQLite and in memory) follow the same rules.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import orjson
 
-from domain.envelope import Head, PendingEvent, RecordedEvent, StreamAppend
+from domain.envelope import Head, RecordedEvent, StreamAppend
 from domain.errors import DomainError, InvalidInput
 from store.hashchain.rows import (
     STORED_TIME,
@@ -18,6 +18,9 @@ from store.hashchain.rows import (
     canonical_json,
     digest_function,
 )
+
+if TYPE_CHECKING:
+    from domain.store_records import PendingEvent
 
 _dumps = orjson.dumps
 _SORTED = orjson.OPT_SORT_KEYS

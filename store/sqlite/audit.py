@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from domain.envelope import (
-    Bookmark,
     RecordedEvent,
     Refusal,
     RefusalMark,
@@ -44,6 +43,7 @@ from store.sqlite.statements import (
 
 if TYPE_CHECKING:
     from domain.ports import CommandRecord, ImportRecord, VerifyReport
+    from domain.store_records import Bookmark
 
 
 class Auditing(SqliteBase):
@@ -172,6 +172,8 @@ class Auditing(SqliteBase):
             raise self._error(exc, "read bookmarks") from None
         except sqlite3.Error as exc:
             raise self._error(exc, "read bookmarks") from None
+        from domain.store_records import Bookmark  # not loaded by appends (start-up)
+
         return [Bookmark(row[0], row[1], row[2] or "", row[3] or "") for row in rows]
 
     def set_bookmark(self, name: str, position: int, *, actor: str) -> Bookmark:
@@ -183,6 +185,8 @@ class Auditing(SqliteBase):
         for a bad name or position, StoreError when the store is read-only.
         """
         self._refuse_read_only("set a bookmark")
+        from domain.store_records import Bookmark
+
         bookmark = Bookmark(bookmark_rules.check_name(name), position, actor, bookmark_rules.now())
         conn = self._conn()
 

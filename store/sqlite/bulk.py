@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from domain.envelope import (
     GENESIS_HASH,
     Head,
-    PendingEvent,
     RecordedEvent,
     Refusal,
 )
@@ -42,6 +41,7 @@ from store.sqlite.statements import (
 
 if TYPE_CHECKING:
     from domain.ports import ImportWrites, RecordedItem
+    from domain.store_records import PendingEvent
 
 BULK_CACHE_KIB = 262_144
 """SQLite's page cache during a bulk load, in KiB (default: 2 MiB). Into a store that

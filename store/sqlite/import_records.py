@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from domain.envelope import Bookmark
 from store.derived_macs import DerivedMacs, sign_commands
 from store.hashchain import canonical_json
 from store.sqlite.statements import INSERT_COMMAND, INSERT_SIGNED_COMMAND
 
 if TYPE_CHECKING:
     from domain.ports import CommandRecord, ImportRecord
+    from domain.store_records import Bookmark
 
 _COMMAND_COLUMNS = (
     "command_id, command_type, payload, actor, recorded_at, first_position, last_position"

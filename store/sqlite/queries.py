@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.envelope import (
     RecordedEvent,
-    StreamSummary,
 )
 from store.filters import is_glob
 from store.hashchain import (
@@ -22,6 +21,9 @@ from store.sqlite.statements import (
     exact_filters,
     filter_sql,
 )
+
+if TYPE_CHECKING:
+    from domain.store_records import StreamSummary
 
 _IN_CHUNK = 500
 """Positions per `IN (...)` query (SQLite allows at least 999 parameters)."""
@@ -165,6 +167,8 @@ class Reading(SqliteBase):
             f"WHERE {' AND '.join(clauses)} GROUP BY stream_id ORDER BY stream_id LIMIT ?"
         )
         params.append(limit)
+        from domain.store_records import StreamSummary  # not loaded by appends (start-up)
+
         return [StreamSummary(row[0], row[1], row[2]) for row in self._query(sql, params)]
 
     def positions(

@@ -52,6 +52,8 @@ NOT_FOR_EXEC = (
     # the books-at-a-time index with its clock-skew rules (on the first position_at)
     "store.sqlite.time_index",
     "domain.clock_skew",
+    # the records of the bulk path, listings and bookmarks (PEP 562 in domain.envelope)
+    "domain.store_records",
 )
 
 
