@@ -6,6 +6,7 @@
     .venv/bin/python bench/bench_postgres.py --profile           # round trips of one command
     .venv/bin/python bench/bench_postgres.py --main --bulk 0     # + main's append path, A/B
     .venv/bin/python bench/bench_postgres.py --writers 16 --bulk 0 --patience 20  # lock patience
+    .venv/bin/python bench/bench_postgres.py --writers 16 --bulk 0 --commit-mode shared  # a path
     hi .venv/bin/python bench/bench_postgres.py --writers 1 4 16 --commands 300 \
         --rounds 2 --bulk 0 --main                               # the README's run F
 
@@ -27,6 +28,9 @@ start-up and setup are not timed) to the last one's end:
    the bus decides again under the append lock (`locked`: `exclusive_appends`), and a
    command that still conflicts after 5 retries is an error that reached its writer.
 
+The eventscope writers take the database's `eventscope.commit_mode` (`auto`: each writer
+chooses its path, store/postgres/commit_mode.py), or `--commit-mode`'s; `shared path` is
+the share of their appends that went through shared commits.
 `--main` adds main's path beside each eventscope row, in the same alternating rounds:
 each append one call of `eventscope_append`, one commit (and one WAL flush) each
 (`shared_commits = False`), where eventscope now lets concurrent writers share one

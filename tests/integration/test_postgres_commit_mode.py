@@ -25,7 +25,7 @@ from store.postgres.commit_mode import TURN_MS, WAITED_MS, CommitChooser
 from store.postgres.store import PostgresEventStore
 
 
-def _set_database(url: str, value: str) -> None:
+def set_commit_mode(url: str, value: str) -> None:
     """`ALTER DATABASE … SET eventscope.commit_mode` for the database of `url`."""
     with psycopg.connect(url, autocommit=True) as conn:
         name = conn.info.dbname
@@ -55,7 +55,7 @@ def test_a_database_setting_chooses_each_writers_commit_path(
     postgres_url: str, mode: str, how: str
 ) -> None:
     PostgresEventStore(postgres_url, create=True).close()
-    _set_database(postgres_url, mode)
+    set_commit_mode(postgres_url, mode)
     with PostgresEventStore(postgres_url) as store:
         assert store.commits.mode == mode
         assert _append_while_held(postgres_url, store, 0, "e1") == how
@@ -86,7 +86,7 @@ def test_a_commit_mode_that_is_not_a_mode_is_refused_in_one_line(
     postgres_url: str, value: str, cli: Cli
 ) -> None:
     PostgresEventStore(postgres_url, create=True).close()
-    _set_database(postgres_url, value)
+    set_commit_mode(postgres_url, value)
     with pytest.raises(StoreError, match="set it to auto, shared or each"):
         PostgresEventStore(postgres_url)
     result = cli("--db", postgres_url, "log")
