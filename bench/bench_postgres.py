@@ -6,6 +6,7 @@
     .venv/bin/python bench/bench_postgres.py --profile           # round trips of one command
     .venv/bin/python bench/bench_postgres.py --main --bulk 0     # + main's append path, A/B
     .venv/bin/python bench/bench_postgres.py --writers 16 --bulk 0 --patience 20  # lock patience
+    .venv/bin/python bench/bench_postgres.py --writers 16 --bulk 0 --commit-mode shared  # a path
     hi .venv/bin/python bench/bench_postgres.py --writers 1 4 16 --commands 300 \
         --rounds 2 --bulk 0 --main                               # the README's run F
 
@@ -27,6 +28,9 @@ start-up and setup are not timed) to the last one's end:
    the bus decides again under the append lock (`locked`: `exclusive_appends`), and a
    command that still conflicts after 5 retries is an error that reached its writer.
 
+The eventscope writers take the database's `eventscope.commit_mode` (`auto`: each writer
+chooses its path, store/postgres/commit_mode.py), or `--commit-mode`'s; `shared path` is
+the share of their appends that went through shared commits.
 `--main` adds main's path beside each eventscope row, in the same alternating rounds:
 each append one call of `eventscope_append`, one commit (and one WAL flush) each
 (`shared_commits = False`), where eventscope now lets concurrent writers share one
@@ -101,9 +105,12 @@ class CountingStore(PostgresEventStore):
         super().__init__(url)
         self.holds: list[float] = []
         self.batches: list[int] = []
+        self.shared_paths = 0
 
     def append(self, streams: Any, metadata: Metadata) -> AppendResult:
         self.last_lock_grant = None
+        if self.shared_commits and self.commits.shared() and not self.inside:
+            self.shared_paths += 1
         try:
             result = super().append(streams, metadata)
         except ConcurrencyConflict:
@@ -135,10 +142,10 @@ def open_accounts(bus: CommandBus, prefix: str, accounts: int) -> None:
 
 # -- writer processes -------------------------------------------------------------------------
 
-Result = tuple[list[float], int, int, float, float, list[float], int, list[int]]
+Result = tuple[list[float], int, int, float, float, list[float], int, list[int], int]
 """A writer's latencies (s), errors that reached it, retries, when it started and ended,
-its appends' lock holds (s), its locked decisions, and the size of each append's
-commit (appends it held)."""
+its appends' lock holds (s), its locked decisions, the size of each append's
+commit (appends it held), and how many appends took the shared path."""
 
 _barrier: Any = None
 
@@ -150,6 +157,8 @@ def _ready(barrier: Any) -> None:
 
 PATIENCE_VARIABLE = "EVENTSCOPE_BENCH_LOCK_PATIENCE"
 """How `--patience` reaches the writer processes (spawned: they inherit the environment)."""
+MODE_VARIABLE = "EVENTSCOPE_BENCH_COMMIT_MODE"
+"""How `--commit-mode` reaches the writer processes."""
 
 
 def eventscope_writer(args: tuple[str, int, int, bool, bool]) -> Result:
@@ -162,12 +171,16 @@ def eventscope_writer(args: tuple[str, int, int, bool, bool]) -> Result:
     patience = os.environ.get(PATIENCE_VARIABLE)
     if patience is not None:  # `--patience`: this session's eventscope.lock_patience
         store._pg.execute("SELECT set_config('eventscope.lock_patience', %s, false)", (patience,))
+    mode = os.environ.get(MODE_VARIABLE)
+    if mode is not None:  # `--commit-mode`: this session's eventscope.commit_mode
+        store.commits.mode = mode
     prefix, accounts = ("s", SHARED_ACCOUNTS) if shared else (f"w{index}-", OWN_ACCOUNTS)
     if not shared:
         open_accounts(bus, prefix, accounts)
     store.conflicts = store.locked = 0
     store.holds.clear()
     store.batches.clear()
+    store.shared_paths = 0
     latencies: list[float] = []
     errors = 0
     _barrier.wait()
@@ -191,6 +204,7 @@ def eventscope_writer(args: tuple[str, int, int, bool, bool]) -> Result:
         store.holds,
         store.locked,
         store.batches,
+        store.shared_paths,
     )
 
 
@@ -247,12 +261,12 @@ def es_writer(args: tuple[dict[str, str], int, int]) -> Result:
         latencies.append(time.perf_counter() - start)
     ended = time.time()
     app.close()
-    return latencies, errors, 0, began, ended, [], 0, []
+    return latencies, errors, 0, began, ended, [], 0, [], 0
 
 
-Case = tuple[float, float, int, int, list[float], int, float]
+Case = tuple[float, float, int, int, list[float], int, float, float]
 """commands/s, p99 (ms), errors, retries, lock holds (s), locked decisions, appends per
-commit (0: not measured)."""
+commit (0: not measured), the share of appends that took the shared path."""
 
 
 def run_processes(worker: Callable[[Any], Result], jobs: list[Any]) -> Case:
@@ -273,6 +287,7 @@ def run_processes(worker: Callable[[Any], Result], jobs: list[Any]) -> Case:
         [hold for result in results for hold in result[5]],
         sum(r[6] for r in results),
         len(batches) / commits if commits else 0.0,
+        sum(r[8] for r in results) / max(1, len(batches)),
     )
 
 
@@ -305,6 +320,7 @@ def median_case(cases: list[Case]) -> str:
     per_commit = [c[6] for c in cases if c[6]]
     if per_commit:
         line += f", appends/commit {statistics.median(per_commit):.2f}"
+        line += f", shared path {statistics.median(c[7] for c in cases):.0%}"
     holds = [hold for case in cases for hold in case[4]]
     if len(holds) > 1:
         line += (
@@ -474,6 +490,12 @@ def main() -> None:
         help="also run main's path (each append its own commit) in the same rounds",
     )
     parser.add_argument(
+        "--commit-mode",
+        choices=["auto", "shared", "each"],
+        help="the writers' eventscope.commit_mode (default: the database's, auto; "
+        "store/postgres/commit_mode.py)",
+    )
+    parser.add_argument(
         "--patience",
         help="the writers' eventscope.lock_patience in ms (default: the database's, "
         "store/postgres/group_commit.py LOCK_PATIENCE_MS)",
@@ -481,6 +503,8 @@ def main() -> None:
     options = parser.parse_args()
     if options.patience is not None:
         os.environ[PATIENCE_VARIABLE] = options.patience
+    if options.commit_mode is not None:
+        os.environ[MODE_VARIABLE] = options.commit_mode
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on kill too
     server = start_server(durable=True)

@@ -42,3 +42,11 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_url(postgres_server: PostgresServer) -> str:
     """The URL of a fresh, empty database on the throwaway server."""
     return postgres_server.database()
+
+
+@pytest.fixture
+def shared_commit_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every PostgreSQL session opened in the test takes the shared-commit path, as
+    `eventscope.commit_mode = 'shared'` makes it (the default, `auto`, appends alone
+    while the lock's turns are short: store/postgres/commit_mode.py)."""
+    monkeypatch.setattr("store.postgres.commit_mode.DEFAULT_COMMIT_MODE", "shared")

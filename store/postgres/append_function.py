@@ -19,7 +19,7 @@ server: it keeps the client path.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, LiteralString
 
 import psycopg
@@ -154,7 +154,10 @@ FUNCTIONS = ("eventscope_append", "eventscope_stale", "eventscope_versions")
 """The functions a writer role must be able to execute (store/postgres/privileges.py)."""
 
 _CALL = (
-    "SELECT o_outcome, o_first, o_hashes, o_versions, o_locked_at FROM eventscope_append("
+    # The five outputs, then when the server received the statement (`statement_timestamp`):
+    # the lock's grant minus that is how long this append waited for the lock.
+    "SELECT o_outcome, o_first, o_hashes, o_versions, o_locked_at, "
+    "extract(epoch FROM statement_timestamp())::float8 FROM eventscope_append("
     "%s, %s, %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[], "
     "%s::text[], %s::integer[], %s::text[], %s::bytea[], %s, %s, %s, %s, %s, %s)"
 )
@@ -171,6 +174,8 @@ class ServerOutcome:
     versions: dict[str, int]
     locked_at: float | None
     """The server's clock when the lock was granted (epoch seconds), or None."""
+    waited: float | None = None
+    """How long a plain append waited for the lock (s; None: not measured)."""
 
 
 def append_on_server(
@@ -187,7 +192,10 @@ def append_on_server(
     stream: the function refuses the append (`conflict`) unless each expected version
     is current under the lock, so those versions are the ones the server would assign.
     """
-    return call_append(conn, _CALL, streams, metadata, texts, metadata_text, recorded_at)[0]
+    done, row = call_append(conn, _CALL, streams, metadata, texts, metadata_text, recorded_at)
+    if done.locked_at is None or row[5] is None:
+        return done
+    return replace(done, waited=max(0.0, done.locked_at - row[5]))
 
 
 def call_append(

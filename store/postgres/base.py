@@ -17,6 +17,7 @@ from domain.errors import DomainError, InvalidInput, StoreError
 from store.chain_settings import ChainSettings
 from store.derived_macs import DerivedMacs
 from store.hashchain import ChainRow
+from store.postgres.commit_mode import CommitChooser
 from store.postgres.connect import connect
 
 CHAIN_COLUMNS = (
@@ -105,6 +106,9 @@ class PostgresBase(ChainSettings):
     """Unkeyed appends outside `exclusive_appends` share commits with other writers'
     (store/postgres/group_commit.py); False calls `eventscope_append` alone, one commit
     each (main's path before shared commits: `bench/bench_postgres.py --main`)."""
+    commits: CommitChooser
+    """Which path this session's unkeyed appends take (`eventscope.commit_mode`, read at
+    connect: store/postgres/commit_mode.py)."""
     last_batch = 0
     """How many appends the commit of this store's last shared-commit append held."""
     last_lock_grant: float | None = None

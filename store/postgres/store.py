@@ -31,6 +31,7 @@ from store.hashchain import (
 from store.postgres import schema
 from store.postgres.append_sql import CHANNEL
 from store.postgres.bookmark_writes import BookmarkWrites
+from store.postgres.commit_mode import CommitChooser, read_commit_mode
 from store.postgres.connect import connect
 from store.postgres.exclusive import ExclusiveAppends
 from store.postgres.privileges import grant_roles
@@ -77,6 +78,7 @@ class PostgresEventStore(BookmarkWrites, ExclusiveAppends, Reading):
         self._pg = connect(url, read_only=read_only)
         try:
             self._prepare(create, domain)
+            self.commits = CommitChooser(read_commit_mode(self._pg, self.where))
             self._meta = dict(self._query("SELECT key, value FROM meta"))
             self._check_key()
         except psycopg.Error as exc:

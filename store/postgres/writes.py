@@ -216,12 +216,17 @@ class Writing(PostgresBase):
         try:
             with self._lock:
                 conn = self._pg
-                if self.shared_commits and conn.info.transaction_status == _IDLE:
+                idle = conn.info.transaction_status == _IDLE
+                if idle and self.shared_commits and self.commits.shared():
                     done, self.last_batch = append_shared(
                         conn, streams, metadata, texts, metadata_text, moment
                     )
-                else:  # inside `exclusive_appends` (the lock held): the function
+                else:  # one commit alone, or inside `exclusive_appends`: the function
                     done = append_on_server(conn, streams, metadata, texts, metadata_text, moment)
+                    self.last_batch = int(done.outcome == "ok")
+                if idle:  # what the path chooser learns (store/postgres/commit_mode.py)
+                    first = done.result.positions[0] if done.result.positions else None
+                    self.commits.observe(first, done.locked_at, done.waited, self.last_batch)
                 if done.outcome == "duplicate":
                     return self._find_command(self._pg, metadata.command_id) or done.result
         except psycopg.Error as exc:

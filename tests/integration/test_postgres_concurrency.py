@@ -11,6 +11,7 @@ import pytest
 from postgres_contention import create_ledger
 from postgres_server import PostgresServer
 from reliability_support import start_script, stop_all
+from test_postgres_commit_mode import set_commit_mode
 
 from store.postgres.store import PostgresEventStore
 
@@ -22,11 +23,16 @@ WRITERS, COMMANDS = (
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("commit_mode", ["auto", "shared"])
 def test_writers_on_shared_accounts_leave_no_gap_and_the_follower_skips_none(
-    postgres_server: PostgresServer,
+    postgres_server: PostgresServer, commit_mode: str
 ) -> None:
+    """`commit_mode`: the database's `eventscope.commit_mode` (store/postgres/commit_mode.py):
+    the default, where each writer chooses its path, and every append through shared
+    commits."""
     url = postgres_server.database()
     create_ledger(url)
+    set_commit_mode(url, commit_mode)
     follower = start_script("postgres_contention.py", "follower", url)
     writers = [
         start_script("postgres_contention.py", "writer", url, str(k), str(COMMANDS), str(100 + k))

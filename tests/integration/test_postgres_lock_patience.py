@@ -28,6 +28,8 @@ from store.postgres.group_commit import LOCK_PATIENCE_MS
 from store.postgres.store import PostgresEventStore
 from store.proofs.verifier import leaf_hash, root_from_leaves
 
+pytestmark = pytest.mark.usefixtures("shared_commit_path")
+
 _FOREVER = "600000"
 """A patience no test outlasts (ms): the writer waits for the lock, never queues."""
 

@@ -33,6 +33,8 @@ from store.postgres.append_sql import APPEND_LOCK
 from store.postgres.store import PostgresEventStore
 from store.proofs.verifier import leaf_hash, root_from_leaves
 
+pytestmark = pytest.mark.usefixtures("shared_commit_path")
+
 _FIXED = "2026-03-01T12:00:00Z"
 
 
