@@ -153,7 +153,7 @@ async def test_a_field_focused_while_the_command_switches_keeps_the_focus(
                 break
             await asyncio.sleep(0.01)
         assert amount.has_focus and not switched
-        form.action_submit()  # ctrl+s, as the app runs it while the handler is held
+        await form.action_submit()  # ctrl+s, as the app runs it while the handler is held
         await wait_for(pilot, lambda: form.fields_of == target, what="the switch to end")
         await pilot.pause()
         assert switched and amount.has_focus
