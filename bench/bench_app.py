@@ -194,7 +194,9 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                 pages: list[float] = []
                 for i in range(max(4, args.steps // 10)):
                     name = "pagedown" if i % 2 == 0 else "pageup"
-                    expected = screen.target + (1000 if name == "pagedown" else -1000)
+                    # A page moves 1,000 events, or to the first or last one.
+                    moved = screen.target + (1000 if name == "pagedown" else -1000)
+                    expected = min(head, max(1, moved))
                     pages.append(await move(expected, key(name)))
                 jumps: list[float] = []
                 cpu = _cpu_ms()
