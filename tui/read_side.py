@@ -108,18 +108,31 @@ class ReadSide:
         """Wait until the read models reflect `position` (False on timeout or failure)."""
         return self.projector.wait_for(position, timeout)
 
-    def stop(self, timeout: float = STOP_SECONDS) -> None:
-        """Stop following, wait for the thread, release the lease and close."""
+    def halt(self) -> None:
+        """Ask the projector's thread to stop following (it ends its batch); `stop`
+        then waits for it."""
+        self._stop.set()
+        self.delay.wake()
+
+    def stop(self, timeout: float = STOP_SECONDS, *, close: bool = True) -> None:
+        """Stop following, wait for the thread, release the lease and close.
+
+        With `close` False (a call of another thread may still be reading the read
+        models through its own connection) only the lease is given up: closing every
+        thread's connection under a running query can crash the process.
+        """
         if self._closed:
             return
         self._closed = True
-        self._stop.set()
-        self.delay.wake()
+        self.halt()
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
         if thread is None or not thread.is_alive():
             with contextlib.suppress(DomainError):
-                self.projector.close()
+                if close:
+                    self.projector.close()
+                else:
+                    self.projector.release()
         # A thread still inside a long batch is a daemon: it ends with the process,
         # and its lease lapses on its own.

@@ -101,8 +101,13 @@ class Session:
         """
         self.chain.close()
         if self.read_side is not None:
-            self.read_side.stop()
-        if not self.calls.close(timeout):
+            self.read_side.halt()
+        # The calls first: one may be reading the read models (a live frame) through a
+        # connection that stopping the read side would close under it.
+        calls_ended = self.calls.close(timeout)
+        if self.read_side is not None:
+            self.read_side.stop(close=calls_ended)
+        if not calls_ended:
             self.workspace.leave_open()
 
 

@@ -47,3 +47,44 @@ def test_with_no_call_running_the_workspace_closes(demo_db: Path) -> None:
     workspace.close()
     with pytest.raises(StoreError, match="is closed"):
         workspace.store.head()
+
+
+def test_a_call_reading_the_read_models_keeps_their_connection_open(demo_db: Path) -> None:
+    """The app's live frame reads the read models in a worker thread: closing the session
+    meanwhile must not close their connections under it (seen as a segfault in CI)."""
+    workspace = open_test_workspace(demo_db)
+    session = app_session(workspace)
+    read_side = session.read_side
+    assert read_side is not None
+    started, release, done = threading.Event(), threading.Event(), threading.Event()
+    positions: list[int] = []
+
+    def live_frame() -> None:
+        with session.calls:  # as a @blocking service method counts itself
+            started.set()
+            release.wait(10)
+            positions.append(read_side.read_models().position)  # the query after the close
+        done.set()
+
+    worker = threading.Thread(target=live_frame)
+    worker.start()
+    assert started.wait(10)
+    session.close(timeout=0.05)  # gives up waiting: the call still runs
+    workspace.close()
+    release.set()
+    worker.join(10)
+    assert done.is_set() and positions and positions[0] > 0
+    read_side.projector.close()  # the test closes them itself (the process would at its end)
+    workspace.store.close()
+
+
+def test_with_no_call_running_the_read_models_close(demo_db: Path) -> None:
+    workspace = open_test_workspace(demo_db)
+    session = app_session(workspace)
+    read_side = session.read_side
+    assert read_side is not None
+    read_side.read_models()
+    session.close(timeout=0.05)
+    workspace.close()
+    with pytest.raises(StoreError):
+        read_side.read_models()
