@@ -8,10 +8,10 @@ import psycopg
 
 from domain.envelope import Bookmark
 from store import bookmarks as bookmark_rules
-from store.postgres.writes import Writing
+from store.postgres.loads import Loads
 
 
-class BookmarkWrites(Writing):
+class BookmarkWrites(Loads):
     """Setting and deleting bookmarks (the rules are `store.bookmarks`')."""
 
     def set_bookmark(self, name: str, position: int, *, actor: str) -> Bookmark:

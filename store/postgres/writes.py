@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import psycopg
@@ -23,32 +23,24 @@ from domain.envelope import (
     Head,
     Metadata,
     NewEvent,
-    PendingEvent,
-    RecordedEvent,
     Refusal,
     StreamAppend,
 )
 from domain.errors import ConcurrencyConflict, InvalidInput
-from domain.ports import ImportWrites, RecordedItem
 from store.derived_macs import check_command, sign_commands
 from store.hashchain import (
     ChainExtender,
     ChainRow,
     CommandRow,
-    EventRejected,
     canonical_json,
     check_append,
     event_from_row,
-    importing,
-    recording,
     stored_time,
 )
 from store.postgres.append_function import append_on_server
 from store.postgres.append_sql import APPEND_LOCK, CHANNEL, SITUATION, STALE_OR_LOCK
 from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection, execute_rows
-from store.postgres.bulk_load import load_items
 from store.postgres.group_commit import append_shared
-from store.postgres.import_writes import PostgresImportWrites
 from store.proofs.sqlite_log import extend_tree
 from store.sqlite.statements import RefusalRow, refusal_row
 
@@ -69,7 +61,7 @@ _CHANGED = (
 )
 
 
-def _sqlite_view(conn: psycopg.Connection, lock: threading.RLock) -> Any:
+def sqlite_view(conn: psycopg.Connection, lock: threading.RLock) -> Any:
     """`conn` for the helpers of `store.derived_macs` and `store.transfer` (they take a
     sqlite3-style connection with `?` placeholders)."""
     return cast(Any, QmarkConnection(conn, lock))
@@ -167,7 +159,7 @@ class Writing(PostgresBase):
             execute_rows(conn, _INSERT_EVENT, rows)
         if commands:
             hashes = {row[0]: row[11] for row in rows}
-            view = _sqlite_view(conn, lock or self._lock)
+            view = sqlite_view(conn, lock or self._lock)
             signed = sign_commands(view, self.macs, commands, hashes)
             mac = self.macs is not None
             columns = _COMMAND_COLUMNS + (", mac" if mac else "")
@@ -330,7 +322,7 @@ class Writing(PostgresBase):
     ) -> None:
         """Grow the Merkle tree in the same transaction (store/postgres/proofs.py);
         `nodes`: stored nodes already read (the right edge); `lock`: see `_write_rows`."""
-        extend_tree(_sqlite_view(conn, lock or self._lock), rows, nodes)
+        extend_tree(sqlite_view(conn, lock or self._lock), rows, nodes)
 
     def find_command(self, command_id: str) -> AppendResult | None:
         """The result an earlier command with this id recorded, if any."""
@@ -363,122 +355,10 @@ class Writing(PostgresBase):
             for e in (event_from_row(tuple(r)) for r in rows)
             if e.metadata.get("command_id") == command_id
         )
-        check_command(_sqlite_view(conn, self._lock), self.macs, command_id, first, last, events)
+        check_command(sqlite_view(conn, self._lock), self.macs, command_id, first, last, events)
         return AppendResult(command_id, tuple(e.position for e in events), events, duplicate=True)
 
     # -- bulk loads and imports --------------------------------------------------------------
-
-    def append_bulk(self, events: Iterable[PendingEvent | Refusal], *, batch: int = 10_000) -> Head:
-        """Load many decided events (demo data) in one transaction; returns the new head
-        (see `EventWriter.append_bulk`)."""
-        return self._load(
-            events, batch, lambda ext, item: ext.pending(item), "load events", refusals=True
-        )
-
-    def import_events(
-        self,
-        events: Iterable[RecordedEvent],
-        validate: Callable[[RecordedEvent], None] | None = None,
-    ) -> Head:
-        """Import recorded events all-or-nothing, keeping positions and hashes (see
-        `EventWriter.import_events`)."""
-        return self._load(events, 10_000, importing(validate), "import events")
-
-    def _load(
-        self,
-        items: Iterable[Any],
-        batch: int,
-        to_row: Callable[[ChainExtender, Any], ChainRow],
-        action: str,
-        *,
-        refusals: bool = False,
-        finish: Callable[[Any, Head], None] | None = None,
-    ) -> Head:
-        """Chain rows for `items` written in one transaction under the append lock.
-
-        `finish(conn, head)` runs last in the same transaction (an import's own
-        records, `store.transfer.importer`), with the sqlite3-style connection view.
-        """
-        if batch < 1:
-            raise InvalidInput("batch must be >= 1")
-
-        def load(conn: psycopg.Connection) -> Head:
-            head, last_time = self._head_row(conn)
-            # Into an empty store (the common case: demo, a moved store) every stream is
-            # at version 0 and no command id is known: no lookup per event.
-            empty = (
-                head.position == 0 and not conn.execute("SELECT 1 FROM commands LIMIT 1").fetchone()
-            )
-
-            def version(stream: str) -> int:
-                return 0 if empty else self._stream_versions(conn, [stream]).get(stream, 0)
-
-            def known(command_id: str) -> bool:
-                if empty:
-                    return False
-                found = conn.execute(
-                    "SELECT 1 FROM commands WHERE command_id = %s", (command_id,)
-                ).fetchone()
-                return found is not None
-
-            extender = ChainExtender(
-                head, last_time, self._key, stream_version=version, command_exists=known
-            )
-
-            # Streamed (`empty`), batches are written by a thread of their own while this
-            # one holds the store's lock: the statements of that thread take another.
-            lock = threading.RLock() if empty else self._lock
-
-            def write(
-                rows: list[ChainRow],
-                refused: list[RefusalRow],
-                commands: list[CommandRow],
-                copied: bool,
-            ) -> None:
-                if not copied:
-                    self._refuse_known_ids(conn, rows, head.position)
-                self._write_rows(conn, rows, commands, refused, copied=copied, lock=lock)
-                self._extend_tree(conn, rows, lock=lock)
-
-            load_items(
-                conn, extender, items, to_row, write, batch=batch, refusals=refusals, stream=empty
-            )
-            if finish is not None:
-                finish(_sqlite_view(conn, self._lock), extender.head)
-            return extender.head
-
-        return cast(Head, self._locked_write(action, load))
-
-    def _refuse_known_ids(self, conn: psycopg.Connection, rows: list[ChainRow], start: int) -> None:
-        """Name the first event of `rows` whose id is already recorded (EventRejected at
-        its index in the load, which began after position `start`)."""
-        if not rows:
-            return
-        found = conn.execute(
-            "SELECT event_id FROM events WHERE event_id = ANY(%s) LIMIT 1",
-            ([row[1] for row in rows],),
-        ).fetchone()
-        if found is not None:
-            row = next(r for r in rows if r[1] == found[0])
-            raise EventRejected(f"event id {found[0]} is already recorded", row[0] - start - 1)
-
-    def load_recorded(
-        self,
-        items: Iterable[RecordedItem],
-        finish: Callable[[ImportWrites, Head], None],
-    ) -> Head:
-        """Load an exported history all-or-nothing, then its records through `finish`
-        in the same transaction (see `domain.ports.EventWriter.load_recorded`)."""
-        macs = self.macs
-
-        def write_records(conn: Any, head: Head) -> None:
-            finish(PostgresImportWrites(conn, macs), head)
-
-        return self._load(
-            items, 10_000, recording, "import events", refusals=True, finish=write_records
-        )
-
-    # -- refusals and bookmarks ----------------------------------------------------------------
 
     def record_refusal(self, refusal: Refusal) -> Refusal:
         """Keep a refused command for the audit, placed at the current head position."""

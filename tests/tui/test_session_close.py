@@ -5,6 +5,7 @@ the running query (which can crash the process); once every call ended, it close
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,29 +13,38 @@ from tui_support import open_test_workspace
 
 from domain.errors import StoreError
 from tui.bootstrap import app_session
+from tui.session import Session
 
 
-def test_a_call_still_running_keeps_the_connection_open(demo_db: Path) -> None:
-    workspace = open_test_workspace(demo_db)
-    session = app_session(workspace, project=False)
+def _close_during_a_call(session: Session, query: Callable[[], int]) -> list[int]:
+    """Run `query` in a worker call that starts before `session.close` gives up waiting
+    for it and queries after it; what the query returned (nothing if it failed)."""
     started, release, done = threading.Event(), threading.Event(), threading.Event()
-    heads: list[int] = []
+    results: list[int] = []
 
     def long_call() -> None:
         with session.calls:  # as a @blocking service method counts itself
             started.set()
             release.wait(10)
-            heads.append(workspace.store.head().position)  # the query after the close
+            results.append(query())  # the query after the close
         done.set()
 
     worker = threading.Thread(target=long_call)
     worker.start()
     assert started.wait(10)
     session.close(timeout=0.05)  # gives up waiting: the call still runs
-    workspace.close()
+    session.workspace.close()
     release.set()
     worker.join(10)
-    assert done.is_set() and heads and heads[0] > 0  # the connection was left open for it
+    assert done.is_set()
+    return results
+
+
+def test_a_call_still_running_keeps_the_connection_open(demo_db: Path) -> None:
+    workspace = open_test_workspace(demo_db)
+    session = app_session(workspace, project=False)
+    heads = _close_during_a_call(session, lambda: workspace.store.head().position)
+    assert heads and heads[0] > 0  # the connection was left open for it
     workspace.store.close()  # the test closes it itself (the process would at its end)
 
 
@@ -56,24 +66,8 @@ def test_a_call_reading_the_read_models_keeps_their_connection_open(demo_db: Pat
     session = app_session(workspace)
     read_side = session.read_side
     assert read_side is not None
-    started, release, done = threading.Event(), threading.Event(), threading.Event()
-    positions: list[int] = []
-
-    def live_frame() -> None:
-        with session.calls:  # as a @blocking service method counts itself
-            started.set()
-            release.wait(10)
-            positions.append(read_side.read_models().position)  # the query after the close
-        done.set()
-
-    worker = threading.Thread(target=live_frame)
-    worker.start()
-    assert started.wait(10)
-    session.close(timeout=0.05)  # gives up waiting: the call still runs
-    workspace.close()
-    release.set()
-    worker.join(10)
-    assert done.is_set() and positions and positions[0] > 0
+    positions = _close_during_a_call(session, lambda: read_side.read_models().position)
+    assert positions and positions[0] > 0
     read_side.projector.close()  # the test closes them itself (the process would at its end)
     workspace.store.close()
 
