@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -57,6 +57,8 @@ class _HashingReader(io.RawIOBase):
     def __init__(self, source: IO[bytes]) -> None:
         self._read = getattr(source, "read1", None) or source.read
         self.sha256 = hashlib.sha256()
+        self.count = 0
+        """Bytes read so far."""
 
     def readable(self) -> bool:
         return True
@@ -68,6 +70,7 @@ class _HashingReader(io.RawIOBase):
         size = len(data)
         buffer[:size] = data
         self.sha256.update(data)
+        self.count += size
         return size
 
 
@@ -81,6 +84,13 @@ class _Pending:
     line: int
 
 
+Progress = Callable[[int, int], None]
+"""`progress(events, bytes)`: how many events and bytes of the file an import has read."""
+
+PROGRESS_EVERY = 2_000
+"""Events between two calls of an import's `progress`."""
+
+
 @dataclass
 class _Import:
     """The state of one import while its lines stream into the store."""
@@ -89,6 +99,8 @@ class _Import:
     check: HistoryCheck
     base: int
     name: str
+    progress: Callable[[int], None] | None = None
+    """Called with the count of events read, every `PROGRESS_EVERY` events."""
     event_lines: list[int] = field(default_factory=list)
     pending: _Pending | None = None
     empty_commands: list[_Pending] = field(default_factory=list)
@@ -110,6 +122,8 @@ class _Import:
                 continue
             event = lines.event_of(value)
             self.event_lines.append(lines.line)
+            if self.progress is not None and len(self.event_lines) % PROGRESS_EVERY == 0:
+                self.progress(len(self.event_lines))
             payload = self._payload_for(event)
             try:
                 self.check.offer(event, payload)
@@ -283,6 +297,7 @@ def import_history(
     name: str = "",
     max_line_bytes: int = MAX_LINE_BYTES,
     clock: Clock | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Import an export into `store`, checked by `domain`'s rules, all or nothing.
 
@@ -290,6 +305,8 @@ def import_history(
     the time by `clock`, the wall clock by default); `name` names the file in messages
     and in the record. Raises InvalidInput naming the first bad line; the store is then
     unchanged. `store` is any store in every role (`domain.ports.EventStore`).
+    `progress(events, bytes)` is told how far the reading got, every
+    `PROGRESS_EVERY` events read.
     """
     reader = _HashingReader(source)
     lines = EventLines(io.BufferedReader(reader, 1 << 16), name=name, max_line_bytes=max_line_bytes)
@@ -303,7 +320,8 @@ def import_history(
                 f"position {stored.position} in the database does not replay ({exc.message}); "
                 "an import cannot be checked on top of it: import into a new database"
             ) from None
-    state = _Import(lines, check, before.position, name)
+    report = None if progress is None else (lambda events: progress(events, reader.count))
+    state = _Import(lines, check, before.position, name, report)
     made: list[ImportRecord] = []
 
     def finish(writes: ImportWrites, head: Head) -> None:

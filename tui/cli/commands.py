@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -180,29 +181,43 @@ def list_commands(args: argparse.Namespace) -> int:
 
 
 def import_events(args: argparse.Namespace) -> int:
-    """`import FILE`: all or nothing, replayed through the domain's rules; names the bad line."""
-    from store.transfer.importer import import_history
+    """`import FILE`: all or nothing, replayed through the domain's rules; names the bad line.
 
-    with workspace(args, create=True, writing=True) as ws:
+    On a terminal, stderr shows how far it got (events read and, for a file, its share
+    of the bytes); nothing is drawn in a pipe.
+    """
+    from store.transfer.importer import import_history
+    from tui.cli.progress import ProgressBar
+
+    with workspace(args, create=True, writing=True) as ws, ExitStack() as inputs:
         if args.file == "-":
+            stream, name = sys.stdin.buffer, "stdin"
+        else:
+            stream, name = inputs.enter_context(_open_input(args.file)), args.file
+        bar = ProgressBar("importing") if sys.stderr.isatty() else None
+        size = _file_size(stream) if bar is not None else 0
+
+        def progress(events: int, read: int) -> None:
+            assert bar is not None
+            bar(events, 0, read / size if size else None)
+
+        try:
             result = import_history(
                 ws.store,
-                sys.stdin.buffer,
+                stream,
                 domain=ws.domain,
                 actor=ws.actor,
-                name="stdin",
+                name=name,
                 clock=ws.clock,
+                progress=None if bar is None else progress,
             )
-        else:
-            with _open_input(args.file) as stream:
-                result = import_history(
-                    ws.store,
-                    stream,
-                    domain=ws.domain,
-                    actor=ws.actor,
-                    name=args.file,
-                    clock=ws.clock,
-                )
+        except BaseException:
+            if bar is not None:
+                bar.clear()
+            raise
+        if bar is not None:
+            bar(result.events, result.events)
+            bar.finish(f"{result.events:,} events")
         restored = ", ".join(f"{n} {kind}s" for kind, n in result.restored.items() if n)
         print(
             f"imported {result.events} events; head {result.head.position} {result.head.hash}"
@@ -210,6 +225,15 @@ def import_events(args: argparse.Namespace) -> int:
             + f"; recorded as import {result.record.id} (sha256 {result.record.sha256})"
         )
     return 0
+
+
+def _file_size(stream: Any) -> int:
+    """The size of a regular file behind `stream` (a redirected stdin too), else 0."""
+    try:
+        status = os.fstat(stream.fileno())
+    except (OSError, AttributeError, ValueError):
+        return 0
+    return status.st_size if stat.S_ISREG(status.st_mode) else 0
 
 
 @contextmanager

@@ -345,7 +345,8 @@ def build_parser(argv: Sequence[str] | None = None) -> _Parser:
         sub,
         "import",
         "append events from JSON Lines, all or nothing, checking the hash chain and "
-        "replaying each command through the domain's rules; the import is recorded",
+        "replaying each command through the domain's rules; the import is recorded (on a "
+        "terminal, stderr shows the events read so far)",
         "eventscope --db copy.db import backup.jsonl",
     )
     p.add_argument("file", metavar="FILE", help="input file (- = stdin)")
