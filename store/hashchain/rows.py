@@ -42,8 +42,9 @@ CommandRow = tuple[str, str, str | None, str, str, int, int]
 
 _dumps = orjson.dumps
 _SORTED = orjson.OPT_SORT_KEYS
-STORED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
-"""The stored time form, `YYYY-MM-DDTHH:MM:SS.ffffffZ`."""
+STORED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+"""The stored time form, `YYYY-MM-DDTHH:MM:SS.ffffffZ`, in ASCII digits: `\\d` would take
+any script's digits ("٢٠٢٦" reads as 2026 to `int`), which sort after "9" as text."""
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
