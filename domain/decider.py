@@ -138,27 +138,30 @@ class InMemoryDecider:
         )
         # The bus draws every event id (in emit order) before it appends, grouped by
         # stream; drawing them first keeps a replay's ids in step with these.
-        event_ids = [self.record_id() for _ in emits]
+        # The bus draws every event id (in emit order) before it appends, grouped by
+        # stream; drawing them first keeps a replay's ids in step with these.
         kept: dict[str, Any] | None = payload
-        changes = (
-            self._one(emits[0], event_ids) if len(emits) == 1 else self._fold(emits, event_ids)
-        )
+        if len(emits) == 1:  # most commands: no grouping, one id
+            changes = self._one(emits[0], [self.record_id()])
+        else:
+            changes = self._fold(emits, [self.record_id() for _ in emits])
+        versions, out, recorded_at = self.versions, self.out, self.recorded_at
         for stream_id, stream_type, event, state, event_id in changes:
-            version = self.versions.get(stream_id, 0) + 1
-            self.versions[stream_id] = version
+            version = versions.get(stream_id, 0) + 1
+            versions[stream_id] = version
             self._keep(stream_id, state)
-            self.out.append(
+            out.append(
                 PendingEvent(
-                    event_id=event_id,
-                    stream_id=stream_id,
-                    stream_type=stream_type,
-                    version=version,
-                    type=event.type_name,
-                    data=event_data(event),
-                    metadata=metadata,
-                    recorded_at=self.recorded_at,
-                    schema_version=event.schema_version,
-                    command=kept,
+                    event_id,
+                    stream_id,
+                    stream_type,
+                    version,
+                    event.type_name,
+                    event_data(event),
+                    metadata,
+                    recorded_at,
+                    event.schema_version,
+                    kept,
                 )
             )
             kept = None  # the command is kept once, on its first event

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -144,7 +144,7 @@ def same_named_fields(
     return fields
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     command_id: str
     events: list[RecordedEvent] = field(default_factory=list)
@@ -173,6 +173,8 @@ class HistoryCheck:
         self._count = 0
         self._id_places: dict[str, tuple[tuple[int, str], ...]] = {}
         """Per command type, where its handler put the ids it drew (learned once)."""
+        self._stream_prefixes: dict[str, str] = {}
+        """Per stream type, how its stream ids must start (its aggregate's type and -)."""
         self._safe_texts: set[str] = set()
         """Metadata values `check_metadata` accepted: actors, command types and a
         command's ids repeat on every event, and a value's verdict never changes."""
@@ -205,8 +207,11 @@ class HistoryCheck:
         """
         index = self._count
         self._count += 1
+        group = self._group
         try:
-            self._check_metadata(event.metadata)
+            # A command's later events repeat its first one's metadata, checked already.
+            if group is None or event.metadata != group.events[0].metadata:
+                self._check_metadata(event.metadata)
         except InvalidInput as exc:
             self.decode_offered()
             raise HistoryRefused(exc.message, index) from None
@@ -272,8 +277,12 @@ class HistoryCheck:
         safe.update(map(metadata.__getitem__, METADATA_FIELDS))
 
     def _check_stream(self, event: RecordedEvent) -> None:
-        aggregate = self.model.aggregate_for(event.stream_type)
-        if not event.stream_id.startswith(f"{aggregate.stream_type}-"):
+        prefix = self._stream_prefixes.get(event.stream_type)
+        if prefix is None:
+            aggregate = self.model.aggregate_for(event.stream_type)  # or InvalidInput
+            prefix = self._stream_prefixes[event.stream_type] = f"{aggregate.stream_type}-"
+        if not event.stream_id.startswith(prefix):
+            aggregate = self.model.aggregate_for(event.stream_type)
             raise InvalidInput(
                 f"stream {event.stream_id} is not a {aggregate.stream_type} stream "
                 f"(its id must start with {aggregate.stream_type}-)"
@@ -333,7 +342,8 @@ class HistoryCheck:
                 f"{command_type} on {first.stream_id} refused by the rules: {refusal.reason}",
                 index,
             )
-        emitted = [e for e in decider.out if isinstance(e, PendingEvent)]
+        # Accepted: `out` holds this command's events alone (a refusal is all it holds).
+        emitted = cast(list[PendingEvent], decider.out)
         if not decider.minted and recorded_as_emitted(group.events, emitted):
             # The very rows the bus would write for this command: the data validated when
             # the handler built it, and the decider's states are the recorded fold.
@@ -384,7 +394,7 @@ class HistoryCheck:
             accepted = decider.execute(group.events[0].actor, command, payload=group.payload)
         except (DomainError, ValueError, TypeError):
             accepted = None
-        emitted = [e for e in decider.out if isinstance(e, PendingEvent)]
+        emitted = cast(list[PendingEvent], decider.out)  # as in `_decide_group`
         if (
             accepted is not None
             and not decider.minted

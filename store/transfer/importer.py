@@ -74,7 +74,10 @@ class _HashingReader(io.RawIOBase):
         return size
 
 
-@dataclass
+_TEXT_ONLY = frozenset((str,))
+
+
+@dataclass(slots=True)
 class _Pending:
     command_id: str
     command_type: str
@@ -182,6 +185,9 @@ class _Import:
         payload = value["payload"]
         if payload is not None and not isinstance(payload, dict):
             raise InvalidInput("command record: payload must be a JSON object or null")
+        texts = (value["command_id"], value["command_type"], value["actor"], value["recorded_at"])
+        if _TEXT_ONLY.issuperset(map(type, texts)) and all(texts):  # the common case at once
+            return _Pending(*texts[:2], payload, *texts[2:], self.lines.line)
         return _Pending(
             text_field(value, "command_id", "command"),
             text_field(value, "command_type", "command"),
