@@ -81,6 +81,10 @@ async def test_the_log_columns_keep_their_widths_while_moving_through_history(
                     event = log._event_at_row(round(log.scroll_y) + y - 1)
                     if event is not None and event.actor == LONG_ACTOR:
                         seen_long.add(key)
+                        # Wider than its column: cut with an ellipsis, never widening it.
+                        line = "".join(segment.text for segment in log.render_line(y))
+                        assert event.stream_id not in line and "account-a-much-" in line
+                        assert "…" in line
             assert seen_long, "the moves brought the long names into view"
             assert headers == {first}
     finally:
