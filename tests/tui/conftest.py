@@ -23,7 +23,7 @@ RunBefore = Callable[[Pilot[Any]], Awaitable[None] | None]
 @pytest.fixture
 def snap_compare(snap_compare: SnapCompare) -> SnapCompare:
     """pytest-textual-snapshot's `snap_compare`, which takes its screenshot with the event
-    log's columns at their caps (`steady_log`) and only once the screen has stopped
+    log scrolled as a jump leaves it (`steady_log`) and only once the screen has stopped
     changing.
 
     The library takes it after one idle pause: under load a widget's last repaint (a

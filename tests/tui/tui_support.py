@@ -114,23 +114,14 @@ async def settle(pilot: Pilot[None], timeout: float = 15.0) -> MainScreen:
 
 
 async def steady_log(pilot: Pilot[Any]) -> None:
-    """Give the event log's columns the widths of the longest names in the whole history.
+    """Scroll the event log as a jump from the top would leave it: the cursor's row in view.
 
-    The log sizes its columns to the longest names in the pages it has read, and which
-    pages it has read by now depends on timing (a prefetch may or may not have landed),
-    so a snapshot would flip between two layouts under load. This sets the widths the
-    log reaches once it has read every page.
+    Where the log was before depends on the heights it had when earlier moves scrolled
+    it, so a snapshot would flip between two scroll offsets under load. (Its column
+    widths need no such help: they never depend on the pages read so far.)
     """
     screen = main_screen(pilot)
-    events = list(screen.session.store.iter_all())
     log = screen.query_one("#log")
-    log._seen = (  # type: ignore[attr-defined]
-        max(len(e.stream_id) for e in events),
-        max(len(e.type) for e in events),
-        max(len(e.actor) for e in events),
-    )
-    # And scrolled as a jump from the top would leave it: the cursor's row in view (where
-    # the log was before depends on the heights it had when earlier moves scrolled it).
     log.scroll_to(y=0, animate=False, immediate=True)
     log._scroll_to_row(log.index.index_at_or_before(log.selected))  # type: ignore[attr-defined]
     log.refresh()

@@ -162,7 +162,12 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield ProjectionPanels(session.projections, id="panels")
-                yield EventLog(session.queries.log_page, session.queries.summary, id="log")
+                yield EventLog(
+                    session.queries.log_page,
+                    session.queries.summary,
+                    type_names=session.domain.model.catalog.types,
+                    id="log",
+                )
             origin = partial(provenance, session.domain, session.store)
             yield EventInspector(self._look_up_event, id="inspector", provenance=origin)
         yield TimelineScrubber(id="scrubber")

@@ -8,7 +8,7 @@ a million events never blocks the UI.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -25,6 +25,7 @@ from domain.text import escape
 from tui.format import payload_summary, position_text, short_time_text, time_text
 from tui.services.types import LogIndex
 from tui.widgets.column_fit import cut_words
+from tui.widgets.log_columns import LogColumns, log_columns, longest_type
 
 PageFetcher = Callable[[LogIndex, int, int], list[RecordedEvent]]
 """`fetch(index, start_row, count)`: blocking, called from a worker thread."""
@@ -75,20 +76,26 @@ class EventLog(ScrollView, can_focus=True):
             self.position = position
 
     def __init__(
-        self, fetch: PageFetcher, summarize: Summarizer | None = None, *, id: str | None = None
+        self,
+        fetch: PageFetcher,
+        summarize: Summarizer | None = None,
+        *,
+        type_names: Iterable[str] = (),
+        id: str | None = None,
     ) -> None:
+        """`type_names`: the event types the domain's catalog declares, which bound the
+        type column (see `tui.widgets.log_columns`)."""
         super().__init__(id=id)
         self._base = Style()
         self._width = 0
-        self._columns = (4, 0, 6, 4, 5)
+        self._widest_type = longest_type(type_names)
+        self._columns: LogColumns = log_columns(0, 0, self._widest_type)
         self._fetch = fetch
         self._summarize: Summarizer = summarize or (
             lambda event: payload_summary(event.data, event.stream_id)
         )
         self._summaries: dict[int, str] = {}
         self._strips: dict[tuple[object, ...], Strip] = {}
-        self._seen = (6, 4, 5)
-        """The longest stream id, type and actor loaded so far."""
         self.index = LogIndex(head=0)
         self.selected = 0
         self._pages: OrderedDict[int, list[RecordedEvent]] = OrderedDict()
@@ -238,11 +245,6 @@ class EventLog(ScrollView, can_focus=True):
             return
         self._pages[page_no] = events
         self._summaries.update(summaries)
-        self._seen = (
-            max([self._seen[0], *(len(e.stream_id) for e in events)]),
-            max([self._seen[1], *(len(e.type) for e in events)]),
-            max([self._seen[2], *(len(e.actor) for e in events)]),
-        )
         while len(self._pages) > MAX_PAGES:
             _, dropped = self._pages.popitem(last=False)
             for event in dropped:
@@ -264,20 +266,6 @@ class EventLog(ScrollView, can_focus=True):
 
     # -- drawing
 
-    def _layout(self, width: int) -> tuple[int, int, int, int, int]:
-        """Widths of position, time, stream, type and actor for the available width.
-
-        Columns fit the longest value seen so far (capped), so short names leave the
-        room to the payload summary.
-        """
-        pos = max(4, len(position_text(max(self.index.head, 1))))
-        time_w = 19 if width >= 150 else 14 if width >= 72 else 0
-        seen = self._seen
-        stream = min(seen[0], 28 if width >= 130 else 18)
-        type_w = min(seen[1], 24 if width >= 130 else 18)
-        actor = min(seen[2], 16 if width >= 130 else 12 if width >= 100 else 8)
-        return pos, time_w, max(6, stream), max(4, type_w), max(5, actor)
-
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
@@ -286,7 +274,7 @@ class EventLog(ScrollView, can_focus=True):
         # Style, width and column layout are looked up once per paint, not per line.
         self._base = self.rich_style
         self._width = self.scrollable_content_region.width
-        self._columns = self._layout(self._width)
+        self._columns = log_columns(self._width, self.index.head, self._widest_type)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
