@@ -181,10 +181,11 @@ class Loading(SqliteBase):
             raise self._integrity(exc) from None
         except sqlite3.Error as exc:
             raise self._error(exc, action) from None
-        # A load leaves a long WAL: copy it now, in the caller's time, as SQLite's own
-        # checkpoint after the commit did.
+        # A load leaves a WAL as large as what it wrote: copy it now, in the caller's
+        # time, as SQLite's own checkpoint after the commit did, and give its disk space
+        # back unless a reader still needs it.
         self._commits += 1
-        self._checkpoint(conn, self._commits, inline=True)
+        self.release_wal()
         return extender.head
 
     def _write_rows(
