@@ -52,12 +52,19 @@ def count_events(db: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
 
+def idle_reader(db: Path) -> sqlite3.Connection:
+    """A connection that has read `db` once (so it has the WAL open) and is now idle."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("SELECT count(*) FROM events").fetchone()
+    return conn
+
+
 @pytest.fixture
 def observer(db: Path) -> Iterator[sqlite3.Connection]:
     """An idle connection to `db` (in no transaction), open for the whole test."""
     with closing(SqliteEventStore(db, create=True)):
         pass
-    conn = sqlite3.connect(db, isolation_level=None)
+    conn = idle_reader(db)
     yield conn
     conn.close()
 
@@ -172,7 +179,7 @@ def test_an_import_leaves_no_wal(cli: Cli, tmp_path: Path) -> None:
     assert cli("export", str(dump), db_path=source).code == 0
     copy = tmp_path / "copy.db"
     assert cli("init", db_path=copy).code == 0
-    with closing(sqlite3.connect(copy, isolation_level=None)):  # idle, open meanwhile
+    with closing(idle_reader(copy)):  # open meanwhile
         result = cli("import", str(dump), db_path=copy)
         assert result.code == 0, result.err
         assert wal_bytes(copy) <= SMALL_WAL
