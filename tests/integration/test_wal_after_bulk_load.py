@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,11 @@ from test_bulk_load_in_key_order import command_boundary
 from test_sqlite_checkpoints import deposit
 
 from domain.envelope import PendingEvent, Refusal
+from domain.errors import InvalidInput
 from domain.ledger.demo import generate_demo
 from store import SqliteEventStore, connection
 from store.snapshots import SqliteSnapshotStore
+from store.sqlite import bulk
 
 EVENTS = 3000
 SMALL_WAL = 16 * (4096 + 24)
@@ -84,6 +87,24 @@ def test_a_bulk_load_into_a_store_with_events_leaves_no_wal(db: Path) -> None:
         store.append_bulk(items[cut:])
         assert wal_bytes(db) <= SMALL_WAL
         assert store.head().position == count_events(db) and store.verify().ok
+
+
+def test_a_failed_load_leaves_no_wal_of_the_pages_it_spilled(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a small cache a load spills pages to the WAL (about 7 MB here; 3,000 events
+    # spill none), and a failed load leaves them there.
+    monkeypatch.setattr(bulk, "BULK_CACHE_KIB", 256)
+    items = history(20_000)
+    last = max(at for at, item in enumerate(items) if type(item) is PendingEvent)
+    event = items[last]
+    assert type(event) is PendingEvent
+    broken = [*items[:last], replace(event, version=1)]  # its stream has events already
+    with closing(SqliteEventStore(db, create=True)) as store, closing(idle_reader(db)):
+        with pytest.raises(InvalidInput):
+            store.append_bulk(broken)
+        assert wal_bytes(db) <= SMALL_WAL
+        assert store.head().position == 0 == count_events(db)
 
 
 def test_a_reader_during_a_bulk_load_leaves_the_wal_for_later_and_loses_nothing(
