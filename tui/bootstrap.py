@@ -285,6 +285,12 @@ class Workspace:
             **options,  # type: ignore[arg-type]
         )
 
+    def release_wal(self) -> None:
+        """After writes far larger than normal use, give a SQLite file's `-wal` space back
+        if no one needs it now (`SqliteBase.release_wal`); elsewhere nothing to do."""
+        if isinstance(self.store, SqliteEventStore):
+            self.store.release_wal()
+
     def close(self) -> None:
         if self._in_use:
             return

@@ -177,6 +177,19 @@ class SqliteBase(ChainSettings):
             # All copied: this writer starts the WAL over on its next write.
             checkpointer.note_inline(commits, 0 if frames == copied else max(0, frames))
 
+    def release_wal(self) -> bool:
+        """Copy the WAL into the file, then cut it to zero bytes unless a reader or
+        writer needs it now (`checkpoints.truncate_wal`: never waits); True if cut.
+
+        For after writes far larger than normal use (a bulk load, the demo's snapshots
+        and read models): SQLite keeps the `-wal` file at the largest size it reached.
+        """
+        if self.read_only:
+            return False
+        conn = self._conn()
+        self._checkpoint(conn, self._commits, inline=True)  # the long copy, taking no lock
+        return checkpoints.truncate_wal(conn)
+
     def _start_checkpointer(self, commits: int) -> checkpoints.Checkpointer | None:
         path, timeout, synchronous = self.path, self.busy_timeout_ms, self.synchronous
 

@@ -125,6 +125,10 @@ class Loading(SqliteBase):
                 return self._loaded(conn, items, batch, to_row, action, refusals, finish)
         finally:
             conn.execute(f"PRAGMA cache_size = {int(cache)}")
+            # A load leaves a WAL as large as what it wrote (a failed one, the pages it
+            # spilled): copy it now, in the caller's time, as SQLite's own checkpoint
+            # after the commit did, and give its disk space back unless a reader needs it.
+            self.release_wal()
 
     def _loaded(
         self,
@@ -181,10 +185,7 @@ class Loading(SqliteBase):
             raise self._integrity(exc) from None
         except sqlite3.Error as exc:
             raise self._error(exc, action) from None
-        # A load leaves a long WAL: copy it now, in the caller's time, as SQLite's own
-        # checkpoint after the commit did.
         self._commits += 1
-        self._checkpoint(conn, self._commits, inline=True)
         return extender.head
 
     def _write_rows(

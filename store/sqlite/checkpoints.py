@@ -43,6 +43,30 @@ def open_connection(
     return conn
 
 
+def truncate_wal(conn: sqlite3.Connection) -> bool:
+    """Empty the `-wal` file now if nobody needs it (after a bulk load): True if done.
+
+    A `TRUNCATE` checkpoint copies what is left of the WAL into the file, syncs the file
+    as any checkpoint does, and cuts the WAL to zero bytes; it needs the write lock and
+    no reader still reading from the WAL. It waits for neither here (the busy timeout is
+    0 for the call, then restored): with a busy handler it would hold the write lock,
+    stalling every writer, for as long as the longest reader stays. When it cannot, the
+    WAL is left as it is, whole and valid, and `store.connection.JOURNAL_SIZE_LIMIT`
+    cuts it at the first commit after it starts over. Call it after a PASSIVE pass
+    (`SqliteBase.release_wal`), so that the long copy holds no lock. Never raises.
+    """
+    try:
+        timeout = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {timeout}")
+    except sqlite3.Error:
+        return False
+    return not busy
+
+
 class Checkpointer:
     """Copies WAL pages into the database file on a daemon thread (PASSIVE checkpoints).
 

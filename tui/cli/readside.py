@@ -228,6 +228,7 @@ def demo(args: argparse.Namespace) -> int:
                 bar.finish(f"at #{status.checkpoint}")
             finally:
                 projector.close()
+            ws.release_wal()  # what the snapshots and read models left (the load's: gone)
         if args.no_open:
             return 0
         from tui.app import run_app  # on this workspace: `--db memory:` has no other
