@@ -236,3 +236,11 @@ def test_loads_with_or_without_a_reader_keep_every_event_and_end_with_a_small_wa
         assert store.verify().ok
         store.release_wal()
         assert wal_bytes(db) <= SMALL_WAL
+
+
+def test_a_rebuild_leaves_no_wal(cli: Cli, db: Path, observer: sqlite3.Connection) -> None:
+    assert cli("demo", "--events", str(EVENTS), "--no-open").code == 0
+    result = cli("rebuild")
+    assert result.code == 0, result.err
+    assert wal_bytes(db) <= SMALL_WAL
+    assert cli("verify").code == 0

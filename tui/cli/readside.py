@@ -151,14 +151,14 @@ def rebuild(args: argparse.Namespace) -> int:
             bar.finish(f"at #{status.checkpoint}")
         finally:
             projector.close()
-        if only:
-            return 0
-        timeline = ws.timeline
-        timeline.snapshots.discard()  # from zero: a forged snapshot must not survive
-        timeline.drop_caches()
-        bar = ProgressBar("writing snapshots")
-        written = timeline.build_snapshots(progress=bar)
-        bar.finish(f"{written} new snapshots")
+        if not only:
+            timeline = ws.timeline
+            timeline.snapshots.discard()  # from zero: a forged snapshot must not survive
+            timeline.drop_caches()
+            bar = ProgressBar("writing snapshots")
+            written = timeline.build_snapshots(progress=bar)
+            bar.finish(f"{written} new snapshots")
+        ws.release_wal()  # a rebuild writes far more than normal use: give the WAL back
     return 0
 
 
