@@ -176,32 +176,20 @@ def main() -> None:
         exported = buffer.getvalue()
         events = len(rows)
 
-        def bulk() -> None:
+        def into_fresh_store(case: str, work: Callable[[PostgresEventStore], Any]) -> None:
             store = PostgresEventStore(server.database(), create=True, domain="ledger")
-            timed(
-                cases["append_bulk (no replay)"],
-                events,
-                store_backend(store),
-                lambda: store.append_bulk(items),
-            )
-            store.close()
-
-        def imported() -> None:
-            store = PostgresEventStore(server.database(), create=True, domain="ledger")
-            timed(
-                cases["import"],
-                events,
-                store_backend(store),
-                lambda: import_history(
-                    store, io.BytesIO(exported), domain=LEDGER_DOMAIN, actor="bench"
-                ),
-            )
+            timed(cases[case], events, store_backend(store), lambda: work(store))
             store.close()
 
         steps: list[Callable[[], None]] = [
             lambda: raw_copy(server, rows, cases["raw COPY"]),
-            bulk,
-            imported,
+            lambda: into_fresh_store("append_bulk (no replay)", lambda s: s.append_bulk(items)),
+            lambda: into_fresh_store(
+                "import",
+                lambda s: import_history(
+                    s, io.BytesIO(exported), domain=LEDGER_DOMAIN, actor="bench"
+                ),
+            ),
         ]
         for round_ in range(options.rounds):
             for step in steps if round_ % 2 == 0 else steps[::-1]:
