@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
@@ -34,6 +36,14 @@ def test_a_cut_summary_fits_and_keeps_whole_words(words: list[str], width: int) 
     if " " in text[: max(0, width - 1)].rstrip():
         # Cut at a space: what is kept is whole words of the text, in order.
         assert text.startswith(kept) and (kept == "" or text[len(kept)] == " ")
+    elif re.match(r"[+-]?[0-9]", text):
+        assert kept == ""  # a first word that is an amount: whole or not at all
+
+
+def test_an_amount_first_is_not_shown_in_part() -> None:
+    assert cut_words("+20,420 JPY to jpy-00160", 7) == "…"
+    assert cut_words("+20,420 JPY to jpy-00160", 9) == "+20,420 …"
+    assert cut_words("account-jpy-00160-and-more", 8) == "account…"  # not an amount
 
 
 async def test_no_amount_in_the_log_is_cut_at_80_columns(workspace: Workspace) -> None:

@@ -95,7 +95,8 @@ def cut(text: str, width: int, kind: ColumnKind | None) -> str:
 def cut_words(text: str, width: int) -> str:
     """Free text (a log line's summary) in `width` cells, cut at a space and ending with
     "…" when it does not fit: an amount inside it (`-26.79 USD`) is shown whole or not
-    at all, never as `-26.7`. One long word is cut like any text."""
+    at all, never as `-26.7`, the first word too (`+20,420 JPY …` in 7 cells is `…`,
+    not `+20,42…`). One long word of another kind is cut like any text."""
     if cell_len(text) <= width:
         return text
     if width <= 1:
@@ -104,7 +105,14 @@ def cut_words(text: str, width: int) -> str:
     space = head.rstrip().rfind(" ")
     if space > 0:
         return head[:space] + " …"
+    cut_inside = not head.endswith(" ") and text[len(head) : len(head) + 1] not in ("", " ")
+    if cut_inside and _AMOUNT_START.match(text):
+        return "…"
     return head + "…"
+
+
+_AMOUNT_START = re.compile(r"[+-]?[0-9]")
+"""How a summary that starts with an amount starts (`+20,420 JPY`, `-26.79 USD`)."""
 
 
 def fit_columns(
