@@ -41,7 +41,9 @@ def log_columns(width: int, head: int, widest_type: int | None) -> LogColumns:
     position = max(4, len(position_text(max(head, 1))))
     time = 19 if width >= 150 else 14 if width >= 72 else 0
     stream = 28 if width >= 130 else 18
-    type_cap = 24 if width >= 130 else 18
+    # Under 100 cells the payload is left about ten: 16 keeps every common type whole
+    # (`TransferReceived`) and leaves an amount room (`+20,420 …`).
+    type_cap = 24 if width >= 130 else 18 if width >= 100 else 16
     type_width = type_cap if widest_type is None else min(widest_type, type_cap)
     actor = 16 if width >= 130 else 12 if width >= 100 else 8
     return LogColumns(position, time, stream, max(4, type_width), actor)
