@@ -11,6 +11,7 @@ import orjson
 from domain.envelope import GENESIS_HASH, Head, RecordedEvent
 from domain.errors import InvalidInput
 from store.hashchain.rows import (
+    STORED_TIME,
     ChainRow,
     canonical_row,
     chain_hash,
@@ -30,7 +31,8 @@ def verify(rows: Iterable[ChainRow], key: bytes | None) -> VerifyReport:
     """Walk chain rows in position order and report the first problem, if any.
 
     Checks positions 1..N without gaps, versions 1..n per stream, each `prev_hash`
-    link, and each hash recomputed from the row. Times may go back (each event keeps
+    link, each hash recomputed from the row, and each time's stored form (ASCII
+    digits, `rows.STORED_TIME`). Times may go back (each event keeps
     its writer's clock; `domain.clock_skew` flags the skewed ones), so they are not
     checked for order: the hash covers them.
     Streams: memory stays bounded by the number of streams, not events.
@@ -39,6 +41,7 @@ def verify(rows: Iterable[ChainRow], key: bytes | None) -> VerifyReport:
 
     digest = digest_function(key)
     dumps = orjson.dumps
+    time_form = STORED_TIME.fullmatch
     mode = hash_mode(key)
     versions: dict[str, int] = {}
     expected = 1
@@ -74,6 +77,12 @@ def verify(rows: Iterable[ChainRow], key: bytes | None) -> VerifyReport:
         if computed != row[11]:
             bad = position
             problem = "hash does not match the event's contents (it was changed)"
+            break
+        if time_form(row[7]) is None:
+            # Chained as written, yet not as eventscope writes it (an import before
+            # the form took ASCII digits only): time searches would misplace it.
+            bad = position
+            problem = "recorded_at is not in the stored form 2026-01-31T09:00:00.000000Z"
             break
         versions[stream_id] = version
         prev = computed

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from domain.envelope import GENESIS_HASH
 from store.hashchain import is_stored_time
 from store.hashchain.rows import canonical_row, digest_function
+from store.sqlite import SqliteEventStore
 
 VALID = "2026-01-31T09:00:00.000000Z"
 
@@ -78,3 +79,29 @@ def test_an_import_with_arabic_indic_digits_in_a_time_is_refused_at_its_line(
     assert r.code == 2
     assert f"line {at + 1}: recorded_at must look like 2026-01-31T09:00:00.000000Z" in r.err
     assert not target.exists()
+
+
+def test_verify_names_a_stored_time_in_another_scripts_digits(cli: Cli, tmp_path: Path) -> None:
+    """A row chained as written but with such a time (an import before the fix, or a
+    row written past eventscope) fails `verify` at its position."""
+    import sqlite3
+
+    db = tmp_path / "a.db"
+    assert cli("demo", "--events", "60", "--no-open", db_path=db).code == 0
+    with SqliteEventStore.open(db) as store:
+        head = store.head()
+        last = next(iter(store.iter_chain_rows(after=head.position - 1)))
+    moment = last[7].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    row = (head.position + 1, "e-arabic", last[2], last[3], last[4] + 1, last[5], last[6],
+           moment, last[8], last[9])  # fmt: skip
+    digest = digest_function(None)(head.hash.encode() + canonical_row(row))
+    with sqlite3.connect(db) as conn:  # inserts are not refused by the triggers
+        columns = "position, event_id, stream_id, stream_type, version, type, " + (
+            "schema_version, recorded_at, data, metadata, prev_hash, hash"
+        )
+        conn.execute(f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * 12)})",
+                     (*row, head.hash, digest))  # fmt: skip
+    r = cli("verify", db_path=db)
+    assert r.code == 1
+    assert f"{head.position + 1}" in r.out + r.err
+    assert "recorded_at is not in the stored form" in r.out + r.err
