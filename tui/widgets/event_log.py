@@ -25,7 +25,7 @@ from domain.text import escape
 from tui.format import payload_summary, position_text, short_time_text, time_text
 from tui.services.types import LogIndex
 from tui.widgets.column_fit import cut_words
-from tui.widgets.log_columns import LogColumns, log_columns, longest_type
+from tui.widgets.log_columns import LogColumns, first_page_widths, log_columns, longest_type
 
 PageFetcher = Callable[[LogIndex, int, int], list[RecordedEvent]]
 """`fetch(index, start_row, count)`: blocking, called from a worker thread."""
@@ -89,6 +89,8 @@ class EventLog(ScrollView, can_focus=True):
         self._base = Style()
         self._width = 0
         self._widest_type = longest_type(type_names)
+        self._fitted: tuple[int, int] | None = None
+        """The widest stream id and actor of the first page read (`first_page_widths`)."""
         self._columns: LogColumns = log_columns(0, 0, self._widest_type)
         self._fetch = fetch
         self._summarize: Summarizer = summarize or (
@@ -245,6 +247,9 @@ class EventLog(ScrollView, can_focus=True):
             return
         self._pages[page_no] = events
         self._summaries.update(summaries)
+        if self._fitted is None and events:
+            # The first page read sets the stream and actor columns for good.
+            self._fitted = first_page_widths(events)
         while len(self._pages) > MAX_PAGES:
             _, dropped = self._pages.popitem(last=False)
             for event in dropped:
@@ -274,7 +279,7 @@ class EventLog(ScrollView, can_focus=True):
         # Style, width and column layout are looked up once per paint, not per line.
         self._base = self.rich_style
         self._width = self.scrollable_content_region.width
-        self._columns = log_columns(self._width, self.index.head, self._widest_type)
+        self._columns = log_columns(self._width, self.index.head, self._widest_type, self._fitted)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
