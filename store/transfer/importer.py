@@ -16,8 +16,10 @@ so every store imports the same way.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -36,6 +38,13 @@ from store.transfer.records import (
     check_record,
     int_field,
     text_field,
+)
+from store.transfer.replay_process import (
+    SPLIT_MIN_BYTES,
+    ChildVerdict,
+    LinesWithEnd,
+    ReplayChild,
+    explain,
 )
 
 
@@ -59,18 +68,50 @@ class _HashingReader(io.RawIOBase):
         self.sha256 = hashlib.sha256()
         self.count = 0
         """Bytes read so far."""
+        self.tee: Callable[[bytes], None] | None = None
+        """Also given each block read (b'' at the end): a replay child's feed."""
+        self._ahead: list[bytes] = []
 
     def readable(self) -> bool:
         return True
 
+    def at_least(self, size: int) -> bool:
+        """True when the source holds `size` bytes or more: read ahead for a pipe (the
+        blocks read are served first), measured for a file or a seekable buffer."""
+        source = getattr(self._read, "__self__", None)
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if source is not None and source.seekable():
+                here = source.tell()
+                end = source.seek(0, io.SEEK_END)
+                source.seek(here)
+                return bool(end - here >= size)
+        held = sum(map(len, self._ahead))
+        while held < size:
+            data = self._read(1 << 16)
+            if not data:
+                return False
+            if isinstance(data, str):
+                raise InvalidInput("open the import file in binary mode ('rb')")
+            self._ahead.append(data)
+            held += len(data)
+        return True
+
     def readinto(self, buffer: Any) -> int:
-        data = self._read(len(buffer))
+        if self._ahead:
+            data = self._ahead.pop(0)
+            if len(data) > len(buffer):
+                data, rest = data[: len(buffer)], data[len(buffer) :]
+                self._ahead.insert(0, rest)
+        else:
+            data = self._read(len(buffer))
         if isinstance(data, str):
             raise InvalidInput("open the import file in binary mode ('rb')")
         size = len(data)
         buffer[:size] = data
         self.sha256.update(data)
         self.count += size
+        if self.tee is not None:
+            self.tee(data)
         return size
 
 
@@ -99,7 +140,8 @@ class _Import:
     """The state of one import while its lines stream into the store."""
 
     lines: EventLines
-    check: HistoryCheck
+    check: Any
+    """The `HistoryCheck` replaying each command, or a replay child's `ChildVerdict`."""
     base: int
     name: str
     progress: Callable[[int], None] | None = None
@@ -304,6 +346,7 @@ def import_history(
     max_line_bytes: int = MAX_LINE_BYTES,
     clock: Clock | None = None,
     progress: Progress | None = None,
+    replay_process: bool | None = None,
 ) -> ImportResult:
     """Import an export into `store`, checked by `domain`'s rules, all or nothing.
 
@@ -312,10 +355,14 @@ def import_history(
     and in the record. Raises InvalidInput naming the first bad line; the store is then
     unchanged. `store` is any store in every role (`domain.ports.EventStore`).
     `progress(events, bytes)` is told how far the reading got, every
-    `PROGRESS_EVERY` events read.
+    `PROGRESS_EVERY` events read. `replay_process`: replay the rules in a second
+    process beside the load (`store.transfer.replay_process`); by default when the
+    input holds `SPLIT_MIN_BYTES` or more and the machine has two processors or more.
+    The result and any refusal are the same either way.
     """
     reader = _HashingReader(source)
-    lines = EventLines(io.BufferedReader(reader, 1 << 16), name=name, max_line_bytes=max_line_bytes)
+    buffered = io.BufferedReader(reader, 1 << 16)
+    lines = LinesWithEnd(buffered, name=name, max_line_bytes=max_line_bytes)
     before = store.head()
     check = HistoryCheck(domain.model, domain.command_fields)
     for stored in store.iter_all(to=before.position):
@@ -326,8 +373,18 @@ def import_history(
                 f"position {stored.position} in the database does not replay ({exc.message}); "
                 "an import cannot be checked on top of it: import into a new database"
             ) from None
+    child = None
+    if _split(reader, replay_process):
+        child = ReplayChild(
+            check,
+            lambda child_lines: _Import(child_lines, check, before.position, name),
+            name=name,
+            max_line_bytes=max_line_bytes,
+        )
+        reader.tee = child.feed
     report = None if progress is None else (lambda events: progress(events, reader.count))
-    state = _Import(lines, check, before.position, name, report)
+    load_check = check if child is None else ChildVerdict(child, domain.model, lines)
+    state = _Import(lines, load_check, before.position, name, report)
     made: list[ImportRecord] = []
 
     def finish(writes: ImportWrites, head: Head) -> None:
@@ -346,10 +403,25 @@ def import_history(
 
     try:
         head = store.load_recorded(state.items(), finish)
-    except EventRejected as exc:
-        try:
-            check.decode_offered()  # an event's data not validating is named first
-        except HistoryRefused as invalid:
-            raise state.refused(invalid) from None
-        raise state.refused(exc) from None
+    except InvalidInput as exc:
+        if child is not None:
+            # The child's refusal when a single process would have met it first.
+            earlier = child.refusal_before(lines.point())
+            if earlier is not None:
+                raise earlier from None
+        raise explain(exc, load_check, state.refused) from None
+    finally:
+        if child is not None:
+            child.close()
     return ImportResult(head, len(state.event_lines), made[0], dict(state.restored))
+
+
+def _split(reader: _HashingReader, wanted: bool | None) -> bool:
+    """Whether to replay in a second process (see `import_history`)."""
+    if wanted is False or not hasattr(os, "fork"):
+        return False
+    if wanted:
+        return True
+    affinity = getattr(os, "sched_getaffinity", None)
+    processors = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    return processors >= 2 and reader.at_least(SPLIT_MIN_BYTES)

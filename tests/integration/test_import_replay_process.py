@@ -1,0 +1,316 @@
+"""The import's replay in a second process gives exactly what one process gives.
+
+`store.transfer.replay_process`: a large import forks a child that replays the rules
+while the load chains and writes. The property: for any export, intact or damaged in
+any of many ways (its hashes recomputed or not), an import with the child and one
+without accept the same history into the same head, or refuse it with the very same
+message, leaving the store as it was. Then: the child is used by default only for a
+large input, its failure refuses the import with one line and writes nothing, and it
+leaves no process or file descriptor behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import store.transfer.replay_process as replay_process
+from domain.envelope import GENESIS_HASH, Head, PendingEvent
+from domain.errors import InvalidInput
+from domain.history_check import HistoryCheck
+from domain.ledger.demo import generate_demo
+from domain.ledger.description import LEDGER_DOMAIN
+from domain.ports import EventStore
+from store.hashchain import ChainExtender, EventRejected, event_from_row
+from store.memory import InMemoryEventStore
+from store.sqlite import SqliteEventStore
+from store.transfer.export import export_history
+from store.transfer.importer import import_history
+
+_EXPORTS: dict[int, list[bytes]] = {}
+
+
+def _export(seed: int) -> list[bytes]:
+    """A demo history's export (events and records), as lines."""
+    if seed not in _EXPORTS:
+        source = InMemoryEventStore()
+        source.append_bulk(generate_demo(300, seed))
+        out = io.BytesIO()
+        export_history(source, out)
+        _EXPORTS[seed] = out.getvalue().splitlines()
+    return list(_EXPORTS[seed])
+
+
+def _rechained(lines: list[bytes]) -> list[bytes]:
+    """The lines with every event's hashes recomputed, where the chain allows it."""
+    extender = ChainExtender(Head(0, GENESIS_HASH), "", None, stream_version=lambda _: 0)
+    out = []
+    for line in lines:
+        try:
+            value = orjson.loads(line)
+            if "record" not in value:
+                fields = ("event_id", "stream_id", "stream_type", "version", "type", "data")
+                more = ("metadata", "recorded_at", "schema_version")
+                pending = PendingEvent(**{name: value[name] for name in (*fields, *more)})
+                value = event_from_row(extender.pending(pending)).to_json_dict()
+            out.append(orjson.dumps(value))
+        except (ValueError, KeyError, TypeError, EventRejected):
+            return lines  # not re-chainable: left as damaged as it is
+    return out
+
+
+def _event_line(lines: list[bytes], at: float) -> int:
+    events = [i for i, line in enumerate(lines) if b'"record"' not in line[:20]]
+    return events[int(at * len(events)) % len(events)]
+
+
+def _set(path: tuple[str, ...], value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(event: dict[str, Any]) -> None:
+        target = event
+        for name in path[:-1]:
+            target = target[name]
+        target[path[-1]] = value
+
+    return change
+
+
+_CHANGES: dict[str, Callable[[dict[str, Any]], None]] = {
+    "amount": lambda e: e["data"].update(amount=int(e["data"].get("amount", 0)) * 3 + 1),
+    "amount as list": _set(("data", "amount"), [1]),
+    "no data field": lambda e: e["data"].clear(),
+    "actor empty": _set(("metadata", "actor"), ""),
+    "actor number": _set(("metadata", "actor"), 7),
+    "actor escape": _set(("metadata", "actor"), "ann\x1b[2J"),
+    "command type": _set(("metadata", "command_type"), "close_account"),
+    "command id": _set(("metadata", "command_id"), "another-command"),
+    "type": _set(("type",), "AccountClosed"),
+    "stream": _set(("stream_id",), "account-nobody"),
+    "version": lambda e: e.update(version=e["version"] + 1),
+    "time": _set(("recorded_at",), "2026-13-01T00:00:00.000000Z"),
+    "hash": _set(("hash",), "0" * 64),
+}
+
+
+def _damaged(seed: int, kind: str, at: float, rechain: bool) -> bytes:
+    lines = _export(seed)
+    number = _event_line(lines, at)
+    if kind in _CHANGES:
+        value = orjson.loads(lines[number])
+        _CHANGES[kind](value)
+        lines[number] = orjson.dumps(value)
+    elif kind == "drop":
+        del lines[number]
+    elif kind == "swap":
+        lines[number], lines[number - 1] = lines[number - 1], lines[number]
+    elif kind == "repeat":
+        lines.insert(number, lines[number])
+    elif kind == "garbage":
+        lines[number] = b'{"position": 1, "not json'
+    elif kind == "record payload":
+        records = [i for i, line in enumerate(lines) if b'"record":"command"' in line]
+        value = orjson.loads(lines[records[int(at * len(records)) % len(records)]])
+        value["payload"] = 5
+        lines[records[int(at * len(records)) % len(records)]] = orjson.dumps(value)
+    if rechain:
+        lines = _rechained(lines)
+    text = b"\n".join(lines) + b"\n"
+    if kind == "truncate":
+        text = text[: int(at * len(text))]
+    return text
+
+
+def _outcome(make: Callable[[], EventStore], text: bytes, split: bool) -> tuple[Any, ...]:
+    store = make()
+    try:
+        result = import_history(
+            store,
+            io.BytesIO(text),
+            domain=LEDGER_DOMAIN,
+            actor="auditor",
+            name="h.jsonl",
+            replay_process=split,
+        )
+    except InvalidInput as exc:
+        assert store.head().position == 0, "a refused import wrote something"
+        return ("refused", exc.message)
+    finally:
+        store.close()
+    return ("imported", result.head, result.events, tuple(sorted(result.restored.items())))
+
+
+_KINDS = [*_CHANGES, "drop", "swap", "repeat", "garbage", "record payload", "truncate", "none"]
+
+
+def _same_either_way(
+    make: Callable[[], EventStore], seed: int, kind: str, at: float, rechain: bool
+) -> None:
+    text = _damaged(seed, kind, at, rechain)
+    alone = _outcome(make, text, split=False)
+    beside = _outcome(make, text, split=True)
+    assert beside == alone
+    if kind == "none":
+        assert alone[0] == "imported"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(1, 3),
+    kind=st.sampled_from(_KINDS),
+    at=st.floats(0, 0.999),
+    rechain=st.booleans(),
+)
+@example(seed=1, kind="amount", at=0.5, rechain=True)  # the rules refuse, the chain holds
+@example(seed=1, kind="amount as list", at=0.99, rechain=False)  # data, then the chain
+@example(seed=2, kind="hash", at=0.999, rechain=False)  # the last event's chain
+@example(seed=2, kind="truncate", at=0.5, rechain=False)
+def test_the_replay_beside_the_load_refuses_or_accepts_as_one_process_does(
+    seed: int, kind: str, at: float, rechain: bool
+) -> None:
+    _same_either_way(InMemoryEventStore, seed, kind, at, rechain)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(1, 3),
+    kind=st.sampled_from(_KINDS),
+    at=st.floats(0, 0.999),
+    rechain=st.booleans(),
+)
+def test_on_sqlite_too(seed: int, kind: str, at: float, rechain: bool) -> None:
+    with tempfile.TemporaryDirectory() as work:
+        made: list[int] = []
+
+        def make() -> EventStore:
+            made.append(1)
+            return SqliteEventStore(Path(work) / f"{len(made)}.db", create=True)
+
+        _same_either_way(make, seed, kind, at, rechain)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    seed=st.integers(1, 3),
+    kind=st.sampled_from(_KINDS),
+    at=st.floats(0, 0.999),
+    rechain=st.booleans(),
+)
+@example(seed=1, kind="amount", at=0.5, rechain=True)
+@example(seed=1, kind="none", at=0.5, rechain=False)
+def test_on_postgresql_too(
+    postgres_server: Any, seed: int, kind: str, at: float, rechain: bool
+) -> None:
+    from store.postgres.store import PostgresEventStore
+
+    def make() -> EventStore:
+        return PostgresEventStore(postgres_server.database(), create=True, domain="ledger")
+
+    _same_either_way(make, seed, kind, at, rechain)
+
+
+# -- when the child is used, and what it leaves ------------------------------------------
+
+
+class _Pipe(io.RawIOBase):
+    """A source that cannot seek, as standard input from a pipe."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._data.readinto(buffer)
+
+
+def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    forked: list[int] = []
+    real = replay_process.ReplayChild.__init__
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+        forked.append(1)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(replay_process.ReplayChild, "__init__", counted)
+    return forked
+
+
+@pytest.mark.parametrize("seekable", [True, False])
+def test_only_a_large_input_is_replayed_beside_the_load(
+    monkeypatch: pytest.MonkeyPatch, seekable: bool
+) -> None:
+    text = b"\n".join(_export(1)) + b"\n"
+    forked = _forks(monkeypatch)
+    results = []
+    for limit in (len(text) + 1, len(text)):
+        monkeypatch.setattr(replay_process, "SPLIT_MIN_BYTES", limit)
+        monkeypatch.setattr("store.transfer.importer.SPLIT_MIN_BYTES", limit)
+        source = io.BytesIO(text) if seekable else io.BufferedReader(_Pipe(text))
+        results.append(
+            import_history(InMemoryEventStore(), source, domain=LEDGER_DOMAIN, actor="a")
+        )
+    assert forked == [1]  # the second, at the limit
+    first, second = results
+    # The same head and the same file digest: the bytes read ahead were all read once.
+    assert (first.head, first.record.sha256) == (second.head, second.record.sha256)
+
+
+def test_a_child_that_fails_refuses_the_import_in_one_line_and_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def broken(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(HistoryCheck, "offer", broken)  # the child inherits it
+    store = SqliteEventStore(tmp_path / "a.db", create=True)
+    text = b"\n".join(_export(1)) + b"\n"
+    with pytest.raises(InvalidInput) as caught:
+        import_history(
+            store, io.BytesIO(text), domain=LEDGER_DOMAIN, actor="a", replay_process=True
+        )
+    assert caught.value.message == (
+        "the import's replay stopped unexpectedly (MemoryError: no room); nothing was imported"
+    )
+    assert store.head().position == 0
+    store.close()
+
+
+def test_the_child_leaves_no_process_and_no_descriptor_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    children: list[int] = []
+    real = replay_process.ReplayChild.__init__
+
+    def kept(self: Any, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        children.append(self.pid)
+
+    monkeypatch.setattr(replay_process.ReplayChild, "__init__", kept)
+    text = b"\n".join(_export(2)) + b"\n"
+    before = set(os.listdir("/proc/self/fd"))
+    for damage in (None, "amount", "hash"):
+        data = text if damage is None else _damaged(2, damage, 0.3, rechain=damage == "amount")
+        with contextlib.suppress(InvalidInput):  # two are refused: the child is done with
+            import_history(
+                InMemoryEventStore(), io.BytesIO(data), domain=LEDGER_DOMAIN, actor="a",
+                replay_process=True,
+            )  # fmt: skip
+    assert set(os.listdir("/proc/self/fd")) == before
+    assert len(children) == 3
+    for pid in children:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # waited for already: not even a zombie is left
