@@ -14,7 +14,8 @@ databases, for the very rows of one demo history:
 2. `append_bulk` of the same history (`demo`'s path): the same rows (events, commands,
    refusals, Merkle nodes) with no replay, so its server CPU is the import's;
 3. the import as shipped (`import_history` of the history's export): wall, the client's
-   CPU (every thread), the server's;
+   CPU (every thread, and the second process a large import replays the rules in), the
+   server's; and the same import kept in one process (`replay_process=False`);
 4. the import's client stages on the export, with no server: reading and line shapes,
    then the replay through the rules, then the hash chain (each stage includes the ones
    before it; `store.transfer.importer._Import`, the import's own loop).
@@ -46,6 +47,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 
+from bench_postgres import client_cpu  # noqa: E402
 from postgres_server import PostgresServer, start_server  # noqa: E402
 
 from domain.envelope import GENESIS_HASH, Head  # noqa: E402
@@ -102,9 +104,9 @@ class Figures:
 
 def timed(figures: Figures, events: int, backend: int, work: Callable[[], Any]) -> None:
     server, busy = backend_cpu(backend), machine_busy()
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), client_cpu()
     work()
-    wall, client = time.perf_counter() - start, time.process_time() - cpu
+    wall, client = time.perf_counter() - start, client_cpu() - cpu
     figures.add(events, wall, client, backend_cpu(backend) - server, machine_busy() - busy)
 
 
@@ -164,7 +166,12 @@ def main() -> None:
     options = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     items = list(generate_demo(options.events, 7))
-    cases = {"raw COPY": Figures(), "append_bulk (no replay)": Figures(), "import": Figures()}
+    cases = {
+        "raw COPY": Figures(),
+        "append_bulk (no replay)": Figures(),
+        "import": Figures(),
+        "import in one process": Figures(),
+    }
     server = start_server(durable=True)
     try:
         source = PostgresEventStore(server.database(), create=True, domain="ledger")
@@ -188,6 +195,16 @@ def main() -> None:
                 "import",
                 lambda s: import_history(
                     s, io.BytesIO(exported), domain=LEDGER_DOMAIN, actor="bench"
+                ),
+            ),
+            lambda: into_fresh_store(
+                "import in one process",
+                lambda s: import_history(
+                    s,
+                    io.BytesIO(exported),
+                    domain=LEDGER_DOMAIN,
+                    actor="bench",
+                    replay_process=False,
                 ),
             ),
         ]

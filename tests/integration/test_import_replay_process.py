@@ -314,3 +314,53 @@ def test_the_child_leaves_no_process_and_no_descriptor_behind(
     for pid in children:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # waited for already: not even a zombie is left
+
+
+# -- the command, through a pipe ---------------------------------------------------------
+
+
+def test_import_from_a_pipe_replays_beside_the_load_and_refuses_one_line(tmp_path: Path) -> None:
+    """`eventscope export | eventscope import -` of 9,000 events (past the 4 MiB at which
+    the child is used): the same head; a damaged copy refused in one line, exit 2, with
+    the message a single process gives, and nothing written."""
+    import subprocess
+    import sys
+
+    from tui.cli import main
+
+    source, dump = tmp_path / "source.db", tmp_path / "source.jsonl"
+    assert main(["--db", str(source), "demo", "--events", "9000", "--no-open"]) == 0
+    assert main(["--db", str(source), "export", str(dump)]) == 0
+    text = dump.read_bytes()
+    assert len(text) >= replay_process.SPLIT_MIN_BYTES
+    lines = text.splitlines()
+    number = _event_line(lines, 0.9)
+    value = orjson.loads(lines[number])
+    value["data"]["amount"] = [1]
+    lines[number] = orjson.dumps(value)
+    damaged = b"\n".join(_rechained(lines)) + b"\n"
+    alone = SqliteEventStore(tmp_path / "alone.db", create=True)
+    with alone, pytest.raises(InvalidInput) as single:
+        import_history(
+                alone, io.BytesIO(damaged), domain=LEDGER_DOMAIN, actor="a", name="stdin",
+                replay_process=False,
+            )  # fmt: skip
+    command = [sys.executable, "-m", "tui"]
+    for data, target in ((text, "copy.db"), (damaged, "damaged.db")):
+        done = subprocess.run(
+            [*command, "--db", str(tmp_path / target), "import", "-"],
+            input=data,
+            capture_output=True,
+            timeout=300,
+        )
+        if data is text:
+            assert done.returncode == 0, done.stderr
+            with SqliteEventStore(source) as a, SqliteEventStore(tmp_path / target) as b:
+                assert a.head() == b.head()
+        else:
+            assert done.returncode == 2
+            assert done.stderr.decode().strip().splitlines() == [
+                f"eventscope: error: {single.value.message}"
+            ]
+            with SqliteEventStore(tmp_path / target, create=True) as b:
+                assert b.head().position == 0
