@@ -42,7 +42,6 @@ from store.transfer.records import (
 from store.transfer.replay_process import (
     SPLIT_MIN_BYTES,
     ChildVerdict,
-    LinesWithEnd,
     ReplayChild,
     explain,
 )
@@ -131,6 +130,9 @@ class _Pending:
 Progress = Callable[[int, int], None]
 """`progress(events, bytes)`: how many events and bytes of the file an import has read."""
 
+PARSE_BATCH = 256
+"""Lines parsed together before they are handled (see `_Import.items`)."""
+
 PROGRESS_EVERY = 2_000
 """Events between two calls of an import's `progress`."""
 
@@ -148,6 +150,8 @@ class _Import:
     """Called with the count of events read, every `PROGRESS_EVERY` events."""
     event_lines: list[int] = field(default_factory=list)
     pending: _Pending | None = None
+    ended: bool = False
+    """Every line has been read and handled."""
     empty_commands: list[_Pending] = field(default_factory=list)
     command_records: set[str] = field(default_factory=set)
     bookmarks: list[tuple[int, str, int, str, str]] = field(default_factory=list)
@@ -157,33 +161,81 @@ class _Import:
     )
 
     def items(self) -> Iterator[RecordedItem]:
-        lines = self.lines
-        for raw in lines.raw_lines():
-            value = lines.object_of(raw)
-            if RECORD in value:
-                refusal = self._record(value)
-                if refusal is not None:
-                    yield refusal
-                continue
-            event = lines.event_of(value)
-            self.event_lines.append(lines.line)
-            if self.progress is not None and len(self.event_lines) % PROGRESS_EVERY == 0:
-                self.progress(len(self.event_lines))
-            payload = self._payload_for(event)
-            try:
-                self.check.offer(event, payload)
-            except HistoryRefused as exc:
-                raise self.refused(exc) from None
-            yield event, payload
+        """Each refusal record and each event (with its command's payload, or None), in
+        the file's order, checked; raises InvalidInput at the first bad line.
+
+        Lines are read `PARSE_BATCH` at a time (their JSON, shapes and records) before
+        their events are offered to the check and handed on: the interpreter runs the
+        reading code, then the replay's, each while it is hot (about 10% less time than
+        line by line). The order is unchanged: `lines.line` is each item's line while it
+        is offered and handed on, and a line that does not read is refused only once
+        every item before it has been (and loaded by the caller)."""
+        lines, check = self.lines, self.check
+        read: list[tuple[int, RecordedItem]] = []
+        for failure in self._read_batches(read):
+            for line, item in read:
+                lines.line = line
+                if type(item) is tuple:
+                    try:
+                        check.offer(*item)
+                    except HistoryRefused as exc:
+                        raise self.refused(exc) from None
+                yield item
+            if failure is not None:
+                lines.line = failure[0]
+                raise failure[1]
+        self.ended = True
         self._close_pending()
         try:
-            self.check.finish()
+            check.finish()
         except HistoryRefused as exc:
             raise self.refused(exc) from None
         if not self.event_lines:
             prefix = f"{self.name}: " if self.name else ""
             what = "has no events" if any(self.restored.values()) else "is empty"
             raise InvalidInput(f"{prefix}the file {what}: nothing to import")
+
+    def _read_batches(
+        self, read: list[tuple[int, RecordedItem]]
+    ) -> Iterator[tuple[int, InvalidInput] | None]:
+        """Fill `read` with the next lines' items (each with its line) and yield each
+        time it holds a batch: None, or the refusal of the line that ended the reading
+        (then the last); `lines.line` is back where the reading stopped after each."""
+        lines = self.lines
+        raw_lines = lines.raw_lines()
+        while True:
+            read.clear()
+            try:
+                for raw in raw_lines:
+                    value = lines.object_of(raw)
+                    if RECORD in value:
+                        refusal = self._record(value)
+                        if refusal is not None:
+                            read.append((lines.line, refusal))
+                        continue
+                    event = lines.event_of(value)
+                    self.event_lines.append(lines.line)
+                    if self.progress is not None and len(self.event_lines) % PROGRESS_EVERY == 0:
+                        self.progress(len(self.event_lines))
+                    read.append((lines.line, (event, self._payload_for(event))))
+                    if len(read) >= PARSE_BATCH:
+                        break
+                else:
+                    end = lines.line
+                    yield None
+                    lines.line = end
+                    return
+            except InvalidInput as exc:
+                yield (lines.line, exc)
+                return
+            end = lines.line
+            yield None
+            lines.line = end
+
+    def point(self) -> tuple[int, int]:
+        """Where in the file a refusal raised now arose: (line, 0), or (line, 1) once
+        every line has been read and handled (see `store.transfer.replay_process`)."""
+        return (self.lines.line, int(self.ended))
 
     def refused(self, exc: HistoryRefused | EventRejected) -> InvalidInput:
         """The refusal naming the line of the event it is about."""
@@ -362,7 +414,7 @@ def import_history(
     """
     reader = _HashingReader(source)
     buffered = io.BufferedReader(reader, 1 << 16)
-    lines = LinesWithEnd(buffered, name=name, max_line_bytes=max_line_bytes)
+    lines = EventLines(buffered, name=name, max_line_bytes=max_line_bytes)
     before = store.head()
     check = HistoryCheck(domain.model, domain.command_fields)
     for stored in store.iter_all(to=before.position):
@@ -383,8 +435,10 @@ def import_history(
         )
         reader.tee = child.feed
     report = None if progress is None else (lambda events: progress(events, reader.count))
-    load_check = check if child is None else ChildVerdict(child, domain.model, lines)
+    load_check = check if child is None else ChildVerdict(child, domain.model)
     state = _Import(lines, load_check, before.position, name, report)
+    if isinstance(load_check, ChildVerdict):
+        load_check.point = state.point
     made: list[ImportRecord] = []
 
     def finish(writes: ImportWrites, head: Head) -> None:
@@ -406,7 +460,7 @@ def import_history(
     except InvalidInput as exc:
         if child is not None:
             # The child's refusal when a single process would have met it first.
-            earlier = child.refusal_before(lines.point())
+            earlier = child.refusal_before(state.point())
             if earlier is not None:
                 raise earlier from None
         raise explain(exc, load_check, state.refused) from None

@@ -36,7 +36,7 @@ import select
 import signal
 import struct
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -67,20 +67,6 @@ Point = tuple[int, int]
 """Where in a single process's order a refusal arose: (line, 0) while that line is
 read, replayed and chained (a line's replay comes before its chain, so the child's
 refusal at a line wins over the load's at the same line), (line, 1) after the last."""
-
-
-class LinesWithEnd(EventLines):
-    """`EventLines` that notes when its last line has been read (`ended`)."""
-
-    ended = False
-
-    def raw_lines(self) -> Iterator[bytes]:
-        yield from super().raw_lines()
-        self.ended = True
-
-    def point(self) -> Point:
-        """Where a refusal raised now arose."""
-        return (self.line, int(self.ended))
 
 
 def explain(exc: InvalidInput, check: Any, refused: Callable[[Any], InvalidInput]) -> InvalidInput:
@@ -140,11 +126,11 @@ class _FramedReader(io.RawIOBase):
 
 
 def _replay(
-    fd: int, check: HistoryCheck, make: Callable[[LinesWithEnd], Any], name: str, max_line: int
+    fd: int, check: HistoryCheck, make: Callable[[EventLines], Any], name: str, max_line: int
 ) -> list[Any]:
     """The child's work: replay the fed lines; its verdict as a JSON-able list."""
     reader = io.BufferedReader(_FramedReader(fd), 1 << 16)
-    lines = LinesWithEnd(reader, name=name, max_line_bytes=max_line)
+    lines = EventLines(reader, name=name, max_line_bytes=max_line)
     state = make(lines)
     try:
         for _ in state.items():
@@ -152,8 +138,7 @@ def _replay(
     except _Cut:
         return ["cut"]
     except InvalidInput as exc:
-        point = lines.point()
-        return ["refused", *point, explain(exc, check, state.refused).message]
+        return ["refused", *state.point(), explain(exc, check, state.refused).message]
     return ["ok"]
 
 
@@ -227,7 +212,7 @@ class ReplayChild:
     def __init__(
         self,
         check: HistoryCheck,
-        make: Callable[[LinesWithEnd], Any],
+        make: Callable[[EventLines], Any],
         *,
         name: str,
         max_line_bytes: int,
@@ -329,10 +314,11 @@ class ChildVerdict:
     once the load has gone as far, and `finish` waits for the child's verdict.
     """
 
-    def __init__(self, child: ReplayChild, model: DomainModel, lines: LinesWithEnd) -> None:
+    def __init__(self, child: ReplayChild, model: DomainModel) -> None:
         self._child = child
         self._model = model
-        self._lines = lines
+        self.point: Callable[[], Point] = lambda: (0, 0)
+        """Where the load is (`_Import.point` of the load's own state, set once made)."""
         self._count = 0
         self._command_id: Any = None
         self._open: list[tuple[RecordedEvent, int]] = []
@@ -346,7 +332,7 @@ class ChildVerdict:
             self._open = []
         self._open.append((event, index))
         if index % POLL_EVERY == 0:
-            self._child.raise_if_refused(self._lines.point(), wait=False)
+            self._child.raise_if_refused(self.point(), wait=False)
 
     def decode_offered(self) -> None:
         for event, index in self._open:
@@ -357,4 +343,4 @@ class ChildVerdict:
 
     def finish(self) -> None:
         self._open = []
-        self._child.raise_if_refused(self._lines.point(), wait=True)
+        self._child.raise_if_refused(self.point(), wait=True)

@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import store.transfer.importer as importer
 import store.transfer.replay_process as replay_process
 from domain.envelope import GENESIS_HASH, Head, PendingEvent
 from domain.errors import InvalidInput
@@ -101,9 +102,8 @@ _CHANGES: dict[str, Callable[[dict[str, Any]], None]] = {
 }
 
 
-def _damaged(seed: int, kind: str, at: float, rechain: bool) -> bytes:
-    lines = _export(seed)
-    number = _event_line(lines, at)
+def _damage(lines: list[bytes], kind: str, number: int, at: float) -> None:
+    """Damage `lines` in place: `kind` at line index `number` (`at`: how far in)."""
     if kind in _CHANGES:
         value = orjson.loads(lines[number])
         _CHANGES[kind](value)
@@ -121,6 +121,19 @@ def _damaged(seed: int, kind: str, at: float, rechain: bool) -> bytes:
         value = orjson.loads(lines[records[int(at * len(records)) % len(records)]])
         value["payload"] = 5
         lines[records[int(at * len(records)) % len(records)]] = orjson.dumps(value)
+
+
+def _damaged(
+    seed: int, kind: str, at: float, rechain: bool, then: tuple[str, int] | None = None
+) -> bytes:
+    """The export damaged by `kind` at `at` of its events and, with `then`, by a second
+    kind that many events further (both refusals may fall in one batch of lines)."""
+    lines = _export(seed)
+    number = _event_line(lines, at)
+    _damage(lines, kind, number, at)
+    later = [i for i in range(number + 1, len(lines)) if b'"record"' not in lines[i][:20]]
+    if then is not None and then[1] <= len(later):
+        _damage(lines, then[0], later[then[1] - 1], at)  # the then[1]-th event after
     if rechain:
         lines = _rechained(lines)
     text = b"\n".join(lines) + b"\n"
@@ -152,13 +165,26 @@ _KINDS = [*_CHANGES, "drop", "swap", "repeat", "garbage", "record payload", "tru
 
 
 def _same_either_way(
-    make: Callable[[], EventStore], seed: int, kind: str, at: float, rechain: bool
+    make: Callable[[], EventStore],
+    seed: int,
+    kind: str,
+    at: float,
+    rechain: bool,
+    then: tuple[str, int] | None = None,
 ) -> None:
-    text = _damaged(seed, kind, at, rechain)
+    """With the child and without, and reading line by line (`PARSE_BATCH` 1, as
+    before lines were read in batches): the same outcome."""
+    text = _damaged(seed, kind, at, rechain, then)
     alone = _outcome(make, text, split=False)
     beside = _outcome(make, text, split=True)
-    assert beside == alone
-    if kind == "none":
+    batch = importer.PARSE_BATCH
+    importer.PARSE_BATCH = 1
+    try:
+        line_by_line = _outcome(make, text, split=False)
+    finally:
+        importer.PARSE_BATCH = batch
+    assert beside == alone == line_by_line
+    if kind == "none" and then is None:
         assert alone[0] == "imported"
 
 
@@ -168,15 +194,18 @@ def _same_either_way(
     kind=st.sampled_from(_KINDS),
     at=st.floats(0, 0.999),
     rechain=st.booleans(),
+    then=st.none() | st.tuples(st.sampled_from(_KINDS[:-2]), st.integers(1, 300)),
 )
-@example(seed=1, kind="amount", at=0.5, rechain=True)  # the rules refuse, the chain holds
-@example(seed=1, kind="amount as list", at=0.99, rechain=False)  # data, then the chain
-@example(seed=2, kind="hash", at=0.999, rechain=False)  # the last event's chain
-@example(seed=2, kind="truncate", at=0.5, rechain=False)
+@example(seed=1, kind="amount", at=0.5, rechain=True, then=None)  # the rules, not the chain
+@example(seed=1, kind="amount as list", at=0.99, rechain=False, then=None)  # data, chain
+@example(seed=2, kind="hash", at=0.999, rechain=False, then=None)  # the last event's chain
+@example(seed=2, kind="truncate", at=0.5, rechain=False, then=None)
+@example(seed=1, kind="amount", at=0.3, rechain=True, then=("garbage", 5))  # one batch
+@example(seed=1, kind="hash", at=0.3, rechain=False, then=("amount as list", 3))
 def test_the_replay_beside_the_load_refuses_or_accepts_as_one_process_does(
-    seed: int, kind: str, at: float, rechain: bool
+    seed: int, kind: str, at: float, rechain: bool, then: tuple[str, int] | None
 ) -> None:
-    _same_either_way(InMemoryEventStore, seed, kind, at, rechain)
+    _same_either_way(InMemoryEventStore, seed, kind, at, rechain, then)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
