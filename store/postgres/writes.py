@@ -158,7 +158,8 @@ class Writing(PostgresBase):
         if rows and not copied:
             execute_rows(conn, _INSERT_EVENT, rows)
         if commands:
-            hashes = {row[0]: row[11] for row in rows}
+            # The rows' hashes, for the MACs (none without a key: nothing to look up).
+            hashes = {row[0]: row[11] for row in rows} if self.macs is not None else None
             view = sqlite_view(conn, lock or self._lock)
             signed = sign_commands(view, self.macs, commands, hashes)
             mac = self.macs is not None
