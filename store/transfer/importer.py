@@ -442,6 +442,8 @@ def import_history(
     made: list[ImportRecord] = []
 
     def finish(writes: ImportWrites, head: Head) -> None:
+        if isinstance(load_check, ChildVerdict):
+            load_check.verdict()  # the replay's last refusals come before the records'
         if head.position != before.position + len(state.event_lines):
             raise InvalidInput("another writer appended during the import; try again")
         made.append(

@@ -13,7 +13,9 @@ The refusal is the one a single process would give, in the same order:
 
 - The child reports its first refusal with where it arose (`Point`: the line, and
   whether before the end of the file). The load raises it as soon as it has itself
-  gone that far without a refusal of its own (`ChildVerdict.offer`), or at the end.
+  gone that far without a refusal of its own (`ChildVerdict.offer`), or at the end,
+  where it waits for the verdict after writing its last rows and before its own
+  records (`ChildVerdict.verdict`: the child's refusal at the end comes first).
 - When the load refuses first (a line's shape, a record, the chain), it stops feeding
   the child and waits: a child refusal that arose earlier in a single process's order
   wins (the replay of a line comes before its chain check); otherwise the load's own
@@ -342,5 +344,11 @@ class ChildVerdict:
                 raise HistoryRefused(exc.message, index) from None
 
     def finish(self) -> None:
+        """The lines are all offered: a refusal the child has already given is raised;
+        the load waits for its verdict only after writing its last rows (`verdict`)."""
         self._open = []
+        self._child.raise_if_refused(self.point(), wait=False)
+
+    def verdict(self) -> None:
+        """Wait for the child's verdict on the whole file; raise its refusal."""
         self._child.raise_if_refused(self.point(), wait=True)
