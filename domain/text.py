@@ -109,6 +109,8 @@ def escape(text: str, *, backslash: bool = True) -> str:
 
 def unsafe_characters(text: str) -> list[str]:
     """The unsafe characters of `text` (as `escape` shows them), in order, for messages."""
+    if text.isascii() and text.isprintable():
+        return []  # printable ASCII holds no unsafe character (every free-text field's case)
     return [_visible(m) for m in _unsafe().finditer(text)]
 
 
