@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from domain.errors import InvalidInput
+from domain.history_check import METADATA_FIELDS, HistoryCheck, check_metadata
 from domain.ledger import money
+from domain.ledger.description import LEDGER_DOMAIN
 from domain.text import _unsafe, _visible, unsafe_characters
 
 _DIGITS = st.text(alphabet="0123456789", max_size=45)
@@ -75,3 +79,35 @@ def test_split_fast_path_agrees_with_the_decimal_pattern(text: str, allow_zero: 
 @example("bidi \u202e")
 def test_unsafe_characters_fast_path_agrees_with_the_pattern(text: str) -> None:
     assert unsafe_characters(text) == [_visible(m) for m in _unsafe().finditer(text)]
+
+
+_METADATA_VALUE = st.one_of(
+    st.sampled_from(["ann", "migration", "withdraw", "20ed25d5-9123-4c41-b7bd-4fead4a3f550"]),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=8),
+    st.text(max_size=8),
+    st.sampled_from(["", "   ", "x" * 200, "x" * 201, "a\u202eb", "tab\t"]),
+    st.integers(),
+    st.none(),
+)
+_METADATA = st.dictionaries(
+    st.sampled_from((*METADATA_FIELDS, "other")), _METADATA_VALUE, max_size=6
+) | st.fixed_dictionaries({name: _METADATA_VALUE for name in METADATA_FIELDS})
+
+
+def _metadata_outcome(check: Callable[[dict[str, Any]], None], metadata: dict[str, Any]) -> str:
+    try:
+        check(metadata)
+    except InvalidInput as exc:
+        return exc.message
+    return "accepted"
+
+
+@given(st.lists(_METADATA, max_size=8))
+def test_history_checks_metadata_as_check_metadata_does(metadatas: list[dict[str, Any]]) -> None:
+    """`HistoryCheck._check_metadata` (its one-pass fast test, its memory of accepted
+    values) accepts and refuses what `check_metadata` does, with the same message."""
+    history = HistoryCheck(LEDGER_DOMAIN.model, None)
+    for metadata in metadatas:
+        assert _metadata_outcome(history._check_metadata, metadata) == _metadata_outcome(
+            check_metadata, metadata
+        )
