@@ -267,9 +267,12 @@ class HistoryCheck:
     def _check_metadata(self, metadata: dict[str, Any]) -> None:
         """`check_metadata`, run once per distinct value (the same rule, remembered)."""
         safe = self._safe_texts
-        if metadata_is_text(metadata):
-            values = list(map(metadata.__getitem__, METADATA_FIELDS))
-            if plain_texts(values, METADATA_MAX_LENGTH) or safe.issuperset(values):
+        if type(metadata) is dict:
+            # `metadata_is_text` and the values in one pass (None where one is missing).
+            values: list[Any] = list(map(metadata.get, METADATA_FIELDS))
+            if _TEXT_ONLY.issuperset(map(type, values)) and (
+                plain_texts(values, METADATA_MAX_LENGTH) or safe.issuperset(values)
+            ):
                 return
         check_metadata(metadata, safe)
         if len(safe) >= _SAFE_TEXTS_KEPT:
@@ -326,10 +329,12 @@ class HistoryCheck:
         decider.recorded_at = first.recorded_at
         decider.minted.clear()
         decider.out.clear()
-        before = {e.stream_id: decider.states.get(e.stream_id) for e in group.events}
         guess = self._guess(group, command_type)
         if guess is not None and self._decided_as_guessed(group, command, guess):
             return
+        # Taken after the guess: one that held returned above, and one that failed was
+        # undone (`rewind`), so these are still the states before the command.
+        before = {e.stream_id: decider.states.get(e.stream_id) for e in group.events}
         try:
             # The recorded payload stands for `command.payload()`: the replay keeps neither.
             accepted = decider.execute(first.actor, command, payload=group.payload)

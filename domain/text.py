@@ -109,6 +109,8 @@ def escape(text: str, *, backslash: bool = True) -> str:
 
 def unsafe_characters(text: str) -> list[str]:
     """The unsafe characters of `text` (as `escape` shows them), in order, for messages."""
+    if text.isascii() and text.isprintable():
+        return []  # printable ASCII holds no unsafe character (every free-text field's case)
     return [_visible(m) for m in _unsafe().finditer(text)]
 
 
@@ -155,7 +157,8 @@ def plain_texts(values: Sequence[str], max_length: int) -> bool:
         bool(values)
         and joined.isascii()
         and joined.isprintable()
-        and max(map(len, values)) <= max_length
+        # (When they are short together, each is short: no need to measure each.)
+        and (len(joined) <= max_length or max(map(len, values)) <= max_length)
         and all(map(str.strip, values))
     )
 

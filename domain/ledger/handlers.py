@@ -163,7 +163,9 @@ def transfer(command: Transfer, ctx: Context) -> list[Emit]:
         currency=as_currency(source.currency),
         reference=command.reference,
     )
-    received = TransferReceived.model_validate(sent.model_dump())
+    # The same fields, validated again as the other half; `sent.__dict__` holds exactly
+    # its validated field values (all plain str and int), which `model_dump` would copy.
+    received = TransferReceived.model_validate(sent.__dict__)
     return [Emit(ACCOUNT, source_id, sent), Emit(ACCOUNT, target_id, received)]
 
 

@@ -61,6 +61,19 @@ def as_currency(code: str) -> Currency:
 
 def _split(text: str, *, allow_zero: bool) -> tuple[str, str]:
     """(whole digits, fraction digits without trailing zeros) of a decimal string."""
+    whole, point, fraction = text.partition(".")
+    if (
+        # Plain digits with an optional point ("1234.50"): every command's amount, which
+        # the slow path below would accept as is; anything else is left to it (and to
+        # its messages). ASCII `isdigit` is exactly [0-9], and "" is not digits.
+        text.isascii()
+        and whole.isdigit()
+        and (fraction.isdigit() or not point)
+        and len(text) <= _MAX_TEXT_LENGTH
+    ):
+        fraction = fraction.rstrip("0")
+        if allow_zero or fraction or whole.strip("0"):
+            return whole, fraction
     if not text.strip():
         raise AmountError(f"must not be empty; write a decimal number, {_EXAMPLE}")
     if len(text) > _MAX_TEXT_LENGTH:
