@@ -41,7 +41,7 @@ from store.transfer.records import (
 )
 from store.transfer.replay_process import (
     SPLIT_MIN_BYTES,
-    ChildVerdict,
+    OpenCommand,
     ReplayChild,
     explain,
 )
@@ -67,8 +67,6 @@ class _HashingReader(io.RawIOBase):
         self.sha256 = hashlib.sha256()
         self.count = 0
         """Bytes read so far."""
-        self.tee: Callable[[bytes], None] | None = None
-        """Also given each block read (b'' at the end): a replay child's feed."""
         self._ahead: list[bytes] = []
 
     def readable(self) -> bool:
@@ -109,8 +107,6 @@ class _HashingReader(io.RawIOBase):
         buffer[:size] = data
         self.sha256.update(data)
         self.count += size
-        if self.tee is not None:
-            self.tee(data)
         return size
 
 
@@ -143,15 +139,14 @@ class _Import:
 
     lines: EventLines
     check: Any
-    """The `HistoryCheck` replaying each command, or a replay child's `ChildVerdict`."""
+    """The `HistoryCheck` replaying each command, or the load's `OpenCommand` when a
+    replay child reads and replays (`store.transfer.replay_process`)."""
     base: int
     name: str
     progress: Callable[[int], None] | None = None
     """Called with the count of events read, every `PROGRESS_EVERY` events."""
     event_lines: list[int] = field(default_factory=list)
     pending: _Pending | None = None
-    ended: bool = False
-    """Every line has been read and handled."""
     empty_commands: list[_Pending] = field(default_factory=list)
     command_records: set[str] = field(default_factory=set)
     bookmarks: list[tuple[int, str, int, str, str]] = field(default_factory=list)
@@ -184,7 +179,6 @@ class _Import:
             if failure is not None:
                 lines.line = failure[0]
                 raise failure[1]
-        self.ended = True
         self._close_pending()
         try:
             check.finish()
@@ -232,10 +226,14 @@ class _Import:
             yield None
             lines.line = end
 
-    def point(self) -> tuple[int, int]:
-        """Where in the file a refusal raised now arose: (line, 0), or (line, 1) once
-        every line has been read and handled (see `store.transfer.replay_process`)."""
-        return (self.lines.line, int(self.ended))
+    def adopt(self, finished: dict[str, Any]) -> str:
+        """Take the records a replay child's import read (`_finished`), to write them
+        here; returns the file's SHA-256 it computed."""
+        self.empty_commands = finished["empty_commands"]
+        self.bookmarks = finished["bookmarks"]
+        self.imports = finished["imports"]
+        self.restored = finished["restored"]
+        return str(finished["sha256"])
 
     def refused(self, exc: HistoryRefused | EventRejected) -> InvalidInput:
         """The refusal naming the line of the event it is about."""
@@ -425,51 +423,60 @@ def import_history(
                 f"position {stored.position} in the database does not replay ({exc.message}); "
                 "an import cannot be checked on top of it: import into a new database"
             ) from None
-    child = None
-    if _split(reader, replay_process):
-        child = ReplayChild(
-            check,
-            lambda child_lines: _Import(child_lines, check, before.position, name),
-            name=name,
-            max_line_bytes=max_line_bytes,
-        )
-        reader.tee = child.feed
     report = None if progress is None else (lambda events: progress(events, reader.count))
-    load_check = check if child is None else ChildVerdict(child, domain.model)
-    state = _Import(lines, load_check, before.position, name, report)
-    if isinstance(load_check, ChildVerdict):
-        load_check.point = state.point
+    state = _Import(lines, check, before.position, name, report)
+    items = state.items()
+    load, child = state, None
+    load_check: HistoryCheck | OpenCommand = check
+    if _split(reader, replay_process):
+        # The child reads and replays (`state`, as it is); this process loads what it
+        # sends, with an `_Import` of its own for the records (`ReplayChild.items`).
+        child = ReplayChild(state, lambda: _finished(state, reader), lambda: reader.count)
+        opened = load_check = OpenCommand(domain.model)
+        formatter = EventLines(io.BytesIO(b""), name=name, max_line_bytes=max_line_bytes)
+        load = _Import(formatter, opened, before.position, name)
+        shown = child  # the bytes the child has read
+        told = None if progress is None else (lambda events: progress(events, shown.bytes_read))
+        items = child.items(load.event_lines, opened, told, PROGRESS_EVERY)
     made: list[ImportRecord] = []
 
     def finish(writes: ImportWrites, head: Head) -> None:
-        if isinstance(load_check, ChildVerdict):
-            load_check.verdict()  # the replay's last refusals come before the records'
-        if head.position != before.position + len(state.event_lines):
+        sha = reader.sha256.hexdigest()
+        if child is not None:
+            sha = load.adopt(child.finished)
+        if head.position != before.position + len(load.event_lines):
             raise InvalidInput("another writer appended during the import; try again")
         made.append(
-            state.finish(
+            load.finish(
                 writes,
                 head,
                 actor=actor,
                 at=(clock or SystemClock()).now(),
-                sha=reader.sha256.hexdigest(),
+                sha=sha,
                 source=name,
             )
         )
 
     try:
-        head = store.load_recorded(state.items(), finish)
+        head = store.load_recorded(items, finish)
     except InvalidInput as exc:
-        if child is not None:
-            # The child's refusal when a single process would have met it first.
-            earlier = child.refusal_before(state.point())
-            if earlier is not None:
-                raise earlier from None
-        raise explain(exc, load_check, state.refused) from None
+        raise explain(exc, load_check, load.refused) from None
     finally:
         if child is not None:
             child.close()
-    return ImportResult(head, len(state.event_lines), made[0], dict(state.restored))
+    return ImportResult(head, len(load.event_lines), made[0], dict(load.restored))
+
+
+def _finished(state: _Import, reader: _HashingReader) -> dict[str, Any]:
+    """What the load needs of a replay child's import once it has read every line: the
+    records it writes last, and the file's digest (see `_Import.adopt`)."""
+    return {
+        "empty_commands": state.empty_commands,
+        "bookmarks": state.bookmarks,
+        "imports": state.imports,
+        "restored": state.restored,
+        "sha256": reader.sha256.hexdigest(),
+    }
 
 
 def _split(reader: _HashingReader, wanted: bool | None) -> bool:
