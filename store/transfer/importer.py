@@ -405,8 +405,8 @@ def import_history(
     and in the record. Raises InvalidInput naming the first bad line; the store is then
     unchanged. `store` is any store in every role (`domain.ports.EventStore`).
     `progress(events, bytes)` is told how far the reading got, every
-    `PROGRESS_EVERY` events read. `replay_process`: replay the rules in a second
-    process beside the load (`store.transfer.replay_process`); by default when the
+    `PROGRESS_EVERY` events read. `replay_process`: read and replay in a second
+    process that feeds the load (`store.transfer.replay_process`); by default when the
     input holds `SPLIT_MIN_BYTES` or more and the machine has two processors or more.
     The result and any refusal are the same either way.
     """

@@ -345,9 +345,9 @@ def build_parser(argv: Sequence[str] | None = None) -> _Parser:
         sub,
         "import",
         "append events from JSON Lines, all or nothing, checking the hash chain and "
-        "replaying each command through the domain's rules (for 4 MiB or more, in a second "
-        "process beside the load); the import is recorded (on a terminal, stderr shows the "
-        "events read so far)",
+        "replaying each command through the domain's rules (for 4 MiB or more, read and "
+        "replayed in a second process that feeds the load); the import is recorded (on a "
+        "terminal, stderr shows the events read so far)",
         "eventscope --db copy.db import backup.jsonl",
     )
     p.add_argument("file", metavar="FILE", help="input file (- = stdin)")
