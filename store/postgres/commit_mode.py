@@ -41,7 +41,7 @@ DEFAULT_COMMIT_MODE = "auto"
 TURN_MS = 2.5
 """Above this lock time per append (store-wide), a waiting writer shares commits: on
 this 2-core machine a quiet turn is about 1 ms (16 writers, one commit each: ~1,000
-appends/s) and a loaded one 5-10 ms (run F: 95-119 appends/s); docs/performance.md."""
+appends/s) and a loaded one 5-10 ms (run F: 95-119 appends/s); docs/performance-postgres.md."""
 
 WAITED_MS = 2.5
 """A plain append whose lock came later than this after its statement arrived waited
