@@ -25,6 +25,7 @@ when the import ends early) whatever happens to the import.
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import pickle
 import signal
@@ -38,6 +39,7 @@ from domain.history_check import HistoryRefused, decode_event
 from domain.model import DomainModel
 from domain.ports import RecordedItem
 from store.hashchain import EventRejected
+from store.jsonl import FIELDS
 
 SPLIT_MIN_BYTES = 4 << 20
 """Imports at least this large read and replay in a second process (when the machine
@@ -96,21 +98,8 @@ class OpenCommand:
         self._open = []
 
 
-def _event_fields(event: RecordedEvent) -> tuple[Any, ...]:
-    return (
-        event.position,
-        event.event_id,
-        event.stream_id,
-        event.stream_type,
-        event.version,
-        event.type,
-        event.schema_version,
-        event.data,
-        event.metadata,
-        event.recorded_at,
-        event.prev_hash,
-        event.hash,
-    )
+_event_fields = operator.attrgetter(*FIELDS)
+"""An event's fields in `RecordedEvent`'s order (the export's, `store.jsonl.FIELDS`)."""
 
 
 def _send(fd: int, message: tuple[Any, ...]) -> None:

@@ -188,14 +188,18 @@ def _same_either_way(
         assert alone[0] == "imported"
 
 
+_DAMAGES = {
+    "seed": st.integers(1, 3),
+    "kind": st.sampled_from(_KINDS),
+    "at": st.floats(0, 0.999),
+    "rechain": st.booleans(),
+    "then": st.none() | st.tuples(st.sampled_from(_KINDS[:-2]), st.integers(1, 300)),
+}
+"""One or two damages of a demo export (see `_damaged`)."""
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    seed=st.integers(1, 3),
-    kind=st.sampled_from(_KINDS),
-    at=st.floats(0, 0.999),
-    rechain=st.booleans(),
-    then=st.none() | st.tuples(st.sampled_from(_KINDS[:-2]), st.integers(1, 300)),
-)
+@given(**_DAMAGES)
 @example(seed=1, kind="amount", at=0.5, rechain=True, then=None)  # the rules, not the chain
 @example(seed=1, kind="amount as list", at=0.99, rechain=False, then=None)  # data, chain
 @example(seed=2, kind="hash", at=0.999, rechain=False, then=None)  # the last event's chain
@@ -209,13 +213,10 @@ def test_the_replay_beside_the_load_refuses_or_accepts_as_one_process_does(
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    seed=st.integers(1, 3),
-    kind=st.sampled_from(_KINDS),
-    at=st.floats(0, 0.999),
-    rechain=st.booleans(),
-)
-def test_on_sqlite_too(seed: int, kind: str, at: float, rechain: bool) -> None:
+@given(**_DAMAGES)
+def test_on_sqlite_too(
+    seed: int, kind: str, at: float, rechain: bool, then: tuple[str, int] | None
+) -> None:
     with tempfile.TemporaryDirectory() as work:
         made: list[int] = []
 
@@ -231,23 +232,24 @@ def test_on_sqlite_too(seed: int, kind: str, at: float, rechain: bool) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(
-    seed=st.integers(1, 3),
-    kind=st.sampled_from(_KINDS),
-    at=st.floats(0, 0.999),
-    rechain=st.booleans(),
-)
-@example(seed=1, kind="amount", at=0.5, rechain=True)
-@example(seed=1, kind="none", at=0.5, rechain=False)
+@given(**_DAMAGES)
+@example(seed=1, kind="amount", at=0.5, rechain=True, then=None)
+@example(seed=1, kind="none", at=0.5, rechain=False, then=None)
+@example(seed=1, kind="hash", at=0.3, rechain=False, then=("amount as list", 3))
 def test_on_postgresql_too(
-    postgres_server: Any, seed: int, kind: str, at: float, rechain: bool
+    postgres_server: Any,
+    seed: int,
+    kind: str,
+    at: float,
+    rechain: bool,
+    then: tuple[str, int] | None,
 ) -> None:
     from store.postgres.store import PostgresEventStore
 
     def make() -> EventStore:
         return PostgresEventStore(postgres_server.database(), create=True, domain="ledger")
 
-    _same_either_way(make, seed, kind, at, rechain)
+    _same_either_way(make, seed, kind, at, rechain, then)
 
 
 # -- when the child is used, and what it leaves ------------------------------------------
