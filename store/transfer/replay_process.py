@@ -33,6 +33,8 @@ import struct
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
+
 from domain.envelope import RecordedEvent, Refusal
 from domain.errors import InvalidInput
 from domain.history_check import HistoryRefused, decode_event
@@ -47,7 +49,7 @@ has two processors or more): a fork and its pipe cost a few milliseconds, which 
 import of about 8,000 events and more wins back."""
 
 SEND_EVERY = 256
-"""Items the child sends together (one pickle, one write)."""
+"""Items the child sends together (one message, one write)."""
 
 _HEADER = struct.Struct("<I")
 _PIPE_BYTES = 1 << 20
@@ -103,7 +105,14 @@ _event_fields = operator.attrgetter(*FIELDS)
 
 
 def _send(fd: int, message: tuple[Any, ...]) -> None:
-    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    """Send a message: a batch of items as JSON (orjson writes it in a third of
+    pickle's time, and the items came from JSON), anything else pickled."""
+    data = b""
+    if message[0] == "items":
+        with contextlib.suppress(TypeError):  # (not JSON after all: pickled)
+            data = b"J" + orjson.dumps(message[1:])
+    if not data:
+        data = b"P" + pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
     view = memoryview(_HEADER.pack(len(data)) + data)
     while view:
         view = view[os.write(fd, view) :]
@@ -180,7 +189,10 @@ class ReplayChild:
         body = self._exactly(size)
         if body is None:
             return ("crashed", "it ended in the middle of a message")
-        message: tuple[Any, ...] = pickle.loads(body)
+        if body[:1] == b"J":
+            batch, read = orjson.loads(memoryview(body)[1:])
+            return ("items", batch, read)
+        message: tuple[Any, ...] = pickle.loads(memoryview(body)[1:])
         return message
 
     def _exactly(self, size: int) -> bytes | None:
@@ -209,9 +221,9 @@ class ReplayChild:
             if kind == "items":
                 self.bytes_read = message[2]
                 for entry in message[1]:
-                    if len(entry) == 2:
-                        refusal: Refusal = entry[1]
-                        yield refusal
+                    if len(entry) == 2:  # a refusal record (as a dict when sent as JSON)
+                        refusal = entry[1]
+                        yield refusal if type(refusal) is Refusal else Refusal(**refusal)
                         continue
                     line, fields, payload = entry
                     event = RecordedEvent(*fields)

@@ -153,12 +153,19 @@ def _outcome(make: Callable[[], EventStore], text: bytes, split: bool) -> tuple[
             name="h.jsonl",
             replay_process=split,
         )
+        head = result.head.position
+        # What was written: the refusals, the commands rows and the empty commands too.
+        written = (
+            store.refusals_between(0, head),
+            store.command_rows(1, head),
+            store.empty_commands(),
+        )
     except InvalidInput as exc:
         assert store.head().position == 0, "a refused import wrote something"
         return ("refused", exc.message)
     finally:
         store.close()
-    return ("imported", result.head, result.events, tuple(sorted(result.restored.items())))
+    return ("imported", result.head, result.events, sorted(result.restored.items()), written)
 
 
 _KINDS = [*_CHANGES, "drop", "swap", "repeat", "garbage", "record payload", "truncate", "none"]
