@@ -99,3 +99,21 @@ def test_import_in_a_pipe_draws_nothing(cli: Cli, export_file: Path) -> None:
     r = cli("import", str(export_file))
     assert r.code == 0
     assert r.err == ""
+
+
+def test_the_bar_fits_the_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bar wider than the terminal would wrap, and `\\r` could not redraw it in place."""
+    import os
+
+    from tui.cli.progress import ProgressBar
+
+    class Narrow(_Terminal):
+        def fileno(self) -> int:
+            return 2
+
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd: os.terminal_size((40, 24)))
+    out = Narrow()
+    bar = ProgressBar("importing", out)
+    bar(400_000, 1_000_000)
+    drawn = out.getvalue().split("\r")[-1].removesuffix("\x1b[K")
+    assert drawn.startswith("importing") and len(drawn) == 39

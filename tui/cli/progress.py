@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TextIO
@@ -31,8 +32,16 @@ class ProgressBar:
         now = time.monotonic()
         if self.tty and (now - self._last >= 0.1 or 0 < total <= done):
             self._last = now
-            self.out.write("\r" + self._line(now) + "\x1b[K")
+            # Cut to the terminal's width: a wrapped line would not be redrawn in place.
+            self.out.write("\r" + self._line(now)[: self._width()] + "\x1b[K")
             self.out.flush()
+
+    def _width(self) -> int | None:
+        """The terminal's columns less one (None when they cannot be known)."""
+        try:
+            return max(os.get_terminal_size(self.out.fileno()).columns - 1, 1)
+        except (OSError, AttributeError, ValueError):
+            return None
 
     def _line(self, now: float) -> str:
         elapsed = now - self.started
