@@ -77,6 +77,8 @@ class _HashingReader(io.RawIOBase):
         blocks read are served first), measured for a file or a seekable buffer."""
         source = getattr(self._read, "__self__", None)
         with contextlib.suppress(OSError, ValueError, AttributeError):
+            if source is not None and source.isatty():
+                return False  # lines typed in: each is read (and refused) as it comes
             if source is not None and source.seekable():
                 here = source.tell()
                 end = source.seek(0, io.SEEK_END)
