@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import io
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -487,6 +488,10 @@ def _split(reader: _HashingReader, wanted: bool | None) -> bool:
         return False
     if wanted:
         return True
+    if threading.active_count() > 1:
+        # Forked from a process with other threads, the child would hold a copy of any
+        # lock one of them held (the CLI has none when it imports): not by default.
+        return False
     affinity = getattr(os, "sched_getaffinity", None)
     processors = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
     return processors >= 2 and reader.at_least(SPLIT_MIN_BYTES)

@@ -293,6 +293,7 @@ def test_only_a_large_input_is_replayed_beside_the_load(
 ) -> None:
     text = b"\n".join(_export(1)) + b"\n"
     forked = _forks(monkeypatch)
+    monkeypatch.setattr("threading.active_count", lambda: 1)  # whatever other tests left
     results = []
     for limit in (len(text) + 1, len(text)):
         monkeypatch.setattr(replay_process, "SPLIT_MIN_BYTES", limit)
@@ -305,6 +306,26 @@ def test_only_a_large_input_is_replayed_beside_the_load(
     first, second = results
     # The same head and the same file digest: the bytes read ahead were all read once.
     assert (first.head, first.record.sha256) == (second.head, second.record.sha256)
+
+
+def test_a_process_with_other_threads_does_not_fork_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fork copies any lock another thread holds: by default, only a process with
+    one thread forks (the CLI's, when it imports)."""
+    import threading
+
+    text = b"\n".join(_export(1)) + b"\n"
+    forked = _forks(monkeypatch)
+    monkeypatch.setattr("store.transfer.importer.SPLIT_MIN_BYTES", 1)
+    results = []
+    for threads in (2, 1):
+        monkeypatch.setattr(threading, "active_count", lambda count=threads: count)
+        results.append(
+            import_history(InMemoryEventStore(), io.BytesIO(text), domain=LEDGER_DOMAIN, actor="a")
+        )
+    assert forked == [1]  # with one thread only
+    assert results[0].head == results[1].head
 
 
 def test_a_child_that_fails_refuses_the_import_in_one_line_and_writes_nothing(
