@@ -44,7 +44,6 @@ from store.transfer.replay_process import (
     SPLIT_MIN_BYTES,
     OpenCommand,
     ReplayChild,
-    explain,
 )
 
 
@@ -141,7 +140,7 @@ class _Import:
     """The state of one import while its lines stream into the store."""
 
     lines: EventLines
-    check: Any
+    check: HistoryCheck | OpenCommand
     """The `HistoryCheck` replaying each command, or the load's `OpenCommand` when a
     replay child reads and replays (`store.transfer.replay_process`)."""
     base: int
@@ -237,6 +236,18 @@ class _Import:
         self.imports = finished["imports"]
         self.restored = finished["restored"]
         return str(finished["sha256"])
+
+    def explain(self, exc: InvalidInput) -> InvalidInput:
+        """The import's refusal for a refusal of the load: a chain refusal
+        (`EventRejected`) names an offered event whose data does not validate first,
+        then its own event's line; any other refusal already names its line."""
+        if not isinstance(exc, EventRejected):
+            return exc
+        try:
+            self.check.decode_offered()
+        except HistoryRefused as invalid:
+            return self.refused(invalid)
+        return self.refused(exc)
 
     def refused(self, exc: HistoryRefused | EventRejected) -> InvalidInput:
         """The refusal naming the line of the event it is about."""
@@ -428,19 +439,16 @@ def import_history(
             ) from None
     report = None if progress is None else (lambda events: progress(events, reader.count))
     state = _Import(lines, check, before.position, name, report)
-    items = state.items()
     load, child = state, None
-    load_check: HistoryCheck | OpenCommand = check
     if _split(reader, replay_process):
         # The child reads and replays (`state`, as it is); this process loads what it
         # sends, with an `_Import` of its own for the records (`ReplayChild.items`).
         child = ReplayChild(state, lambda: _finished(state, reader), lambda: reader.count)
-        opened = load_check = OpenCommand(domain.model)
         formatter = EventLines(io.BytesIO(b""), name=name, max_line_bytes=max_line_bytes)
-        load = _Import(formatter, opened, before.position, name)
-        shown = child  # the bytes the child has read
-        told = None if progress is None else (lambda events: progress(events, shown.bytes_read))
-        items = child.items(load.event_lines, opened, told, PROGRESS_EVERY)
+        load = _Import(formatter, OpenCommand(domain.model), before.position, name)
+        items = child.items(load, progress, PROGRESS_EVERY)
+    else:
+        items = state.items()
     made: list[ImportRecord] = []
 
     def finish(writes: ImportWrites, head: Head) -> None:
@@ -463,7 +471,7 @@ def import_history(
     try:
         head = store.load_recorded(items, finish)
     except InvalidInput as exc:
-        raise explain(exc, load_check, load.refused) from None
+        raise load.explain(exc) from None
     finally:
         if child is not None:
             child.close()

@@ -40,7 +40,6 @@ from domain.errors import InvalidInput
 from domain.history_check import HistoryRefused, decode_event
 from domain.model import DomainModel
 from domain.ports import RecordedItem
-from store.hashchain import EventRejected
 from store.jsonl import FIELDS
 
 SPLIT_MIN_BYTES = 4 << 20
@@ -54,19 +53,6 @@ SEND_EVERY = 256
 _HEADER = struct.Struct("<I")
 _PIPE_BYTES = 1 << 20
 """The pipe's capacity asked for (Linux): the child may run up to a megabyte ahead."""
-
-
-def explain(exc: InvalidInput, check: Any, refused: Callable[[Any], InvalidInput]) -> InvalidInput:
-    """The import's refusal for `exc`: a chain refusal (`EventRejected`) names an
-    offered event whose data does not validate first, then its own event's line
-    (`refused` maps an index to its line); any other refusal already names its line."""
-    if not isinstance(exc, EventRejected):
-        return exc
-    try:
-        check.decode_offered()
-    except HistoryRefused as invalid:
-        return refused(invalid)
-    return refused(exc)
 
 
 class OpenCommand:
@@ -206,15 +192,14 @@ class ReplayChild:
         return b"".join(parts)
 
     def items(
-        self,
-        event_lines: list[int],
-        check: OpenCommand,
-        progress: Callable[[int], None] | None,
-        every: int,
+        self, load: Any, progress: Callable[[int, int], None] | None, every: int
     ) -> Iterator[RecordedItem]:
         """The child's items, in order, as `_Import.items()` yields them; its refusal
-        raised where it raised it. Each event's line is appended to `event_lines` (and
-        offered to `check`); `progress(events)` is told every `every` events."""
+        raised where it raised it. Each event's line is appended to the `load`'s
+        `event_lines` (an `_Import` whose check is an `OpenCommand`), and the event
+        offered to its check; `progress(events, bytes)` is told every `every` events,
+        with the bytes of the file the child had read."""
+        event_lines, check = load.event_lines, load.check
         while True:
             message = self._receive()
             kind = message[0]
@@ -229,7 +214,7 @@ class ReplayChild:
                     event = RecordedEvent(*fields)
                     event_lines.append(line)
                     if progress is not None and len(event_lines) % every == 0:
-                        progress(len(event_lines))
+                        progress(len(event_lines), self.bytes_read)
                     check.offer(event, payload)
                     yield event, payload
             elif kind == "refused":
