@@ -42,6 +42,13 @@ STREAM_BATCH = 2_000
 soon and the last batch's wait is short, large enough that the per-batch statements
 (COPY's start and end, the tree's right edge) cost little."""
 
+QUEUED = 2
+"""Batches made and waiting for the writer, at most."""
+
+FIRST_BATCH = 250
+"""Rows in the first streamed batch: the server starts within a few milliseconds
+instead of waiting for a full batch to be made."""
+
 GIL_HANDOFF_S = 0.0005
 """The interpreter's switch interval while a writer thread runs (see `_stream`)."""
 
@@ -89,7 +96,7 @@ def _stream(
     batch: int,
     refusals: bool,
 ) -> None:
-    jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=2)
+    jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=QUEUED)
     failed: list[BaseException] = []
 
     def send() -> None:
@@ -113,10 +120,12 @@ def _stream(
     writer.start()
     try:
         last = False
+        size = min(batch, FIRST_BATCH)
         while not last:
             rows: list[ChainRow] = []
             refused: list[RefusalRow] = []
-            last = _take(source, extender, to_row, rows, refused, fresh, batch, refusals)
+            last = _take(source, extender, to_row, rows, refused, fresh, size, refusals)
+            size = batch
             _hand(jobs, (rows, refused, _commands(extender, last)), writer, failed)
     finally:
         # Also on a refusal or Ctrl-C: the writer ends after its current batch, and the

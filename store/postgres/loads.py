@@ -29,6 +29,7 @@ from store.hashchain import (
 from store.postgres.bulk_load import load_items
 from store.postgres.import_writes import PostgresImportWrites
 from store.postgres.writes import Writing, sqlite_view
+from store.proofs.sqlite_log import TreeGrowth
 from store.sqlite.statements import RefusalRow
 
 
@@ -95,6 +96,7 @@ class Loads(Writing):
             # Streamed (`empty`), batches are written by a thread of their own while this
             # one holds the store's lock: the statements of that thread take another.
             lock = threading.RLock() if empty else self._lock
+            growth = TreeGrowth()
 
             def write(
                 rows: list[ChainRow],
@@ -105,7 +107,7 @@ class Loads(Writing):
                 if not copied:
                     self._refuse_known_ids(conn, rows, head.position)
                 self._write_rows(conn, rows, commands, refused, copied=copied, lock=lock)
-                self._extend_tree(conn, rows, lock=lock)
+                self._extend_tree(conn, rows, lock=lock, growth=growth)
 
             load_items(
                 conn, extender, items, to_row, write, batch=batch, refusals=refusals, stream=empty

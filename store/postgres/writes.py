@@ -41,7 +41,7 @@ from store.postgres.append_function import append_on_server
 from store.postgres.append_sql import APPEND_LOCK, CHANNEL, SITUATION, STALE_OR_LOCK
 from store.postgres.base import CHAIN_COLUMNS, PostgresBase, QmarkConnection, execute_rows
 from store.postgres.group_commit import append_shared
-from store.proofs.sqlite_log import extend_tree
+from store.proofs.sqlite_log import TreeGrowth
 from store.sqlite.statements import RefusalRow, refusal_row
 
 _INSERT_EVENT = f"INSERT INTO events ({CHAIN_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})"
@@ -320,10 +320,12 @@ class Writing(PostgresBase):
         rows: list[ChainRow],
         nodes: dict[tuple[int, int], bytes] | None = None,
         lock: threading.RLock | None = None,
+        growth: TreeGrowth | None = None,
     ) -> None:
         """Grow the Merkle tree in the same transaction (store/postgres/proofs.py);
-        `nodes`: stored nodes already read (the right edge); `lock`: see `_write_rows`."""
-        extend_tree(sqlite_view(conn, lock or self._lock), rows, nodes)
+        `nodes`: stored nodes already read (the right edge); `lock`: see `_write_rows`;
+        `growth`: the tree a load grows batch after batch."""
+        (growth or TreeGrowth()).extend(sqlite_view(conn, lock or self._lock), rows, nodes)
 
     def find_command(self, command_id: str) -> AppendResult | None:
         """The result an earlier command with this id recorded, if any."""

@@ -110,15 +110,38 @@ def extend_tree(
     already read (`(level, index) -> hash`, e.g. the tree's right edge, read with the
     head by PostgreSQL's append): they are not read again.
     """
-    if not rows or not _tree_in_schema():
-        return
-    start = rows[0][0] - 1
-    extender = tree.TreeExtender(start, _lookup(conn, {start - 1: rows[0][10]}, stored))
-    nodes = extender.add(row[11] for row in rows)
-    if len(nodes) == 1:
-        conn.execute(_INSERT_NODE, nodes[0])
-    elif nodes:
-        conn.executemany(_INSERT_NODE, nodes)
+    TreeGrowth().extend(conn, rows, stored)
+
+
+class TreeGrowth:
+    """The tree grown by one load, batch after batch in one transaction: the right edge
+    its earlier batches made is kept, so each stored node the load needs is read once
+    (about one a level), where each batch read the edge again (a dozen queries)."""
+
+    def __init__(self) -> None:
+        self._extender: tree.TreeExtender | None = None
+
+    def extend(
+        self,
+        conn: sqlite3.Connection,
+        rows: Sequence[Sequence[Any]],
+        stored: Mapping[tuple[int, int], bytes] | None = None,
+    ) -> None:
+        """`extend_tree` for the load's next batch of rows."""
+        if not rows or not _tree_in_schema():
+            return
+        start = rows[0][0] - 1
+        lookup = _lookup(conn, {start - 1: rows[0][10]}, stored)
+        extender = self._extender
+        if extender is None or extender.size != start:
+            extender = self._extender = tree.TreeExtender(start, lookup)
+        else:
+            extender.lookup = lookup
+        nodes = extender.add(row[11] for row in rows)
+        if len(nodes) == 1:
+            conn.execute(_INSERT_NODE, nodes[0])
+        elif nodes:
+            conn.executemany(_INSERT_NODE, nodes)
 
 
 def build_tree(conn: sqlite3.Connection) -> int:

@@ -156,13 +156,14 @@ class TreeExtender:
 
     def __init__(self, size: int, lookup: Callable[[int, int], bytes]) -> None:
         self.size = size
-        self._lookup = lookup
+        self.lookup = lookup
+        """Where stored nodes are read (a load's later batches give their own)."""
         self._right: dict[int, bytes] = {}
         """The full subtrees on the right edge seen or made so far, by level."""
 
     def _sibling(self, level: int, index: int) -> bytes:
         known = self._right.pop(level, None)
-        return known if known is not None else self._lookup(level, index)
+        return known if known is not None else self.lookup(level, index)
 
     def add(self, chain_hashes: Iterable[str]) -> list[tuple[int, int, bytes]]:
         """Append leaves for these hex chain hashes; the new (level, index, hash) nodes."""

@@ -25,7 +25,7 @@ from store.hashchain import (
     importing,
     recording,
 )
-from store.proofs.sqlite_log import extend_tree
+from store.proofs.sqlite_log import TreeGrowth
 from store.sqlite.base import SqliteBase
 from store.sqlite.bulk_commands import DeferredCommands
 from store.sqlite.import_records import SqliteImportWrites
@@ -160,6 +160,7 @@ class Loading(SqliteBase):
                 # Into an empty store, the commands rows are written in key order at
                 # the end (`store.sqlite.bulk_commands`); otherwise as they come.
                 deferred = DeferredCommands(conn, self._insert_command) if empty else None
+                growth = TreeGrowth()
                 rows: list[ChainRow] = []
                 refused: list[RefusalRow] = []
                 for item in items:
@@ -168,9 +169,11 @@ class Loading(SqliteBase):
                         continue
                     rows.append(to_row(extender, item))
                     if len(rows) >= batch:
-                        self._write_rows(conn, rows, extender.take_commands(), refused, deferred)
+                        self._write_rows(
+                            conn, rows, extender.take_commands(), refused, deferred, growth
+                        )
                         rows, refused = [], []
-                self._write_rows(conn, rows, extender.finish_commands(), refused, deferred)
+                self._write_rows(conn, rows, extender.finish_commands(), refused, deferred, growth)
                 if deferred is not None:
                     deferred.flush()
                 if finish is not None:  # an import's own records (`load_recorded`)
@@ -195,10 +198,11 @@ class Loading(SqliteBase):
         commands: list[CommandRow],
         refusals: list[RefusalRow],
         deferred: DeferredCommands | None,
+        growth: TreeGrowth,
     ) -> None:
         if rows:
             conn.executemany(INSERT_EVENT, rows)
-            extend_tree(conn, rows)
+            growth.extend(conn, rows)
         if commands:
             signed = sign_commands(conn, self.macs, commands)
             if deferred is None:

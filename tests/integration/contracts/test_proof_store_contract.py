@@ -11,6 +11,7 @@ import io
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -170,6 +171,81 @@ def test_bulk_loads_and_imports_keep_the_tree(opened: Opened, tmp_path: Path) ->
         assert copy.proofs.root(60) == opened.proofs.root(60)
     finally:
         copy.close()
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    loads=st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=3),
+    batch=st.integers(min_value=1, max_value=7),
+)
+def test_bulk_loads_in_batches_of_any_size_keep_the_tree(
+    kind: str, tmp_path: Path, loads: list[int], batch: int
+) -> None:
+    """A load grows the tree batch after batch from the right edge it keeps
+    (`sqlite_log.TreeGrowth`): into an empty store (PostgreSQL streams it), after
+    appends, and after another load."""
+    folder = tmp_path / f"b{abs(hash((tuple(loads), batch)))}"
+    folder.mkdir()
+    opened = Opened(kind, folder)
+    try:
+        for i, count in enumerate(loads):
+            opened.store.append_bulk(pending(count, start=100 * i), batch=batch)
+            check_tree(opened.store, opened.proofs)
+            append(opened.store, i + 1, f"between-{i}")
+        check_tree(opened.store, opened.proofs)
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize("stored", [11, 13, 37])
+def test_a_load_in_batches_reads_each_stored_node_once(tmp_path: Path, stored: int) -> None:
+    """The right edge a load's earlier batches made is kept: the batches together read
+    the stored nodes one extension by all the rows reads (each once, about one a level,
+    where each batch read the edge again), and write the same nodes."""
+    store = SqliteEventStore(tmp_path / "a.db", create=True, clock=StepClock())
+    store.append_bulk(pending(stored + 9))
+    store.close()
+    conn = sqlite3.connect(tmp_path / "a.db", isolation_level=None)
+    try:
+        # Rows as a load gives them: position first, prev_hash at [10], the hash last.
+        rows = [
+            (position, *([None] * 9), prev, hash_)
+            for position, prev, hash_ in conn.execute(
+                "SELECT position, prev_hash, hash FROM events ORDER BY position"
+            )
+        ][stored:]
+        reads: list[str] = []
+        conn.set_trace_callback(lambda sql: reads.append(sql) if "SELECT" in sql else None)
+
+        def grow(batches: list[list[Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
+            reads.clear()
+            written: list[tuple[Any, ...]] = []
+
+            class Recording:  # reads go to the file; the nodes are kept, not written
+                def execute(self, sql: str, params: Any = ()) -> Any:
+                    if sql.startswith("INSERT"):
+                        written.append(tuple(params))
+                        return None
+                    return conn.execute(sql, params)
+
+                def executemany(self, sql: str, many: Any) -> None:
+                    written.extend(tuple(p) for p in many)
+
+            growth = sqlite_log.TreeGrowth()
+            for batch in batches:
+                growth.extend(cast(Any, Recording()), batch)
+            return list(reads), written
+
+        once = grow([rows])
+        batched = grow([rows[i : i + 2] for i in range(0, len(rows), 2)])
+        assert once[0] and batched == once
+        assert len(grow([[row] for row in rows])[0]) == len(once[0])
+    finally:
+        conn.close()
 
 
 def test_a_refused_append_leaves_the_tree_unchanged(opened: Opened) -> None:
