@@ -26,11 +26,15 @@ from store.hashchain import (
     importing,
     recording,
 )
+from store.postgres.bulk_indexes import restore, set_aside
 from store.postgres.bulk_load import load_items
 from store.postgres.import_writes import PostgresImportWrites
 from store.postgres.writes import Writing, sqlite_view
 from store.proofs.sqlite_log import TreeGrowth
 from store.sqlite.statements import RefusalRow
+
+BUILD_INDEXES_AT_END = True
+"""A load into an empty store builds its indexes at the end (`store.postgres.bulk_indexes`)."""
 
 
 class Loads(Writing):
@@ -109,9 +113,12 @@ class Loads(Writing):
                 self._write_rows(conn, rows, commands, refused, copied=copied, lock=lock)
                 self._extend_tree(conn, rows, lock=lock, growth=growth)
 
+            aside = set_aside(conn) if empty and BUILD_INDEXES_AT_END else None
             load_items(
                 conn, extender, items, to_row, write, batch=batch, refusals=refusals, stream=empty
             )
+            if aside is not None:
+                restore(conn, aside)
             if finish is not None:
                 finish(sqlite_view(conn, self._lock), extender.head)
             return extender.head
