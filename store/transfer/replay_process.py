@@ -153,6 +153,7 @@ class ReplayChild:
             try:
                 os.close(read_fd)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                state.progress = None  # the load tells the progress (`items`)
                 _produce(write_fd, state, finished, read)
             except BaseException:
                 status = 1
