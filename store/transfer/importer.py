@@ -42,6 +42,7 @@ from store.transfer.records import (
 )
 from store.transfer.replay_process import (
     SPLIT_MIN_BYTES,
+    HashAside,
     OpenCommand,
     ReplayChild,
 )
@@ -64,7 +65,7 @@ class _HashingReader(io.RawIOBase):
 
     def __init__(self, source: IO[bytes]) -> None:
         self._read = getattr(source, "read1", None) or source.read
-        self.sha256 = hashlib.sha256()
+        self.sha256: Any = hashlib.sha256()
         self.count = 0
         """Bytes read so far."""
         self._ahead: list[bytes] = []
@@ -443,7 +444,12 @@ def import_history(
     if _split(reader, replay_process):
         # The child reads and replays (`state`, as it is); this process loads what it
         # sends, with an `_Import` of its own for the records (`ReplayChild.items`).
-        child = ReplayChild(state, lambda: _finished(state, reader), lambda: reader.count)
+        child = ReplayChild(
+            state,
+            lambda: _finished(state, reader),
+            lambda: reader.count,
+            lambda: setattr(reader, "sha256", HashAside(reader.sha256)),  # in the child
+        )
         formatter = EventLines(io.BytesIO(b""), name=name, max_line_bytes=max_line_bytes)
         load = _Import(formatter, OpenCommand(domain.model), before.position, name)
         items = child.items(load, progress, PROGRESS_EVERY)
