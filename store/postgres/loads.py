@@ -18,6 +18,7 @@ from domain.envelope import (
 )
 from domain.errors import InvalidInput
 from domain.ports import ImportWrites, RecordedItem
+from store.collector import collector_paused
 from store.hashchain import (
     ChainExtender,
     ChainRow,
@@ -114,9 +115,17 @@ class Loads(Writing):
                 self._extend_tree(conn, rows, lock=lock, growth=growth)
 
             aside = set_aside(conn) if empty and BUILD_INDEXES_AT_END else None
-            load_items(
-                conn, extender, items, to_row, write, batch=batch, refusals=refusals, stream=empty
-            )
+            with collector_paused():  # as SQLite's load (store/sqlite/bulk.py)
+                load_items(
+                    conn,
+                    extender,
+                    items,
+                    to_row,
+                    write,
+                    batch=batch,
+                    refusals=refusals,
+                    stream=empty,
+                )
             if aside is not None:
                 restore(conn, aside)
             if finish is not None:
