@@ -49,6 +49,9 @@ SPLIT_MIN_BYTES = 4 << 20
 has two processors or more): a fork and its pipe cost a few milliseconds, which an
 import of about 8,000 events and more wins back."""
 
+OUTBOX_MESSAGES = 32
+"""Messages (of `SEND_EVERY` items, ~250 KB) the child may hold beside the pipe's."""
+
 SEND_EVERY = 256
 """Items the child sends together (one message, one write)."""
 
@@ -92,7 +95,7 @@ _event_fields = operator.attrgetter(*FIELDS)
 """An event's fields in `RecordedEvent`'s order (the export's, `store.jsonl.FIELDS`)."""
 
 
-def _send(fd: int, message: tuple[Any, ...]) -> None:
+def _send(out: _Outbox, message: tuple[Any, ...]) -> None:
     """Send a message: a batch of items as JSON (orjson writes it in a third of
     pickle's time, and the items came from JSON), anything else pickled."""
     data = b""
@@ -101,9 +104,49 @@ def _send(fd: int, message: tuple[Any, ...]) -> None:
             data = b"J" + orjson.dumps(message[1:])
     if not data:
         data = b"P" + pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_HEADER.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view) :]
+    out.put(_HEADER.pack(len(data)) + data)
+
+
+class _Outbox:
+    """The child's messages, written to the pipe by a thread of the child's own: when
+    the load falls behind for a moment and the pipe is full, the child goes on reading
+    and replaying (up to `OUTBOX_MESSAGES` messages held) instead of waiting."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=OUTBOX_MESSAGES)
+        self._failed: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name="eventscope-outbox", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while (data := self._queue.get()) is not None:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+        except BaseException as exc:  # (the load has gone): raised in the child's work
+            self._failed.append(exc)
+
+    def put(self, data: bytes | None) -> None:
+        """Queue `data` (waiting while `OUTBOX_MESSAGES` are held); raise the writing
+        thread's error once it has stopped on one."""
+        while True:
+            if self._failed:
+                raise self._failed[0]
+            try:
+                self._queue.put(data, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Write what is held, then stop the thread."""
+        if self._thread.is_alive():
+            self.put(None)
+            self._thread.join()
+        if self._failed:
+            raise self._failed[0]
 
 
 def _produce(
@@ -111,6 +154,17 @@ def _produce(
 ) -> None:
     """The child's work: send `state.items()` in order, then its end (see the module);
     each batch carries how many bytes of the file were read (`read()`)."""
+    out = _Outbox(fd)
+    try:
+        _produce_into(out, state, finished, read)
+    finally:
+        out.close()
+
+
+def _produce_into(
+    out: _Outbox, state: Any, finished: Callable[[], dict[str, Any]], read: Callable[[], int]
+) -> None:
+    """`_produce` with its messages queued in `out`."""
     batch: list[tuple[Any, ...]] = []
     try:
         for item in state.items():
@@ -121,18 +175,18 @@ def _produce(
             else:
                 batch.append((line, item))
             if len(batch) >= SEND_EVERY:
-                _send(fd, ("items", batch, read()))
+                _send(out, ("items", batch, read()))
                 batch = []
     except InvalidInput as exc:
-        _send(fd, ("items", batch, read()))
-        _send(fd, ("refused", exc.message))
+        _send(out, ("items", batch, read()))
+        _send(out, ("refused", exc.message))
         return
     except BaseException as exc:  # reported, never raised into the parent's code
-        _send(fd, ("items", batch, read()))
-        _send(fd, ("crashed", f"{type(exc).__name__}: {exc}"))
+        _send(out, ("items", batch, read()))
+        _send(out, ("crashed", f"{type(exc).__name__}: {exc}"))
         return
-    _send(fd, ("items", batch, read()))
-    _send(fd, ("done", finished()))
+    _send(out, ("items", batch, read()))
+    _send(out, ("done", finished()))
 
 
 class HashAside:
