@@ -67,6 +67,13 @@ def exported(postgres_server: PostgresServer) -> Iterator[bytes]:
         store.close()
 
 
+def _fresh(server: PostgresServer) -> tuple[str, dict[str, tuple[str, bool]]]:
+    """A new empty store's URL, and its indexes."""
+    url = server.database()
+    PostgresEventStore(url, create=True).close()
+    return url, _indexes(url)
+
+
 def _actors(url: str) -> list[tuple[str, int]]:
     """Events per actor, by the actor index's own expression."""
     with psycopg.connect(url) as conn:
@@ -81,9 +88,7 @@ def _actors(url: str) -> list[tuple[str, int]]:
 def test_demo_and_import_build_the_indexes_they_set_aside(
     postgres_server: PostgresServer, exported: bytes, rebuilt: list[set[str]]
 ) -> None:
-    fresh = postgres_server.database()
-    PostgresEventStore(fresh, create=True).close()
-    before = _indexes(fresh)
+    _, before = _fresh(postgres_server)
     assert set(bulk_indexes.SET_ASIDE) <= set(before)
     for load in ("demo", "import"):
         url = postgres_server.database()
@@ -113,9 +118,7 @@ def test_a_load_into_a_store_with_events_keeps_its_indexes(
 def test_a_refused_import_leaves_the_indexes(
     postgres_server: PostgresServer, exported: bytes, rebuilt: list[set[str]]
 ) -> None:
-    url = postgres_server.database()
-    PostgresEventStore(url, create=True).close()
-    before = _indexes(url)
+    url, before = _fresh(postgres_server)
     damaged = exported.replace(b'"amount":', b'"amount":1', 1)
     with PostgresEventStore(url, domain="ledger") as store, pytest.raises(DomainError):
         import_history(store, io.BytesIO(damaged), domain=LEDGER_DOMAIN, actor="t")
@@ -143,9 +146,7 @@ def test_a_role_that_does_not_own_the_table_keeps_the_indexes(
 def test_a_reader_in_a_transaction_does_not_hold_up_the_load(
     postgres_server: PostgresServer, rebuilt: list[set[str]]
 ) -> None:
-    url = postgres_server.database()
-    PostgresEventStore(url, create=True).close()
-    before = _indexes(url)
+    url, before = _fresh(postgres_server)
     with psycopg.connect(url) as reader:
         reader.execute("SELECT count(*) FROM events").fetchone()  # holds the table
         with PostgresEventStore(url, domain="ledger") as store:

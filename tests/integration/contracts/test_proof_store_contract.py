@@ -37,6 +37,9 @@ from store.proofs.verifier import (
 )
 
 AnyStore = InMemoryEventStore | SqliteEventStore | PostgresEventStore
+TEN_EXAMPLES = settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 SERVERS: list[PostgresServer] = []
 """The throwaway PostgreSQL server, once the `kind` fixture asked for it."""
 
@@ -173,11 +176,7 @@ def test_bulk_loads_and_imports_keep_the_tree(opened: Opened, tmp_path: Path) ->
         copy.close()
 
 
-@settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@TEN_EXAMPLES
 @given(
     loads=st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=3),
     batch=st.integers(min_value=1, max_value=7),
@@ -334,11 +333,7 @@ def test_schema_step_10_builds_the_tree_appends_would_have_built(
         reopened.close()
 
 
-@settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@TEN_EXAMPLES
 @given(
     batches=st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=10),
     share=st.floats(min_value=0, max_value=1),
