@@ -16,6 +16,8 @@ import orjson
 from domain.envelope import Head, RecordedEvent
 from domain.errors import InvalidInput
 from store.hashchain import EventRejected, is_hash, is_stored_time
+from store.hashchain.rows import HASH_LENGTH, STORED_TIME_LENGTH
+from store.hashchain.rows import time_and_hashes as _time_and_hashes
 
 MAX_LINE_BYTES = 1 << 20
 """Longest line an import accepts (1 MiB); a longer one is not an export of ours."""
@@ -160,9 +162,10 @@ class EventLines:
             and type(moment) is str
             and type(prev_hash) is str
             and type(digest) is str
-            and is_stored_time(moment)
-            and is_hash(prev_hash)
-            and is_hash(digest)
+            # is_stored_time(moment), is_hash(prev_hash) and is_hash(digest) in one match
+            and len(moment) == STORED_TIME_LENGTH
+            and len(prev_hash) == HASH_LENGTH
+            and _time_and_hashes(moment + prev_hash + digest) is not None
         ):
             return RecordedEvent(
                 position,
