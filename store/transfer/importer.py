@@ -17,6 +17,7 @@ so every store imports the same way.
 from __future__ import annotations
 
 import io
+import operator
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ from store.hashchain import EventRejected
 from store.jsonl import MAX_LINE_BYTES, EventLines
 from store.transfer.hashing_reader import HashingReader
 from store.transfer.records import (
+    COMMAND_FIELDS,
     RECORD,
     check_record,
     int_field,
@@ -60,6 +62,8 @@ class ImportResult:
 
 
 _TEXT_ONLY = frozenset((str,))
+_COMMAND_KEYS = frozenset((RECORD, *COMMAND_FIELDS))
+_command_texts = operator.itemgetter("command_id", "command_type", "actor", "recorded_at")
 
 
 @dataclass(slots=True)
@@ -210,6 +214,26 @@ class _Import:
 
     # -- records ---------------------------------------------------------------------------
     def _record(self, value: dict[str, Any]) -> Refusal | None:
+        """Take a record line: `_checked_record`, with a well-formed command record (most
+        records) taken at once, as it takes it."""
+        texts: tuple[Any, ...] = _command_texts(value) if value.keys() == _COMMAND_KEYS else ("",)
+        payload = value.get("payload")
+        if (
+            value[RECORD] == "command"
+            and _TEXT_ONLY.issuperset(map(type, texts))
+            and all(texts)
+            and (payload is None or type(payload) is dict)
+            and texts[0] not in self.command_records
+        ):
+            self._close_pending()
+            command_id, command_type, actor, at = texts
+            self.pending = _Pending(command_id, command_type, payload, actor, at, self.lines.line)
+            self.command_records.add(command_id)
+            self.restored["command"] += 1
+            return None
+        return self._checked_record(value)
+
+    def _checked_record(self, value: dict[str, Any]) -> Refusal | None:
         lines = self.lines
         try:
             kind = check_record(value)
