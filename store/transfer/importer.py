@@ -118,14 +118,14 @@ class _Import:
         line by line). The order is unchanged: `lines.line` is each item's line while it
         is offered and handed on, and a line that does not read is refused only once
         every item before it has been (and loaded by the caller)."""
-        lines, check = self.lines, self.check
+        lines, check, offer = self.lines, self.check, self.check.offer
         read: list[tuple[int, RecordedItem]] = []
         for failure in self._read_batches(read):
             for line, item in read:
                 lines.line = line
                 if type(item) is tuple:
                     try:
-                        check.offer(*item)
+                        offer(item[0], item[1])
                     except HistoryRefused as exc:
                         raise self.refused(exc) from None
                 yield item
