@@ -11,6 +11,8 @@ on one throwaway durable server (as `bench_postgres.py`), in alternating rounds 
 databases, for the very rows of one demo history:
 
 1. raw `COPY` of the rows (the goal's baseline): wall, the client's CPU, the server's;
+   and, for reference, the same `COPY` with the metadata's two indexes built after it,
+   as a load into an empty store does (`store/postgres/bulk_indexes.py`);
 2. `append_bulk` of the same history (`demo`'s path): the same rows (events, commands,
    refusals, Merkle nodes) with no replay, so its server CPU is the import's;
 3. the import as shipped (`import_history` of the history's export): wall, the client's
@@ -57,6 +59,7 @@ from domain.ledger.description import LEDGER_DOMAIN  # noqa: E402
 from store.hashchain import ChainExtender, recording  # noqa: E402
 from store.jsonl import EventLines  # noqa: E402
 from store.postgres.base import CHAIN_COLUMNS  # noqa: E402
+from store.postgres.bulk_indexes import restore, set_aside  # noqa: E402
 from store.postgres.store import PostgresEventStore  # noqa: E402
 from store.transfer.export import export_history  # noqa: E402
 from store.transfer.importer import _Import, import_history  # noqa: E402
@@ -114,7 +117,13 @@ def store_backend(store: PostgresEventStore) -> int:
     return int(store._pg.info.backend_pid)
 
 
-def raw_copy(server: PostgresServer, rows: list[tuple[Any, ...]], figures: Figures) -> None:
+def raw_copy(
+    server: PostgresServer,
+    rows: list[tuple[Any, ...]],
+    figures: Figures,
+    *,
+    indexes_after: bool = False,
+) -> None:
     import psycopg
 
     url = server.database()
@@ -123,9 +132,12 @@ def raw_copy(server: PostgresServer, rows: list[tuple[Any, ...]], figures: Figur
 
         def work() -> None:
             statement = f"COPY events ({CHAIN_COLUMNS}) FROM STDIN"
+            aside = set_aside(conn) if indexes_after else None
             with conn.cursor() as cur, cur.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
+            if aside is not None:
+                restore(conn, aside)
             conn.commit()
 
         timed(figures, len(rows), conn.info.backend_pid, work)
@@ -168,6 +180,7 @@ def main() -> None:
     items = list(generate_demo(options.events, 7))
     cases = {
         "raw COPY": Figures(),
+        "raw COPY, metadata indexes after": Figures(),
         "append_bulk (no replay)": Figures(),
         "import": Figures(),
         "import in one process": Figures(),
@@ -190,6 +203,9 @@ def main() -> None:
 
         steps: list[Callable[[], None]] = [
             lambda: raw_copy(server, rows, cases["raw COPY"]),
+            lambda: raw_copy(
+                server, rows, cases["raw COPY, metadata indexes after"], indexes_after=True
+            ),
             lambda: into_fresh_store("append_bulk (no replay)", lambda s: s.append_bulk(items)),
             lambda: into_fresh_store(
                 "import",

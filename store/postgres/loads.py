@@ -18,6 +18,7 @@ from domain.envelope import (
 )
 from domain.errors import InvalidInput
 from domain.ports import ImportWrites, RecordedItem
+from store.collector import collector_paused
 from store.hashchain import (
     ChainExtender,
     ChainRow,
@@ -26,11 +27,15 @@ from store.hashchain import (
     importing,
     recording,
 )
+from store.postgres.bulk_indexes import restore, set_aside
 from store.postgres.bulk_load import load_items
 from store.postgres.import_writes import PostgresImportWrites
 from store.postgres.writes import Writing, sqlite_view
 from store.proofs.sqlite_log import TreeGrowth
 from store.sqlite.statements import RefusalRow
+
+BUILD_INDEXES_AT_END = True
+"""A load into an empty store builds its indexes at the end (`store.postgres.bulk_indexes`)."""
 
 
 class Loads(Writing):
@@ -109,9 +114,20 @@ class Loads(Writing):
                 self._write_rows(conn, rows, commands, refused, copied=copied, lock=lock)
                 self._extend_tree(conn, rows, lock=lock, growth=growth)
 
-            load_items(
-                conn, extender, items, to_row, write, batch=batch, refusals=refusals, stream=empty
-            )
+            aside = set_aside(conn) if empty and BUILD_INDEXES_AT_END else None
+            with collector_paused():  # as SQLite's load (store/sqlite/bulk.py)
+                load_items(
+                    conn,
+                    extender,
+                    items,
+                    to_row,
+                    write,
+                    batch=batch,
+                    refusals=refusals,
+                    stream=empty,
+                )
+            if aside is not None:
+                restore(conn, aside)
             if finish is not None:
                 finish(sqlite_view(conn, self._lock), extender.head)
             return extender.head

@@ -17,7 +17,7 @@ class HashingReader(io.RawIOBase):
 
     def __init__(self, source: IO[bytes]) -> None:
         self._read = getattr(source, "read1", None) or source.read
-        self.sha256 = hashlib.sha256()
+        self.sha256: Any = hashlib.sha256()
         self.count = 0
         """Bytes read so far."""
         self._ahead: list[bytes] = []

@@ -45,6 +45,7 @@ from store.transfer.records import (
 )
 from store.transfer.replay_process import (
     SPLIT_MIN_BYTES,
+    HashAside,
     OpenCommand,
     ReplayChild,
 )
@@ -421,7 +422,12 @@ def import_history(
     if _split(reader, replay_process):
         # The child reads and replays (`state`, as it is); this process loads what it
         # sends, with an `_Import` of its own for the records (`ReplayChild.items`).
-        child = ReplayChild(state, lambda: _finished(state, reader), lambda: reader.count)
+        child = ReplayChild(
+            state,
+            lambda: _finished(state, reader),
+            lambda: reader.count,
+            lambda: setattr(reader, "sha256", HashAside(reader.sha256)),  # in the child
+        )
         formatter = EventLines(io.BytesIO(b""), name=name, max_line_bytes=max_line_bytes)
         load = _Import(formatter, OpenCommand(domain.model), before.position, name)
         items = child.items(load, progress, PROGRESS_EVERY)

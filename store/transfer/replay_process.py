@@ -29,8 +29,10 @@ import gc
 import operator
 import os
 import pickle
+import queue
 import signal
 import struct
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -47,6 +49,9 @@ SPLIT_MIN_BYTES = 4 << 20
 """Imports at least this large read and replay in a second process (when the machine
 has two processors or more): a fork and its pipe cost a few milliseconds, which an
 import of about 8,000 events and more wins back."""
+
+OUTBOX_MESSAGES = 32
+"""Messages (of `SEND_EVERY` items, ~250 KB) the child may hold beside the pipe's."""
 
 SEND_EVERY = 256
 """Items the child sends together (one message, one write)."""
@@ -91,7 +96,7 @@ _event_fields = operator.attrgetter(*FIELDS)
 """An event's fields in `RecordedEvent`'s order (the export's, `store.jsonl.FIELDS`)."""
 
 
-def _send(fd: int, message: tuple[Any, ...]) -> None:
+def _send(out: _Outbox, message: tuple[Any, ...]) -> None:
     """Send a message: a batch of items as JSON (orjson writes it in a third of
     pickle's time, and the items came from JSON), anything else pickled."""
     data = b""
@@ -100,9 +105,49 @@ def _send(fd: int, message: tuple[Any, ...]) -> None:
             data = b"J" + orjson.dumps(message[1:])
     if not data:
         data = b"P" + pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_HEADER.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view) :]
+    out.put(_HEADER.pack(len(data)) + data)
+
+
+class _Outbox:
+    """The child's messages, written to the pipe by a thread of the child's own: when
+    the load falls behind for a moment and the pipe is full, the child goes on reading
+    and replaying (up to `OUTBOX_MESSAGES` messages held) instead of waiting."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=OUTBOX_MESSAGES)
+        self._failed: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name="eventscope-outbox", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while (data := self._queue.get()) is not None:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+        except BaseException as exc:  # (the load has gone): raised in the child's work
+            self._failed.append(exc)
+
+    def put(self, data: bytes | None) -> None:
+        """Queue `data` (waiting while `OUTBOX_MESSAGES` are held); raise the writing
+        thread's error once it has stopped on one."""
+        while True:
+            if self._failed:
+                raise self._failed[0]
+            try:
+                self._queue.put(data, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Write what is held, then stop the thread."""
+        if self._thread.is_alive():
+            self.put(None)
+            self._thread.join()
+        if self._failed:
+            raise self._failed[0]
 
 
 def _produce(
@@ -113,6 +158,17 @@ def _produce(
     # Run in the forked child only: the objects it inherited from the parent live as long
     # as it does, so the collector need not look at them again (`gc.freeze`).
     gc.freeze()
+    out = _Outbox(fd)
+    try:
+        _produce_into(out, state, finished, read)
+    finally:
+        out.close()
+
+
+def _produce_into(
+    out: _Outbox, state: Any, finished: Callable[[], dict[str, Any]], read: Callable[[], int]
+) -> None:
+    """`_produce` with its messages queued in `out`."""
     batch: list[tuple[Any, ...]] = []
     lines, fields = state.lines, _event_fields
     try:
@@ -122,29 +178,58 @@ def _produce(
             else:
                 batch.append((lines.line, item))
             if len(batch) >= SEND_EVERY:
-                _send(fd, ("items", batch, read()))
+                _send(out, ("items", batch, read()))
                 batch = []
     except InvalidInput as exc:
-        _send(fd, ("items", batch, read()))
-        _send(fd, ("refused", exc.message))
+        _send(out, ("items", batch, read()))
+        _send(out, ("refused", exc.message))
         return
     except BaseException as exc:  # reported, never raised into the parent's code
-        _send(fd, ("items", batch, read()))
-        _send(fd, ("crashed", f"{type(exc).__name__}: {exc}"))
+        _send(out, ("items", batch, read()))
+        _send(out, ("crashed", f"{type(exc).__name__}: {exc}"))
         return
-    _send(fd, ("items", batch, read()))
-    _send(fd, ("done", finished()))
+    _send(out, ("items", batch, read()))
+    _send(out, ("done", finished()))
+
+
+class HashAside:
+    """A digest made by a thread of its own, in the child: hashlib lets go of the
+    interpreter while it hashes a block, so the file's SHA-256 (~0.7 µs an event) is
+    made on another processor, beside the reading and the replay."""
+
+    def __init__(self, digest: Any) -> None:
+        self._digest = digest
+        self._blocks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="eventscope-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (block := self._blocks.get()) is not None:
+            self._digest.update(block)
+
+    def update(self, data: bytes) -> None:
+        self._blocks.put(data)
+
+    def hexdigest(self) -> str:
+        """The digest of every block (once they are all hashed)."""
+        self._blocks.put(None)
+        self._thread.join()
+        return str(self._digest.hexdigest())
 
 
 class ReplayChild:
     """A forked child reading and replaying an import (see the module's text)."""
 
     def __init__(
-        self, state: Any, finished: Callable[[], dict[str, Any]], read: Callable[[], int]
+        self,
+        state: Any,
+        finished: Callable[[], dict[str, Any]],
+        read: Callable[[], int],
+        forked: Callable[[], None] = lambda: None,
     ) -> None:
-        """Fork the child: it runs `state.items()` (an `_Import`), then sends
-        `finished()` (what the load needs of its state to write its records); `read()`
-        is how many bytes of the file it has read."""
+        """Fork the child: it runs `forked()`, then `state.items()` (an `_Import`), then
+        sends `finished()` (what the load needs of its state to write its records);
+        `read()` is how many bytes of the file it has read."""
         read_fd, write_fd = os.pipe()
         with contextlib.suppress(OSError, AttributeError):
             import fcntl
@@ -156,6 +241,8 @@ class ReplayChild:
             try:
                 os.close(read_fd)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                state.progress = None  # the load tells the progress (`items`)
+                forked()
                 _produce(write_fd, state, finished, read)
             except BaseException:
                 status = 1

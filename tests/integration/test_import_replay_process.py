@@ -348,6 +348,29 @@ def test_a_child_that_fails_refuses_the_import_in_one_line_and_writes_nothing(
     store.close()
 
 
+def test_only_the_importing_process_tells_the_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child reads, the load tells how far: a progress line is drawn by one process
+    (the child, drawing too, would draw every line twice on the terminal)."""
+    monkeypatch.setattr(importer, "PROGRESS_EVERY", 50)
+    text = b"\n".join(_export(1)) + b"\n"
+    read_fd, write_fd = os.pipe()
+
+    def progress(events: int, done: int) -> None:
+        os.write(write_fd, b"%d %d\n" % (os.getpid(), events))
+
+    try:
+        import_history(
+            InMemoryEventStore(), io.BytesIO(text), domain=LEDGER_DOMAIN, actor="a",
+            progress=progress, replay_process=True,
+        )  # fmt: skip
+    finally:
+        os.close(write_fd)
+        with os.fdopen(read_fd, "rb") as told:
+            calls = told.read().split(b"\n")[:-1]
+    assert calls, "the import is long enough to tell its progress"
+    assert {int(call.split()[0]) for call in calls} == {os.getpid()}
+
+
 def test_the_child_leaves_no_process_and_no_descriptor_behind(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

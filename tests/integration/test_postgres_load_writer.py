@@ -130,3 +130,22 @@ def test_an_error_of_the_writer_reaches_the_import_and_nothing_is_written(
         assert _empty(target)
     finally:
         target.close()
+
+
+def test_a_load_pauses_the_collector_and_leaves_it_as_it_found_it(
+    postgres_server: PostgresServer,
+) -> None:
+    """As SQLite's load (`store.collector.collector_paused`): the cyclic collector does
+    not walk the load's growing sets of ids while it runs, and is back afterwards."""
+    import gc
+
+    paused: list[bool] = []
+
+    def watched() -> Iterator[Any]:
+        for item in generate_demo(EVENTS, 6):
+            paused.append(not gc.isenabled())
+            yield item
+
+    with PostgresEventStore(postgres_server.database(), create=True, domain="ledger") as store:
+        store.append_bulk(watched())
+        assert paused and all(paused) and gc.isenabled()
