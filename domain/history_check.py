@@ -17,6 +17,7 @@ Pure: no IO, nothing stored.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -59,6 +60,7 @@ class HistoryRefused(InvalidInput):
 
 
 _TEXT_ONLY = frozenset((str,))
+_metadata_values = operator.itemgetter(*METADATA_FIELDS)
 
 
 def metadata_is_text(metadata: Any) -> bool:
@@ -216,7 +218,9 @@ class HistoryCheck:
             self.decode_offered()
             raise HistoryRefused(exc.message, index) from None
         try:
-            self._check_stream(event)
+            prefix = self._stream_prefixes.get(event.stream_type)
+            if prefix is None or not event.stream_id.startswith(prefix):
+                self._check_stream(event)  # (learns the prefix, or refuses)
             self._join(event, payload, index)
         except InvalidInput as exc:
             # Where a check of each event in turn would have failed first: an earlier
@@ -245,9 +249,8 @@ class HistoryCheck:
             self._decide(group)
             group = None
         if group is None:
-            group = self._group = _Group(command_id, payload=payload)
-        else:
-            first = group.events[0].metadata
+            group = self._group = _Group(command_id, [], [], [], payload)
+        elif event.metadata != (first := group.events[0].metadata):
             for name in METADATA_FIELDS:
                 if event.metadata[name] != first[name]:
                     raise HistoryRefused(
@@ -268,10 +271,15 @@ class HistoryCheck:
         """`check_metadata`, run once per distinct value (the same rule, remembered)."""
         safe = self._safe_texts
         if type(metadata) is dict:
-            # `metadata_is_text` and the values in one pass (None where one is missing).
-            values: list[Any] = list(map(metadata.get, METADATA_FIELDS))
-            if _TEXT_ONLY.issuperset(map(type, values)) and (
-                plain_texts(values, METADATA_MAX_LENGTH) or safe.issuperset(values)
+            # `metadata_is_text` and the values in one pass (() when one is missing).
+            try:
+                values: tuple[Any, ...] = _metadata_values(metadata)
+            except KeyError:
+                values = ()
+            if (
+                values
+                and _TEXT_ONLY.issuperset(map(type, values))
+                and (plain_texts(values, METADATA_MAX_LENGTH) or safe.issuperset(values))
             ):
                 return
         check_metadata(metadata, safe)
@@ -329,7 +337,7 @@ class HistoryCheck:
         decider.recorded_at = first.recorded_at
         decider.minted.clear()
         decider.out.clear()
-        guess = self._guess(group, command_type)
+        guess = self._guess(group, command_type) if command_type in self._id_places else None
         if guess is not None and self._decided_as_guessed(group, command, guess):
             return
         # Taken after the guess: one that held returned above, and one that failed was

@@ -8,6 +8,7 @@ the database as it was.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, Protocol
 
@@ -16,6 +17,8 @@ import orjson
 from domain.envelope import Head, RecordedEvent
 from domain.errors import InvalidInput
 from store.hashchain import EventRejected, is_hash, is_stored_time
+from store.hashchain.rows import HASH_LENGTH, STORED_TIME_LENGTH
+from store.hashchain.rows import time_and_hashes as _time_and_hashes
 
 MAX_LINE_BYTES = 1 << 20
 """Longest line an import accepts (1 MiB); a longer one is not an export of ours."""
@@ -35,6 +38,9 @@ FIELDS = (
     "hash",
 )
 _FIELD_SET = frozenset(FIELDS)
+_fields_of = operator.itemgetter(*FIELDS)
+_FIELD_TYPES = (int, str, str, str, int, str, int, dict, dict, str, str, str)
+"""The exact type of each of `FIELDS` in an event line (a JSON object's values)."""
 
 
 class ImportTarget(Protocol):
@@ -95,14 +101,15 @@ class EventLines:
     def raw_lines(self) -> Iterator[bytes]:
         """Each non-blank line, checked for size and binary data; `line` is its number."""
         blank_since = 0
+        readline, most = self.source.readline, self._max
         while True:
-            raw = self.source.readline(self._max + 1)
+            raw = readline(most + 1)
             if not raw:
                 break
             if isinstance(raw, str):
                 raise InvalidInput("open the import file in binary mode ('rb')")
             self.line += 1
-            if len(raw) > self._max and not raw.endswith(b"\n"):
+            if len(raw) > most and not raw.endswith(b"\n"):
                 raise self.fail(f"is longer than {self._max} bytes; is this an eventscope export?")
             if b"\0" in raw:
                 raise self.fail("contains binary data (NUL bytes); is this an eventscope export?")
@@ -130,41 +137,10 @@ class EventLines:
 
     def event_of(self, value: dict[str, Any]) -> RecordedEvent:
         """The JSON object as an event, checking every field's shape."""
-        position = value.get("position")
-        version = value.get("version")
-        schema_version = value.get("schema_version")
-        moment = value.get("recorded_at")
-        prev_hash = value.get("prev_hash")
-        digest = value.get("hash")
-        event_id = value.get("event_id")
-        stream_id = value.get("stream_id")
-        stream_type = value.get("stream_type")
-        type_ = value.get("type")
-        if (
-            # Every field as it should be, tested at once; the checks below name a fault.
-            value.keys() == _FIELD_SET
-            and type(position) is int
-            and type(version) is int
-            and type(schema_version) is int
-            and min(position, version, schema_version) >= 1
-            and type(event_id) is str
-            and type(stream_id) is str
-            and type(stream_type) is str
-            and type(type_) is str
-            and event_id != ""
-            and stream_id != ""
-            and stream_type != ""
-            and type_ != ""
-            and type(value["data"]) is dict
-            and type(value["metadata"]) is dict
-            and type(moment) is str
-            and type(prev_hash) is str
-            and type(digest) is str
-            and is_stored_time(moment)
-            and is_hash(prev_hash)
-            and is_hash(digest)
-        ):
-            return RecordedEvent(
+        if value.keys() == _FIELD_SET:
+            # Every field as it should be, tested at once; `_checked_event` names a fault.
+            fields = _fields_of(value)
+            (
                 position,
                 event_id,
                 stream_id,
@@ -172,12 +148,36 @@ class EventLines:
                 version,
                 type_,
                 schema_version,
-                value["data"],
-                value["metadata"],
+                data,
+                metadata,
                 moment,
                 prev_hash,
                 digest,
-            )
+            ) = fields
+            if (
+                type(position) is int
+                and type(version) is int
+                and type(schema_version) is int
+                and min(position, version, schema_version) >= 1
+                and type(event_id) is str
+                and type(stream_id) is str
+                and type(stream_type) is str
+                and type(type_) is str
+                and event_id != ""
+                and stream_id != ""
+                and stream_type != ""
+                and type_ != ""
+                and type(data) is dict
+                and type(metadata) is dict
+                and type(moment) is str
+                and type(prev_hash) is str
+                and type(digest) is str
+                # is_stored_time(moment), is_hash(prev_hash) and is_hash(digest) at once
+                and len(moment) == STORED_TIME_LENGTH
+                and len(prev_hash) == HASH_LENGTH
+                and _time_and_hashes(moment + prev_hash + digest) is not None
+            ):
+                return RecordedEvent(*fields)
         return self._checked_event(value)
 
     def _checked_event(self, value: dict[str, Any]) -> RecordedEvent:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 from domain.ledger.events import (
@@ -53,19 +53,35 @@ class Account:
         return self.balance + self.overdraft_limit
 
 
+_new = object.__new__
+(
+    _set_account_id,
+    _set_owner,
+    _set_currency,
+    _set_balance,
+    _set_overdraft_limit,
+    _set_status,
+    _set_frozen_reason,
+    _set_closed_reason,
+) = (Account.__dict__[f.name].__set__ for f in fields(Account))
+"""Each field's slot, set directly: what the frozen `__init__` does through
+`object.__setattr__`, in about half the time."""
+
+
 def _with_balance(state: Account, balance: int) -> Account:
     """`replace(state, balance=balance)` without its field-by-field introspection: the
-    hot path of every deposit, withdrawal and transfer (and of every replay)."""
-    return Account(
-        state.account_id,
-        state.owner,
-        state.currency,
-        balance,
-        state.overdraft_limit,
-        state.status,
-        state.frozen_reason,
-        state.closed_reason,
-    )
+    hot path of every deposit, withdrawal and transfer (and of every replay). The new
+    state's slots are set as `Account.__init__` sets them (it only assigns)."""
+    new = _new(Account)
+    _set_account_id(new, state.account_id)
+    _set_owner(new, state.owner)
+    _set_currency(new, state.currency)
+    _set_balance(new, balance)
+    _set_overdraft_limit(new, state.overdraft_limit)
+    _set_status(new, state.status)
+    _set_frozen_reason(new, state.frozen_reason)
+    _set_closed_reason(new, state.closed_reason)
+    return new
 
 
 def evolve(state: Account, event: Event) -> Account:

@@ -74,6 +74,16 @@ def is_hash(text: str) -> bool:
     return _HEX64.fullmatch(text) is not None
 
 
+STORED_TIME_LENGTH = 27
+"""The length of every stored time (`STORED_TIME` matches only that many characters)."""
+HASH_LENGTH = 64
+time_and_hashes = re.compile(STORED_TIME.pattern + _HEX64.pattern + _HEX64.pattern).fullmatch
+"""`time_and_hashes(moment + prev_hash + digest)`: one match standing for
+`is_stored_time(moment) and is_hash(prev_hash) and is_hash(digest)` when `moment` is
+`STORED_TIME_LENGTH` long and `prev_hash` `HASH_LENGTH` (both patterns are fixed-width,
+so each part is matched by its own pattern); a hot loop's check in one call."""
+
+
 def canonical_json(value: Any, what: str = "data") -> str:
     """`value` as the stored JSON text: compact, keys sorted, UTF-8.
 

@@ -16,14 +16,15 @@ so every store imports the same way.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import io
+import operator
 import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
+
+from orjson import JSONDecodeError, loads
 
 from domain.clock import Clock, SystemClock
 from domain.description import DomainDescription
@@ -34,7 +35,9 @@ from domain.ports import CommandRecord, EventStore, ImportRecord, ImportWrites, 
 from store import bookmarks as bookmark_rules
 from store.hashchain import EventRejected
 from store.jsonl import MAX_LINE_BYTES, EventLines
+from store.transfer.hashing_reader import HashingReader
 from store.transfer.records import (
+    COMMAND_FIELDS,
     RECORD,
     check_record,
     int_field,
@@ -59,61 +62,9 @@ class ImportResult:
     """How many records of each kind were restored (command, refusal, bookmark, import)."""
 
 
-class _HashingReader(io.RawIOBase):
-    """A binary stream that hashes what is read from it (for the import record), a
-    block at a time: lines are read from a `BufferedReader` over it, in C."""
-
-    def __init__(self, source: IO[bytes]) -> None:
-        self._read = getattr(source, "read1", None) or source.read
-        self.sha256: Any = hashlib.sha256()
-        self.count = 0
-        """Bytes read so far."""
-        self._ahead: list[bytes] = []
-
-    def readable(self) -> bool:
-        return True
-
-    def at_least(self, size: int) -> bool:
-        """True when the source holds `size` bytes or more: read ahead for a pipe (the
-        blocks read are served first), measured for a file or a seekable buffer."""
-        source = getattr(self._read, "__self__", None)
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            if source is not None and source.isatty():
-                return False  # lines typed in: each is read (and refused) as it comes
-            if source is not None and source.seekable():
-                here = source.tell()
-                end = source.seek(0, io.SEEK_END)
-                source.seek(here)
-                return bool(end - here >= size)
-        held = sum(map(len, self._ahead))
-        while held < size:
-            data = self._read(1 << 16)
-            if not data:
-                return False
-            if isinstance(data, str):
-                raise InvalidInput("open the import file in binary mode ('rb')")
-            self._ahead.append(data)
-            held += len(data)
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._ahead:
-            data = self._ahead.pop(0)
-            if len(data) > len(buffer):
-                data, rest = data[: len(buffer)], data[len(buffer) :]
-                self._ahead.insert(0, rest)
-        else:
-            data = self._read(len(buffer))
-        if isinstance(data, str):
-            raise InvalidInput("open the import file in binary mode ('rb')")
-        size = len(data)
-        buffer[:size] = data
-        self.sha256.update(data)
-        self.count += size
-        return size
-
-
 _TEXT_ONLY = frozenset((str,))
+_COMMAND_KEYS = frozenset((RECORD, *COMMAND_FIELDS))
+_command_texts = operator.itemgetter("command_id", "command_type", "actor", "recorded_at")
 
 
 @dataclass(slots=True)
@@ -168,14 +119,14 @@ class _Import:
         line by line). The order is unchanged: `lines.line` is each item's line while it
         is offered and handed on, and a line that does not read is refused only once
         every item before it has been (and loaded by the caller)."""
-        lines, check = self.lines, self.check
+        lines, check, offer = self.lines, self.check, self.check.offer
         read: list[tuple[int, RecordedItem]] = []
         for failure in self._read_batches(read):
             for line, item in read:
                 lines.line = line
                 if type(item) is tuple:
                     try:
-                        check.offer(*item)
+                        offer(item[0], item[1])
                     except HistoryRefused as exc:
                         raise self.refused(exc) from None
                 yield item
@@ -198,23 +149,30 @@ class _Import:
         """Fill `read` with the next lines' items (each with its line) and yield each
         time it holds a batch: None, or the refusal of the line that ended the reading
         (then the last); `lines.line` is back where the reading stopped after each."""
-        lines = self.lines
-        raw_lines = lines.raw_lines()
+        lines, event_lines, progress = self.lines, self.event_lines, self.progress
+        raw_lines, event_of = lines.raw_lines(), lines.event_of
         while True:
             read.clear()
             try:
                 for raw in raw_lines:
-                    value = lines.object_of(raw)
+                    try:  # `lines.object_of(raw)`, which names the fault of any other line
+                        value = loads(raw)
+                    except JSONDecodeError:
+                        value = None
+                    if type(value) is not dict:
+                        value = lines.object_of(raw)
                     if RECORD in value:
                         refusal = self._record(value)
                         if refusal is not None:
                             read.append((lines.line, refusal))
                         continue
-                    event = lines.event_of(value)
-                    self.event_lines.append(lines.line)
-                    if self.progress is not None and len(self.event_lines) % PROGRESS_EVERY == 0:
-                        self.progress(len(self.event_lines))
-                    read.append((lines.line, (event, self._payload_for(event))))
+                    event = event_of(value)
+                    line = lines.line
+                    event_lines.append(line)
+                    if progress is not None and len(event_lines) % PROGRESS_EVERY == 0:
+                        progress(len(event_lines))
+                    payload = None if self.pending is None else self._payload_for(event)
+                    read.append((line, (event, payload)))
                     if len(read) >= PARSE_BATCH:
                         break
                 else:
@@ -257,6 +215,26 @@ class _Import:
 
     # -- records ---------------------------------------------------------------------------
     def _record(self, value: dict[str, Any]) -> Refusal | None:
+        """Take a record line: `_checked_record`, with a well-formed command record (most
+        records) taken at once, as it takes it."""
+        texts: tuple[Any, ...] = _command_texts(value) if value.keys() == _COMMAND_KEYS else ("",)
+        payload = value.get("payload")
+        if (
+            value[RECORD] == "command"
+            and _TEXT_ONLY.issuperset(map(type, texts))
+            and all(texts)
+            and (payload is None or type(payload) is dict)
+            and texts[0] not in self.command_records
+        ):
+            self._close_pending()
+            command_id, command_type, actor, at = texts
+            self.pending = _Pending(command_id, command_type, payload, actor, at, self.lines.line)
+            self.command_records.add(command_id)
+            self.restored["command"] += 1
+            return None
+        return self._checked_record(value)
+
+    def _checked_record(self, value: dict[str, Any]) -> Refusal | None:
         lines = self.lines
         try:
             kind = check_record(value)
@@ -425,7 +403,7 @@ def import_history(
     input holds `SPLIT_MIN_BYTES` or more and the machine has two processors or more.
     The result and any refusal are the same either way.
     """
-    reader = _HashingReader(source)
+    reader = HashingReader(source)
     buffered = io.BufferedReader(reader, 1 << 16)
     lines = EventLines(buffered, name=name, max_line_bytes=max_line_bytes)
     before = store.head()
@@ -484,7 +462,7 @@ def import_history(
     return ImportResult(head, len(load.event_lines), made[0], dict(load.restored))
 
 
-def _finished(state: _Import, reader: _HashingReader) -> dict[str, Any]:
+def _finished(state: _Import, reader: HashingReader) -> dict[str, Any]:
     """What the load needs of a replay child's import once it has read every line: the
     records it writes last, and the file's digest (see `_Import.adopt`)."""
     return {
@@ -496,7 +474,7 @@ def _finished(state: _Import, reader: _HashingReader) -> dict[str, Any]:
     }
 
 
-def _split(reader: _HashingReader, wanted: bool | None) -> bool:
+def _split(reader: HashingReader, wanted: bool | None) -> bool:
     """Whether to replay in a second process (see `import_history`)."""
     if wanted is False or not hasattr(os, "fork"):
         return False

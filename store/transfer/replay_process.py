@@ -25,6 +25,7 @@ when the import ends early) whatever happens to the import.
 from __future__ import annotations
 
 import contextlib
+import gc
 import operator
 import os
 import pickle
@@ -154,6 +155,9 @@ def _produce(
 ) -> None:
     """The child's work: send `state.items()` in order, then its end (see the module);
     each batch carries how many bytes of the file were read (`read()`)."""
+    # Run in the forked child only: the objects it inherited from the parent live as long
+    # as it does, so the collector need not look at them again (`gc.freeze`).
+    gc.freeze()
     out = _Outbox(fd)
     try:
         _produce_into(out, state, finished, read)
@@ -166,14 +170,13 @@ def _produce_into(
 ) -> None:
     """`_produce` with its messages queued in `out`."""
     batch: list[tuple[Any, ...]] = []
+    lines, fields = state.lines, _event_fields
     try:
         for item in state.items():
-            line = state.lines.line
             if type(item) is tuple:
-                event, payload = item
-                batch.append((line, _event_fields(event), payload))
+                batch.append((lines.line, fields(item[0]), item[1]))
             else:
-                batch.append((line, item))
+                batch.append((lines.line, item))
             if len(batch) >= SEND_EVERY:
                 _send(out, ("items", batch, read()))
                 batch = []

@@ -4,14 +4,20 @@ a fault: the first never accepts what the second refuses, nor gives another even
 
 from __future__ import annotations
 
+import contextlib
+import io
 from typing import Any
 
+import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from domain.errors import InvalidInput
+from domain.history_check import HistoryCheck
+from domain.ledger.description import LEDGER_DOMAIN
 from store.jsonl import FIELDS, EventLines
+from store.transfer.importer import _Import
 
 VALID: dict[str, Any] = {
     "position": 3,
@@ -66,3 +72,73 @@ def test_the_one_test_and_the_field_checks_agree(
         assert also.value.message == refused.message
         return
     assert lines.event_of(dict(value)) == slow
+
+
+# Times and hashes near their forms: a character short or long, a digit where a letter
+# goes, a "Z" that could end a time one character short when the texts are joined.
+_TIME_PARTS = st.sampled_from(["2026-01-31T09:00:00.000000", "2026-01-31T09:00:00.00000", ""])
+_NEAR_TIME = st.builds(
+    lambda head, tail: head + tail, _TIME_PARTS, st.sampled_from(["Z", "ZZ", "", "0Z", "z"])
+)
+_NEAR_HASH = st.builds(
+    lambda head, body, tail: head + body + tail,
+    st.sampled_from(["", "Z", "0", "a", "A", "\n"]),
+    st.text(alphabet="0123456789abcdefZ", min_size=62, max_size=65),
+    st.sampled_from(["", "0", "f", "g", "\n"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(moment=_NEAR_TIME, prev_hash=_NEAR_HASH, digest=_NEAR_HASH)
+@example("2026-01-31T09:00:00.00000", "Z" + "a" * 64, "b" * 64)  # joined, they match
+@example("2026-01-31T09:00:00.000000Z", "a" * 63, "Z" + "b" * 64)
+@example("2026-01-31T09:00:00.000000Z", "a" * 65, "b" * 63)
+def test_the_time_and_both_hashes_are_matched_at_once_as_one_by_one(
+    moment: str, prev_hash: str, digest: str
+) -> None:
+    """`event_of` matches the time and the two hashes in one go: it refuses and accepts
+    what their checks one by one (`_checked_event`) do, with the same message."""
+    value = {**VALID, "recorded_at": moment, "prev_hash": prev_hash, "hash": digest}
+    lines = EventLines(None)  # type: ignore[arg-type]
+    try:
+        slow = lines._checked_event(dict(value))
+    except InvalidInput as refused:
+        with pytest.raises(InvalidInput) as also:
+            lines.event_of(dict(value))
+        assert also.value.message == refused.message
+        return
+    assert lines.event_of(dict(value)) == slow
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=5,
+)
+_LINE = st.one_of(
+    _JSON.map(orjson.dumps),
+    st.binary(max_size=12).filter(lambda raw: b"\n" not in raw),
+    st.sampled_from([b"{", b"[1,", b'"x', b"nan", b"{}", b"[]", b"\xff{}", b'{"a":1}x']),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=_LINE)
+def test_an_import_reads_each_line_as_object_of_does(raw: bytes) -> None:
+    """The import's reading loop parses a line itself (orjson, a dict) and leaves any
+    other line to `EventLines.object_of`: the refusal of a line that is no JSON object
+    is the one `object_of` gives."""
+    assume(raw.strip() and b"\0" not in raw and not raw.startswith(b"\xef\xbb\xbf"))
+    lines = EventLines(io.BytesIO(raw + b"\n"), name="f")
+    state = _Import(lines, HistoryCheck(LEDGER_DOMAIN.model, None), 0, "f")
+    judge = EventLines(io.BytesIO(b""), name="f")
+    judge.line = 1
+    try:
+        judge.object_of(raw + b"\n")
+    except InvalidInput as refused:
+        with pytest.raises(InvalidInput) as also:
+            list(state.items())
+        assert also.value.message == refused.message
+        return
+    with contextlib.suppress(InvalidInput):  # a JSON object: any later check may refuse it
+        list(state.items())
