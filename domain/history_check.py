@@ -71,32 +71,6 @@ def metadata_is_text(metadata: Any) -> bool:
     return _TEXT_ONLY.issuperset(map(type, map(metadata.get, METADATA_FIELDS)))
 
 
-def metadata_problem(metadata: Any) -> str:
-    """What is wrong with stored metadata ('' when nothing), for flagging it on display."""
-    if not isinstance(metadata, dict):
-        return f"metadata must be a JSON object, not {json_kind(metadata)}"
-    try:
-        check_metadata(metadata)
-    except InvalidInput as exc:
-        return exc.message
-    return ""
-
-
-def event_problem(model: DomainModel, event: RecordedEvent) -> str:
-    """What is wrong with a stored event's metadata or data ('' when it validates)."""
-    problems = [metadata_problem(event.metadata)]
-    try:
-        decode_event(model, event)
-    except InvalidInput as exc:
-        problems.append(exc.message)
-    return "; ".join(p for p in problems if p)
-
-
-def flag_problem(problem: str) -> str:
-    """The flag shown before a stored event's summary when it does not validate."""
-    return f"[BAD STORED EVENT: {problem}] " if problem else ""
-
-
 def check_metadata(metadata: Mapping[str, Any], known: Container[str] = ()) -> None:
     """Refuse metadata whose bus fields are missing, not text, empty or unsafe.
 

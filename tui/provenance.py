@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from domain.description import DomainDescription
 from domain.envelope import RecordedEvent
-from domain.history_check import event_problem
 from domain.ports import AuditRecords
+from domain.stored_problems import event_problem
 from store.transfer.records import import_of, store_imports
 
 

@@ -63,15 +63,7 @@ def test_the_one_test_and_the_field_checks_agree(
         value.pop(name, None)
     if subclassed and type(value.get("version")) is int:
         value["version"] = _Int(value["version"])
-    lines = EventLines(None)  # type: ignore[arg-type]
-    try:
-        slow = lines._checked_event(dict(value))
-    except InvalidInput as refused:
-        with pytest.raises(InvalidInput) as also:
-            lines.event_of(dict(value))
-        assert also.value.message == refused.message
-        return
-    assert lines.event_of(dict(value)) == slow
+    _agrees_with_the_checks(value)
 
 
 # Times and hashes near their forms: a character short or long, a digit where a letter
@@ -99,15 +91,7 @@ def test_the_time_and_both_hashes_are_matched_at_once_as_one_by_one(
     """`event_of` matches the time and the two hashes in one go: it refuses and accepts
     what their checks one by one (`_checked_event`) do, with the same message."""
     value = {**VALID, "recorded_at": moment, "prev_hash": prev_hash, "hash": digest}
-    lines = EventLines(None)  # type: ignore[arg-type]
-    try:
-        slow = lines._checked_event(dict(value))
-    except InvalidInput as refused:
-        with pytest.raises(InvalidInput) as also:
-            lines.event_of(dict(value))
-        assert also.value.message == refused.message
-        return
-    assert lines.event_of(dict(value)) == slow
+    _agrees_with_the_checks(value)
 
 
 _JSON = st.recursive(
@@ -142,3 +126,17 @@ def test_an_import_reads_each_line_as_object_of_does(raw: bytes) -> None:
         return
     with contextlib.suppress(InvalidInput):  # a JSON object: any later check may refuse it
         list(state.items())
+
+
+def _agrees_with_the_checks(value: dict[str, Any]) -> None:
+    """`event_of` accepts what `_checked_event` (the field-by-field checks) accepts, as
+    the same event, and refuses what it refuses, in the same words."""
+    lines = EventLines(None)  # type: ignore[arg-type]
+    try:
+        slow = lines._checked_event(dict(value))
+    except InvalidInput as refused:
+        with pytest.raises(InvalidInput) as also:
+            lines.event_of(dict(value))
+        assert also.value.message == refused.message
+        return
+    assert lines.event_of(dict(value)) == slow

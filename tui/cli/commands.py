@@ -280,7 +280,7 @@ def log(args: argparse.Namespace) -> int:
         remaining = args.limit
         out = sys.stdout
         # Imported here: `exec` and the other commands load no timeline (start-up).
-        from domain.history_check import event_problem, flag_problem
+        from domain.stored_problems import event_problem, flag_problem
         from tui.services.event_context import EventReading
 
         reading = EventReading(ws.timeline, ws.domain)
