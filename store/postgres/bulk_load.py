@@ -31,6 +31,7 @@ from typing import Any
 import psycopg
 
 from domain.envelope import Refusal
+from store.handoff import hand
 from store.hashchain import ChainExtender, ChainRow, CommandRow, EventRejected
 from store.postgres.base import CHAIN_COLUMNS
 from store.sqlite.statements import RefusalRow, refusal_row
@@ -126,36 +127,16 @@ def _stream(
             refused: list[RefusalRow] = []
             last = _take(source, extender, to_row, rows, refused, fresh, size, refusals)
             size = batch
-            _hand(jobs, (rows, refused, _commands(extender, last)), writer, failed)
+            hand(jobs, (rows, refused, _commands(extender, last)), writer, failed)
     finally:
         # Also on a refusal or Ctrl-C: the writer ends after its current batch, and the
         # connection is the caller's again (to roll back) only once it has.
         try:
-            _hand(jobs, None, writer, failed, raising=False)
+            hand(jobs, None, writer, failed, raising=False)
             writer.join()
         finally:
             sys.setswitchinterval(interval)
     if failed:
-        raise failed[0]
-
-
-def _hand(
-    jobs: queue.Queue[_Job | None],
-    job: _Job | None,
-    writer: threading.Thread,
-    failed: list[BaseException],
-    *,
-    raising: bool = True,
-) -> None:
-    """Queue `job` for the writer (waiting while it is two batches behind); raise its
-    error instead when it has stopped on one."""
-    while writer.is_alive():
-        try:
-            jobs.put(job, timeout=0.05)
-            return
-        except queue.Full:
-            continue
-    if failed and raising:
         raise failed[0]
 
 

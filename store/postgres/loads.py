@@ -34,9 +34,6 @@ from store.postgres.writes import Writing, sqlite_view
 from store.proofs.sqlite_log import TreeGrowth
 from store.sqlite.statements import RefusalRow
 
-BUILD_INDEXES_AT_END = True
-"""A load into an empty store builds its indexes at the end (`store.postgres.bulk_indexes`)."""
-
 
 class Loads(Writing):
     """The store's bulk loads: `append_bulk`, `import_events` and `load_recorded`."""
@@ -114,7 +111,7 @@ class Loads(Writing):
                 self._write_rows(conn, rows, commands, refused, copied=copied, lock=lock)
                 self._extend_tree(conn, rows, lock=lock, growth=growth)
 
-            aside = set_aside(conn) if empty and BUILD_INDEXES_AT_END else None
+            aside = set_aside(conn) if empty else None  # (built at the end: bulk_indexes.py)
             with collector_paused():  # as SQLite's load (store/sqlite/bulk.py)
                 load_items(
                     conn,

@@ -45,7 +45,6 @@ from store.transfer.records import (
 )
 from store.transfer.replay_process import (
     SPLIT_MIN_BYTES,
-    HashAside,
     OpenCommand,
     ReplayChild,
 )
@@ -426,7 +425,7 @@ def import_history(
             state,
             lambda: _finished(state, reader),
             lambda: reader.count,
-            lambda: setattr(reader, "sha256", HashAside(reader.sha256)),  # in the child
+            reader.hash_in_thread,  # in the child
         )
         formatter = EventLines(io.BytesIO(b""), name=name, max_line_bytes=max_line_bytes)
         load = _Import(formatter, OpenCommand(domain.model), before.position, name)

@@ -43,6 +43,7 @@ from domain.errors import InvalidInput
 from domain.history_check import HistoryRefused, decode_event
 from domain.model import DomainModel
 from domain.ports import RecordedItem
+from store.handoff import hand
 from store.jsonl import FIELDS
 
 SPLIT_MIN_BYTES = 4 << 20
@@ -132,20 +133,12 @@ class _Outbox:
     def put(self, data: bytes | None) -> None:
         """Queue `data` (waiting while `OUTBOX_MESSAGES` are held); raise the writing
         thread's error once it has stopped on one."""
-        while True:
-            if self._failed:
-                raise self._failed[0]
-            try:
-                self._queue.put(data, timeout=0.05)
-                return
-            except queue.Full:
-                continue
+        hand(self._queue, data, self._thread, self._failed)
 
     def close(self) -> None:
         """Write what is held, then stop the thread."""
-        if self._thread.is_alive():
-            self.put(None)
-            self._thread.join()
+        hand(self._queue, None, self._thread, self._failed, raising=False)
+        self._thread.join()
         if self._failed:
             raise self._failed[0]
 
@@ -190,31 +183,6 @@ def _produce_into(
         return
     _send(out, ("items", batch, read()))
     _send(out, ("done", finished()))
-
-
-class HashAside:
-    """A digest made by a thread of its own, in the child: hashlib lets go of the
-    interpreter while it hashes a block, so the file's SHA-256 (~0.7 µs an event) is
-    made on another processor, beside the reading and the replay."""
-
-    def __init__(self, digest: Any) -> None:
-        self._digest = digest
-        self._blocks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="eventscope-hash", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (block := self._blocks.get()) is not None:
-            self._digest.update(block)
-
-    def update(self, data: bytes) -> None:
-        self._blocks.put(data)
-
-    def hexdigest(self) -> str:
-        """The digest of every block (once they are all hashed)."""
-        self._blocks.put(None)
-        self._thread.join()
-        return str(self._digest.hexdigest())
 
 
 class ReplayChild:
