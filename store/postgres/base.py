@@ -55,6 +55,22 @@ FEW_ROWS = 16
 _PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \((?:%s, ?)*%s\)")
 """An INSERT of bare values into named columns: what `COPY` can do instead."""
 
+_TEXT5 = ("text",) * 5
+COPY_TYPES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("merkle_nodes", "level, idx, hash"): ("int4", "int8", "bytea"),
+    (
+        "commands",
+        "command_id, command_type, payload, actor, recorded_at, first_position, last_position",
+    ): (*_TEXT5, "int8", "int8"),
+    (
+        "commands",
+        "command_id, command_type, payload, actor, recorded_at, first_position, last_position, mac",
+    ): (*_TEXT5, "int8", "int8", "text"),
+}
+"""The column types of the bulk-written tables (by table and column list): their rows go
+by `COPY`'s binary form, with no text escaping on either side (a hash as its 32 bytes,
+not 66 characters of hex)."""
+
 
 def execute_rows(conn: psycopg.Connection, sql: Any, rows: Sequence[Sequence[Any]]) -> None:
     """Insert `rows` with `sql` (an INSERT with one placeholder per column).
@@ -75,9 +91,13 @@ def execute_rows(conn: psycopg.Connection, sql: Any, rows: Sequence[Sequence[Any
             cur.executemany(sql, rows)
             return
         table, columns = plain.groups()
-        with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            # psycopg formats each row in C (psycopg[binary]): COPY's text form, NULL as
-            # \N, text escaped, bytes as bytea hex.
+        types = COPY_TYPES.get((table, columns))
+        binary = " (FORMAT BINARY)" if types else ""
+        with cur.copy(f"COPY {table} ({columns}) FROM STDIN{binary}") as copy:
+            if types:
+                copy.set_types(types)
+            # psycopg formats each row in C (psycopg[binary]): binary for the tables of
+            # `COPY_TYPES`, else COPY's text form (NULL as \N, text escaped, bytes as hex).
             for row in rows:
                 copy.write_row(row)
 

@@ -36,7 +36,25 @@ from store.hashchain import ChainExtender, ChainRow, CommandRow, EventRejected
 from store.postgres.base import CHAIN_COLUMNS
 from store.sqlite.statements import RefusalRow, refusal_row
 
-COPY_EVENTS = f"COPY events ({CHAIN_COLUMNS}) FROM STDIN"
+COPY_EVENTS = f"COPY events ({CHAIN_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+"""The events' rows in COPY's binary form: each text column goes as its bytes, with no
+escaping on either side, and each number as its eight (or four) bytes."""
+
+CHAIN_TYPES = (
+    "int8",
+    "text",
+    "text",
+    "text",
+    "int8",
+    "text",
+    "int4",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+)
+"""The PostgreSQL type of each column of a ChainRow (`CHAIN_COLUMNS`), for the binary COPY."""
 
 STREAM_BATCH = 2_000
 """Rows per batch handed to the writer thread: small enough that the server starts
@@ -105,6 +123,7 @@ def _stream(
             while (job := jobs.get()) is not None:
                 rows, refused, commands = job
                 with conn.cursor() as cur, cur.copy(COPY_EVENTS) as copy:
+                    copy.set_types(CHAIN_TYPES)
                     for row in rows:
                         copy.write_row(row)
                 write(rows, refused, commands, True)

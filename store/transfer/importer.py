@@ -107,6 +107,8 @@ class _Import:
     restored: dict[str, int] = field(
         default_factory=lambda: {"command": 0, "refusal": 0, "bookmark": 0, "import": 0}
     )
+    raw: bytes = b""
+    """The line (as read) of the event `items` yielded last: what a replay child sends."""
 
     def items(self) -> Iterator[RecordedItem]:
         """Each refusal record and each event (with its command's payload, or None), in
@@ -119,11 +121,12 @@ class _Import:
         is offered and handed on, and a line that does not read is refused only once
         every item before it has been (and loaded by the caller)."""
         lines, check, offer = self.lines, self.check, self.check.offer
-        read: list[tuple[int, RecordedItem]] = []
+        read: list[tuple[int, RecordedItem, bytes]] = []
         for failure in self._read_batches(read):
-            for line, item in read:
+            for line, item, raw in read:
                 lines.line = line
                 if type(item) is tuple:
+                    self.raw = raw
                     try:
                         offer(item[0], item[1])
                     except HistoryRefused as exc:
@@ -143,11 +146,12 @@ class _Import:
             raise InvalidInput(f"{prefix}the file {what}: nothing to import")
 
     def _read_batches(
-        self, read: list[tuple[int, RecordedItem]]
+        self, read: list[tuple[int, RecordedItem, bytes]]
     ) -> Iterator[tuple[int, InvalidInput] | None]:
-        """Fill `read` with the next lines' items (each with its line) and yield each
-        time it holds a batch: None, or the refusal of the line that ended the reading
-        (then the last); `lines.line` is back where the reading stopped after each."""
+        """Fill `read` with the next lines' items (each with its line number and its
+        bytes) and yield each time it holds a batch: None, or the refusal of the line that
+        ended the reading (then the last); `lines.line` is back where the reading stopped
+        after each."""
         lines, event_lines, progress = self.lines, self.event_lines, self.progress
         raw_lines, event_of = lines.raw_lines(), lines.event_of
         while True:
@@ -163,7 +167,7 @@ class _Import:
                     if RECORD in value:
                         refusal = self._record(value)
                         if refusal is not None:
-                            read.append((lines.line, refusal))
+                            read.append((lines.line, refusal, raw))
                         continue
                     event = event_of(value)
                     line = lines.line
@@ -171,7 +175,7 @@ class _Import:
                     if progress is not None and len(event_lines) % PROGRESS_EVERY == 0:
                         progress(len(event_lines))
                     payload = None if self.pending is None else self._payload_for(event)
-                    read.append((line, (event, payload)))
+                    read.append((line, (event, payload), raw))
                     if len(read) >= PARSE_BATCH:
                         break
                 else:

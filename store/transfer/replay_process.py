@@ -5,9 +5,11 @@ them through the domain's rules (`domain.history_check`), then chaining the rows
 writing them. In one interpreter they take turns. Here the import forks a child (POSIX
 `fork`: it inherits the input, the domain and the states already folded) that runs the
 import's own reading and replay (`_Import.items()`, unchanged) and sends each item it
-yields, in order, through a pipe: the events (with their lines and their commands'
-payloads) and refusal records, then the refusal it raised, if any, or at the end the
-records the load writes last. The importing process takes those items as if it had read
+yields, in order, through a pipe: each event as the line it read and accepted (with its
+command's payload), each refusal record, then the refusal it raised, if any, or at the
+end the records the load writes last. The load parses each line again, as the child
+did: sending the bytes costs the child (the import's slower side) less than writing its
+objects out as JSON once more. The importing process takes those items as if it had read
 them itself (`ReplayChild.items`) and loads them (chain, rows, the store's writes).
 
 So the order of everything is a single process's by construction: the child sends an
@@ -93,17 +95,21 @@ class OpenCommand:
         self._open = []
 
 
-_event_fields = operator.attrgetter(*FIELDS)
-"""An event's fields in `RecordedEvent`'s order (the export's, `store.jsonl.FIELDS`)."""
+_fields_of = operator.itemgetter(*FIELDS)
+"""An event line's fields in `RecordedEvent`'s order (`store.jsonl.FIELDS`)."""
 
 
 def _send(out: _Outbox, message: tuple[Any, ...]) -> None:
-    """Send a message: a batch of items as JSON (orjson writes it in a third of
-    pickle's time, and the items came from JSON), anything else pickled."""
+    """Send a message. A batch of items, `("items", entries, read, lines)`, goes as a
+    JSON head (its entries and `read`) followed by the events' lines as they were read:
+    the child sends the bytes it parsed rather than writing its objects out as JSON
+    again, and the load parses them as the child did. Anything else (or a head that is
+    not JSON after all) is pickled."""
     data = b""
     if message[0] == "items":
-        with contextlib.suppress(TypeError):  # (not JSON after all: pickled)
-            data = b"J" + orjson.dumps(message[1:])
+        with contextlib.suppress(TypeError):
+            head = orjson.dumps(message[1:3])
+            data = b"J" + _HEADER.pack(len(head)) + head + message[3]
     if not data:
         data = b"P" + pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
     out.put(_HEADER.pack(len(data)) + data)
@@ -161,27 +167,36 @@ def _produce(
 def _produce_into(
     out: _Outbox, state: Any, finished: Callable[[], dict[str, Any]], read: Callable[[], int]
 ) -> None:
-    """`_produce` with its messages queued in `out`."""
+    """`_produce` with its messages queued in `out`. Each event goes as its line number,
+    the length of its line and its command's payload (or None), then its line; a
+    refusal record as its line number and the refusal."""
     batch: list[tuple[Any, ...]] = []
-    lines, fields = state.lines, _event_fields
+    raws: list[bytes] = []
+    lines = state.lines
+
+    def items() -> tuple[Any, ...]:
+        return ("items", batch, read(), b"".join(raws))
+
     try:
         for item in state.items():
             if type(item) is tuple:
-                batch.append((lines.line, fields(item[0]), item[1]))
+                raw = state.raw
+                batch.append((lines.line, len(raw), item[1]))
+                raws.append(raw)
             else:
                 batch.append((lines.line, item))
             if len(batch) >= SEND_EVERY:
-                _send(out, ("items", batch, read()))
-                batch = []
+                _send(out, items())
+                batch, raws = [], []
     except InvalidInput as exc:
-        _send(out, ("items", batch, read()))
+        _send(out, items())
         _send(out, ("refused", exc.message))
         return
     except BaseException as exc:  # reported, never raised into the parent's code
-        _send(out, ("items", batch, read()))
+        _send(out, items())
         _send(out, ("crashed", f"{type(exc).__name__}: {exc}"))
         return
-    _send(out, ("items", batch, read()))
+    _send(out, items())
     _send(out, ("done", finished()))
 
 
@@ -233,10 +248,12 @@ class ReplayChild:
         body = self._exactly(size)
         if body is None:
             return ("crashed", "it ended in the middle of a message")
+        view = memoryview(body)
         if body[:1] == b"J":
-            batch, read = orjson.loads(memoryview(body)[1:])
-            return ("items", batch, read)
-        message: tuple[Any, ...] = pickle.loads(memoryview(body)[1:])
+            end = 1 + _HEADER.size + _HEADER.unpack_from(body, 1)[0]
+            batch, read = orjson.loads(view[1 + _HEADER.size : end])
+            return ("items", batch, read, view[end:])
+        message: tuple[Any, ...] = pickle.loads(view[1:])
         return message
 
     def _exactly(self, size: int) -> bytes | None:
@@ -263,13 +280,17 @@ class ReplayChild:
             kind = message[0]
             if kind == "items":
                 self.bytes_read = message[2]
+                raws, at = message[3], 0
                 for entry in message[1]:
                     if len(entry) == 2:  # a refusal record (as a dict when sent as JSON)
                         refusal = entry[1]
                         yield refusal if type(refusal) is Refusal else Refusal(**refusal)
                         continue
-                    line, fields, payload = entry
-                    event = RecordedEvent(*fields)
+                    line, size, payload = entry
+                    # The line the child read and accepted (`EventLines.event_of`): the
+                    # same bytes give the same fields.
+                    event = RecordedEvent(*_fields_of(orjson.loads(raws[at : at + size])))
+                    at += size
                     event_lines.append(line)
                     if progress is not None and len(event_lines) % every == 0:
                         progress(len(event_lines), self.bytes_read)

@@ -259,6 +259,27 @@ def test_on_postgresql_too(
     _same_either_way(make, seed, kind, at, rechain, then)
 
 
+class _NoJsonHeads:
+    """`orjson` for the replay module, with every message head refused as JSON: each
+    batch of items goes pickled (`replay_process._send`'s other form)."""
+
+    loads = staticmethod(orjson.loads)
+
+    @staticmethod
+    def dumps(value: Any, *args: Any, **kwargs: Any) -> bytes:
+        raise TypeError("not JSON")
+
+
+@pytest.mark.parametrize("kind", ["none", "amount", "hash"])
+def test_batches_sent_pickled_give_the_same_outcome(
+    monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    text = _damaged(1, kind, 0.5, kind == "amount", None)
+    alone = _outcome(InMemoryEventStore, text, split=False)
+    monkeypatch.setattr(replay_process, "orjson", _NoJsonHeads)
+    assert _outcome(InMemoryEventStore, text, split=True) == alone
+
+
 # -- when the child is used, and what it leaves ------------------------------------------
 
 

@@ -5,6 +5,7 @@ loaded with the same history has, and stays append-only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -76,3 +77,21 @@ def test_copy_loaded_rows_are_append_only(postgres_url: str) -> None:
             with pytest.raises(psycopg.errors.RestrictViolation):
                 store._pg.execute(statement)
         assert store.verify().ok
+
+
+def test_rows_go_by_binary_copy_with_their_exact_values(postgres_url: str) -> None:
+    """The bulk-written tables go by COPY's binary form (`COPY_TYPES`): a keyed store
+    (its commands rows carry a MAC) and a command kept without a payload read back as
+    written, the tree's hashes as their 32 bytes, and everything verifies."""
+    history = _history([f"n{n}" for n in range(FEW_ROWS * 2)])
+    history[3] = replace(history[3], command=None)
+    with PostgresEventStore(postgres_url, create=True, key=b"k" * 32) as store:
+        store.append_bulk(history)
+        assert store.verify().ok
+        assert store.command_payload("c3") is None
+        assert store.command_payload("c4") == ("note", {"text": "n4"})
+        assert store.find_command("c4") is not None  # its MAC checks
+        macs = store._pg.execute("SELECT count(*) FROM commands WHERE mac IS NULL").fetchone()
+        assert macs == (0,)
+        widths = store._pg.execute("SELECT DISTINCT length(hash) FROM merkle_nodes").fetchall()
+        assert widths == [(32,)]
