@@ -6,8 +6,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import queue
-import threading
 from typing import IO, Any
 
 from domain.errors import InvalidInput
@@ -23,11 +21,6 @@ class HashingReader(io.RawIOBase):
         self.count = 0
         """Bytes read so far."""
         self._ahead: list[bytes] = []
-
-    def hash_in_thread(self) -> None:
-        """Hash the blocks read from now on in a thread of their own (`HashAside`): the
-        import's replay child does, so that its reading and replay do not wait for it."""
-        self.sha256 = HashAside(self.sha256)
 
     def readable(self) -> bool:
         return True
@@ -70,28 +63,3 @@ class HashingReader(io.RawIOBase):
         self.sha256.update(data)
         self.count += size
         return size
-
-
-class HashAside:
-    """A digest made by a thread of its own (`HashingReader.hash_in_thread`): hashlib
-    lets go of the interpreter while it hashes a block, so the file's SHA-256 (~0.7 µs
-    an event) is made on another processor, beside the reading and the replay."""
-
-    def __init__(self, digest: Any) -> None:
-        self._digest = digest
-        self._blocks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="eventscope-hash", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (block := self._blocks.get()) is not None:
-            self._digest.update(block)
-
-    def update(self, data: bytes) -> None:
-        self._blocks.put(data)
-
-    def hexdigest(self) -> str:
-        """The digest of every block (once they are all hashed)."""
-        self._blocks.put(None)
-        self._thread.join()
-        return str(self._digest.hexdigest())

@@ -429,7 +429,6 @@ def import_history(
             state,
             lambda: _finished(state, reader),
             lambda: reader.count,
-            reader.hash_in_thread,  # in the child
         )
         formatter = EventLines(io.BytesIO(b""), name=name, max_line_bytes=max_line_bytes)
         load = _Import(formatter, OpenCommand(domain.model), before.position, name)

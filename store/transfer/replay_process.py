@@ -208,11 +208,10 @@ class ReplayChild:
         state: Any,
         finished: Callable[[], dict[str, Any]],
         read: Callable[[], int],
-        forked: Callable[[], None] = lambda: None,
     ) -> None:
-        """Fork the child: it runs `forked()`, then `state.items()` (an `_Import`), then
-        sends `finished()` (what the load needs of its state to write its records);
-        `read()` is how many bytes of the file it has read."""
+        """Fork the child: it runs `state.items()` (an `_Import`), then sends
+        `finished()` (what the load needs of its state to write its records); `read()` is
+        how many bytes of the file it has read."""
         read_fd, write_fd = os.pipe()
         with contextlib.suppress(OSError, AttributeError):
             import fcntl
@@ -225,7 +224,6 @@ class ReplayChild:
                 os.close(read_fd)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 state.progress = None  # the load tells the progress (`items`)
-                forked()
                 _produce(write_fd, state, finished, read)
             except BaseException:
                 status = 1
