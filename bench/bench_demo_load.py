@@ -2,7 +2,7 @@
 
 Run on demand (this is not a test)::
 
-    hi .venv/bin/python bench/bench_demo_load.py --events 3000000 --folder /tmp/x
+    nice -n -15 .venv/bin/python bench/bench_demo_load.py --events 3000000 --folder /tmp/x
 
 It writes the demo history the way `eventscope demo` does (generated in a child
 process, `tui.cli.demo_feed.history_in_child`, loaded here by `append_bulk` in one

@@ -1,7 +1,7 @@
 """Where a PostgreSQL import's time goes, and the best share of `COPY` this machine allows.
 
     .venv/bin/pip install -e '.[bench,postgres]'
-    hi .venv/bin/python bench/bench_import_budget.py --events 50000 --rounds 3
+    nice -n -15 .venv/bin/python bench/bench_import_budget.py --events 50000 --rounds 3
 
 Issue 11 asks an import (a replay through the rules, then `COPY`) for >= 50% of a raw
 `COPY` of the same rows. Both run on this machine's processors, the server's and the

@@ -7,7 +7,7 @@
     .venv/bin/python bench/bench_postgres.py --main --bulk 0     # + main's append path, A/B
     .venv/bin/python bench/bench_postgres.py --writers 16 --bulk 0 --patience 20  # lock patience
     .venv/bin/python bench/bench_postgres.py --writers 16 --bulk 0 --commit-mode shared  # a path
-    hi .venv/bin/python bench/bench_postgres.py --writers 1 4 16 --commands 300 \
+    nice -n -15 .venv/bin/python bench/bench_postgres.py --writers 1 4 16 --commands 300 \
         --rounds 2 --bulk 0 --main                               # the README's run F
 
 Everything runs on one throwaway server started here (tests/support/postgres_server.py,
