@@ -470,6 +470,24 @@ class HistoryCheck:
                     )
 
 
+class OpenCommand(HistoryCheck):
+    """The load's stand-in for `HistoryCheck` while a replay child reads and replays an
+    import (`store.transfer.replay_process`): it keeps the events of the command being
+    loaded, the group a `HistoryCheck` holds open, by the same rule (`_join`), for
+    `decode_offered`; and it checks and decides nothing, as the child already has."""
+
+    def __init__(self, model: DomainModel) -> None:
+        super().__init__(model, None)
+
+    def offer(self, event: RecordedEvent, payload: dict[str, Any] | None = None) -> None:
+        index = self._count
+        self._count += 1
+        self._join(event, payload, index)
+
+    def _decide(self, group: _Group) -> None:
+        """Nothing: the child decided each command before it sent its events."""
+
+
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error.get("loc", ())) or "value"

@@ -30,7 +30,7 @@ from domain.clock import Clock, SystemClock
 from domain.description import DomainDescription
 from domain.envelope import Bookmark, Head, RecordedEvent, Refusal
 from domain.errors import InvalidInput
-from domain.history_check import HistoryCheck, HistoryRefused
+from domain.history_check import HistoryCheck, HistoryRefused, OpenCommand
 from domain.ports import CommandRecord, EventStore, ImportRecord, ImportWrites, RecordedItem
 from store import bookmarks as bookmark_rules
 from store.hashchain import EventRejected
@@ -43,11 +43,7 @@ from store.transfer.records import (
     int_field,
     text_field,
 )
-from store.transfer.replay_process import (
-    SPLIT_MIN_BYTES,
-    OpenCommand,
-    ReplayChild,
-)
+from store.transfer.replay_process import SPLIT_MIN_BYTES, ReplayChild
 
 
 @dataclass(frozen=True)

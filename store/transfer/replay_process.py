@@ -17,7 +17,8 @@ item only once the rules accepted it (a line is replayed before its row is chain
 its refusal comes after the last item it accepted, where one process would have raised
 it. The load's own refusals (the chain, a clash with stored ids) name an earlier event of
 the same command whose data does not validate first, as one process does: the load keeps
-the events of the command being loaded (`OpenCommand`), the group `HistoryCheck` holds.
+the events of the command being loaded (`domain.history_check.OpenCommand`: a
+`HistoryCheck` that groups them by its own rule and decides nothing).
 
 The child only reads and decides: it never touches the store. It exits with `os._exit`
 (no atexit handler, no flush of the buffers it inherited) and is waited for (killed first
@@ -42,8 +43,6 @@ import orjson
 
 from domain.envelope import RecordedEvent, Refusal
 from domain.errors import InvalidInput
-from domain.history_check import HistoryRefused, decode_event
-from domain.model import DomainModel
 from domain.ports import RecordedItem
 from store.handoff import hand
 from store.jsonl import FIELDS
@@ -62,37 +61,6 @@ SEND_EVERY = 256
 _HEADER = struct.Struct("<I")
 _PIPE_BYTES = 1 << 20
 """The pipe's capacity asked for (Linux): the child may run up to a megabyte ahead."""
-
-
-class OpenCommand:
-    """The load's stand-in for `HistoryCheck` while the child replays: it keeps the
-    events of the command being loaded (the group a `HistoryCheck` holds open), for
-    `decode_offered`, and replays nothing."""
-
-    def __init__(self, model: DomainModel) -> None:
-        self._model = model
-        self._count = 0
-        self._command_id: Any = None
-        self._open: list[tuple[RecordedEvent, int]] = []
-
-    def offer(self, event: RecordedEvent, payload: dict[str, Any] | None = None) -> None:
-        index = self._count
-        self._count += 1
-        command_id = event.metadata.get("command_id")
-        if command_id != self._command_id or not self._open:
-            self._command_id = command_id
-            self._open = []
-        self._open.append((event, index))
-
-    def decode_offered(self) -> None:
-        for event, index in self._open:
-            try:
-                decode_event(self._model, event)
-            except InvalidInput as exc:
-                raise HistoryRefused(exc.message, index) from None
-
-    def finish(self) -> None:
-        self._open = []
 
 
 _fields_of = operator.itemgetter(*FIELDS)
