@@ -37,7 +37,7 @@ from domain.history_compare import (
 from domain.messages import Command, Event
 from domain.model import Context, DomainModel
 from domain.replay_decider import ReplayDecider, id_places
-from domain.text import UnsafeText, checked_text, plain_texts
+from domain.text import TEXT_ONLY, UnsafeText, checked_text, plain_texts
 
 CommandFields = Callable[[type[Command], Sequence[Event], Context], dict[str, Any]]
 """`fields(command_model, events, ctx)`: the fields of the command that recorded
@@ -59,7 +59,6 @@ class HistoryRefused(InvalidInput):
         self.index = index
 
 
-_TEXT_ONLY = frozenset((str,))
 _metadata_values = operator.itemgetter(*METADATA_FIELDS)
 
 
@@ -68,7 +67,7 @@ def metadata_is_text(metadata: Any) -> bool:
     loop runs in C: the types of the fields' values must all be `str`)."""
     if type(metadata) is not dict:
         return False
-    return _TEXT_ONLY.issuperset(map(type, map(metadata.get, METADATA_FIELDS)))
+    return TEXT_ONLY.issuperset(map(type, map(metadata.get, METADATA_FIELDS)))
 
 
 def check_metadata(metadata: Mapping[str, Any], known: Container[str] = ()) -> None:
@@ -252,7 +251,7 @@ class HistoryCheck:
                 values = ()
             if (
                 values
-                and _TEXT_ONLY.issuperset(map(type, values))
+                and TEXT_ONLY.issuperset(map(type, values))
                 and (plain_texts(values, METADATA_MAX_LENGTH) or safe.issuperset(values))
             ):
                 return

@@ -148,6 +148,11 @@ def checked_text(value: str, *, field: str, max_length: int, required: bool = Tr
     return normal
 
 
+TEXT_ONLY = frozenset((str,))
+"""`TEXT_ONLY.issuperset(map(type, values))`: every one of `values` is a str, tested in C
+(the metadata of an event, the fields of a command record)."""
+
+
 def plain_texts(values: Sequence[str], max_length: int) -> bool:
     """True when `checked_text` would take each of `values` as it is, decided at once:
     all printable ASCII, none blank, none longer than `max_length` (ids and actors, the

@@ -32,6 +32,7 @@ from domain.envelope import Bookmark, Head, RecordedEvent, Refusal
 from domain.errors import InvalidInput
 from domain.history_check import HistoryCheck, HistoryRefused, OpenCommand
 from domain.ports import CommandRecord, EventStore, ImportRecord, ImportWrites, RecordedItem
+from domain.text import TEXT_ONLY
 from store import bookmarks as bookmark_rules
 from store.hashchain import EventRejected
 from store.jsonl import MAX_LINE_BYTES, EventLines
@@ -57,7 +58,6 @@ class ImportResult:
     """How many records of each kind were restored (command, refusal, bookmark, import)."""
 
 
-_TEXT_ONLY = frozenset((str,))
 _COMMAND_KEYS = frozenset((RECORD, *COMMAND_FIELDS))
 _command_texts = operator.itemgetter("command_id", "command_type", "actor", "recorded_at")
 
@@ -220,7 +220,7 @@ class _Import:
         payload = value.get("payload")
         if (
             value[RECORD] == "command"
-            and _TEXT_ONLY.issuperset(map(type, texts))
+            and TEXT_ONLY.issuperset(map(type, texts))
             and all(texts)
             and (payload is None or type(payload) is dict)
             and texts[0] not in self.command_records
@@ -270,7 +270,7 @@ class _Import:
         if payload is not None and not isinstance(payload, dict):
             raise InvalidInput("command record: payload must be a JSON object or null")
         texts = (value["command_id"], value["command_type"], value["actor"], value["recorded_at"])
-        if _TEXT_ONLY.issuperset(map(type, texts)) and all(texts):  # the common case at once
+        if TEXT_ONLY.issuperset(map(type, texts)) and all(texts):  # the common case at once
             return _Pending(*texts[:2], payload, *texts[2:], self.lines.line)
         return _Pending(
             text_field(value, "command_id", "command"),
