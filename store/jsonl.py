@@ -16,6 +16,8 @@ import orjson
 
 from domain.envelope import Head, RecordedEvent
 from domain.errors import InvalidInput
+from domain.history_check import METADATA_MAX_LENGTH
+from domain.text import UnsafeText, checked_text
 from store.hashchain import EventRejected, is_hash, is_stored_time
 from store.hashchain.rows import HASH_LENGTH, STORED_TIME_LENGTH
 from store.hashchain.rows import time_and_hashes as _time_and_hashes
@@ -164,6 +166,11 @@ class EventLines:
                 and type(stream_type) is str
                 and type(type_) is str
                 and event_id != ""
+                # printable ASCII, not blank, not too long: what `checked_text` takes
+                and event_id.isascii()
+                and event_id.isprintable()
+                and not event_id.isspace()
+                and len(event_id) <= METADATA_MAX_LENGTH
                 and stream_id != ""
                 and stream_type != ""
                 and type_ != ""
@@ -200,6 +207,12 @@ class EventLines:
             text = value[name]
             if not isinstance(text, str) or not text:
                 raise self.fail(f"{name} must be a non-empty string, not {_show(text)}")
+        try:
+            # The one free text of an event its replay does not compare (the bus draws
+            # it): held to the rule of the ids in its metadata.
+            checked_text(value["event_id"], field="event_id", max_length=METADATA_MAX_LENGTH)
+        except UnsafeText as exc:
+            raise self.fail(str(exc)) from None
         for name in ("data", "metadata"):
             if not isinstance(value[name], dict):
                 raise self.fail(f"{name} must be a JSON object, not {_show(value[name])}")

@@ -546,6 +546,16 @@ _IMPORTS: list[tuple[str, Argv, str]] = [  # name, import into the target, messa
         "2: data must be a JSON object",
     ),
     (
+        "an event id with a bidi override",
+        _lines(_second(_edited(lambda e: e.update(event_id="\u202e" + e["event_id"])))),
+        "2: event_id contains control, bidi or invisible characters (U+202E)",
+    ),
+    (
+        "an event id holding NUL (PostgreSQL text cannot)",
+        _lines(_second(_edited(lambda e: e.update(event_id=e["event_id"] + "\u0000")))),
+        "2: event_id contains control, bidi or invisible characters (U+0000)",
+    ),
+    (
         "a time in another format",
         _lines(_second(_edited(lambda e: e.update(recorded_at=e["recorded_at"][:19])))),
         "2: recorded_at must look like",

@@ -140,3 +140,34 @@ def _agrees_with_the_checks(value: dict[str, Any]) -> None:
         assert also.value.message == refused.message
         return
     assert lines.event_of(dict(value)) == slow
+
+
+_ID_CHARACTERS = st.sampled_from(
+    ["a", "-", "7", " ", "\t", "\x00", "\x7f", "\u202e", "\u200b", "é", "e\u0301", "日", "\n"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(event_id=st.lists(_ID_CHARACTERS, max_size=6).map("".join), long=st.booleans())
+@example(event_id="\u202eabc", long=False)  # a bidi override
+@example(event_id="a", long=True)  # 201 characters
+@example(event_id="   ", long=False)
+def test_an_event_id_is_held_to_the_rule_of_the_metadata_ids(event_id: str, long: bool) -> None:
+    """An event id is the one text of an event its replay does not compare (the bus
+    draws it): the one test and the field checks refuse one with control, bidi or
+    invisible characters, blank or over 200 characters, as `checked_text` does, and
+    agree on everything else."""
+    if long:
+        event_id = event_id * 201
+    value = {**VALID, "event_id": event_id}
+    _agrees_with_the_checks(value)
+    lines = EventLines(None)  # type: ignore[arg-type]
+    if event_id and (
+        not event_id.strip()
+        or len(event_id) > 200
+        or any(c in event_id for c in "\t\x00\x7f\u202e\u200b\n")
+    ):
+        with pytest.raises(InvalidInput, match="event_id"):
+            lines.event_of(dict(value))
+    elif event_id:
+        assert lines.event_of(dict(value)).event_id == event_id  # kept as written

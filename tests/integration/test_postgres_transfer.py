@@ -90,3 +90,28 @@ def test_an_import_that_fails_leaves_postgres_unchanged(
     assert done.returncode == 2
     assert len(done.stderr.decode().strip().splitlines()) == 1
     assert _head(target) == {"position": 0, "hash": "0" * 64}
+
+
+def test_an_event_id_postgres_text_cannot_hold_is_refused_at_its_line_as_on_sqlite(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """A NUL in an event id reached `COPY` before, where the server refused it naming the
+    row of its batch; it is now refused at its line, by the same rule on both stores."""
+    original = str(tmp_path / "original.db")
+    _ok(original, "demo", "--events", "200", "--no-open")
+    lines = _ok(original, "export").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(b'{"position":5,'))
+    lines[at] = lines[at].replace(b'"event_id":"', b'"event_id":"\\u0000', 1)
+    damaged = b"\n".join(lines)
+    on_postgres = postgres_server.database()
+    _ok(on_postgres, "init")
+    outcomes = []
+    for target in (on_postgres, str(tmp_path / "copy.db")):
+        done = _run(target, "import", "-", stdin=damaged)
+        assert done.returncode == 2
+        assert len(done.stderr.decode().strip().splitlines()) == 1
+        outcomes.append(done.stderr.decode().split("error: ", 1)[1].split(": ", 1)[1])
+    assert outcomes[0] == outcomes[1]
+    assert f"line {at + 1}: event_id contains control" in outcomes[0]
+    assert _head(on_postgres) == {"position": 0, "hash": "0" * 64}
+    assert not (tmp_path / "copy.db").exists()
