@@ -118,6 +118,23 @@ class UnsafeText(ValueError):
     """Text that may not be recorded: control, bidi or invisible characters, or too long."""
 
 
+def unsafe_refusal(value: str, field: str) -> str | None:
+    """The one line refusing `value` for its control, bidi or invisible characters (each
+    named as U+XXXX: a backslash escape would be escaped again by `DomainError`), or None
+    when it holds none. `checked_text` says it of text entering; an import of stored
+    records (`store.transfer.records`) of their texts."""
+    if value.isascii() and value.isprintable():
+        return None
+    bad = _unsafe().findall(value)
+    if not bad:
+        return None
+    shown = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in bad))
+    return (
+        f"{field} contains control, bidi or invisible characters ({shown}): "
+        "remove them and try again"
+    )
+
+
 def checked_text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
     """`value` normalised to NFC, or `UnsafeText` with one line naming `field` and the fix.
 
@@ -130,17 +147,11 @@ def checked_text(value: str, *, field: str, max_length: int, required: bool = Tr
         # Printable ASCII (U+0020..U+007E) is already NFC and holds no unsafe character:
         # only the length and blankness are left to check (ids, actors, most text).
         normal = value
-        bad: list[str] = []
     else:
         normal = unicodedata.normalize("NFC", value)
-        bad = _unsafe().findall(normal)
-    if bad:
-        # Named as U+XXXX: a backslash escape would be escaped again by `DomainError`.
-        shown = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in bad))
-        raise UnsafeText(
-            f"{field} contains control, bidi or invisible characters ({shown}): "
-            "remove them and try again"
-        )
+        problem = unsafe_refusal(normal, field)
+        if problem is not None:
+            raise UnsafeText(problem)
     if len(normal) > max_length:
         raise UnsafeText(f"{field} is {len(normal)} characters long: at most {max_length}")
     if required and not normal.strip():

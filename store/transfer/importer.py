@@ -62,6 +62,15 @@ _COMMAND_KEYS = frozenset((RECORD, *COMMAND_FIELDS))
 _command_texts = operator.itemgetter("command_id", "command_type", "actor", "recorded_at")
 
 
+def _plain(texts: tuple[Any, ...]) -> bool:
+    """A command record's texts as `text_field` takes them, decided at once: each a
+    non-empty str, all printable ASCII (anything else is left to `text_field`)."""
+    if not (TEXT_ONLY.issuperset(map(type, texts)) and all(texts)):
+        return False
+    joined = "".join(texts)
+    return joined.isascii() and joined.isprintable()
+
+
 @dataclass(slots=True)
 class _Pending:
     command_id: str
@@ -220,8 +229,7 @@ class _Import:
         payload = value.get("payload")
         if (
             value[RECORD] == "command"
-            and TEXT_ONLY.issuperset(map(type, texts))
-            and all(texts)
+            and _plain(texts)
             and (payload is None or type(payload) is dict)
             and texts[0] not in self.command_records
         ):
@@ -269,9 +277,10 @@ class _Import:
         payload = value["payload"]
         if payload is not None and not isinstance(payload, dict):
             raise InvalidInput("command record: payload must be a JSON object or null")
-        texts = (value["command_id"], value["command_type"], value["actor"], value["recorded_at"])
-        if TEXT_ONLY.issuperset(map(type, texts)) and all(texts):  # the common case at once
-            return _Pending(*texts[:2], payload, *texts[2:], self.lines.line)
+        texts = _command_texts(value)
+        if _plain(texts):  # the common case at once
+            command_id, command_type, actor, at = texts
+            return _Pending(command_id, command_type, payload, actor, at, self.lines.line)
         return _Pending(
             text_field(value, "command_id", "command"),
             text_field(value, "command_type", "command"),

@@ -20,6 +20,7 @@ from typing import Any
 
 from domain.errors import DomainError, InvalidInput
 from domain.ports import AuditRecords, ImportRecord
+from domain.text import unsafe_refusal
 
 RECORD = "record"
 """The field naming a record's kind; events never have it."""
@@ -109,6 +110,10 @@ def text_field(value: Mapping[str, Any], name: str, kind: str, *, empty: bool = 
     text = value[name]
     if not isinstance(text, str) or (not empty and not text):
         raise InvalidInput(f"{kind} record: {name} must be a non-empty string, not {text!r}")
+    # What no command could have recorded (and PostgreSQL text cannot hold a NUL).
+    problem = unsafe_refusal(text, name)
+    if problem is not None:
+        raise InvalidInput(f"{kind} record: {problem}")
     return text
 
 

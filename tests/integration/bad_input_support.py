@@ -273,6 +273,21 @@ def _edited(change: Callable[[dict[str, Any]], object]) -> Callable[[bytes], byt
     return edit
 
 
+def _command_record(line: bytes, **texts: str) -> bytes:
+    """The command record of the event on `line` (its ids, no payload), with `texts`."""
+    event = orjson.loads(line)
+    meta = event["metadata"]
+    record = {
+        "record": "command",
+        "command_id": meta["command_id"],
+        "command_type": meta["command_type"],
+        "payload": None,
+        "actor": meta["actor"],
+        "recorded_at": event["recorded_at"],
+    }
+    return orjson.dumps({**record, **texts})
+
+
 def _flipped(digest: str) -> str:
     return ("1" if digest[0] == "0" else "0") + digest[1:]
 
@@ -554,6 +569,16 @@ _IMPORTS: list[tuple[str, Argv, str]] = [  # name, import into the target, messa
         "an event id holding NUL (PostgreSQL text cannot)",
         _lines(_second(_edited(lambda e: e.update(event_id=e["event_id"] + "\u0000")))),
         "2: event_id contains control, bidi or invisible characters (U+0000)",
+    ),
+    (
+        "a command record whose actor holds a bidi override",
+        _lines(lambda ls: [ls[0], _command_record(ls[1], actor="\u202eann"), *ls[1:]]),
+        "line 2: command record: actor contains control, bidi or invisible characters (U+202E)",
+    ),
+    (
+        "a command record whose time holds NUL (PostgreSQL text cannot)",
+        _lines(lambda ls: [ls[0], _command_record(ls[1], recorded_at="\u0000"), *ls[1:]]),
+        "line 2: command record: recorded_at contains control",
     ),
     (
         "a time in another format",

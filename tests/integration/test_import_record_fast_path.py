@@ -20,6 +20,7 @@ from store.transfer.records import COMMAND_FIELDS, RECORD
 _TEXT = st.one_of(
     st.sampled_from(["c1", "c2", "deposit", "ann", "2026-01-31T09:00:00.000000Z"]),
     st.sampled_from(["", " "]),
+    st.sampled_from(["a\x00", "\u202eann", "Zoë", "t\tab", "e\u0301"]),  # unsafe, or not ASCII
     st.none(),
     st.integers(0, 2),
     st.booleans(),
@@ -77,6 +78,8 @@ _GOOD = {
 @example([_GOOD, _GOOD])  # a second record of one command
 @example([_GOOD, {**_GOOD, "command_id": "c2", "payload": []}])
 @example([{**_GOOD, "actor": ""}])
+@example([{**_GOOD, "actor": "\u202eann"}])  # refused as the field checks refuse it
+@example([{**_GOOD, "actor": "Zoë"}])  # safe, not ASCII: the field checks take it
 def test_a_command_record_is_taken_at_once_as_field_by_field(values: list[dict[str, Any]]) -> None:
     quick, checked = _state(), _state()
     for line, value in enumerate(values, start=1):
@@ -86,3 +89,18 @@ def test_a_command_record_is_taken_at_once_as_field_by_field(values: list[dict[s
         assert quick.empty_commands == checked.empty_commands
         assert quick.command_records == checked.command_records
         assert quick.restored == checked.restored
+
+
+def test_a_command_record_with_text_no_command_could_record_is_refused() -> None:
+    """Control, bidi or invisible characters in a command record's texts (which the bus
+    refuses on entry, and PostgreSQL text cannot hold as NUL) are refused by either
+    path, naming the field; safe text that is not ASCII is taken."""
+    for name in ("command_id", "command_type", "actor", "recorded_at"):
+        for bad in ("a\x00", "\u202eann", "t\tab", "x\u200b"):
+            value = {**_GOOD, name: bad}
+            for take in (_state()._record, _state()._checked_record):
+                message = _outcome(take, value)
+                assert isinstance(message, str), (name, bad)
+                assert f"command record: {name} contains control, bidi or invisible" in message
+        for take in (_state()._record, _state()._checked_record):
+            assert _outcome(take, {**_GOOD, name: "Zoë"}) is None

@@ -9,6 +9,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from postgres_server import PostgresServer
@@ -92,16 +93,29 @@ def test_an_import_that_fails_leaves_postgres_unchanged(
     assert _head(target) == {"position": 0, "hash": "0" * 64}
 
 
-def test_an_event_id_postgres_text_cannot_hold_is_refused_at_its_line_as_on_sqlite(
-    tmp_path: Path, postgres_server: PostgresServer
+def _nul_in_event_id(lines: list[bytes]) -> tuple[int, str]:
+    at = next(i for i, line in enumerate(lines) if line.startswith(b'{"position":5,'))
+    lines[at] = lines[at].replace(b'"event_id":"', b'"event_id":"\\u0000', 1)
+    return at, "event_id contains control"
+
+
+def _nul_in_refusal_reason(lines: list[bytes]) -> tuple[int, str]:
+    at = next(i for i, line in enumerate(lines) if line.startswith(b'{"record":"refusal"'))
+    lines[at] = lines[at].replace(b'"reason":"', b'"reason":"\\u0000', 1)
+    return at, "refusal record: reason contains control"
+
+
+@pytest.mark.parametrize("damage", [_nul_in_event_id, _nul_in_refusal_reason])
+def test_text_postgres_cannot_hold_is_refused_at_its_line_as_on_sqlite(
+    tmp_path: Path, postgres_server: PostgresServer, damage: Any
 ) -> None:
-    """A NUL in an event id reached `COPY` before, where the server refused it naming the
-    row of its batch; it is now refused at its line, by the same rule on both stores."""
+    """A NUL in an event id or a record's text reached the server before, which refused
+    it without naming the line (and SQLite stored it): it is now refused at its line, by
+    the same rule on both stores, and nothing is written."""
     original = str(tmp_path / "original.db")
     _ok(original, "demo", "--events", "200", "--no-open")
     lines = _ok(original, "export").splitlines()
-    at = next(i for i, line in enumerate(lines) if line.startswith(b'{"position":5,'))
-    lines[at] = lines[at].replace(b'"event_id":"', b'"event_id":"\\u0000', 1)
+    at, problem = damage(lines)
     damaged = b"\n".join(lines)
     on_postgres = postgres_server.database()
     _ok(on_postgres, "init")
@@ -112,6 +126,6 @@ def test_an_event_id_postgres_text_cannot_hold_is_refused_at_its_line_as_on_sqli
         assert len(done.stderr.decode().strip().splitlines()) == 1
         outcomes.append(done.stderr.decode().split("error: ", 1)[1].split(": ", 1)[1])
     assert outcomes[0] == outcomes[1]
-    assert f"line {at + 1}: event_id contains control" in outcomes[0]
+    assert f"line {at + 1}: {problem}" in outcomes[0]
     assert _head(on_postgres) == {"position": 0, "hash": "0" * 64}
     assert not (tmp_path / "copy.db").exists()
