@@ -11,10 +11,13 @@ event builders.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from scenario_harness import Scenario
 
+from domain.decider import InMemoryDecider
+from domain.envelope import PendingEvent, RecordedEvent
 from domain.ledger import (
     ACCOUNT,
     LEDGER,
@@ -31,7 +34,7 @@ from domain.ledger import (
     TransferSent,
 )
 from domain.ledger.events import RecordedChannel
-from domain.messages import Event
+from domain.messages import Command, Event
 
 
 def stream_key(event: Event) -> str:
@@ -132,3 +135,31 @@ def limit_changed(account_id: str, old: int, new: int) -> OverdraftLimitChanged:
 
 def closed(account_id: str, reason: str = "customer left") -> AccountClosed:
     return AccountClosed(account_id=account_id, reason=reason)
+
+
+def decided(*commands: Command, seed: int = 7) -> list[PendingEvent]:
+    """The events the ledger's real decider emits for `commands` run in order (by ann,
+    at one time), each accepted; ids drawn from `seed`."""
+    decider = InMemoryDecider(LEDGER, random.Random(seed))
+    decider.recorded_at = "2026-01-31T09:00:00.000000Z"
+    for command in commands:
+        assert decider.execute("ann", command) is not None, command
+    return [e for e in decider.out if isinstance(e, PendingEvent)]
+
+
+def as_recorded(pending: PendingEvent, position: int) -> RecordedEvent:
+    """`pending` as recorded at `position` (its data and metadata copied; hashes zero)."""
+    return RecordedEvent(
+        position,
+        pending.event_id,
+        pending.stream_id,
+        pending.stream_type,
+        pending.version,
+        pending.type,
+        pending.schema_version,
+        dict(pending.data),
+        dict(pending.metadata),
+        pending.recorded_at,
+        "0" * 64,
+        "0" * 64,
+    )

@@ -5,13 +5,12 @@ refusals, with the same messages, at the same events."""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from ledger_harness import as_recorded, decided
 
-from domain.decider import InMemoryDecider
 from domain.envelope import PendingEvent, RecordedEvent
 from domain.errors import InvalidInput
 from domain.history_check import METADATA_FIELDS, HistoryCheck, HistoryRefused, _Group
@@ -64,18 +63,14 @@ class _Reference(HistoryCheck):
 
 
 def _history() -> list[PendingEvent]:
-    decider = InMemoryDecider(LEDGER_DOMAIN.model, random.Random(7))
-    decider.recorded_at = "2026-01-31T09:00:00.000000Z"
-    for command in (
+    return decided(
         OpenAccount(account_id="a1", owner="Ann", currency="EUR"),
         OpenAccount(account_id="a2", owner="Bob", currency="EUR"),
         Deposit(account_id="a1", amount="10.00", channel="online"),
         Transfer(from_account="a1", to_account="a2", amount="1.00"),
         Withdraw(account_id="a2", amount="0.50"),
         Transfer(from_account="a2", to_account="a1", amount="0.25"),
-    ):
-        assert decider.execute("ann", command) is not None
-    return [e for e in decider.out if isinstance(e, PendingEvent)]
+    )
 
 
 _EVENTS = _history()  # 8 events: two transfers of two
@@ -92,20 +87,7 @@ _CHANGE = st.tuples(
 def _recorded(changes: list[tuple[int, str, Any]]) -> list[tuple[RecordedEvent, Any]]:
     events = []
     for position, pending in enumerate(_EVENTS, start=1):
-        event = RecordedEvent(
-            position,
-            pending.event_id,
-            pending.stream_id,
-            pending.stream_type,
-            pending.version,
-            pending.type,
-            pending.schema_version,
-            dict(pending.data),
-            dict(pending.metadata),
-            pending.recorded_at,
-            "0" * 64,
-            "0" * 64,
-        )
+        event = as_recorded(pending, position)
         events.append((event, pending.command))
     for at, name, value in changes:
         event = events[at][0]

@@ -5,50 +5,30 @@ earlier one) whose data does not validate, at its index. Pure: no IO."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ledger_harness import as_recorded, decided
 
-from domain.decider import InMemoryDecider
-from domain.envelope import PendingEvent, RecordedEvent
+from domain.envelope import RecordedEvent
 from domain.history_check import HistoryRefused, OpenCommand
 from domain.ledger.commands import Deposit, OpenAccount, Transfer, Withdraw
 from domain.ledger.description import LEDGER_DOMAIN
 
 
 def _history() -> list[RecordedEvent]:
-    decider = InMemoryDecider(LEDGER_DOMAIN.model, random.Random(3))
-    decider.recorded_at = "2026-01-31T09:00:00.000000Z"
-    for command in (
+    pending = decided(
         OpenAccount(account_id="a1", owner="Ann", currency="EUR"),
         OpenAccount(account_id="a2", owner="Bob", currency="EUR"),
         Deposit(account_id="a1", amount="10.00", channel="online"),
         Transfer(from_account="a1", to_account="a2", amount="1.00"),
         Transfer(from_account="a2", to_account="a1", amount="0.25"),
         Withdraw(account_id="a2", amount="0.50"),
-    ):
-        assert decider.execute("ann", command) is not None
-    pending = [e for e in decider.out if isinstance(e, PendingEvent)]
-    return [
-        RecordedEvent(
-            n,
-            e.event_id,
-            e.stream_id,
-            e.stream_type,
-            e.version,
-            e.type,
-            e.schema_version,
-            dict(e.data),
-            dict(e.metadata),
-            e.recorded_at,
-            "0" * 64,
-            "0" * 64,
-        )
-        for n, e in enumerate(pending, start=1)
-    ]
+        seed=3,
+    )
+    return [as_recorded(event, n) for n, event in enumerate(pending, start=1)]
 
 
 _EVENTS = _history()  # 8 events; the two transfers have two each (indexes 3-4 and 5-6)
