@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import operator
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from domain.envelope import Bookmark, Head, RecordedEvent, Refusal
 from domain.errors import InvalidInput
 from domain.history_check import HistoryCheck, HistoryRefused, OpenCommand
 from domain.ports import CommandRecord, EventStore, ImportRecord, ImportWrites, RecordedItem
-from domain.text import TEXT_ONLY
+from domain.text import TEXT_ONLY, plain_texts
 from store import bookmarks as bookmark_rules
 from store.hashchain import EventRejected
 from store.jsonl import MAX_LINE_BYTES, EventLines
@@ -63,12 +64,9 @@ _command_texts = operator.itemgetter("command_id", "command_type", "actor", "rec
 
 
 def _plain(texts: tuple[Any, ...]) -> bool:
-    """A command record's texts as `text_field` takes them, decided at once: each a
-    non-empty str, all printable ASCII (anything else is left to `text_field`)."""
-    if not (TEXT_ONLY.issuperset(map(type, texts)) and all(texts)):
-        return False
-    joined = "".join(texts)
-    return joined.isascii() and joined.isprintable()
+    """A command record's texts as `text_field` takes them, decided at once: each a str,
+    printable ASCII and not blank (`plain_texts`; anything else is left to `text_field`)."""
+    return TEXT_ONLY.issuperset(map(type, texts)) and plain_texts(texts, sys.maxsize)
 
 
 @dataclass(slots=True)
