@@ -55,21 +55,26 @@ FEW_ROWS = 16
 _PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \((?:%s, ?)*%s\)")
 """An INSERT of bare values into named columns: what `COPY` can do instead."""
 
-_TEXT5 = ("text",) * 5
-COPY_TYPES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("merkle_nodes", "level, idx, hash"): ("int4", "int8", "bytea"),
-    (
-        "commands",
-        "command_id, command_type, payload, actor, recorded_at, first_position, last_position",
-    ): (*_TEXT5, "int8", "int8"),
-    (
-        "commands",
-        "command_id, command_type, payload, actor, recorded_at, first_position, last_position, mac",
-    ): (*_TEXT5, "int8", "int8", "text"),
+COLUMN_TYPES: dict[str, dict[str, str]] = {
+    "merkle_nodes": {"level": "int4", "idx": "int8", "hash": "bytea"},
+    "commands": {
+        **dict.fromkeys(("command_id", "command_type", "payload", "actor", "recorded_at"), "text"),
+        **dict.fromkeys(("first_position", "last_position"), "int8"),
+        "mac": "text",
+    },
 }
-"""The column types of the bulk-written tables (by table and column list): their rows go
-by `COPY`'s binary form, with no text escaping on either side (a hash as its 32 bytes,
-not 66 characters of hex)."""
+"""The column types of the bulk-written tables: their rows go by `COPY`'s binary form,
+with no text escaping on either side (a hash as its 32 bytes, not 66 characters of hex).
+A table or column not named here goes by `COPY`'s text form."""
+
+
+def _binary_types(table: str, columns: str) -> list[str] | None:
+    """The types of `columns` (as an INSERT names them) of `table`, if all are known."""
+    known = COLUMN_TYPES.get(table)
+    if known is None:
+        return None
+    names = [name.strip() for name in columns.split(",")]
+    return [known[name] for name in names] if all(name in known for name in names) else None
 
 
 def execute_rows(conn: psycopg.Connection, sql: Any, rows: Sequence[Sequence[Any]]) -> None:
@@ -91,13 +96,13 @@ def execute_rows(conn: psycopg.Connection, sql: Any, rows: Sequence[Sequence[Any
             cur.executemany(sql, rows)
             return
         table, columns = plain.groups()
-        types = COPY_TYPES.get((table, columns))
+        types = _binary_types(table, columns)
         binary = " (FORMAT BINARY)" if types else ""
         with cur.copy(f"COPY {table} ({columns}) FROM STDIN{binary}") as copy:
             if types:
                 copy.set_types(types)
             # psycopg formats each row in C (psycopg[binary]): binary for the tables of
-            # `COPY_TYPES`, else COPY's text form (NULL as \N, text escaped, bytes as hex).
+            # `COLUMN_TYPES`, else COPY's text form (NULL as \N, text escaped, bytes as hex).
             for row in rows:
                 copy.write_row(row)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -79,14 +80,28 @@ def test_copy_loaded_rows_are_append_only(postgres_url: str) -> None:
         assert store.verify().ok
 
 
-def test_rows_go_by_binary_copy_with_their_exact_values(postgres_url: str) -> None:
-    """The bulk-written tables go by COPY's binary form (`COPY_TYPES`): a keyed store
-    (its commands rows carry a MAC) and a command kept without a payload read back as
-    written, the tree's hashes as their 32 bytes, and everything verifies."""
+def test_rows_go_by_binary_copy_with_their_exact_values(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk-written tables go by COPY's binary form (`COLUMN_TYPES`): every COPY of
+    a load is binary, and a keyed store (its commands rows carry a MAC) and a command
+    kept without a payload read back as written, the tree's hashes as their 32 bytes,
+    and everything verifies."""
     history = _history([f"n{n}" for n in range(FEW_ROWS * 2)])
     history[3] = replace(history[3], command=None)
+    statements: list[str] = []
+    real_copy = psycopg.Cursor.copy
+
+    def copy(self: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(str(statement))
+        return real_copy(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "copy", copy)
     with PostgresEventStore(postgres_url, create=True, key=b"k" * 32) as store:
         store.append_bulk(history)
+        tables = {statement.split()[1] for statement in statements}
+        assert tables == {"events", "commands", "merkle_nodes"}
+        assert all(statement.endswith("(FORMAT BINARY)") for statement in statements)
         assert store.verify().ok
         assert store.command_payload("c3") is None
         assert store.command_payload("c4") == ("note", {"text": "n4"})
