@@ -17,7 +17,7 @@ import orjson
 from domain.envelope import Head, RecordedEvent
 from domain.errors import InvalidInput
 from domain.history_check import METADATA_MAX_LENGTH
-from domain.text import UnsafeText, checked_text
+from domain.text import UnsafeText, checked_text, plain_texts
 from store.hashchain import EventRejected, is_hash, is_stored_time
 from store.hashchain.rows import HASH_LENGTH, STORED_TIME_LENGTH
 from store.hashchain.rows import time_and_hashes as _time_and_hashes
@@ -165,12 +165,7 @@ class EventLines:
                 and type(stream_id) is str
                 and type(stream_type) is str
                 and type(type_) is str
-                and event_id != ""
-                # printable ASCII, not blank, not too long: what `checked_text` takes
-                and event_id.isascii()
-                and event_id.isprintable()
-                and not event_id.isspace()
-                and len(event_id) <= METADATA_MAX_LENGTH
+                and plain_texts((event_id,), METADATA_MAX_LENGTH)  # as `checked_text` takes it
                 and stream_id != ""
                 and stream_type != ""
                 and type_ != ""

@@ -56,6 +56,24 @@ _PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \((?:%s, ?)*
 """An INSERT of bare values into named columns: what `COPY` can do instead."""
 
 COLUMN_TYPES: dict[str, dict[str, str]] = {
+    "events": {
+        **dict.fromkeys(("position", "version"), "int8"),
+        "schema_version": "int4",
+        **dict.fromkeys(
+            (
+                "event_id",
+                "stream_id",
+                "stream_type",
+                "type",
+                "recorded_at",
+                "data",
+                "metadata",
+                "prev_hash",
+                "hash",
+            ),
+            "text",
+        ),
+    },
     "merkle_nodes": {"level": "int4", "idx": "int8", "hash": "bytea"},
     "commands": {
         **dict.fromkeys(("command_id", "command_type", "payload", "actor", "recorded_at"), "text"),
@@ -68,13 +86,11 @@ with no text escaping on either side (a hash as its 32 bytes, not 66 characters 
 A table or column not named here goes by `COPY`'s text form."""
 
 
-def _binary_types(table: str, columns: str) -> list[str] | None:
-    """The types of `columns` (as an INSERT names them) of `table`, if all are known."""
-    known = COLUMN_TYPES.get(table)
-    if known is None:
-        return None
-    names = [name.strip() for name in columns.split(",")]
-    return [known[name] for name in names] if all(name in known for name in names) else None
+def column_types(table: str, columns: str) -> list[str]:
+    """The types of `columns` (a list as an INSERT or COPY names them) of `table`;
+    KeyError when one is not in `COLUMN_TYPES`."""
+    known = COLUMN_TYPES[table]
+    return [known[name.strip()] for name in columns.split(",")]
 
 
 def execute_rows(conn: psycopg.Connection, sql: Any, rows: Sequence[Sequence[Any]]) -> None:
@@ -96,7 +112,10 @@ def execute_rows(conn: psycopg.Connection, sql: Any, rows: Sequence[Sequence[Any
             cur.executemany(sql, rows)
             return
         table, columns = plain.groups()
-        types = _binary_types(table, columns)
+        try:
+            types: list[str] | None = column_types(table, columns)
+        except KeyError:
+            types = None  # (COPY's text form)
         binary = " (FORMAT BINARY)" if types else ""
         with cur.copy(f"COPY {table} ({columns}) FROM STDIN{binary}") as copy:
             if types:

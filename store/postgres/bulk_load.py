@@ -33,27 +33,14 @@ import psycopg
 from domain.envelope import Refusal
 from store.handoff import hand
 from store.hashchain import ChainExtender, ChainRow, CommandRow, EventRejected
-from store.postgres.base import CHAIN_COLUMNS
+from store.postgres.base import CHAIN_COLUMNS, column_types
 from store.sqlite.statements import RefusalRow, refusal_row
 
 COPY_EVENTS = f"COPY events ({CHAIN_COLUMNS}) FROM STDIN (FORMAT BINARY)"
 """The events' rows in COPY's binary form: each text column goes as its bytes, with no
 escaping on either side, and each number as its eight (or four) bytes."""
 
-CHAIN_TYPES = (
-    "int8",
-    "text",
-    "text",
-    "text",
-    "int8",
-    "text",
-    "int4",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-)
+CHAIN_TYPES = column_types("events", CHAIN_COLUMNS)
 """The PostgreSQL type of each column of a ChainRow (`CHAIN_COLUMNS`), for the binary COPY."""
 
 STREAM_BATCH = 2_000
